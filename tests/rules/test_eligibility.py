@@ -1,0 +1,271 @@
+"""Impact periods use one convention: N months from day D end on add_months(D, N), and
+that end day is already free. So the day before it is ineligible, the end day eligible."""
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workflows.rules.dates import add_months
+from workflows.rules.eligibility import (
+    LOCAL_IMPACT_KINDS,
+    NATIONAL_IMPACT_MONTHS,
+    check_recommendation_valid,
+    eligibility_problems,
+    impact_period_end,
+    needs_approval_before_inspection,
+)
+from workflows.rules.errors import RuleViolation
+from workflows.types import Candidate, ExceptionalPromotion, Sanction, SanctionKind
+
+LOCAL = {SanctionKind.ADMONISHMENT: 6, SanctionKind.ORGANIZATIONAL_HANDLING: 12}
+MONTHS = {**NATIONAL_IMPACT_MONTHS, **LOCAL}
+ONE_DAY = timedelta(days=1)
+
+
+def candidate(*sanctions: Sanction, **fields) -> Candidate:
+    return Candidate(person_id="p1", name="Li Ming", sanctions=list(sanctions), **fields)
+
+
+def exceptional(**fields) -> ExceptionalPromotion:
+    return ExceptionalPromotion(reason="outstanding results in flood relief", **fields)
+
+
+@pytest.mark.parametrize(
+    ("kind", "months"),
+    [
+        (SanctionKind.PARTY_WARNING, 12),
+        (SanctionKind.PARTY_SERIOUS_WARNING, 18),
+        (SanctionKind.PARTY_POST_REMOVAL, 24),
+        (SanctionKind.PARTY_PROBATION, 24),
+        (SanctionKind.STATE_WARNING, 6),
+        (SanctionKind.STATE_DEMERIT, 12),
+        (SanctionKind.STATE_MAJOR_DEMERIT, 18),
+        (SanctionKind.STATE_DEMOTION, 24),
+        (SanctionKind.STATE_DISMISSAL, 24),
+        (SanctionKind.ACCOUNTABILITY_REMOVAL, 24),
+    ],
+)
+def test_national_periods(kind, months):
+    assert NATIONAL_IMPACT_MONTHS[kind] == months
+
+
+def test_local_kinds_have_no_national_period():
+    assert set(NATIONAL_IMPACT_MONTHS) | set(LOCAL_IMPACT_KINDS) == set(SanctionKind)
+    assert not set(NATIONAL_IMPACT_MONTHS) & set(LOCAL_IMPACT_KINDS)
+
+
+def test_serious_warning_message_and_boundary():
+    s = Sanction(kind=SanctionKind.PARTY_SERIOUS_WARNING, decided_on=date(2026, 3, 1))
+    assert impact_period_end(s, MONTHS) == date(2027, 9, 1)
+    problems = eligibility_problems(candidate(s), date(2027, 8, 31), MONTHS)
+    assert problems == [
+        "Li Ming is inside the impact period of a serious Party warning (严重警告) decided on "
+        "2026-03-01, which runs until 2027-09-01"
+    ]
+    assert eligibility_problems(candidate(s), date(2027, 9, 1), MONTHS) == []
+
+
+@given(
+    st.sampled_from([k for k in SanctionKind if k is not SanctionKind.PARTY_PROBATION]),
+    st.dates(min_value=date(2004, 1, 1), max_value=date(2030, 12, 31)),
+)
+def test_every_period_boundary(kind, decided_on):
+    s = Sanction(kind=kind, decided_on=decided_on)
+    end = add_months(decided_on, MONTHS[kind])
+    assert impact_period_end(s, MONTHS) == end
+    assert eligibility_problems(candidate(s), decided_on, MONTHS)
+    assert eligibility_problems(candidate(s), end - ONE_DAY, MONTHS)
+    assert eligibility_problems(candidate(s), end, MONTHS) == []
+
+
+def test_period_from_the_31st_ends_at_month_end():
+    s = Sanction(kind=SanctionKind.STATE_WARNING, decided_on=date(2026, 8, 31))
+    assert impact_period_end(s, MONTHS) == date(2027, 2, 28)
+
+
+def test_party_probation_without_restoration_never_ends():
+    s = Sanction(kind=SanctionKind.PARTY_PROBATION, decided_on=date(2020, 1, 1))
+    assert impact_period_end(s, MONTHS) is None
+    problems = eligibility_problems(candidate(s), date(2030, 1, 1), MONTHS)
+    assert problems == [
+        "Li Ming is under probation within the Party (留党察看) decided on 2020-01-01, and "
+        "Party rights have not been restored; the impact period ends 24 months after they are"
+    ]
+
+
+def test_party_probation_counts_from_restoration():
+    s = Sanction(
+        kind=SanctionKind.PARTY_PROBATION,
+        decided_on=date(2024, 1, 10),
+        rights_restored_on=date(2025, 1, 10),
+    )
+    assert impact_period_end(s, MONTHS) == date(2027, 1, 10)
+    problems = eligibility_problems(candidate(s), date(2027, 1, 9), MONTHS)
+    assert problems == [
+        "Li Ming is inside the impact period of probation within the Party (留党察看) decided "
+        "on 2024-01-10, which runs until 2027-01-10 (24 months after Party rights were "
+        "restored on 2025-01-10)"
+    ]
+    assert eligibility_problems(candidate(s), date(2027, 1, 10), MONTHS) == []
+
+
+def test_accountability_counts_24_months_for_promotion():
+    s = Sanction(kind=SanctionKind.ACCOUNTABILITY_REMOVAL, decided_on=date(2025, 6, 1))
+    assert impact_period_end(s, MONTHS) == date(2027, 6, 1)
+    assert eligibility_problems(candidate(s), date(2026, 12, 1), MONTHS)
+
+
+def test_local_periods_come_from_the_policy():
+    s = Sanction(kind=SanctionKind.ADMONISHMENT, decided_on=date(2026, 1, 15))
+    assert impact_period_end(s, MONTHS) == date(2026, 7, 15)
+    longer = {**MONTHS, SanctionKind.ADMONISHMENT: 9}
+    assert impact_period_end(s, longer) == date(2026, 10, 15)
+    with pytest.raises(ValueError, match="admonishment"):
+        impact_period_end(s, NATIONAL_IMPACT_MONTHS)
+
+
+def test_a_policy_can_lengthen_a_national_period_but_never_shorten_it():
+    s = Sanction(kind=SanctionKind.PARTY_WARNING, decided_on=date(2026, 1, 15))
+    assert impact_period_end(s, {**MONTHS, SanctionKind.PARTY_WARNING: 15}) == date(2027, 4, 15)
+    assert impact_period_end(s, {**MONTHS, SanctionKind.PARTY_WARNING: 3}) == date(2027, 1, 15)
+    assert impact_period_end(s, LOCAL) == date(2027, 1, 15)
+
+
+def test_several_sanctions_are_each_listed_and_the_longest_decides():
+    warning = Sanction(kind=SanctionKind.STATE_WARNING, decided_on=date(2026, 1, 1))
+    demotion = Sanction(kind=SanctionKind.STATE_DEMOTION, decided_on=date(2025, 1, 1))
+    c = candidate(warning, demotion)
+    assert len(eligibility_problems(c, date(2026, 3, 1), MONTHS)) == 2
+    problems = eligibility_problems(c, date(2026, 8, 1), MONTHS)
+    assert len(problems) == 1 and "a demotion (降级)" in problems[0]
+    assert eligibility_problems(c, date(2027, 1, 1), MONTHS) == []
+
+
+def test_clean_candidate_is_eligible():
+    assert eligibility_problems(candidate(), date(2026, 11, 25), MONTHS) == []
+
+
+# --------------------------------------------------------------------------- exceptional
+
+
+def test_exceptional_never_during_probation():
+    c = candidate(on_probation=True, exceptional=exceptional())
+    (problem,) = eligibility_problems(c, date(2026, 11, 25), MONTHS)
+    assert "never made during probation" in problem
+    # probation alone does not bar an ordinary promotion here
+    assert eligibility_problems(candidate(on_probation=True), date(2026, 11, 25), MONTHS) == []
+
+
+def test_exceptional_never_within_a_year_of_the_last_promotion():
+    c = candidate(last_promotion_on=date(2026, 1, 10), exceptional=exceptional())
+    (problem,) = eligibility_problems(c, date(2027, 1, 9), MONTHS)
+    assert problem == (
+        "Li Ming was last promoted on 2026-01-10; an exceptional promotion is never made "
+        "within one year of the last promotion (possible from 2027-01-10)"
+    )
+    assert eligibility_problems(c, date(2027, 1, 10), MONTHS) == []
+
+
+def test_exceptional_never_two_levels_at_once():
+    assert (
+        eligibility_problems(
+            candidate(exceptional=exceptional(levels_skipped=1)), date(2026, 11, 25), MONTHS
+        )
+        == []
+    )
+    (problem,) = eligibility_problems(
+        candidate(exceptional=exceptional(levels_skipped=2)), date(2026, 11, 25), MONTHS
+    )
+    assert "never skips two levels at once" in problem
+
+
+def test_exceptional_never_two_time_in_post_exceptions_in_a_row():
+    ex = exceptional(
+        time_in_post_exception=True, previous_promotion_was_time_in_post_exception=True
+    )
+    (problem,) = eligibility_problems(candidate(exceptional=ex), date(2026, 11, 25), MONTHS)
+    assert "two exceptions on time in post in a row" in problem
+    for ok in (
+        exceptional(time_in_post_exception=True),
+        exceptional(previous_promotion_was_time_in_post_exception=True),
+    ):
+        assert eligibility_problems(candidate(exceptional=ok), date(2026, 11, 25), MONTHS) == []
+
+
+def test_every_exceptional_problem_is_listed():
+    ex = exceptional(
+        levels_skipped=2,
+        time_in_post_exception=True,
+        previous_promotion_was_time_in_post_exception=True,
+    )
+    c = candidate(
+        Sanction(kind=SanctionKind.PARTY_WARNING, decided_on=date(2026, 6, 1)),
+        on_probation=True,
+        last_promotion_on=date(2026, 6, 1),
+        exceptional=ex,
+    )
+    assert len(eligibility_problems(c, date(2026, 11, 25), MONTHS)) == 5
+
+
+def test_exceptional_limits_do_not_apply_to_ordinary_promotion():
+    c = candidate(on_probation=True, last_promotion_on=date(2026, 6, 1))
+    assert eligibility_problems(c, date(2026, 11, 25), MONTHS) == []
+
+
+@pytest.mark.parametrize(
+    ("ex", "needed"),
+    [
+        (None, False),
+        (exceptional(), False),
+        (exceptional(levels_skipped=1), True),
+        (exceptional(through_democratic_recommendation=False), True),
+        (exceptional(levels_skipped=1, through_democratic_recommendation=False), True),
+    ],
+)
+def test_needs_approval_before_inspection(ex, needed):
+    assert needs_approval_before_inspection(candidate(exceptional=ex)) is needed
+
+
+# --------------------------------------------------------------------------- recommendation
+
+
+def test_recommendation_valid_for_a_year_inclusive():
+    check_recommendation_valid(date(2025, 11, 25), date(2026, 11, 25), 12)
+    with pytest.raises(RuleViolation) as e:
+        check_recommendation_valid(date(2025, 6, 1), date(2026, 11, 25), 12)
+    assert str(e.value) == (
+        "the democratic recommendation of 2025-06-01 is more than 12 months old on "
+        "2026-11-25; results are valid for one year"
+    )
+    with pytest.raises(RuleViolation):
+        check_recommendation_valid(date(2025, 11, 24), date(2026, 11, 25), 12)
+
+
+def test_recommendation_policy_may_be_shorter_never_longer():
+    with pytest.raises(RuleViolation, match="valid for 6 months"):
+        check_recommendation_valid(date(2026, 1, 1), date(2026, 7, 2), 6)
+    with pytest.raises(RuleViolation, match="valid for one year"):
+        check_recommendation_valid(date(2025, 1, 1), date(2026, 1, 2), 24)
+
+
+@given(
+    st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+    st.integers(0, 800),
+    st.integers(1, 12),
+)
+def test_recommendation_boundary(held_on, age_days, valid_months):
+    on = held_on + timedelta(days=age_days)
+    valid = on <= add_months(held_on, valid_months)
+    try:
+        check_recommendation_valid(held_on, on, valid_months)
+    except RuleViolation:
+        assert not valid
+    else:
+        assert valid
+
+
+def test_recommendation_from_the_future_is_refused():
+    with pytest.raises(RuleViolation, match="lies in the future"):
+        check_recommendation_valid(date(2026, 12, 1), date(2026, 11, 25), 12)

@@ -1,0 +1,138 @@
+"""The production compose file against the code: pinned images, only settings the code
+reads, commands that exist, search attributes that match the workflows'."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+import pytest
+import yaml
+from temporalio.common import SearchAttributeKey
+
+from settings import PROJECT_DIR, SETTING_NAMES, load_settings
+
+COMPOSE_FILE = PROJECT_DIR / "docker-compose.yml"
+REQUIRED_SETTINGS = {"DATABASE_URL", "TEMPORAL_ADDRESS"}
+
+
+def _services() -> dict[str, dict[str, Any]]:
+    document = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    services = document["services"]
+    assert isinstance(services, dict) and services
+    return services
+
+
+def _app_services() -> dict[str, dict[str, Any]]:
+    """The services built from the project's Dockerfile."""
+    return {name: spec for name, spec in _services().items() if "build" in spec}
+
+
+def _environment(spec: dict[str, Any]) -> dict[str, str | None]:
+    env = spec.get("environment") or {}
+    if isinstance(env, list):  # the `- NAME=value` spelling
+        pairs = (item.partition("=") for item in env)
+        return {name: (value if sep else None) for name, sep, value in pairs}
+    return {name: (None if value is None else str(value)) for name, value in env.items()}
+
+
+def _command(spec: dict[str, Any]) -> list[str]:
+    command = spec.get("command")
+    if command is None:
+        return []
+    return shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
+
+
+def test_there_are_app_services() -> None:
+    assert {"migrate", "worker"} <= set(_app_services())
+
+
+@pytest.mark.parametrize("service", sorted(_services()))
+def test_image_is_pinned(service: str) -> None:
+    image = _services()[service].get("image")
+    assert image, f"{service}: no image (built services must name and version theirs too)"
+    name, _, tag = image.rpartition(":")
+    # a colon inside a registry address (host:port/name) is not a tag
+    assert name and "/" not in tag, f"{service}: image {image!r} has no tag"
+    assert tag != "latest", f"{service}: image {image!r} uses `latest`"
+    assert re.search(r"\d", tag), f"{service}: tag {tag!r} of {image!r} names no version"
+
+
+@pytest.mark.parametrize("service", sorted(_app_services()))
+def test_app_service_gets_only_known_settings(service: str) -> None:
+    env = _environment(_app_services()[service])
+    unknown = set(env) - set(SETTING_NAMES)
+    assert not unknown, f"{service} is given settings the code never reads: {sorted(unknown)}"
+    missing = REQUIRED_SETTINGS - set(env)
+    assert not missing, f"{service} lacks required settings: {sorted(missing)}"
+    assert not any(value in (None, "") for value in env.values()), f"{service}: empty setting"
+
+
+@pytest.mark.parametrize("service", sorted(_app_services()))
+def test_app_service_has_no_env_file(service: str) -> None:
+    # an env_file could smuggle in names the test above never sees
+    assert "env_file" not in _app_services()[service]
+
+
+def test_every_setting_name_is_read_by_load_settings() -> None:
+    env = {name: f"/distinctive/{name.lower()}-value" for name in SETTING_NAMES}
+    loaded = load_settings(env)
+    shown = {str(value) for value in vars(loaded).values() if value is not None}
+    unread = [name for name, value in env.items() if value not in shown]
+    assert not unread, f"SETTING_NAMES lists names load_settings ignores: {unread}"
+
+
+@pytest.mark.parametrize("service", sorted(_app_services()))
+def test_app_service_command_is_a_real_subcommand(service: str) -> None:
+    command = _command(_app_services()[service])
+    assert command[:1] == ["appointments"], f"{service}: command {command} is not `appointments`"
+    assert len(command) >= 2, f"{service}: no subcommand in {command}"
+    import click
+    from starter.cli import cli
+
+    assert isinstance(cli, click.Group)
+    assert command[1] in cli.commands, (
+        f"{service}: `appointments {command[1]}` does not exist (commands: {sorted(cli.commands)})"
+    )
+
+
+def test_cli_has_the_commands_deployments_use() -> None:
+    from starter.cli import cli
+
+    assert {"serve", "worker", "migrate"} <= set(cli.commands)
+
+
+def _registered_by_compose() -> dict[str, str]:
+    """NAME -> Type from every `search-attribute create --name N --type T` in the file."""
+    found: dict[str, str] = {}
+    for spec in _services().values():
+        for part in _command(spec):
+            for line in part.split(";"):
+                words = shlex.split(line)
+                if "search-attribute" not in words or "create" not in words:
+                    continue
+                names = [words[i + 1] for i, w in enumerate(words) if w == "--name"]
+                types = [words[i + 1] for i, w in enumerate(words) if w == "--type"]
+                assert len(types) == 1, f"one --type per command, please: {line.strip()}"
+                found.update(dict.fromkeys(names, types[0]))
+    return found
+
+
+def test_compose_registers_the_workflows_search_attributes() -> None:
+    from starter.embedded import search_attribute_flags
+    from workflows.search_attributes import SEARCH_ATTRIBUTES
+
+    keys = [key for key in SEARCH_ATTRIBUTES if isinstance(key, SearchAttributeKey)]
+    assert len(keys) == len(SEARCH_ATTRIBUTES)
+    flags = search_attribute_flags(keys)
+    wanted = dict(flag.split("=", 1) for flag in flags[1::2])
+    assert _registered_by_compose() == wanted
+
+
+def test_dockerfile_is_pinned_and_drops_root() -> None:
+    dockerfile = (PROJECT_DIR / "Dockerfile").read_text(encoding="utf-8")
+    bases = re.findall(r"^FROM\s+(\S+)", dockerfile, flags=re.MULTILINE)
+    assert bases and all(re.match(r"python:3\.11\.\d+-slim", base) for base in bases), bases
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, flags=re.MULTILINE)
+    assert users and users[-1] not in {"root", "0"}

@@ -1,0 +1,277 @@
+"""The embedded stack for real: `python -m starter.embedded` in a subprocess, twice on one
+data folder, stopped with SIGINT like a Ctrl-C in a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import SearchAttributeKey
+
+from settings import PROJECT_DIR
+
+pytestmark = pytest.mark.devserver
+
+READY_TIMEOUT = 120.0  # the first run initialises PostgreSQL and Temporal's SQLite file
+STOP_TIMEOUT = 30.0
+IDLE_TASK_QUEUE = "embedded-test-nobody-polls-this"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has exited; only nobody has reaped it yet
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+class ServeProcess:
+    """One run of the embedded stack, its output collected line by line."""
+
+    def __init__(self, data_dir: Path, *, ui_port: int, temporal_port: int) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATA_DIR")}
+        env["PYTHONUNBUFFERED"] = "1"
+        self.data_dir = data_dir
+        self.lines: list[str] = []
+        self.pids: dict[str, int] = {}
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "starter.embedded",
+                "--data-dir",
+                str(data_dir),
+                "--ui-port",
+                str(ui_port),
+                "--temporal-port",
+                str(temporal_port),
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_ready(self) -> dict[str, str]:
+        """The fields of the printed ready block, once its closing rule is printed."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        fields: dict[str, str] = {}
+        in_block = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pytest.fail(f"no ready block within {READY_TIMEOUT:.0f} s:\n{self.output()}")
+            try:
+                line = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                pytest.fail(f"serve exited before it was ready:\n{self.output()}")
+            self.lines.append(line)
+            if "is ready" in line:
+                in_block = True
+            elif in_block and re.fullmatch(r"=+", line.strip()):
+                return fields
+            elif in_block and (match := re.match(r"\s*([^:]+?)\s*:\s*(.+)$", line)):
+                fields[match.group(1)] = match.group(2).strip()
+
+    def recorded_pids(self) -> dict[str, int]:
+        """Temporal's and PostgreSQL's process ids, from the files they keep in the data folder."""
+        files = {
+            "temporal": self.data_dir / "temporal.pid",
+            "postgres": self.data_dir / "pg" / "postmaster.pid",
+        }
+        for name, path in files.items():
+            if path.exists():
+                self.pids[name] = int(path.read_text().split()[0])
+        return dict(self.pids)
+
+    def interrupt_and_wait(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            status = self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"serve did not stop within {STOP_TIMEOUT:.0f} s:\n{self._drain()}")
+        self._reader.join(timeout=5)
+        self._drain()
+        return status
+
+    def _drain(self) -> str:
+        while True:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if line is not None:
+                self.lines.append(line)
+        return self.output()
+
+    def kill(self) -> None:
+        """Last resort when a test failed half way: leave no server behind."""
+        pids = self.recorded_pids()
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for pid in pids.values():
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def stack_runs() -> Iterator[list[ServeProcess]]:
+    runs: list[ServeProcess] = []
+    yield runs
+    for run in runs:
+        run.kill()
+
+
+def _expected_search_attributes() -> set[str]:
+    from workflows.search_attributes import SEARCH_ATTRIBUTES
+
+    return {key.name for key in SEARCH_ATTRIBUTES if isinstance(key, SearchAttributeKey)}
+
+
+async def _connect(fields: dict[str, str]) -> Client:
+    return await Client.connect(fields["Temporal address"], namespace=fields["Namespace"])
+
+
+def _assert_stopped(run: ServeProcess, pids: dict[str, int], ports: list[int]) -> None:
+    status = run.interrupt_and_wait()
+    assert status == 0, f"serve exited with {status}:\n{run.output()}"
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = {name: pid for name, pid in pids.items() if _alive(pid)}
+    assert not left, f"still running after serve stopped: {left}\n{run.output()}"
+    assert all(_port_is_free(port) for port in ports)
+    assert not (run.data_dir / "pg" / "postmaster.pid").exists(), "PostgreSQL did not shut down"
+
+
+async def test_serve_starts_stops_and_keeps_its_state(
+    tmp_path: Path, stack_runs: list[ServeProcess]
+) -> None:
+    data_dir = tmp_path / "data"
+    ui_port, temporal_port = _free_port(), _free_port()
+    while ui_port == temporal_port:
+        temporal_port = _free_port()
+    ports = [ui_port, temporal_port]
+    workflow_id = "embedded-test-survives-restart"
+
+    # run 1: everything comes up; leave a workflow behind
+    first = ServeProcess(data_dir, ui_port=ui_port, temporal_port=temporal_port)
+    stack_runs.append(first)
+    fields = await asyncio.to_thread(first.wait_ready)
+    pids = first.recorded_pids()
+    assert fields["Temporal address"] == f"127.0.0.1:{temporal_port}"
+    assert fields["Web UI"] == f"http://127.0.0.1:{ui_port}"
+    assert fields["Data folder"] == str(data_dir.resolve())
+    assert "postgresql+asyncpg://" in fields["Database"]
+
+    client = await _connect(fields)
+    await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=fields["Namespace"])
+    )
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=fields["Namespace"])
+    )
+    missing = _expected_search_attributes() - set(listed.custom_attributes)
+    assert not missing, f"search attributes not registered: {sorted(missing)}"
+
+    # no worker knows this type and nobody polls the queue: it just waits, as a case would
+    await client.start_workflow("NoSuchWorkflow", id=workflow_id, task_queue=IDLE_TASK_QUEUE)
+
+    await asyncio.to_thread(_assert_stopped, first, pids, ports)
+    assert "Stopped." in first.output()
+
+    # run 2, same folder and ports: the workflow is still there
+    second = ServeProcess(data_dir, ui_port=ui_port, temporal_port=temporal_port)
+    stack_runs.append(second)
+    fields = await asyncio.to_thread(second.wait_ready)
+    pids = second.recorded_pids()
+
+    client = await _connect(fields)
+    description = await client.get_workflow_handle(workflow_id).describe()
+    assert description.workflow_type == "NoSuchWorkflow"
+    assert description.status == WorkflowExecutionStatus.RUNNING
+
+    await asyncio.to_thread(_assert_stopped, second, pids, ports)
+
+
+async def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "starter.embedded",
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--ui-port",
+                str(_free_port()),
+                "--temporal-port",
+                str(port),
+            ],
+            cwd=PROJECT_DIR,
+            env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"port {port}" in result.stderr and "already in use" in result.stderr
+    # refused before anything started: no PostgreSQL was initialised
+    assert not (tmp_path / "data" / "pg").exists()

@@ -1,0 +1,127 @@
+"""Deadlines, reminders, the escalation ladder and the working-day calendar, end to end."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import chinese_calendar.constants as cc
+import pytest
+import yaml
+from temporalio.client import WorkflowUpdateFailedError
+
+from tests.workflows.conftest import CaseRunner, case_runner, write_policy
+from tests.workflows.scenarios import (
+    CLERK,
+    agree,
+    appointment,
+    inspect,
+    notice,
+    regular_case,
+    vote,
+)
+from workflows import search_attributes as sa
+from workflows.types import Actor, CaseStage, CaseStatus, RetryInput, Role
+
+
+async def test_each_rung_of_the_escalation_ladder_fires(runner: CaseRunner) -> None:
+    h = await runner.start(regular_case("ladder"))
+    state = await runner.state(h)
+    assert state.stage is CaseStage.INVESTIGATION_NOTICE
+    await runner.env.sleep(timedelta(days=40))
+    state = await runner.state(h)
+    assert state.step is not None and state.step.overdue
+    inbox = await runner.inbox("ladder")
+    assert [m.recipient_role for m in inbox] == [
+        "clerk",
+        "clerk",
+        "section_chief",
+        "department_head",
+    ]
+    assert "提醒" in inbox[0].subject and "督办（第1级）" in inbox[2].subject
+    kinds = [e.kind for e in await runner.events("ladder")]
+    tail = [k for k in kinds if k in ("reminder", "overdue", "escalation")]
+    assert tail == ["reminder", "reminder", "overdue", "escalation", "escalation"]
+    desc = await h.describe()
+    assert desc.typed_search_attributes.get(sa.CASE_OVERDUE) is True
+    assert desc.typed_search_attributes.get(sa.CASE_STAGE) == "investigation_notice"
+    row = await runner.row("ladder")
+    assert row is not None and row.overdue and row.next_deadline is not None
+    # doing the step late still works, and the ladder stops
+    state = await inspect(runner, h, ["p1", "p2"], ["p1"])
+    assert state.stage is CaseStage.VOTE
+    assert not state.step or not state.step.overdue
+
+
+async def test_public_notice_across_national_day_with_make_up_saturday(
+    runner: CaseRunner,
+) -> None:
+    h = await runner.start(regular_case("national-day"))
+    await inspect(runner, h, ["p1", "p2"], ["p1"])
+    await runner.update(h, "record_vote", vote([agree("p1")]))
+    # 10-08 Thu, 10-09 Fri, 10-10 Sat (make-up working day), 10-12 Mon, 10-13 Tue
+    state = await runner.update(h, "record_public_notice", notice(date(2026, 10, 8)))
+    assert state.dates["notice_ends"] == date(2026, 10, 13)
+    events = await runner.events("national-day")
+    published = [e for e in events if "published on 2026-10-08" in e.summary]
+    assert published
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await runner.update(h, "record_appointment", appointment("p1", date(2026, 10, 13)))
+    assert "must come after the pre-appointment notice" in str(info.value.cause)
+    state = await runner.update(h, "record_appointment", appointment("p1", date(2026, 10, 14)))
+    assert state.status is CaseStatus.APPOINTED
+
+
+async def test_deadline_in_a_year_without_calendar_data_blocks_until_supplied(
+    time_env, session_factory, tmp_path: Path
+) -> None:
+    last_year = max(d.year for d in cc.holidays)
+    today = date.today()
+    beyond = (date(last_year + 1, 1, 15) - today).days
+    policy = write_policy(tmp_path, steps__investigation_notice__deadline_working_days=beyond)
+    supplement = tmp_path / "supplement.yaml"
+    supplement.write_text("years: {}\n", "utf-8")
+    async with case_runner(time_env, session_factory, policy=policy, supplement=supplement) as r:
+        h = await r.start(regular_case("no-calendar"))
+        await r.env.sleep(timedelta(minutes=1))
+        state = await r.state(h)
+        assert state.step is not None
+        assert f"no working-day calendar data for {last_year + 1}" in state.step.blocked_reason
+        inbox = await r.inbox("no-calendar")
+        assert [m.recipient_role for m in inbox] == ["administrator"]
+        assert "工作日历缺失" in inbox[0].subject
+        # a clerk cannot retry; an administrator adds the year and retries
+        with pytest.raises(WorkflowUpdateFailedError):
+            await r.update(h, "retry_blocked", RetryInput(actor=CLERK))
+        years = {
+            y: {"source": "test data: weekdays only", "holidays": [], "workdays": []}
+            for y in (last_year + 1, last_year + 2)
+        }
+        supplement.write_text(yaml.safe_dump({"years": years}), "utf-8")
+        admin = Actor(name="管理员", role=Role.ADMINISTRATOR)
+        await r.update(h, "retry_blocked", RetryInput(actor=admin))
+        await r.env.sleep(timedelta(minutes=1))
+        state = await r.state(h)
+        assert state.step is not None and state.step.blocked_reason == ""
+        assert state.step.deadline_at is not None
+        assert state.step.deadline_at.year == last_year + 1
+        deadline_events = [e for e in await r.events("no-calendar") if e.kind == "deadline"]
+        assert deadline_events and "supplement" in deadline_events[-1].summary
+
+
+async def test_changing_the_policy_file_does_not_change_a_running_case(
+    time_env, session_factory, tmp_path: Path
+) -> None:
+    policy = write_policy(tmp_path, public_notice__working_days=7, version="test-7")
+    async with case_runner(time_env, session_factory, policy=policy) as r:
+        h = await r.start(regular_case("policy-pinned"))
+        await inspect(r, h, ["p1", "p2"], ["p1"])
+        # the file changes under the running case
+        policy.write_text(policy.read_text("utf-8").replace("working_days: 7", "working_days: 9"))
+        await r.update(h, "record_vote", vote([agree("p1")]))
+        state = await r.update(h, "record_public_notice", notice(date(2026, 10, 8)))
+        assert state.policy_version == "test-7"
+        # 7 working days from 10-08 (with the make-up Saturday 10-10): 10-15
+        assert state.dates["notice_ends"] == date(2026, 10, 15)
+        row = await r.row("policy-pinned")
+        assert row is not None and row.policy_version == "test-7"

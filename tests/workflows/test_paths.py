@@ -1,0 +1,370 @@
+"""Every path of an appointment case, on the time-skipping server with real activities."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from tests.workflows.conftest import CaseRunner
+from tests.workflows.scenarios import (
+    CLERK,
+    HEAD,
+    NOTICE_ENDS,
+    agree,
+    appointment,
+    exam_case,
+    inspect,
+    notice,
+    person,
+    registration,
+    regular_case,
+    run_exam,
+    scores,
+    vote,
+)
+from workflows.types import (
+    CandidateStatus,
+    CaseStage,
+    CaseStatus,
+    ExceptionalPromotion,
+    HigherApprovalInput,
+    ObjectionInput,
+    ObjectionOutcome,
+    ObjectionVerdictInput,
+    SelectionMethod,
+    SuspensionDecisionInput,
+    VoteItem,
+    WithdrawInput,
+)
+
+
+async def refused(r: CaseRunner, h, name: str, data) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await r.update(h, name, data)
+    return str(info.value.cause)
+
+
+async def finish_notice_and_appoint(r: CaseRunner, h, people: list[str]) -> None:
+    await r.update(h, "record_vote", vote([agree(p) for p in people]))
+    state = await r.update(h, "record_public_notice", notice())
+    assert state.dates["notice_ends"] == NOTICE_ENDS
+    for p in people:
+        await r.update(h, "record_appointment", appointment(p))
+
+
+async def test_regular_appointment_to_appointed(runner: CaseRunner) -> None:
+    h = await runner.start(regular_case("reg-1"))
+    state = await inspect(runner, h, ["p1", "p2"], ["p1"])
+    assert state.stage is CaseStage.VOTE
+    await finish_notice_and_appoint(runner, h, ["p1"])
+    final = await h.result()
+    assert final.status is CaseStatus.APPOINTED
+    assert final.probation_required
+    assert "probation required" in final.outcome_reason
+    [p1] = [c for c in final.candidates if c.person_id == "p1"]
+    assert p1.status is CandidateStatus.APPOINTED
+    row = await runner.row("reg-1")
+    assert row is not None and row.status == "appointed" and row.stage == "closed"
+    events = await runner.events("reg-1")
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    kinds = {e.kind for e in events}
+    assert {"opened", "input", "transition", "deadline", "closed"} <= kinds
+    # every human input records who, in which role
+    inputs = [e for e in events if e.kind == "input"]
+    assert all(e.actor_name and e.actor_role for e in inputs)
+    # the secret ballot is stored as tallies only
+    [vote_event] = [e for e in inputs if "meeting" in e.payload]
+    assert set(vote_event.payload["items"][0]) == {
+        "person_id",
+        "agree",
+        "disagree",
+        "defer",
+        "deferred_reason",
+    }
+
+
+@pytest.mark.parametrize(
+    "method", [SelectionMethod.OPEN_SELECTION, SelectionMethod.COMPETITIVE_APPOINTMENT]
+)
+async def test_exam_methods_to_appointed(runner: CaseRunner, method: SelectionMethod) -> None:
+    case_id = f"exam-{method.value}"
+    h = await runner.start(exam_case(case_id, method))
+    written = {"a1": 88, "a2": 75, "a3": 59, "a4": 70, "a5": 66}
+    interview = {"a1": 80, "a2": 85, "a4": 72, "a5": 50}
+    state = await run_exam(runner, h, written, interview)
+    by_id = {c.person_id: c for c in state.candidates}
+    assert by_id["a3"].status is CandidateStatus.FAILED_EXAM  # written below 60
+    assert by_id["a5"].status is CandidateStatus.FAILED_EXAM  # interview below 60
+    assert by_id["a1"].total_score == pytest.approx(83.2)  # 88*0.4 + 80*0.6
+    assert by_id["a2"].total_score == pytest.approx(81.0)
+    assert by_id["a1"].rank == 1 and by_id["a2"].rank == 2
+    in_pool = sorted(c.person_id for c in state.candidates if c.status is CandidateStatus.IN_POOL)
+    assert in_pool == ["a1", "a2", "a4"]  # ratio 3:1 into inspection
+    assert state.stage is CaseStage.INVESTIGATION_NOTICE
+    await inspect(runner, h, in_pool, ["a1"])
+    await finish_notice_and_appoint(runner, h, ["a1"])
+    final = await h.result()
+    assert final.status is CaseStatus.APPOINTED
+
+
+async def test_exam_with_too_few_passing_the_written_test(runner: CaseRunner) -> None:
+    h = await runner.start(exam_case("exam-few-written", SelectionMethod.OPEN_SELECTION))
+    await runner.update(h, "record_registration", registration(3))
+    state = await runner.update(
+        h, "record_written_test", scores(date(2026, 7, 25), {"a1": 70, "a2": 50, "a3": 40})
+    )
+    assert state.status is CaseStatus.NOT_APPOINTED
+    assert "too few passed the exam" in state.outcome_reason
+    final = await h.result()
+    assert final.stage is CaseStage.CLOSED
+
+
+async def test_exam_with_too_few_passing_the_interview(runner: CaseRunner) -> None:
+    h = await runner.start(exam_case("exam-few-interview", SelectionMethod.OPEN_SELECTION))
+    state = await run_exam(
+        runner, h, {"a1": 70, "a2": 65, "a3": 61}, {"a1": 75, "a2": 55, "a3": 40}
+    )
+    assert state.status is CaseStatus.NOT_APPOINTED
+    assert "too few passed the exam" in state.outcome_reason
+    assert [c.status for c in state.candidates].count(CandidateStatus.FAILED_EXAM) == 2
+
+
+async def test_vote_failing_ends_not_appointed(runner: CaseRunner) -> None:
+    h = await runner.start(regular_case("vote-fail"))
+    await inspect(runner, h, ["p1", "p2"], ["p1"])
+    state = await runner.update(h, "record_vote", vote([agree("p1", yes=5)]))
+    assert state.status is CaseStatus.NOT_APPOINTED
+    [p1] = [c for c in state.candidates if c.person_id == "p1"]
+    assert p1.status is CandidateStatus.VOTE_FAILED
+    assert "5 of 11" in p1.note
+
+
+async def test_quorum_missing_is_refused_and_leaves_no_trace(runner: CaseRunner) -> None:
+    h = await runner.start(regular_case("no-quorum"))
+    await inspect(runner, h, ["p1", "p2"], ["p1"])
+    before = len(await runner.events("no-quorum"))
+    message = await refused(runner, h, "record_vote", vote([agree("p1", 6, 7)], present=7))
+    assert message == "quorum not met: 7 of 11 present, at least 8 required"
+    assert len(await runner.events("no-quorum")) == before
+    history = await h.fetch_history()
+    assert "quorum not met" not in history.to_json()
+    assert (await runner.state(h)).stage is CaseStage.VOTE
+
+
+async def test_deferral_then_revote(runner: CaseRunner) -> None:
+    h = await runner.start(regular_case("defer"))
+    await inspect(runner, h, ["p1", "p2"], ["p1"])
+    deferred = VoteItem(person_id="p1", deferred_reason="举报线索需进一步核实")
+    state = await runner.update(h, "record_vote", vote([deferred]))
+    assert state.stage is CaseStage.VOTE
+    assert state.candidates[0].status is CandidateStatus.DEFERRED
+    assert state.step is None or state.step.step.startswith("revote")
+    # a re-vote at an earlier date than the first meeting is refused
+    msg = await refused(
+        runner, h, "record_vote", vote([agree("p1")], held_on=date(2026, 9, 21), mid="M2")
+    )
+    assert "cannot be before" in msg
+    state = await runner.update(
+        h, "record_vote", vote([agree("p1")], held_on=date(2026, 9, 25), mid="M2")
+    )
+    assert state.stage is CaseStage.PUBLIC_NOTICE
+
+
+async def test_exceptional_promotion_blocked_without_approval_then_approved(
+    runner: CaseRunner,
+) -> None:
+    star = person(
+        "p1",
+        "破格者",
+        exceptional=ExceptionalPromotion(reason="实绩特别突出"),
+    )
+    h = await runner.start(regular_case("exceptional", [star, person("p2", "李四")]))
+    state = await inspect(runner, h, ["p1", "p2"], ["p1"])
+    assert state.stage is CaseStage.HIGHER_APPROVAL
+    # no reply: the vote is refused (the case is not at the vote stage)
+    msg = await refused(runner, h, "record_vote", vote([agree("p1")]))
+    assert "higher_approval" in msg
+    approval = HigherApprovalInput(
+        actor=CLERK,
+        person_id="p1",
+        replied_on=date(2026, 9, 18),
+        approved=True,
+        reference="市组干〔2026〕12号",
+    )
+    state = await runner.update(h, "record_higher_approval", approval)
+    assert state.stage is CaseStage.VOTE
+    state = await runner.update(h, "record_vote", vote([agree("p1")]))
+    assert state.stage is CaseStage.PUBLIC_NOTICE
+
+
+async def test_exceptional_promotion_refused_by_higher_level(runner: CaseRunner) -> None:
+    star = person("p1", "破格者", exceptional=ExceptionalPromotion(reason="实绩突出"))
+    h = await runner.start(regular_case("exceptional-no", [star, person("p2", "李四")]))
+    await inspect(runner, h, ["p1", "p2"], ["p1"])
+    refusal = HigherApprovalInput(
+        actor=CLERK,
+        person_id="p1",
+        replied_on=date(2026, 9, 18),
+        approved=False,
+        reference="市组干〔2026〕13号",
+    )
+    state = await runner.update(h, "record_higher_approval", refusal)
+    assert state.status is CaseStatus.NOT_APPOINTED
+    assert state.candidates[0].status is CandidateStatus.APPROVAL_REFUSED
+
+
+async def test_skip_level_promotion_waits_for_approval_before_inspection(
+    runner: CaseRunner,
+) -> None:
+    star = person("p1", "越级者", exceptional=ExceptionalPromotion(reason="急需", levels_skipped=1))
+    h = await runner.start(regular_case("skip-level", [star, person("p2", "李四")]))
+    state = await runner.state(h)
+    assert state.stage is CaseStage.PRE_INSPECTION_APPROVAL
+    approval = HigherApprovalInput(
+        actor=CLERK,
+        person_id="p1",
+        replied_on=date(2026, 9, 1),
+        approved=True,
+        reference="市组干〔2026〕9号",
+    )
+    state = await runner.update(h, "record_higher_approval", approval)
+    assert state.stage is CaseStage.INVESTIGATION_NOTICE
+    state = await inspect(runner, h, ["p1", "p2"], ["p1"])
+    assert state.stage is CaseStage.VOTE  # the written approval before inspection is the consent
+
+
+@pytest.mark.parametrize(
+    ("outcome", "appointed", "reminded"),
+    [
+        (ObjectionOutcome.NO_PROBLEM, True, False),
+        (ObjectionOutcome.MINOR_SHORTCOMINGS, True, True),
+        (ObjectionOutcome.SERIOUS_CONFIRMED, False, False),
+    ],
+)
+async def test_objection_outcomes(
+    runner: CaseRunner, outcome: ObjectionOutcome, appointed: bool, reminded: bool
+) -> None:
+    case_id = f"objection-{outcome.value}"
+    h = await runner.start(regular_case(case_id))
+    await inspect(runner, h, ["p1", "p2"], ["p1"])
+    await runner.update(h, "record_vote", vote([agree("p1")]))
+    await runner.update(h, "record_public_notice", notice())
+    late = ObjectionInput(
+        actor=CLERK,
+        objection_id="O0",
+        person_id="p1",
+        received_on=date(2026, 10, 12),
+        summary="迟到的反映",
+    )
+    assert "accepted during the notice" in await refused(runner, h, "record_objection", late)
+    objection = ObjectionInput(
+        actor=CLERK,
+        objection_id="O1",
+        person_id="p1",
+        received_on=date(2026, 10, 8),
+        summary="反映其作风问题",
+    )
+    await runner.update(h, "record_objection", objection)
+    verdict = ObjectionVerdictInput(
+        actor=CLERK,
+        objection_id="O1",
+        verified_on=date(2026, 10, 10),
+        outcome=outcome,
+        finding="经核查",
+    )
+    state = await runner.update(h, "record_objection_verdict", verdict)
+    if appointed:
+        assert state.stage is CaseStage.APPOINTMENT
+        state = await runner.update(h, "record_appointment", appointment("p1"))
+        assert state.status is CaseStatus.APPOINTED
+        assert state.candidates[0].reminded is reminded
+    else:
+        assert state.status is CaseStatus.NOT_APPOINTED
+        assert state.candidates[0].status is CandidateStatus.NOT_APPOINTED
+
+
+async def _suspended_case(runner: CaseRunner, case_id: str):
+    h = await runner.start(regular_case(case_id))
+    await inspect(runner, h, ["p1", "p2"], ["p1"])
+    await runner.update(h, "record_vote", vote([agree("p1")]))
+    await runner.update(h, "record_public_notice", notice())
+    await runner.update(
+        h,
+        "record_objection",
+        ObjectionInput(
+            actor=CLERK,
+            objection_id="O1",
+            person_id="p1",
+            received_on=date(2026, 10, 8),
+            summary="举报",
+        ),
+    )
+    verified = date(2026, 11, 20)
+    state = await runner.update(
+        h,
+        "record_objection_verdict",
+        ObjectionVerdictInput(
+            actor=CLERK,
+            objection_id="O1",
+            verified_on=verified,
+            outcome=ObjectionOutcome.SERIOUS_UNVERIFIABLE,
+            finding="一时难以查实",
+        ),
+    )
+    return h, state
+
+
+async def test_suspension_decided_to_appoint(runner: CaseRunner) -> None:
+    h, state = await _suspended_case(runner, "suspend-decide")
+    assert state.candidates[0].status is CandidateStatus.SUSPENDED
+    assert state.candidates[0].suspended_until == date(2027, 2, 20)
+    too_early = SuspensionDecisionInput(
+        actor=HEAD, person_id="p1", decided_on=date(2026, 11, 19), appoint=True, reason="查清"
+    )
+    assert "cannot be before" in await refused(runner, h, "decide_suspension", too_early)
+    decision = SuspensionDecisionInput(
+        actor=HEAD,
+        person_id="p1",
+        decided_on=date(2026, 11, 21),
+        appoint=True,
+        reason="问题已查清，不影响任用",
+    )
+    state = await runner.update(h, "decide_suspension", decision)
+    assert state.stage is CaseStage.APPOINTMENT
+
+
+async def test_suspension_running_out(runner: CaseRunner) -> None:
+    h, state = await _suspended_case(runner, "suspend-expire")
+    until = state.candidates[0].suspended_until
+    assert until is not None
+    final = await h.result()  # the server skips time to the suspension's end
+    assert final.status is CaseStatus.NOT_APPOINTED
+    assert "suspension ran out" in final.candidates[0].note
+    assert "at most 3 months" in final.candidates[0].note
+
+
+@pytest.mark.parametrize("stage", ["exam", "investigation_notice", "vote", "public_notice"])
+async def test_withdrawal_at_several_stages(runner: CaseRunner, stage: str) -> None:
+    case_id = f"withdraw-{stage}"
+    if stage == "exam":
+        h = await runner.start(exam_case(case_id, SelectionMethod.COMPETITIVE_APPOINTMENT))
+    else:
+        h = await runner.start(regular_case(case_id))
+    if stage in ("vote", "public_notice"):
+        await inspect(runner, h, ["p1", "p2"], ["p1"])
+    if stage == "public_notice":
+        await runner.update(h, "record_vote", vote([agree("p1")]))
+    assert (await runner.state(h)).stage.value == stage
+    state = await runner.update(
+        h, "withdraw", WithdrawInput(actor=CLERK, reason="岗位调整，取消本次选任")
+    )
+    assert state.status is CaseStatus.WITHDRAWN
+    assert state.outcome_reason == "岗位调整，取消本次选任"
+    final = await h.result()
+    assert final.stage is CaseStage.CLOSED
+    events = await runner.events(case_id)
+    assert events[-1].kind == "closed" and events[-1].actor_name == CLERK.name
+    row = await runner.row(case_id)
+    assert row is not None and row.status == "withdrawn"

@@ -1,0 +1,573 @@
+"""``AppointmentCaseWorkflow``: one appointment case (任用案件) from its start to its end.
+
+The rules live in ``CaseBook`` (pure); this file only waits, validates, applies and records.
+Every human step is a Temporal update whose validator runs the rule, so a refused input never
+enters the history and the caller gets the rule's sentence. Every wait has a deadline with
+reminders and an escalation ladder (``workflows.deadlines``). Every change is recorded in
+PostgreSQL by an idempotent activity keyed by (case, seq).
+
+Changing this workflow while cases run: any change in the order or number of activities,
+timers or upserts breaks replay of running cases. Guard such changes with
+``workflow.patched("<change-id>")`` and keep the old branch until no running case needs it;
+the replay tests in ``tests/histories/`` fail the build when a change is not guarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import search_attributes as sa
+    from workflows.case_book import AwaitedStep, CaseBook, Happening, check_case_input
+    from workflows.deadlines import keep_deadline, wait_until
+    from workflows.policy import PolicySnapshot
+    from workflows.rules.errors import RuleViolation
+    from workflows.rules.working_days import SHANGHAI
+    from workflows.types import (
+        Alarm,
+        AppointmentInput,
+        CaseInput,
+        CaseStage,
+        CaseState,
+        DemocraticEvaluationInput,
+        ExamScoresInput,
+        HigherApprovalInput,
+        InspectionCheckInput,
+        InspectionConclusionInput,
+        InspectionReportInput,
+        InspectionTeamInput,
+        InvestigationNoticeInput,
+        Notification,
+        ObjectionInput,
+        ObjectionVerdictInput,
+        PolicyRequest,
+        PublicNoticeInput,
+        RecordEventInput,
+        RegistrationInput,
+        RetryInput,
+        Role,
+        ScheduleStepInput,
+        SelectionMethod,
+        StepSchedule,
+        StepState,
+        SuspensionDecisionInput,
+        VoteInput,
+        WithdrawInput,
+        WorkingDaysInput,
+        WorkingDaysResult,
+    )
+
+# Technical limits of calls to activities (not regulation values, which come from the policy).
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+
+In = TypeVar("In")
+Check = Callable[[In, date], None]
+Apply = Callable[[In, date], list[Happening]]
+
+
+def _refusal(e: RuleViolation) -> ApplicationError:
+    return ApplicationError(e.message, e.rule, type="RuleViolation", non_retryable=True)
+
+
+def _calendar_problem(e: ActivityError) -> str | None:
+    cause = e.cause
+    if isinstance(cause, ApplicationError) and cause.type == "CalendarYearMissing":
+        return cause.message
+    return None
+
+
+@workflow.defn
+class AppointmentCaseWorkflow:
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        self._book: CaseBook | None = None
+        self._seq = 0
+        self._lock = asyncio.Lock()
+        self._deadline: datetime | None = None
+        self._overdue = False
+        self._retries = 0
+        self._ready = False
+
+    # ------------------------------------------------------------------ run
+
+    @workflow.run
+    async def run(self, case: CaseInput) -> CaseState:
+        # Updates sent right after the start wait (in ``_apply``) until the case is set up.
+        async with self._lock:
+            book = await self._open(case)
+        while book.active:
+            step = book.awaited_step()
+            assert step is not None
+            if step.until is not None:
+                await self._wait_for_timer(book, step)
+            else:
+                await self._wait_for_people(book, step)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return book.state
+
+    async def _open(self, case: CaseInput) -> CaseBook:
+        snapshot = await self._activity(
+            "load_policy", PolicyRequest(case_id=case.case_id), PolicySnapshot
+        )
+        today = self._today()
+        try:
+            check_case_input(case, today, snapshot.policy.recommendation.valid_months)
+        except RuleViolation as e:
+            raise _refusal(e) from e
+        book = self._book = CaseBook(case, snapshot, today)
+        opened = Happening(
+            "opened",
+            f"case opened: {case.unit} {case.post}, {case.positions} post(s), "
+            f"{case.method.value}, policy {snapshot.policy.version}",
+            case.opened_by,
+            {
+                "case": case.model_dump(mode="json"),
+                "policy_version": snapshot.policy.version,
+                "policy_digest": snapshot.digest,
+                "policy_source": snapshot.source,
+            },
+        )
+        await self._record([opened])
+        if case.method is SelectionMethod.REGULAR_APPOINTMENT:
+            await self._record(book.enter_inspection_phase(today))
+        self._ready = True
+        return book
+
+    async def _wait_for_timer(self, book: CaseBook, step: AwaitedStep) -> None:
+        assert step.until is not None
+        self._deadline, self._overdue = step.until, False
+        self._upsert()
+        if not await wait_until(lambda: book.step_key() != step.key, step.until):
+            async with self._lock:
+                if book.step_key() == step.key:
+                    await self._record(book.on_timer(step.key, self._today()))
+
+    async def _wait_for_people(self, book: CaseBook, step: AwaitedStep) -> None:
+        assert step.policy_step is not None
+        timing = book.policy.steps[step.policy_step]
+
+        def done() -> bool:
+            return book.step_key() != step.key
+
+        book.state.step = StepState(
+            step=step.key, responsible_role=step.responsible_role, started_on=self._today()
+        )
+        schedule = await self._schedule(book, step, done)
+        if schedule is not None and not done():
+            self._deadline, self._overdue = schedule.deadline_at, False
+            if book.state.step is not None:
+                book.state.step.deadline_at = schedule.deadline_at
+            await self._record(
+                [
+                    Happening(
+                        "deadline",
+                        f"{step.description}: due by the end of {schedule.deadline_on} "
+                        f"({timing.deadline_working_days} working days; calendar: "
+                        f"{schedule.calendar_source})",
+                        payload=schedule.model_dump(mode="json"),
+                    )
+                ]
+            )
+
+            async def on_alarm(alarm: Alarm) -> None:
+                await self._alarm(book, step, schedule, alarm)
+
+            async def on_overdue() -> None:
+                self._overdue = True
+                if book.state.step is not None:
+                    book.state.step.overdue = True
+                await self._record(
+                    [
+                        Happening(
+                            "overdue", f"{step.description} is overdue since {schedule.deadline_on}"
+                        )
+                    ]
+                )
+
+            await keep_deadline(schedule, done, on_alarm, on_overdue)
+        self._deadline, self._overdue = None, False
+        if book.state.step is not None and book.state.step.step == step.key:
+            book.state.step = None
+
+    async def _schedule(
+        self, book: CaseBook, step: AwaitedStep, done: Callable[[], bool]
+    ) -> StepSchedule | None:
+        """The step's schedule; while the calendar lacks a year, wait for an administrator."""
+        assert step.policy_step is not None
+        request = ScheduleStepInput(
+            case_id=book.state.case_id,
+            step=step.policy_step,
+            start_on=self._today(),
+            timing=book.policy.steps[step.policy_step],
+        )
+        while True:
+            try:
+                return await self._activity("schedule_step", request, StepSchedule)
+            except ActivityError as e:
+                problem = _calendar_problem(e)
+                if problem is None:
+                    raise
+            if book.state.step is not None:
+                book.state.step.blocked_reason = problem
+            await self._record(
+                [Happening("blocked", f"{step.description}: no deadline can be set: {problem}")],
+                Notification(
+                    recipient_role=Role.ADMINISTRATOR,
+                    subject=f"工作日历缺失：案件 {book.state.case_id} 无法计算期限",
+                    body=f"{book.state.unit} {book.state.post}（{step.description}）：{problem}",
+                ),
+            )
+            await workflow.wait_condition(self._retry_requested_or(done))
+            if book.state.step is not None:
+                book.state.step.blocked_reason = ""
+            if done():
+                return None
+
+    def _retry_requested_or(self, done: Callable[[], bool]) -> Callable[[], bool]:
+        attempt = self._retries
+        return lambda: done() or self._retries > attempt
+
+    async def _alarm(
+        self, book: CaseBook, step: AwaitedStep, schedule: StepSchedule, alarm: Alarm
+    ) -> None:
+        s = book.state
+        if alarm.kind == "reminder":
+            summary = (
+                f"reminder to {alarm.role.value}: {step.description} is due {schedule.deadline_on}"
+            )
+            subject = (
+                f"提醒：案件 {s.case_id}（{s.unit} {s.post}）{step.description} "
+                f"将于 {schedule.deadline_on} 到期"
+            )
+        else:
+            summary = (
+                f"escalation rung {alarm.rung} to {alarm.role.value}: {step.description} "
+                f"was due {schedule.deadline_on} and is not done"
+            )
+            subject = (
+                f"督办（第{alarm.rung}级）：案件 {s.case_id}（{s.unit} {s.post}）"
+                f"{step.description} 已于 {schedule.deadline_on} 逾期"
+            )
+        await self._record(
+            [Happening(alarm.kind, summary, payload=alarm.model_dump(mode="json"))],
+            Notification(recipient_role=alarm.role, subject=subject, body=summary),
+        )
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _today(self) -> date:
+        return workflow.now().astimezone(SHANGHAI).date()
+
+    @property
+    def book(self) -> CaseBook:
+        if self._book is None:
+            raise ApplicationError("the case is still starting; try again in a moment")
+        return self._book
+
+    async def _activity(self, name: str, arg: Any, result_type: type[Any]) -> Any:
+        return await workflow.execute_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _record(
+        self, happenings: list[Happening], notification: Notification | None = None
+    ) -> None:
+        book = self.book
+        for h in happenings:
+            self._seq += 1
+            book.state.events_recorded = self._seq
+            event = RecordEventInput(
+                case_id=book.state.case_id,
+                seq=self._seq,
+                kind=h.kind,
+                stage=book.state.stage,
+                occurred_at=workflow.now(),
+                actor_name=h.actor.name,
+                actor_role=h.actor.role,
+                summary=h.summary,
+                payload=h.payload,
+                case=book.case_row(self._deadline, self._overdue),
+                notification=notification,
+            )
+            await self._activity("record_event", event, bool)
+        self._upsert()
+
+    def _upsert(self) -> None:
+        s = self.book.state
+        deadline = self._deadline if s.stage is not CaseStage.CLOSED else None
+        workflow.upsert_search_attributes(
+            [
+                sa.CASE_STAGE.value_set(s.stage.value),
+                sa.CASE_UNIT.value_set(s.unit),
+                sa.CASE_POST.value_set(s.post),
+                sa.NEXT_DEADLINE.value_set(deadline)
+                if deadline
+                else sa.NEXT_DEADLINE.value_unset(),
+                sa.CASE_OVERDUE.value_set(self._overdue and deadline is not None),
+            ]
+        )
+
+    def _validate(self, check: Check[In], data: In) -> None:
+        try:
+            check(data, self._today())
+        except RuleViolation as e:
+            raise _refusal(e) from e
+
+    def _check_when_ready(self, check: Callable[[CaseBook], Check[In]], data: In) -> None:
+        """Validator body. While the case is still being set up (its policy loading), input is
+        let through and checked by the handler under the lock once the case is ready; only
+        such a refusal can appear in the history, as a failed update."""
+        if self._book is None or not self._ready:
+            return
+        self._validate(check(self._book), data)
+
+    async def _apply(
+        self,
+        data: In,
+        check: Callable[[CaseBook], Check[In]],
+        apply: Callable[[CaseBook], Callable[[In], Awaitable[list[Happening]]]],
+    ) -> CaseState:
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            book = self.book
+            # another update may have changed the case since this one was validated
+            self._validate(check(book), data)
+            await self._record(await apply(book)(data))
+            return book.state
+
+    async def _simple(
+        self,
+        data: In,
+        check: Callable[[CaseBook], Check[In]],
+        apply: Callable[[CaseBook], Apply[In]],
+    ) -> CaseState:
+        async def run(d: In) -> list[Happening]:
+            return apply(self.book)(d, self._today())
+
+        return await self._apply(data, check, lambda _book: run)
+
+    # ------------------------------------------------------------------ queries
+
+    @workflow.query
+    def state(self) -> CaseState:
+        return self.book.state
+
+    # ------------------------------------------------------------------ updates
+    # Each update: validator = the rule (refusals never enter history); handler = apply + record.
+
+    @workflow.update
+    async def record_registration(self, data: RegistrationInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_registration, lambda b: b.apply_registration
+        )
+
+    @record_registration.validator
+    def _v_registration(self, data: RegistrationInput) -> None:
+        self._check_when_ready(lambda b: b.check_registration, data)
+
+    @workflow.update
+    async def record_written_test(self, data: ExamScoresInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_written_test, lambda b: b.apply_written_test
+        )
+
+    @record_written_test.validator
+    def _v_written(self, data: ExamScoresInput) -> None:
+        self._check_when_ready(lambda b: b.check_written_test, data)
+
+    @workflow.update
+    async def record_interview(self, data: ExamScoresInput) -> CaseState:
+        return await self._simple(data, lambda b: b.check_interview, lambda b: b.apply_interview)
+
+    @record_interview.validator
+    def _v_interview(self, data: ExamScoresInput) -> None:
+        self._check_when_ready(lambda b: b.check_interview, data)
+
+    @workflow.update
+    async def record_higher_approval(self, data: HigherApprovalInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_higher_approval, lambda b: b.apply_higher_approval
+        )
+
+    @record_higher_approval.validator
+    def _v_approval(self, data: HigherApprovalInput) -> None:
+        self._check_when_ready(lambda b: b.check_higher_approval, data)
+
+    @workflow.update
+    async def record_investigation_notice(self, data: InvestigationNoticeInput) -> CaseState:
+        async def apply(d: InvestigationNoticeInput) -> list[Happening]:
+            policy = self.book.policy.investigation_notice
+            # inspection may start from the min-th to the max-th working day after publication
+            day_after = d.published_on + timedelta(days=1)
+            first = await self._working_days_end(
+                day_after, policy.min_working_days_before_inspection
+            )
+            last = await self._working_days_end(
+                day_after, policy.max_working_days_before_inspection
+            )
+            return self.book.apply_investigation_notice(d, (first.end_on, last.end_on))
+
+        return await self._apply(data, lambda b: b.check_investigation_notice, lambda _b: apply)
+
+    @record_investigation_notice.validator
+    def _v_investigation_notice(self, data: InvestigationNoticeInput) -> None:
+        self._check_when_ready(lambda b: b.check_investigation_notice, data)
+
+    @workflow.update
+    async def record_inspection_team(self, data: InspectionTeamInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_inspection_team, lambda b: b.apply_inspection_team
+        )
+
+    @record_inspection_team.validator
+    def _v_team(self, data: InspectionTeamInput) -> None:
+        self._check_when_ready(lambda b: b.check_inspection_team, data)
+
+    @workflow.update
+    async def record_inspection_check(self, data: InspectionCheckInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_inspection_check, lambda b: b.apply_inspection_check
+        )
+
+    @record_inspection_check.validator
+    def _v_check(self, data: InspectionCheckInput) -> None:
+        self._check_when_ready(lambda b: b.check_inspection_check, data)
+
+    @workflow.update
+    async def record_democratic_evaluation(self, data: DemocraticEvaluationInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_democratic_evaluation, lambda b: b.apply_democratic_evaluation
+        )
+
+    @record_democratic_evaluation.validator
+    def _v_evaluation(self, data: DemocraticEvaluationInput) -> None:
+        self._check_when_ready(lambda b: b.check_democratic_evaluation, data)
+
+    @workflow.update
+    async def record_inspection_report(self, data: InspectionReportInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_inspection_report, lambda b: b.apply_inspection_report
+        )
+
+    @record_inspection_report.validator
+    def _v_report(self, data: InspectionReportInput) -> None:
+        self._check_when_ready(lambda b: b.check_inspection_report, data)
+
+    @workflow.update
+    async def conclude_inspection(self, data: InspectionConclusionInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_inspection_conclusion, lambda b: b.apply_inspection_conclusion
+        )
+
+    @conclude_inspection.validator
+    def _v_conclusion(self, data: InspectionConclusionInput) -> None:
+        self._check_when_ready(lambda b: b.check_inspection_conclusion, data)
+
+    @workflow.update
+    async def record_vote(self, data: VoteInput) -> CaseState:
+        return await self._simple(data, lambda b: b.check_vote, lambda b: b.apply_vote)
+
+    @record_vote.validator
+    def _v_vote(self, data: VoteInput) -> None:
+        self._check_when_ready(lambda b: b.check_vote, data)
+
+    @workflow.update
+    async def record_public_notice(self, data: PublicNoticeInput) -> CaseState:
+        async def apply(d: PublicNoticeInput) -> list[Happening]:
+            days = self.book.policy.public_notice.working_days
+            end = await self._working_days_end(d.published_on, days)
+            return self.book.apply_public_notice(d, end.end_on)
+
+        return await self._apply(data, lambda b: b.check_public_notice, lambda _b: apply)
+
+    @record_public_notice.validator
+    def _v_public_notice(self, data: PublicNoticeInput) -> None:
+        self._check_when_ready(lambda b: b.check_public_notice, data)
+
+    @workflow.update
+    async def record_objection(self, data: ObjectionInput) -> CaseState:
+        return await self._simple(data, lambda b: b.check_objection, lambda b: b.apply_objection)
+
+    @record_objection.validator
+    def _v_objection(self, data: ObjectionInput) -> None:
+        self._check_when_ready(lambda b: b.check_objection, data)
+
+    @workflow.update
+    async def record_objection_verdict(self, data: ObjectionVerdictInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_objection_verdict, lambda b: b.apply_objection_verdict
+        )
+
+    @record_objection_verdict.validator
+    def _v_verdict(self, data: ObjectionVerdictInput) -> None:
+        self._check_when_ready(lambda b: b.check_objection_verdict, data)
+
+    @workflow.update
+    async def decide_suspension(self, data: SuspensionDecisionInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_suspension_decision, lambda b: b.apply_suspension_decision
+        )
+
+    @decide_suspension.validator
+    def _v_suspension(self, data: SuspensionDecisionInput) -> None:
+        self._check_when_ready(lambda b: b.check_suspension_decision, data)
+
+    @workflow.update
+    async def record_appointment(self, data: AppointmentInput) -> CaseState:
+        return await self._simple(
+            data, lambda b: b.check_appointment, lambda b: b.apply_appointment
+        )
+
+    @record_appointment.validator
+    def _v_appointment(self, data: AppointmentInput) -> None:
+        self._check_when_ready(lambda b: b.check_appointment, data)
+
+    @workflow.update
+    async def withdraw(self, data: WithdrawInput) -> CaseState:
+        return await self._simple(data, lambda b: b.check_withdraw, lambda b: b.apply_withdraw)
+
+    @withdraw.validator
+    def _v_withdraw(self, data: WithdrawInput) -> None:
+        self._check_when_ready(lambda b: b.check_withdraw, data)
+
+    @workflow.update
+    async def retry_blocked(self, data: RetryInput) -> CaseState:
+        async with self._lock:
+            self._retries += 1
+            await self._record(
+                [Happening("input", "an administrator asked the case to try again", data.actor)]
+            )
+            return self.book.state
+
+    @retry_blocked.validator
+    def _v_retry(self, data: RetryInput) -> None:
+        step = self.book.state.step
+        if step is None or not step.blocked_reason:
+            raise ApplicationError("the case is not blocked", type="RuleViolation")
+        if data.actor.role is not Role.ADMINISTRATOR:
+            raise ApplicationError("only an administrator may retry a blocked case")
+
+    async def _working_days_end(self, start_on: date, days: int) -> WorkingDaysResult:
+        request = WorkingDaysInput(start_on=start_on, working_days=days)
+        try:
+            result: WorkingDaysResult = await self._activity(
+                "working_days_end", request, WorkingDaysResult
+            )
+        except ActivityError as e:
+            problem = _calendar_problem(e)
+            if problem is None:
+                raise
+            raise ApplicationError(problem, type="CalendarYearMissing", non_retryable=True) from e
+        return result

@@ -1,0 +1,61 @@
+"""One way to wait on a human step: reminders before its deadline, escalation after it.
+
+Used by every workflow that waits for people. The schedule (deadline, reminder and
+escalation moments) is computed by an activity from the working-day calendar, so replay
+sees the recorded dates; this module only waits on them, deterministically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from temporalio import workflow
+
+from workflows.types import Alarm, StepSchedule
+
+
+async def wait_until(done: Callable[[], bool], moment: datetime) -> bool:
+    """Wait until ``done()`` or ``moment``; True if done, False if the moment came first."""
+    remaining = moment - workflow.now()
+    if remaining.total_seconds() <= 0:
+        return done()
+    try:
+        await workflow.wait_condition(done, timeout=remaining)
+    except TimeoutError:
+        return done()
+    return True
+
+
+async def keep_deadline(
+    schedule: StepSchedule,
+    done: Callable[[], bool],
+    on_alarm: Callable[[Alarm], Awaitable[None]],
+    on_overdue: Callable[[], Awaitable[None]],
+) -> None:
+    """Wait for ``done()``, firing each reminder, the deadline, then each escalation rung.
+
+    Alarms already past when the wait begins (a case brought in late) are not replayed one by
+    one: the deadline, if past, is marked at once, and only the highest rung already reached
+    is sent, so a late import does not flood anyone's inbox.
+    """
+    now = workflow.now()
+    past_rungs = [a for a in schedule.alarms if a.at <= now and a.kind == "escalation"]
+    if schedule.deadline_at <= now and not done():
+        await on_overdue()
+        if past_rungs:
+            await on_alarm(past_rungs[-1])
+    moments: list[tuple[datetime, Alarm | None]] = [
+        (a.at, a) for a in schedule.alarms if a.at > now
+    ]
+    if schedule.deadline_at > now:
+        moments.append((schedule.deadline_at, None))
+    moments.sort(key=lambda m: m[0])
+    for moment, alarm in moments:
+        if await wait_until(done, moment):
+            return
+        if alarm is None:
+            await on_overdue()
+        else:
+            await on_alarm(alarm)
+    await workflow.wait_condition(done)

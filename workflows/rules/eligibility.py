@@ -1,0 +1,173 @@
+"""Who may be inspected and promoted: sanction impact periods (影响期) and the limits on
+exceptional promotion (破格提拔), plus the validity of a democratic recommendation.
+
+Convention for every period here: a period of N months from day D ends on the day
+``add_months(D, N)``, and that end day is already free. A serious warning decided on
+2026-03-01 (18 months) bars the candidate up to and including 2027-08-31; on 2027-09-01
+the candidate is eligible again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from workflows.rules.dates import add_months, check_not_future
+from workflows.rules.errors import RuleViolation
+from workflows.types import Candidate, Sanction, SanctionKind
+
+RULE_IMPACT = "条例 eligibility: no promotion inside a sanction's impact period (影响期)"
+RULE_EXCEPTIONAL = "条例 exceptional promotion (破格提拔): its limits"
+RULE_RECOMMENDATION = "条例 democratic recommendation (民主推荐): results valid for one year"
+
+# National floors. Accountability bars any leadership post for 12 months and a higher post
+# for 24; this service only handles promotions, so 24 applies. Party probation counts
+# from the day Party rights are restored, not from the decision.
+NATIONAL_IMPACT_MONTHS: dict[SanctionKind, int] = {
+    SanctionKind.PARTY_WARNING: 12,
+    SanctionKind.PARTY_SERIOUS_WARNING: 18,
+    SanctionKind.PARTY_POST_REMOVAL: 24,
+    SanctionKind.PARTY_PROBATION: 24,
+    SanctionKind.STATE_WARNING: 6,
+    SanctionKind.STATE_DEMERIT: 12,
+    SanctionKind.STATE_MAJOR_DEMERIT: 18,
+    SanctionKind.STATE_DEMOTION: 24,
+    SanctionKind.STATE_DISMISSAL: 24,
+    SanctionKind.ACCOUNTABILITY_REMOVAL: 24,
+}
+
+# Impact periods the regulation leaves to local rules.
+LOCAL_IMPACT_KINDS = (SanctionKind.ADMONISHMENT, SanctionKind.ORGANIZATIONAL_HANDLING)
+
+NATIONAL_RECOMMENDATION_VALID_MONTHS = 12
+EXCEPTIONAL_MIN_MONTHS_SINCE_PROMOTION = 12
+
+SANCTION_NAMES: dict[SanctionKind, str] = {
+    SanctionKind.PARTY_WARNING: "a Party warning (警告)",
+    SanctionKind.PARTY_SERIOUS_WARNING: "a serious Party warning (严重警告)",
+    SanctionKind.PARTY_POST_REMOVAL: "removal from Party posts (撤销党内职务)",
+    SanctionKind.PARTY_PROBATION: "probation within the Party (留党察看)",
+    SanctionKind.STATE_WARNING: "a government warning (政务警告)",
+    SanctionKind.STATE_DEMERIT: "a demerit (记过)",
+    SanctionKind.STATE_MAJOR_DEMERIT: "a major demerit (记大过)",
+    SanctionKind.STATE_DEMOTION: "a demotion (降级)",
+    SanctionKind.STATE_DISMISSAL: "a dismissal from post (撤职)",
+    SanctionKind.ACCOUNTABILITY_REMOVAL: "a removal from post by accountability (问责)",
+    SanctionKind.ADMONISHMENT: "an admonishment (诫勉)",
+    SanctionKind.ORGANIZATIONAL_HANDLING: "an organizational handling (组织处理)",
+}
+
+
+def impact_months(kind: SanctionKind, months: Mapping[SanctionKind, int]) -> int:
+    """The period applied to ``kind``: the configured one, never shorter than the national."""
+    national = NATIONAL_IMPACT_MONTHS.get(kind)
+    configured = months.get(kind)
+    if configured is None:
+        if national is None:
+            raise ValueError(f"no impact period is configured for {SANCTION_NAMES[kind]}")
+        return national
+    return configured if national is None else max(configured, national)
+
+
+def impact_period_end(s: Sanction, months: Mapping[SanctionKind, int]) -> date | None:
+    """The first day after the impact period; None while it cannot end yet.
+
+    Party probation without a restoration date has no end: its period only starts when
+    Party rights are restored.
+    """
+    n = impact_months(s.kind, months)
+    if s.kind is SanctionKind.PARTY_PROBATION:
+        return None if s.rights_restored_on is None else add_months(s.rights_restored_on, n)
+    return add_months(s.decided_on, n)
+
+
+def _sanction_problem(name: str, s: Sanction, months: Mapping[SanctionKind, int]) -> str:
+    what = SANCTION_NAMES[s.kind]
+    decided = s.decided_on.isoformat()
+    end = impact_period_end(s, months)
+    if end is None:
+        return (
+            f"{name} is under {what} decided on {decided}, and Party rights have not been "
+            f"restored; the impact period ends {impact_months(s.kind, months)} months after "
+            "they are"
+        )
+    sentence = (
+        f"{name} is inside the impact period of {what} decided on {decided}, "
+        f"which runs until {end.isoformat()}"
+    )
+    if s.rights_restored_on is not None and s.kind is SanctionKind.PARTY_PROBATION:
+        sentence += f" ({impact_months(s.kind, months)} months after Party rights were restored"
+        sentence += f" on {s.rights_restored_on.isoformat()})"
+    return sentence
+
+
+def _exceptional_problems(c: Candidate, on: date) -> list[str]:
+    ex = c.exceptional
+    if ex is None:
+        return []
+    problems: list[str] = []
+    if c.on_probation:
+        problems.append(
+            f"{c.name} is on probation (试用期) in the current post; an exceptional promotion "
+            "(破格提拔) is never made during probation"
+        )
+    if c.last_promotion_on is not None:
+        free_on = add_months(c.last_promotion_on, EXCEPTIONAL_MIN_MONTHS_SINCE_PROMOTION)
+        if on < free_on:
+            problems.append(
+                f"{c.name} was last promoted on {c.last_promotion_on.isoformat()}; an "
+                "exceptional promotion is never made within one year of the last promotion "
+                f"(possible from {free_on.isoformat()})"
+            )
+    if ex.levels_skipped >= 2:
+        problems.append(
+            f"the exceptional promotion of {c.name} would skip {ex.levels_skipped} levels; "
+            "an exceptional promotion never skips two levels at once"
+        )
+    if ex.time_in_post_exception and ex.previous_promotion_was_time_in_post_exception:
+        problems.append(
+            f"{c.name}'s previous promotion was already an exception on time in post; an "
+            "exceptional promotion never makes two exceptions on time in post in a row"
+        )
+    return problems
+
+
+def eligibility_problems(c: Candidate, on: date, months: Mapping[SanctionKind, int]) -> list[str]:
+    """Every reason ``c`` cannot be inspected or promoted on ``on``; empty when eligible.
+
+    A sanction whose decision is dated after ``on`` still counts: the data says it exists,
+    and leaving it out would only make the record look cleaner than it is.
+    """
+    problems: list[str] = []
+    for s in c.sanctions:
+        end = impact_period_end(s, months)
+        if end is None or on < end:
+            problems.append(_sanction_problem(c.name, s, months))
+    problems.extend(_exceptional_problems(c, on))
+    return problems
+
+
+def needs_approval_before_inspection(c: Candidate) -> bool:
+    """Whether the higher level must approve in writing before inspection starts.
+
+    Skipping a level (越级) or not coming through democratic recommendation sends the report
+    up before inspection; other exceptional promotions wait for consent before the vote.
+    """
+    ex = c.exceptional
+    return ex is not None and (ex.levels_skipped >= 1 or not ex.through_democratic_recommendation)
+
+
+def check_recommendation_valid(held_on: date, on: date, valid_months: int) -> None:
+    """Refuse a recommendation older than its validity; exactly ``valid_months`` old is valid.
+
+    The national year is a ceiling: a policy asking for longer still gets one year.
+    """
+    check_not_future(held_on, on, "the democratic recommendation")
+    months = min(valid_months, NATIONAL_RECOMMENDATION_VALID_MONTHS)
+    if on > add_months(held_on, months):
+        validity = "one year" if months == 12 else f"{months} months"
+        raise RuleViolation(
+            f"the democratic recommendation of {held_on.isoformat()} is more than {months} "
+            f"months old on {on.isoformat()}; results are valid for {validity}",
+            RULE_RECOMMENDATION,
+        )
