@@ -33,10 +33,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TEST_SUPPLEMENT = FIXTURES / "calendar-test-supplement.yaml"
 
 
-@pytest.fixture
-async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A server per test: it starts in well under a second, and no case of another test
-    can then hold back its clock."""
+async def start_time_skipping() -> WorkflowEnvironment:
+    """The time-skipping test server, with the case search attributes registered."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(find_test_server()),
         data_converter=pydantic_data_converter,
@@ -49,6 +47,14 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
             },
         )
     )
+    return env
+
+
+@pytest.fixture
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A server per test: it starts in well under a second, and no case of another test
+    can then hold back its clock."""
+    env = await start_time_skipping()
     try:
         yield env
     finally:

@@ -1,0 +1,71 @@
+"""Regenerate the saved histories of finished appointment cases (run by hand).
+
+    python -m tests.histories.make_case_histories
+
+Runs chosen path tests on the time-skipping server with the real activities and a throwaway
+PostgreSQL database, then saves each finished case's Temporal history as JSON beside this
+file. ``tests/test_replay.py`` replays them in CI, so a workflow change that would break
+running cases fails the build. Regenerate only for a deliberate, patched change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from store.db import make_engine, make_session_factory, with_database
+from store.migrate import drop_database, ensure_database, upgrade_to_head
+from tests.conftest import throwaway_database_name
+from tests.workflows import test_paths
+from tests.workflows.conftest import CaseRunner, case_runner, start_time_skipping
+from workflows.ids import case_workflow_id
+
+HERE = Path(__file__).resolve().parent
+SERVER_URL = os.environ.get(
+    "TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+# saved name -> (path test to run, the case id it uses)
+SCENARIOS: dict[str, tuple[Callable[[CaseRunner], Awaitable[None]], str]] = {
+    "case_regular_appointed": (test_paths.test_regular_appointment_to_appointed, "reg-1"),
+    "case_vote_failed": (test_paths.test_vote_failing_ends_not_appointed, "vote-fail"),
+    "case_suspension_ran_out": (test_paths.test_suspension_running_out, "suspend-expire"),
+    "case_too_few_passed_interview": (
+        test_paths.test_exam_with_too_few_passing_the_interview,
+        "exam-few-interview",
+    ),
+}
+
+
+async def main() -> None:
+    name = throwaway_database_name("histories")
+    await ensure_database(SERVER_URL, name)
+    url = with_database(SERVER_URL, name)
+    engine = make_engine(url)
+    try:
+        await upgrade_to_head(url)
+        sessions = make_session_factory(engine)
+        for saved, (scenario, case_id) in SCENARIOS.items():
+            env = await start_time_skipping()
+            try:
+                async with case_runner(env, sessions) as runner:
+                    await scenario(runner)
+                    handle = env.client.get_workflow_handle(case_workflow_id(case_id))
+                    await handle.result()
+                    history = await handle.fetch_history()
+                (HERE / f"{saved}.json").write_text(history.to_json(), "utf-8")
+                print(f"saved {saved}.json ({len(history.events)} events)")
+            finally:
+                await env.shutdown()
+    finally:
+        await engine.dispose()
+        await drop_database(SERVER_URL, name)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    sys.stdout.flush()
+    os._exit(0)  # see TOOLCHAIN: the SDK can abort during interpreter teardown
