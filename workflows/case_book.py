@@ -54,6 +54,30 @@ from workflows.types import (
 
 SYSTEM_ACTOR = Actor(name="system", role=Role.SYSTEM)
 
+# Statuses of a candidate who was on the pre-appointment notice and is not yet appointed.
+ON_OR_AFTER_NOTICE = (
+    CandidateStatus.ON_NOTICE,
+    CandidateStatus.TO_APPOINT,
+    CandidateStatus.SUSPENDED,
+    CandidateStatus.NOT_APPOINTED,
+)
+
+# The outside events a case records (``CaseState.dates``), as a clerk would name them.
+DATE_LABELS = {
+    "opened": "the case's opening",
+    "exam_announced": "the exam announcement",
+    "registration_closed": "the close of registration",
+    "written_test": "the written test",
+    "interview": "the interview",
+    "last_approval": "the higher level's approval",
+    "investigation_notice": "the investigation notice",
+    "inspection_started": "the start of inspection",
+    "inspection_concluded": "the inspection's conclusion",
+    "last_meeting": "the last committee meeting",
+    "notice_published": "the pre-appointment notice",
+    "notice_ends": "the end of the pre-appointment notice",
+}
+
 
 def check_case_input(case: CaseInput, today: date, recommendation_valid_months: int) -> None:
     """Refuse a case that cannot start; called by the starter and again by the workflow."""
@@ -175,9 +199,9 @@ class CaseBook:
     def _date(self, key: str) -> date:
         return self.state.dates[key]
 
-    def _check_date(self, d: date, today: date, what: str, after_key: str, after_what: str) -> None:
+    def _check_date(self, d: date, today: date, what: str, after_key: str) -> None:
         check_not_future(d, today, what)
-        check_not_before(d, self._date(after_key), what, after_what)
+        check_not_before(d, self._date(after_key), what, DATE_LABELS[after_key])
 
     def _move(self, stage: CaseStage, why: str) -> Happening:
         before = self.state.stage
@@ -333,14 +357,18 @@ class CaseBook:
         self._require_stage(CaseStage.EXAM)
         if "registration_closed" in self.state.dates:
             raise RuleViolation("the registration is already recorded", "exam order")
-        self._check_date(data.announced_on, today, "the exam announcement", "opened", "opening")
+        self._check_date(data.announced_on, today, "the exam announcement", "opened")
         check_not_future(data.closed_on, today, "the close of registration")
-        check_not_before(data.closed_on, data.announced_on, "registration close", "announcement")
+        check_not_before(
+            data.closed_on, data.announced_on, "the close of registration", "the announcement"
+        )
         ids = [a.candidate.person_id for a in data.applicants]
         if len(set(ids)) != len(ids):
             raise RuleViolation("each applicant may register once", "exam registration")
         for a in data.applicants:
-            check_not_before(a.registered_on, data.announced_on, "a registration", "announcement")
+            check_not_before(
+                a.registered_on, data.announced_on, "a registration", "the announcement"
+            )
             if a.registered_on > data.closed_on:
                 raise RuleViolation(
                     f"{a.candidate.name} registered on {a.registered_on}, "
@@ -399,9 +427,7 @@ class CaseBook:
             raise RuleViolation(
                 "written scores come after the registration and only once", "exam order"
             )
-        self._check_date(
-            data.held_on, today, "the written test", "registration_closed", "registration close"
-        )
+        self._check_date(data.held_on, today, "the written test", "registration_closed")
         expected = {c.person_id for c in self.with_status(CandidateStatus.APPLICANT)}
         self._check_scores(data, expected, "written test")
 
@@ -441,7 +467,7 @@ class CaseBook:
         self._require_stage(CaseStage.EXAM)
         if "written_test" not in self.state.dates:
             raise RuleViolation("interview scores come after the written test", "exam order")
-        self._check_date(data.held_on, today, "the interview", "written_test", "written test")
+        self._check_date(data.held_on, today, "the interview", "written_test")
         expected = {c.person_id for c in self.with_status(CandidateStatus.APPLICANT)}
         self._check_scores(data, expected, "interview")
 
@@ -542,10 +568,11 @@ class CaseBook:
             raise RuleViolation(
                 f"no higher-level approval is awaited for {c.name}", "破格提拔 approval"
             )
-        after = (
-            "inspection_concluded" if self.state.stage is CaseStage.HIGHER_APPROVAL else "opened"
-        )
-        self._check_date(data.replied_on, today, "the higher level's reply", after, after)
+        if self.state.stage is CaseStage.HIGHER_APPROVAL:
+            after = "inspection_concluded"
+        else:
+            after = "interview" if "interview" in self.state.dates else "opened"
+        self._check_date(data.replied_on, today, "the higher level's reply", after)
 
     def apply_higher_approval(self, data: HigherApprovalInput, today: date) -> list[Happening]:
         c = self.candidate(data.person_id)
@@ -587,7 +614,7 @@ class CaseBook:
     def check_investigation_notice(self, data: InvestigationNoticeInput, today: date) -> None:
         self._require_stage(CaseStage.INVESTIGATION_NOTICE)
         after = "interview" if "interview" in self.state.dates else "opened"
-        self._check_date(data.published_on, today, "the investigation notice", after, after)
+        self._check_date(data.published_on, today, "the investigation notice", after)
         if "last_approval" in self.state.dates:
             check_not_before(
                 data.published_on,
@@ -655,7 +682,7 @@ class CaseBook:
         return c
 
     def _check_inspection_date(self, d: date, today: date, what: str) -> None:
-        self._check_date(d, today, what, "inspection_started", "the start of inspection")
+        self._check_date(d, today, what, "inspection_started")
 
     def check_inspection_check(self, data: InspectionCheckInput, today: date) -> None:
         c = self._inspected(data.person_id)
@@ -763,9 +790,11 @@ class CaseBook:
         self._require_stage(CaseStage.VOTE)
         m = data.meeting
         after = "last_meeting" if "last_meeting" in self.state.dates else "inspection_concluded"
-        self._check_date(m.held_on, today, "the meeting", after, after.replace("_", " "))
+        self._check_date(m.held_on, today, "the meeting", after)
         if "last_approval" in self.state.dates:
-            check_not_before(m.held_on, self._date("last_approval"), "the meeting", "approval")
+            check_not_before(
+                m.held_on, self._date("last_approval"), "the meeting", DATE_LABELS["last_approval"]
+            )
         vote.check_quorum(m.members, m.present)
         if self.case.recommendation is not None:
             eligibility.check_recommendation_valid(
@@ -833,7 +862,7 @@ class CaseBook:
         self._require_stage(CaseStage.PUBLIC_NOTICE)
         if "notice_published" in self.state.dates:
             raise RuleViolation("the pre-appointment notice is already published", "任前公示")
-        self._check_date(data.published_on, today, "the notice", "last_meeting", "the vote")
+        self._check_date(data.published_on, today, "the notice", "last_meeting")
 
     def apply_public_notice(self, data: PublicNoticeInput, ends_on: date) -> list[Happening]:
         self.state.notice_id = data.notice_id
@@ -851,16 +880,14 @@ class CaseBook:
 
     def check_objection(self, data: ObjectionInput, today: date) -> None:
         # An objection received during the notice may be entered after it ended (it came by
-        # post, or the case was brought in late), as long as nobody is appointed yet.
+        # post, or the case was brought in late), as long as its subject is not appointed.
         self._require_stage(CaseStage.PUBLIC_NOTICE, CaseStage.APPOINTMENT)
         if "notice_published" not in self.state.dates:
             raise RuleViolation("no pre-appointment notice is published yet", "任前公示")
         if any(o.objection_id == data.objection_id for o in self.state.objections):
             raise RuleViolation(f"objection {data.objection_id} is already recorded", "任前公示")
-        if self.with_status(CandidateStatus.APPOINTED):
-            raise RuleViolation("the appointment is already made", "任前公示")
         c = self.candidate(data.person_id)
-        if c.status not in (CandidateStatus.ON_NOTICE, CandidateStatus.TO_APPOINT):
+        if c.status not in ON_OR_AFTER_NOTICE:
             raise RuleViolation(f"{c.name} is not on the notice ({c.status.value})", "任前公示")
         check_not_future(data.received_on, today, "the objection")
         notice.check_objection_in_period(
@@ -905,13 +932,17 @@ class CaseBook:
         o.outcome, o.verified_on = data.outcome, data.verified_on
         c = self.candidate(o.person_id)
         effect = notice.effect_of(data.outcome)
-        if effect.suspend:
+        if c.status is CandidateStatus.NOT_APPOINTED:
+            pass  # a confirmed serious problem stands, whatever another objection finds
+        elif effect.suspend:
+            if c.status is not CandidateStatus.SUSPENDED:
+                # the national 3-month limit runs from the first suspension, never renewed
+                c.suspended_until = notice.suspension_ends(
+                    data.verified_on, self.policy.suspension.max_months
+                )
             c.status = CandidateStatus.SUSPENDED
-            c.suspended_until = notice.suspension_ends(
-                data.verified_on, self.policy.suspension.max_months
-            )
             c.note = f"appointment suspended until {c.suspended_until}"
-        elif effect.appoint is False and c.status is not CandidateStatus.NOT_APPOINTED:
+        elif effect.appoint is False:
             c.status = CandidateStatus.NOT_APPOINTED
             c.note = f"objection {o.objection_id}: serious problem confirmed"
         elif effect.reminded:
@@ -963,6 +994,8 @@ class CaseBook:
         to_appoint = self.with_status(CandidateStatus.ON_NOTICE)
         for c in to_appoint:
             c.status = CandidateStatus.TO_APPOINT
+        if not to_appoint and self.with_status(CandidateStatus.APPOINTED):
+            return [self._close_appointed()]  # a late objection about the other post's person
         if not to_appoint:
             return [
                 self._close(
@@ -1003,6 +1036,9 @@ class CaseBook:
         ]
         if self.with_status(CandidateStatus.TO_APPOINT):
             return out
+        return [*out, self._close_appointed()]
+
+    def _close_appointed(self) -> Happening:
         names = ", ".join(a.name for a in self.with_status(CandidateStatus.APPOINTED))
         probation = "; probation required" if self.case.probation_required else ""
-        return [*out, self._close(CaseStatus.APPOINTED, f"appointed: {names}{probation}")]
+        return self._close(CaseStatus.APPOINTED, f"appointed: {names}{probation}")

@@ -25,7 +25,7 @@ from workflows.rules.eligibility import (
 from workflows.rules.exam import TieRule
 from workflows.rules.inspection import NATIONAL_TEAM_MIN_SIZE
 from workflows.rules.notice import NATIONAL_MAX_SUSPENSION_MONTHS, NATIONAL_MIN_NOTICE_WORKING_DAYS
-from workflows.types import Model, SanctionKind, StepTiming
+from workflows.types import EscalationRung, Model, Role, SanctionKind, StepTiming
 
 # The human steps of a case, each with a deadline, reminders and an escalation ladder.
 STEP_NAMES = (
@@ -107,6 +107,50 @@ class RecommendationPolicy(Model):
     valid_months: int  # national ceiling checked by Policy
 
 
+class ProbationDigestPolicy(Model):
+    """The daily digest (每日待办汇总) mailed to the department by a Temporal Schedule."""
+
+    hour: int = Field(default=8, ge=0, le=23)  # local hour (Asia/Shanghai) it runs
+    days_ahead: int = Field(default=14, ge=1, le=90)  # what falls due this many days ahead
+    roles: list[Role] = Field(default_factory=lambda: [Role.DEPARTMENT_HEAD, Role.SECTION_CHIEF])
+    send_when_empty: bool = False  # mail "nothing due" too, or only when something is
+
+
+def _default_review_timing() -> StepTiming:
+    return StepTiming(
+        responsible_role=Role.SECTION_CHIEF,
+        deadline_working_days=10,
+        reminders_working_days_before=[3],
+        escalation=[
+            EscalationRung(role=Role.DEPARTMENT_HEAD, working_days_after=1),
+            EscalationRung(role=Role.COMMITTEE_SECRETARY, working_days_after=5),
+        ],
+    )
+
+
+class ProbationPolicy(Model):
+    """任职试用期: reminders before the year ends, the review (考核), and who hears of it.
+
+    The year itself is national (one year from the trial appointment notice) and is not
+    configurable. Every field has a default so that a policy written before probation
+    existed still loads, and so do the policy snapshots recorded in running cases.
+    """
+
+    # calendar days before the last day of the year; 0 is the last day itself
+    reminder_days_before_end: list[int] = Field(default_factory=lambda: [60, 30, 7, 0])
+    reminder_roles: list[Role] = Field(
+        default_factory=lambda: [Role.SECTION_CHIEF, Role.DEPARTMENT_HEAD]
+    )
+    # the review may be recorded from this many calendar days before the last day
+    review_window_days_before_end: int = Field(default=30, ge=0, le=364)
+    review_roles: list[Role] = Field(default_factory=lambda: [Role.DEPARTMENT_HEAD])
+    end_early_roles: list[Role] = Field(default_factory=lambda: [Role.DEPARTMENT_HEAD])
+    # the review's deadline in working days after the last day, and its escalation ladder
+    review: StepTiming = Field(default_factory=_default_review_timing)
+    recipients: dict[Role, str] = Field(default_factory=dict)  # role -> mail address
+    digest: ProbationDigestPolicy = Field(default_factory=ProbationDigestPolicy)
+
+
 class Policy(Model):
     version: str = Field(min_length=1)
     exam: ExamPolicy
@@ -119,10 +163,15 @@ class Policy(Model):
     impact_months: dict[SanctionKind, int]
     reminder_hour: int = Field(ge=0, le=23)  # local hour (Asia/Shanghai) alarms go out
     steps: dict[str, StepTiming]
+    probation: ProbationPolicy = Field(default_factory=ProbationPolicy)
 
     @model_validator(mode="after")
     def _check_rules(self) -> Policy:
-        problems = _national_problems(self) + _step_problems(self.steps)
+        problems = (
+            _national_problems(self)
+            + _step_problems(self.steps)
+            + _probation_problems(self.probation)
+        )
         if problems:
             raise PydanticCustomError(
                 _POLICY_ERROR, "{problems}", {"problems": "\n".join(problems)}
@@ -240,6 +289,36 @@ def _timing_problems(where: str, timing: StepTiming) -> list[str]:
             problems.append(
                 f"{where}.escalation must climb in strictly increasing working_days_after: "
                 f"{current} follows {previous}"
+            )
+    return problems
+
+
+def _probation_problems(p: ProbationPolicy) -> list[str]:
+    where = "probation"
+    problems: list[str] = []
+    days = p.reminder_days_before_end
+    for k in days:
+        if not 0 <= k <= 364:
+            problems.append(
+                f"{where}.reminder_days_before_end has {k}, but a reminder falls within the "
+                "year: from 0 (the last day) to 364 days before it"
+            )
+    for k in sorted({k for k in days if days.count(k) > 1}):
+        problems.append(f"{where}.reminder_days_before_end lists {k} more than once")
+    for name, roles in (
+        ("reminder_roles", p.reminder_roles),
+        ("review_roles", p.review_roles),
+        ("end_early_roles", p.end_early_roles),
+        ("digest.roles", p.digest.roles),
+    ):
+        if not roles:
+            problems.append(f"{where}.{name} is empty: name at least one role")
+    problems.extend(_timing_problems(f"{where}.review", p.review))
+    for role, address in p.recipients.items():
+        local, at, domain = address.strip().rpartition("@")
+        if not at or not local or "." not in domain or any(c.isspace() for c in address.strip()):
+            problems.append(
+                f"{where}.recipients.{role.value} is {address!r}, which is not a mail address"
             )
     return problems
 

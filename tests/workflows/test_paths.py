@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from tests.workflows.conftest import CaseRunner
 from tests.workflows.scenarios import (
@@ -43,7 +44,9 @@ from workflows.types import (
 async def refused(r: CaseRunner, h, name: str, data) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await r.update(h, name, data)
-    return str(info.value.cause)
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause.message
 
 
 async def finish_notice_and_appoint(r: CaseRunner, h, people: list[str]) -> None:

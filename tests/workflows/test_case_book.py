@@ -1,0 +1,2054 @@
+"""The case's state machine on its own: every refusal with its sentence, every transition.
+
+Pure: no Temporal, no database. A ``CaseBook`` is built from the default policy and driven
+by calling its ``check_*`` (the update validators) and ``apply_*`` (the update handlers)
+directly, with the dates of ``scenarios`` and a fixed "today". Values the workflow gets
+from activities (the inspection window, the end of the public notice) are passed in as
+the workflow would after asking the working-day calendar.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.workflows.scenarios import (
+    CLERK,
+    HEAD,
+    INSPECTION_DONE,
+    INSPECTION_START,
+    INVESTIGATION_NOTICE,
+    MEETING_DAY,
+    NOTICE_DAY,
+    NOTICE_ENDS,
+    OPENED,
+    SECRETARY,
+    TEAM,
+    agree,
+    appointment,
+    exam_case,
+    notice,
+    person,
+    regular_case,
+    scores,
+    vote,
+)
+from workflows.case_book import SYSTEM_ACTOR, CaseBook, Happening, check_case_input
+from workflows.policy import PolicySnapshot, parse_policy
+from workflows.rules import inspection as inspection_rules
+from workflows.rules import notice as notice_rules
+from workflows.rules import vote as vote_rules
+from workflows.rules.dates import RULE_NOT_FUTURE, RULE_ORDER, add_months
+from workflows.rules.eligibility import RULE_RECOMMENDATION
+from workflows.rules.errors import RuleViolation
+from workflows.rules.working_days import SHANGHAI
+from workflows.types import (
+    FOUR_MUSTS,
+    Actor,
+    Applicant,
+    AppointmentInput,
+    Candidate,
+    CandidateStatus,
+    CaseInput,
+    CaseStage,
+    CaseStatus,
+    DemocraticEvaluationInput,
+    DemocraticRecommendation,
+    ExceptionalPromotion,
+    HigherApprovalInput,
+    InspectionCheck,
+    InspectionCheckInput,
+    InspectionConclusionInput,
+    InspectionReportInput,
+    InspectionTeamInput,
+    InvestigationNoticeInput,
+    ObjectionInput,
+    ObjectionOutcome,
+    ObjectionVerdictInput,
+    RegistrationInput,
+    Role,
+    Sanction,
+    SanctionKind,
+    SelectionMethod,
+    SuspensionDecisionInput,
+    VoteItem,
+    VoteResult,
+    WithdrawInput,
+)
+
+TODAY = date(2026, 11, 25)
+POLICY_TEXT = (Path(__file__).resolve().parents[2] / "policy" / "default.yaml").read_text("utf-8")
+POLICY: PolicySnapshot = parse_policy(POLICY_TEXT, "default.yaml")
+
+# The inspection window the calendar gives for a notice published on Monday 2026-09-07
+# (1 to 3 working days later).
+WINDOW = (date(2026, 9, 8), date(2026, 9, 10))
+CHECKS_DONE = date(2026, 9, 10)
+EVALUATED = date(2026, 9, 9)
+CONCLUDED = date(2026, 9, 16)
+
+# Exam timeline (the exam case opens 2026-07-01; see ``scenarios.registration``).
+ANNOUNCED = date(2026, 7, 6)
+REGISTRATION_CLOSED = date(2026, 7, 17)
+WRITTEN_ON = date(2026, 7, 25)
+INTERVIEW_ON = date(2026, 8, 8)
+
+ONE_DAY = timedelta(days=1)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def refused(check: Callable[..., None], *args: Any) -> RuleViolation:
+    with pytest.raises(RuleViolation) as info:
+        check(*args)
+    return info.value
+
+
+def applicant(i: int, **fields: Any) -> Applicant:
+    values: dict[str, Any] = {
+        "candidate": person(f"a{i}", f"考生{i}"),
+        "registered_on": date(2026, 7, 10),
+        "qualified": True,
+    }
+    values.update(fields)
+    return Applicant(**values)
+
+
+def registering(*applicants: Applicant) -> RegistrationInput:
+    return RegistrationInput(
+        actor=CLERK,
+        announced_on=ANNOUNCED,
+        closed_on=REGISTRATION_CLOSED,
+        applicants=list(applicants),
+    )
+
+
+def check_input(pid: str, check: InspectionCheck, on: date = CHECKS_DONE) -> InspectionCheckInput:
+    return InspectionCheckInput(
+        actor=TEAM, person_id=pid, check=check, completed_on=on, finding="无问题"
+    )
+
+
+def evaluation(pid: str, on: date = EVALUATED, **counts: int) -> DemocraticEvaluationInput:
+    values = {"participants": 40, "excellent": 30, "competent": 8, "basically_competent": 2}
+    values.update(counts)
+    return DemocraticEvaluationInput(actor=TEAM, person_id=pid, held_on=on, incompetent=0, **values)
+
+
+def report(pid: str, on: date = INSPECTION_DONE) -> InspectionReportInput:
+    return InspectionReportInput(actor=TEAM, person_id=pid, submitted_on=on, summary="德才表现良好")
+
+
+def conclusion(*proposed: str, on: date = CONCLUDED) -> InspectionConclusionInput:
+    return InspectionConclusionInput(actor=CLERK, concluded_on=on, proposed=list(proposed))
+
+
+def team(*members: str, on: date = INSPECTION_START) -> InspectionTeamInput:
+    return InspectionTeamInput(actor=TEAM, members=list(members), started_on=on)
+
+
+def objection(oid: str, pid: str = "p1", on: date = date(2026, 10, 8)) -> ObjectionInput:
+    return ObjectionInput(
+        actor=CLERK, objection_id=oid, person_id=pid, received_on=on, summary="群众来信反映问题"
+    )
+
+
+def verdict(oid: str, outcome: ObjectionOutcome, on: date) -> ObjectionVerdictInput:
+    return ObjectionVerdictInput(
+        actor=TEAM, objection_id=oid, verified_on=on, outcome=outcome, finding="核查结论"
+    )
+
+
+def decision(pid: str, on: date, appoint: bool) -> SuspensionDecisionInput:
+    return SuspensionDecisionInput(
+        actor=HEAD, person_id=pid, decided_on=on, appoint=appoint, reason="核查完毕"
+    )
+
+
+def withdrawal(reason: str = "机构改革，职位撤销") -> WithdrawInput:
+    return WithdrawInput(actor=HEAD, reason=reason)
+
+
+def exceptional(**fields: Any) -> ExceptionalPromotion:
+    return ExceptionalPromotion(reason="抗洪抢险中表现突出", **fields)
+
+
+class Driver:
+    """A CaseBook driven the way the workflow drives it: check, then apply; all recorded."""
+
+    def __init__(self, case: CaseInput, eligible_on: date = TODAY) -> None:
+        self.book = CaseBook(case, POLICY, TODAY)
+        self.inputs: list[tuple[Any, list[Happening]]] = []
+        self.happenings: list[Happening] = []
+        if case.method is SelectionMethod.REGULAR_APPOINTMENT:
+            self.happenings += self.book.enter_inspection_phase(eligible_on)
+
+    @property
+    def stage(self) -> CaseStage:
+        return self.book.state.stage
+
+    def status(self, pid: str) -> CandidateStatus:
+        return self.book.candidate(pid).status
+
+    def do(self, step: str, data: Any, extra: Any = TODAY, today: date = TODAY) -> list[Happening]:
+        getattr(self.book, f"check_{step}")(data, today)
+        out: list[Happening] = getattr(self.book, f"apply_{step}")(data, extra)
+        self.inputs.append((data, out))
+        self.happenings += out
+        return out
+
+    def timer(self, key: str, today: date = TODAY) -> list[Happening]:
+        out = self.book.on_timer(key, today)
+        self.happenings += out
+        return out
+
+    # the steps of the standard timeline
+
+    def investigation_notice(
+        self, reason: str = "", on: date = INVESTIGATION_NOTICE, window: tuple[date, date] = WINDOW
+    ) -> list[Happening]:
+        data = InvestigationNoticeInput(actor=CLERK, published_on=on, one_to_one_reason=reason)
+        return self.do("investigation_notice", data, window)
+
+    def team(self) -> list[Happening]:
+        return self.do("inspection_team", team("李组长", "周干事"))
+
+    def inspect(
+        self,
+        pid: str,
+        checks: tuple[InspectionCheck, ...] = FOUR_MUSTS,
+        evaluated: bool = True,
+        reported: bool = True,
+    ) -> None:
+        for c in checks:
+            self.do("inspection_check", check_input(pid, c))
+        if evaluated:
+            self.do("democratic_evaluation", evaluation(pid))
+        if reported:
+            self.do("inspection_report", report(pid))
+
+    def conclude(self, *proposed: str) -> list[Happening]:
+        return self.do("inspection_conclusion", conclusion(*proposed))
+
+    def through_inspection(
+        self, inspected: list[str], proposed: list[str], reason: str = ""
+    ) -> list[Happening]:
+        self.investigation_notice(reason)
+        self.team()
+        for pid in inspected:
+            self.inspect(pid)
+        return self.conclude(*proposed)
+
+    def vote(self, *items: VoteItem, **meeting: Any) -> list[Happening]:
+        return self.do("vote", vote(list(items), **meeting))
+
+    def publish(self, on: date = NOTICE_DAY, ends: date = NOTICE_ENDS) -> list[Happening]:
+        return self.do("public_notice", notice(on), ends)
+
+    def end_notice(self) -> list[Happening]:
+        assert self.book.step_key() == "notice_period"
+        return self.timer("notice_period")
+
+    def appoint(self, pid: str, on: date = date(2026, 10, 12)) -> list[Happening]:
+        return self.do("appointment", appointment(pid, on))
+
+
+def at_vote(case: CaseInput | None = None, proposed: tuple[str, ...] = ("p1",)) -> Driver:
+    d = Driver(case or regular_case("reg-1"))
+    d.through_inspection(["p1", "p2"], list(proposed))
+    assert d.stage is CaseStage.VOTE
+    return d
+
+
+def on_notice(case: CaseInput | None = None) -> Driver:
+    """p1 passed the vote; the notice runs 2026-09-29 to 2026-10-10 and is not over."""
+    d = at_vote(case)
+    d.vote(agree("p1"))
+    d.publish()
+    return d
+
+
+def to_appoint(case: CaseInput | None = None) -> Driver:
+    d = on_notice(case)
+    d.end_notice()
+    assert d.stage is CaseStage.APPOINTMENT
+    return d
+
+
+@cache
+def _vote_template() -> Driver:
+    return at_vote()
+
+
+def fresh_at_vote() -> Driver:
+    return copy.deepcopy(_vote_template())
+
+
+def exam_through_written(n: int = 5) -> Driver:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    d.do("registration", registering(*(applicant(i) for i in range(1, n + 1))))
+    d.do("written_test", scores(WRITTEN_ON, {f"a{i}": 80.0 for i in range(1, n + 1)}))
+    return d
+
+
+# --------------------------------------------------------------------------- case input
+
+
+def test_case_input_accepts_the_standard_cases() -> None:
+    check_case_input(regular_case("reg-1"), TODAY, 12)
+    check_case_input(exam_case("ex-1", SelectionMethod.OPEN_SELECTION), TODAY, 12)
+    check_case_input(exam_case("ex-2", SelectionMethod.COMPETITIVE_APPOINTMENT), TODAY, 12)
+
+
+def test_case_input_refuses_duplicate_candidate_ids() -> None:
+    people = [person("p2", "李四"), person("p1", "张三"), person("p1", "张三"), person("p2", "李")]
+    e = refused(check_case_input, regular_case("reg-1", people), TODAY, 12)
+    assert e.message == "candidate ids must be unique; repeated: p1, p2"
+    assert e.rule == "case file"
+
+
+@pytest.mark.parametrize(
+    "method", [SelectionMethod.OPEN_SELECTION, SelectionMethod.COMPETITIVE_APPOINTMENT]
+)
+def test_exam_case_must_not_list_candidates(method: SelectionMethod) -> None:
+    case = exam_case("ex-1", method, candidates=[person("p1", "张三")])
+    e = refused(check_case_input, case, TODAY, 12)
+    assert e.message == (
+        f"a case by {method.value} takes its candidates from the exam's registration; "
+        "the case file must not list candidates"
+    )
+    assert e.rule == "selection method"
+
+
+def test_regular_case_needs_a_recommendation() -> None:
+    e = refused(check_case_input, regular_case("reg-1", recommendation=None), TODAY, 12)
+    assert e.message == (
+        "a regular appointment needs the democratic recommendation (民主推荐) "
+        "its candidates came from, with its date"
+    )
+    assert e.rule == "条例: 民主推荐"
+
+
+def test_regular_case_needs_a_candidate() -> None:
+    e = refused(check_case_input, regular_case("reg-1", candidates=[]), TODAY, 12)
+    assert e.message == "a regular appointment needs at least one candidate"
+
+
+def recommended_on(held_on: date) -> CaseInput:
+    return regular_case(
+        "reg-1", recommendation=DemocraticRecommendation(held_on=held_on, participants=45)
+    )
+
+
+def test_recommendation_of_exactly_twelve_months_is_accepted() -> None:
+    check_case_input(recommended_on(date(2025, 11, 25)), TODAY, 12)
+
+
+def test_recommendation_older_than_twelve_months_is_refused() -> None:
+    e = refused(check_case_input, recommended_on(date(2025, 11, 24)), TODAY, 12)
+    assert e.message == (
+        "the democratic recommendation of 2025-11-24 is more than 12 months old on 2026-11-25; "
+        "results are valid for one year"
+    )
+    assert e.rule == RULE_RECOMMENDATION
+
+
+def test_recommendation_validity_follows_a_stricter_policy() -> None:
+    check_case_input(recommended_on(date(2026, 5, 25)), TODAY, 6)
+    e = refused(check_case_input, recommended_on(date(2026, 5, 24)), TODAY, 6)
+    assert e.message == (
+        "the democratic recommendation of 2026-05-24 is more than 6 months old on 2026-11-25; "
+        "results are valid for 6 months"
+    )
+
+
+@given(st.dates(min_value=date(2024, 1, 1), max_value=TODAY))
+def test_recommendation_refused_exactly_when_older_than_a_year(held_on: date) -> None:
+    case = recommended_on(held_on)
+    if TODAY > add_months(held_on, 12):
+        assert "is more than 12 months old" in refused(check_case_input, case, TODAY, 12).message
+    else:
+        check_case_input(case, TODAY, 12)
+
+
+def test_recommendation_in_the_future_is_refused() -> None:
+    e = refused(check_case_input, recommended_on(TODAY + ONE_DAY), TODAY, 12)
+    assert e.message == "the date of the democratic recommendation (2026-11-26) lies in the future"
+    assert e.rule == RULE_NOT_FUTURE
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        regular_case("reg-1", opened_on=date(2026, 11, 26)),
+        exam_case("ex-1", SelectionMethod.OPEN_SELECTION, opened_on=date(2026, 11, 26)),
+    ],
+)
+def test_opening_in_the_future_is_refused(case: CaseInput) -> None:
+    e = refused(check_case_input, case, TODAY, 12)
+    assert e.message == "the date of the case's opening (2026-11-26) lies in the future"
+    assert e.rule == RULE_NOT_FUTURE
+    check_case_input(case.model_copy(update={"opened_on": TODAY}), TODAY, 12)
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def test_a_new_book_mirrors_the_case() -> None:
+    book = CaseBook(regular_case("reg-1"), POLICY, TODAY)
+    s = book.state
+    assert (s.stage, s.status, s.opened_on) == (
+        CaseStage.INVESTIGATION_NOTICE,
+        CaseStatus.ACTIVE,
+        OPENED,
+    )
+    assert s.policy_version == "2026.1"
+    assert s.policy_digest == POLICY.digest
+    assert [(c.person_id, c.status) for c in s.candidates] == [
+        ("p1", CandidateStatus.IN_POOL),
+        ("p2", CandidateStatus.IN_POOL),
+    ]
+    assert s.dates == {"opened": OPENED}
+
+
+def test_a_case_without_opening_date_opens_today() -> None:
+    book = CaseBook(regular_case("reg-1", opened_on=None), POLICY, TODAY)
+    assert book.state.opened_on == TODAY
+    assert book.state.dates["opened"] == TODAY
+
+
+def test_an_exam_case_starts_at_the_exam() -> None:
+    book = CaseBook(exam_case("ex-1", SelectionMethod.OPEN_SELECTION), POLICY, TODAY)
+    assert book.state.stage is CaseStage.EXAM
+    step = book.awaited_step()
+    assert step is not None
+    assert (step.key, step.policy_step, step.responsible_role) == (
+        "registration",
+        "registration",
+        Role.CLERK,
+    )
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+def warned(pid: str, name: str, decided_on: date) -> Candidate:
+    return person(
+        pid, name, sanctions=[Sanction(kind=SanctionKind.PARTY_WARNING, decided_on=decided_on)]
+    )
+
+
+def test_a_sanctioned_candidate_is_ineligible_with_the_sentence() -> None:
+    people = [warned("p1", "张三", date(2026, 3, 1)), person("p2", "李四"), person("p3", "王五")]
+    d = Driver(regular_case("reg-1", people))
+    note = (
+        "张三 is inside the impact period of a Party warning (警告) decided on 2026-03-01, "
+        "which runs until 2027-03-01"
+    )
+    assert d.status("p1") is CandidateStatus.INELIGIBLE
+    assert d.book.candidate("p1").note == note
+    first, summary, moved = d.happenings
+    assert (first.kind, first.summary) == ("eligibility", f"张三 is not eligible: {note}")
+    assert summary.kind == "eligibility"
+    assert summary.summary == "eligibility checked on 2026-11-25: 2 eligible candidate(s)"
+    assert summary.payload == {"checked_on": "2026-11-25", "eligible": ["p2", "p3"]}
+    assert moved.kind == "transition"
+    assert moved.payload["to"] == "investigation_notice"
+    assert d.stage is CaseStage.INVESTIGATION_NOTICE
+    assert d.book.state.status is CaseStatus.ACTIVE
+
+
+def test_the_impact_period_ends_on_its_last_day() -> None:
+    free = Driver(regular_case("reg-1", [warned("p1", "张三", date(2025, 11, 25))]))
+    assert free.status("p1") is CandidateStatus.IN_POOL
+    barred = Driver(regular_case("reg-2", [warned("p1", "张三", date(2025, 11, 26))]))
+    assert barred.status("p1") is CandidateStatus.INELIGIBLE
+
+
+@given(st.dates(min_value=date(2024, 6, 1), max_value=TODAY))
+def test_ineligible_exactly_inside_the_impact_period(decided_on: date) -> None:
+    d = Driver(regular_case("reg-1", [warned("p1", "张三", decided_on), person("p2", "李四")]))
+    inside = TODAY < add_months(decided_on, 12)
+    assert (d.status("p1") is CandidateStatus.INELIGIBLE) is inside
+
+
+def test_fewer_eligible_than_posts_closes_the_case() -> None:
+    people = [warned("p1", "张三", date(2026, 3, 1)), person("p2", "李四")]
+    d = Driver(regular_case("reg-1", people, positions=2))
+    closed = d.happenings[-1]
+    assert closed.kind == "closed"
+    assert d.book.state.status is CaseStatus.NOT_APPOINTED
+    assert d.stage is CaseStage.CLOSED
+    assert d.book.state.outcome_reason == "fewer eligible candidates (1) than posts (2)"
+    assert closed.payload == {
+        "from": "investigation_notice",
+        "status": "not_appointed",
+        "reason": "fewer eligible candidates (1) than posts (2)",
+    }
+    assert d.book.awaited_step() is None
+    assert not d.book.active
+
+
+def test_as_many_eligible_as_posts_goes_on() -> None:
+    people = [warned("p1", "张三", date(2026, 3, 1)), person("p2", "李四")]
+    d = Driver(regular_case("reg-1", people))
+    assert d.stage is CaseStage.INVESTIGATION_NOTICE
+    assert d.book.state.status is CaseStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("fields", "note"),
+    [
+        (
+            {"on_probation": True, "exceptional": exceptional()},
+            "张三 is on probation (试用期) in the current post; an exceptional promotion "
+            "(破格提拔) is never made during probation",
+        ),
+        (
+            {"last_promotion_on": date(2026, 1, 10), "exceptional": exceptional()},
+            "张三 was last promoted on 2026-01-10; an exceptional promotion is never made within "
+            "one year of the last promotion (possible from 2027-01-10)",
+        ),
+        (
+            {"exceptional": exceptional(levels_skipped=2)},
+            "the exceptional promotion of 张三 would skip 2 levels; an exceptional promotion "
+            "never skips two levels at once",
+        ),
+        (
+            {
+                "exceptional": exceptional(
+                    time_in_post_exception=True,
+                    previous_promotion_was_time_in_post_exception=True,
+                )
+            },
+            "张三's previous promotion was already an exception on time in post; an exceptional "
+            "promotion never makes two exceptions on time in post in a row",
+        ),
+    ],
+    ids=["probation", "within-a-year", "two-levels", "two-time-exceptions"],
+)
+def test_limits_of_exceptional_promotion(fields: dict[str, Any], note: str) -> None:
+    people = [person("p1", "张三", **fields), person("p2", "李四"), person("p3", "王五")]
+    d = Driver(regular_case("reg-1", people))
+    assert d.status("p1") is CandidateStatus.INELIGIBLE
+    assert d.book.candidate("p1").note == note
+    assert d.stage is CaseStage.INVESTIGATION_NOTICE
+
+
+def test_several_exceptional_problems_are_all_named() -> None:
+    p1 = person(
+        "p1",
+        "张三",
+        on_probation=True,
+        last_promotion_on=date(2026, 1, 10),
+        exceptional=exceptional(),
+    )
+    d = Driver(regular_case("reg-1", [p1, person("p2", "李四"), person("p3", "王五")]))
+    note = d.book.candidate("p1").note
+    assert note.startswith("张三 is on probation (试用期)")
+    assert "; 张三 was last promoted on 2026-01-10" in note
+
+
+def test_the_limits_bind_only_exceptional_promotions() -> None:
+    p1 = person("p1", "张三", on_probation=True, last_promotion_on=date(2026, 1, 10))
+    d = Driver(regular_case("reg-1", [p1, person("p2", "李四")]))
+    assert d.status("p1") is CandidateStatus.IN_POOL
+
+
+def test_exceptional_promotion_a_year_after_the_last_is_allowed() -> None:
+    p1 = person("p1", "张三", last_promotion_on=date(2025, 11, 25), exceptional=exceptional())
+    d = Driver(regular_case("reg-1", [p1, person("p2", "李四")]))
+    assert d.status("p1") is CandidateStatus.IN_POOL
+    assert d.book.candidate("p1").exceptional
+    assert not d.book.candidate("p1").needs_approval_before_inspection
+    assert d.stage is CaseStage.INVESTIGATION_NOTICE
+
+
+# --------------------------------------------------------------------------- higher approval
+
+
+def approval(
+    pid: str, approved: bool, on: date, ref: str = "市组干〔2026〕12号"
+) -> HigherApprovalInput:
+    return HigherApprovalInput(
+        actor=CLERK, person_id=pid, replied_on=on, approved=approved, reference=ref
+    )
+
+
+@pytest.mark.parametrize(
+    "ex", [exceptional(levels_skipped=1), exceptional(through_democratic_recommendation=False)]
+)
+def test_skipping_a_level_waits_for_approval_before_inspection(ex: ExceptionalPromotion) -> None:
+    d = Driver(regular_case("reg-1", [person("p1", "张三", exceptional=ex), person("p2", "李四")]))
+    assert d.stage is CaseStage.PRE_INSPECTION_APPROVAL
+    step = d.book.awaited_step()
+    assert step is not None and step.policy_step == "pre_inspection_approval"
+    e = refused(d.book.check_higher_approval, approval("p2", True, date(2026, 8, 20)), TODAY)
+    assert e.message == "no higher-level approval is awaited for 李四"
+    e = refused(d.book.check_higher_approval, approval("p1", True, date(2026, 8, 2)), TODAY)
+    assert (
+        e.message
+        == "the higher level's reply (2026-08-02) cannot be before the case's opening (2026-08-03)"
+    )
+    d.do("higher_approval", approval("p1", True, date(2026, 8, 20)))
+    assert d.stage is CaseStage.INVESTIGATION_NOTICE
+    assert d.book.candidate("p1").approval is True
+    assert d.book.state.dates["last_approval"] == date(2026, 8, 20)
+    e = refused(
+        d.book.check_investigation_notice,
+        InvestigationNoticeInput(actor=CLERK, published_on=date(2026, 8, 19)),
+        TODAY,
+    )
+    assert e.message == (
+        "the investigation notice (2026-08-19) cannot be before the higher level's approval "
+        "(2026-08-20)"
+    )
+
+
+def test_a_refusal_before_inspection_can_leave_too_few() -> None:
+    p1 = person("p1", "张三", exceptional=exceptional(levels_skipped=1))
+    d = Driver(regular_case("reg-1", [p1]))
+    d.do("higher_approval", approval("p1", False, date(2026, 8, 20)))
+    assert d.status("p1") is CandidateStatus.APPROVAL_REFUSED
+    assert d.book.candidate("p1").note == (
+        "the higher-level organization department refused (市组干〔2026〕12号)"
+    )
+    assert d.book.state.status is CaseStatus.NOT_APPOINTED
+    assert d.book.state.outcome_reason == "too few candidates left after approvals"
+
+
+def test_an_exceptional_proposal_waits_for_approval_before_the_vote() -> None:
+    p1 = person("p1", "张三", exceptional=exceptional())
+    d = Driver(regular_case("reg-1", [p1, person("p2", "李四")]))
+    assert d.stage is CaseStage.INVESTIGATION_NOTICE
+    d.through_inspection(["p1", "p2"], ["p1"])
+    assert d.stage is CaseStage.HIGHER_APPROVAL
+    step = d.book.awaited_step()
+    assert step is not None and step.policy_step == "higher_approval"
+    e = refused(d.book.check_vote, vote([agree("p1")]), TODAY)
+    assert e.message == ("case reg-1 is at stage higher_approval; this step belongs to stage vote")
+    assert e.rule == "stage order"
+    d.do("higher_approval", approval("p1", True, date(2026, 9, 18)))
+    assert d.stage is CaseStage.VOTE
+    e = refused(d.book.check_vote, vote([agree("p1")], held_on=date(2026, 9, 17)), TODAY)
+    assert (
+        e.message
+        == "the meeting (2026-09-17) cannot be before the higher level's approval (2026-09-18)"
+    )
+    d.vote(agree("p1"))
+    assert d.status("p1") is CandidateStatus.ON_NOTICE
+
+
+def test_a_refusal_before_the_vote_closes_when_nobody_is_left() -> None:
+    p1 = person("p1", "张三", exceptional=exceptional())
+    d = Driver(regular_case("reg-1", [p1, person("p2", "李四")]))
+    d.through_inspection(["p1", "p2"], ["p1"])
+    d.do("higher_approval", approval("p1", False, date(2026, 9, 18)))
+    assert d.book.state.status is CaseStatus.NOT_APPOINTED
+    assert d.book.state.outcome_reason == "the higher level approved no candidate"
+
+
+# --------------------------------------------------------------------------- exam
+
+
+def test_registration_after_close_is_refused() -> None:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    late = registering(applicant(1), applicant(2, registered_on=date(2026, 7, 18)))
+    e = refused(d.book.check_registration, late, TODAY)
+    assert e.message == "考生2 registered on 2026-07-18, after registration closed on 2026-07-17"
+    assert e.rule == "exam registration"
+    on_the_day = registering(applicant(1), applicant(2, registered_on=REGISTRATION_CLOSED))
+    d.book.check_registration(on_the_day, TODAY)
+
+
+def test_registration_before_the_announcement_is_refused() -> None:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    early = registering(applicant(1, registered_on=date(2026, 7, 5)))
+    e = refused(d.book.check_registration, early, TODAY)
+    assert e.message == "a registration (2026-07-05) cannot be before the announcement (2026-07-06)"
+    assert e.rule == RULE_ORDER
+
+
+def test_not_qualified_needs_a_reason() -> None:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    silent = registering(applicant(1), applicant(2, qualified=False, reason="  "))
+    e = refused(d.book.check_registration, silent, TODAY)
+    assert e.message == "考生2 was found not qualified: the reason must be recorded"
+    assert e.rule == "资格审查"
+    reason = "任职年限不足"
+    given_ = registering(applicant(1), applicant(2), applicant(3, qualified=False, reason=reason))
+    d.do("registration", given_)
+    assert d.status("a3") is CandidateStatus.NOT_QUALIFIED
+    assert d.book.candidate("a3").note == reason
+    assert d.status("a1") is CandidateStatus.APPLICANT
+    step = d.book.awaited_step()
+    assert step is not None and step.key == "written_test"
+
+
+def test_an_applicant_registers_once() -> None:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    e = refused(d.book.check_registration, registering(applicant(1), applicant(1)), TODAY)
+    assert e.message == "each applicant may register once"
+
+
+def test_registration_is_recorded_once() -> None:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    d.do("registration", registering(applicant(1), applicant(2)))
+    e = refused(d.book.check_registration, registering(applicant(3)), TODAY)
+    assert e.message == "the registration is already recorded"
+    assert e.rule == "exam order"
+
+
+def test_too_few_qualified_closes_the_case() -> None:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    d.do("registration", registering(applicant(1), applicant(2, qualified=False, reason="学历")))
+    assert d.book.state.status is CaseStatus.NOT_APPOINTED
+    assert d.book.state.outcome_reason == (
+        "too few qualified applicants: 1 for 1 post(s); a competitive selection needs more "
+        "applicants than posts"
+    )
+
+
+def registered(n: int) -> Driver:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    d.do("registration", registering(*(applicant(i) for i in range(1, n + 1))))
+    return d
+
+
+def test_written_scores_before_registration_are_refused() -> None:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    e = refused(d.book.check_written_test, scores(WRITTEN_ON, {"a1": 80}), TODAY)
+    assert e.message == "written scores come after the registration and only once"
+    assert e.rule == "exam order"
+
+
+@pytest.mark.parametrize(
+    ("given_scores", "message"),
+    [
+        ({"a1": 80, "a2": 70}, "written test scores missing for a3"),
+        (
+            {"a1": 80, "a2": 70, "a3": 65, "x9": 90},
+            "written test scores given for non-candidates x9",
+        ),
+        (
+            {"a1": 80, "a2": 70, "x9": 90},
+            "written test scores missing for a3; given for non-candidates x9",
+        ),
+    ],
+    ids=["missing", "stranger", "both"],
+)
+def test_written_scores_for_exactly_the_applicants(
+    given_scores: dict[str, float], message: str
+) -> None:
+    d = registered(3)
+    e = refused(d.book.check_written_test, scores(WRITTEN_ON, given_scores), TODAY)
+    assert e.message == message
+    assert e.rule == "exam"
+
+
+def test_one_score_per_candidate() -> None:
+    d = registered(3)
+    doubled = scores(WRITTEN_ON, {"a1": 80, "a2": 70, "a3": 65})
+    doubled.scores.append(doubled.scores[0])
+    e = refused(d.book.check_written_test, doubled, TODAY)
+    assert e.message == "each candidate has one written test score"
+
+
+def test_a_not_qualified_applicant_gets_no_score() -> None:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    d.do(
+        "registration",
+        registering(applicant(1), applicant(2), applicant(3, qualified=False, reason="学历")),
+    )
+    e = refused(
+        d.book.check_written_test, scores(WRITTEN_ON, {"a1": 80, "a2": 70, "a3": 90}), TODAY
+    )
+    assert e.message == "written test scores given for non-candidates a3"
+
+
+def test_a_second_written_score_record_is_refused() -> None:
+    d = exam_through_written(3)
+    e = refused(
+        d.book.check_written_test, scores(WRITTEN_ON, {"a1": 80, "a2": 80, "a3": 80}), TODAY
+    )
+    assert e.message == "written scores come after the registration and only once"
+
+
+def test_written_test_before_registration_close_is_refused() -> None:
+    d = registered(3)
+    early = scores(date(2026, 7, 16), {"a1": 80, "a2": 80, "a3": 80})
+    e = refused(d.book.check_written_test, early, TODAY)
+    assert e.message == (
+        "the written test (2026-07-16) cannot be before the close of registration (2026-07-17)"
+    )
+
+
+def test_interview_before_the_written_test_is_refused() -> None:
+    d = registered(3)
+    e = refused(d.book.check_interview, scores(INTERVIEW_ON, {"a1": 80}), TODAY)
+    assert e.message == "interview scores come after the written test"
+    assert e.rule == "exam order"
+
+
+def test_interview_scores_for_exactly_those_who_passed_the_written_test() -> None:
+    d = registered(3)
+    d.do("written_test", scores(WRITTEN_ON, {"a1": 80, "a2": 70, "a3": 50}))
+    assert d.status("a3") is CandidateStatus.FAILED_EXAM
+    assert d.book.candidate("a3").note == "written score 50.0 below the pass mark 60.0"
+    e = refused(d.book.check_interview, scores(INTERVIEW_ON, {"a1": 80, "a2": 70, "a3": 90}), TODAY)
+    assert e.message == "interview scores given for non-candidates a3"
+    e = refused(d.book.check_interview, scores(INTERVIEW_ON, {"a1": 80}), TODAY)
+    assert e.message == "interview scores missing for a2"
+
+
+def test_written_test_ratio_keeps_ties_at_the_cutoff() -> None:
+    d = registered(7)
+    written = {"a1": 90, "a2": 88, "a3": 86, "a4": 84, "a5": 82, "a6": 82, "a7": 70}
+    d.do("written_test", scores(WRITTEN_ON, written))
+    going_on = {c.person_id for c in d.book.with_status(CandidateStatus.APPLICANT)}
+    assert going_on == {"a1", "a2", "a3", "a4", "a5", "a6"}  # 5 per post, and the tie
+    assert d.book.candidate("a7").note == "not among the best in the written test"
+    assert d.book.candidate("a7").written_score == 70
+
+
+def test_ranking_and_ratio_into_inspection() -> None:
+    d = registered(5)
+    d.do("written_test", scores(WRITTEN_ON, {"a1": 90, "a2": 85, "a3": 80, "a4": 75, "a5": 70}))
+    out = d.do(
+        "interview", scores(INTERVIEW_ON, {"a1": 80, "a2": 85, "a3": 70, "a4": 90, "a5": 50})
+    )
+    # totals 0.4 × written + 0.6 × interview: a2 85, a1 84, a4 84, a3 74, a5 58
+    ranking = {c.person_id: (c.total_score, c.rank) for c in d.book.state.candidates}
+    assert ranking == {
+        "a1": (84.0, 2),  # ties a4 on total, the higher written score ranks first
+        "a2": (85.0, 1),
+        "a3": (74.0, 4),
+        "a4": (84.0, 3),
+        "a5": (58.0, 5),
+    }
+    pool = [c.person_id for c in d.book.with_status(CandidateStatus.IN_POOL)]
+    assert sorted(pool) == ["a1", "a2", "a4"]
+    assert d.book.candidate("a3").note == "ranked 4, outside the ratio into inspection"
+    assert d.book.candidate("a5").note == "interview score 50.0 below the pass mark 60.0"
+    assert d.status("a5") is CandidateStatus.FAILED_EXAM
+    assert out[0].summary == (
+        "interview recorded; ranking: 3 of 5 candidates go on to inspection (at most 3 for "
+        "1 post at 3:1, ties at the cutoff included); 1 below the interview pass mark of 60"
+    )
+    assert [h.kind for h in out] == ["input", "eligibility", "transition"]
+    assert d.stage is CaseStage.INVESTIGATION_NOTICE
+    assert d.book.state.dates["interview"] == INTERVIEW_ON
+
+
+def test_ties_at_the_inspection_cutoff_all_advance() -> None:
+    d = registered(5)
+    same = {"a1": 90, "a2": 85, "a3": 80, "a4": 80, "a5": 70}
+    d.do("written_test", scores(WRITTEN_ON, same))
+    d.do("interview", scores(INTERVIEW_ON, same))
+    assert [c.rank for c in d.book.state.candidates] == [1, 2, 3, 3, 5]
+    pool = sorted(c.person_id for c in d.book.with_status(CandidateStatus.IN_POOL))
+    assert pool == ["a1", "a2", "a3", "a4"]
+    assert d.book.candidate("a5").note == "ranked 5, outside the ratio into inspection"
+
+
+def test_too_few_passing_the_interview_closes_the_case() -> None:
+    d = registered(3)
+    d.do("written_test", scores(WRITTEN_ON, {"a1": 80, "a2": 80, "a3": 80}))
+    d.do("interview", scores(INTERVIEW_ON, {"a1": 80, "a2": 59, "a3": 40}))
+    assert d.book.state.status is CaseStatus.NOT_APPOINTED
+    assert d.book.state.outcome_reason == (
+        "too few passed the exam: 1 passed, more than 1 needed for a competitive inspection "
+        "of 1 post"
+    )
+
+
+def test_exam_candidates_are_checked_for_eligibility() -> None:
+    d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
+    sanctioned = Applicant(
+        candidate=warned("a1", "考生1", date(2026, 3, 1)),
+        registered_on=date(2026, 7, 10),
+        qualified=True,
+    )
+    d.do("registration", registering(sanctioned, applicant(2), applicant(3)))
+    d.do("written_test", scores(WRITTEN_ON, {"a1": 90, "a2": 80, "a3": 70}))
+    d.do("interview", scores(INTERVIEW_ON, {"a1": 90, "a2": 80, "a3": 70}))
+    assert d.status("a1") is CandidateStatus.INELIGIBLE
+    assert d.stage is CaseStage.INVESTIGATION_NOTICE
+    assert [c.person_id for c in d.book.with_status(CandidateStatus.IN_POOL)] == ["a2", "a3"]
+
+
+# --------------------------------------------------------------------------- investigation notice
+
+
+def test_one_candidate_for_one_post_needs_a_reason() -> None:
+    d = Driver(regular_case("reg-1", [person("p1", "张三")]))
+    data = InvestigationNoticeInput(actor=CLERK, published_on=INVESTIGATION_NOTICE)
+    e = refused(d.book.check_investigation_notice, data, TODAY)
+    assert e.message == (
+        "a competitive inspection (差额考察) needs more candidates than posts: "
+        "1 candidate for 1 post; a one-to-one inspection needs a recorded reason"
+    )
+    assert e.rule == inspection_rules.RULE_COMPETITION
+    reason = "民主推荐意见集中，张三得票率92%"
+    d.investigation_notice(reason)
+    assert d.book.state.one_to_one_reason == reason
+    assert d.stage is CaseStage.INSPECTION
+
+
+def test_the_investigation_notice_moves_to_inspection() -> None:
+    d = Driver(regular_case("reg-1"))
+    out = d.investigation_notice()
+    assert d.book.state.one_to_one_reason == ""
+    assert d.book.state.dates["investigation_notice"] == INVESTIGATION_NOTICE
+    assert d.book.state.dates["inspection_window_start"] == WINDOW[0]
+    assert d.book.state.dates["inspection_window_end"] == WINDOW[1]
+    assert out[0].summary == (
+        "investigation notice published on 2026-09-07 for 张三, 李四; "
+        "inspection may start from 2026-09-08 to 2026-09-10"
+    )
+    assert out[1].payload == {"from": "investigation_notice", "to": "inspection"}
+    step = d.book.awaited_step()
+    assert step is not None
+    assert (step.key, step.responsible_role) == ("inspection_team", Role.SECTION_CHIEF)
+
+
+def test_investigation_notice_before_the_opening_is_refused() -> None:
+    d = Driver(regular_case("reg-1"))
+    data = InvestigationNoticeInput(actor=CLERK, published_on=OPENED - ONE_DAY)
+    e = refused(d.book.check_investigation_notice, data, TODAY)
+    assert (
+        e.message
+        == "the investigation notice (2026-08-02) cannot be before the case's opening (2026-08-03)"
+    )
+    assert e.rule == RULE_ORDER
+    d.book.check_investigation_notice(data.model_copy(update={"published_on": OPENED}), TODAY)
+
+
+def test_investigation_notice_before_the_interview_is_refused() -> None:
+    d = registered(4)
+    d.do("written_test", scores(WRITTEN_ON, {"a1": 90, "a2": 85, "a3": 80, "a4": 75}))
+    d.do("interview", scores(INTERVIEW_ON, {"a1": 90, "a2": 85, "a3": 80, "a4": 75}))
+    data = InvestigationNoticeInput(actor=CLERK, published_on=INTERVIEW_ON - ONE_DAY)
+    e = refused(d.book.check_investigation_notice, data, TODAY)
+    assert e.message == (
+        "the investigation notice (2026-08-07) cannot be before the interview (2026-08-08)"
+    )
+    d.book.check_investigation_notice(data.model_copy(update={"published_on": INTERVIEW_ON}), TODAY)
+
+
+def test_investigation_notice_in_the_future_is_refused() -> None:
+    d = Driver(regular_case("reg-1"))
+    data = InvestigationNoticeInput(actor=CLERK, published_on=TODAY + ONE_DAY)
+    e = refused(d.book.check_investigation_notice, data, TODAY)
+    assert e.message == "the date of the investigation notice (2026-11-26) lies in the future"
+    assert e.rule == RULE_NOT_FUTURE
+    d.book.check_investigation_notice(data.model_copy(update={"published_on": TODAY}), TODAY)
+
+
+def test_investigation_notice_is_published_once() -> None:
+    d = Driver(regular_case("reg-1"))
+    d.investigation_notice()
+    e = refused(
+        d.book.check_investigation_notice,
+        InvestigationNoticeInput(actor=CLERK, published_on=INVESTIGATION_NOTICE),
+        TODAY,
+    )
+    assert e.message == (
+        "case reg-1 is at stage inspection; this step belongs to stage investigation_notice"
+    )
+
+
+# --------------------------------------------------------------------------- inspection
+
+
+def inspecting(case: CaseInput | None = None) -> Driver:
+    d = Driver(case or regular_case("reg-1"))
+    d.investigation_notice()
+    return d
+
+
+def test_a_team_of_one_is_refused() -> None:
+    d = inspecting()
+    e = refused(d.book.check_inspection_team, team("李组长"), TODAY)
+    assert e.message == "an inspection team needs at least 2 people, 1 given"
+    assert e.rule == inspection_rules.RULE_TEAM
+    e = refused(d.book.check_inspection_team, team("李组长", " 李组长 "), TODAY)
+    assert e.message == "李组长 is listed twice on the inspection team"
+    e = refused(d.book.check_inspection_team, team("李组长", "  "), TODAY)
+    assert e.message == "member 2 of the inspection team has no name"
+
+
+@pytest.mark.parametrize("start", [WINDOW[0] - ONE_DAY, WINDOW[1] + ONE_DAY])
+def test_team_start_outside_the_window_is_refused(start: date) -> None:
+    d = inspecting()
+    e = refused(d.book.check_inspection_team, team("李组长", "周干事", on=start), TODAY)
+    assert e.message == (
+        f"the start of inspection ({start}) must fall between 2026-09-08 and 2026-09-10"
+    )
+    assert e.rule == inspection_rules.RULE_TIMING
+
+
+@pytest.mark.parametrize("start", [WINDOW[0], WINDOW[1]])
+def test_team_start_inside_the_window_is_accepted(start: date) -> None:
+    d = inspecting()
+    d.do("inspection_team", team("李组长", "周干事", on=start))
+    assert d.book.state.inspection_team == ["李组长", "周干事"]
+    assert d.book.state.dates["inspection_started"] == start
+    step = d.book.awaited_step()
+    assert step is not None
+    assert (step.key, step.responsible_role) == ("inspection", Role.INSPECTION_TEAM)
+
+
+def test_the_team_is_recorded_once() -> None:
+    d = inspecting()
+    d.team()
+    e = refused(d.book.check_inspection_team, team("王组长", "赵干事"), TODAY)
+    assert e.message == "the inspection team is already recorded"
+
+
+@pytest.mark.parametrize(
+    ("check", "data"),
+    [
+        ("check_inspection_check", check_input("p1", InspectionCheck.PERSONNEL_FILE)),
+        ("check_democratic_evaluation", evaluation("p1")),
+        ("check_inspection_report", report("p1")),
+        ("check_inspection_conclusion", conclusion("p1")),
+    ],
+)
+def test_inspection_steps_before_the_team_are_refused(check: str, data: Any) -> None:
+    d = inspecting()
+    e = refused(getattr(d.book, check), data, TODAY)
+    assert e.message == "record the inspection team and its start first"
+    assert e.rule == "inspection"
+
+
+def test_a_duplicate_check_is_refused() -> None:
+    d = inspecting()
+    d.team()
+    d.do("inspection_check", check_input("p1", InspectionCheck.DISCIPLINE_OPINION))
+    again = check_input("p1", InspectionCheck.DISCIPLINE_OPINION, date(2026, 9, 11))
+    e = refused(d.book.check_inspection_check, again, TODAY)
+    assert e.message == "discipline_opinion is already recorded for 张三"
+    assert e.rule == "四必"
+    d.book.check_inspection_check(again.model_copy(update={"person_id": "p2"}), TODAY)
+
+
+def test_checks_for_someone_not_under_inspection_are_refused() -> None:
+    people = [warned("p1", "张三", date(2026, 3, 1)), person("p2", "李四"), person("p3", "王五")]
+    d = inspecting(regular_case("reg-1", people))
+    d.team()
+    e = refused(d.book.check_inspection_check, check_input("p1", InspectionCheck.PETITIONS), TODAY)
+    assert e.message == "张三 is not under inspection (ineligible)"
+    assert e.rule == "考察"
+    e = refused(d.book.check_inspection_check, check_input("x9", InspectionCheck.PETITIONS), TODAY)
+    assert e.message == "x9 is not a candidate of case reg-1"
+
+
+def test_inspection_inputs_before_the_start_are_refused() -> None:
+    d = inspecting()
+    d.team()
+    early = INSPECTION_START - ONE_DAY
+    e = refused(
+        d.book.check_inspection_check, check_input("p1", InspectionCheck.PETITIONS, early), TODAY
+    )
+    assert (
+        e.message == "petitions (2026-09-07) cannot be before the start of inspection (2026-09-08)"
+    )
+    e = refused(d.book.check_democratic_evaluation, evaluation("p1", early), TODAY)
+    assert e.message == (
+        "the democratic evaluation (2026-09-07) cannot be before the start of inspection "
+        "(2026-09-08)"
+    )
+    e = refused(d.book.check_inspection_report, report("p1", early), TODAY)
+    assert e.message == (
+        "the inspection report (2026-09-07) cannot be before the start of inspection (2026-09-08)"
+    )
+
+
+def test_evaluation_and_report_are_recorded_once() -> None:
+    d = inspecting()
+    d.team()
+    d.do("democratic_evaluation", evaluation("p1"))
+    d.do("inspection_report", report("p1"))
+    e = refused(d.book.check_democratic_evaluation, evaluation("p1"), TODAY)
+    assert e.message == "the democratic evaluation of 张三 is recorded"
+    e = refused(d.book.check_inspection_report, report("p1"), TODAY)
+    assert e.message == "the inspection report on 张三 is recorded"
+
+
+def test_evaluation_with_more_ratings_than_participants_is_refused() -> None:
+    d = inspecting()
+    d.team()
+    e = refused(d.book.check_democratic_evaluation, evaluation("p1", participants=39), TODAY)
+    assert e.message == (
+        "the democratic evaluation (民主测评) has 40 ratings but only 39 participants"
+    )
+    assert e.rule == inspection_rules.RULE_EVALUATION
+
+
+def test_conclusion_needs_a_report_for_every_inspected_candidate() -> None:
+    d = inspecting()
+    d.team()
+    d.inspect("p1")
+    d.inspect("p2", reported=False)
+    e = refused(d.book.check_inspection_conclusion, conclusion("p1"), TODAY)
+    assert e.message == "every inspected candidate needs a report; missing for 李四"
+    assert e.rule == "考察材料"
+
+
+@pytest.mark.parametrize("skipped", FOUR_MUSTS)
+def test_proposing_someone_with_a_missing_must_is_refused(skipped: InspectionCheck) -> None:
+    d = inspecting()
+    d.team()
+    d.inspect("p1", checks=tuple(c for c in FOUR_MUSTS if c is not skipped))
+    d.inspect("p2")
+    e = refused(d.book.check_inspection_conclusion, conclusion("p1"), TODAY)
+    assert e.message == f"张三 cannot go to the vote: not yet done: {skipped.value}"
+    assert e.rule == "凡提四必"
+    d.book.check_inspection_conclusion(conclusion("p2"), TODAY)  # only the proposed count
+
+
+def test_all_missing_musts_are_named_in_order() -> None:
+    d = inspecting()
+    d.team()
+    d.inspect("p1", checks=(InspectionCheck.PETITIONS,))
+    d.inspect("p2")
+    e = refused(d.book.check_inspection_conclusion, conclusion("p1"), TODAY)
+    assert e.message == (
+        "张三 cannot go to the vote: not yet done: personnel_file, personal_matters_report, "
+        "discipline_opinion"
+    )
+
+
+def test_economic_audit_is_required_when_the_case_says_so() -> None:
+    d = inspecting(regular_case("reg-1", economic_audit_required=True))
+    d.team()
+    d.inspect("p1")
+    d.inspect("p2")
+    e = refused(d.book.check_inspection_conclusion, conclusion("p1"), TODAY)
+    assert e.message == "张三 cannot go to the vote: not yet done: economic_audit"
+    d.do("inspection_check", check_input("p1", InspectionCheck.ECONOMIC_AUDIT))
+    d.conclude("p1")
+    assert d.stage is CaseStage.VOTE
+
+
+def test_economic_audit_is_not_required_otherwise() -> None:
+    d = inspecting()
+    d.team()
+    d.inspect("p1")
+    d.inspect("p2")
+    d.book.check_inspection_conclusion(conclusion("p1"), TODAY)
+
+
+def test_proposing_someone_without_evaluation_is_refused() -> None:
+    d = inspecting()
+    d.team()
+    d.inspect("p1", evaluated=False)
+    d.inspect("p2")
+    e = refused(d.book.check_inspection_conclusion, conclusion("p1"), TODAY)
+    assert e.message == "张三 has no democratic evaluation"
+    assert e.rule == "民主测评"
+
+
+def test_proposing_more_than_the_posts_is_refused() -> None:
+    d = inspecting()
+    d.team()
+    d.inspect("p1")
+    d.inspect("p2")
+    e = refused(d.book.check_inspection_conclusion, conclusion("p1", "p2"), TODAY)
+    assert e.message == "2 proposed for 1 post(s)"
+    assert e.rule == "inspection"
+
+
+@pytest.mark.parametrize("proposed", [(), ("p1", "p1")])
+def test_propose_at_least_one_each_once(proposed: tuple[str, ...]) -> None:
+    d = inspecting(
+        regular_case(
+            "reg-1",
+            positions=2,
+            candidates=[person("p1", "张三"), person("p2", "李四"), person("p3", "王五")],
+        )
+    )
+    d.team()
+    for pid in ("p1", "p2", "p3"):
+        d.inspect(pid)
+    e = refused(d.book.check_inspection_conclusion, conclusion(*proposed), TODAY)
+    assert e.message == "propose at least one candidate, each once"
+
+
+def test_conclusion_before_its_inputs_is_refused() -> None:
+    d = inspecting()
+    d.team()
+    d.inspect("p1")
+    d.inspect("p2")
+    e = refused(
+        d.book.check_inspection_conclusion, conclusion("p1", on=INSPECTION_DONE - ONE_DAY), TODAY
+    )
+    assert e.message == "the conclusion (2026-09-14) cannot be before its inputs (2026-09-15)"
+
+
+def test_conclusion_moves_to_the_vote() -> None:
+    d = inspecting()
+    d.team()
+    d.inspect("p1")
+    d.inspect("p2")
+    out = d.conclude("p1")
+    assert d.status("p1") is CandidateStatus.PROPOSED
+    assert d.status("p2") is CandidateStatus.NOT_PROPOSED
+    assert d.book.state.dates["inspection_concluded"] == CONCLUDED
+    assert out[0].summary == "inspection concluded; proposed: 张三"
+    assert out[1].payload == {"from": "inspection", "to": "vote"}
+    step = d.book.awaited_step()
+    assert step is not None
+    assert (step.key, step.policy_step, step.responsible_role) == (
+        "vote",
+        "vote",
+        Role.COMMITTEE_SECRETARY,
+    )
+    assert d.book.candidate("p1").checks == {c.value: CHECKS_DONE for c in FOUR_MUSTS}
+
+
+# --------------------------------------------------------------------------- vote
+
+
+def test_quorum_not_met_is_refused_with_the_sentence() -> None:
+    d = fresh_at_vote()
+    e = refused(d.book.check_vote, vote([agree("p1", 6, 7)], present=7), TODAY)
+    assert e.message == "quorum not met: 7 of 11 present, at least 8 required"
+    assert e.rule == vote_rules.RULE_QUORUM
+    d.book.check_vote(vote([agree("p1", 6, 8)], present=8), TODAY)
+
+
+def test_more_present_than_members_is_refused() -> None:
+    d = fresh_at_vote()
+    e = refused(d.book.check_vote, vote([agree("p1", 6, 12)], present=12), TODAY)
+    assert e.message == "12 members are recorded as present, but the committee has 11"
+
+
+@given(
+    st.integers(min_value=1, max_value=40).flatmap(
+        lambda m: st.tuples(st.just(m), st.integers(min_value=0, max_value=m))
+    )
+)
+def test_vote_refused_exactly_without_quorum(members_present: tuple[int, int]) -> None:
+    members, present = members_present
+    d = fresh_at_vote()
+    data = vote([agree("p1", present, present)], members=members, present=present)
+    if present * 3 < members * 2:
+        e = refused(d.book.check_vote, data, TODAY)
+        assert e.message.startswith("quorum not met: ")
+        assert e.rule == vote_rules.RULE_QUORUM
+    else:
+        d.book.check_vote(data, TODAY)
+
+
+def test_tallies_must_add_up_to_those_present() -> None:
+    d = fresh_at_vote()
+    item = VoteItem(person_id="p1", agree=5, disagree=2, defer=0)
+    e = refused(d.book.check_vote, vote([item], present=8), TODAY)
+    assert e.message == "the tallies for p1 add up to 7, but 8 members are present"
+    assert e.rule == vote_rules.RULE_TALLY
+
+
+def test_an_item_for_someone_not_before_the_committee_is_refused() -> None:
+    d = fresh_at_vote()
+    e = refused(d.book.check_vote, vote([agree("p1"), agree("p2")]), TODAY)
+    assert e.message == "李四 is not before the committee (not_proposed)"
+    assert e.rule == "讨论决定"
+    e = refused(d.book.check_vote, vote([agree("x9")]), TODAY)
+    assert e.message == "x9 is not a candidate of case reg-1"
+
+
+def test_the_same_candidate_twice_is_refused() -> None:
+    d = fresh_at_vote()
+    e = refused(d.book.check_vote, vote([agree("p1"), agree("p1")]), TODAY)
+    assert e.message == "张三 appears twice; each item once"
+    assert e.rule == "逐一表决"
+
+
+def test_a_vote_needs_an_item() -> None:
+    d = fresh_at_vote()
+    e = refused(d.book.check_vote, vote([]), TODAY)
+    assert e.message == "a vote record needs at least one item"
+
+
+def test_the_meeting_comes_after_the_inspection() -> None:
+    d = fresh_at_vote()
+    e = refused(d.book.check_vote, vote([agree("p1")], held_on=CONCLUDED - ONE_DAY), TODAY)
+    assert (
+        e.message
+        == "the meeting (2026-09-15) cannot be before the inspection's conclusion (2026-09-16)"
+    )
+    e = refused(d.book.check_vote, vote([agree("p1")], held_on=TODAY + ONE_DAY), TODAY)
+    assert e.message == "the date of the meeting (2026-11-26) lies in the future"
+
+
+def test_an_exceptional_candidate_without_approval_is_refused() -> None:
+    # The normal path cannot reach the vote without the reply (HIGHER_APPROVAL comes first);
+    # the check guards the vote itself, so the approval is taken away here by hand.
+    d = fresh_at_vote()
+    p1 = d.book.candidate("p1")
+    p1.exceptional = True
+    e = refused(d.book.check_vote, vote([agree("p1")]), TODAY)
+    assert "no approval" in e.message
+    assert e.message == (
+        "the exceptional promotion of 张三 has no approval from the higher-level organization "
+        "department; it cannot go to the vote"
+    )
+    assert e.rule == "破格提拔: approval before the vote"
+    p1.approval = True
+    d.book.check_vote(vote([agree("p1")]), TODAY)
+
+
+def test_a_recommendation_expired_by_the_meeting_is_refused() -> None:
+    expires = add_months(date(2025, 9, 21), 12)
+    assert expires == MEETING_DAY - ONE_DAY
+    d = at_vote(recommended_on(date(2025, 9, 21)))
+    e = refused(d.book.check_vote, vote([agree("p1")]), TODAY)
+    assert e.message == (
+        "the democratic recommendation of 2025-09-21 is more than 12 months old on 2026-09-22; "
+        "results are valid for one year"
+    )
+    assert e.rule == RULE_RECOMMENDATION
+    d.book.check_vote(vote([agree("p1")], held_on=expires), TODAY)
+    exact = at_vote(recommended_on(date(2025, 9, 22)))
+    exact.book.check_vote(vote([agree("p1")]), TODAY)
+
+
+def test_six_of_eleven_passes() -> None:
+    d = fresh_at_vote()
+    out = d.vote(agree("p1", 6, 9))
+    p1 = d.book.candidate("p1")
+    assert (p1.status, p1.vote) == (CandidateStatus.ON_NOTICE, VoteResult.PASSED)
+    assert p1.note == "passed: 6 of 11 members agreed, at least 6 required"
+    assert out[0].summary == (
+        "meeting M1 on 2026-09-22 (9 of 11 present, secret_ballot): 张三: " + p1.note
+    )
+    assert out[1].payload == {"from": "vote", "to": "public_notice"}
+    step = d.book.awaited_step()
+    assert step is not None and step.key == "public_notice"
+
+
+def test_five_of_eleven_fails_and_closes() -> None:
+    d = fresh_at_vote()
+    out = d.vote(agree("p1", 5, 9))
+    p1 = d.book.candidate("p1")
+    assert (p1.status, p1.vote) == (CandidateStatus.VOTE_FAILED, VoteResult.FAILED)
+    assert p1.note == "failed: 5 of 11 members agreed, at least 6 required"
+    assert out[-1].kind == "closed"
+    assert d.book.state.status is CaseStatus.NOT_APPOINTED
+    assert d.book.state.outcome_reason == "the standing committee passed no candidate"
+
+
+@given(
+    st.integers(min_value=1, max_value=40).flatmap(
+        lambda m: st.tuples(st.just(m), st.integers(min_value=0, max_value=m))
+    )
+)
+def test_pass_exactly_with_more_than_half_of_all_members(members_agree: tuple[int, int]) -> None:
+    members, yes = members_agree
+    d = fresh_at_vote()
+    d.vote(agree("p1", yes, members), members=members, present=members)
+    passed = d.status("p1") is CandidateStatus.ON_NOTICE
+    assert passed is (yes * 2 > members)
+    assert d.stage is (CaseStage.PUBLIC_NOTICE if passed else CaseStage.CLOSED)
+
+
+def test_deferral_keeps_the_vote_and_awaits_a_revote() -> None:
+    d = fresh_at_vote()
+    deferred = VoteItem(person_id="p1", deferred_reason="有反映需进一步核实")
+    out = d.vote(deferred)
+    p1 = d.book.candidate("p1")
+    assert (p1.status, p1.vote) == (CandidateStatus.DEFERRED, VoteResult.DEFERRED)
+    assert p1.note == "deferred: 有反映需进一步核实"
+    assert [h.kind for h in out] == ["input"]
+    assert d.stage is CaseStage.VOTE
+    step = d.book.awaited_step()
+    assert step is not None
+    assert step.policy_step == "revote"
+    assert step.key == "revote:2026-09-22"
+    assert step.responsible_role is Role.COMMITTEE_SECRETARY
+    e = refused(d.book.check_vote, vote([agree("p1")], held_on=MEETING_DAY - ONE_DAY), TODAY)
+    assert (
+        e.message
+        == "the meeting (2026-09-21) cannot be before the last committee meeting (2026-09-22)"
+    )
+    d.vote(agree("p1"), held_on=date(2026, 9, 29), mid="M2")
+    assert d.status("p1") is CandidateStatus.ON_NOTICE
+    assert d.stage is CaseStage.PUBLIC_NOTICE
+
+
+def test_a_second_deferral_awaits_another_revote() -> None:
+    d = fresh_at_vote()
+    d.vote(VoteItem(person_id="p1", deferred_reason="待核实"))
+    d.vote(VoteItem(person_id="p1", deferred_reason="仍待核实"), held_on=date(2026, 9, 29))
+    assert d.book.step_key() == "revote:2026-09-29"
+
+
+def test_two_posts_one_passed_one_deferred_stays_at_the_vote() -> None:
+    people = [person("p1", "张三"), person("p2", "李四"), person("p3", "王五")]
+    d = Driver(regular_case("reg-1", people, positions=2))
+    d.through_inspection(["p1", "p2", "p3"], ["p1", "p2"])
+    d.vote(agree("p1"), VoteItem(person_id="p2", deferred_reason="待核实"))
+    assert d.stage is CaseStage.VOTE
+    e = refused(d.book.check_vote, vote([agree("p1")], held_on=date(2026, 9, 29)), TODAY)
+    assert e.message == "张三 is not before the committee (on_notice)"
+    d.vote(agree("p2", 3), held_on=date(2026, 9, 29))
+    assert d.status("p2") is CandidateStatus.VOTE_FAILED
+    assert d.stage is CaseStage.PUBLIC_NOTICE
+
+
+# --------------------------------------------------------------------------- public notice
+
+
+def test_publication_before_the_vote_is_refused() -> None:
+    d = fresh_at_vote()
+    d.vote(agree("p1"))
+    e = refused(d.book.check_public_notice, notice(MEETING_DAY - ONE_DAY), TODAY)
+    assert (
+        e.message
+        == "the notice (2026-09-21) cannot be before the last committee meeting (2026-09-22)"
+    )
+    assert e.rule == RULE_ORDER
+    d.book.check_public_notice(notice(MEETING_DAY), TODAY)
+
+
+def test_publication_at_the_vote_stage_is_refused() -> None:
+    d = fresh_at_vote()
+    e = refused(d.book.check_public_notice, notice(), TODAY)
+    assert e.message == "case reg-1 is at stage vote; this step belongs to stage public_notice"
+
+
+def test_publication_starts_the_notice_period() -> None:
+    d = on_notice()
+    s = d.book.state
+    assert s.notice_id == "N1"
+    assert (s.dates["notice_published"], s.dates["notice_ends"]) == (NOTICE_DAY, NOTICE_ENDS)
+    assert d.inputs[-1][1][0].summary == (
+        "pre-appointment notice N1 published on 2026-09-29; 5 working days, until 2026-10-10"
+    )
+    step = d.book.awaited_step()
+    assert step is not None
+    assert step.key == "notice_period"
+    assert step.policy_step is None
+    assert step.until == datetime(2026, 10, 11, tzinfo=SHANGHAI)
+    e = refused(d.book.check_public_notice, notice(nid="N2"), TODAY)
+    assert e.message == "the pre-appointment notice is already published"
+
+
+def test_the_notice_timer_moves_to_the_appointment() -> None:
+    d = on_notice()
+    out = d.end_notice()
+    assert [h.kind for h in out] == ["timer", "transition"]
+    assert out[0].summary == "the notice period ended on 2026-10-10"
+    assert out[0].actor == SYSTEM_ACTOR
+    assert d.book.state.dates["notice_over"] == NOTICE_ENDS
+    assert d.status("p1") is CandidateStatus.TO_APPOINT
+    assert d.stage is CaseStage.APPOINTMENT
+    step = d.book.awaited_step()
+    assert step is not None and step.policy_step == "appointment"
+
+
+def test_unknown_timer_is_an_error() -> None:
+    d = on_notice()
+    with pytest.raises(ValueError, match="unknown timer nonsense"):
+        d.book.on_timer("nonsense", TODAY)
+
+
+def test_an_objection_before_publication_is_refused() -> None:
+    d = fresh_at_vote()
+    d.vote(agree("p1"))
+    e = refused(d.book.check_objection, objection("O1"), TODAY)
+    assert e.message == "no pre-appointment notice is published yet"
+
+
+@pytest.mark.parametrize("received", [NOTICE_DAY - ONE_DAY, NOTICE_ENDS + ONE_DAY])
+def test_an_objection_outside_the_period_is_refused(received: date) -> None:
+    d = on_notice()
+    e = refused(d.book.check_objection, objection("O1", on=received), TODAY)
+    assert e.message == (
+        "objections are accepted during the notice, 2026-09-29 to 2026-10-10; "
+        f"this one was received on {received}"
+    )
+    assert e.rule == notice_rules.RULE_OBJECTION
+
+
+@pytest.mark.parametrize("received", [NOTICE_DAY, NOTICE_ENDS])
+def test_an_objection_on_the_first_and_last_day_is_accepted(received: date) -> None:
+    d = on_notice()
+    d.do("objection", objection("O1", on=received))
+    assert [o.objection_id for o in d.book.state.objections] == ["O1"]
+
+
+def test_an_objection_about_someone_not_on_the_notice_is_refused() -> None:
+    d = on_notice()
+    e = refused(d.book.check_objection, objection("O1", "p2"), TODAY)
+    assert e.message == "李四 is not on the notice (not_proposed)"
+    assert e.rule == "任前公示"
+    e = refused(d.book.check_objection, objection("O1", "x9"), TODAY)
+    assert e.message == "x9 is not a candidate of case reg-1"
+
+
+def test_an_objection_is_recorded_once() -> None:
+    d = on_notice()
+    d.do("objection", objection("O1"))
+    e = refused(d.book.check_objection, objection("O1", on=date(2026, 10, 9)), TODAY)
+    assert e.message == "objection O1 is already recorded"
+
+
+def test_an_objection_in_the_future_is_refused() -> None:
+    d = on_notice()
+    e = refused(d.book.check_objection, objection("O1", on=TODAY + ONE_DAY), TODAY)
+    assert e.message == "the date of the objection (2026-11-26) lies in the future"
+
+
+def test_a_late_entered_objection_reopens_the_notice() -> None:
+    d = to_appoint()
+    out = d.do("objection", objection("O1", on=NOTICE_ENDS))
+    assert out[-1].payload == {"from": "appointment", "to": "public_notice"}
+    assert d.status("p1") is CandidateStatus.ON_NOTICE
+    assert d.book.step_key() == "objection_verification:O1"
+    d.do("objection_verdict", verdict("O1", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 14)))
+    assert d.stage is CaseStage.APPOINTMENT
+    assert d.status("p1") is CandidateStatus.TO_APPOINT
+
+
+def objected(outcome: ObjectionOutcome, verified: date = date(2026, 10, 15)) -> Driver:
+    """An objection received during the notice, verified after it ended."""
+    d = on_notice()
+    d.do("objection", objection("O1"))
+    out = d.end_notice()
+    assert [h.kind for h in out] == ["timer"]  # nothing moves while O1 is unverified
+    step = d.book.awaited_step()
+    assert step is not None
+    assert (step.key, step.policy_step) == ("objection_verification:O1", "objection_verification")
+    d.do("objection_verdict", verdict("O1", outcome, verified))
+    return d
+
+
+def test_verdict_no_problem_appoints() -> None:
+    d = objected(ObjectionOutcome.NO_PROBLEM)
+    p1 = d.book.candidate("p1")
+    assert (p1.status, p1.reminded) == (CandidateStatus.TO_APPOINT, False)
+    assert d.stage is CaseStage.APPOINTMENT
+    o = d.book.state.objections[0]
+    assert (o.outcome, o.verified_on) == (ObjectionOutcome.NO_PROBLEM, date(2026, 10, 15))
+
+
+def test_verdict_minor_shortcomings_appoints_with_a_reminder() -> None:
+    d = objected(ObjectionOutcome.MINOR_SHORTCOMINGS)
+    p1 = d.book.candidate("p1")
+    assert (p1.status, p1.reminded) == (CandidateStatus.TO_APPOINT, True)
+    assert d.stage is CaseStage.APPOINTMENT
+
+
+def test_verdict_serious_confirmed_does_not_appoint() -> None:
+    d = objected(ObjectionOutcome.SERIOUS_CONFIRMED)
+    p1 = d.book.candidate("p1")
+    assert p1.status is CandidateStatus.NOT_APPOINTED
+    assert p1.note == "objection O1: serious problem confirmed"
+    assert d.book.state.status is CaseStatus.NOT_APPOINTED
+    assert d.book.state.outcome_reason == "no candidate remains after the pre-appointment notice"
+
+
+def test_verdict_serious_unverifiable_suspends_for_three_months() -> None:
+    d = objected(ObjectionOutcome.SERIOUS_UNVERIFIABLE, date(2026, 10, 15))
+    p1 = d.book.candidate("p1")
+    assert p1.status is CandidateStatus.SUSPENDED
+    assert p1.suspended_until == date(2027, 1, 15)
+    assert p1.note == "appointment suspended until 2027-01-15"
+    assert d.stage is CaseStage.PUBLIC_NOTICE
+    step = d.book.awaited_step()
+    assert step is not None
+    assert step.key == "suspension:p1"
+    assert step.policy_step is None
+    assert step.responsible_role is Role.DEPARTMENT_HEAD
+    assert step.until == datetime(2027, 1, 16, tzinfo=SHANGHAI)
+
+
+def test_suspension_end_at_a_month_end() -> None:
+    d = objected(ObjectionOutcome.SERIOUS_UNVERIFIABLE, date(2026, 10, 31))
+    assert d.book.candidate("p1").suspended_until == date(2027, 1, 31)
+
+
+def test_a_verdict_during_the_notice_waits_for_its_end() -> None:
+    d = on_notice()
+    d.do("objection", objection("O1", on=date(2026, 9, 30)))
+    out = d.do("objection_verdict", verdict("O1", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 8)))
+    assert [h.kind for h in out] == ["input"]
+    assert d.book.step_key() == "notice_period"
+    d.end_notice()
+    assert d.stage is CaseStage.APPOINTMENT
+
+
+def test_verdict_refusals() -> None:
+    d = on_notice()
+    d.do("objection", objection("O1"))
+    e = refused(
+        d.book.check_objection_verdict,
+        verdict("O9", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 9)),
+        TODAY,
+    )
+    assert e.message == "no objection O9 in this case"
+    e = refused(
+        d.book.check_objection_verdict,
+        verdict("O1", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 7)),
+        TODAY,
+    )
+    assert e.message == "the verification (2026-10-07) cannot be before the objection (2026-10-08)"
+    e = refused(
+        d.book.check_objection_verdict,
+        verdict("O1", ObjectionOutcome.NO_PROBLEM, TODAY + ONE_DAY),
+        TODAY,
+    )
+    assert e.message == "the date of the verification (2026-11-26) lies in the future"
+    d.do("objection_verdict", verdict("O1", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 9)))
+    e = refused(
+        d.book.check_objection_verdict,
+        verdict("O1", ObjectionOutcome.SERIOUS_CONFIRMED, date(2026, 10, 9)),
+        TODAY,
+    )
+    assert e.message == "objection O1 is already verified"
+
+
+def suspended() -> Driver:
+    return objected(ObjectionOutcome.SERIOUS_UNVERIFIABLE, date(2026, 10, 15))
+
+
+def test_a_decision_after_the_suspension_end_is_refused() -> None:
+    d = suspended()
+    later = date(2027, 2, 1)
+    e = refused(d.book.check_suspension_decision, decision("p1", date(2027, 1, 16), True), later)
+    assert e.message == (
+        "the suspension of 张三 ended on 2027-01-15; a decision dated 2027-01-16 is too late"
+    )
+    assert e.rule == "暂缓任用: at most 3 months"
+    d.book.check_suspension_decision(decision("p1", date(2027, 1, 15), True), later)
+
+
+def test_a_decision_before_the_verification_is_refused() -> None:
+    d = suspended()
+    e = refused(d.book.check_suspension_decision, decision("p1", date(2026, 10, 14), True), TODAY)
+    assert e.message == "the decision (2026-10-14) cannot be before the verification (2026-10-15)"
+    e = refused(d.book.check_suspension_decision, decision("p1", TODAY + ONE_DAY, True), TODAY)
+    assert e.message == "the date of the decision (2026-11-26) lies in the future"
+
+
+def test_a_decision_on_someone_not_suspended_is_refused() -> None:
+    d = on_notice()
+    e = refused(d.book.check_suspension_decision, decision("p1", date(2026, 10, 15), True), TODAY)
+    assert e.message == "the appointment of 张三 is not suspended"
+    assert e.rule == "暂缓任用"
+
+
+def test_a_decision_to_appoint_after_suspension() -> None:
+    d = suspended()
+    out = d.do("suspension_decision", decision("p1", date(2026, 11, 20), True))
+    assert out[0].summary == "suspension of 张三 decided: appoint"
+    assert d.book.candidate("p1").note == "suspension decided on 2026-11-20: 核查完毕"
+    assert d.status("p1") is CandidateStatus.TO_APPOINT
+    assert d.stage is CaseStage.APPOINTMENT
+
+
+def test_a_decision_not_to_appoint_after_suspension() -> None:
+    d = suspended()
+    d.do("suspension_decision", decision("p1", date(2026, 11, 20), False))
+    assert d.status("p1") is CandidateStatus.NOT_APPOINTED
+    assert d.book.state.status is CaseStatus.NOT_APPOINTED
+
+
+def test_the_suspension_timer_ends_in_no_appointment() -> None:
+    d = suspended()
+    out = d.timer("suspension:p1", date(2027, 1, 16))
+    p1 = d.book.candidate("p1")
+    assert p1.status is CandidateStatus.NOT_APPOINTED
+    assert p1.note == (
+        "the suspension ran out on 2027-01-15 without a decision; a suspension may last at most "
+        "3 months"
+    )
+    assert out[0].kind == "timer"
+    assert out[0].summary == f"张三: {p1.note}"
+    assert out[-1].kind == "closed"
+    assert d.book.state.outcome_reason == "no candidate remains after the pre-appointment notice"
+
+
+def test_the_earliest_suspension_is_awaited_first() -> None:
+    people = [person("p1", "张三"), person("p2", "李四"), person("p3", "王五")]
+    d = Driver(regular_case("reg-1", people, positions=2))
+    d.through_inspection(["p1", "p2", "p3"], ["p1", "p2"])
+    d.vote(agree("p1"), agree("p2"))
+    d.publish()
+    d.do("objection", objection("O1", "p1"))
+    d.do("objection", objection("O2", "p2"))
+    d.end_notice()
+    assert d.book.step_key() == "objection_verification:O1,O2"
+    d.do(
+        "objection_verdict",
+        verdict("O2", ObjectionOutcome.SERIOUS_UNVERIFIABLE, date(2026, 10, 14)),
+    )
+    d.do(
+        "objection_verdict",
+        verdict("O1", ObjectionOutcome.SERIOUS_UNVERIFIABLE, date(2026, 10, 15)),
+    )
+    assert d.book.step_key() == "suspension:p2"
+    d.timer("suspension:p2", date(2027, 1, 15))
+    assert d.book.step_key() == "suspension:p1"
+    d.do("suspension_decision", decision("p1", date(2026, 11, 20), True))
+    assert d.stage is CaseStage.APPOINTMENT
+    assert [c.person_id for c in d.book.with_status(CandidateStatus.TO_APPOINT)] == ["p1"]
+
+
+# --------------------------------------------------------------------------- appointment
+
+
+@pytest.mark.parametrize(
+    ("notice_on", "talk_on", "what", "when"),
+    [
+        (NOTICE_ENDS, date(2026, 10, 12), "appointment notice", NOTICE_ENDS),
+        (date(2026, 10, 12), NOTICE_ENDS, "talk", NOTICE_ENDS),
+        (NOTICE_DAY, date(2026, 10, 12), "appointment notice", NOTICE_DAY),
+    ],
+)
+def test_appointment_on_or_before_the_notice_end_is_refused(
+    notice_on: date, talk_on: date, what: str, when: date
+) -> None:
+    d = to_appoint()
+    data = AppointmentInput(
+        actor=CLERK, person_id="p1", notice_issued_on=notice_on, talk_held_on=talk_on, talk_by="赵"
+    )
+    e = refused(d.book.check_appointment, data, TODAY)
+    assert e.message == (
+        f"the {what} ({when}) must come after the pre-appointment notice, which ran until "
+        "2026-10-10"
+    )
+    assert e.rule == "任前公示 before 任职"
+
+
+@given(st.dates(min_value=NOTICE_DAY, max_value=TODAY))
+def test_appointment_refused_exactly_up_to_the_notice_end(on: date) -> None:
+    d = copy.deepcopy(_appointment_template())
+    if on <= NOTICE_ENDS:
+        assert (
+            "must come after"
+            in refused(d.book.check_appointment, appointment("p1", on), TODAY).message
+        )
+    else:
+        d.book.check_appointment(appointment("p1", on), TODAY)
+
+
+@cache
+def _appointment_template() -> Driver:
+    return to_appoint()
+
+
+def test_appointment_in_the_future_is_refused() -> None:
+    d = to_appoint()
+    e = refused(d.book.check_appointment, appointment("p1", TODAY + ONE_DAY), TODAY)
+    assert e.message == "the date of the appointment notice (2026-11-26) lies in the future"
+
+
+def test_appointing_someone_not_to_be_appointed_is_refused() -> None:
+    d = to_appoint()
+    e = refused(d.book.check_appointment, appointment("p2"), TODAY)
+    assert e.message == "李四 is not to be appointed (not_proposed)"
+    assert e.rule == "任职"
+
+
+def test_the_appointment_closes_the_case() -> None:
+    d = to_appoint()
+    out = d.appoint("p1")
+    p1 = d.book.candidate("p1")
+    assert p1.status is CandidateStatus.APPOINTED
+    assert (p1.appointment_notice_on, p1.talk_on) == (date(2026, 10, 12), date(2026, 10, 12))
+    assert out[0].summary == (
+        "张三 appointed: notice issued 2026-10-12, talk on 2026-10-12 by 部长 赵"
+    )
+    assert out[1].kind == "closed"
+    assert d.book.state.status is CaseStatus.APPOINTED
+    assert d.book.state.outcome_reason == "appointed: 张三; probation required"
+    assert d.book.awaited_step() is None
+
+
+def test_without_probation_the_reason_says_nothing_of_it() -> None:
+    d = to_appoint(regular_case("reg-1", probation_required=False))
+    d.appoint("p1")
+    assert d.book.state.outcome_reason == "appointed: 张三"
+
+
+def two_posts_to_appoint() -> Driver:
+    people = [person("p1", "张三"), person("p2", "李四"), person("p3", "王五")]
+    d = Driver(regular_case("reg-1", people, positions=2))
+    d.through_inspection(["p1", "p2", "p3"], ["p1", "p2"])
+    d.vote(agree("p1"), agree("p2"))
+    d.publish()
+    d.end_notice()
+    return d
+
+
+def test_with_two_posts_the_case_closes_after_both() -> None:
+    d = two_posts_to_appoint()
+    out = d.appoint("p1")
+    assert [h.kind for h in out] == ["input"]
+    assert d.book.active
+    assert d.stage is CaseStage.APPOINTMENT
+    assert d.book.step_key() == "appointment"
+    out = d.appoint("p2", date(2026, 10, 13))
+    assert out[-1].kind == "closed"
+    assert d.book.state.status is CaseStatus.APPOINTED
+    assert d.book.state.outcome_reason == "appointed: 张三, 李四; probation required"
+
+
+def test_a_late_objection_about_the_second_appointee_is_still_verified() -> None:
+    d = two_posts_to_appoint()
+    d.appoint("p1")
+    refused(d.book.check_objection, objection("O1", "p1"), TODAY)  # p1 is appointed
+    d.do("objection", objection("O1", "p2"))
+    assert d.stage is CaseStage.PUBLIC_NOTICE
+    assert d.status("p1") is CandidateStatus.APPOINTED
+    d.do("objection_verdict", verdict("O1", ObjectionOutcome.SERIOUS_CONFIRMED, date(2026, 10, 13)))
+    assert d.book.state.status is CaseStatus.APPOINTED
+    assert d.status("p2") is CandidateStatus.NOT_APPOINTED
+
+
+# --------------------------------------------------------------------------- withdrawal
+
+
+def _at_stage(stage: CaseStage) -> Driver:
+    if stage is CaseStage.EXAM:
+        return Driver(exam_case("reg-1", SelectionMethod.OPEN_SELECTION))
+    if stage is CaseStage.PRE_INSPECTION_APPROVAL:
+        p1 = person("p1", "张三", exceptional=exceptional(levels_skipped=1))
+        return Driver(regular_case("reg-1", [p1, person("p2", "李四")]))
+    if stage is CaseStage.INVESTIGATION_NOTICE:
+        return Driver(regular_case("reg-1"))
+    if stage is CaseStage.INSPECTION:
+        return inspecting()
+    if stage is CaseStage.HIGHER_APPROVAL:
+        d = Driver(
+            regular_case(
+                "reg-1", [person("p1", "张三", exceptional=exceptional()), person("p2", "李四")]
+            )
+        )
+        d.through_inspection(["p1", "p2"], ["p1"])
+        return d
+    if stage is CaseStage.VOTE:
+        return fresh_at_vote()
+    if stage is CaseStage.PUBLIC_NOTICE:
+        return on_notice()
+    return to_appoint()
+
+
+@pytest.mark.parametrize("stage", [s for s in CaseStage if s is not CaseStage.CLOSED])
+def test_withdrawal_at_any_stage(stage: CaseStage) -> None:
+    d = _at_stage(stage)
+    assert d.stage is stage
+    data = withdrawal()
+    out = d.do("withdraw", data)
+    assert [h.kind for h in out] == ["input", "closed"]
+    assert out[0].summary == f"withdrawn at stage {stage.value}: 机构改革，职位撤销"
+    assert out[1].actor == HEAD
+    assert out[1].payload == {
+        "from": stage.value,
+        "status": "withdrawn",
+        "reason": "机构改革，职位撤销",
+    }
+    s = d.book.state
+    assert (s.stage, s.status, s.outcome_reason) == (
+        CaseStage.CLOSED,
+        CaseStatus.WITHDRAWN,
+        "机构改革，职位撤销",
+    )
+    assert d.book.awaited_step() is None
+    assert d.book.step_key() is None
+
+
+def test_a_second_withdrawal_is_refused() -> None:
+    d = Driver(regular_case("reg-1"))
+    d.do("withdraw", withdrawal())
+    e = refused(d.book.check_withdraw, withdrawal("again"), TODAY)
+    assert e.message == "case reg-1 is already closed (withdrawn)"
+    assert e.rule == "case"
+
+
+def test_a_closed_case_refuses_every_step() -> None:
+    d = Driver(regular_case("reg-1"))
+    d.do("withdraw", withdrawal())
+    data = InvestigationNoticeInput(actor=CLERK, published_on=INVESTIGATION_NOTICE)
+    e = refused(d.book.check_investigation_notice, data, TODAY)
+    assert e.message == "case reg-1 is closed (withdrawn)"
+    assert e.rule == "case"
+
+
+def test_a_case_closed_by_the_vote_cannot_be_withdrawn() -> None:
+    d = fresh_at_vote()
+    d.vote(agree("p1", 2))
+    e = refused(d.book.check_withdraw, withdrawal(), TODAY)
+    assert e.message == "case reg-1 is already closed (not_appointed)"
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def full_regular_run() -> Driver:
+    people = [person("p1", "张三"), person("p2", "李四"), person("p3", "王五")]
+    d = Driver(regular_case("reg-1", people, positions=2, economic_audit_required=True))
+    d.investigation_notice()
+    d.team()
+    for pid in ("p1", "p2", "p3"):
+        d.inspect(pid, checks=(*FOUR_MUSTS, InspectionCheck.ECONOMIC_AUDIT))
+    d.conclude("p1", "p2")
+    d.vote(agree("p1"), VoteItem(person_id="p2", deferred_reason="待核实"))
+    d.vote(agree("p2"), held_on=date(2026, 9, 28), mid="M2")
+    d.publish()
+    d.do("objection", objection("O1", "p1"))
+    d.do("objection", objection("O2", "p2"))
+    d.end_notice()
+    d.do(
+        "objection_verdict", verdict("O1", ObjectionOutcome.MINOR_SHORTCOMINGS, date(2026, 10, 14))
+    )
+    d.do(
+        "objection_verdict",
+        verdict("O2", ObjectionOutcome.SERIOUS_UNVERIFIABLE, date(2026, 10, 14)),
+    )
+    d.do("suspension_decision", decision("p2", date(2026, 11, 2), True))
+    d.appoint("p1", date(2026, 11, 3))
+    d.appoint("p2", date(2026, 11, 3))
+    assert d.book.state.status is CaseStatus.APPOINTED
+    return d
+
+
+def full_exam_run() -> Driver:
+    d = registered(4)
+    d.do("written_test", scores(WRITTEN_ON, {"a1": 90, "a2": 85, "a3": 80, "a4": 75}))
+    d.do("interview", scores(INTERVIEW_ON, {"a1": 90, "a2": 85, "a3": 80, "a4": 75}))
+    d.investigation_notice(on=date(2026, 8, 10), window=(date(2026, 8, 11), date(2026, 8, 13)))
+    d.do("inspection_team", team("李组长", "周干事", on=date(2026, 8, 11)))
+    d.do("withdraw", withdrawal())
+    return d
+
+
+def approvals_run() -> Driver:
+    p1 = person("p1", "张三", exceptional=exceptional(levels_skipped=1))
+    d = Driver(regular_case("reg-1", [p1, person("p2", "李四")]))
+    d.do("higher_approval", approval("p1", True, date(2026, 8, 20)))
+    return d
+
+
+def test_every_input_happening_carries_its_actor_and_a_payload_without_it() -> None:
+    runs = [full_regular_run(), full_exam_run(), approvals_run()]
+    steps = 0
+    for d in runs:
+        for data, out in d.inputs:
+            inputs = [h for h in out if h.kind == "input"]
+            assert len(inputs) == 1, out
+            h = inputs[0]
+            assert h.actor == data.actor
+            assert h.actor != SYSTEM_ACTOR
+            assert "actor" not in h.payload
+            assert h.payload == data.model_dump(mode="json", exclude={"actor"})
+            steps += 1
+        assert all(
+            h.actor == SYSTEM_ACTOR
+            for h in d.happenings
+            if h.kind in ("transition", "timer", "eligibility")
+        )
+    assert steps > 40
+
+
+def test_the_full_run_passes_through_every_stage_in_order() -> None:
+    d = full_regular_run()
+    moves = [(h.payload["from"], h.payload["to"]) for h in d.happenings if h.kind == "transition"]
+    moves = [m for m in moves if m[0] != m[1]]  # eligibility "moves" a regular case in place
+    assert moves == [
+        ("investigation_notice", "inspection"),
+        ("inspection", "vote"),
+        ("vote", "public_notice"),
+        ("public_notice", "appointment"),
+    ]
+    assert d.book.candidate("p1").reminded
+    assert not d.book.candidate("p2").reminded
+    row = d.book.case_row(None, False)
+    assert (row.stage, row.status, row.policy_version) == (
+        CaseStage.CLOSED,
+        CaseStatus.APPOINTED,
+        "2026.1",
+    )
+
+
+def test_input_payloads_are_json() -> None:
+    d = full_regular_run()
+    vote_payload = d.inputs[[type(x).__name__ for x, _ in d.inputs].index("VoteInput")][1][
+        0
+    ].payload
+    assert vote_payload["meeting"]["held_on"] == "2026-09-22"
+    assert vote_payload["meeting"]["method"] == "secret_ballot"
+
+
+def test_the_actor_of_each_input_is_the_one_given() -> None:
+    d = on_notice()
+    someone = Actor(name="另一科员", role=Role.SECTION_CHIEF)
+    out = d.do("objection", objection("O1").model_copy(update={"actor": someone}))
+    assert out[0].actor == someone
+    assert out[0].payload["objection_id"] == "O1"
+    assert d.inputs[0][1][0].actor == CLERK  # the investigation notice
+    vote_input = next(h for data, hs in d.inputs for h in hs if data.actor == SECRETARY)
+    assert vote_input.actor == SECRETARY
+
+
+# --------------------------------------------------------------------------- bugs found
+
+
+def test_an_unverifiable_verdict_does_not_revive_a_confirmed_serious_problem() -> None:
+    d = on_notice()
+    d.do("objection", objection("O1"))
+    d.do("objection", objection("O2", on=date(2026, 10, 9)))
+    d.end_notice()
+    d.do("objection_verdict", verdict("O1", ObjectionOutcome.SERIOUS_CONFIRMED, date(2026, 10, 14)))
+    assert d.status("p1") is CandidateStatus.NOT_APPOINTED
+    d.do(
+        "objection_verdict",
+        verdict("O2", ObjectionOutcome.SERIOUS_UNVERIFIABLE, date(2026, 10, 15)),
+    )
+    # Today: p1 is SUSPENDED, the case waits on "suspension:p1", and a decision to appoint
+    # is accepted and leads to the appointment of someone found to have a serious problem.
+    assert d.status("p1") is CandidateStatus.NOT_APPOINTED
+    assert d.book.state.status is CaseStatus.NOT_APPOINTED
+
+
+def test_a_second_unverifiable_verdict_does_not_extend_the_suspension() -> None:
+    d = on_notice()
+    d.do("objection", objection("O1"))
+    d.do("objection", objection("O2", on=date(2026, 10, 9)))
+    d.end_notice()
+    d.do(
+        "objection_verdict",
+        verdict("O1", ObjectionOutcome.SERIOUS_UNVERIFIABLE, date(2026, 10, 12)),
+    )
+    assert d.book.candidate("p1").suspended_until == date(2027, 1, 12)
+    d.do(
+        "objection_verdict",
+        verdict("O2", ObjectionOutcome.SERIOUS_UNVERIFIABLE, date(2026, 11, 20)),
+    )
+    # Today: suspended_until becomes 2027-02-20, more than four months after 2026-10-12.
+    assert d.book.candidate("p1").suspended_until == date(2027, 1, 12)
+
+
+def test_an_objection_about_a_suspended_candidate_is_recorded() -> None:
+    d = on_notice()
+    d.do("objection", objection("O1"))
+    d.end_notice()
+    d.do(
+        "objection_verdict",
+        verdict("O1", ObjectionOutcome.SERIOUS_UNVERIFIABLE, date(2026, 10, 12)),
+    )
+    # O2 came by post on the last day of the notice and is entered after O1's verdict.
+    d.book.check_objection(objection("O2", on=NOTICE_ENDS), TODAY)
