@@ -21,13 +21,15 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.case_book import AwaitedStep, CaseBook, Happening, check_case_input
     from workflows.deadlines import keep_deadline, wait_until
     from workflows.policy import PolicySnapshot
+    from workflows.probation_types import ProbationInput, probation_workflow_id
     from workflows.rules.errors import RuleViolation
     from workflows.rules.working_days import SHANGHAI
     from workflows.types import (
@@ -67,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
 # Technical limits of calls to activities (not regulation values, which come from the policy).
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+START_PROBATION_PATCH = "start-probation-child"
 
 In = TypeVar("In")
 Check = Callable[[In, date], None]
@@ -526,8 +529,43 @@ class AppointmentCaseWorkflow:
 
     @workflow.update
     async def record_appointment(self, data: AppointmentInput) -> CaseState:
-        return await self._simple(
-            data, lambda b: b.check_appointment, lambda b: b.apply_appointment
+        async def apply(d: AppointmentInput) -> list[Happening]:
+            book = self.book
+            out = book.apply_appointment(d, self._today())
+            # Patched in after cases had run without it: their histories replay unchanged.
+            if book.case.probation_required and workflow.patched(START_PROBATION_PATCH):
+                out.append(await self._start_probation(book, d))
+            return out
+
+        return await self._apply(data, lambda b: b.check_appointment, lambda _b: apply)
+
+    async def _start_probation(self, book: CaseBook, d: AppointmentInput) -> Happening:
+        """One probation per appointee; its id makes a second start impossible."""
+        person = book.people[d.person_id]
+        probation = ProbationInput(
+            case_id=book.case.case_id,
+            person_id=person.person_id,
+            name=person.name,
+            unit=book.case.unit,
+            post=book.case.post,
+            starts_on=d.notice_issued_on,
+            former_rank=person.current_rank,
+            former_post=person.current_post,
+        )
+        probation_id = probation_workflow_id(book.case.case_id, person.person_id)
+        try:
+            await workflow.start_child_workflow(
+                "ProbationWorkflow",
+                probation,
+                id=probation_id,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            return Happening("probation", f"{person.name} is already on probation ({probation_id})")
+        return Happening(
+            "probation",
+            f"probation of {person.name} started: one year from {d.notice_issued_on}",
+            payload={"probation_id": probation_id, "starts_on": d.notice_issued_on.isoformat()},
         )
 
     @record_appointment.validator

@@ -25,6 +25,7 @@ from tests.workflows.scenarios import (
     scores,
     vote,
 )
+from workflows.probation_types import probation_workflow_id
 from workflows.types import (
     CandidateStatus,
     CaseStage,
@@ -70,6 +71,9 @@ async def test_regular_appointment_to_appointed(runner: CaseRunner) -> None:
     assert p1.status is CandidateStatus.APPOINTED
     row = await runner.row("reg-1")
     assert row is not None and row.status == "appointed" and row.stage == "closed"
+    # the post needs probation: the case started the appointee's probation, exactly once
+    probation = runner.env.client.get_workflow_handle(probation_workflow_id("reg-1", "p1"))
+    assert (await probation.describe()).workflow_type == "ProbationWorkflow"
     events = await runner.events("reg-1")
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     kinds = {e.kind for e in events}
