@@ -288,22 +288,28 @@ class AppointmentCaseWorkflow:
         self, happenings: list[Happening], notification: Notification | None = None
     ) -> None:
         book = self.book
+        # Number the whole batch before the first await, so that events recorded meanwhile
+        # by the main loop (a new deadline) come after it in the history.
+        events = []
         for h in happenings:
             self._seq += 1
-            book.state.events_recorded = self._seq
-            event = RecordEventInput(
-                case_id=book.state.case_id,
-                seq=self._seq,
-                kind=h.kind,
-                stage=book.state.stage,
-                occurred_at=workflow.now(),
-                actor_name=h.actor.name,
-                actor_role=h.actor.role,
-                summary=h.summary,
-                payload=h.payload,
-                case=book.case_row(self._deadline, self._overdue),
-                notification=notification,
+            events.append(
+                RecordEventInput(
+                    case_id=book.state.case_id,
+                    seq=self._seq,
+                    kind=h.kind,
+                    stage=book.state.stage,
+                    occurred_at=workflow.now(),
+                    actor_name=h.actor.name,
+                    actor_role=h.actor.role,
+                    summary=h.summary,
+                    payload=h.payload,
+                    case=book.case_row(self._deadline, self._overdue),
+                    notification=notification,
+                )
             )
+        book.state.events_recorded = self._seq
+        for event in events:
             await self._activity("record_event", event, bool)
         self._upsert()
 

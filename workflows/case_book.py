@@ -106,8 +106,10 @@ def check_case_input(case: CaseInput, today: date, recommendation_valid_months: 
     if not case.candidates:
         raise RuleViolation("a regular appointment needs at least one candidate", "case file")
     check_not_future(case.recommendation.held_on, today, "the democratic recommendation")
+    # stale when the case opens (a case brought in later is judged on its own dates); the
+    # vote checks the year again against the meeting's date
     eligibility.check_recommendation_valid(
-        case.recommendation.held_on, today, recommendation_valid_months
+        case.recommendation.held_on, case.opened_on or today, recommendation_valid_months
     )
 
 

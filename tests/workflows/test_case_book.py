@@ -343,10 +343,21 @@ def test_regular_case_needs_a_candidate() -> None:
     assert e.message == "a regular appointment needs at least one candidate"
 
 
-def recommended_on(held_on: date) -> CaseInput:
+def recommended_on(held_on: date, opened_on: date | None = None) -> CaseInput:
     return regular_case(
-        "reg-1", recommendation=DemocraticRecommendation(held_on=held_on, participants=45)
+        "reg-1",
+        recommendation=DemocraticRecommendation(held_on=held_on, participants=45),
+        opened_on=opened_on,
     )
+
+
+def test_recommendation_age_is_judged_on_the_case_opening_date() -> None:
+    # a case brought in later is judged on its own dates, not on the day it is entered
+    check_case_input(recommended_on(date(2025, 8, 3), opened_on=date(2026, 8, 3)), TODAY, 12)
+    e = refused(
+        check_case_input, recommended_on(date(2025, 8, 2), opened_on=date(2026, 8, 3)), TODAY, 12
+    )
+    assert "more than 12 months old on 2026-08-03" in e.message
 
 
 def test_recommendation_of_exactly_twelve_months_is_accepted() -> None:
@@ -1312,7 +1323,7 @@ def test_an_exceptional_candidate_without_approval_is_refused() -> None:
 def test_a_recommendation_expired_by_the_meeting_is_refused() -> None:
     expires = add_months(date(2025, 9, 21), 12)
     assert expires == MEETING_DAY - ONE_DAY
-    d = at_vote(recommended_on(date(2025, 9, 21)))
+    d = at_vote(recommended_on(date(2025, 9, 21), opened_on=OPENED))
     e = refused(d.book.check_vote, vote([agree("p1")]), TODAY)
     assert e.message == (
         "the democratic recommendation of 2025-09-21 is more than 12 months old on 2026-09-22; "
@@ -1320,7 +1331,7 @@ def test_a_recommendation_expired_by_the_meeting_is_refused() -> None:
     )
     assert e.rule == RULE_RECOMMENDATION
     d.book.check_vote(vote([agree("p1")], held_on=expires), TODAY)
-    exact = at_vote(recommended_on(date(2025, 9, 22)))
+    exact = at_vote(recommended_on(date(2025, 9, 22), opened_on=OPENED))
     exact.book.check_vote(vote([agree("p1")]), TODAY)
 
 
