@@ -89,6 +89,7 @@ def test_app_service_command_is_a_real_subcommand(service: str) -> None:
     assert command[:1] == ["appointments"], f"{service}: command {command} is not `appointments`"
     assert len(command) >= 2, f"{service}: no subcommand in {command}"
     import click
+
     from starter.cli import cli
 
     assert isinstance(cli, click.Group)
