@@ -22,6 +22,10 @@ SETTING_NAMES: dict[str, str] = {
     "POLICY_FILE": "the local policy file (YAML)",
     "CALENDAR_SUPPLEMENT": "administrator's working-day calendar supplement (YAML)",
     "DATA_DIR": "where the embedded stack keeps its state",
+    "SMTP_HOST": "mail server for notifications; unset: mail is kept in the outbox only",
+    "SMTP_PORT": "mail server port",
+    "MAIL_FROM": "sender address of notification mail",
+    "AUDIT_SIGNING_KEY": "Ed25519 private key (PEM) that signs audit checkpoints",
 }
 
 
@@ -34,6 +38,10 @@ class Settings:
     policy_file: Path
     calendar_supplement: Path | None
     data_dir: Path
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "appointments@localhost"
+    audit_signing_key: Path | None = None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -52,4 +60,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             else (default_supplement if default_supplement.exists() else None)
         ),
         data_dir=Path(env.get("DATA_DIR", str(PROJECT_DIR / "data"))),
+        smtp_host=env.get("SMTP_HOST") or None,
+        smtp_port=_port(env.get("SMTP_PORT", "25")),
+        mail_from=env.get("MAIL_FROM") or "appointments@localhost",
+        audit_signing_key=Path(env["AUDIT_SIGNING_KEY"]) if env.get("AUDIT_SIGNING_KEY") else None,
     )
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise ValueError(f"SMTP_PORT must be a port number, not {text!r}") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"SMTP_PORT must be between 1 and 65535, not {port}")
+    return port

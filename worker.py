@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
+from activities.mail import MailConfig
 from activities.policy import PolicyActivities
+from activities.probation_parts import ensure_digest_schedule, probation_worker_parts
 from activities.records import RecordActivities
 from settings import Settings
 from starter.client import connect
 from store.db import make_engine, make_session_factory
 from workflows.appointment_case import AppointmentCaseWorkflow
 
-WORKFLOWS = [AppointmentCaseWorkflow]
+log = logging.getLogger(__name__)
+
+WORKFLOWS: list[type] = [AppointmentCaseWorkflow]
 
 
 def build_activities(settings: Settings, records: RecordActivities) -> list[Callable[..., Any]]:
@@ -31,12 +37,23 @@ def build_activities(settings: Settings, records: RecordActivities) -> list[Call
     ]
 
 
-def build_worker(client: Client, settings: Settings, records: RecordActivities) -> Worker:
+def build_worker(
+    client: Client,
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    mail: MailConfig | None = None,
+) -> Worker:
+    """Every workflow and activity of the service, on the settings' task queue."""
+    records = RecordActivities(session_factory)
+    probation_workflows, probation_activities = probation_worker_parts(
+        settings, session_factory, mail=mail
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=WORKFLOWS,
-        activities=build_activities(settings, records),
+        workflows=[*WORKFLOWS, *probation_workflows],
+        activities=[*build_activities(settings, records), *probation_activities],
     )
 
 
@@ -47,8 +64,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
     engine = make_engine(settings.database_url)
     try:
         client = await connect(settings)
-        records = RecordActivities(make_session_factory(engine))
-        async with build_worker(client, settings, records):
+        async with build_worker(client, settings, make_session_factory(engine)):
+            outcome = await ensure_digest_schedule(client, settings)
+            log.info("daily digest schedule: %s", outcome.value)
             await stop.wait()
     finally:
         await engine.dispose()

@@ -44,6 +44,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from settings import Settings, load_settings
+from starter.audit_cli import audit
 from starter.client import connect
 from workflows.ids import case_workflow_id
 from workflows.rules.errors import RuleViolation
@@ -1764,3 +1765,8 @@ def main() -> NoReturn:
     # temporalio/sdk-python#300: the interpreter can abort while tearing down after a
     # client was used; all output is written, so skip the teardown.
     os._exit(status)
+
+
+import starter.probation_cli  # noqa: E402, F401  (adds the `probation` and `schedule` groups)
+
+cli.add_command(audit)

@@ -5,8 +5,12 @@ listing cases, for auditors and for people's inboxes. Every row is written by th
 ``record_event`` activity, keyed so that a retried activity never writes twice:
 ``case_events`` by (case_id, seq), ``inbox`` by (case_id, event_seq).
 
+``case_events`` is also the audit log: append-only (the database refuses UPDATE, DELETE and
+TRUNCATE on it), each case's events hash-chained, and ``audit_checkpoints`` holds signed
+checkpoints over the heads of those chains (see the ``audit`` package).
+
 Enumerated values (stage, status, role, ...) are stored as text, not as database enums, so a
-new stage in ``workflows.types`` needs no migration. Migration 0001 creates exactly these
+new stage in ``workflows.types`` needs no migration. The migrations create exactly these
 tables; a test compares the two.
 """
 
@@ -18,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -30,7 +35,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Constraint names are spelled out by convention so that the hand-written migration and the
@@ -97,9 +102,31 @@ class CaseEvent(Base):
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # The hash chain (audit.chain): 1, 2, ... per case in the order written; the hash of the
+    # event before (64 zeros for the first) and this event's own, both sha256 in hex.
+    chain_index: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(Text)
+    hash: Mapped[str] = mapped_column(Text)
+    # Every person id the payload names, at any depth: an index for auditors' searches,
+    # derived from the payload and not covered by the hash.
+    person_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
 
-    # The key that makes recording idempotent; it also serves reading a history in order.
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        # The key that makes recording idempotent; it also serves reading a history in order.
+        UniqueConstraint("case_id", "seq"),
+        # One event per place in a chain: a chain cannot fork. A unique index rather than a
+        # constraint: it is not an idempotency key, only an invariant (and the head's lookup).
+        Index("ix_case_events_case_id_chain_index", "case_id", "chain_index", unique=True),
+        CheckConstraint("chain_index >= 1", name="chain_index_positive"),
+        CheckConstraint("hash ~ '^[0-9a-f]{64}$'", name="hash_is_sha256_hex"),
+        CheckConstraint("prev_hash ~ '^[0-9a-f]{64}$'", name="prev_hash_is_sha256_hex"),
+        # Auditors' searches, each in the order of keyset pagination: (occurred_at, id).
+        Index("ix_case_events_person_ids", "person_ids", postgresql_using="gin"),
+        Index("ix_case_events_occurred_at_id", "occurred_at", "id"),
+        Index("ix_case_events_actor_name_occurred_at_id", "actor_name", "occurred_at", "id"),
+        Index("ix_case_events_stage_occurred_at_id", "stage", "occurred_at", "id"),
+        Index("ix_case_events_kind_occurred_at_id", "kind", "occurred_at", "id"),
+    )
 
 
 class InboxMessage(Base):
@@ -121,3 +148,23 @@ class InboxMessage(Base):
         UniqueConstraint("case_id", "event_seq"),
         Index("ix_inbox_recipient_role", "recipient_role"),
     )
+
+
+class AuditCheckpoint(Base):
+    """A signed statement of the heads of every case's chain at one moment (审计检查点).
+
+    Append-only like the log. ``case_heads`` maps each case_id to ``[chain_index, hash]`` of
+    its newest event; ``merkle_root`` is the root of the tree over those heads
+    (``audit.merkle``) and ``signature`` an Ed25519 signature (hex) over the checkpoint's
+    canonical statement (``audit.checkpoints``), by the key named ``key_id``.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    merkle_root: Mapped[str] = mapped_column(Text)
+    case_heads: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    event_count: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(Text)

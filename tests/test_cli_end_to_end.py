@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.records import RecordActivities
 from settings import PROJECT_DIR, load_settings
 from starter.temporal_binaries import find_temporal_cli
 from store import queries
@@ -184,9 +183,7 @@ async def stack(
             "POLICY_FILE": str(PROJECT_DIR / "policy" / "default.yaml"),
             "CALENDAR_SUPPLEMENT": str(TEST_SUPPLEMENT),
         }
-        worker = build_worker(
-            env.client, load_settings(settings), RecordActivities(session_factory)
-        )
+        worker = build_worker(env.client, load_settings(settings), session_factory)
         inherited = {k: v for k, v in os.environ.items() if k not in settings}
         cli_env = {**inherited, **settings, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
         async with worker:

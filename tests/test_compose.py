@@ -77,6 +77,7 @@ def test_app_service_has_no_env_file(service: str) -> None:
 
 def test_every_setting_name_is_read_by_load_settings() -> None:
     env = {name: f"/distinctive/{name.lower()}-value" for name in SETTING_NAMES}
+    env["SMTP_PORT"] = "2526"  # a number, and one no default has
     loaded = load_settings(env)
     shown = {str(value) for value in vars(loaded).values() if value is not None}
     unread = [name for name, value in env.items() if value not in shown]
@@ -137,3 +138,10 @@ def test_dockerfile_is_pinned_and_drops_root() -> None:
     assert bases and all(re.match(r"python:3\.11\.\d+-slim", base) for base in bases), bases
     users = re.findall(r"^USER\s+(\S+)", dockerfile, flags=re.MULTILINE)
     assert users and users[-1] not in {"root", "0"}
+
+
+def test_a_port_that_is_not_a_number_is_refused_with_its_name() -> None:
+    with pytest.raises(ValueError, match="SMTP_PORT must be a port number"):
+        load_settings({"SMTP_PORT": "twenty-five"})
+    with pytest.raises(ValueError, match="between 1 and 65535"):
+        load_settings({"SMTP_PORT": "70000"})

@@ -12,7 +12,16 @@ from store.db import make_engine, to_async_url, with_database
 from store.migrate import downgrade_to, ensure_database, upgrade_to_head
 from store.models import Base
 
-APP_TABLES = {"cases", "case_events", "inbox"}
+APP_TABLES = {
+    "cases",
+    "case_events",
+    "inbox",
+    "audit_checkpoints",
+    "probations",
+    "probation_events",
+    "outbox",
+}
+HEAD = "0003_probation"
 
 
 async def table_names(url: str) -> set[str]:
@@ -75,7 +84,7 @@ async def test_downgrade_to_base_and_upgrade_again(throwaway_database_url: str) 
             version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
     finally:
         await engine.dispose()
-    assert version == "0001"
+    assert version == HEAD
 
 
 async def test_ensure_database_leaves_an_existing_database_alone(

@@ -19,7 +19,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from activities.records import RecordActivities
 from settings import PROJECT_DIR, load_settings
 from starter.temporal_binaries import find_test_server
 from store import queries
@@ -140,7 +139,7 @@ async def case_runner(
     )
     if supplement is None:
         settings = type(settings)(**{**settings.__dict__, "calendar_supplement": None})
-    worker = build_worker(env.client, settings, RecordActivities(sessions))
+    worker = build_worker(env.client, settings, sessions)
     async with worker:
         runner = CaseRunner(env, sessions, settings.task_queue)
         try:

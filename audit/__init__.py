@@ -1,0 +1,29 @@
+"""The audit trail (审计留痕): every case's history, provable, searchable and exportable.
+
+The log is ``case_events`` itself: ``activities.records.record_event`` writes every state
+change, human input, reminder, escalation, notice and vote there, once per (case_id, seq).
+This package adds what makes that log evidence rather than a table:
+
+- ``chain``: each case's events form a hash chain (``prev_hash`` → ``hash``, numbered by
+  ``chain_index``), so an edited, removed or inserted event breaks the chain where it happened;
+- ``merkle``, ``keys``, ``checkpoints``: signed checkpoints (Ed25519) over the heads of every
+  chain, so a chain cut short or recomputed from scratch no longer matches what was signed;
+- ``verify``: checks every chain against itself and against the latest checkpoints;
+- ``queries``: what auditors ask (a timeline, searches, a case as of a date);
+- ``export``: a case dossier (JSON, CSV, printable HTML) that verifies offline;
+- ``reconcile``: the log compared with Temporal's own history while Temporal still has it.
+
+Privileges. Migration ``0002_audit`` makes the database refuse UPDATE, DELETE and TRUNCATE on
+``case_events`` and ``audit_checkpoints`` by trigger (which binds the tables' owner too), and
+creates the group role ``appointments_app`` (NOLOGIN) holding only what the service needs:
+SELECT and INSERT on the log and the checkpoints, SELECT/INSERT/UPDATE on ``cases`` and
+``inbox``. The service should connect as a login role that is a member of it, not as the
+owner of the tables::
+
+    CREATE ROLE appointments LOGIN PASSWORD '...' IN ROLE appointments_app;
+
+Migrations run as the owner; only a superuser can get past the triggers (by disabling them),
+and that is what the signed checkpoints are there to expose.
+"""
+
+APP_ROLE = "appointments_app"

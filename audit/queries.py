@@ -1,0 +1,244 @@
+"""What auditors ask of the log (审计查询): a timeline, searches, a case as it was on a date.
+
+Everything here reads ``case_events`` (and ``cases`` only to find a unit's cases) and returns
+frozen rows. Stages and roles stay plain text: an auditor's tool must be able to show an event
+whatever it says, even one written by a later version or by someone tampering.
+
+Searches page by keyset on (occurred_at, id), oldest first: the cursor of a page is the last
+row's pair, so a page never shifts when events are recorded meanwhile. Each filter has an
+index ending in (occurred_at, id) (migration 0002); a person is found through ``person_ids``,
+every person id the payload names at any depth, under a GIN index.
+
+Days are days in Asia/Shanghai, as the department counts them: "up to 2026-09-15" means up
+to midnight at the end of that day, Beijing time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit.chain import iso_utc, parse_iso_utc
+from store.models import Case, CaseEvent
+from workflows.rules.working_days import SHANGHAI
+
+MAX_PAGE_SIZE = 1000
+# The kinds that change where a case stands; the others (inputs, deadlines, reminders, ...)
+# happen within a stage.
+STANDING_KINDS = frozenset({"opened", "transition", "closed"})
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: int
+    case_id: str
+    seq: int
+    chain_index: int
+    kind: str
+    stage: str
+    occurred_at: datetime
+    actor_name: str
+    actor_role: str
+    summary: str
+    payload: dict[str, Any]
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+    person_ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, e: CaseEvent) -> AuditEvent:
+        return cls(
+            id=e.id,
+            case_id=e.case_id,
+            seq=e.seq,
+            chain_index=e.chain_index,
+            kind=e.kind,
+            stage=e.stage,
+            occurred_at=e.occurred_at,
+            actor_name=e.actor_name,
+            actor_role=e.actor_role,
+            summary=e.summary,
+            payload=e.payload,
+            recorded_at=e.recorded_at,
+            prev_hash=e.prev_hash,
+            hash=e.hash,
+            person_ids=tuple(e.person_ids),
+        )
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight at the start of ``day`` in Beijing time."""
+    return datetime.combine(day, time(), tzinfo=SHANGHAI)
+
+
+async def _events(session: AsyncSession, query: Select[CaseEvent]) -> list[AuditEvent]:
+    result = await session.scalars(query.execution_options(populate_existing=True))
+    return [AuditEvent.of(e) for e in result]
+
+
+async def timeline(session: AsyncSession, case_id: str) -> list[AuditEvent]:
+    """Every event of a case, in the order the workflow numbered them."""
+    query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
+    return await _events(session, query)
+
+
+# --------------------------------------------------------------------------- search
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page ended: the (occurred_at, id) of its last event."""
+
+    occurred_at: datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{iso_utc(self.occurred_at)}~{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        """A cursor as ``str()`` wrote it; ValueError with a reason otherwise."""
+        at, sep, ident = text.partition("~")
+        try:
+            if not sep:
+                raise ValueError
+            return cls(parse_iso_utc(at), int(ident))
+        except ValueError:
+            raise ValueError(
+                f"not a page cursor: {text!r} (use the `next` value a search printed)"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    events: list[AuditEvent]
+    next: Cursor | None  # None on the last page
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """Every filter given must hold; none given lists the whole log."""
+
+    person: str | None = None
+    actor: str | None = None
+    unit: str | None = None
+    stage: str | None = None
+    kind: str | None = None
+    date_from: date | None = None  # from the start of this day
+    date_to: date | None = None  # to the end of this day
+
+
+async def search(
+    session: AsyncSession, filters: Search, *, page_size: int = 50, after: Cursor | None = None
+) -> Page:
+    """One page of the events matching ``filters``, oldest first, after ``after``."""
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise ValueError(f"the range is empty: {filters.date_from} is after {filters.date_to}")
+    query = select(CaseEvent)
+    if filters.person is not None:
+        query = query.where(CaseEvent.person_ids.contains([filters.person]))
+    if filters.actor is not None:
+        query = query.where(CaseEvent.actor_name == filters.actor)
+    if filters.unit is not None:
+        unit_cases = select(Case.case_id).where(Case.unit == filters.unit)
+        query = query.where(CaseEvent.case_id.in_(unit_cases))
+    if filters.stage is not None:
+        query = query.where(CaseEvent.stage == filters.stage)
+    if filters.kind is not None:
+        query = query.where(CaseEvent.kind == filters.kind)
+    if filters.date_from is not None:
+        query = query.where(CaseEvent.occurred_at >= start_of_day(filters.date_from))
+    if filters.date_to is not None:
+        end = start_of_day(filters.date_to + timedelta(days=1))
+        query = query.where(CaseEvent.occurred_at < end)
+    if after is not None:
+        query = query.where(
+            tuple_(CaseEvent.occurred_at, CaseEvent.id) > (after.occurred_at, after.id)
+        )
+    query = query.order_by(CaseEvent.occurred_at, CaseEvent.id).limit(page_size + 1)
+    events = await _events(session, query)
+    if len(events) <= page_size:
+        return Page(events, None)
+    last = events[page_size - 1]
+    return Page(events[:page_size], Cursor(last.occurred_at, last.id))
+
+
+# --------------------------------------------------------------------------- standing
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a case stood after some of its events, derived from those events alone."""
+
+    stage: str
+    status: str
+    outcome_reason: str
+    unit: str
+    post: str
+    method: str
+    policy_version: str
+    last_deadline: AuditEvent | None  # the newest deadline set by then
+
+
+def standing(events: Sequence[AuditEvent]) -> Standing | None:
+    """The stage and status the last opened/transition/closed event left, and what the case
+    was (from its "opened" event); None before the case was opened."""
+    ordered = sorted(events, key=lambda e: e.seq)
+    if not ordered:
+        return None
+    stage, status, reason = ordered[0].stage, "active", ""
+    opened: dict[str, Any] = {}
+    last_deadline = None
+    for e in ordered:
+        if e.kind == "opened":
+            stage, opened = e.stage, e.payload
+        elif e.kind == "transition":
+            stage = str(e.payload.get("to", e.stage))
+        elif e.kind == "closed":
+            stage, status = "closed", str(e.payload.get("status", "closed"))
+            reason = str(e.payload.get("reason", ""))
+        elif e.kind == "deadline":
+            last_deadline = e
+    case = opened.get("case")
+    if not isinstance(case, dict):
+        case = {}
+    return Standing(
+        stage=stage,
+        status=status,
+        outcome_reason=reason,
+        unit=str(case.get("unit", "")),
+        post=str(case.get("post", "")),
+        method=str(case.get("method", "")),
+        policy_version=str(opened.get("policy_version", "")),
+        last_deadline=last_deadline,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AsOf:
+    case_id: str
+    on: date
+    until: datetime  # the events that occurred before this instant (the end of ``on``)
+    standing: Standing | None  # None: the case had not been opened yet
+    events: list[AuditEvent]
+
+
+async def as_of(session: AsyncSession, case_id: str, on: date) -> AsOf:
+    """What a case looked like at the end of ``on``: its events until then and where they
+    left it."""
+    until = start_of_day(on + timedelta(days=1))
+    query = (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id, CaseEvent.occurred_at < until)
+        .order_by(CaseEvent.seq)
+    )
+    events = await _events(session, query)
+    return AsOf(case_id, on, until, standing(events), events)

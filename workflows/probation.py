@@ -1,0 +1,720 @@
+"""``ProbationWorkflow``: one appointee's probation year (任职试用期), notice to review.
+
+Started by the appointment case, as a child workflow, when the post requires probation
+(or by ``appointments probation import`` for cadres already on probation at deployment),
+with the ID ``probation-{case_id}-{person_id}`` and ID reuse rejected, so one appointee's
+probation can never run twice. The year begins on the trial appointment notice
+(``starts_on``, day 1) and ends on ``probation_end(starts_on)``, the day before the same
+date a year later.
+
+What it does, in order:
+
+1. **Reminders** so many calendar days before the last day (policy
+   ``probation.reminder_days_before_end``, e.g. 60, 30, 7 and 0), at the policy's
+   reminder hour, mailed to ``probation.reminder_roles``. A reminder whose moment had
+   already passed when the probation started (an import) is recorded as missed, not sent.
+2. **Review** (考核): the update ``record_review``, accepted from
+   ``review_window_days_before_end`` days before the end, once, from a role of
+   ``probation.review_roles``. Competent → formal appointment (正式任职) when the year is
+   over, the year counting toward time in post; not competent → removed from the trial post
+   (免去试任职务) at once, the former rank restored in the record.
+3. **Early end**: the update ``end_early`` (serious errors), with the reason and who decided.
+4. **Overdue review**: no review by the end of the year → a deadline so many working days
+   later (``probation.review``, computed by the calendar activity ``schedule_step``) with
+   its reminders and escalation ladder (``workflows.deadlines.keep_deadline``).
+
+Every step is recorded in ``probation_events`` (idempotent by (probation_id, seq)) and every
+notification is mailed through ``activities.mail`` with the same key.
+
+History size: a full year (four reminders, the review, the formal appointment) is about
+120 events; one that also climbs the whole overdue ladder about 190; far below Temporal's
+limits (``tests/probation/test_long_run.py`` keeps a full year under 150). The only loop
+that can grow without bound is waiting for calendar data an administrator has not
+supplied (one retry a day); it, and every phase boundary, continues as new once the
+history reaches ``ProbationInput.history_limit`` events or Temporal suggests it. All
+state that must survive lives in ``ProbationState`` and travels in ``ProbationInput.carry``
+together with the policy snapshot the probation started with.
+
+Changing this workflow while probations run (each runs for a year, so there always are):
+any change in the order or number of activities, timers, or child commands breaks replay
+of the running ones. Guard such a change with ``workflow.patched("probation-<change-id>")``
+and keep the old branch until no running probation needs it (after at most a year and the
+review's ladder, or sooner by continue-as-new: a new run starts on the new code). New
+fields of the models get defaults. Before release, replay the saved histories:
+``tests/histories/probation_*.json`` (``tests/probation/test_replay.py``) fails the build
+when a change is not guarded; regenerate them with
+``tests/histories/make_probation_histories.py`` only for a deliberate, guarded change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.deadlines import keep_deadline, wait_until
+    from workflows.policy import Policy, PolicySnapshot
+    from workflows.probation_types import (
+        PROBATION_STATUS_LABELS,
+        EarlyEndRecord,
+        EndEarlyInput,
+        MailRequest,
+        MailResult,
+        ProbationCarry,
+        ProbationEventInput,
+        ProbationInput,
+        ProbationState,
+        ProbationStatus,
+        ReminderMark,
+        ReminderOutcome,
+        ReviewInput,
+        ReviewOutcome,
+        ReviewRecord,
+        ReviewStatus,
+        probation_end,
+        review_opens_on,
+    )
+    from workflows.rules.working_days import SHANGHAI, at_hour, end_of_day
+    from workflows.types import (
+        Actor,
+        Alarm,
+        PolicyRequest,
+        Role,
+        ScheduleStepInput,
+        StepSchedule,
+    )
+
+# Technical limits of calls to activities (not regulation values, which come from the policy).
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+MAIL_TIMEOUT = timedelta(seconds=120)
+# About an hour of tries; then the message stays "pending" in the outbox with its last
+# error, and the probation goes on (a mail server outage must not stop the year).
+MAIL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    maximum_attempts=12,
+)
+CALENDAR_RETRY_EVERY = timedelta(days=1)
+REVIEW_STEP = "probation_review"
+
+SYSTEM = Actor(name="系统", role=Role.SYSTEM)
+
+RULE_REVIEW = "probation: the review at the end of the year (试用期满考核)"
+RULE_END_EARLY = "probation: serious errors end the probation early"
+RULE_DATES = "dates: an event cannot be recorded before it happens"
+
+OUTCOME_LABELS = {ReviewOutcome.COMPETENT: "胜任", ReviewOutcome.NOT_COMPETENT: "不胜任"}
+
+
+def _refuse(message: str, rule: str) -> ApplicationError:
+    return ApplicationError(message, rule, type="RuleViolation", non_retryable=True)
+
+
+def _calendar_problem(e: ActivityError) -> str | None:
+    cause = e.cause
+    if isinstance(cause, ApplicationError) and cause.type == "CalendarYearMissing":
+        return cause.message
+    return None
+
+
+def _alarm_key(alarm: Alarm) -> str:
+    return f"{alarm.kind}-{alarm.rung}-{alarm.at.isoformat()}"
+
+
+def end_of_year(s: ProbationState) -> datetime:
+    """The instant the probation year is over (the end of its last day, in China)."""
+    return end_of_day(s.ends_on)
+
+
+def _roles(roles: list[Role]) -> str:
+    return ", ".join(r.value for r in roles)
+
+
+# --------------------------------------------------------------------------- mail texts
+
+
+def _letter(s: ProbationState, headline: str, *lines: str) -> str:
+    """A mail body in Chinese: the headline, the probation's particulars, the request."""
+    return "\n".join(
+        [
+            headline,
+            "",
+            f"案件编号：{s.case_id}",
+            f"人员：{s.name}（{s.person_id}）",
+            f"单位：{s.unit}",
+            f"试任职务：{s.post}",
+            f"试用期：{s.starts_on} 至 {s.ends_on}",
+            *lines,
+            "",
+            "（本邮件由干部任用工作系统自动发送。）",
+        ]
+    )
+
+
+def _who(s: ProbationState) -> str:
+    return f"{s.name}（{s.unit}{s.post}）"
+
+
+def reminder_mail(s: ProbationState, days: int) -> tuple[str, str]:
+    when = f"还有{days}天" if days else "今日届满"
+    subject = f"试用期提醒：{_who(s)}试用期将于 {s.ends_on} 届满（{when}）"
+    body = _letter(
+        s,
+        f"{s.name}同志的试用期将于 {s.ends_on} 届满（{when}），请及时组织试用期满考核。",
+        f"到期日：{s.ends_on}",
+        f"考核可于 {s.review_opens_on} 起进行。",
+    )
+    return subject, body
+
+
+def review_alarm_mail(s: ProbationState, alarm: Alarm, due: date) -> tuple[str, str]:
+    if alarm.kind == "reminder":
+        subject = f"提醒：{_who(s)}试用期考核将于 {due} 到期"
+        headline = f"{s.name}同志的试用期已于 {s.ends_on} 届满，考核须于 {due} 前完成。"
+    else:
+        subject = f"督办（第{alarm.rung}级）：{_who(s)}试用期考核已于 {due} 逾期"
+        headline = f"{s.name}同志的试用期已于 {s.ends_on} 届满，考核应于 {due} 前完成，至今未完成。"
+    return subject, _letter(s, headline, f"到期日：{due}")
+
+
+# --------------------------------------------------------------------------- the workflow
+
+
+@workflow.defn
+class ProbationWorkflow:
+    @workflow.init
+    def __init__(self, input: ProbationInput) -> None:
+        self._input = input
+        self._lock = asyncio.Lock()
+        carry = input.carry
+        self._snapshot: PolicySnapshot | None = carry.policy if carry else None
+        self._state: ProbationState | None = carry.state if carry else None
+        if self._state is not None:
+            self._state.runs += 1
+        self._ready = self._state is not None
+
+    # ------------------------------------------------------------------ run
+
+    @workflow.run
+    async def run(self, input: ProbationInput) -> ProbationState:
+        if self._state is None:
+            async with self._lock:
+                await self._open(input)
+        await self._reminders()
+        await self._continue_as_new_if_long()
+        await wait_until(lambda: not self._active(), end_of_year(self.s))
+        if self._active() and self.s.review is None:
+            await self._review_deadline()
+        async with self._lock:
+            if self._active() and self.s.review_status is ReviewStatus.COMPETENT:
+                await self._formal_appointment()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.s
+
+    async def _open(self, input: ProbationInput) -> None:
+        info = workflow.info()
+        if info.workflow_id != input.workflow_id:
+            raise ApplicationError(
+                f"the probation of {input.person_id} in case {input.case_id} must run as "
+                f"workflow {input.workflow_id}, not {info.workflow_id}: that ID is what "
+                "keeps it from running twice",
+                type="ProbationIdMismatch",
+                non_retryable=True,
+            )
+        snapshot = await self._activity(
+            "load_policy", PolicyRequest(case_id=input.workflow_id), PolicySnapshot
+        )
+        today = self._today()
+        if input.starts_on > today:
+            raise ApplicationError(
+                f"the probation of {input.name} would begin on {input.starts_on}, after today "
+                f"({today}): it is counted from the trial appointment notice, which must "
+                "already be issued",
+                type="RuleViolation",
+                non_retryable=True,
+            )
+        self._snapshot = snapshot
+        ends_on = probation_end(input.starts_on)
+        window = snapshot.policy.probation.review_window_days_before_end
+        s = self._state = ProbationState(
+            probation_id=input.workflow_id,
+            case_id=input.case_id,
+            person_id=input.person_id,
+            name=input.name,
+            unit=input.unit,
+            post=input.post,
+            former_rank=input.former_rank,
+            former_post=input.former_post,
+            imported=input.imported,
+            starts_on=input.starts_on,
+            ends_on=ends_on,
+            review_opens_on=review_opens_on(ends_on, window),
+        )
+        how = "brought in (imported) while already on probation" if input.imported else "opened"
+        await self._record(
+            "opened",
+            f"probation {how}: {s.name} ({s.person_id}), {s.post} of {s.unit}, "
+            f"{s.starts_on} to {s.ends_on}; review from {s.review_opens_on}; "
+            f"policy {snapshot.policy.version}",
+            payload={
+                "input": input.model_dump(mode="json", exclude={"carry"}),
+                "policy_version": snapshot.policy.version,
+                "policy_digest": snapshot.digest,
+                "policy_source": snapshot.source,
+            },
+        )
+        self._ready = True
+
+    # ------------------------------------------------------------------ 1. reminders
+
+    async def _reminders(self) -> None:
+        s = self.s
+        done = {m.days_before_end for m in s.reminders}
+        for days in sorted(set(self.policy.probation.reminder_days_before_end), reverse=True):
+            if days in done:
+                continue
+            if self._settled():
+                return
+            await self._continue_as_new_if_long()
+            due_on = s.ends_on - timedelta(days=days)
+            moment = at_hour(due_on, self.policy.reminder_hour)
+            missed = moment <= workflow.now()
+            if not missed and await wait_until(self._settled, moment):
+                return
+            async with self._lock:
+                if self._settled():
+                    return
+                await self._remind(days, due_on, missed)
+
+    async def _remind(self, days: int, due_on: date, missed: bool) -> None:
+        s = self.s
+        outcome = ReminderOutcome.MISSED if missed else ReminderOutcome.SENT
+        s.reminders.append(ReminderMark(days_before_end=days, due_on=due_on, outcome=outcome))
+        payload = {"days_before_end": days, "due_on": due_on.isoformat(), "ends_on": str(s.ends_on)}
+        if missed:
+            await self._record(
+                "reminder_missed",
+                f"reminder {days} days before the end ({due_on}) not sent: its moment had "
+                "passed when the probation was brought in (or started)",
+                payload=payload,
+            )
+            return
+        roles = self.policy.probation.reminder_roles
+        subject, body = reminder_mail(s, days)
+        await self._record(
+            "reminder",
+            f"reminder to {_roles(roles)}: the probation ends on {s.ends_on} "
+            f"({days} days from {due_on}); review from {s.review_opens_on}",
+            payload=payload,
+            mail=(roles, subject, body),
+        )
+
+    # ------------------------------------------------------------------ 4. overdue review
+
+    async def _review_deadline(self) -> None:
+        s = self.s
+        if s.review_schedule is None:
+            schedule = await self._review_schedule()
+            if schedule is None:
+                return
+            async with self._lock:
+                if self._settled():
+                    return
+                s.review_schedule, s.blocked_reason = schedule, ""
+                await self._record(
+                    "deadline",
+                    f"the year ended on {s.ends_on} without a review: the review is due by "
+                    f"the end of {schedule.deadline_on} "
+                    f"({self.policy.probation.review.deadline_working_days} working days; "
+                    f"calendar: {schedule.calendar_source})",
+                    payload=schedule.model_dump(mode="json"),
+                )
+        await self._continue_as_new_if_long()
+        schedule = s.review_schedule
+        assert schedule is not None
+        # after continue-as-new, only what the previous runs did not do yet
+        pending = schedule.model_copy(
+            update={"alarms": [a for a in schedule.alarms if _alarm_key(a) not in s.alarms_done]}
+        )
+
+        async def on_alarm(alarm: Alarm) -> None:
+            await self._review_alarm(schedule, alarm)
+
+        await keep_deadline(pending, self._settled, on_alarm, self._review_overdue)
+
+    async def _review_schedule(self) -> StepSchedule | None:
+        """The review's deadline; while the calendar lacks a year, retry daily (and say so)."""
+        s = self.s
+        request = ScheduleStepInput(
+            case_id=s.probation_id,
+            step=REVIEW_STEP,
+            start_on=s.ends_on,
+            timing=self.policy.probation.review,
+        )
+        while True:
+            try:
+                result: StepSchedule = await self._activity("schedule_step", request, StepSchedule)
+                return result
+            except ActivityError as e:
+                problem = _calendar_problem(e)
+                if problem is None:
+                    raise
+            async with self._lock:
+                if self._settled():
+                    return None
+                if s.blocked_reason != problem:
+                    s.blocked_reason = problem
+                    await self._record(
+                        "blocked",
+                        f"no review deadline can be set: {problem}; retried daily",
+                        mail=(
+                            [Role.ADMINISTRATOR],
+                            f"工作日历缺失：试用期 {s.probation_id} 无法计算考核期限",
+                            _letter(s, f"无法计算试用期考核期限：{problem}"),
+                        ),
+                    )
+            if await wait_until(self._settled, workflow.now() + CALENDAR_RETRY_EVERY):
+                return None
+            await self._continue_as_new_if_long()
+
+    async def _review_alarm(self, schedule: StepSchedule, alarm: Alarm) -> None:
+        async with self._lock:
+            s = self.s
+            key = _alarm_key(alarm)
+            if self._settled() or key in s.alarms_done:
+                return
+            s.alarms_done.append(key)
+            due = schedule.deadline_on
+            subject, body = review_alarm_mail(s, alarm, due)
+            if alarm.kind == "reminder":
+                summary = f"reminder to {alarm.role.value}: the review is due {due}"
+            else:
+                summary = (
+                    f"escalation rung {alarm.rung} to {alarm.role.value}: the review was due "
+                    f"{due} and is not recorded"
+                )
+            await self._record(
+                alarm.kind,
+                summary,
+                payload=alarm.model_dump(mode="json"),
+                mail=([alarm.role], subject, body),
+            )
+
+    async def _review_overdue(self) -> None:
+        async with self._lock:
+            s = self.s
+            if self._settled() or s.review_overdue:
+                return
+            s.review_overdue = True
+            await self._record(
+                "overdue", f"the review is overdue since {s.review_due_on} (year ended {s.ends_on})"
+            )
+
+    # ------------------------------------------------------------------ closing
+
+    async def _formal_appointment(self) -> None:
+        s = self.s
+        s.status = ProbationStatus.FORMALLY_APPOINTED
+        s.review_overdue = False
+        s.closed_on = max(self._today(), s.ends_on)
+        subject = f"正式任职：{_who(s)}试用期满，考核胜任"
+        body = _letter(
+            s,
+            f"{s.name}同志试用期满，考核胜任，正式任职。"
+            f"试用期计入任职时间（自 {s.starts_on} 起）。",
+        )
+        await self._record(
+            "formal",
+            f"formal appointment (正式任职): the year ended on {s.ends_on} and the review found "
+            f"{s.name} competent; time in post counts from {s.starts_on}",
+            mail=(self.policy.probation.reminder_roles, subject, body),
+        )
+
+    # ------------------------------------------------------------------ queries
+
+    @workflow.query
+    def state(self) -> ProbationState:
+        return self.s
+
+    # ------------------------------------------------------------------ updates
+
+    @workflow.update
+    async def record_review(self, data: ReviewInput) -> ProbationState:
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            self._check_review(data)  # again: the probation may have changed meanwhile
+            s = self.s
+            now = workflow.now()
+            s.review = ReviewRecord(
+                outcome=data.outcome,
+                reviewed_on=data.reviewed_on,
+                actor=data.actor,
+                summary=data.summary,
+                reference=data.reference,
+                recorded_at=now,
+            )
+            label = OUTCOME_LABELS[data.outcome]
+            lines = [f"考核日期：{data.reviewed_on}", f"考核意见：{data.summary}"]
+            if data.reference:
+                lines.append(f"文号：{data.reference}")
+            if data.outcome is ReviewOutcome.COMPETENT:
+                s.review_status = ReviewStatus.COMPETENT
+                s.time_in_post_from = s.starts_on
+                outcome = (
+                    f"competent: formal appointment when the year ends on {s.ends_on}; the "
+                    f"year counts toward time in post from {s.starts_on}"
+                )
+                if self._today() > s.ends_on:
+                    outcome = f"competent: formal appointment now (the year ended on {s.ends_on})"
+                headline = (
+                    f"{s.name}同志试用期满考核结果：胜任。试用期满后正式任职，试用期计入任职时间。"
+                )
+            else:
+                s.review_status = ReviewStatus.NOT_COMPETENT
+                s.status = ProbationStatus.REMOVED
+                s.rank_restored = s.former_rank
+                s.closed_on = self._today()
+                s.review_overdue = False
+                restored = s.former_rank or "(former rank not on record)"
+                outcome = (
+                    f"not competent: removed from the trial post (免去试任职务); former rank "
+                    f"restored: {restored}"
+                )
+                headline = (
+                    f"{s.name}同志试用期满考核结果：不胜任。免去试任职务，"
+                    f"恢复原职级：{s.former_rank or '（未登记）'}。"
+                )
+            await self._record(
+                "review",
+                f"review of {data.reviewed_on} by {data.actor.name} ({data.actor.role.value}): "
+                f"{outcome}",
+                actor=data.actor,
+                payload=data.model_dump(mode="json"),
+                mail=(
+                    self.policy.probation.reminder_roles,
+                    f"试用期考核结果：{_who(s)}{label}",
+                    _letter(s, headline, *lines),
+                ),
+            )
+            return s
+
+    @record_review.validator
+    def _v_review(self, data: ReviewInput) -> None:
+        if self._ready:
+            self._check_review(data)
+
+    @workflow.update
+    async def end_early(self, data: EndEarlyInput) -> ProbationState:
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            self._check_end_early(data)
+            s = self.s
+            s.early_end = EarlyEndRecord(
+                decided_on=data.decided_on,
+                decided_by=data.decided_by,
+                reason=data.reason,
+                actor=data.actor,
+                reference=data.reference,
+                recorded_at=workflow.now(),
+            )
+            s.status = ProbationStatus.ENDED_EARLY
+            if s.review is None:
+                s.review_status = ReviewStatus.NOT_HELD
+            s.rank_restored = s.former_rank
+            s.closed_on = data.decided_on
+            s.review_overdue = False
+            restored = s.former_rank or "（未登记）"
+            await self._record(
+                "ended_early",
+                f"probation ended early on {data.decided_on}, decided by {data.decided_by}: "
+                f"{data.reason}; removed from the trial post, former rank restored: "
+                f"{s.former_rank or '(not on record)'}",
+                actor=data.actor,
+                payload=data.model_dump(mode="json"),
+                mail=(
+                    self.policy.probation.reminder_roles,
+                    f"试用期提前结束：{_who(s)}",
+                    _letter(
+                        s,
+                        f"{s.name}同志的试用期于 {data.decided_on} 提前结束，免去试任职务，"
+                        f"恢复原职级：{restored}。",
+                        f"决定机关：{data.decided_by}",
+                        f"原因：{data.reason}",
+                        *([f"文号：{data.reference}"] if data.reference else []),
+                    ),
+                ),
+            )
+            return s
+
+    @end_early.validator
+    def _v_end_early(self, data: EndEarlyInput) -> None:
+        if self._ready:
+            self._check_end_early(data)
+
+    # ------------------------------------------------------------------ the rules of the updates
+
+    def _check_open(self, what: str, rule: str) -> None:
+        s = self.s
+        if s.status is not ProbationStatus.ON_PROBATION:
+            raise _refuse(
+                f"the probation of {s.name} is over ({s.status.value}, "
+                f"{PROBATION_STATUS_LABELS[s.status]}, on {s.closed_on}): no {what} can be "
+                "recorded",
+                rule,
+            )
+
+    def _check_role(self, actor: Actor, allowed: list[Role], what: str, rule: str) -> None:
+        if actor.role not in allowed:
+            raise _refuse(
+                f"{what} can be recorded only by {_roles(allowed)} (policy); "
+                f"{actor.name} is {actor.role.value}",
+                rule,
+            )
+
+    def _check_review(self, data: ReviewInput) -> None:
+        s = self.s
+        today = self._today()
+        self._check_open("review", RULE_REVIEW)
+        if s.review is not None:
+            raise _refuse(
+                f"the review of {s.name} was already recorded ({s.review.outcome.value}, "
+                f"{s.review.reviewed_on}, by {s.review.actor.name}); a second review is refused",
+                RULE_REVIEW,
+            )
+        self._check_role(data.actor, self.policy.probation.review_roles, "a review", RULE_REVIEW)
+        window = self.policy.probation.review_window_days_before_end
+        if today < s.review_opens_on:
+            raise _refuse(
+                f"the review of {s.name} opens on {s.review_opens_on} ({window} days before "
+                f"the year ends on {s.ends_on}); today is {today}",
+                RULE_REVIEW,
+            )
+        if data.reviewed_on > today:
+            raise _refuse(
+                f"the date of the review ({data.reviewed_on}) lies in the future", RULE_DATES
+            )
+        if data.reviewed_on < s.review_opens_on:
+            raise _refuse(
+                f"the review date {data.reviewed_on} is before the review opened on "
+                f"{s.review_opens_on} ({window} days before the year ends on {s.ends_on})",
+                RULE_REVIEW,
+            )
+
+    def _check_end_early(self, data: EndEarlyInput) -> None:
+        s = self.s
+        self._check_open("early end", RULE_END_EARLY)
+        self._check_role(
+            data.actor, self.policy.probation.end_early_roles, "an early end", RULE_END_EARLY
+        )
+        if data.decided_on > self._today():
+            raise _refuse(
+                f"the date of the decision ({data.decided_on}) lies in the future", RULE_DATES
+            )
+        if data.decided_on < s.starts_on:
+            raise _refuse(
+                f"the decision of {data.decided_on} is before the probation began on {s.starts_on}",
+                RULE_END_EARLY,
+            )
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def s(self) -> ProbationState:
+        if self._state is None:
+            raise ApplicationError("the probation is still starting; try again in a moment")
+        return self._state
+
+    @property
+    def policy(self) -> Policy:
+        assert self._snapshot is not None
+        return self._snapshot.policy
+
+    def _active(self) -> bool:
+        return self.s.status is ProbationStatus.ON_PROBATION
+
+    def _settled(self) -> bool:
+        """Nothing more to remind anyone of: reviewed, or over."""
+        return self.s.review is not None or not self._active()
+
+    def _today(self) -> date:
+        return workflow.now().astimezone(SHANGHAI).date()
+
+    async def _continue_as_new_if_long(self) -> None:
+        info = workflow.info()
+        if (
+            info.get_current_history_length() < self._input.history_limit
+            and not info.is_continue_as_new_suggested()
+        ):
+            return
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and not self._lock.locked()
+        )
+        assert self._snapshot is not None
+        carry = ProbationCarry(state=self.s, policy=self._snapshot)
+        workflow.continue_as_new(self._input.model_copy(update={"carry": carry}))
+
+    async def _activity(self, name: str, arg: Any, result_type: type[Any]) -> Any:
+        return await workflow.execute_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _record(
+        self,
+        kind: str,
+        summary: str,
+        *,
+        actor: Actor = SYSTEM,
+        payload: dict[str, Any] | None = None,
+        mail: tuple[list[Role], str, str] | None = None,
+    ) -> None:
+        """Record one event and, with it, mail its notification (same key, both idempotent)."""
+        s = self.s
+        s.events_recorded += 1
+        event = ProbationEventInput(
+            probation_id=s.probation_id,
+            seq=s.events_recorded,
+            kind=kind,
+            occurred_at=workflow.now(),
+            actor_name=actor.name,
+            actor_role=actor.role,
+            summary=summary,
+            payload=payload or {},
+            row=s.row(),
+        )
+        recording = self._activity("record_probation_event", event, bool)
+        if mail is None:
+            await recording
+            return
+        roles, subject, body = mail
+        request = MailRequest(
+            source=s.probation_id, seq=event.seq, roles=roles, subject=subject, body=body
+        )
+        await asyncio.gather(recording, self._mail(request))
+
+    async def _mail(self, request: MailRequest) -> MailResult | None:
+        try:
+            result: MailResult = await workflow.execute_activity(
+                "send_mail",
+                request,
+                result_type=MailResult,
+                start_to_close_timeout=MAIL_TIMEOUT,
+                retry_policy=MAIL_RETRY,
+            )
+        except ActivityError as e:
+            # the outbox keeps the message as pending with its last error
+            workflow.logger.warning(
+                "mail %s#%s not delivered: %s", request.source, request.seq, e.cause or e
+            )
+            return None
+        return result
