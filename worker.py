@@ -11,6 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.audit_checkpoint import (
+    AuditCheckpointActivities,
+    ensure_audit_checkpoint_schedule,
+)
 from activities.calendar import CalendarActivities
 from activities.mail import MailConfig
 from activities.policy import PolicyActivities
@@ -20,10 +24,11 @@ from settings import Settings
 from starter.client import connect
 from store.db import make_engine, make_session_factory
 from workflows.appointment_case import AppointmentCaseWorkflow
+from workflows.audit_checkpoint import AuditCheckpointWorkflow
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS: list[type] = [AppointmentCaseWorkflow]
+WORKFLOWS: list[type] = [AppointmentCaseWorkflow, AuditCheckpointWorkflow]
 
 
 def build_activities(settings: Settings, records: RecordActivities) -> list[Callable[..., Any]]:
@@ -46,6 +51,7 @@ def build_worker(
 ) -> Worker:
     """Every workflow and activity of the service, on the settings' task queue."""
     records = RecordActivities(session_factory)
+    audit = AuditCheckpointActivities(session_factory, settings.audit_signing_key)
     probation_workflows, probation_activities = probation_worker_parts(
         settings, session_factory, mail=mail
     )
@@ -53,7 +59,11 @@ def build_worker(
         client,
         task_queue=settings.task_queue,
         workflows=[*WORKFLOWS, *probation_workflows],
-        activities=[*build_activities(settings, records), *probation_activities],
+        activities=[
+            *build_activities(settings, records),
+            audit.create_audit_checkpoint,
+            *probation_activities,
+        ],
     )
 
 
@@ -67,6 +77,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
         async with build_worker(client, settings, make_session_factory(engine)):
             outcome = await ensure_digest_schedule(client, settings)
             log.info("daily digest schedule: %s", outcome.value)
+            if settings.audit_signing_key is not None:
+                status = await ensure_audit_checkpoint_schedule(client, settings)
+                log.info("audit checkpoint schedule: %s", status)
             await stop.wait()
     finally:
         await engine.dispose()

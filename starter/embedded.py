@@ -353,6 +353,7 @@ def ready_block(settings: Settings, temporal: TemporalDevServer, embedded_db: bo
             f"  Database         : {db}{db_note}",
             f"  Data folder      : {settings.data_dir}",
             f"  Temporal log     : {temporal.log_file}",
+            f"  Audit key        : {settings.audit_signing_key}",
             "Stop with Ctrl-C; everything is kept in the data folder for the next run.",
             rule,
         ]
@@ -423,8 +424,20 @@ async def _serve(
             database_url=database_url,
             temporal_address=temporal.address,
             data_dir=data_dir,
+            audit_signing_key=settings.audit_signing_key or _embedded_signing_key(data_dir),
         )
         await _run_worker(settings, temporal, stop, embedded_db)
+
+
+def _embedded_signing_key(data_dir: Path) -> Path:
+    """The embedded stack's own audit signing key, made on first start, kept in the data folder."""
+    from audit.keys import write_keypair
+
+    private = data_dir / "audit_signing_key.pem"
+    if not private.exists():
+        _, public, key = write_keypair(private)
+        print(f"Made an audit signing key {private} (public key {public}, id {key})", flush=True)
+    return private
 
 
 async def _until_stopped(work: Any, stop: asyncio.Event) -> bool:

@@ -164,6 +164,8 @@ class Policy(Model):
     reminder_hour: int = Field(ge=0, le=23)  # local hour (Asia/Shanghai) alarms go out
     steps: dict[str, StepTiming]
     probation: ProbationPolicy = Field(default_factory=ProbationPolicy)
+    # how often the audit log's chain heads are signed (a signed checkpoint)
+    audit_checkpoint_hours: int = Field(default=24, ge=1, le=168)
 
     @model_validator(mode="after")
     def _check_rules(self) -> Policy:
