@@ -84,16 +84,12 @@ class Case(Base):
     )
 
 
-class CaseEvent(Base):
-    """One entry of a case's history, written once however often the activity is retried."""
-
-    __tablename__ = "case_events"
+class HistoryEntry:
+    """The columns every history shares (a case's, a probation's): who did what, when."""
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
-    case_id: Mapped[str] = mapped_column(Text, ForeignKey("cases.case_id"))
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(Text)
-    stage: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor_name: Mapped[str] = mapped_column(Text)
     actor_role: Mapped[str] = mapped_column(Text)
@@ -102,6 +98,15 @@ class CaseEvent(Base):
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class CaseEvent(HistoryEntry, Base):
+    """One entry of a case's history, written once however often the activity is retried."""
+
+    __tablename__ = "case_events"
+
+    case_id: Mapped[str] = mapped_column(Text, ForeignKey("cases.case_id"))
+    stage: Mapped[str] = mapped_column(Text)
     # The hash chain (audit.chain): 1, 2, ... per case in the order written; the hash of the
     # event before (64 zeros for the first) and this event's own, both sha256 in hex.
     chain_index: Mapped[int] = mapped_column(Integer)

@@ -35,11 +35,10 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store.models import Base
+from store.models import Base, HistoryEntry
 
 
 class OutboxStatus:
@@ -84,23 +83,12 @@ class Probation(Base):
     )
 
 
-class ProbationEvent(Base):
+class ProbationEvent(HistoryEntry, Base):
     """One entry of a probation's history, written once however often the activity retries."""
 
     __tablename__ = "probation_events"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
     probation_id: Mapped[str] = mapped_column(Text, ForeignKey("probations.probation_id"))
-    seq: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(Text)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    actor_name: Mapped[str] = mapped_column(Text)
-    actor_role: Mapped[str] = mapped_column(Text)
-    summary: Mapped[str] = mapped_column(Text)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
-    recorded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
 
     __table_args__ = (UniqueConstraint("probation_id", "seq"),)
 

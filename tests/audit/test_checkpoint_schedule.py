@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.audit_checkpoint import ensure_audit_checkpoint_schedule
@@ -18,6 +18,8 @@ from audit.checkpoints import checkpoint_problems, latest_checkpoints
 from audit.keys import load_public_key, public_key_path, write_keypair
 from settings import PROJECT_DIR, load_settings
 from starter.temporal_binaries import find_temporal_cli
+from store.db import make_engine, make_session_factory
+from store.migrate import upgrade_to_head
 from worker import build_worker
 from workflows.audit_checkpoint import (
     AUDIT_CHECKPOINT_SCHEDULE_ID,
@@ -40,13 +42,26 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
+@pytest.fixture
+async def own_database(
+    throwaway_database_url: str,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A database of its own: a checkpoint signed here must not meet other tests' keys."""
+    await upgrade_to_head(throwaway_database_url)
+    engine = make_engine(throwaway_database_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
 async def _schedule_ids(client: Client) -> list[str]:
     return [s.id async for s in await client.list_schedules()]
 
 
 async def test_checkpoint_schedule_is_created_once_and_signs_when_triggered(
     dev_env: WorkflowEnvironment,
-    session_factory: async_sessionmaker[AsyncSession],
+    own_database: async_sessionmaker[AsyncSession],
     tmp_path: Path,
 ) -> None:
     key = tmp_path / "audit.pem"
@@ -59,7 +74,7 @@ async def test_checkpoint_schedule_is_created_once_and_signs_when_triggered(
         }
     )
     client = dev_env.client
-    async with build_worker(client, settings, session_factory):
+    async with build_worker(client, settings, own_database):
         assert await ensure_audit_checkpoint_schedule(client, settings) == "created"
         assert await ensure_audit_checkpoint_schedule(client, settings) == "exists"
         assert (await _schedule_ids(client)).count(AUDIT_CHECKPOINT_SCHEDULE_ID) == 1
@@ -70,7 +85,7 @@ async def test_checkpoint_schedule_is_created_once_and_signs_when_triggered(
             id=f"checkpoint-{uuid.uuid4().hex[:6]}",
             task_queue=settings.task_queue,
         )
-    async with session_factory() as session:
+    async with own_database() as session:
         [latest] = await latest_checkpoints(session, 1)
     assert latest.id == result.checkpoint_id
     assert latest.merkle_root == result.merkle_root
@@ -78,7 +93,7 @@ async def test_checkpoint_schedule_is_created_once_and_signs_when_triggered(
 
 
 async def test_without_a_key_the_activity_says_what_to_do(
-    dev_env: WorkflowEnvironment, session_factory: async_sessionmaker[AsyncSession]
+    dev_env: WorkflowEnvironment, own_database: async_sessionmaker[AsyncSession]
 ) -> None:
     settings = load_settings(
         {
@@ -86,7 +101,7 @@ async def test_without_a_key_the_activity_says_what_to_do(
             "POLICY_FILE": str(PROJECT_DIR / "policy" / "default.yaml"),
         }
     )
-    async with build_worker(dev_env.client, settings, session_factory):
+    async with build_worker(dev_env.client, settings, own_database):
         with pytest.raises(WorkflowFailureError) as info:
             await dev_env.client.execute_workflow(
                 AuditCheckpointWorkflow.run,
