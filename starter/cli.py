@@ -1770,3 +1770,4 @@ def main() -> NoReturn:
 import starter.probation_cli  # noqa: E402, F401  (adds the `probation` and `schedule` groups)
 
 cli.add_command(audit)
+from starter import accounts_cli  # noqa: E402, F401  (adds the `accounts` group)

@@ -20,8 +20,10 @@ APP_TABLES = {
     "probations",
     "probation_events",
     "outbox",
+    "accounts",
+    "api_tokens",
 }
-HEAD = "0003_probation"
+HEAD = "0004_accounts"
 
 
 async def table_names(url: str) -> set[str]:

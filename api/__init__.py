@@ -1,0 +1,1 @@
+"""The HTTP API: how other systems and web pages reach the cases (``api.app.create_app``)."""

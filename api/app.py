@@ -1,0 +1,66 @@
+"""The HTTP API's application: ``create_app(settings, client, session_factory)``.
+
+The caller owns the Temporal client and the database engine (and closes them); the app only
+uses them. Accounts and tokens are made on the command line (``appointments accounts``).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.requests import Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import Client
+
+from api import errors
+from api.deps import Services
+from api.routers import cases, reads, steps
+from settings import Settings
+
+
+async def _malformed(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # The field paths and messages only: echoing the input back could repeat a secret.
+    problems = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse(
+        status_code=422,
+        content={"detail": "the request is malformed; nothing was sent", "problems": problems},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # a body that is not even JSON: malformed like any other
+        return JSONResponse(
+            status_code=422,
+            content={"detail": f"the request is malformed; nothing was sent: {exc.detail}"},
+        )
+    return await http_exception_handler(request, exc)
+
+
+def create_app(
+    settings: Settings, client: Client, session_factory: async_sessionmaker[AsyncSession]
+) -> FastAPI:
+    app = FastAPI(
+        title="Cadre appointments",
+        version="1",
+        description=(
+            "Cadre-appointment cases (干部选拔任用). Every request carries "
+            "`Authorization: Bearer <token>`; the token's account is recorded as the actor "
+            "of every change."
+        ),
+    )
+    app.state.services = Services(settings, client, session_factory)
+    errors.install(app)
+    app.add_exception_handler(RequestValidationError, _malformed)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.include_router(cases.router)
+    app.include_router(steps.router)
+    app.include_router(reads.router)
+    return app

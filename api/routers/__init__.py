@@ -1,0 +1,1 @@
+"""One router per resource: cases, their steps, the inbox, the audit timeline."""

@@ -1,0 +1,72 @@
+"""The human steps of a case: one endpoint per workflow update, ``POST
+/cases/{case_id}/steps/{update}``, whose body is the update's input without ``actor``.
+
+The caller's account is the actor. A body that does not fit is refused (422) before anything
+is sent; a step the workflow refuses is 409 with the rule's sentence and source.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads each endpoint's body type from
+# its signature, and the body types here are made at import time.
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from api import temporal
+from api.deps import ServicesDep, actor_of, permit
+from api.routers.cases import ERRORS, CaseId
+from api.schemas import STEP_INPUTS, Problem, step_body
+from store.account_models import Caller
+from workflows.types import CaseState, Model
+
+router = APIRouter(prefix="/cases/{case_id}", tags=["steps"])
+
+STEP_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    404: {"model": Problem},
+    409: {"model": Problem, "description": "refused by a rule, or the case has ended"},
+}
+
+
+def _endpoint(update: str) -> Callable[..., Awaitable[CaseState]]:
+    body_model = step_body(update)
+    input_model = STEP_INPUTS[update]
+
+    async def record(
+        who: Annotated[Caller, Depends(permit(update))],
+        case_id: CaseId,
+        body: body_model,  # type: ignore[valid-type]
+        parts: ServicesDep,
+    ) -> CaseState:
+        data: Model = body
+        arg = input_model.model_validate({**data.model_dump(), "actor": actor_of(who)})
+        return await temporal.execute_update(parts.client, case_id, update, arg)
+
+    record.__name__ = update
+    record.__doc__ = (input_model.__doc__ or "").strip() or None
+    return record
+
+
+for _update in STEP_INPUTS:
+    router.add_api_route(
+        f"/steps/{_update}",
+        _endpoint(_update),
+        methods=["POST"],
+        response_model=CaseState,
+        responses=STEP_ERRORS,
+        summary=_update.replace("_", " ").capitalize(),
+        operation_id=f"step_{_update}",
+    )
+
+# Withdrawing is also reachable by its own name: it ends the case rather than advancing it.
+router.add_api_route(
+    "/withdraw",
+    _endpoint("withdraw"),
+    methods=["POST"],
+    response_model=CaseState,
+    responses=STEP_ERRORS,
+    summary="Withdraw the case (it closes as withdrawn)",
+    operation_id="withdraw_case",
+    tags=["cases"],
+)
