@@ -993,12 +993,15 @@ def cli(ctx: click.Context, actor: str | None, role: str | None) -> None:
 )
 @click.option("--ui-port", type=int, default=8233, show_default=True, help="Temporal Web UI")
 @click.option("--temporal-port", type=int, default=7233, show_default=True, help="Temporal gRPC")
+@click.option("--api-port", type=int, default=8000, show_default=True, help="the HTTP API")
 @click.pass_context
-def serve(ctx: click.Context, data_dir: Path | None, ui_port: int, temporal_port: int) -> None:
-    """Run Temporal, PostgreSQL and the worker on this machine (the embedded stack)."""
+def serve(
+    ctx: click.Context, data_dir: Path | None, ui_port: int, temporal_port: int, api_port: int
+) -> None:
+    """Run Temporal, PostgreSQL, the worker and the HTTP API on this machine (embedded stack)."""
     from starter.embedded import run_serve_command
 
-    ctx.exit(run_serve_command(data_dir, ui_port, temporal_port))
+    ctx.exit(run_serve_command(data_dir, ui_port, temporal_port, api_port))
 
 
 @cli.command()

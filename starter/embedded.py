@@ -338,7 +338,13 @@ def _without_password(url: str) -> str:
         return "(unparseable DATABASE_URL)"
 
 
-def ready_block(settings: Settings, temporal: TemporalDevServer, embedded_db: bool) -> str:
+def ready_block(
+    settings: Settings,
+    temporal: TemporalDevServer,
+    embedded_db: bool,
+    api_port: int,
+    admin_token: str | None = None,
+) -> str:
     db = _without_password(settings.database_url or "")
     db_note = "  (embedded PostgreSQL)" if embedded_db else "  (from DATABASE_URL)"
     rule = "=" * 72
@@ -354,13 +360,21 @@ def ready_block(settings: Settings, temporal: TemporalDevServer, embedded_db: bo
             f"  Data folder      : {settings.data_dir}",
             f"  Temporal log     : {temporal.log_file}",
             f"  Audit key        : {settings.audit_signing_key}",
+            f"  HTTP API         : http://127.0.0.1:{api_port}  (OpenAPI: /docs)",
+            *(
+                [f"  Admin token      : {admin_token}  (account 'admin'; shown this once)"]
+                if admin_token
+                else []
+            ),
             "Stop with Ctrl-C; everything is kept in the data folder for the next run.",
             rule,
         ]
     )
 
 
-async def serve(settings: Settings, *, ui_port: int = 8233, temporal_port: int = 7233) -> None:
+async def serve(
+    settings: Settings, *, ui_port: int = 8233, temporal_port: int = 7233, api_port: int = 8000
+) -> None:
     """Run Temporal, PostgreSQL and the worker until SIGINT or SIGTERM, then stop them."""
     data_dir = settings.data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -372,7 +386,14 @@ async def serve(settings: Settings, *, ui_port: int = 8233, temporal_port: int =
         loop.add_signal_handler(signum, _on_stop_signal, stop)
     try:
         with _data_dir_lock(data_dir):
-            await _serve(settings, data_dir, stop, ui_port=ui_port, temporal_port=temporal_port)
+            await _serve(
+                settings,
+                data_dir,
+                stop,
+                ui_port=ui_port,
+                temporal_port=temporal_port,
+                api_port=api_port,
+            )
     finally:
         for signum in handled:
             loop.remove_signal_handler(signum)
@@ -387,7 +408,13 @@ def _on_stop_signal(stop: asyncio.Event) -> None:
 
 
 async def _serve(
-    settings: Settings, data_dir: Path, stop: asyncio.Event, *, ui_port: int, temporal_port: int
+    settings: Settings,
+    data_dir: Path,
+    stop: asyncio.Event,
+    *,
+    ui_port: int,
+    temporal_port: int,
+    api_port: int,
 ) -> None:
     from store.migrate import upgrade_to_head
 
@@ -399,6 +426,7 @@ async def _serve(
         search_attributes=_service_search_attributes(),
     )
     temporal.check_ports()
+    _require_free_port(api_port, "HTTP API", "Choose another with --api-port.")
     async with contextlib.AsyncExitStack() as stack:
         # entered in this order, so left in reverse: Temporal stops before PostgreSQL
         embedded_db = settings.database_url is None
@@ -426,7 +454,7 @@ async def _serve(
             data_dir=data_dir,
             audit_signing_key=settings.audit_signing_key or _embedded_signing_key(data_dir),
         )
-        await _run_worker(settings, temporal, stop, embedded_db)
+        await _run_worker(settings, temporal, stop, embedded_db, api_port)
 
 
 def _embedded_signing_key(data_dir: Path) -> Path:
@@ -457,23 +485,56 @@ async def _until_stopped(work: Any, stop: asyncio.Event) -> bool:
     return True
 
 
+async def _first_administrator_token(database_url: str) -> str | None:
+    from api.serve import ensure_first_administrator
+    from store.db import make_engine, make_session_factory
+
+    engine = make_engine(database_url)
+    try:
+        return await ensure_first_administrator(make_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
 async def _run_worker(
-    settings: Settings, temporal: TemporalDevServer, stop: asyncio.Event, embedded_db: bool
+    settings: Settings,
+    temporal: TemporalDevServer,
+    stop: asyncio.Event,
+    embedded_db: bool,
+    api_port: int,
 ) -> None:
+    from api.serve import serve_api
     from worker import run_worker
 
+    token = await _first_administrator_token(settings.database_url or "")
     worker_task = asyncio.create_task(run_worker(settings, stop=stop))
+    listening = asyncio.Event()
+    api_task = asyncio.create_task(
+        serve_api(settings, host="127.0.0.1", port=api_port, stop=stop, listening=listening)
+    )
+    # the ready block promises a working API: wait for it (or for its failure)
+    await asyncio.wait(
+        {api_task, asyncio.create_task(listening.wait())}, return_when=asyncio.FIRST_COMPLETED
+    )
+    if api_task.done():
+        stop.set()
+        await worker_task
+        api_task.result()  # raises what stopped it
+        raise EmbeddedStackError(f"the HTTP API did not start on port {api_port}")
     temporal_exit = asyncio.create_task(temporal.wait_exit())
     stop_wait = asyncio.create_task(stop.wait())
-    print(ready_block(settings, temporal, embedded_db), flush=True)
+    print(ready_block(settings, temporal, embedded_db, api_port, token), flush=True)
     try:
         await asyncio.wait(
-            {worker_task, temporal_exit, stop_wait}, return_when=asyncio.FIRST_COMPLETED
+            {worker_task, api_task, temporal_exit, stop_wait},
+            return_when=asyncio.FIRST_COMPLETED,
         )
     finally:
         stop.set()
         stop_wait.cancel()
         temporal_exit.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(api_task, WORKER_STOP_GRACE)
         try:
             await asyncio.wait_for(worker_task, WORKER_STOP_GRACE)
         except TimeoutError:
@@ -488,13 +549,17 @@ async def _run_worker(
         )
 
 
-def run_serve_command(data_dir: Path | None, ui_port: int, temporal_port: int) -> int:
+def run_serve_command(
+    data_dir: Path | None, ui_port: int, temporal_port: int, api_port: int = 8000
+) -> int:
     """What `appointments serve` does; returns the process's exit status."""
     settings = load_settings()
     if data_dir is not None:
         settings = dataclasses.replace(settings, data_dir=data_dir)
     try:
-        asyncio.run(serve(settings, ui_port=ui_port, temporal_port=temporal_port))
+        asyncio.run(
+            serve(settings, ui_port=ui_port, temporal_port=temporal_port, api_port=api_port)
+        )
     except (EmbeddedStackError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -514,8 +579,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--ui-port", type=int, default=8233, help="Temporal Web UI port")
     parser.add_argument("--temporal-port", type=int, default=7233, help="Temporal gRPC port")
+    parser.add_argument("--api-port", type=int, default=8000, help="HTTP API port")
     args = parser.parse_args(argv)
-    return run_serve_command(args.data_dir, args.ui_port, args.temporal_port)
+    return run_serve_command(args.data_dir, args.ui_port, args.temporal_port, args.api_port)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
@@ -64,7 +65,7 @@ def _alive(pid: int) -> bool:
 class ServeProcess:
     """One run of the embedded stack, its output collected line by line."""
 
-    def __init__(self, data_dir: Path, *, ui_port: int, temporal_port: int) -> None:
+    def __init__(self, data_dir: Path, *, ui_port: int, temporal_port: int, api_port: int) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATA_DIR")}
         env["PYTHONUNBUFFERED"] = "1"
         self.data_dir = data_dir
@@ -82,6 +83,8 @@ class ServeProcess:
                 str(ui_port),
                 "--temporal-port",
                 str(temporal_port),
+                "--api-port",
+                str(api_port),
             ],
             cwd=PROJECT_DIR,
             env=env,
@@ -201,14 +204,14 @@ async def test_serve_starts_stops_and_keeps_its_state(
     tmp_path: Path, stack_runs: list[ServeProcess]
 ) -> None:
     data_dir = tmp_path / "data"
-    ui_port, temporal_port = _free_port(), _free_port()
-    while ui_port == temporal_port:
-        temporal_port = _free_port()
-    ports = [ui_port, temporal_port]
+    ports: list[int] = []
+    while len(set(ports)) < 3:
+        ports = [_free_port() for _ in range(3)]
+    ui_port, temporal_port, api_port = ports
     workflow_id = "embedded-test-survives-restart"
 
     # run 1: everything comes up; leave a workflow behind
-    first = ServeProcess(data_dir, ui_port=ui_port, temporal_port=temporal_port)
+    first = ServeProcess(data_dir, ui_port=ui_port, temporal_port=temporal_port, api_port=api_port)
     stack_runs.append(first)
     fields = await asyncio.to_thread(first.wait_ready)
     pids = first.recorded_pids()
@@ -227,6 +230,15 @@ async def test_serve_starts_stops_and_keeps_its_state(
     missing = _expected_search_attributes() - set(listed.custom_attributes)
     assert not missing, f"search attributes not registered: {sorted(missing)}"
 
+    # the API is up, and the first administrator's token (printed once) is accepted
+    api = f"http://127.0.0.1:{api_port}"
+    assert fields["HTTP API"].startswith(api)
+    token = fields["Admin token"].split()[0]
+    async with httpx.AsyncClient(base_url=api) as http:
+        assert (await http.get("/cases")).status_code == 401
+        listed_cases = await http.get("/cases", headers={"Authorization": f"Bearer {token}"})
+        assert listed_cases.status_code == 200, listed_cases.text
+
     # no worker knows this type and nobody polls the queue: it just waits, as a case would
     await client.start_workflow("NoSuchWorkflow", id=workflow_id, task_queue=IDLE_TASK_QUEUE)
 
@@ -234,10 +246,11 @@ async def test_serve_starts_stops_and_keeps_its_state(
     assert "Stopped." in first.output()
 
     # run 2, same folder and ports: the workflow is still there
-    second = ServeProcess(data_dir, ui_port=ui_port, temporal_port=temporal_port)
+    second = ServeProcess(data_dir, ui_port=ui_port, temporal_port=temporal_port, api_port=api_port)
     stack_runs.append(second)
     fields = await asyncio.to_thread(second.wait_ready)
     pids = second.recorded_pids()
+    assert "Admin token" not in fields  # made on the first start only
 
     client = await _connect(fields)
     description = await client.get_workflow_handle(workflow_id).describe()

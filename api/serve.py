@@ -1,0 +1,65 @@
+"""Serve the HTTP API with uvicorn beside the worker, and make the first administrator."""
+
+from __future__ import annotations
+
+import asyncio
+
+import uvicorn
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.app import create_app
+from settings import Settings
+from starter.client import connect
+from store.account_models import Account, create_account, issue_token
+from store.db import make_engine, make_session_factory
+from workflows.types import Role
+
+FIRST_ADMINISTRATOR = "admin"
+
+
+async def ensure_first_administrator(
+    sessions: async_sessionmaker[AsyncSession],
+) -> str | None:
+    """On a database with no accounts, create ``admin`` and return its token (shown once)."""
+    async with sessions() as session, session.begin():
+        # one start at a time decides whether this is the first
+        await session.execute(select(func.pg_advisory_xact_lock(0x41444D494E)))
+        if await session.scalar(select(func.count()).select_from(Account)):
+            return None
+        await create_account(session, FIRST_ADMINISTRATOR, Role.ADMINISTRATOR)
+        _, token = await issue_token(session, FIRST_ADMINISTRATOR)
+        return token
+
+
+async def serve_api(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    listening: asyncio.Event | None = None,
+) -> None:
+    """Run the API until ``stop`` is set; ``listening`` is set once it accepts connections."""
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set: the API reads and records in PostgreSQL")
+    engine = make_engine(settings.database_url)
+    try:
+        client = await connect(settings)
+        app = create_app(settings, client, make_session_factory(engine))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        )
+        serving = asyncio.create_task(server.serve())
+        # uvicorn tells that it listens by a flag only, not an event
+        while not server.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        if listening is not None and server.started:
+            listening.set()
+        await asyncio.wait(
+            {serving, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
+        )
+        server.should_exit = True
+        await serving
+    finally:
+        await engine.dispose()
