@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -94,22 +95,35 @@ class Measured:
     largest_event_bytes: int
     events_recorded: int
     records_exact: bool
+    bytes_by_type: dict[str, int]
+
+    def where(self) -> str:
+        top = sorted(self.bytes_by_type.items(), key=lambda kv: -kv[1])[:3]
+        total = sum(self.bytes_by_type.values())
+        parts = [f"{name} {n / total:.0%}" for name, n in top]
+        return f"- {self.label}: " + ", ".join(parts)
 
     def row(self) -> str:
+        def times(limit: int, value: int) -> str:
+            x = limit / value
+            return f"{x:,.0f}×" if x >= 10 else f"{x:.1f}×"
+
         return (
             f"| {self.label} | {self.status} | {self.updates} | {self.history_events:,} "
             f"| {self.history_bytes / 1024:,.0f} KB | {self.largest_event_bytes / 1024:,.1f} KB "
-            f"| {EVENTS_WARN // self.history_events:,}× / {EVENTS_LIMIT // self.history_events:,}× "
-            f"| {BYTES_WARN // self.history_bytes:,}× / {BYTES_LIMIT // self.history_bytes:,}× "
-            f"| {PAYLOAD_WARN // self.largest_event_bytes:,}× |"
-            f" {self.events_recorded} ({'exact' if self.records_exact else 'NOT EXACT'}) |"
+            f"| {times(EVENTS_WARN, self.history_events)} / "
+            f"{times(EVENTS_LIMIT, self.history_events)} "
+            f"| {times(BYTES_WARN, self.history_bytes)} / {times(BYTES_LIMIT, self.history_bytes)} "
+            f"| {times(PAYLOAD_WARN, self.largest_event_bytes)} / "
+            f"{times(PAYLOAD_LIMIT, self.largest_event_bytes)} "
+            f"| {self.events_recorded} ({'exact' if self.records_exact else 'NOT EXACT'}) |"
         )
 
 
 HEADER = (
     "| case | outcome | updates | history events | history size | largest event "
     "| headroom in events (to warn / to limit) | in bytes (to warn / to limit) "
-    "| largest event to the 512 KB payload warning | events in PostgreSQL |\n"
+    "| largest event (to 512 KB warn / 2 MB limit) | events in PostgreSQL |\n"
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
 )
 
@@ -231,6 +245,10 @@ async def measure(
     info = described.workflow_execution_info
     history = await handle.fetch_history()
     largest = max(e.ByteSize() for e in history.events)
+    by_type: dict[str, int] = {}
+    for e in history.events:
+        name = EventType.Name(e.event_type).removeprefix("EVENT_TYPE_")
+        by_type[name] = by_type.get(name, 0) + e.ByteSize()
     records = await check_records(database_url, {case_id: state.events_recorded})
     return Measured(
         label=label,
@@ -241,6 +259,7 @@ async def measure(
         largest_event_bytes=largest,
         events_recorded=state.events_recorded,
         records_exact=records.exact,
+        bytes_by_type=by_type,
     )
 
 
@@ -366,6 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     results = asyncio.run(run(args))
+    print("\nWhere the bytes are (share of the history by event type):")
+    for m in results:
+        print(m.where())
     appointed = CaseStatus.APPOINTED.value
     bad = [m.label for m in results if m.status != appointed or not m.records_exact]
     if bad:

@@ -1774,3 +1774,6 @@ import starter.probation_cli  # noqa: E402, F401  (adds the `probation` and `sch
 
 cli.add_command(audit)
 from starter import accounts_cli  # noqa: E402, F401  (adds the `accounts` group)
+
+if __name__ == "__main__":
+    main()
