@@ -3,8 +3,14 @@
 The same discipline as ``activities.records``: one transaction per event, keyed by
 (probation_id, seq). The ``probations`` row is inserted if missing and updated only by an
 event newer than the one it shows (``last_seq``), so a late retry never rolls the listing
-back; the event is inserted with ON CONFLICT DO NOTHING. The upsert comes first and locks
-the row, so concurrent recordings of one probation queue behind each other.
+back. The upsert comes first and locks the row, so concurrent recordings of one probation
+queue behind each other; under that lock the event joins the probation's hash chain
+(``audit.append``, the same writer as a case's), written once.
+
+Before the row exists, that lock is not enough: the table has a second unique key (case_id,
+person_id) that ON CONFLICT (probation_id) does not arbitrate, so two first recordings racing
+could fail on it before either committed. A transaction-scoped advisory lock on the probation
+id, taken first, queues them from the start.
 
 Mail is not sent here: the workflow sends it through ``activities.mail`` with the same
 (probation_id, seq), so a retried recording never mails and a retried mail never records.
@@ -12,13 +18,17 @@ Mail is not sent here: the workflow sends it through ``activities.mail`` with th
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from store.probation_models import Probation, ProbationEvent
+from audit.append import append_event
+from audit.chain import PROBATION_CHAIN, ProbationChainFields
+from store.probation_models import Probation
 from workflows.probation_types import ProbationEventInput
+
+_QUEUE = text("SELECT pg_advisory_xact_lock(hashtextextended(:probation_id, 0))")
 
 
 class ProbationRecordActivities:
@@ -55,24 +65,18 @@ class ProbationRecordActivities:
             set_={**{name: upsert.excluded[name] for name in row}, "updated_at": func.now()},
             where=Probation.last_seq < upsert.excluded.last_seq,
         )
-        insert_event = (
-            insert(ProbationEvent)
-            .values(
-                probation_id=input.probation_id,
-                seq=input.seq,
-                kind=input.kind,
-                occurred_at=input.occurred_at,
-                actor_name=input.actor_name,
-                actor_role=input.actor_role.value,
-                summary=input.summary,
-                payload=input.model_dump(mode="json")["payload"],
-            )
-            .on_conflict_do_nothing(
-                index_elements=[ProbationEvent.probation_id, ProbationEvent.seq]
-            )
-            .returning(ProbationEvent.id)
+        event = ProbationChainFields(
+            probation_id=input.probation_id,
+            seq=input.seq,
+            chain_index=0,  # the chain's next place, decided under the lock
+            kind=input.kind,
+            occurred_at=input.occurred_at,
+            actor_name=input.actor_name,
+            actor_role=input.actor_role.value,
+            summary=input.summary,
+            payload=input.model_dump(mode="json")["payload"],
         )
         async with self._session_factory() as session, session.begin():
+            await session.execute(_QUEUE, {"probation_id": input.probation_id})
             await session.execute(upsert)
-            event_id = await session.scalar(insert_event)
-        return event_id is not None
+            return await append_event(session, PROBATION_CHAIN, event)

@@ -9,52 +9,22 @@ transaction per event, keyed by (case_id, seq), makes that harmless:
 - the event is inserted with ON CONFLICT DO NOTHING, so it is written once;
 - the inbox message goes in only with a newly written event, and is itself keyed the same way.
 
-The upsert of the ``cases`` row comes first and locks that row (PostgreSQL locks the
-conflicting row even when the WHERE of ON CONFLICT DO UPDATE leaves it unchanged), so
-concurrent recordings for one case queue behind each other instead of racing.
-
-The event also joins its case's hash chain (``audit.chain``). The log is append-only (the
-database refuses UPDATE), so the hash is computed before the insert: holding the case's lock,
-the transaction looks whether (case_id, seq) is already there, and if not reads the head of the
-chain and inserts the event as the next link. The lock is what keeps ``chain_index`` free of
-gaps and forks however many retries run at once. The payload is hashed as PostgreSQL stores
-and returns it (read back through ``jsonb``), so the verifier recomputes exactly this hash.
+The upsert of the ``cases`` row comes first and locks that row, so concurrent recordings for
+one case queue behind each other instead of racing; under that lock the event joins its case's
+hash chain (``audit.append``, shared with the probations' recording).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, text
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from audit.chain import GENESIS, ChainFields, event_hash, person_ids
-from store.models import Case, CaseEvent, InboxMessage
+from audit.append import append_event
+from audit.chain import CASE_CHAIN, ChainFields, person_ids
+from store.models import Case, InboxMessage
 from workflows.types import RecordEventInput
-
-# Under the case's lock: is the event there already, where does the chain end, and the payload
-# as jsonb will give it back (key order, number spelling), which is what gets hashed.
-_PROBE = (
-    text(
-        """
-        SELECT EXISTS (
-                   SELECT 1 FROM case_events WHERE case_id = :case_id AND seq = :seq
-               ) AS present,
-               head.chain_index AS head_index,
-               head.hash AS head_hash,
-               CAST(:payload AS jsonb) AS payload
-        FROM (SELECT 1) AS one
-        LEFT JOIN LATERAL (
-            SELECT chain_index, hash FROM case_events
-            WHERE case_id = :case_id
-            ORDER BY chain_index DESC
-            LIMIT 1
-        ) AS head ON true
-        """
-    )
-    .bindparams(bindparam("payload", type_=JSONB))
-    .columns(payload=JSONB)
-)
 
 
 class RecordActivities:
@@ -88,53 +58,24 @@ class RecordActivities:
 
         async with self._session_factory() as session, session.begin():
             await session.execute(upsert_case)
-            probe = await session.execute(
-                _PROBE,
-                {
-                    "case_id": input.case_id,
-                    "seq": input.seq,
-                    "payload": input.model_dump(mode="json")["payload"],
-                },
-            )
-            present, head_index, head_hash, payload = probe.one()
-            if present:
-                return False
-            prev_hash = head_hash or GENESIS
-            fields = ChainFields(
+            event = ChainFields(
                 case_id=input.case_id,
                 seq=input.seq,
-                chain_index=(head_index or 0) + 1,
+                chain_index=0,  # the chain's next place, decided under the lock
                 kind=input.kind,
                 stage=input.stage.value,
                 occurred_at=input.occurred_at,
                 actor_name=input.actor_name,
                 actor_role=input.actor_role.value,
                 summary=input.summary,
-                payload=payload,
+                payload=input.model_dump(mode="json")["payload"],
             )
-            # ON CONFLICT stays as a second guard of the idempotency key; under the lock it
-            # never fires.
-            event_id = await session.scalar(
-                insert(CaseEvent)
-                .values(
-                    case_id=fields.case_id,
-                    seq=fields.seq,
-                    chain_index=fields.chain_index,
-                    kind=fields.kind,
-                    stage=fields.stage,
-                    occurred_at=fields.occurred_at,
-                    actor_name=fields.actor_name,
-                    actor_role=fields.actor_role,
-                    summary=fields.summary,
-                    payload=fields.payload,
-                    prev_hash=prev_hash,
-                    hash=event_hash(prev_hash, fields),
-                    person_ids=person_ids(fields.payload),
-                )
-                .on_conflict_do_nothing(index_elements=[CaseEvent.case_id, CaseEvent.seq])
-                .returning(CaseEvent.id)
+            newly_written = await append_event(
+                session,
+                CASE_CHAIN,
+                event,
+                lambda payload: {"person_ids": person_ids(payload)},
             )
-            newly_written = event_id is not None
             if newly_written and input.notification is not None:
                 note = input.notification
                 await session.execute(

@@ -17,8 +17,9 @@ from temporalio.client import Client
 
 from api import errors
 from api.deps import Services
-from api.routers import cases, reads, steps
+from api.routers import audit, cases, probation, reads, steps
 from settings import Settings
+from web import install as install_web
 
 
 async def _malformed(_: Request, exc: Exception) -> JSONResponse:
@@ -48,6 +49,9 @@ def create_app(
     settings: Settings, client: Client, session_factory: async_sessionmaker[AsyncSession]
 ) -> FastAPI:
     app = FastAPI(
+        # the interactive docs pages load their scripts from a CDN: the service serves none
+        docs_url=None,
+        redoc_url=None,
         title="Cadre appointments",
         version="1",
         description=(
@@ -63,4 +67,7 @@ def create_app(
     app.include_router(cases.router)
     app.include_router(steps.router)
     app.include_router(reads.router)
+    app.include_router(probation.router)
+    app.include_router(audit.router)
+    install_web(app)
     return app

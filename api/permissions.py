@@ -3,6 +3,21 @@
 Every endpoint names its action; ``api.deps.permit`` refuses (403) a caller whose role is
 not listed, before the request's content is even read. The workflow still applies its own
 rules to the step itself; this table only says who may ask.
+
+Two rules narrow the table for one case or one probation, once the request is read:
+
+- ``TEAM_ACTIONS``: an inspection-team member records inspection inputs only on a case whose
+  inspection team names the member's account (``must_be_on_team``; 403 otherwise);
+- ``POLICY_ACTIONS``: a probation's review and early end are recorded only by the roles the
+  probation's own policy names (``probation.review_roles`` / ``end_early_roles``, as the
+  probation started with them); the table lets every role but the auditor ask, and the
+  policy decides (403 otherwise), so a change of the policy file never strands a running
+  probation.
+
+Audit: auditors and the department head read the log, search it, see a case as of a day and
+export dossiers; verifying the log and listing its checkpoints, which show no personal
+content, are open to the administrator too, who runs the service. Nothing in the audit
+section changes anything, and auditors change nothing anywhere.
 """
 
 from __future__ import annotations
@@ -22,6 +37,8 @@ _READERS = frozenset(
         Role.ADMINISTRATOR,
     }
 )
+_CHANGERS = _READERS - {Role.AUDITOR}
+_AUDITORS = frozenset({Role.AUDITOR, Role.DEPARTMENT_HEAD})
 _CLERK = frozenset({Role.CLERK})
 _TEAM = frozenset({Role.INSPECTION_TEAM})
 _HEAD = frozenset({Role.DEPARTMENT_HEAD})
@@ -30,21 +47,32 @@ _HEAD = frozenset({Role.DEPARTMENT_HEAD})
 READ_CASES = "read_cases"
 READ_AUDIT = "read_audit"
 READ_INBOX = "read_inbox"
+MARK_INBOX_READ = "mark_inbox_read"
 START_CASE = "start_case"
+READ_PROBATIONS = "read_probations"
+RECORD_PROBATION_REVIEW = "record_probation_review"
+END_PROBATION_EARLY = "end_probation_early"
+EXPORT_AUDIT = "export_audit"
+VERIFY_AUDIT = "verify_audit"
 
 ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
     {
         READ_CASES: _READERS,
-        READ_AUDIT: frozenset({Role.AUDITOR, Role.DEPARTMENT_HEAD}),
+        READ_AUDIT: _AUDITORS,
+        EXPORT_AUDIT: _AUDITORS,
+        VERIFY_AUDIT: _AUDITORS | {Role.ADMINISTRATOR},
         READ_INBOX: _READERS,
+        # each role its own messages; INBOX_MARKERS any role's (see reads.mark_read)
+        MARK_INBOX_READ: _READERS,
         START_CASE: _CLERK,
         # exam
         "record_registration": _CLERK,
         "record_written_test": _CLERK,
         "record_interview": _CLERK,
-        # inspection: the team records what it found; the clerk the notice and conclusion
+        # inspection: the team records what it found (members of the case's own team only,
+        # see TEAM_ACTIONS); the clerk the notice, the team itself and the conclusion
         "record_investigation_notice": _CLERK,
-        "record_inspection_team": _TEAM,
+        "record_inspection_team": _CLERK,
         "record_inspection_check": _TEAM,
         "record_democratic_evaluation": _TEAM,
         "record_inspection_report": _TEAM,
@@ -60,12 +88,42 @@ ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
         "record_appointment": _CLERK,
         "withdraw": frozenset({Role.CLERK, Role.DEPARTMENT_HEAD}),
         "retry_blocked": frozenset({Role.ADMINISTRATOR}),
+        # probation: every role but the auditor may ask; the probation's policy decides
+        READ_PROBATIONS: _READERS,
+        RECORD_PROBATION_REVIEW: _CHANGERS,
+        END_PROBATION_EARLY: _CHANGERS,
     }
 )
 
 # Roles that may read any role's inbox, not only their own.
 INBOX_OVERSEERS = frozenset({Role.DEPARTMENT_HEAD, Role.AUDITOR, Role.ADMINISTRATOR})
+# Roles that may mark any role's message read: the overseers who change things (an auditor
+# marking a message read would change what its recipients see as waiting for them).
+INBOX_MARKERS = INBOX_OVERSEERS - {Role.AUDITOR}
+
+# Inspection inputs an inspection-team member records only on a case whose team names them.
+TEAM_ACTIONS = frozenset(
+    {"record_inspection_check", "record_democratic_evaluation", "record_inspection_report"}
+)
+
+# Probation updates (the workflow's update name by action) and the policy field naming the
+# roles that may record each.
+POLICY_ACTIONS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
+    {
+        RECORD_PROBATION_REVIEW: ("record_review", "review_roles"),
+        END_PROBATION_EARLY: ("end_early", "end_early_roles"),
+    }
+)
 
 
 def allowed(action: str, role: Role) -> bool:
     return role in ALLOWED[action]
+
+
+def must_be_on_team(action: str, role: Role) -> bool:
+    """Whether ``role`` doing ``action`` must be a member of the case's inspection team."""
+    return action in TEAM_ACTIONS and role is Role.INSPECTION_TEAM
+
+
+def may_mark_read(role: Role, recipient_role: str) -> bool:
+    return role.value == recipient_role or role in INBOX_MARKERS

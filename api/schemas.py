@@ -8,10 +8,18 @@ from the request. They are derived from ``workflows.types`` so the two never dri
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, create_model
 
+from workflows.probation_types import (
+    EndEarlyInput,
+    ProbationState,
+    ProbationStatus,
+    ReviewInput,
+    ReviewStatus,
+)
 from workflows.types import (
     AppointmentInput,
     CaseInput,
@@ -168,3 +176,193 @@ class InboxMessage(_Row):
     body: str
     created_at: datetime
     read_at: datetime | None
+
+
+# --------------------------------------------------------------------------- malformed
+
+
+class MalformedField(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Malformed(BaseModel):
+    """A request that does not fit: nothing was sent or written. ``problems`` names each
+    field (absent when the request is refused as a whole, e.g. a body that is not JSON)."""
+
+    detail: str
+    problems: list[MalformedField] = []
+
+
+def nul_fields(value: Any, loc: tuple[str | int, ...] = ()) -> list[str]:
+    """Where ``value`` (a model dump) holds text with U+0000, which PostgreSQL cannot store:
+    accepted, such a step would be retried for ever by the activity that records it."""
+    if isinstance(value, str):
+        return [".".join(map(str, loc)) or "value"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in nul_fields(v, (*loc, k))]
+    if isinstance(value, list | tuple):
+        return [p for i, v in enumerate(value) for p in nul_fields(v, (*loc, i))]
+    return []
+
+
+def nul_refusal(body: dict[str, Any]) -> str:
+    """The 422 sentence for a request body holding U+0000, or "" if it holds none."""
+    bad = nul_fields(body, ("body",))
+    if not bad:
+        return ""
+    return (
+        "the request is malformed; nothing was sent: text may not hold the character U+0000 "
+        f"(in {', '.join(bad)})"
+    )
+
+
+# --------------------------------------------------------------------------- probation
+
+ReviewBody = without(ReviewInput, "actor", "ReviewBody")
+EndEarlyBody = without(EndEarlyInput, "actor", "EndEarlyBody")
+
+
+class ProbationSummary(_Row):
+    """A probation's listing row: the state after its newest recorded event."""
+
+    probation_id: str
+    case_id: str
+    person_id: str
+    name: str
+    unit: str
+    post: str
+    former_rank: str
+    starts_on: date
+    ends_on: date
+    status: ProbationStatus
+    review_status: ReviewStatus
+    review_due_on: date | None
+    review_overdue: bool
+    reviewed_on: date | None
+    rank_restored: str
+    closed_on: date | None
+    imported: bool
+
+
+class ProbationEvent(_Row):
+    seq: int
+    kind: str
+    occurred_at: datetime
+    actor_name: str
+    actor_role: str
+    summary: str
+    payload: dict[str, Any]
+
+
+class OutboxEntry(_Row):
+    """One mail to one recipient, as the outbox keeps it."""
+
+    id: int
+    seq: int
+    recipient: str
+    recipient_role: str
+    subject: str
+    body: str
+    status: str
+    note: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class ProbationDetail(BaseModel):
+    """Where a probation stands (live, from its workflow) and what happened (database)."""
+
+    probation_id: str
+    state: ProbationState | None
+    state_unavailable: str = ""  # why there is no live state, when there is none
+    listing: ProbationSummary | None
+    history: list[ProbationEvent]
+    mail: list[OutboxEntry]
+
+
+# --------------------------------------------------------------------------- audit
+
+
+class AuditSearchEntry(AuditEntry):
+    case_id: str
+
+
+class AuditPage(BaseModel):
+    """One page of a search, oldest first; ``next`` is the ``after`` of the next page."""
+
+    events: list[AuditSearchEntry]
+    next: str | None
+
+
+class AuditStanding(_Row):
+    """Where a case stood, derived from its events alone."""
+
+    stage: str
+    status: str
+    outcome_reason: str
+    unit: str
+    post: str
+    method: str
+    policy_version: str
+    last_deadline: AuditEntry | None
+
+
+class AuditAsOf(_Row):
+    """A case at the end of a day (Beijing time): its events until then, where they left it
+    (``standing`` is null when the case had not been opened yet)."""
+
+    case_id: str
+    on: date
+    until: datetime
+    standing: AuditStanding | None
+    events: list[AuditEntry]
+
+
+class AuditFault(_Row):
+    """One thing wrong, with the case or probation and the event where it first shows."""
+
+    kind: str
+    message: str
+    case_id: str | None
+    probation_id: str | None = None
+    chain_index: int | None
+    seq: int | None
+
+
+class AuditReport(_Row):
+    """What verifying the log found; ``ok`` is false when there is any fault."""
+
+    ok: bool
+    cases: int
+    probations: int = 0
+    events: int  # of cases and probations
+    checkpoints: list[int]  # the ids checked, newest first
+    faults: list[AuditFault]
+    notes: list[str]
+    seconds: float
+
+
+class CheckpointSummary(BaseModel):
+    """A signed checkpoint: how many chains' heads it signed (not the heads themselves)."""
+
+    id: int
+    version: int
+    created_at: datetime
+    merkle_root: str
+    event_count: int
+    cases: int
+    probations: int
+    key_id: str
+    signature: str
+
+
+# Free text in a path or a query: PostgreSQL cannot compare text holding U+0000.
+NO_NUL = r"^[^\x00]*$"
+# A day in a path or a query: within what a day's bounds in Beijing time can be computed for.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
+# Paging of a listing.
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+from dataclasses import dataclass
 
 import uvicorn
 from sqlalchemy import func, select
@@ -12,16 +14,28 @@ from api.app import create_app
 from settings import Settings
 from starter.client import connect
 from store.account_models import Account, create_account, issue_token
+from store.console_models import set_password
 from store.db import make_engine, make_session_factory
 from workflows.types import Role
 
 FIRST_ADMINISTRATOR = "admin"
+FIRST_PASSWORD_BYTES = 12  # 16 characters
+
+
+@dataclass(frozen=True)
+class FirstAdministrator:
+    """The credentials of the account made on the first start, shown that once."""
+
+    name: str
+    password: str  # for the web console
+    token: str  # for the HTTP API
 
 
 async def ensure_first_administrator(
     sessions: async_sessionmaker[AsyncSession],
-) -> str | None:
-    """On a database with no accounts, create ``admin`` and return its token (shown once)."""
+) -> FirstAdministrator | None:
+    """On a database with no accounts, create ``admin`` with a console password and an API
+    token, and return them (shown once); None when accounts exist already."""
     async with sessions() as session, session.begin():
         # one start at a time decides whether this is the first
         await session.execute(select(func.pg_advisory_xact_lock(0x41444D494E)))
@@ -29,7 +43,9 @@ async def ensure_first_administrator(
             return None
         await create_account(session, FIRST_ADMINISTRATOR, Role.ADMINISTRATOR)
         _, token = await issue_token(session, FIRST_ADMINISTRATOR)
-        return token
+        password = secrets.token_urlsafe(FIRST_PASSWORD_BYTES)
+        await set_password(session, FIRST_ADMINISTRATOR, password)
+        return FirstAdministrator(FIRST_ADMINISTRATOR, password, token)
 
 
 async def serve_api(

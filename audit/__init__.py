@@ -1,22 +1,28 @@
 """The audit trail (审计留痕): every case's history, provable, searchable and exportable.
 
 The log is ``case_events`` itself: ``activities.records.record_event`` writes every state
-change, human input, reminder, escalation, notice and vote there, once per (case_id, seq).
-This package adds what makes that log evidence rather than a table:
+change, human input, reminder, escalation, notice and vote there, once per (case_id, seq); and
+``probation_events``, where ``activities.probation_records.record_probation_event`` writes
+every step of an appointee's probation year (reminders, the review, an early end, the formal
+appointment), once per (probation_id, seq). This package adds what makes that log evidence
+rather than tables:
 
-- ``chain``: each case's events form a hash chain (``prev_hash`` → ``hash``, numbered by
-  ``chain_index``), so an edited, removed or inserted event breaks the chain where it happened;
+- ``chain``, ``append``: each case's events, and each probation's, form a hash chain
+  (``prev_hash`` → ``hash``, numbered by ``chain_index``), so an edited, removed or inserted
+  event breaks the chain where it happened; ``append`` is the one writer of a new link;
 - ``merkle``, ``keys``, ``checkpoints``: signed checkpoints (Ed25519) over the heads of every
   chain, so a chain cut short or recomputed from scratch no longer matches what was signed;
 - ``verify``: checks every chain against itself and against the latest checkpoints;
 - ``queries``: what auditors ask (a timeline, searches, a case as of a date);
-- ``export``: a case dossier (JSON, CSV, printable HTML) that verifies offline;
+- ``export``: a case dossier (JSON, CSV, printable HTML), with the probations of its
+  appointees, that verifies offline;
 - ``reconcile``: the log compared with Temporal's own history while Temporal still has it.
 
 Privileges. Migration ``0002_audit`` makes the database refuse UPDATE, DELETE and TRUNCATE on
 ``case_events`` and ``audit_checkpoints`` by trigger (which binds the tables' owner too), and
-creates the group role ``appointments_app`` (NOLOGIN) holding only what the service needs:
-SELECT and INSERT on the log and the checkpoints, SELECT/INSERT/UPDATE on ``cases`` and
+``0005_probation_chain`` on ``probation_events``. ``0002_audit`` creates the group role
+``appointments_app`` (NOLOGIN) holding only what the service needs: SELECT and INSERT on the
+logs and the checkpoints, SELECT/INSERT/UPDATE on the listings (``cases``, ``probations``) and
 ``inbox``. The service should connect as a login role that is a member of it, not as the
 owner of the tables::
 

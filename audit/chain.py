@@ -1,19 +1,26 @@
-"""The hash chain of a case's events (哈希链): the one definition of an event's hash.
+"""The hash chains of the audit trail (哈希链): the one definition of an event's hash.
 
-Each case's events are numbered 1, 2, ... in the order they were written (``chain_index``),
-and each carries the hash of the one before it (``prev_hash``; 64 zeros for the first) and its
-own hash::
+Two kinds of history are chained, each event in the chain of its own case or probation
+(``Chain``): a case's events (``case_events``, keyed by ``case_id``) and a probation's
+(``probation_events``, keyed by ``probation_id``, the probation workflow's id). The events of
+one chain are numbered 1, 2, ... in the order they were written (``chain_index``), and each
+carries the hash of the one before it (``prev_hash``; 64 zeros for the first) and its own::
 
     hash = sha256(prev_hash as ASCII hex || canonical JSON of the event, UTF-8), in hex
 
-The canonical JSON is an object with exactly the keys of ``ChainFields`` (case_id, seq,
-chain_index, kind, stage, occurred_at, actor_name, actor_role, summary, payload), keys sorted
-at every depth, no whitespace, non-ASCII characters written as themselves (not ``\\u`` escapes),
-and ``occurred_at`` written in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. An auditor can recompute
-it in any language from an exported dossier; ``audit verify-dossier`` does it in this one.
+The canonical JSON is an object with exactly the keys of the event's fields (``ChainFields``
+for a case's event: case_id, seq, chain_index, kind, stage, occurred_at, actor_name,
+actor_role, summary, payload; ``ProbationChainFields`` for a probation's: probation_id, seq,
+chain_index, kind, occurred_at, actor_name, actor_role, summary, payload), keys sorted at every
+depth, no whitespace, non-ASCII characters written as themselves (not ``\\u`` escapes), and
+``occurred_at`` written in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. The id's key (case_id or
+probation_id) says which kind of chain an event belongs to, so an event of one kind can never
+pass for one of the other. An auditor can recompute it in any language from an exported
+dossier; ``audit verify-dossier`` does it in this one.
 
-The recording activity, the verifier, the exports and the migration that hashed the events
-written before the chain existed all use this module, so there is one recipe only.
+The recording activities (through ``audit.append``), the verifier, the exports and the
+migrations that hashed the events written before the chains existed all use this module, so
+there is one recipe only.
 """
 
 from __future__ import annotations
@@ -21,10 +28,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self, cast
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 GENESIS = "0" * 64
 
@@ -33,6 +43,11 @@ HASH_RECIPE = (
     "stage, occurred_at, actor_name, actor_role, summary, payload}: keys sorted at every depth, "
     'separators "," and ":", no whitespace, non-ASCII characters unescaped, UTF-8; occurred_at '
     "in UTC as YYYY-MM-DDTHH:MM:SS.ffffffZ); the first event of a case has prev_hash = 64 zeros"
+)
+PROBATION_HASH_RECIPE = (
+    "a probation's event: the same, over the canonical JSON of {probation_id, seq, chain_index, "
+    "kind, occurred_at, actor_name, actor_role, summary, payload}; the first event of a "
+    "probation has prev_hash = 64 zeros"
 )
 
 # Keys of the payload whose values name people; "proposed" and "eligible" are lists of
@@ -58,13 +73,56 @@ def parse_iso_utc(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class ChainFields:
-    """What an event's hash covers: everything the event says, and its place in the chain.
+class _EventFields:
+    """What every kind of event does with its fields: spell them for the hash, read them back.
 
-    Not covered: the row's ``id`` and ``recorded_at`` (the database's own bookkeeping) and
-    ``person_ids`` (an index derived from the payload).
+    The hash covers exactly the dataclass fields of the subclass: the event's content and its
+    place in the chain. Not covered: the row's ``id`` and ``recorded_at`` (the database's own
+    bookkeeping) and, of a case's event, ``person_ids`` (an index derived from the payload).
     """
+
+    __slots__ = ()
+
+    @property
+    def chain_id(self) -> str:
+        raise NotImplementedError
+
+    def columns(self) -> dict[str, Any]:
+        """The fields as they are, by name (the columns of the event's row)."""
+        fields = dataclasses.fields(cast("DataclassInstance", self))
+        return {f.name: getattr(self, f.name) for f in fields}
+
+    def body(self) -> dict[str, Any]:
+        """The object the canonical JSON spells: the fields, ``occurred_at`` as ``iso_utc``."""
+        body = self.columns()
+        body["occurred_at"] = iso_utc(body["occurred_at"])
+        return body
+
+    def canonical(self) -> bytes:
+        return canonical_json(self.body()).encode("utf-8")
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> Self:
+        """The inverse of ``body``; KeyError, TypeError or ValueError if it is not one."""
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cast("type[DataclassInstance]", cls)):
+            raw = body[f.name]
+            if f.name in ("seq", "chain_index"):
+                values[f.name] = int(raw)
+            elif f.name == "occurred_at":
+                values[f.name] = parse_iso_utc(str(raw))
+            elif f.name == "payload":
+                if not isinstance(raw, dict):
+                    raise ValueError("payload is not an object")
+                values[f.name] = raw
+            else:
+                values[f.name] = str(raw)
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainFields(_EventFields):
+    """What the hash of a case's event covers: everything it says, and its place in the chain."""
 
     case_id: str
     seq: int
@@ -77,24 +135,61 @@ class ChainFields:
     summary: str
     payload: dict[str, Any]
 
-    def canonical(self) -> bytes:
-        return canonical_json(
-            {
-                "case_id": self.case_id,
-                "seq": self.seq,
-                "chain_index": self.chain_index,
-                "kind": self.kind,
-                "stage": self.stage,
-                "occurred_at": iso_utc(self.occurred_at),
-                "actor_name": self.actor_name,
-                "actor_role": self.actor_role,
-                "summary": self.summary,
-                "payload": self.payload,
-            }
-        ).encode("utf-8")
+    @property
+    def chain_id(self) -> str:
+        return self.case_id
 
 
-def event_hash(prev_hash: str, fields: ChainFields) -> str:
+@dataclass(frozen=True, slots=True)
+class ProbationChainFields(_EventFields):
+    """What the hash of a probation's event covers: as for a case's, without a stage."""
+
+    probation_id: str
+    seq: int
+    chain_index: int
+    kind: str
+    occurred_at: datetime
+    actor_name: str
+    actor_role: str
+    summary: str
+    payload: dict[str, Any]
+
+    @property
+    def chain_id(self) -> str:
+        return self.probation_id
+
+
+EventFields = ChainFields | ProbationChainFields
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A kind of hash chain: whose histories, in which table, under which id."""
+
+    name: str  # "case" or "probation": in every message, and the domain of its Merkle leaves
+    table: str
+    id_key: str  # the column, and the key of the canonical JSON, that names the chain
+    fields: type[ChainFields] | type[ProbationChainFields]
+
+    def field_names(self) -> list[str]:
+        return [f.name for f in dataclasses.fields(self.fields)]
+
+    def fields_of(self, source: Any, **given: Any) -> EventFields:
+        """The fields of an event of this chain, read by name from ``source`` (a mapping, such
+        as a row, or an object with those attributes, such as an ORM row); ``given`` wins."""
+        if isinstance(source, Mapping):
+            values = {n: given[n] if n in given else source[n] for n in self.field_names()}
+        else:
+            values = {n: given[n] if n in given else getattr(source, n) for n in self.field_names()}
+        return self.fields(**values)
+
+
+CASE_CHAIN = Chain("case", "case_events", "case_id", ChainFields)
+PROBATION_CHAIN = Chain("probation", "probation_events", "probation_id", ProbationChainFields)
+CHAINS = (CASE_CHAIN, PROBATION_CHAIN)
+
+
+def event_hash(prev_hash: str, fields: EventFields) -> str:
     digest = hashlib.sha256(prev_hash.encode("ascii"))
     digest.update(fields.canonical())
     return digest.hexdigest()
@@ -128,7 +223,7 @@ def person_ids(payload: Any) -> list[str]:
 class ChainFault:
     """The first thing wrong with one event of a chain, as a sentence an auditor can act on."""
 
-    case_id: str
+    chain_id: str  # the case's or the probation's id
     chain_index: int
     seq: int | None
     kind: str  # "edited", "missing", "broken_link", "bad_genesis"
@@ -139,13 +234,13 @@ class ChainFault:
 class ChainLink:
     """An event as the verifier reads it: what its hash covers and what the row claims."""
 
-    fields: ChainFields
+    fields: EventFields
     prev_hash: str
     hash: str
 
 
 class ChainChecker:
-    """Checks one case's chain, an event at a time, in chain order.
+    """Checks one chain (a case's or a probation's), an event at a time, in chain order.
 
     Each tamper is reported once, where it shows first: an edited event by its own hash, a
     removed one by the gap in the numbering, a replaced or inserted one by the broken link of
@@ -153,13 +248,19 @@ class ChainChecker:
     second tamper further on is reported too.
     """
 
-    def __init__(self, case_id: str) -> None:
-        self.case_id = case_id
+    def __init__(self, chain_id: str, chain: Chain = CASE_CHAIN) -> None:
+        self.chain_id = chain_id
+        self.chain = chain
         self.expected_index = 1
         self.last_hash = GENESIS
         self.last_seq: int | None = None
         self.faults: list[ChainFault] = []
         self.count = 0
+
+    def _fault(self, chain_index: int, seq: int | None, kind: str, says: str) -> ChainFault:
+        return ChainFault(
+            self.chain_id, chain_index, seq, kind, f"{self.chain.name} {self.chain_id}: {says}"
+        )
 
     def check(self, link: ChainLink) -> None:
         f = link.fields
@@ -168,51 +269,46 @@ class ChainChecker:
         if f.chain_index > self.expected_index:
             first, last = self.expected_index, f.chain_index - 1
             gone = f"event {first}" if first == last else f"events {first} to {last}"
-            fault = ChainFault(
-                self.case_id,
+            fault = self._fault(
                 first,
                 None,
                 "missing",
-                f"case {self.case_id}: {gone} of the chain removed (the chain jumps from "
-                f"{first - 1} to {f.chain_index}, seq {f.seq})",
+                f"{gone} of the chain removed (the chain jumps from {first - 1} to "
+                f"{f.chain_index}, seq {f.seq})",
             )
         elif f.chain_index < self.expected_index:
-            fault = ChainFault(
-                self.case_id,
+            fault = self._fault(
                 f.chain_index,
                 f.seq,
                 "broken_link",
-                f"case {self.case_id}: chain index {f.chain_index} (seq {f.seq}) appears twice",
+                f"chain index {f.chain_index} (seq {f.seq}) appears twice",
             )
         elif link.prev_hash != self.last_hash:
             if f.chain_index == 1:
-                fault = ChainFault(
-                    self.case_id,
+                fault = self._fault(
                     1,
                     f.seq,
                     "bad_genesis",
-                    f"case {self.case_id}: the first event (seq {f.seq}) does not start the "
-                    "chain (its prev_hash is not 64 zeros)",
+                    f"the first event (seq {f.seq}) does not start the chain (its prev_hash is "
+                    "not 64 zeros)",
                 )
             else:
-                fault = ChainFault(
-                    self.case_id,
+                fault = self._fault(
                     f.chain_index,
                     f.seq,
                     "broken_link",
-                    f"case {self.case_id}: event {f.chain_index} (seq {f.seq}) does not link to "
-                    f"event {f.chain_index - 1} (seq {self.last_seq}): that event was replaced "
-                    "or rewritten, or an event was inserted or removed between them",
+                    f"event {f.chain_index} (seq {f.seq}) does not link to event "
+                    f"{f.chain_index - 1} (seq {self.last_seq}): that event was replaced or "
+                    "rewritten, or an event was inserted or removed between them",
                 )
         if event_hash(link.prev_hash, f) != link.hash:
             if fault is None:
-                fault = ChainFault(
-                    self.case_id,
+                fault = self._fault(
                     f.chain_index,
                     f.seq,
                     "edited",
-                    f"case {self.case_id}: event {f.chain_index} (seq {f.seq}, {f.kind}) does "
-                    "not match its hash: its content or its place in the chain was changed",
+                    f"event {f.chain_index} (seq {f.seq}, {f.kind}) does not match its hash: "
+                    "its content or its place in the chain was changed",
                 )
             else:  # one fault per event: the first thing wrong, and that this is wrong too
                 fault = dataclasses.replace(
@@ -225,9 +321,30 @@ class ChainChecker:
         self.last_seq = f.seq
 
 
-def check_chain(case_id: str, links: Iterable[ChainLink]) -> ChainChecker:
+def check_chain(
+    chain_id: str, links: Iterable[ChainLink], chain: Chain = CASE_CHAIN
+) -> ChainChecker:
     """A whole chain checked; its ``faults`` say what is wrong, first first."""
-    checker = ChainChecker(case_id)
+    checker = ChainChecker(chain_id, chain)
     for link in links:
         checker.check(link)
     return checker
+
+
+def link_chain(
+    rows: Iterable[Mapping[Any, Any]], chain: Chain
+) -> Iterable[tuple[Mapping[Any, Any], EventFields, str, str]]:
+    """Hash rows written before their chain existed: ``(row, fields, prev_hash, hash)`` each.
+
+    ``rows`` are the events' columns, sorted by chain id and then in the order the chain
+    takes them; each chain is numbered from 1. For the migrations that add a chain.
+    """
+    chain_id, index, prev = None, 0, GENESIS
+    for row in rows:
+        if row[chain.id_key] != chain_id:
+            chain_id, index, prev = row[chain.id_key], 0, GENESIS
+        index += 1
+        fields = chain.fields_of(row, chain_index=index)
+        digest = event_hash(prev, fields)
+        yield row, fields, prev, digest
+        prev = digest

@@ -4,19 +4,28 @@ Each format carries what an auditor needs to check it offline with one command a
 public key (``appointments audit verify-dossier FILE --public-key KEY.pub.pem``):
 
 - every event of the case, in chain order, with ``prev_hash`` and ``hash``;
-- the newest signed checkpoint that covers the case: its root, signature and key id, the
-  case's head in it with the Merkle inclusion proof and, in JSON, the heads of every case, so
-  the root can also be recomputed from scratch;
+- every event of the probations of the case's appointees (``probations``), each probation's
+  chain in chain order, with its hashes;
+- the newest signed checkpoint that covers the case: its root, signature, key id and version,
+  the case's head in it and each probation's, each with its Merkle inclusion proof and, in
+  JSON, the heads of every chain, so the root can also be recomputed from scratch;
 - what the case was and became (``case``), the policy version it ran under (from its "opened"
   event) and, for every deadline, the calendar data that produced it (``deadlines``).
 
-What proves what. The events are proven by their chain, the chain's head by the checkpoint,
+What proves what. The events are proven by their chains, the chains' heads by the checkpoint,
 the checkpoint by its signature. ``case``, ``policy`` and ``deadlines`` are derived from the
-events alone (not from the mutable ``cases`` table), so the verifier derives them again and
-compares. The CSV and HTML files are presentations: the verifier rebuilds the dossier from
-them (the CSV's rows, the JSON embedded in the HTML page), checks it, renders it again and
-compares the whole file, so no byte of what a reader sees can change unnoticed. Not evidence:
-``exported_at`` and the database's own ``id`` and ``recorded_at`` of each event.
+case's events alone (not from the mutable ``cases`` table), so the verifier derives them again
+and compares; and every probation the case's events say it started must be in the dossier. The
+CSV and HTML files are presentations: the verifier rebuilds the dossier from them (the CSV's
+rows, the JSON embedded in the HTML page), checks it, renders it again and compares the whole
+file, so no byte of what a reader sees can change unnoticed. Not evidence: ``exported_at`` and
+the database's own ``id`` and ``recorded_at`` of each event.
+
+Formats. Dossiers of format v1 were exported before probations were chained: no
+``probations``, a checkpoint of version 1, CSV without the ``probation_id`` and
+``checkpoint_version`` columns. They still verify, and are rendered again exactly as they were
+written; a v1 dossier cannot carry a checkpoint of version 2, so probations cannot be dropped
+from a new dossier by calling it an old one.
 """
 
 from __future__ import annotations
@@ -35,7 +44,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.chain import (
+    CASE_CHAIN,
     HASH_RECIPE,
+    PROBATION_CHAIN,
+    PROBATION_HASH_RECIPE,
+    Chain,
     ChainFields,
     ChainLink,
     canonical_json,
@@ -44,27 +57,49 @@ from audit.chain import (
     parse_iso_utc,
 )
 from audit.checkpoints import (
-    STATEMENT_PREFIX,
+    VERSIONS,
     Checkpoint,
     checkpoint_problems,
     heads_from_json,
     latest_checkpoint_with,
-    statement,
+    statement_prefix,
 )
 from audit.keys import key_id, signature_valid
-from audit.merkle import MERKLE_RECIPE, inclusion_proof, root_from_proof
-from audit.queries import AuditEvent, standing, timeline
+from audit.merkle import (
+    MERKLE_RECIPE,
+    MERKLE_RECIPE_V2,
+    inclusion_proof,
+    leaf_name,
+    root_from_proof,
+)
+from audit.queries import (
+    AuditEvent,
+    LoggedLink,
+    case_probations,
+    probation_chain,
+    standing,
+    started_probations,
+    timeline,
+)
 from starter.cli import STAGE_LABELS
 from workflows.rules.working_days import SHANGHAI
 
-DOSSIER_FORMAT = "cadre-appointments/audit-dossier/v1"
+DOSSIER_FORMAT_V1 = "cadre-appointments/audit-dossier/v1"
+DOSSIER_FORMAT = "cadre-appointments/audit-dossier/v2"
 FORMATS = ("json", "csv", "html")
 VERIFY_COMMAND = "appointments audit verify-dossier FILE --public-key PUBLIC_KEY.pem"
-SIGNATURE_RECIPE = (
-    "Ed25519 over "
-    + repr(STATEMENT_PREFIX.decode())
-    + " + canonical JSON of {created_at, event_count, key_id, merkle_root}"
-)
+
+
+def signature_recipe(version: int) -> str:
+    return (
+        "Ed25519 over "
+        + repr(statement_prefix(version).decode())
+        + " + canonical JSON of {created_at, event_count, key_id, merkle_root}"
+    )
+
+
+SIGNATURE_RECIPE = signature_recipe(1)
+MERKLE_RECIPES = {1: MERKLE_RECIPE, 2: MERKLE_RECIPE_V2}
 
 
 class DossierError(ValueError):
@@ -74,53 +109,48 @@ class DossierError(ValueError):
 # --------------------------------------------------------------------------- building
 
 
-def event_json(e: AuditEvent) -> dict[str, Any]:
+def link_json(link: ChainLink, id: int, recorded_at: datetime) -> dict[str, Any]:
+    """An event of any chain as a dossier carries it."""
+    f = link.fields
     return {
-        "chain_index": e.chain_index,
-        "seq": e.seq,
-        "case_id": e.case_id,
-        "kind": e.kind,
-        "stage": e.stage,
-        "occurred_at": iso_utc(e.occurred_at),
-        "actor_name": e.actor_name,
-        "actor_role": e.actor_role,
-        "summary": e.summary,
-        "payload": e.payload,
-        "prev_hash": e.prev_hash,
-        "hash": e.hash,
-        "id": e.id,
-        "recorded_at": iso_utc(e.recorded_at),
+        "chain_index": f.chain_index,
+        "seq": f.seq,
+        **f.body(),
+        "prev_hash": link.prev_hash,
+        "hash": link.hash,
+        "id": id,
+        "recorded_at": iso_utc(recorded_at),
     }
 
 
-def event_from_json(d: Any) -> AuditEvent:
+def event_json(e: AuditEvent) -> dict[str, Any]:
+    return link_json(e.link(), e.id, e.recorded_at)
+
+
+def link_from_json(d: Any, chain: Chain) -> LoggedLink:
+    """The inverse of ``link_json``; DossierError if it is not an event of ``chain``."""
     if not isinstance(d, dict):
         raise DossierError("an event is not an object")
     try:
-        payload = d["payload"]
-        if not isinstance(payload, dict):
-            raise DossierError(f"event {d.get('chain_index')}: payload is not an object")
-        return AuditEvent(
-            id=int(d["id"]),
-            case_id=str(d["case_id"]),
-            seq=int(d["seq"]),
-            chain_index=int(d["chain_index"]),
-            kind=str(d["kind"]),
-            stage=str(d["stage"]),
-            occurred_at=parse_iso_utc(str(d["occurred_at"])),
-            actor_name=str(d["actor_name"]),
-            actor_role=str(d["actor_role"]),
-            summary=str(d["summary"]),
-            payload=payload,
-            recorded_at=parse_iso_utc(str(d["recorded_at"])),
-            prev_hash=str(d["prev_hash"]),
-            hash=str(d["hash"]),
-            person_ids=(),
-        )
+        fields = chain.fields.from_body(d)
+        link = ChainLink(fields, str(d["prev_hash"]), str(d["hash"]))
+        return LoggedLink(link, int(d["id"]), parse_iso_utc(str(d["recorded_at"])))
     except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, DossierError):
-            raise
         raise DossierError(f"event {d.get('chain_index')} is malformed: {exc}") from exc
+
+
+def event_from_json(d: Any) -> AuditEvent:
+    logged = link_from_json(d, CASE_CHAIN)
+    f, link = logged.link.fields, logged.link
+    assert isinstance(f, ChainFields)
+    return AuditEvent(
+        id=logged.id,
+        recorded_at=logged.recorded_at,
+        prev_hash=link.prev_hash,
+        hash=link.hash,
+        person_ids=(),
+        **f.columns(),
+    )
 
 
 def derived_sections(events: list[AuditEvent]) -> dict[str, Any]:
@@ -163,47 +193,76 @@ def derived_sections(events: list[AuditEvent]) -> dict[str, Any]:
     }
 
 
-def checkpoint_json(cp: Checkpoint, case_id: str, *, with_heads: bool) -> dict[str, Any]:
+def checkpoint_json(
+    cp: Checkpoint, case_id: str, probation_ids: list[str], *, with_heads: bool
+) -> dict[str, Any]:
+    """The checkpoint as a dossier carries it: the heads of the case and of its probations
+    that the checkpoint has, each with its inclusion proof (and every head, ``with_heads``)."""
     out = cp.to_json(with_heads=False)
+    leaves = cp.leaves()
     index, digest = cp.case_heads[case_id]
     out["case_head"] = [index, digest]
-    out["merkle_proof"] = inclusion_proof(cp.case_heads, case_id)
+    out["merkle_proof"] = inclusion_proof(leaves, leaf_name(CASE_CHAIN.name, case_id, cp.version))
+    signed = cp.heads(PROBATION_CHAIN)
+    out["probation_proofs"] = {
+        p: {
+            "head": list(signed[p]),
+            "merkle_proof": inclusion_proof(leaves, leaf_name(PROBATION_CHAIN.name, p, cp.version)),
+        }
+        for p in probation_ids
+        if p in signed
+    }
     if with_heads:
-        out["case_heads"] = cp.to_json(with_heads=True)["case_heads"]
+        out.update({k: v for k, v in cp.to_json(with_heads=True).items() if k.endswith("_heads")})
     return out
 
 
 async def build_dossier(
     session: AsyncSession, case_id: str, *, now: datetime | None = None
 ) -> dict[str, Any] | None:
-    """The JSON dossier of a case (with every case's head), or None if the log has no such
-    case."""
+    """The JSON dossier of a case and its appointees' probations (with every chain's head),
+    or None if the log has no such case."""
     events = sorted(await timeline(session, case_id), key=lambda e: e.chain_index)
     if not events:
         return None
     cp = await latest_checkpoint_with(session, case_id)
+    probations: list[dict[str, Any]] = []
+    for probation_id in await case_probations(session, case_id):
+        chain = await probation_chain(session, probation_id)
+        if chain:
+            probations.append(
+                {
+                    "probation_id": probation_id,
+                    "events": [link_json(e.link, e.id, e.recorded_at) for e in chain],
+                }
+            )
+    ids = [p["probation_id"] for p in probations]
+    version = 2 if cp is None else cp.version
     return {
         "format": DOSSIER_FORMAT,
         "case_id": case_id,
         "exported_at": iso_utc(now or datetime.now(UTC)),
         **derived_sections(events),
         "events": [event_json(e) for e in events],
-        "checkpoint": None if cp is None else checkpoint_json(cp, case_id, with_heads=True),
+        "probations": probations,
+        "checkpoint": None if cp is None else checkpoint_json(cp, case_id, ids, with_heads=True),
         "verification": {
             "command": VERIFY_COMMAND,
             "hash": HASH_RECIPE,
-            "merkle": MERKLE_RECIPE,
-            "signature": SIGNATURE_RECIPE,
+            "probation_hash": PROBATION_HASH_RECIPE,
+            "merkle": MERKLE_RECIPES[version],
+            "signature": signature_recipe(version),
         },
     }
 
 
 def without_heads(dossier: dict[str, Any]) -> dict[str, Any]:
-    """The dossier with its checkpoint proven by the inclusion proof alone (CSV, HTML)."""
+    """The dossier with its checkpoint proven by the inclusion proofs alone (CSV, HTML)."""
     cp = dossier.get("checkpoint")
     if not isinstance(cp, dict):
         return dossier
-    return {**dossier, "checkpoint": {k: v for k, v in cp.items() if k != "case_heads"}}
+    heads = ("case_heads", "probation_heads")
+    return {**dossier, "checkpoint": {k: v for k, v in cp.items() if k not in heads}}
 
 
 def covered_through(dossier: dict[str, Any]) -> int:
@@ -213,6 +272,28 @@ def covered_through(dossier: dict[str, Any]) -> int:
         head = cp["case_head"][0]
         return head if isinstance(head, int) else 0
     return 0
+
+
+def probation_covered_through(dossier: dict[str, Any], probation_id: str) -> int:
+    """The chain_index up to which the checkpoint vouches for a probation (0: none)."""
+    cp = dossier.get("checkpoint")
+    proofs = cp.get("probation_proofs") if isinstance(cp, dict) else None
+    proof = proofs.get(probation_id) if isinstance(proofs, dict) else None
+    head = proof.get("head") if isinstance(proof, dict) else None
+    if isinstance(head, list) and head and isinstance(head[0], int):
+        return head[0]
+    return 0
+
+
+def uncovered(dossier: dict[str, Any]) -> list[str]:
+    """The chains of the dossier whose newest events no signed checkpoint covers yet."""
+    out = []
+    if covered_through(dossier) < len(dossier["events"]):
+        out.append(f"case {dossier['case_id']}")
+    for p in dossier.get("probations", []):
+        if probation_covered_through(dossier, p["probation_id"]) < len(p["events"]):
+            out.append(f"probation {p['probation_id']}")
+    return out
 
 
 # --------------------------------------------------------------------------- JSON
@@ -254,100 +335,178 @@ CSV_COLUMNS = (
 )
 
 
+# Format v2: each probation event's row names its probation; the checkpoint stands on every
+# row that is the head of a chain it signed, with that head's proof.
+CSV_COLUMNS_V2 = tuple(
+    name
+    for column in CSV_COLUMNS
+    for name in (
+        (column, "probation_id")
+        if column == "case_id"
+        else (column, "checkpoint_version")
+        if column == "checkpoint_id"
+        else (column,)
+    )
+)
+_CHECKPOINT_COLUMNS = {
+    "checkpoint_id": "id",
+    "checkpoint_version": "version",
+    "checkpoint_created_at": "created_at",
+    "merkle_root": "merkle_root",
+    "checkpoint_event_count": "event_count",
+    "key_id": "key_id",
+    "signature": "signature",
+}
+
+
+def _csv_row(
+    case_id: str, e: dict[str, Any], probation_id: str, cp: dict[str, Any], proof: Any
+) -> dict[str, Any]:
+    """An event's row by column; ``proof`` is None but on the row of a head the checkpoint
+    signed."""
+    p = e["payload"]
+    case_event = not probation_id
+    row = {
+        "case_id": case_id,
+        "probation_id": probation_id,
+        **{k: e[k] for k in ("chain_index", "seq", "kind")},
+        "stage": e["stage"] if case_event else "",
+        **{k: e[k] for k in ("occurred_at", "actor_name", "actor_role", "summary")},
+        "payload": canonical_json(p),
+        **{k: e[k] for k in ("prev_hash", "hash", "id", "recorded_at")},
+        "policy_version": p.get("policy_version", "")
+        if case_event and e["kind"] == "opened"
+        else "",
+        "deadline_on": p.get("deadline_on", "") if case_event and e["kind"] == "deadline" else "",
+        "calendar_source": (
+            p.get("calendar_source", "") if case_event and e["kind"] == "deadline" else ""
+        ),
+    }
+    for column, key in _CHECKPOINT_COLUMNS.items():
+        row[column] = "" if proof is None else cp.get(key, 1 if key == "version" else "")
+    row["merkle_proof"] = "" if proof is None else canonical_json(proof)
+    return row
+
+
 def render_csv(dossier: dict[str, Any]) -> str:
-    """One row per event; the checkpoint on the row it vouches for. RFC 4180, CRLF."""
+    """One row per event, the case's and then each probation's; the checkpoint on the rows it
+    vouches for. RFC 4180, CRLF."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    v1 = dossier.get("format") == DOSSIER_FORMAT_V1
+    columns = CSV_COLUMNS if v1 else CSV_COLUMNS_V2
+    writer.writerow(columns)
     cp = dossier.get("checkpoint") or {}
+    case_id = dossier["case_id"]
     head = covered_through(dossier)
-    for e in dossier["events"]:
-        p = e["payload"]
-        signed = e["chain_index"] == head
-        writer.writerow(
-            [
-                e["case_id"],
-                e["chain_index"],
-                e["seq"],
-                e["kind"],
-                e["stage"],
-                e["occurred_at"],
-                e["actor_name"],
-                e["actor_role"],
-                e["summary"],
-                canonical_json(p),
-                e["prev_hash"],
-                e["hash"],
-                e["id"],
-                e["recorded_at"],
-                p.get("policy_version", "") if e["kind"] == "opened" else "",
-                p.get("deadline_on", "") if e["kind"] == "deadline" else "",
-                p.get("calendar_source", "") if e["kind"] == "deadline" else "",
-                cp.get("id", "") if signed else "",
-                cp.get("created_at", "") if signed else "",
-                cp.get("merkle_root", "") if signed else "",
-                cp.get("event_count", "") if signed else "",
-                cp.get("key_id", "") if signed else "",
-                cp.get("signature", "") if signed else "",
-                canonical_json(cp.get("merkle_proof", [])) if signed else "",
-            ]
+    rows = [
+        _csv_row(
+            e["case_id"],
+            e,
+            "",
+            cp,
+            cp.get("merkle_proof", []) if e["chain_index"] == head else None,
         )
+        for e in dossier["events"]
+    ]
+    proofs = cp.get("probation_proofs", {})
+    for probation in [] if v1 else dossier["probations"]:
+        pid = probation["probation_id"]
+        head = probation_covered_through(dossier, pid)
+        rows += [
+            _csv_row(
+                case_id,
+                e,
+                pid,
+                cp,
+                proofs[pid]["merkle_proof"] if e["chain_index"] == head else None,
+            )
+            for e in probation["events"]
+        ]
+    writer.writerows([row[c] for c in columns] for row in rows)
     return out.getvalue()
 
 
+def _event_from_row(row: dict[str, str], chain: Chain) -> dict[str, Any]:
+    """The event a CSV row was rendered from (as ``link_json`` spells it)."""
+    names = chain.field_names()
+    event: dict[str, Any] = {name: row[name] for name in names}
+    event.update(
+        chain_index=int(row["chain_index"]),
+        seq=int(row["seq"]),
+        payload=json.loads(row["payload"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+        id=int(row["id"]),
+        recorded_at=row["recorded_at"],
+    )
+    return {"chain_index": event.pop("chain_index"), "seq": event.pop("seq"), **event}
+
+
 def dossier_from_csv(text: str) -> dict[str, Any]:
-    """The dossier (without every case's head) that a CSV export was rendered from."""
+    """The dossier (without every chain's head) that a CSV export was rendered from."""
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    if not rows or set(CSV_COLUMNS) - set(rows[0]):
+    v1 = bool(rows) and "probation_id" not in rows[0]
+    columns = CSV_COLUMNS if v1 else CSV_COLUMNS_V2
+    if not rows or set(columns) - set(rows[0]):
         raise DossierError("not a dossier CSV: the columns are not those of an export")
-    events = []
-    checkpoint: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = []
+    probations: dict[str, list[dict[str, Any]]] = {}
+    signed: dict[str, Any] | None = None
+    heads: dict[str, Any] = {}
+    proofs: dict[str, Any] = {}
+    line = 2
     try:
-        for row in rows:
-            events.append(
-                {
-                    "chain_index": int(row["chain_index"]),
-                    "seq": int(row["seq"]),
-                    "case_id": row["case_id"],
-                    "kind": row["kind"],
-                    "stage": row["stage"],
-                    "occurred_at": row["occurred_at"],
-                    "actor_name": row["actor_name"],
-                    "actor_role": row["actor_role"],
-                    "summary": row["summary"],
-                    "payload": json.loads(row["payload"]),
-                    "prev_hash": row["prev_hash"],
-                    "hash": row["hash"],
-                    "id": int(row["id"]),
-                    "recorded_at": row["recorded_at"],
-                }
-            )
-            if row["checkpoint_id"]:
-                if checkpoint is not None:
-                    raise DossierError("more than one row carries a checkpoint")
-                checkpoint = {
-                    "id": int(row["checkpoint_id"]),
-                    "created_at": row["checkpoint_created_at"],
-                    "merkle_root": row["merkle_root"],
-                    "event_count": int(row["checkpoint_event_count"]),
-                    "key_id": row["key_id"],
-                    "signature": row["signature"],
-                    "case_head": [int(row["chain_index"]), row["hash"]],
-                    "merkle_proof": json.loads(row["merkle_proof"]),
-                }
+        for line, row in enumerate(rows, 2):
+            pid = "" if v1 else row["probation_id"]
+            if pid:
+                probations.setdefault(pid, []).append(_event_from_row(row, PROBATION_CHAIN))
+            else:
+                events.append(_event_from_row(row, CASE_CHAIN))
+            if not row["checkpoint_id"]:
+                continue
+            this = {
+                "id": int(row["checkpoint_id"]),
+                "created_at": row["checkpoint_created_at"],
+                "merkle_root": row["merkle_root"],
+                "event_count": int(row["checkpoint_event_count"]),
+                "key_id": row["key_id"],
+                "signature": row["signature"],
+            }
+            if not v1:
+                this["version"] = int(row["checkpoint_version"])
+            if signed is not None and this != signed:
+                raise DossierError(f"line {line}: its checkpoint is not that of the rows before")
+            signed = this
+            head = [int(row["chain_index"]), row["hash"]]
+            proof = json.loads(row["merkle_proof"])
+            if pid and pid not in proofs:
+                proofs[pid] = {"head": head, "merkle_proof": proof}
+            elif not pid and not heads:
+                heads = {"case_head": head, "merkle_proof": proof}
+            else:
+                raise DossierError("more than one row carries a checkpoint")
     except (ValueError, KeyError) as exc:
         if isinstance(exc, DossierError):
             raise
-        raise DossierError(f"line {len(events) + 2}: {exc}") from exc
-    case_id = events[0]["case_id"]
+        raise DossierError(f"line {line}: {exc}") from exc
+    if not events:
+        raise DossierError("not a dossier CSV: it has no event of the case")
+    checkpoint = None
+    if signed is not None:
+        checkpoint = {**signed, **heads}
+        if not v1:
+            checkpoint["probation_proofs"] = proofs
     parsed = [event_from_json(e) for e in events]
-    return {
-        "format": DOSSIER_FORMAT,
-        "case_id": case_id,
+    dossier = {
+        "format": DOSSIER_FORMAT_V1 if v1 else DOSSIER_FORMAT,
+        "case_id": events[0]["case_id"],
         **derived_sections(parsed),
         "events": events,
-        "checkpoint": checkpoint,
     }
+    if not v1:
+        dossier["probations"] = [{"probation_id": p, "events": e} for p, e in probations.items()]
+    return {**dossier, "checkpoint": checkpoint}
 
 
 # --------------------------------------------------------------------------- HTML
@@ -385,6 +544,17 @@ METHOD_LABELS = {
     "open_selection": "公开选拔",
     "competitive_appointment": "竞争上岗",
     "regular_appointment": "一般选拔任用",
+}
+# A probation's own kinds; the case's labels are left as they are, so that a page exported
+# before stays the page it renders to.
+PROBATION_KIND_LABELS = {
+    **KIND_LABELS,
+    "opened": "开始试用",
+    "reminder_missed": "提醒（时间已过）",
+    "review": "考核",
+    "formal": "正式任职",
+    "removed": "免去试任职务",
+    "ended_early": "提前结束试用期",
 }
 _STAGES = {stage.value: label for stage, label in STAGE_LABELS.items()}
 
@@ -446,6 +616,8 @@ def render_html(dossier: dict[str, Any]) -> str:
     case, policy, cp = d["case"], d["policy"], d.get("checkpoint")
     events = d["events"]
     head = covered_through(d)
+    v1 = d.get("format") == DOSSIER_FORMAT_V1  # rendered exactly as v1 pages were
+    version = cp.get("version", 1) if cp is not None else 1 if v1 else 2
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN">',
@@ -478,6 +650,7 @@ def render_html(dossier: dict[str, Any]) -> str:
         parts += [
             "<dl>",
             f"<dt>检查点编号</dt><dd>{_e(cp['id'])}</dd>",
+            *([] if v1 else [f"<dt>检查点版本</dt><dd>v{_e(version)}</dd>"]),
             f"<dt>签署时间</dt><dd>{_e(_beijing(cp['created_at']))}（北京时间）</dd>",
             f'<dt>默克尔根</dt><dd class="mono">{_e(cp["merkle_root"])}</dd>',
             f"<dt>覆盖事件总数</dt><dd>{_e(cp['event_count'])}</dd>",
@@ -525,30 +698,78 @@ def render_html(dossier: dict[str, Any]) -> str:
         "</thead>",
         "<tbody>",
     ]
-    for e in events:
-        parts.append(
-            f"<tr><td>{_e(e['chain_index'])}</td><td>{_e(e['seq'])}</td>"
-            f"<td>{_e(_beijing(e['occurred_at']))}</td>"
-            f"<td>{_e(_label(KIND_LABELS, e['kind']))}</td>"
-            f"<td>{_e(_label(_STAGES, e['stage']))}</td>"
-            f"<td>{_e(e['actor_name'])}</td><td>{_e(_label(ROLE_LABELS, e['actor_role']))}</td>"
-            f"<td>{_e(e['summary'])}</td>"
-            f'<td class="payload">{_e(canonical_json(e["payload"]))}</td>'
-            f'<td class="mono">{_e(e["hash"])}<br>← {_e(e["prev_hash"])}</td></tr>'
-        )
+    parts += [_event_row(e, KIND_LABELS) for e in events]
+    parts += ["</tbody>", "</table>"]
+    if not v1:
+        parts += _probation_sections(d)
+    recipes = [("事件哈希", HASH_RECIPE)]
+    if not v1:
+        recipes.append(("试用期事件哈希", PROBATION_HASH_RECIPE))
+    recipes += [("默克尔树", MERKLE_RECIPES[version]), ("签名", signature_recipe(version))]
     parts += [
-        "</tbody>",
-        "</table>",
         "<h2>核验方法</h2>",
-        f'<p class="note">事件哈希：{_e(HASH_RECIPE)}</p>',
-        f'<p class="note">默克尔树：{_e(MERKLE_RECIPE)}</p>',
-        f'<p class="note">签名：{_e(SIGNATURE_RECIPE)}</p>',
+        *(f'<p class="note">{what}：{_e(recipe)}</p>' for what, recipe in recipes),
         f'<script type="application/json" id="dossier">\n{_embedded(d)}\n</script>',
         "</body>",
         "</html>",
         "",
     ]
     return "\n".join(parts)
+
+
+def _event_row(e: dict[str, Any], kinds: dict[str, str]) -> str:
+    """A row of an events table; a case's event has a stage, a probation's has none."""
+    stage = f"<td>{_e(_label(_STAGES, e['stage']))}</td>" if "stage" in e else ""
+    return (
+        f"<tr><td>{_e(e['chain_index'])}</td><td>{_e(e['seq'])}</td>"
+        f"<td>{_e(_beijing(e['occurred_at']))}</td>"
+        f"<td>{_e(_label(kinds, e['kind']))}</td>"
+        f"{stage}"
+        f"<td>{_e(e['actor_name'])}</td><td>{_e(_label(ROLE_LABELS, e['actor_role']))}</td>"
+        f"<td>{_e(e['summary'])}</td>"
+        f'<td class="payload">{_e(canonical_json(e["payload"]))}</td>'
+        f'<td class="mono">{_e(e["hash"])}<br>← {_e(e["prev_hash"])}</td></tr>'
+    )
+
+
+def _probation_sections(d: dict[str, Any]) -> list[str]:
+    """The probations of the case's appointees: each one's head in the checkpoint and its
+    events."""
+    parts = ["<h2>试用期记录（按链序）</h2>"]
+    if not d["probations"]:
+        parts.append("<p>无。</p>")
+    cp = d.get("checkpoint") or {}
+    for probation in d["probations"]:
+        pid, events = probation["probation_id"], probation["events"]
+        proof = cp.get("probation_proofs", {}).get(pid)
+        parts.append(f"<h3>{_e(pid)}</h3>")
+        if proof is None:
+            parts.append('<p class="warn">尚无签名检查点覆盖该试用期记录。</p>')
+        else:
+            parts += [
+                "<dl>",
+                f'<dt>试用期链头</dt><dd class="mono">第 {_e(proof["head"][0])} 条：'
+                f"{_e(proof['head'][1])}</dd>",
+                f'<dt>默克尔证明</dt><dd class="mono">{_e(canonical_json(proof["merkle_proof"]))}'
+                "</dd>",
+                "</dl>",
+            ]
+            head = probation_covered_through(d, pid)
+            if head < len(events):
+                parts.append(
+                    f'<p class="warn">第 {head + 1} 条及以后的事件尚未被签名检查点覆盖。</p>'
+                )
+        parts += [
+            "<table>",
+            "<thead><tr><th>链序</th><th>序号</th><th>时间（北京时间）</th><th>类型</th>"
+            "<th>操作人</th><th>角色</th><th>摘要</th><th>内容</th><th>哈希 / 前序哈希</th></tr>"
+            "</thead>",
+            "<tbody>",
+            *(_event_row(e, PROBATION_KIND_LABELS) for e in events),
+            "</tbody>",
+            "</table>",
+        ]
+    return parts
 
 
 def _beijing_any(value: Any) -> str:
@@ -608,16 +829,27 @@ class DossierReport:
     covered_through: int = 0
     checkpoint_id: int | None = None
     faults: list[str] = field(default_factory=list)
+    probations: int = 0
+    probation_events: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.faults
 
 
+@dataclass(frozen=True, slots=True)
+class _Proven:
+    """A dossier's checkpoint whose signature was checked (faults said if it failed)."""
+
+    name: str
+    checkpoint: Checkpoint
+    with_heads: bool  # the dossier carries every chain's head, not proofs alone
+
+
 def _check_checkpoint(
     d: dict[str, Any], public_key: Ed25519PublicKey, report: DossierReport
-) -> tuple[int, str] | None:
-    """The case's head the checkpoint proves, or None (with the faults said)."""
+) -> _Proven | None:
+    """The checkpoint, its signature checked, or None (with the faults said)."""
     cp = d.get("checkpoint")
     case_id = report.case_id
     if cp is None:
@@ -627,20 +859,19 @@ def _check_checkpoint(
         )
         return None
     try:
-        created_at = parse_iso_utc(str(cp["created_at"]))
-        head_index, head_hash = cp["case_head"]
-        head = (int(head_index), str(head_hash))
         report.checkpoint_id = int(cp["id"])
+        with_heads = "case_heads" in cp
         checkpoint = Checkpoint(
             id=int(cp["id"]),
-            created_at=created_at,
+            created_at=parse_iso_utc(str(cp["created_at"])),
             merkle_root=str(cp["merkle_root"]),
-            case_heads=heads_from_json(cp["case_heads"]) if "case_heads" in cp else {},
+            case_heads=heads_from_json(cp["case_heads"]) if with_heads else {},
             event_count=int(cp["event_count"]),
             signature=str(cp["signature"]),
             key_id=str(cp["key_id"]),
+            probation_heads=heads_from_json(cp.get("probation_heads", {}), "probation_heads"),
+            version=int(cp.get("version", 1)),
         )
-        proof = cp["merkle_proof"]
     except (KeyError, TypeError, ValueError) as exc:
         report.faults.append(f"the checkpoint is malformed: {exc}")
         return None
@@ -651,36 +882,134 @@ def _check_checkpoint(
             f"{key_id(public_key)}"
         )
         return None
-    if "case_heads" in cp:
-        report.faults.extend(checkpoint_problems(checkpoint, public_key))
-        if checkpoint.case_heads.get(case_id) != head:
-            report.faults.append(f"{name}: the case's head is not the one among its case heads")
-    elif not signature_valid(
-        public_key,
-        statement(created_at, checkpoint.event_count, checkpoint.key_id, checkpoint.merkle_root),
-        checkpoint.signature,
-    ):
-        report.faults.append(
-            f"{name}: the signature does not match its statement (root, count, time or key "
-            "changed, or the signature forged)"
-        )
-    try:
-        proven_root = root_from_proof(case_id, head[0], head[1], proof)
-    except ValueError as exc:
-        report.faults.append(f"{name}: {exc}")
+    if checkpoint.version not in VERSIONS:
+        report.faults.append(f"{name} is of version {checkpoint.version}, unknown to this program")
         return None
-    if proven_root != checkpoint.merkle_root:
+    if d.get("format") == DOSSIER_FORMAT_V1 and checkpoint.version != 1:
         report.faults.append(
-            f"{name}: the case's head and the Merkle proof do not lead to the signed root"
+            f"{name} is of version {checkpoint.version}, but a dossier of format "
+            f"{DOSSIER_FORMAT_V1} can only carry one of version 1"
         )
-    return head
+        return None
+    if with_heads:
+        report.faults.extend(checkpoint_problems(checkpoint, public_key))
+    elif not signature_valid(public_key, checkpoint.statement(), checkpoint.signature):
+        report.faults.append(
+            f"{name}: the signature does not match its statement (root, count, time, version "
+            "or key changed, or the signature forged)"
+        )
+    return _Proven(name, checkpoint, with_heads)
+
+
+def _check_head(
+    report: DossierReport,
+    proven: _Proven,
+    chain: Chain,
+    chain_id: str,
+    links: list[ChainLink],
+    head: Any,
+    proof: Any,
+) -> int:
+    """A chain of the dossier against the head the checkpoint signed for it: the chain_index
+    up to which the checkpoint vouches for it (0 if it does not)."""
+    name, cp, noun = proven.name, proven.checkpoint, f"{chain.name} {chain_id}"
+    try:
+        index, digest = int(head[0]), str(head[1])
+        proven_root = root_from_proof(
+            leaf_name(chain.name, chain_id, cp.version), index, digest, proof
+        )
+    except (IndexError, KeyError, TypeError, ValueError) as exc:
+        report.faults.append(f"{name}: the head of {noun} or its Merkle proof is malformed: {exc}")
+        return 0
+    if proven.with_heads and cp.heads(chain).get(chain_id) != (index, digest):
+        report.faults.append(f"{name}: the {chain.name}'s head is not the one among its heads")
+    if proven_root != cp.merkle_root:
+        report.faults.append(
+            f"{name}: the {chain.name}'s head and the Merkle proof do not lead to the signed root"
+        )
+    covered = 0
+    by_index = {link.fields.chain_index: link for link in links}
+    if index not in by_index:
+        report.faults.append(
+            f"{noun}: the checkpoint signed the chain up to event {index}, but the dossier ends "
+            f"at event {len(links)}: events were left out"
+        )
+    elif by_index[index].hash != digest:
+        report.faults.append(
+            f"{noun}: event {index} (seq {by_index[index].fields.seq}) is not the event the "
+            "checkpoint signed: the chain was rewritten at or before it"
+        )
+    else:
+        covered = index
+    later = [i for i in by_index if i > index]
+    if later:
+        report.faults.append(
+            f"{noun}: events {index + 1} to {max(later)} are not covered by the checkpoint; "
+            "create a checkpoint and export again"
+        )
+    return covered
+
+
+def _check_probations(
+    d: dict[str, Any], report: DossierReport, proven: _Proven | None, started: set[str]
+) -> None:
+    """Each probation's chain on its own and against the checkpoint; and every probation the
+    case's events say it started is there."""
+    raw = d.get("probations")
+    if not isinstance(raw, list):
+        report.faults.append("the dossier has no list of probations")
+        return
+    cp = d.get("checkpoint") or {}
+    seen: set[str] = set()
+    for entry in raw:
+        try:
+            pid = str(entry["probation_id"])
+            links = [link_from_json(e, PROBATION_CHAIN).link for e in entry["events"]]
+        except (DossierError, KeyError, TypeError) as exc:
+            report.faults.append(f"a probation of the dossier is malformed: {exc}")
+            continue
+        if pid in seen:
+            report.faults.append(f"probation {pid} is in the dossier twice")
+        seen.add(pid)
+        report.probations += 1
+        report.probation_events += len(links)
+        strangers = sorted({link.fields.chain_id for link in links} - {pid})
+        if strangers:
+            report.faults.append(
+                f"probation {pid}: events of other probations are among its events: "
+                + ", ".join(strangers)
+            )
+        report.faults.extend(f.message for f in check_chain(pid, links, PROBATION_CHAIN).faults)
+        if proven is None:
+            continue  # said already: no checkpoint to prove anything with
+        proof = cp.get("probation_proofs", {}).get(pid)
+        if not isinstance(proof, dict):
+            report.faults.append(
+                f"probation {pid}: no signed checkpoint covers it; create one "
+                "(`appointments audit checkpoint`) and export again"
+            )
+            continue
+        _check_head(
+            report,
+            proven,
+            PROBATION_CHAIN,
+            pid,
+            links,
+            proof.get("head"),
+            proof.get("merkle_proof"),
+        )
+    for pid in sorted(started - seen):
+        report.faults.append(
+            f"case {report.case_id}: its events say probation {pid} was started, but the "
+            "dossier has none of its events"
+        )
 
 
 def verify_dossier_data(d: dict[str, Any], public_key: Ed25519PublicKey, fmt: str) -> DossierReport:
     """Everything a dossier claims, checked from its own content and the public key."""
     report = DossierReport(fmt)
-    if d.get("format") != DOSSIER_FORMAT:
-        report.faults.append(f"not a dossier of format {DOSSIER_FORMAT}")
+    if d.get("format") not in (DOSSIER_FORMAT, DOSSIER_FORMAT_V1):
+        report.faults.append(f"not a dossier of format {DOSSIER_FORMAT} (nor {DOSSIER_FORMAT_V1})")
         return report
     report.case_id = str(d.get("case_id", ""))
     raw_events = d.get("events")
@@ -696,49 +1025,26 @@ def verify_dossier_data(d: dict[str, Any], public_key: Ed25519PublicKey, fmt: st
     strangers = sorted({e.case_id for e in events} - {report.case_id})
     if strangers:
         report.faults.append(f"events of other cases are in the dossier: {', '.join(strangers)}")
-    links = [
-        ChainLink(
-            ChainFields(
-                e.case_id,
-                e.seq,
-                e.chain_index,
-                e.kind,
-                e.stage,
-                e.occurred_at,
-                e.actor_name,
-                e.actor_role,
-                e.summary,
-                e.payload,
-            ),
-            e.prev_hash,
-            e.hash,
-        )
-        for e in events
-    ]
+    links = [e.link() for e in events]
     report.faults.extend(f.message for f in check_chain(report.case_id, links).faults)
 
-    head = _check_checkpoint(d, public_key, report)
-    if head is not None:
-        index, digest = head
-        by_index = {e.chain_index: e for e in events}
-        if index not in by_index:
-            report.faults.append(
-                f"case {report.case_id}: the checkpoint signed the chain up to event {index}, "
-                f"but the dossier ends at event {len(events)}: events were left out"
-            )
-        elif by_index[index].hash != digest:
-            report.faults.append(
-                f"case {report.case_id}: event {index} (seq {by_index[index].seq}) is not the "
-                "event the checkpoint signed: the chain was rewritten at or before it"
-            )
-        else:
-            report.covered_through = index
-        later = [e for e in events if e.chain_index > index]
-        if later:
-            report.faults.append(
-                f"case {report.case_id}: events {index + 1} to {max(e.chain_index for e in later)}"
-                " are not covered by the checkpoint; create a checkpoint and export again"
-            )
+    proven = _check_checkpoint(d, public_key, report)
+    if proven is not None:
+        cp = d["checkpoint"]
+        report.covered_through = _check_head(
+            report,
+            proven,
+            CASE_CHAIN,
+            report.case_id,
+            links,
+            cp.get("case_head"),
+            cp.get("merkle_proof"),
+        )
+    if d["format"] == DOSSIER_FORMAT_V1:
+        if "probations" in d:
+            report.faults.append(f"a dossier of format {DOSSIER_FORMAT_V1} has no probations")
+    else:
+        _check_probations(d, report, proven, started_probations(events))
 
     derived = derived_sections(events)
     for section in ("case", "policy", "deadlines"):

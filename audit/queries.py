@@ -1,8 +1,9 @@
 """What auditors ask of the log (审计查询): a timeline, searches, a case as it was on a date.
 
-Everything here reads ``case_events`` (and ``cases`` only to find a unit's cases) and returns
-frozen rows. Stages and roles stay plain text: an auditor's tool must be able to show an event
-whatever it says, even one written by a later version or by someone tampering.
+Everything here reads ``case_events`` (and ``cases`` only to find a unit's cases), or for the
+probations of a case's appointees ``probation_events`` (and ``probations`` only to find them),
+and returns frozen rows. Stages and roles stay plain text: an auditor's tool must be able to
+show an event whatever it says, even one written by a later version or by someone tampering.
 
 Searches page by keyset on (occurred_at, id), oldest first: the cursor of a page is the last
 row's pair, so a page never shifts when events are recorded meanwhile. Each filter has an
@@ -23,8 +24,9 @@ from typing import Any
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.chain import iso_utc, parse_iso_utc
+from audit.chain import CASE_CHAIN, PROBATION_CHAIN, Chain, ChainLink, iso_utc, parse_iso_utc
 from store.models import Case, CaseEvent
+from store.probation_models import Probation, ProbationEvent
 from workflows.rules.working_days import SHANGHAI
 
 MAX_PAGE_SIZE = 1000
@@ -71,6 +73,24 @@ class AuditEvent:
             person_ids=tuple(e.person_ids),
         )
 
+    def link(self) -> ChainLink:
+        """The event as its chain has it."""
+        return ChainLink(CASE_CHAIN.fields_of(self), self.prev_hash, self.hash)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedLink:
+    """An event of any chain with the database's own bookkeeping of its row (not hashed)."""
+
+    link: ChainLink
+    id: int
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, chain: Chain, row: CaseEvent | ProbationEvent) -> LoggedLink:
+        link = ChainLink(chain.fields_of(row), row.prev_hash, row.hash)
+        return cls(link, row.id, row.recorded_at)
+
 
 def start_of_day(day: date) -> datetime:
     """Midnight at the start of ``day`` in Beijing time."""
@@ -86,6 +106,42 @@ async def timeline(session: AsyncSession, case_id: str) -> list[AuditEvent]:
     """Every event of a case, in the order the workflow numbered them."""
     query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
     return await _events(session, query)
+
+
+# --------------------------------------------------------------------------- probations
+
+
+async def probation_chain(session: AsyncSession, probation_id: str) -> list[LoggedLink]:
+    """Every event of a probation, in chain order."""
+    query = (
+        select(ProbationEvent)
+        .where(ProbationEvent.probation_id == probation_id)
+        .order_by(ProbationEvent.chain_index)
+        .execution_options(populate_existing=True)
+    )
+    return [LoggedLink.of(PROBATION_CHAIN, e) for e in await session.scalars(query)]
+
+
+def started_probations(events: Sequence[AuditEvent]) -> set[str]:
+    """The probations a case's events say it started (its "probation" events)."""
+    return {
+        e.payload["probation_id"]
+        for e in events
+        if e.kind == "probation" and isinstance(e.payload.get("probation_id"), str)
+    }
+
+
+async def case_probations(session: AsyncSession, case_id: str) -> list[str]:
+    """The probations of a case's appointees, sorted: those its events say it started, and
+    those whose listing names the case (e.g. one brought in by ``probation import``)."""
+    started = select(CaseEvent.payload["probation_id"].astext).where(
+        CaseEvent.case_id == case_id,
+        CaseEvent.kind == "probation",
+        CaseEvent.payload.has_key("probation_id"),
+    )
+    listed = select(Probation.probation_id).where(Probation.case_id == case_id)
+    found = await session.scalars(started.union(listed))
+    return sorted(p for p in found if p)
 
 
 # --------------------------------------------------------------------------- search

@@ -1,17 +1,23 @@
 """Verifying the whole log (核验): every chain against itself, the heads against checkpoints.
 
-What each tamper looks like, and where it is reported:
+Every chain is checked: each case's (``case_events``) and each probation's
+(``probation_events``). What each tamper looks like, and where it is reported (a fault names
+the case or the probation, and the event):
 
 - an event edited in place: its hash no longer matches → ``edited``, at that event;
-- an event removed: a gap in its case's chain_index → ``missing``, at the first gone index;
+- an event removed: a gap in its chain's chain_index → ``missing``, at the first gone index;
 - an event inserted or replaced: the next event no longer links to it → ``broken_link``;
 - the tail of a chain removed: the chain ends before the head a checkpoint signed →
   ``truncated``;
-- a whole case removed: a checkpoint has a head for it, the log has no events → ``vanished``;
+- a whole case or probation removed: a checkpoint has a head for it, the log has no events →
+  ``vanished``;
 - a chain recomputed from a changed event on (every hash consistent again): the head no longer
   matches the signed one → ``rewritten``, located between the last head a checkpoint still
   vouches for and the first it does not;
 - a checkpoint altered or forged: its signature, root or count fails → ``checkpoint``.
+
+Checkpoints of version 1 signed the cases' heads only: probations are compared with the
+checkpoints of version 2 on (``audit.checkpoints``).
 
 Events recorded after the newest checkpoint are checked as a chain but no signature covers
 them yet: a forged tail there shows only in the reconciliation with Temporal (``reconcile``)
@@ -25,38 +31,64 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.chain import ChainChecker, ChainFields, ChainLink, iso_utc
+from audit.chain import (
+    CASE_CHAIN,
+    CHAINS,
+    PROBATION_CHAIN,
+    Chain,
+    ChainChecker,
+    ChainLink,
+    iso_utc,
+)
 from audit.checkpoints import Checkpoint, checkpoint_problems, latest_checkpoints
+from audit.queries import case_probations
 
 STREAM_BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One thing wrong, with the case and event where it first shows (None where not known)."""
+    """One thing wrong, with the case or probation and the event where it first shows (None
+    where not known)."""
 
     kind: str
     message: str
     case_id: str | None = None
     chain_index: int | None = None
     seq: int | None = None
+    probation_id: str | None = None
+
+
+def chain_fault(
+    chain: Chain,
+    kind: str,
+    message: str,
+    chain_id: str,
+    chain_index: int | None = None,
+    seq: int | None = None,
+) -> Fault:
+    """A fault of one chain, its id in the field of its kind."""
+    if chain is PROBATION_CHAIN:
+        return Fault(kind, message, None, chain_index, seq, chain_id)
+    return Fault(kind, message, chain_id, chain_index, seq)
 
 
 @dataclass
 class Report:
     cases: int = 0
-    events: int = 0
+    events: int = 0  # of cases and probations
     checkpoints: list[int] = field(default_factory=list)  # ids checked, newest first
     faults: list[Fault] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    probations: int = 0
 
     @property
     def ok(self) -> bool:
@@ -65,80 +97,108 @@ class Report:
     def first_fault_per_case(self) -> dict[str | None, Fault]:
         first: dict[str | None, Fault] = {}
         for fault in self.faults:
-            first.setdefault(fault.case_id, fault)
+            if fault.probation_id is None:
+                first.setdefault(fault.case_id, fault)
+        return first
+
+    def first_fault_per_probation(self) -> dict[str, Fault]:
+        first: dict[str, Fault] = {}
+        for fault in self.faults:
+            if fault.probation_id is not None:
+                first.setdefault(fault.probation_id, fault)
         return first
 
 
 _EVENTS = """
-    SELECT case_id, seq, chain_index, kind, stage, occurred_at, actor_name, actor_role,
-           summary, payload::text, prev_hash, hash
-    FROM case_events
+    SELECT {columns}, prev_hash, hash
+    FROM {table}
     {where}
-    ORDER BY case_id, chain_index
+    ORDER BY {id_key}, chain_index
 """
 
 
 async def stream_links(
-    session: AsyncSession, case_id: str | None = None
+    session: AsyncSession, chain: Chain = CASE_CHAIN, chain_ids: Collection[str] | None = None
 ) -> AsyncIterator[ChainLink]:
-    """Every event as the verifier reads it, by case, in chain order."""
-    where = "WHERE case_id = :case_id" if case_id is not None else ""
-    params = {"case_id": case_id} if case_id is not None else {}
-    result = await session.stream(
-        text(_EVENTS.format(where=where)).execution_options(yield_per=STREAM_BATCH), params
+    """Every event of one kind of chain (of the chains ``chain_ids`` only, if given) as the
+    verifier reads it, by chain, in chain order."""
+    names = chain.field_names()
+    columns = ", ".join("payload::text" if n == "payload" else n for n in names)
+    query = text(
+        _EVENTS.format(
+            columns=columns,
+            table=chain.table,
+            id_key=chain.id_key,
+            where=f"WHERE {chain.id_key} IN :ids" if chain_ids is not None else "",
+        )
     )
+    params = {}
+    if chain_ids is not None:
+        query = query.bindparams(bindparam("ids", expanding=True))
+        params["ids"] = list(chain_ids)
+    result = await session.stream(query.execution_options(yield_per=STREAM_BATCH), params)
+    payload_at = names.index("payload")
     # A batch at a time: each step of an async result crosses into SQLAlchemy's greenlet,
     # which per row would cost more than hashing the event.
     async for batch in result.partitions():
         for row in batch:
-            (c, seq, index, kind, stage, at, actor, role, summary, payload, prev, digest) = row
-            fields = ChainFields(
-                c, seq, index, kind, stage, at, actor, role, summary, json.loads(payload)
-            )
-            yield ChainLink(fields, prev, digest)
+            values = list(row[:-2])
+            values[payload_at] = json.loads(values[payload_at])
+            yield ChainLink(chain.fields(*values), row[-2], row[-1])
 
 
 @dataclass
 class _Signed:
-    """What the checkpoints say about one case: (checkpoint, chain_index, hash), newest first."""
+    """What the checkpoints say about one chain: (checkpoint, chain_index, hash), newest
+    first."""
 
     heads: list[tuple[Checkpoint, int, str]] = field(default_factory=list)
 
 
 class _HeadCheck:
-    """Compares each case's chain, as streamed, with the heads the checkpoints signed."""
+    """Compares each chain of one kind, as streamed, with the heads the checkpoints signed."""
 
-    def __init__(self, checkpoints: list[Checkpoint], report: Report) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        checkpoints: list[Checkpoint],
+        report: Report,
+        only: Collection[str] | None = None,
+    ) -> None:
+        self.chain = chain
         self.report = report
         self.signed: dict[str, _Signed] = {}
         for cp in checkpoints:
-            for case_id, (index, digest) in cp.case_heads.items():
-                self.signed.setdefault(case_id, _Signed()).heads.append((cp, index, digest))
-        self.seen_cases: set[str] = set()
+            for chain_id, (index, digest) in cp.heads(chain).items():
+                if only is None or chain_id in only:
+                    self.signed.setdefault(chain_id, _Signed()).heads.append((cp, index, digest))
+        self.seen: set[str] = set()
 
-    def wanted(self, case_id: str) -> set[int]:
-        signed = self.signed.get(case_id)
+    def wanted(self, chain_id: str) -> set[int]:
+        signed = self.signed.get(chain_id)
         return {index for _, index, _ in signed.heads} if signed else set()
 
-    def finish_case(self, case_id: str, last: int, at: dict[int, tuple[str, int]]) -> None:
+    def _fault(self, kind: str, says: str, chain_id: str, index: int, seq: int | None) -> None:
+        message = f"{self.chain.name} {chain_id}: {says}"
+        self.report.faults.append(chain_fault(self.chain, kind, message, chain_id, index, seq))
+
+    def finish_chain(self, chain_id: str, last: int, at: dict[int, tuple[str, int]]) -> None:
         """``at``: chain_index → (hash, seq) of the events some checkpoint has a head at."""
-        self.seen_cases.add(case_id)
-        signed = self.signed.get(case_id)
+        self.seen.add(chain_id)
+        signed = self.signed.get(chain_id)
         if signed is None:
             return
         vouched = [index for _, index, digest in signed.heads if at.get(index, ("",))[0] == digest]
         for cp, index, digest in signed.heads:  # newest checkpoint first: report it once
             when = f"checkpoint #{cp.id} of {iso_utc(cp.created_at)}"
             if index > last:
-                self.report.faults.append(
-                    Fault(
-                        "truncated",
-                        f"case {case_id}: the chain ends at event {last}, but {when} signed it "
-                        f"up to event {index}: events {last + 1} to {index} were removed from "
-                        "the end",
-                        case_id,
-                        last + 1,
-                    )
+                self._fault(
+                    "truncated",
+                    f"the chain ends at event {last}, but {when} signed it up to event {index}: "
+                    f"events {last + 1} to {index} were removed from the end",
+                    chain_id,
+                    last + 1,
+                    None,
                 )
                 return
             if index not in at:
@@ -151,32 +211,70 @@ class _HeadCheck:
                     if earlier
                     else ""
                 )
-                self.report.faults.append(
-                    Fault(
-                        "rewritten",
-                        f"case {case_id}: event {index} (seq {seq}) is not the event {when} "
-                        f"signed: the chain was rewritten at or before event {index}{since}",
-                        case_id,
-                        index,
-                        seq,
-                    )
+                self._fault(
+                    "rewritten",
+                    f"event {index} (seq {seq}) is not the event {when} signed: the chain was "
+                    f"rewritten at or before event {index}{since}",
+                    chain_id,
+                    index,
+                    seq,
                 )
                 return
 
     def finish(self) -> None:
-        for case_id, signed in sorted(self.signed.items()):
-            if case_id in self.seen_cases:
+        for chain_id, signed in sorted(self.signed.items()):
+            if chain_id in self.seen:
                 continue
             cp, index, _ = signed.heads[0]
-            self.report.faults.append(
-                Fault(
-                    "vanished",
-                    f"case {case_id}: checkpoint #{cp.id} of {iso_utc(cp.created_at)} signed "
-                    f"{index} event(s) of it, and the log has none",
-                    case_id,
-                    1,
-                )
+            self._fault(
+                "vanished",
+                f"checkpoint #{cp.id} of {iso_utc(cp.created_at)} signed {index} event(s) of "
+                "it, and the log has none",
+                chain_id,
+                1,
+                None,
             )
+
+
+async def _check_chains(
+    session: AsyncSession,
+    chain: Chain,
+    trusted: list[Checkpoint],
+    report: Report,
+    only: Collection[str] | None,
+) -> None:
+    """Every chain of one kind (of ``only``, if given) checked, and compared with ``trusted``."""
+    heads = _HeadCheck(chain, trusted, report, only)
+    checker: ChainChecker | None = None
+    wanted: set[int] = set()
+    at: dict[int, tuple[str, int]] = {}
+
+    def finish(checker: ChainChecker) -> None:
+        if chain is CASE_CHAIN:
+            report.cases += 1
+        else:
+            report.probations += 1
+        report.faults.extend(
+            chain_fault(chain, f.kind, f.message, f.chain_id, f.chain_index, f.seq)
+            for f in checker.faults
+        )
+        heads.finish_chain(checker.chain_id, checker.expected_index - 1, at)
+
+    if only is None or only:
+        async for link in stream_links(session, chain, only):
+            f = link.fields
+            if checker is None or checker.chain_id != f.chain_id:
+                if checker is not None:
+                    finish(checker)
+                checker = ChainChecker(f.chain_id, chain)
+                wanted, at = heads.wanted(f.chain_id), {}
+            checker.check(link)
+            report.events += 1
+            if f.chain_index in wanted:
+                at[f.chain_index] = (link.hash, f.seq)
+        if checker is not None:
+            finish(checker)
+    heads.finish()
 
 
 async def verify_log(
@@ -186,8 +284,9 @@ async def verify_log(
     checkpoints: int | None = 1,
     case_id: str | None = None,
 ) -> Report:
-    """Check every chain (or one case's) and compare with the newest ``checkpoints``
-    checkpoints (None: all of them). ``session`` must not be in a transaction yet."""
+    """Check every chain (or one case's and its appointees' probations') and compare with the
+    newest ``checkpoints`` checkpoints (None: all of them). ``session`` must not be in a
+    transaction yet."""
     started = time.perf_counter()
     report = Report()
     async with session.begin():
@@ -207,45 +306,13 @@ async def verify_log(
                 "there is no checkpoint yet: a chain cut short at its end or recomputed from "
                 "scratch cannot be detected; create one with `appointments audit checkpoint`"
             )
+        only: dict[str, list[str] | None] = {chain.name: None for chain in CHAINS}
         if case_id is not None:
-            trusted = [
-                Checkpoint(
-                    cp.id,
-                    cp.created_at,
-                    cp.merkle_root,
-                    {c: h for c, h in cp.case_heads.items() if c == case_id},
-                    cp.event_count,
-                    cp.signature,
-                    cp.key_id,
-                )
-                for cp in trusted
-            ]
-        heads = _HeadCheck(trusted, report)
-
-        checker: ChainChecker | None = None
-        wanted: set[int] = set()
-        at: dict[int, tuple[str, int]] = {}
-
-        def finish(checker: ChainChecker) -> None:
-            report.cases += 1
-            report.faults.extend(
-                Fault(f.kind, f.message, f.case_id, f.chain_index, f.seq) for f in checker.faults
-            )
-            heads.finish_case(checker.case_id, checker.expected_index - 1, at)
-
-        async for link in stream_links(session, case_id):
-            f = link.fields
-            if checker is None or checker.case_id != f.case_id:
-                if checker is not None:
-                    finish(checker)
-                checker = ChainChecker(f.case_id)
-                wanted, at = heads.wanted(f.case_id), {}
-            checker.check(link)
-            report.events += 1
-            if f.chain_index in wanted:
-                at[f.chain_index] = (link.hash, f.seq)
-        if checker is not None:
-            finish(checker)
-        heads.finish()
+            only = {
+                CASE_CHAIN.name: [case_id],
+                PROBATION_CHAIN.name: await case_probations(session, case_id),
+            }
+        for chain in CHAINS:
+            await _check_chains(session, chain, trusted, report, only[chain.name])
     report.seconds = time.perf_counter() - started
     return report

@@ -4,6 +4,7 @@
     appointments accounts token NAME        # prints a new token once; only its hash is kept
     appointments accounts revoke TOKEN_ID
     appointments accounts list
+    appointments accounts password NAME     # sets the web console's password (asked twice)
 
 Registered on ``starter.cli.cli`` when this module is imported (one line at the end of
 ``starter/cli.py``). Exit status as there: 1 refused, 2 malformed input, 3 unreachable.
@@ -12,6 +13,7 @@ Registered on ``starter.cli.cli`` when this module is imported (one line at the 
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import click
 from pydantic import ValidationError
@@ -36,6 +38,7 @@ from store.account_models import (
     list_accounts,
     revoke_token,
 )
+from store.console_models import set_password
 from workflows.types import Actor, Role
 
 
@@ -135,3 +138,30 @@ def accounts_list(app: App) -> None:
         click.echo("no accounts")
         return
     click.echo(table(["name", "role", "tokens", "created", "disabled"], rows))
+
+
+@accounts.command("password")
+@click.argument("name")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="read the password from the first line of standard input instead of asking",
+)
+@pass_app
+def accounts_password(app: App, name: str, password_stdin: bool) -> None:
+    """Set the web console password of NAME; its open console sessions end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+    async def store() -> None:
+        async with database(app.settings) as session:
+            try:
+                await set_password(session, name, password)
+            except AccountError as exc:
+                raise CliError(str(exc)) from exc
+            await session.commit()
+
+    asyncio.run(store())
+    click.echo(f"console password of {name} set")

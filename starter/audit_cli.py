@@ -138,7 +138,7 @@ def keygen(out: Path) -> None:
 @audit.command()
 @click.option("--key", type=KEY_PATH, help=f"the signing key (default: {SIGNING_KEY_SETTING})")
 def checkpoint(key: Path | None) -> None:
-    """Sign the heads of every case's chain now, and store the checkpoint."""
+    """Sign the heads of every chain (cases' and probations') now, and store the checkpoint."""
     from audit.chain import iso_utc
     from audit.checkpoints import CheckpointRefused, create_checkpoint
 
@@ -155,14 +155,17 @@ def checkpoint(key: Path | None) -> None:
         ) from exc
     click.echo(
         f"checkpoint #{cp.id} at {iso_utc(cp.created_at)}: {len(cp.case_heads)} case(s), "
-        f"{cp.event_count} event(s), root {cp.merkle_root}, key {cp.key_id}"
+        f"{cp.event_count} event(s), {len(cp.probation_heads)} probation(s), "
+        f"root {cp.merkle_root}, key {cp.key_id}"
     )
 
 
 @audit.command()
 @click.option("--public-key", type=KEY_PATH, help="the public key of the signing key (PEM)")
 @click.option("--key", type=KEY_PATH, help="or the signing key itself")
-@click.option("--case", "case_id", metavar="CASE", help="only this case")
+@click.option(
+    "--case", "case_id", metavar="CASE", help="only this case and its appointees' probations"
+)
 @click.option(
     "--checkpoints",
     type=click.IntRange(min=0),
@@ -180,7 +183,8 @@ def verify(
     checkpoints: int,
     as_json: bool,
 ) -> None:
-    """Check every chain and the newest checkpoints; exit 1 naming each fault."""
+    """Check every chain (cases' and probations') and the newest checkpoints; exit 1 naming
+    each fault."""
     from audit.verify import verify_log
 
     pub = _public_key(public_key, key or _settings().audit_signing_key)
@@ -194,9 +198,10 @@ def verify(
         return
     rate = report.events / report.seconds if report.seconds else 0.0
     against = ", ".join(f"#{i}" for i in report.checkpoints) or "no checkpoint"
+    probations = f" and {report.probations} probation(s)" if report.probations else ""
     click.echo(
-        f"checked {report.events} event(s) of {report.cases} case(s) against {against} "
-        f"in {report.seconds:.1f} s ({rate:,.0f} events/s)"
+        f"checked {report.events} event(s) of {report.cases} case(s){probations} against "
+        f"{against} in {report.seconds:.1f} s ({rate:,.0f} events/s)"
     )
     for note in report.notes:
         click.echo(f"note: {note}")
@@ -205,10 +210,12 @@ def verify(
         return
     click.echo(f"FAULTS ({len(report.faults)}):")
     cases = {f.case_id for f in report.faults if f.case_id}
+    faulty = {f.probation_id for f in report.faults if f.probation_id}
+    probations = f" and {len(faulty)} probation(s)" if faulty else ""
     _fail(
         ctx,
         (f"[{f.kind}] {f.message}" for f in report.faults),
-        f"verification failed: {len(report.faults)} fault(s) in {len(cases)} case(s)",
+        f"verification failed: {len(report.faults)} fault(s) in {len(cases)} case(s){probations}",
     )
 
 
@@ -323,10 +330,12 @@ def as_of(case_id: str, day: datetime, as_json: bool) -> None:
 @click.option(
     "--key",
     type=KEY_PATH,
-    help="sign a new checkpoint first if the newest does not cover the case's last event",
+    help="sign a new checkpoint first if the newest does not cover the case's last event "
+    "(or a probation's)",
 )
 def export(case_id: str, fmt: str, out: Path, key: Path | None) -> None:
-    """Write CASE's dossier, verifiable offline with `audit verify-dossier`."""
+    """Write CASE's dossier (with its appointees' probations), verifiable offline with
+    `audit verify-dossier`."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from audit import export as dossiers
@@ -338,7 +347,7 @@ def export(case_id: str, fmt: str, out: Path, key: Path | None) -> None:
         dossier = await dossiers.build_dossier(session, case_id)
         if dossier is None or private is None:
             return dossier
-        if dossiers.covered_through(dossier) < len(dossier["events"]):
+        if dossiers.uncovered(dossier):
             await session.commit()  # end the reading transaction: the checkpoint needs its own
             await create_checkpoint(session, private)
             dossier = await dossiers.build_dossier(session, case_id)
@@ -357,14 +366,28 @@ def export(case_id: str, fmt: str, out: Path, key: Path | None) -> None:
     except OSError as exc:
         raise _base().InputError(f"cannot write {out}: {exc.strerror}") from exc
     events = len(dossier["events"])
+    probations = dossier["probations"]
+    with_probations = (
+        f", {len(probations)} probation(s) with {sum(len(p['events']) for p in probations)} "
+        "event(s)"
+        if probations
+        else ""
+    )
+    click.echo(f"{out}: case {case_id}, {events} event(s){with_probations}, {fmt}")
     covered = dossiers.covered_through(dossier)
-    click.echo(f"{out}: case {case_id}, {events} event(s), {fmt}")
-    if covered == events:
+    behind = [chain for chain in dossiers.uncovered(dossier) if chain.startswith("probation ")]
+    if covered == events and not behind:
         click.echo(f"  all covered by checkpoint #{dossier['checkpoint']['id']}")
-    else:
+    if covered < events:
         click.echo(
             f"  warning: only events up to {covered} are covered by a signed checkpoint; "
             "run `appointments audit checkpoint` (or give --key) and export again",
+            err=True,
+        )
+    if behind:
+        click.echo(
+            f"  warning: the newest events of {', '.join(behind)} are not covered by a signed "
+            "checkpoint; run `appointments audit checkpoint` (or give --key) and export again",
             err=True,
         )
 
@@ -385,9 +408,14 @@ def verify_dossier(ctx: click.Context, file: Path, public_key: Path | None, as_j
             ctx.exit(1)
         return
     if report.ok:
+        probations = (
+            f", {report.probations} probation(s) with {report.probation_events} event(s)"
+            if report.probations
+            else ""
+        )
         click.echo(
-            f"OK: {file} ({report.format}): case {report.case_id}, {report.events} event(s), "
-            f"all covered by signed checkpoint #{report.checkpoint_id}"
+            f"OK: {file} ({report.format}): case {report.case_id}, {report.events} event(s)"
+            f"{probations}, all covered by signed checkpoint #{report.checkpoint_id}"
         )
         return
     click.echo(f"FAULTS in {file} ({report.format}):")

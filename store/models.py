@@ -7,7 +7,8 @@ listing cases, for auditors and for people's inboxes. Every row is written by th
 
 ``case_events`` is also the audit log: append-only (the database refuses UPDATE, DELETE and
 TRUNCATE on it), each case's events hash-chained, and ``audit_checkpoints`` holds signed
-checkpoints over the heads of those chains (see the ``audit`` package).
+checkpoints over the heads of those chains and of the probations' (``probation_events``,
+chained the same way; see the ``audit`` package).
 
 Enumerated values (stage, status, role, ...) are stored as text, not as database enums, so a
 new stage in ``workflows.types`` needs no migration. The migrations create exactly these
@@ -100,18 +101,35 @@ class HistoryEntry:
     )
 
 
-class CaseEvent(HistoryEntry, Base):
+class ChainedEntry(HistoryEntry):
+    """A history entry in a hash chain (audit.chain): 1, 2, ... per case or probation in the
+    order written; the hash of the entry before (64 zeros for the first) and this one's own,
+    both sha256 in hex."""
+
+    chain_index: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(Text)
+    hash: Mapped[str] = mapped_column(Text)
+
+
+def chain_constraints(table: str, chain_id: str) -> tuple[Index | CheckConstraint, ...]:
+    """What the database holds true of every chain: one entry per place (a chain cannot fork;
+    a unique index rather than a constraint: it is not an idempotency key, only an invariant,
+    and the head's lookup), indexes from 1, hashes that are sha256 in hex."""
+    return (
+        Index(f"ix_{table}_{chain_id}_chain_index", chain_id, "chain_index", unique=True),
+        CheckConstraint("chain_index >= 1", name="chain_index_positive"),
+        CheckConstraint("hash ~ '^[0-9a-f]{64}$'", name="hash_is_sha256_hex"),
+        CheckConstraint("prev_hash ~ '^[0-9a-f]{64}$'", name="prev_hash_is_sha256_hex"),
+    )
+
+
+class CaseEvent(ChainedEntry, Base):
     """One entry of a case's history, written once however often the activity is retried."""
 
     __tablename__ = "case_events"
 
     case_id: Mapped[str] = mapped_column(Text, ForeignKey("cases.case_id"))
     stage: Mapped[str] = mapped_column(Text)
-    # The hash chain (audit.chain): 1, 2, ... per case in the order written; the hash of the
-    # event before (64 zeros for the first) and this event's own, both sha256 in hex.
-    chain_index: Mapped[int] = mapped_column(Integer)
-    prev_hash: Mapped[str] = mapped_column(Text)
-    hash: Mapped[str] = mapped_column(Text)
     # Every person id the payload names, at any depth: an index for auditors' searches,
     # derived from the payload and not covered by the hash.
     person_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
@@ -119,12 +137,7 @@ class CaseEvent(HistoryEntry, Base):
     __table_args__ = (
         # The key that makes recording idempotent; it also serves reading a history in order.
         UniqueConstraint("case_id", "seq"),
-        # One event per place in a chain: a chain cannot fork. A unique index rather than a
-        # constraint: it is not an idempotency key, only an invariant (and the head's lookup).
-        Index("ix_case_events_case_id_chain_index", "case_id", "chain_index", unique=True),
-        CheckConstraint("chain_index >= 1", name="chain_index_positive"),
-        CheckConstraint("hash ~ '^[0-9a-f]{64}$'", name="hash_is_sha256_hex"),
-        CheckConstraint("prev_hash ~ '^[0-9a-f]{64}$'", name="prev_hash_is_sha256_hex"),
+        *chain_constraints("case_events", "case_id"),
         # Auditors' searches, each in the order of keyset pagination: (occurred_at, id).
         Index("ix_case_events_person_ids", "person_ids", postgresql_using="gin"),
         Index("ix_case_events_occurred_at_id", "occurred_at", "id"),
@@ -156,12 +169,14 @@ class InboxMessage(Base):
 
 
 class AuditCheckpoint(Base):
-    """A signed statement of the heads of every case's chain at one moment (审计检查点).
+    """A signed statement of the heads of every chain at one moment (审计检查点).
 
     Append-only like the log. ``case_heads`` maps each case_id to ``[chain_index, hash]`` of
-    its newest event; ``merkle_root`` is the root of the tree over those heads
-    (``audit.merkle``) and ``signature`` an Ed25519 signature (hex) over the checkpoint's
-    canonical statement (``audit.checkpoints``), by the key named ``key_id``.
+    its newest event, ``probation_heads`` each probation_id likewise (from ``version`` 2 on;
+    empty in version 1, which covered cases only); ``merkle_root`` is the root of the tree
+    over those heads (``audit.merkle``) and ``signature`` an Ed25519 signature (hex) over the
+    checkpoint's canonical statement of its version (``audit.checkpoints``), by the key named
+    ``key_id``.
     """
 
     __tablename__ = "audit_checkpoints"
@@ -170,6 +185,10 @@ class AuditCheckpoint(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     merkle_root: Mapped[str] = mapped_column(Text)
     case_heads: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    probation_heads: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, server_default=text("'{}'::jsonb")
+    )
+    version: Mapped[int] = mapped_column(Integer)  # of the statement and the leaves signed
     event_count: Mapped[int] = mapped_column(BigInteger)
     signature: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str] = mapped_column(Text)

@@ -1,11 +1,12 @@
 """Probations (试用期) and mail: their tables, and the reads the command line makes of them.
 
 Same ``Base`` (and so the same metadata and naming convention) as ``store.models``, so
-Alembic sees these tables; migration 0003 creates exactly them.
+Alembic sees these tables; migration 0003 creates exactly them (0005 adds the chain).
 
 - ``probations``: one listing row per appointee on probation, the state after its newest
   event (``last_seq``), written by the ``record_probation_event`` activity;
-- ``probation_events``: the history, once per (probation_id, seq) however often retried;
+- ``probation_events``: the history, once per (probation_id, seq) however often retried,
+  hash-chained per probation and append-only (the audit trail, see ``audit``);
 - ``outbox``: every mail the service sends, one row per (source, seq, recipient). The row
   is written before the message goes out and marked once it has, so a retried activity
   never mails twice (see ``activities.mail``).
@@ -38,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store.models import Base, HistoryEntry
+from store.models import Base, ChainedEntry, chain_constraints
 
 
 class OutboxStatus:
@@ -83,14 +84,21 @@ class Probation(Base):
     )
 
 
-class ProbationEvent(HistoryEntry, Base):
-    """One entry of a probation's history, written once however often the activity retries."""
+class ProbationEvent(ChainedEntry, Base):
+    """One entry of a probation's history, written once however often the activity retries.
+
+    Part of the audit trail like a case's events: append-only (migration 0005), hash-chained
+    per probation, its chains' heads in the signed checkpoints.
+    """
 
     __tablename__ = "probation_events"
 
     probation_id: Mapped[str] = mapped_column(Text, ForeignKey("probations.probation_id"))
 
-    __table_args__ = (UniqueConstraint("probation_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("probation_id", "seq"),
+        *chain_constraints("probation_events", "probation_id"),
+    )
 
 
 class OutboxMail(Base):

@@ -198,3 +198,18 @@ async def mark_read(session: AsyncSession, inbox_id: int) -> bool:
         .returning(InboxMessage.id)
     )
     return (await session.scalar(statement)) is not None
+
+
+async def active_cases_by_stage(session: AsyncSession) -> dict[CaseStage, tuple[int, int]]:
+    """For each stage, (active cases there, how many of them are overdue)."""
+    query = (
+        select(Case.stage, func.count(), func.count().filter(Case.overdue.is_(True)))
+        .where(Case.status == "active")
+        .group_by(Case.stage)
+    )
+    return {CaseStage(stage): (n, late) for stage, n, late in (await session.execute(query)).all()}
+
+
+async def inbox_message(session: AsyncSession, inbox_id: int) -> InboxRow | None:
+    message = await session.get(InboxMessage, inbox_id, populate_existing=True)
+    return None if message is None else InboxRow.of(message)

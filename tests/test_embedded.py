@@ -233,11 +233,27 @@ async def test_serve_starts_stops_and_keeps_its_state(
     # the API is up, and the first administrator's token (printed once) is accepted
     api = f"http://127.0.0.1:{api_port}"
     assert fields["HTTP API"].startswith(api)
-    token = fields["Admin token"].split()[0]
+    token = fields["Admin API token"].split()[0]
     async with httpx.AsyncClient(base_url=api) as http:
         assert (await http.get("/cases")).status_code == 401
         listed_cases = await http.get("/cases", headers={"Authorization": f"Bearer {token}"})
         assert listed_cases.status_code == 200, listed_cases.text
+
+        # the console is served there too, and the printed password signs in to it
+        assert fields["Web console"] == f"{api}/console/"
+        admin_line = fields["Administrator"]  # admin / password XXX  (console; ...)
+        assert admin_line.startswith("admin / password "), admin_line
+        password = admin_line.split()[3]
+        login = await http.get("/console/login")
+        assert login.status_code == 200
+        csrf = login.text.split('name="csrf" value="')[1].split('"')[0]
+        signed_in = await http.post(
+            "/console/login",
+            data={"name": "admin", "password": password, "csrf": csrf},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        dashboard = await http.get("/console/")
+        assert dashboard.status_code == 200 and "admin" in dashboard.text
 
     # no worker knows this type and nobody polls the queue: it just waits, as a case would
     await client.start_workflow("NoSuchWorkflow", id=workflow_id, task_queue=IDLE_TASK_QUEUE)
@@ -250,7 +266,8 @@ async def test_serve_starts_stops_and_keeps_its_state(
     stack_runs.append(second)
     fields = await asyncio.to_thread(second.wait_ready)
     pids = second.recorded_pids()
-    assert "Admin token" not in fields  # made on the first start only
+    assert "Admin API token" not in fields  # made on the first start only
+    assert "Administrator" not in fields
 
     client = await _connect(fields)
     description = await client.get_workflow_handle(workflow_id).describe()

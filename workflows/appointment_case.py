@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         ObjectionVerdictInput,
         PolicyRequest,
         PublicNoticeInput,
+        PublicNoticeView,
         RecordEventInput,
         RegistrationInput,
         RetryInput,
@@ -70,6 +71,10 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 START_PROBATION_PATCH = "start-probation-child"
+# A notice published with its period already over (a date in the past) ends it in the same
+# update, so the next step (the appointment) is accepted at once; before this, the update
+# returned while the case still waited for the main loop to notice the period was over.
+NOTICE_ALREADY_OVER_PATCH = "notice-period-already-over"
 
 In = TypeVar("In")
 Check = Callable[[In, date], None]
@@ -373,6 +378,11 @@ class AppointmentCaseWorkflow:
     def state(self) -> CaseState:
         return self.book.state
 
+    @workflow.query
+    def public_notice(self) -> PublicNoticeView | None:
+        """The notice before the public now (for the public board), or None."""
+        return self.book.public_notice()
+
     # ------------------------------------------------------------------ updates
     # Each update: validator = the rule (refusals never enter history); handler = apply + record.
 
@@ -495,9 +505,20 @@ class AppointmentCaseWorkflow:
     @workflow.update
     async def record_public_notice(self, data: PublicNoticeInput) -> CaseState:
         async def apply(d: PublicNoticeInput) -> list[Happening]:
-            days = self.book.policy.public_notice.working_days
+            book = self.book
+            days = book.policy.public_notice.working_days
             end = await self._working_days_end(d.published_on, days)
-            return self.book.apply_public_notice(d, end.end_on)
+            out = book.apply_public_notice(d, end.end_on)
+            period = book.awaited_step()
+            if (
+                period is not None
+                and period.key == "notice_period"
+                and period.until is not None
+                and workflow.now() >= period.until
+                and workflow.patched(NOTICE_ALREADY_OVER_PATCH)
+            ):
+                out += book.on_timer(period.key, self._today())
+            return out
 
         return await self._apply(data, lambda b: b.check_public_notice, lambda _b: apply)
 

@@ -39,10 +39,13 @@ from workflows.types import (
     InspectionReportInput,
     InspectionTeamInput,
     InvestigationNoticeInput,
+    NoticeKind,
     ObjectionInput,
     ObjectionState,
     ObjectionVerdictInput,
     PublicNoticeInput,
+    PublicNoticeView,
+    PublishedPerson,
     RegistrationInput,
     Role,
     SelectionMethod,
@@ -158,6 +161,53 @@ class CaseBook:
             opened_on=opened_on,
             candidates=[self._new_candidate(c, CandidateStatus.IN_POOL) for c in case.candidates],
             dates={"opened": opened_on},
+        )
+
+    # ------------------------------------------------------------------ the public board
+
+    def public_notice(self) -> PublicNoticeView | None:
+        """The notice this case has before the public now, if any: the investigation notice
+        (考察预告) while its people are inspected, the pre-appointment notice (任前公示) from
+        its publication until the case closes. Only the published fields are shown."""
+        if not self.active:
+            return None
+        dates = self.state.dates
+        if self.state.stage in (CaseStage.PUBLIC_NOTICE, CaseStage.APPOINTMENT):
+            if "notice_published" not in dates:
+                return None
+            kind, published_on = NoticeKind.PRE_APPOINTMENT, dates["notice_published"]
+            ends_on = dates.get("notice_ends")
+            shown: tuple[CandidateStatus, ...] = (*ON_OR_AFTER_NOTICE, CandidateStatus.APPOINTED)
+        elif self.state.stage is CaseStage.INSPECTION and "investigation_notice" in dates:
+            kind, published_on = NoticeKind.INVESTIGATION, dates["investigation_notice"]
+            ends_on = dates.get("inspection_concluded")
+            shown = (CandidateStatus.IN_POOL, CandidateStatus.INSPECTED)
+        else:
+            return None
+        return PublicNoticeView(
+            case_id=self.case.case_id,
+            unit=self.case.unit,
+            proposed_post=self.case.post,
+            kind=kind,
+            published_on=published_on,
+            ends_on=ends_on,
+            people=[self._published(c.person_id) for c in self.with_status(*shown)],
+        )
+
+    def _published(self, person_id: str) -> PublishedPerson:
+        p = self.people[person_id]
+        return PublishedPerson(
+            person_id=p.person_id,
+            name=p.name,
+            sex=p.sex,
+            ethnicity=p.ethnicity,
+            birth_date=p.birth_date,
+            party_member=p.party_member,
+            education=p.education,
+            work_started_on=p.work_started_on,
+            current_post=p.current_post,
+            short_cv=p.short_cv,
+            exceptional_reason=p.exceptional.reason if p.exceptional else "",
         )
 
     # ------------------------------------------------------------------ helpers

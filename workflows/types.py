@@ -432,6 +432,39 @@ class CaseState(Model):
     events_recorded: int = 0
 
 
+class NoticeKind(StrEnum):
+    INVESTIGATION = "investigation"  # 考察预告
+    PRE_APPOINTMENT = "pre_appointment"  # 任前公示
+
+
+class PublishedPerson(Model):
+    """What a notice publishes of one person: the published fields, nothing else."""
+
+    person_id: str
+    name: str
+    sex: str | None = None
+    ethnicity: str | None = None
+    birth_date: date | None = None
+    party_member: bool | None = None
+    education: str | None = None
+    work_started_on: date | None = None
+    current_post: str = ""
+    short_cv: str = ""
+    exceptional_reason: str = ""  # an exceptional promotion's notice states the reasons
+
+
+class PublicNoticeView(Model):
+    """A notice as the public board shows it (query ``public_notice``)."""
+
+    case_id: str
+    unit: str
+    proposed_post: str
+    kind: NoticeKind
+    published_on: date
+    ends_on: date | None = None  # None while the end is not yet known
+    people: list[PublishedPerson]
+
+
 # --------------------------------------------------------------------------- activities
 
 

@@ -1,28 +1,39 @@
-"""Reads beside the cases: the inbox of reminders and escalations, the audit timeline."""
+"""Beside the cases: the inbox of reminders and escalations (read, mark read), the audit
+timeline."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import select
 
-from api.deps import SessionDep, permit
+from api.deps import ServicesDep, SessionDep, permit
 from api.errors import ApiError
-from api.permissions import INBOX_OVERSEERS, READ_AUDIT, READ_INBOX
+from api.permissions import (
+    INBOX_OVERSEERS,
+    MARK_INBOX_READ,
+    READ_AUDIT,
+    READ_INBOX,
+    may_mark_read,
+)
 from api.routers.cases import ERRORS, CaseId
-from api.schemas import AuditEntry, InboxMessage, Problem
+from api.schemas import NO_NUL, AuditEntry, InboxMessage, Malformed, Problem
 from audit import queries as audit_queries
 from store import queries
 from store.account_models import Caller
+from store.models import InboxMessage as InboxRecord
 from workflows.types import Role
 
 router = APIRouter()
+
+MessageId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the message's id")]
 
 
 @router.get(
     "/inbox",
     response_model=list[InboxMessage],
-    responses=ERRORS,
+    responses={**ERRORS, 422: {"model": Malformed}},
     tags=["inbox"],
     summary="Reminders and escalations, newest first",
 )
@@ -30,7 +41,7 @@ async def inbox(
     who: Annotated[Caller, Depends(permit(READ_INBOX))],
     session: SessionDep,
     role: Role | None = None,
-    case_id: Annotated[str | None, Query(alias="case", max_length=64)] = None,
+    case_id: Annotated[str | None, Query(alias="case", max_length=64, pattern=NO_NUL)] = None,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[InboxMessage]:
@@ -48,10 +59,41 @@ async def inbox(
     return [InboxMessage.model_validate(r) for r in rows]
 
 
+@router.post(
+    "/inbox/{message_id}/read",
+    response_model=InboxMessage,
+    responses={**ERRORS, 404: {"model": Problem}, 422: {"model": Malformed}},
+    tags=["inbox"],
+    summary="Mark a message read (again: no change, it keeps when it was first read)",
+)
+async def mark_read(
+    who: Annotated[Caller, Depends(permit(MARK_INBOX_READ))],
+    message_id: MessageId,
+    parts: ServicesDep,
+) -> InboxMessage:
+    """A message to the caller's role; the department head and administrators may mark
+    any role's message read (auditors only their own role's: they change nothing)."""
+    async with parts.sessions() as session, session.begin():
+        query = select(InboxRecord).where(InboxRecord.id == message_id)
+        found = await session.scalar(query)
+        if found is None:
+            raise ApiError(404, f"no inbox message {message_id}")
+        if not may_mark_read(who.role, found.recipient_role):
+            raise ApiError(
+                403,
+                f"message {message_id} is for the role {found.recipient_role}: the role "
+                f"{who.role.value} may mark read only its own messages",
+            )
+        await queries.mark_read(session, message_id)
+        found = await session.scalar(query.execution_options(populate_existing=True))
+        assert found is not None  # messages are never deleted
+        return InboxMessage.model_validate(queries.InboxRow.of(found))
+
+
 @router.get(
     "/cases/{case_id}/timeline",
     response_model=list[AuditEntry],
-    responses={**ERRORS, 404: {"model": Problem}},
+    responses={**ERRORS, 404: {"model": Problem}, 422: {"model": Malformed}},
     tags=["audit"],
     summary="The audit timeline of a case, with its hash chain",
 )

@@ -2,7 +2,9 @@
 /cases/{case_id}/steps/{update}``, whose body is the update's input without ``actor``.
 
 The caller's account is the actor. A body that does not fit is refused (422) before anything
-is sent; a step the workflow refuses is 409 with the rule's sentence and source.
+is sent; a step the workflow refuses is 409 with the rule's sentence and source. An
+inspection-team member records inspection inputs only on a case whose inspection team (as
+the case's live state has it) names the member's account; otherwise 403, and nothing is sent.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads each endpoint's body type from
@@ -12,11 +14,14 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from temporalio.client import Client
 
 from api import temporal
 from api.deps import ServicesDep, actor_of, permit
+from api.errors import ApiError
+from api.permissions import must_be_on_team
 from api.routers.cases import ERRORS, CaseId
-from api.schemas import STEP_INPUTS, Problem, step_body
+from api.schemas import STEP_INPUTS, Malformed, Problem, nul_refusal, step_body
 from store.account_models import Caller
 from workflows.types import CaseState, Model
 
@@ -24,9 +29,26 @@ router = APIRouter(prefix="/cases/{case_id}", tags=["steps"])
 
 STEP_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
+    403: {"model": Problem, "description": "the role may not, or the caller is not on the team"},
     404: {"model": Problem},
     409: {"model": Problem, "description": "refused by a rule, or the case has ended"},
+    422: {"model": Malformed},
 }
+
+
+async def check_on_team(client: Client, case_id: str, who: Caller) -> None:
+    """403 unless the caller's account is a member of the case's inspection team."""
+    state, why = await temporal.query_state(client, case_id)
+    if state is None:
+        raise ApiError(503, why) if why else ApiError(404, f"no case {case_id}")
+    if who.name not in state.inspection_team:
+        team = ", ".join(state.inspection_team)
+        on_record = f"its team is {team}" if team else "no inspection team is recorded yet"
+        raise ApiError(
+            403,
+            f"{who.name} is not a member of the inspection team of case {case_id} "
+            f"({on_record}): only its members record the inspection's findings",
+        )
 
 
 def _endpoint(update: str) -> Callable[..., Awaitable[CaseState]]:
@@ -40,7 +62,12 @@ def _endpoint(update: str) -> Callable[..., Awaitable[CaseState]]:
         parts: ServicesDep,
     ) -> CaseState:
         data: Model = body
-        arg = input_model.model_validate({**data.model_dump(), "actor": actor_of(who)})
+        fields = data.model_dump()
+        if refusal := nul_refusal(fields):
+            raise ApiError(422, refusal)
+        if must_be_on_team(update, who.role):
+            await check_on_team(parts.client, case_id, who)
+        arg = input_model.model_validate({**fields, "actor": actor_of(who)})
         return await temporal.execute_update(parts.client, case_id, update, arg)
 
     record.__name__ = update

@@ -1,4 +1,10 @@
-"""The API on the real test database: accounts with tokens for every role, and clients."""
+"""The API on the real test database: accounts with tokens for every role, and clients.
+
+- ``offline_api``: the shared test database, no Temporal behind it (any use fails);
+- ``live``: the time-skipping Temporal server with a real worker on the shared database;
+- ``log_api``: a database of the test's own holding a log written by the real recording
+  activity, and the service's audit key, for what must not disturb other tests (tampering).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,24 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from settings import load_settings
 from store.account_models import create_account, issue_token
-from tests.workflows.conftest import time_env  # noqa: F401  (the time-skipping server)
+from tests.audit.conftest import (  # noqa: F401  (a log database of the test's own, keys)
+    Keys,
+    keys,
+    log_sessions,
+    log_url,
+    record_all,
+    story,
+)
+from tests.workflows.conftest import (
+    CaseRunner,
+    case_runner,
+    time_env,  # noqa: F401  (the time-skipping server)
+)
 from workflows.types import Role
 
 PERSON_ROLES = [r for r in Role if r is not Role.SYSTEM]
@@ -72,3 +91,49 @@ async def offline_api(
 
 
 Factory = Callable[..., Any]
+
+
+@pytest.fixture
+async def live(
+    time_env: WorkflowEnvironment,  # noqa: F811
+    session_factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[tuple[httpx.AsyncClient, CaseRunner]]:
+    """The API on the time-skipping server with a real worker (cases and probations)."""
+    async with case_runner(time_env, session_factory) as runner:
+        settings = load_settings({"TASK_QUEUE": runner.task_queue})
+        app = create_app(settings, time_env.client, session_factory)
+        async with client_for(app) as http:
+            yield http, runner
+
+
+@dataclass(frozen=True)
+class LogApi:
+    http: httpx.AsyncClient
+    sessions: async_sessionmaker[AsyncSession]
+    url: str
+    keys: Keys
+    accounts: dict[Role, Account]
+
+
+LOG_CASES = ("L-1", "L-2", "L-3")
+
+
+@pytest.fixture
+async def log_api(
+    log_url: str,  # noqa: F811
+    log_sessions: async_sessionmaker[AsyncSession],  # noqa: F811
+    keys: Keys,  # noqa: F811
+) -> AsyncIterator[LogApi]:
+    """The API without Temporal on a database of its own: three cases' stories recorded by
+    the real activity (L-2 and L-3 in another unit, with other people), the service's
+    signing key set, and an account for each role."""
+    await record_all(log_sessions, story("L-1"))
+    for case_id in LOG_CASES[1:]:
+        await record_all(log_sessions, story(case_id, unit="县水利局", people=("q1", "q2")))
+    settings = load_settings({"AUDIT_SIGNING_KEY": str(keys.private_path)})
+    app = create_app(settings, NoTemporal(), log_sessions)  # type: ignore[arg-type]
+    accounts: dict[Role, Account] = {
+        role: await make_account(log_sessions, role) for role in PERSON_ROLES
+    }
+    async with client_for(app) as http:
+        yield LogApi(http, log_sessions, log_url, keys, accounts)

@@ -1,17 +1,23 @@
-"""Who may do what: every role against every action, and the bearer token itself.
+"""Who may do what: every role against every action on every endpoint, and the bearer token.
 
 The matrix sends a malformed request, so an allowed role gets 422 (its request was read and
 refused for its shape) and a denied role 403, before anything reaches Temporal (the client
-here fails any test that touches it).
+here fails any test that touches it). Every route of the API's routers is in it.
+
+The rules that narrow the table for one case or one probation (the case's own inspection
+team, the probation's policy) need the live state: tests/api/test_cases.py and
+test_probation.py.
 """
 
 from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.permissions import ALLOWED
+from api.permissions import ALLOWED, TEAM_ACTIONS, may_mark_read, must_be_on_team
+from api.routers import audit, cases, probation, reads, steps
 from api.schemas import STEP_INPUTS
 from store.account_models import hash_token, revoke_token
 from tests.api.conftest import PERSON_ROLES, Account, make_account
@@ -32,14 +38,17 @@ EVERYONE = {C, S, H, T, V, A, M}
 EXPECTED: dict[str, set[Role]] = {
     "read_cases": EVERYONE,
     "read_inbox": EVERYONE,
+    "mark_inbox_read": EVERYONE,  # its own role's messages; see the overseers' test
     "read_audit": {A, H},
+    "export_audit": {A, H},
+    "verify_audit": {A, H, M},
     "start_case": {C},
     "record_registration": {C},
     "record_written_test": {C},
     "record_interview": {C},
     "record_investigation_notice": {C},
-    "record_inspection_team": {T},
-    "record_inspection_check": {T},
+    "record_inspection_team": {C},
+    "record_inspection_check": {T},  # members of the case's team only
     "record_democratic_evaluation": {T},
     "record_inspection_report": {T},
     "conclude_inspection": {C},
@@ -52,44 +61,146 @@ EXPECTED: dict[str, set[Role]] = {
     "record_appointment": {C},
     "withdraw": {C, H},
     "retry_blocked": {M},
+    "read_probations": EVERYONE,
+    # anyone but an auditor may ask; the probation's own policy names who may record
+    "record_probation_review": EVERYONE - {A},
+    "end_probation_early": EVERYONE - {A},
 }
 
 CASE = "MATRIX-1"
+PROBATION = f"/probations/{CASE}/P1"
 MALFORMED: dict[str, object] = {"no_such_field": 1}
 
-
-def malformed_request(action: str) -> tuple[str, str, dict[str, object] | None]:
-    """(method, url, json body) of a request of ``action`` that cannot be well formed."""
-    if action in STEP_INPUTS:
-        return "POST", f"/cases/{CASE}/steps/{action}", MALFORMED
-    requests: dict[str, tuple[str, str, dict[str, object] | None]] = {
-        "start_case": ("POST", "/cases", MALFORMED),
-        "read_cases": ("GET", "/cases?limit=0", None),
-        "read_inbox": ("GET", "/inbox?limit=0", None),
-        "read_audit": ("GET", "/cases/bad!id/timeline", None),
-    }
-    return requests[action]
+# action -> each endpoint doing it: (method, path template, a request that cannot be well
+# formed: url and json body)
+Request = tuple[str, str, str, dict[str, object] | None]
+REQUESTS: dict[str, list[Request]] = {
+    **{
+        update: [
+            (
+                "POST",
+                f"/cases/{{case_id}}/steps/{update}",
+                f"/cases/{CASE}/steps/{update}",
+                MALFORMED,
+            )
+        ]
+        for update in STEP_INPUTS
+    },
+    "start_case": [("POST", "/cases", "/cases", MALFORMED)],
+    "read_cases": [
+        ("GET", "/cases", "/cases?limit=0", None),
+        ("GET", "/cases/{case_id}", "/cases/bad!id", None),
+    ],
+    "read_inbox": [("GET", "/inbox", "/inbox?limit=0", None)],
+    "mark_inbox_read": [("POST", "/inbox/{message_id}/read", "/inbox/abc/read", None)],
+    "read_audit": [
+        ("GET", "/cases/{case_id}/timeline", "/cases/bad!id/timeline", None),
+        ("GET", "/audit/events", "/audit/events?page_size=0", None),
+        ("GET", "/audit/cases/{case_id}/as-of/{on}", f"/audit/cases/{CASE}/as-of/someday", None),
+    ],
+    "export_audit": [
+        (
+            "GET",
+            "/audit/cases/{case_id}/dossier",
+            f"/audit/cases/{CASE}/dossier?format=pdf",
+            None,
+        )
+    ],
+    "verify_audit": [
+        ("GET", "/audit/verify", "/audit/verify?checkpoints=-1", None),
+        ("GET", "/audit/checkpoints", "/audit/checkpoints?limit=0", None),
+    ],
+    "read_probations": [
+        ("GET", "/probations", "/probations?due_before=soon", None),
+        ("GET", "/probations/{case_id}/{person_id}", "/probations/bad!id/P1", None),
+    ],
+    "record_probation_review": [
+        ("POST", "/probations/{case_id}/{person_id}/review", f"{PROBATION}/review", MALFORMED)
+    ],
+    "end_probation_early": [
+        (
+            "POST",
+            "/probations/{case_id}/{person_id}/end-early",
+            f"{PROBATION}/end-early",
+            MALFORMED,
+        )
+    ],
+}
+# Withdrawing is also reachable by its own name.
+REQUESTS["withdraw"].append(
+    ("POST", "/cases/{case_id}/withdraw", f"/cases/{CASE}/withdraw", MALFORMED)
+)
 
 
 def test_the_table_is_the_brief() -> None:
     assert {a: set(r) for a, r in ALLOWED.items()} == EXPECTED
     assert not any(Role.SYSTEM in roles for roles in ALLOWED.values())
+    # auditors change nothing: every action open to them reads
+    assert {a for a, roles in ALLOWED.items() if A in roles} == {
+        "read_cases",
+        "read_inbox",
+        "mark_inbox_read",
+        "read_audit",
+        "export_audit",
+        "verify_audit",
+        "read_probations",
+    }
+
+
+def test_every_route_of_the_api_is_in_the_matrix() -> None:
+    routes = {
+        (method, route.path)
+        for module in (cases, steps, reads, probation, audit)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }
+    walked = {(method, path) for requests in REQUESTS.values() for method, path, _, _ in requests}
+    assert walked == routes
+    assert set(REQUESTS) == set(EXPECTED)
 
 
 async def test_every_role_against_every_action(
     offline_api: httpx.AsyncClient, accounts: dict[Role, Account]
 ) -> None:
     wrong: list[str] = []
+    checked = 0
     for action, allowed in EXPECTED.items():
-        method, url, body = malformed_request(action)
-        for role in PERSON_ROLES:
-            response = await offline_api.request(
-                method, url, json=body, headers=accounts[role].headers
-            )
-            expected = 422 if role in allowed else 403
-            if response.status_code != expected:
-                wrong.append(f"{role.value} {action}: {response.status_code}, not {expected}")
+        for method, _, url, body in REQUESTS[action]:
+            for role in PERSON_ROLES:
+                response = await offline_api.request(
+                    method, url, json=body, headers=accounts[role].headers
+                )
+                expected = 422 if role in allowed else 403
+                checked += 1
+                if response.status_code != expected:
+                    wrong.append(
+                        f"{role.value} {action} {method} {url}: {response.status_code}, "
+                        f"not {expected}"
+                    )
+                elif expected == 403:
+                    sentence = f"the role {role.value} may not {action.replace('_', ' ')}"
+                    if response.json()["detail"] != sentence:
+                        wrong.append(f"{role.value} {action}: {response.json()['detail']}")
     assert wrong == []
+    assert checked == len(PERSON_ROLES) * sum(len(r) for r in REQUESTS.values())
+
+
+def test_the_rules_that_narrow_the_table() -> None:
+    # only an inspection-team member doing an inspection input must be on the case's team
+    for action in EXPECTED:
+        for role in PERSON_ROLES:
+            assert must_be_on_team(action, role) == (action in TEAM_ACTIONS and role is T)
+    assert TEAM_ACTIONS == {
+        "record_inspection_check",
+        "record_democratic_evaluation",
+        "record_inspection_report",
+    }
+    # a message is marked read by its role, or by the head or an administrator; an auditor
+    # reads every inbox but marks only its own role's messages
+    for role in PERSON_ROLES:
+        for recipient in PERSON_ROLES:
+            assert may_mark_read(role, recipient.value) == (role is recipient or role in {H, M})
 
 
 @pytest.mark.parametrize("role", PERSON_ROLES)
@@ -98,16 +209,6 @@ async def test_a_case_read_is_checked_before_its_id(
 ) -> None:
     response = await offline_api.get("/cases/bad!id", headers=accounts[role].headers)
     assert response.status_code == 422  # every role reads cases
-
-
-async def test_withdraw_by_its_own_name_has_the_same_roles(
-    offline_api: httpx.AsyncClient, accounts: dict[Role, Account]
-) -> None:
-    for role in PERSON_ROLES:
-        response = await offline_api.post(
-            f"/cases/{CASE}/withdraw", json=MALFORMED, headers=accounts[role].headers
-        )
-        assert response.status_code == (422 if role in EXPECTED["withdraw"] else 403), role
 
 
 async def test_an_inbox_of_another_role_is_for_overseers_only(
@@ -171,16 +272,37 @@ async def test_only_the_hash_of_a_token_is_stored(
     assert len(stored) == 64
 
 
-async def test_the_openapi_document_lists_every_step(offline_api: httpx.AsyncClient) -> None:
+async def test_the_openapi_document_describes_every_route(
+    offline_api: httpx.AsyncClient,
+) -> None:
     response = await offline_api.get("/openapi.json")
     assert response.status_code == 200
-    paths = response.json()["paths"]
-    for update in STEP_INPUTS:
-        operation = paths[f"/cases/{{case_id}}/steps/{update}"]["post"]
-        body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-        schema = response.json()["components"]["schemas"][body.rsplit("/", 1)[1]]
-        assert "actor" not in schema["properties"]
-    assert {"/cases", "/cases/{case_id}", "/inbox", "/cases/{case_id}/timeline"} <= set(paths)
+    paths, schemas = response.json()["paths"], response.json()["components"]["schemas"]
+    for method, template, _, _ in (r for requests in REQUESTS.values() for r in requests):
+        operation = paths[template][method.lower()]
+        assert {"200", "401", "403", "422", "503"} <= set(operation["responses"]) | {"200"}
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None:  # what the API fills in itself is never in a request
+            properties = schemas[body["schema"]["$ref"].rsplit("/", 1)[1]]["properties"]
+            assert not {"actor", "opened_by"} & set(properties), template
+    # a malformed request's answer, as the app gives it, on every route but the cases'
+    mine = {
+        (method.lower(), route.path)
+        for module in (steps, reads, probation, audit)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }
+    for method, template in mine:
+        malformed = paths[template][method]["responses"]["422"]["content"]["application/json"]
+        assert malformed["schema"]["$ref"].endswith("/Malformed"), template
+    dossier = paths["/audit/cases/{case_id}/dossier"]["get"]["responses"]["200"]
+    assert set(dossier["content"]) == {
+        "application/json",
+        "text/csv; charset=utf-8",
+        "text/html; charset=utf-8",
+    }
+    assert "Content-Disposition" in dossier["headers"]
 
 
 @pytest.mark.parametrize(
@@ -200,14 +322,55 @@ async def test_the_openapi_document_lists_every_step(offline_api: httpx.AsyncCli
 async def test_no_request_content_is_a_500(
     offline_api: httpx.AsyncClient, accounts: dict[Role, Account], content: bytes
 ) -> None:
-    secretary = accounts[Role.COMMITTEE_SECRETARY].headers
-    for url in (f"/cases/{CASE}/steps/record_vote", "/cases"):
-        headers = {**secretary, "Content-Type": "application/json"}
-        if url == "/cases":
-            headers = {**accounts[Role.CLERK].headers, "Content-Type": "application/json"}
+    for url, role in (
+        (f"/cases/{CASE}/steps/record_vote", V),
+        ("/cases", C),
+        (f"{PROBATION}/review", H),
+        (f"{PROBATION}/end-early", H),
+    ):
+        headers = {**accounts[role].headers, "Content-Type": "application/json"}
         response = await offline_api.post(url, content=content, headers=headers)
         assert response.status_code == 422, (url, response.text)
         assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/probations?person=%00",
+        "/probations?case=x%00y",
+        "/probations/C-1/P%00",
+        "/inbox?case=%00",
+        "/inbox/99999999999999999999/read",
+        "/inbox/0/read",
+        "/audit/events?actor=%00",
+        "/audit/events?after=%00",
+        "/audit/events?after=not-a-cursor",
+        "/audit/events?from=2026-09-02&to=2026-09-01",
+        "/audit/events?from=2026-02-30",
+        "/audit/events?page_size=1001",
+        "/audit/cases/C-1/as-of/2026-13-01",
+        "/audit/cases/C-1/as-of/0001-01-01",
+        "/audit/cases/C-1/as-of/9999-12-31",
+        "/audit/events?to=9999-12-31",
+        "/audit/events?from=0001-01-01",
+        "/audit/events?after=0001-01-01T00:00:00Z~1",
+        "/audit/events?after=2026-01-01T00:00:00Z~99999999999999999999",
+        "/probations?due_before=0001-01-01",
+        "/audit/verify?case=%00",
+        "/audit/verify?checkpoints=100001",
+        "/audit/checkpoints?offset=-1",
+    ],
+)
+async def test_no_query_or_path_is_a_500(
+    offline_api: httpx.AsyncClient, accounts: dict[Role, Account], url: str
+) -> None:
+    """Text PostgreSQL cannot compare, numbers past its columns, days that are none: 422
+    with a sentence, never a database error."""
+    method = "POST" if url.endswith("/read") else "GET"
+    response = await offline_api.request(method, url, headers=accounts[H].headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"]
 
 
 async def test_temporal_out_of_reach_is_503(
@@ -226,11 +389,22 @@ async def test_temporal_out_of_reach_is_503(
     app = create_app(load_settings({}), dead, session_factory)
     clerk, auditor = accounts[C].headers, accounts[A].headers
     body = regular_case("DEAD-1").model_dump(mode="json", exclude={"opened_by"})
+    report = {"person_id": "p1", "submitted_on": "2026-09-15", "summary": "德才表现良好"}
+    review = {"outcome": "competent", "reviewed_on": "2026-09-15", "summary": "良好"}
     async with client_for(app) as http:
         responses = [
             await http.post("/cases", json=body, headers=clerk),
             await http.post("/cases/DEAD-1/steps/withdraw", json={"reason": "撤销"}, headers=clerk),
             await http.get("/cases/DEAD-1", headers=auditor),
+            await http.post(
+                "/cases/DEAD-1/steps/record_inspection_report",
+                json=report,
+                headers=accounts[T].headers,
+            ),
+            await http.get("/probations/DEAD-1/P1", headers=auditor),
+            await http.post(
+                "/probations/DEAD-1/P1/review", json=review, headers=accounts[H].headers
+            ),
         ]
     for response in responses:
         assert response.status_code == 503, response.text

@@ -1,22 +1,18 @@
 """The API on the real time-skipping server, a real worker and PostgreSQL: a regular case
-started, driven through inspection to the vote by the proper roles, refusals and errors."""
+started, driven through inspection to the vote by the proper roles, refusals and errors; the
+inspection recorded only by members of the case's own team."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
-from settings import load_settings
-from tests.api.conftest import Account, client_for
-from tests.workflows.conftest import CaseRunner, case_runner
+from tests.api.conftest import Account, make_account
+from tests.workflows.conftest import CaseRunner
 from tests.workflows.scenarios import (
     INSPECTION_DONE,
     INSPECTION_START,
@@ -25,20 +21,10 @@ from tests.workflows.scenarios import (
     regular_case,
 )
 from workflows.ids import case_workflow_id
+from workflows.rules.working_days import SHANGHAI
 from workflows.types import FOUR_MUSTS, CaseStage, Role
 
 QUORUM_REFUSAL = "quorum not met: 7 of 11 present, at least 8 required"
-
-
-@pytest.fixture
-async def live(
-    time_env: WorkflowEnvironment, session_factory: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[tuple[httpx.AsyncClient, CaseRunner]]:
-    async with case_runner(time_env, session_factory) as runner:
-        settings = load_settings({"TASK_QUEUE": runner.task_queue})
-        app = create_app(settings, time_env.client, session_factory)
-        async with client_for(app) as http:
-            yield http, runner
 
 
 def iso(day: date) -> str:
@@ -76,6 +62,32 @@ async def start(
     return started
 
 
+def inspection_inputs(pid: str) -> list[tuple[str, dict[str, Any]]]:
+    """What the inspection team records of one candidate: (update, body), in order."""
+    checks = [
+        (
+            "record_inspection_check",
+            {"person_id": pid, "check": c.value, "completed_on": "2026-09-10", "finding": "无问题"},
+        )
+        for c in FOUR_MUSTS
+    ]
+    evaluation = {
+        "person_id": pid,
+        "held_on": "2026-09-09",
+        "participants": 40,
+        "excellent": 30,
+        "competent": 8,
+        "basically_competent": 2,
+        "incompetent": 0,
+    }
+    report = {"person_id": pid, "submitted_on": iso(INSPECTION_DONE), "summary": "德才表现良好"}
+    return [
+        *checks,
+        ("record_democratic_evaluation", evaluation),
+        ("record_inspection_report", report),
+    ]
+
+
 async def to_the_vote(
     http: httpx.AsyncClient, accounts: dict[Role, Account], case_id: str
 ) -> dict[str, Any]:
@@ -87,49 +99,17 @@ async def to_the_vote(
         "record_investigation_notice",
         {"published_on": iso(INVESTIGATION_NOTICE)},
     )
+    # the clerk forms the team; its members are named by their accounts
     await step(
         http,
-        team,
+        clerk,
         case_id,
         "record_inspection_team",
-        {"members": ["李组长", "周干事"], "started_on": iso(INSPECTION_START)},
+        {"members": [team.name, "周干事"], "started_on": iso(INSPECTION_START)},
     )
     for pid in ("p1", "p2"):
-        for check in FOUR_MUSTS:
-            await step(
-                http,
-                team,
-                case_id,
-                "record_inspection_check",
-                {
-                    "person_id": pid,
-                    "check": check.value,
-                    "completed_on": "2026-09-10",
-                    "finding": "无问题",
-                },
-            )
-        await step(
-            http,
-            team,
-            case_id,
-            "record_democratic_evaluation",
-            {
-                "person_id": pid,
-                "held_on": "2026-09-09",
-                "participants": 40,
-                "excellent": 30,
-                "competent": 8,
-                "basically_competent": 2,
-                "incompetent": 0,
-            },
-        )
-        await step(
-            http,
-            team,
-            case_id,
-            "record_inspection_report",
-            {"person_id": pid, "submitted_on": iso(INSPECTION_DONE), "summary": "德才表现良好"},
-        )
+        for update, body in inspection_inputs(pid):
+            await step(http, team, case_id, update, body)
     return await step(
         http,
         clerk,
@@ -231,22 +211,126 @@ async def test_a_regular_case_through_inspection_to_the_vote(
     )
     assert new_case_id in {c["case_id"] for c in listed.json()}
 
+    # The audit views of the same case: the secretary's one input, the case as of tomorrow,
+    # its dossier.
+    auditor = accounts[Role.AUDITOR].headers
+    found = await http.get("/audit/events", params={"actor": secretary.name}, headers=auditor)
+    assert found.status_code == 200, found.text
+    [vote] = found.json()["events"]
+    assert (vote["case_id"], vote["kind"], vote["actor_role"]) == (
+        new_case_id,
+        "input",
+        "committee_secretary",
+    )
+    assert vote["payload"]["meeting"]["present"] == 9
+    assert found.json()["next"] is None
+    tomorrow = datetime.now(SHANGHAI).date() + timedelta(days=1)
+    view = await http.get(f"/audit/cases/{new_case_id}/as-of/{tomorrow}", headers=auditor)
+    assert view.status_code == 200, view.text
+    assert view.json()["standing"]["stage"] == "public_notice"
+    assert view.json()["standing"]["unit"] == "县环保局"
+    assert [e["seq"] for e in view.json()["events"]][: len(timeline_seqs)] == timeline_seqs
+    dossier = await http.get(
+        f"/audit/cases/{new_case_id}/dossier", params={"format": "html"}, headers=auditor
+    )
+    assert dossier.status_code == 200
+    assert dossier.headers["content-type"] == "text/html; charset=utf-8"
+    assert dossier.headers["content-disposition"] == (
+        f'attachment; filename="dossier-{new_case_id}.html"'
+    )
+    assert int(dossier.headers["x-dossier-events"]) >= len(timeline_seqs)
+    assert new_case_id in dossier.text
+
+
+async def test_only_members_of_its_team_record_a_cases_inspection(
+    live: tuple[httpx.AsyncClient, CaseRunner],
+    accounts: dict[Role, Account],
+    session_factory: async_sessionmaker[AsyncSession],
+    new_case_id: str,
+) -> None:
+    http, runner = live
+    clerk, member = accounts[Role.CLERK], accounts[Role.INSPECTION_TEAM]
+    outsider = await make_account(session_factory, Role.INSPECTION_TEAM)
+    await start(http, runner, clerk, new_case_id)
+    await step(
+        http,
+        clerk,
+        new_case_id,
+        "record_investigation_notice",
+        {"published_on": iso(INVESTIGATION_NOTICE)},
+    )
+    # one check, the evaluation and the report
+    inputs = dict(inspection_inputs("p1")[len(FOUR_MUSTS) - 1 :])
+    url = f"/cases/{new_case_id}/steps/"
+    early = await http.post(
+        url + "record_inspection_check",
+        json=inputs["record_inspection_check"],
+        headers=member.headers,
+    )
+    assert early.status_code == 403
+    assert "no inspection team is recorded yet" in early.json()["detail"]
+    team = {"members": [member.name, "周干事"], "started_on": iso(INSPECTION_START)}
+    by_member = await http.post(url + "record_inspection_team", json=team, headers=member.headers)
+    assert by_member.status_code == 403
+    assert by_member.json()["detail"] == "the role inspection_team may not record inspection team"
+    await step(http, clerk, new_case_id, "record_inspection_team", team)
+
+    before = await settled(runner, new_case_id)
+    for update, body in inputs.items():
+        refused = await http.post(url + update, json=body, headers=outsider.headers)
+        assert refused.status_code == 403, (update, refused.text)
+        assert refused.json()["detail"] == (
+            f"{outsider.name} is not a member of the inspection team of case {new_case_id} "
+            f"(its team is {member.name}, 周干事): only its members record the inspection's "
+            "findings"
+        )
+    assert len(await runner.events(new_case_id)) == before
+
+    for update, body in inputs.items():
+        await step(http, member, new_case_id, update, body)
+    actors = {e.actor_name for e in await runner.events(new_case_id) if e.kind == "input"}
+    assert member.name in actors and outsider.name not in actors
+
+
+async def test_text_postgresql_cannot_store_is_refused_before_it_is_sent(
+    live: tuple[httpx.AsyncClient, CaseRunner], accounts: dict[Role, Account], new_case_id: str
+) -> None:
+    http, runner = live
+    clerk = accounts[Role.CLERK]
+    await start(http, runner, clerk, new_case_id)
+    before = await settled(runner, new_case_id)
+    response = await http.post(
+        f"/cases/{new_case_id}/withdraw", json={"reason": "撤销\u0000"}, headers=clerk.headers
+    )
+    assert response.status_code == 422
+    assert "U+0000 (in body.reason)" in response.json()["detail"]
+    assert len(await runner.events(new_case_id)) == before
+    assert (await runner.state(runner.started[0])).status.value == "active"
+
 
 async def test_unknown_cases_are_404(
     live: tuple[httpx.AsyncClient, CaseRunner], accounts: dict[Role, Account]
 ) -> None:
     http, _ = live
+    team = accounts[Role.INSPECTION_TEAM]
     auditor, secretary = accounts[Role.AUDITOR], accounts[Role.COMMITTEE_SECRETARY]
     assert (await http.get("/cases/NO-SUCH-CASE", headers=auditor.headers)).status_code == 404
     timeline = await http.get("/cases/NO-SUCH-CASE/timeline", headers=auditor.headers)
     assert timeline.status_code == 404
-    response = await http.post(
-        "/cases/NO-SUCH-CASE/steps/record_vote",
-        json={"meeting": meeting(9), "items": [{"person_id": "p1", "agree": 8, "disagree": 1}]},
-        headers=secretary.headers,
+    vote = {"meeting": meeting(9), "items": [{"person_id": "p1", "agree": 8, "disagree": 1}]}
+    # a team member's input asks the case for its team first: the same 404
+    report = inspection_inputs("p1")[-1]
+    for who, (update, body) in ((secretary, ("record_vote", vote)), (team, report)):
+        response = await http.post(
+            f"/cases/NO-SUCH-CASE/steps/{update}", json=body, headers=who.headers
+        )
+        assert response.status_code == 404, update
+        assert response.json()["detail"] == "no case NO-SUCH-CASE"
+    as_of = await http.get("/audit/cases/NO-SUCH-CASE/as-of/2026-09-01", headers=auditor.headers)
+    assert (as_of.status_code, as_of.json()["detail"]) == (
+        404,
+        "no recorded history for case NO-SUCH-CASE",
     )
-    assert response.status_code == 404
-    assert response.json()["detail"] == "no case NO-SUCH-CASE"
 
 
 async def test_a_withdrawn_case_refuses_further_steps(

@@ -1,8 +1,10 @@
-"""A log of our own for each audit test, written by the real recording activity, and the means
-to tamper with it behind the application's back (as a superuser, triggers off)."""
+"""A log of our own for each audit test, written by the real recording activities (a case's and
+a probation's), and the means to tamper with it behind the application's back (as a superuser,
+triggers off)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,10 +18,22 @@ import pytest_asyncio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.probation_records import ProbationRecordActivities
 from activities.records import RecordActivities
+from audit import export
+from audit.chain import Chain, event_hash
+from audit.checkpoints import Checkpoint, create_checkpoint, current_heads, sign_heads
 from audit.keys import load_private_key, load_public_key, write_keypair
+from audit.verify import Report, verify_log
 from store.db import make_engine, make_session_factory, to_libpq_url
 from store.migrate import upgrade_to_head
+from workflows.probation_types import (
+    ProbationEventInput,
+    ProbationRow,
+    ProbationStatus,
+    ReviewStatus,
+    probation_workflow_id,
+)
 from workflows.types import (
     CaseRow,
     CaseStage,
@@ -31,6 +45,7 @@ from workflows.types import (
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+SYSTEM = ("系统", Role.SYSTEM)
 T0 = datetime(2026, 9, 1, 9, 30, tzinfo=SHANGHAI)
 UNIT = "县生态环境局"
 
@@ -242,6 +257,130 @@ async def record_all(
         assert await records.record_event(event)
 
 
+def started_probation(case_id: str, person_id: str, seq: int = 9) -> RecordEventInput:
+    """The case's event that says it started a probation (as the case workflow records it)."""
+    last = story(case_id)[-1]
+    probation_id = probation_workflow_id(case_id, person_id)
+    return last.model_copy(
+        update={
+            "seq": seq,
+            "kind": "probation",
+            "occurred_at": last.occurred_at + timedelta(days=1),
+            "summary": f"probation of 候选人{person_id} started: one year from 2026-09-10",
+            "payload": {"probation_id": probation_id, "starts_on": "2026-09-10"},
+        }
+    )
+
+
+def probation_story(
+    case_id: str, person_id: str = "p1", *, start: datetime = T0 + timedelta(days=9)
+) -> list[ProbationEventInput]:
+    """A probation's year as the workflow records it: opened, reminders, the review, formal
+    appointment."""
+    name = f"候选人{person_id}"
+    listing = ProbationRow(
+        case_id=case_id,
+        person_id=person_id,
+        name=name,
+        unit=UNIT,
+        post="副局长",
+        former_rank="正科级",
+        starts_on=date(2026, 9, 10),
+        ends_on=date(2027, 9, 9),
+        status=ProbationStatus.ON_PROBATION,
+        review_status=ReviewStatus.PENDING,
+    )
+    competent = {"review_status": ReviewStatus.COMPETENT}
+    head = ("部长 赵", Role.DEPARTMENT_HEAD)
+
+    def reminder(days: int, due_on: str) -> dict[str, Any]:
+        return {"days_before_end": days, "due_on": due_on, "ends_on": "2027-09-09"}
+
+    # (kind, summary, payload, days after the start, listing changes, who)
+    steps: list[tuple[str, str, dict[str, Any], int, dict[str, Any], tuple[str, Role]]] = [
+        ("opened", f"probation opened: {name}", {"input": {"name": name}}, 0, {}, SYSTEM),
+        ("reminder", "reminder: ends on 2027-09-09", reminder(60, "2027-07-11"), 304, {}, SYSTEM),
+        ("reminder", "reminder: ends on 2027-09-09", reminder(30, "2027-08-10"), 334, {}, SYSTEM),
+        ("review", f"review: {name} competent", {"summary": "德才表现良好"}, 344, competent, head),
+        (
+            "formal",
+            "formal appointment (正式任职): the year ended on 2027-09-09",
+            {},
+            365,
+            {**competent, "status": ProbationStatus.FORMALLY_APPOINTED},
+            SYSTEM,
+        ),
+    ]
+    return [
+        ProbationEventInput(
+            probation_id=probation_workflow_id(case_id, person_id),
+            seq=seq,
+            kind=kind,
+            occurred_at=start + timedelta(days=days),
+            actor_name=who[0],
+            actor_role=who[1],
+            summary=summary,
+            payload=payload,
+            row=listing.model_copy(update=changes),
+        )
+        for seq, (kind, summary, payload, days, changes, who) in enumerate(steps, 1)
+    ]
+
+
+async def record_probation(
+    sessions: async_sessionmaker[AsyncSession], events: Sequence[ProbationEventInput]
+) -> None:
+    records = ProbationRecordActivities(sessions)
+    for event in events:
+        assert await records.record_probation_event(event)
+
+
+async def record_appointment(
+    sessions: async_sessionmaker[AsyncSession], case_id: str, people: Sequence[str] = ("p1",)
+) -> None:
+    """A case up to the vote that then started a probation for each of ``people``, and each
+    probation's year."""
+    started = [started_probation(case_id, p, seq) for seq, p in enumerate(people, 9)]
+    await record_all(sessions, [*story(case_id), *started])
+    for person in people:
+        await record_probation(sessions, probation_story(case_id, person))
+
+
+# --------------------------------------------------------------------------- checking
+
+
+async def sign(sessions: async_sessionmaker[AsyncSession], keys: Keys) -> Checkpoint:
+    """A checkpoint over every chain as it stands."""
+    async with sessions() as session:
+        return await create_checkpoint(session, keys.private)
+
+
+async def check(sessions: async_sessionmaker[AsyncSession], keys: Keys, **options: Any) -> Report:
+    async with sessions() as session:
+        return await verify_log(session, keys.public, **options)
+
+
+async def signed_dossier(
+    sessions: async_sessionmaker[AsyncSession], keys: Keys, case_id: str
+) -> dict[str, Any]:
+    """A case's dossier, after a checkpoint over everything recorded so far."""
+    await sign(sessions, keys)
+    async with sessions() as session:
+        built = await export.build_dossier(session, case_id)
+    assert built is not None
+    return built
+
+
+async def seq_at(url: str, chain: Chain, chain_id: str, chain_index: int) -> int:
+    [row] = await fetch(
+        url,
+        f"SELECT seq FROM {chain.table} WHERE {chain.id_key} = $1 AND chain_index = $2",
+        chain_id,
+        chain_index,
+    )
+    return int(row["seq"])
+
+
 # --------------------------------------------------------------------------- tampering
 
 
@@ -266,3 +405,78 @@ async def fetch(url: str, query: str, *args: Any) -> list[asyncpg.Record]:
         return list(await conn.fetch(query, *args))
     finally:
         await conn.close()
+
+
+async def recompute_chain(url: str, chain: Chain, chain_id: str, changed: int) -> None:
+    """Change the summary of event ``changed`` of a chain and recompute every hash from there
+    on: the chain is whole again, only the signed heads can tell."""
+    rows = await fetch(
+        url,
+        f"SELECT * FROM {chain.table} WHERE {chain.id_key} = $1 ORDER BY chain_index",
+        chain_id,
+    )
+    prev = rows[changed - 2]["hash"]
+    statements: list[str | tuple[str, Sequence[Any]]] = []
+    for row in rows[changed - 1 :]:
+        summary = row["summary"] + ("（改）" if row["chain_index"] == changed else "")
+        fields = chain.fields_of(dict(row), summary=summary, payload=json.loads(row["payload"]))
+        digest = event_hash(prev, fields)
+        statements.append(
+            (
+                f"UPDATE {chain.table} SET summary = $1, prev_hash = $2, hash = $3 WHERE id = $4",
+                [summary, prev, digest, row["id"]],
+            )
+        )
+        prev = digest
+    await tamper(url, *statements)
+
+
+async def insert_forged(url: str, chain: Chain, chain_id: str, at: int, **says: Any) -> None:
+    """Make room at place ``at`` of a chain and insert a well-formed event there, linked to the
+    event before it: what someone adding to history would do."""
+    [before] = await fetch(
+        url,
+        f"SELECT * FROM {chain.table} WHERE {chain.id_key} = $1 AND chain_index = $2",
+        chain_id,
+        at - 1,
+    )
+    forged = chain.fields_of(dict(before), **{"seq": 99, "chain_index": at, "payload": {}, **says})
+    row = {
+        **forged.columns(),
+        "payload": json.dumps(forged.payload),
+        "prev_hash": before["hash"],
+        "hash": event_hash(before["hash"], forged),
+    }
+    where = f"WHERE {chain.id_key} = '{chain_id}'"
+    await tamper(
+        url,
+        f"UPDATE {chain.table} SET chain_index = chain_index + 100 {where} AND chain_index >= {at}",
+        f"UPDATE {chain.table} SET chain_index = chain_index - 99 {where} "
+        f"AND chain_index >= {at + 100}",
+        insert_statement(chain.table, row),
+    )
+
+
+async def old_checkpoint(
+    sessions: async_sessionmaker[AsyncSession], keys: Keys, at: datetime
+) -> dict[str, Any]:
+    """The columns of a checkpoint as signed before probations were chained: version 1, over
+    the cases' heads only, each leaf named by its case_id."""
+    async with sessions() as session:
+        heads = await current_heads(session)
+    root, count, key, signature = sign_heads({"case": heads}, keys.private, at, version=1)
+    return {
+        "created_at": at,
+        "merkle_root": root,
+        "case_heads": json.dumps({c: [i, h] for c, (i, h) in heads.items()}),
+        "event_count": count,
+        "signature": signature,
+        "key_id": key,
+    }
+
+
+def insert_statement(table: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
+    placeholders = ", ".join(f"${n}" for n in range(1, len(values) + 1))
+    return f"INSERT INTO {table} ({', '.join(values)}) VALUES ({placeholders})", list(
+        values.values()
+    )

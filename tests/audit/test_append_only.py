@@ -12,13 +12,22 @@ import pytest_asyncio
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.probation_records import ProbationRecordActivities
 from activities.records import RecordActivities
 from audit import APP_ROLE
 from audit.checkpoints import create_checkpoint
 from audit.verify import verify_log
 from store import queries
 from store.db import make_engine, make_session_factory, to_libpq_url
-from tests.audit.conftest import Keys, record_all, story
+from tests.audit.conftest import (
+    Keys,
+    probation_story,
+    record_all,
+    record_appointment,
+    record_probation,
+    sign,
+    story,
+)
 
 CHANGES = [
     "UPDATE case_events SET summary = 'x'",
@@ -27,14 +36,16 @@ CHANGES = [
     "UPDATE audit_checkpoints SET merkle_root = 'x'",
     "DELETE FROM audit_checkpoints",
     "TRUNCATE audit_checkpoints",
+    "UPDATE probation_events SET summary = 'x'",
+    "DELETE FROM probation_events",
+    "TRUNCATE probation_events",
 ]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def filled(log_url: str, log_sessions: async_sessionmaker[AsyncSession], keys: Keys) -> str:
-    await record_all(log_sessions, story("R-1"))
-    async with log_sessions() as session:
-        await create_checkpoint(session, keys.private)
+    await record_appointment(log_sessions, "R-1")
+    await sign(log_sessions, keys)
     return log_url
 
 
@@ -64,11 +75,13 @@ async def test_the_trigger_refuses_even_the_owner(
     with pytest.raises(asyncpg.PostgresError, match="append-only") as refused:
         await owner.execute(statement)
     assert refused.value.hint.startswith("A correction is recorded as a new event")
-    assert await owner.fetchval("SELECT count(*) FROM case_events") == 8
+    assert await owner.fetchval("SELECT count(*) FROM case_events") == 9
+    assert await owner.fetchval("SELECT count(*) FROM probation_events") == 5
 
 
 async def test_the_application_role_can_do_its_work(filled: str, keys: Keys) -> None:
-    """Recording, checkpoints, verification and the inbox, all as the application's role."""
+    """Recording (a case's and a probation's), checkpoints, verification and the inbox, all as
+    the application's role."""
     engine = make_engine(filled)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -84,11 +97,16 @@ async def test_the_application_role_can_do_its_work(filled: str, keys: Keys) -> 
         events = story("R-2")
         await record_all(sessions, events)
         assert not await RecordActivities(sessions).record_event(events[0])  # a retry
+        probation = probation_story("R-2")
+        await record_probation(sessions, probation)
+        record = ProbationRecordActivities(sessions).record_probation_event
+        assert not await record(probation[0])  # a retry
         async with sessions() as session:
             await create_checkpoint(session, keys.private)
         async with sessions() as session:
             report = await verify_log(session, keys.public)
         assert report.ok, report.faults
+        assert (report.cases, report.probations) == (2, 2)
         async with sessions() as session:
             [message, *_] = await queries.inbox(session, case_id="R-2")
             assert await queries.mark_read(session, message.id)

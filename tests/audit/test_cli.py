@@ -14,7 +14,14 @@ from click.testing import CliRunner, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from starter.cli import cli
-from tests.audit.conftest import record_all, story, tamper
+from tests.audit.conftest import (
+    probation_story,
+    record_all,
+    record_probation,
+    started_probation,
+    story,
+    tamper,
+)
 
 NO_TEMPORAL = "127.0.0.1:9"  # nothing listens there: any attempt to reach Temporal would fail
 
@@ -126,3 +133,37 @@ def test_reconcile_without_temporal_says_it_cannot_reach_it(logged: str) -> None
     result = run(logged, "reconcile")
     assert result.exit_code == 3
     assert f"cannot reach Temporal at {NO_TEMPORAL}" in result.output
+
+
+@pytest.fixture
+async def with_probation(logged: str, log_sessions: async_sessionmaker[AsyncSession]) -> str:
+    await record_all(log_sessions, [started_probation("K-1", "p1")])
+    await record_probation(log_sessions, probation_story("K-1"))
+    return logged
+
+
+def test_verify_names_the_probation_and_the_event(with_probation: str, tmp_path: Path) -> None:
+    key = tmp_path / "audit.pem"
+    run(with_probation, "keygen", "--out", str(key))
+    signed = run(with_probation, "checkpoint", "--key", str(key))
+    assert "2 case(s), 22 event(s), 1 probation(s)" in signed.output
+    verified = run(with_probation, "verify", "--key", str(key))
+    assert "checked 22 event(s) of 2 case(s) and 1 probation(s) against #1" in verified.output
+    asyncio.run(
+        tamper(
+            with_probation,
+            "UPDATE probation_events SET occurred_at = occurred_at - interval '1 day' "
+            "WHERE probation_id = 'probation-K-1-p1' AND seq = 3",
+        )
+    )
+    failed = run(with_probation, "verify", "--key", str(key), "--case", "K-1")
+    assert failed.exit_code == 1
+    assert (
+        "[edited] probation probation-K-1-p1: event 3 (seq 3, reminder) does not match its hash"
+        in failed.output
+    )
+    assert "verification failed: 1 fault(s) in 0 case(s) and 1 probation(s)" in failed.output
+    as_json = json.loads(run(with_probation, "verify", "--key", str(key), "--json").output)
+    assert [(f["kind"], f["probation_id"], f["chain_index"]) for f in as_json["faults"]] == [
+        ("edited", "probation-K-1-p1", 3)
+    ]

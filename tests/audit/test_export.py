@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit import export
-from audit.checkpoints import create_checkpoint
-from tests.audit.conftest import Keys, record_all, story
+from tests.audit.conftest import Keys, record_all, signed_dossier, story
 
 
 @pytest.fixture
@@ -21,12 +20,7 @@ async def dossier(
 ) -> dict[str, Any]:
     for case_id in ("E-1", "E-2", "E-3"):
         await record_all(log_sessions, story(case_id))
-    async with log_sessions() as session:
-        await create_checkpoint(session, keys.private)
-    async with log_sessions() as session:
-        built = await export.build_dossier(session, "E-2")
-    assert built is not None
-    return built
+    return await signed_dossier(log_sessions, keys, "E-2")
 
 
 def write(dossier: dict[str, Any], fmt: str, tmp_path: Path) -> Path:

@@ -126,7 +126,7 @@ def test_every_inclusion_proof_leads_to_the_root(size: int) -> None:
 
 def test_the_signed_statement_is_the_documented_recipe() -> None:
     at = datetime(2026, 9, 1, 1, 2, 3, tzinfo=UTC)
-    assert statement(at, 42, "k1", "ab") == (
+    assert statement(at, 42, "k1", "ab", version=1) == (
         b"cadre-appointments audit checkpoint v1\n"
         b'{"created_at":"2026-09-01T01:02:03.000000Z","event_count":42,"key_id":"k1",'
         b'"merkle_root":"ab"}'

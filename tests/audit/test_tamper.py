@@ -6,16 +6,23 @@ the triggers off (``session_replication_role = replica``), the only way past the
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from audit.chain import ChainFields, event_hash
+from audit.chain import CASE_CHAIN
 from audit.checkpoints import CheckpointRefused, create_checkpoint
-from audit.verify import Report, verify_log
-from tests.audit.conftest import Keys, fetch, record_all, story, tamper
+from tests.audit.conftest import (
+    Keys,
+    check,
+    fetch,
+    insert_forged,
+    recompute_chain,
+    record_all,
+    seq_at,
+    sign,
+    story,
+    tamper,
+)
 
 CASES = ("A-1", "B-2", "C-3")
 
@@ -29,28 +36,11 @@ async def signed_log(
     stories = {c: story(c) for c in CASES}
     for case_id in CASES:
         await record_all(log_sessions, stories[case_id][:3])
-    async with log_sessions() as session:
-        await create_checkpoint(session, keys.private)
+    await sign(log_sessions, keys)
     for case_id in CASES:
         await record_all(log_sessions, stories[case_id][3:])
-    async with log_sessions() as session:
-        await create_checkpoint(session, keys.private)
+    await sign(log_sessions, keys)
     return log_url
-
-
-async def check(sessions: async_sessionmaker[AsyncSession], keys: Keys, **options: Any) -> Report:
-    async with sessions() as session:
-        return await verify_log(session, keys.public, **options)
-
-
-async def seq_at(url: str, case_id: str, chain_index: int) -> int:
-    [row] = await fetch(
-        url,
-        "SELECT seq FROM case_events WHERE case_id = $1 AND chain_index = $2",
-        case_id,
-        chain_index,
-    )
-    return int(row["seq"])
 
 
 async def test_a_clean_log_verifies(
@@ -71,7 +61,7 @@ async def test_an_edited_event_is_found_where_it_was_edited(
     )
     report = await check(log_sessions, keys)
     assert [(f.kind, f.case_id, f.chain_index, f.seq) for f in report.faults] == [
-        ("edited", "B-2", 5, await seq_at(signed_log, "B-2", 5))
+        ("edited", "B-2", 5, await seq_at(signed_log, CASE_CHAIN, "B-2", 5))
     ]
     assert "case B-2: event 5" in report.faults[0].message
 
@@ -102,35 +92,15 @@ async def test_an_inserted_event_is_found_by_the_broken_link(
     signed_log: str, log_sessions: async_sessionmaker[AsyncSession], keys: Keys
 ) -> None:
     # Make room after event 2 and insert a well-formed event there, linked to event 2.
-    [two] = await fetch(
+    await insert_forged(
         signed_log,
-        "SELECT hash, occurred_at FROM case_events WHERE case_id = 'B-2' AND chain_index = 2",
-    )
-    forged = ChainFields(
+        CASE_CHAIN,
         "B-2",
-        99,
         3,
-        "input",
-        "investigation_notice",
-        two["occurred_at"],
-        "某人",
-        "clerk",
-        "补录的材料",
-        {"person_id": "p9"},
-    )
-    await tamper(
-        signed_log,
-        "UPDATE case_events SET chain_index = chain_index + 100 "
-        "WHERE case_id = 'B-2' AND chain_index >= 3",
-        "UPDATE case_events SET chain_index = chain_index - 99 "
-        "WHERE case_id = 'B-2' AND chain_index >= 103",
-        (
-            "INSERT INTO case_events (case_id, seq, chain_index, kind, stage, occurred_at, "
-            "actor_name, actor_role, summary, payload, prev_hash, hash) "
-            "VALUES ('B-2', 99, 3, 'input', 'investigation_notice', $1, '某人', 'clerk', "
-            "'补录的材料', '{\"person_id\": \"p9\"}', $2, $3)",
-            [two["occurred_at"], two["hash"], event_hash(two["hash"], forged)],
-        ),
+        kind="input",
+        actor_name="某人",
+        summary="补录的材料",
+        payload={"person_id": "p9"},
     )
     report = await check(log_sessions, keys)
     first = report.first_fault_per_case()
@@ -164,35 +134,7 @@ async def test_a_recomputed_chain_is_found_against_the_signed_heads(
     signed_log: str, log_sessions: async_sessionmaker[AsyncSession], keys: Keys
 ) -> None:
     # Change event 5 and recompute every hash from there on: the chain is whole again.
-    rows = await fetch(
-        signed_log,
-        "SELECT * FROM case_events WHERE case_id = 'C-3' ORDER BY chain_index",
-    )
-    prev = rows[3]["hash"]
-    statements: list[str | tuple[str, list[object]]] = []
-    for row in rows[4:]:
-        summary = row["summary"] + ("（改）" if row["chain_index"] == 5 else "")
-        fields = ChainFields(
-            row["case_id"],
-            row["seq"],
-            row["chain_index"],
-            row["kind"],
-            row["stage"],
-            row["occurred_at"],
-            row["actor_name"],
-            row["actor_role"],
-            summary,
-            json.loads(row["payload"]),
-        )
-        digest = event_hash(prev, fields)
-        statements.append(
-            (
-                "UPDATE case_events SET summary = $1, prev_hash = $2, hash = $3 WHERE id = $4",
-                [summary, prev, digest, row["id"]],
-            )
-        )
-        prev = digest
-    await tamper(signed_log, *statements)
+    await recompute_chain(signed_log, CASE_CHAIN, "C-3", 5)
 
     assert (await check(log_sessions, keys, checkpoints=None, case_id="A-1")).ok
     report = await check(log_sessions, keys, checkpoints=None)

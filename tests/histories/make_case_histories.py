@@ -1,6 +1,6 @@
 """Regenerate the saved histories of finished appointment cases (run by hand).
 
-    python -m tests.histories.make_case_histories
+    python -m tests.histories.make_case_histories [NAME ...]   # all, or only these
 
 Runs chosen path tests on the time-skipping server with the real activities and a throwaway
 PostgreSQL database, then saves each finished case's Temporal history as JSON beside this
@@ -37,10 +37,18 @@ SCENARIOS: dict[str, tuple[Callable[[CaseRunner], Awaitable[None]], str]] = {
         test_paths.test_exam_with_too_few_passing_the_interview,
         "exam-few-interview",
     ),
+    # made after the patch "notice-period-already-over"; the older ones replay without it
+    "case_notice_already_over": (
+        test_paths.test_a_notice_whose_period_is_over_ends_it_when_published,
+        "over-1",
+    ),
 }
 
 
-async def main() -> None:
+async def main(only: list[str]) -> None:
+    unknown = sorted(set(only) - set(SCENARIOS))
+    if unknown:
+        raise SystemExit(f"no such scenario: {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
     name = throwaway_database_name("histories")
     await ensure_database(SERVER_URL, name)
     url = with_database(SERVER_URL, name)
@@ -49,6 +57,8 @@ async def main() -> None:
         await upgrade_to_head(url)
         sessions = make_session_factory(engine)
         for saved, (scenario, case_id) in SCENARIOS.items():
+            if only and saved not in only:
+                continue
             env = await start_time_skipping()
             try:
                 async with case_runner(env, sessions) as runner:
@@ -66,6 +76,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))
     sys.stdout.flush()
     os._exit(0)  # see TOOLCHAIN: the SDK can abort during interpreter teardown

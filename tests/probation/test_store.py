@@ -1,4 +1,4 @@
-"""The probation tables: migration 0003, the idempotency keys, and recording twice."""
+"""The probation tables: migrations 0003 and 0005, the idempotency keys, and recording twice."""
 
 from __future__ import annotations
 
@@ -52,17 +52,42 @@ async def test_the_service_role_may_append_and_update_but_not_rewrite_history(
         return {
             f"{t} {p}": bool(c.scalar(query, {"t": t, "p": p}))
             for t in sorted(TABLES)
-            for p in ("INSERT", "UPDATE")
+            for p in ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
         }
 
     assert await _inspect(database_url, privileges) == {
         "outbox INSERT": True,
         "outbox UPDATE": True,
+        "outbox DELETE": False,
+        "outbox TRUNCATE": False,
         "probation_events INSERT": True,
         "probation_events UPDATE": False,
+        "probation_events DELETE": False,
+        "probation_events TRUNCATE": False,
         "probations INSERT": True,
         "probations UPDATE": True,
+        "probations DELETE": False,
+        "probations TRUNCATE": False,
     }
+
+
+async def test_the_history_is_append_only_and_chained(database_url: str) -> None:
+    """Migration 0005: triggers refuse to change probation_events (the owner too), and each
+    probation's events form a hash chain (see tests/audit/test_probation_chain.py)."""
+
+    def triggers_and_columns(c: Connection) -> tuple[set[str], set[str]]:
+        triggers = c.scalars(
+            text(
+                "SELECT tgname FROM pg_trigger "
+                "WHERE tgrelid = 'probation_events'::regclass AND NOT tgisinternal"
+            )
+        )
+        columns = {col["name"] for col in inspect(c).get_columns("probation_events")}
+        return set(triggers), columns
+
+    triggers, columns = await _inspect(database_url, triggers_and_columns)
+    assert triggers == {"probation_events_append_only", "probation_events_no_truncate"}
+    assert {"chain_index", "prev_hash", "hash"} <= columns
 
 
 async def test_0003_goes_down_and_up_again(throwaway_database_url: str) -> None:

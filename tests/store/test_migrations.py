@@ -22,8 +22,9 @@ APP_TABLES = {
     "outbox",
     "accounts",
     "api_tokens",
+    "console_sessions",
 }
-HEAD = "0004_accounts"
+HEAD = "0006_console"
 
 
 async def table_names(url: str) -> set[str]:

@@ -70,9 +70,11 @@ from workflows.types import (
     InspectionReportInput,
     InspectionTeamInput,
     InvestigationNoticeInput,
+    NoticeKind,
     ObjectionInput,
     ObjectionOutcome,
     ObjectionVerdictInput,
+    PublishedPerson,
     RegistrationInput,
     Role,
     Sanction,
@@ -2063,3 +2065,81 @@ def test_an_objection_about_a_suspended_candidate_is_recorded() -> None:
     )
     # O2 came by post on the last day of the notice and is entered after O1's verdict.
     d.book.check_objection(objection("O2", on=NOTICE_ENDS), TODAY)
+
+
+# --------------------------------------------------------------------------- the public board
+
+
+def test_no_notice_before_the_investigation_notice_is_published() -> None:
+    d = Driver(regular_case("pub-1"))
+    assert d.book.public_notice() is None
+
+
+def test_investigation_notice_shows_the_people_to_be_inspected_while_they_are() -> None:
+    d = Driver(regular_case("pub-2"))
+    d.investigation_notice()
+    d.team()
+    view = d.book.public_notice()
+    assert view is not None
+    assert view.kind is NoticeKind.INVESTIGATION
+    assert view.published_on == INVESTIGATION_NOTICE
+    assert view.ends_on is None  # the inspection has not concluded
+    assert [p.person_id for p in view.people] == ["p1", "p2"]
+    assert view.proposed_post == "副局长" and view.unit == "县环保局"
+    d.inspect("p1")
+    d.inspect("p2")
+    d.conclude("p1")
+    assert d.book.public_notice() is None  # the committee's turn: no notice before the public
+
+
+def test_pre_appointment_notice_shows_only_who_is_on_it_and_its_period() -> None:
+    d = on_notice()
+    view = d.book.public_notice()
+    assert view is not None
+    assert view.kind is NoticeKind.PRE_APPOINTMENT
+    assert (view.published_on, view.ends_on) == (NOTICE_DAY, NOTICE_ENDS)
+    assert [p.person_id for p in view.people] == ["p1"]  # p2 was not proposed
+    d.end_notice()
+    still = d.book.public_notice()
+    assert still is not None and still.people == view.people
+
+
+def test_published_fields_are_exactly_the_notice_fields() -> None:
+    view = on_notice().book.public_notice()
+    assert view is not None
+    assert set(PublishedPerson.model_fields) == {
+        "person_id",
+        "name",
+        "sex",
+        "ethnicity",
+        "birth_date",
+        "party_member",
+        "education",
+        "work_started_on",
+        "current_post",
+        "short_cv",
+        "exceptional_reason",
+    }
+    # nothing of the inspection (findings, sanctions, evaluation, scores) reaches the board
+    dumped = view.model_dump_json()
+    for private in ("sanction", "finding", "score", "excellent", "rank"):
+        assert private not in dumped
+
+
+def test_exceptional_promotion_notice_states_its_reason() -> None:
+    people = [
+        person("p1", "张三", exceptional=exceptional()),
+        person("p2", "李四"),
+    ]
+    d = Driver(regular_case("pub-3", people))
+    d.investigation_notice()
+    view = d.book.public_notice()
+    assert view is not None
+    reasons = {p.person_id: p.exceptional_reason for p in view.people}
+    assert reasons == {"p1": "抗洪抢险中表现突出", "p2": ""}
+
+
+def test_no_notice_once_the_case_is_closed() -> None:
+    d = on_notice()
+    d.do("withdraw", withdrawal())
+    assert d.book.public_notice() is None

@@ -375,3 +375,18 @@ async def test_withdrawal_at_several_stages(runner: CaseRunner, stage: str) -> N
     assert events[-1].kind == "closed" and events[-1].actor_name == CLERK.name
     row = await runner.row(case_id)
     assert row is not None and row.status == "withdrawn"
+
+
+async def test_a_notice_whose_period_is_over_ends_it_when_published(runner: CaseRunner) -> None:
+    """Published with a date whose five working days are already past, the notice is over
+    in the same step: the answer says so, and the appointment sent next is taken at once."""
+    h = await runner.start(regular_case("over-1"))
+    await inspect(runner, h, ["p1", "p2"], ["p1"])
+    await runner.update(h, "record_vote", vote([agree("p1")]))
+    state = await runner.update(h, "record_public_notice", notice())
+    assert state.stage is CaseStage.APPOINTMENT
+    assert state.dates["notice_over"] == NOTICE_ENDS
+    events = await runner.events("over-1")
+    assert any(e.kind == "timer" and "notice period ended" in e.summary for e in events)
+    await runner.update(h, "record_appointment", appointment("p1"))
+    assert (await h.result()).status is CaseStatus.APPOINTED

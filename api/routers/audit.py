@@ -1,0 +1,250 @@
+"""The audit trail for those who check the work, as ``appointments audit search|as-of|export|
+verify`` do: searching the log, a case as of a day, a case's dossier, verifying the log, the
+signed checkpoints. Nothing here changes anything (no checkpoint is signed from the API:
+that is the worker's schedule and ``appointments audit checkpoint``).
+
+Verifying uses the service's own key (the setting AUDIT_SIGNING_KEY; its public half). An
+auditor who wants to rely on nothing the service holds verifies an exported dossier offline
+with the published public key (``appointments audit verify-dossier``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from api.deps import ServicesDep, SessionDep, permit
+from api.errors import ApiError
+from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
+from api.routers.cases import ERRORS, CaseId
+from api.schemas import (
+    FIRST_DAY,
+    LAST_DAY,
+    NO_NUL,
+    AuditAsOf,
+    AuditPage,
+    AuditReport,
+    AuditSearchEntry,
+    CheckpointSummary,
+    Limit,
+    Malformed,
+    Offset,
+    Problem,
+)
+from audit import export as dossiers
+from audit import queries as audit_queries
+from audit.checkpoints import Checkpoint
+from audit.keys import KeyFileError, load_public_key
+from audit.verify import verify_log
+from settings import Settings
+from store import queries
+from store.account_models import Caller
+from store.models import AuditCheckpoint
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+READ_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 422: {"model": Malformed}}
+CASE_ERRORS: dict[int | str, dict[str, Any]] = {**READ_ERRORS, 404: {"model": Problem}}
+DossierFormat = Literal["json", "csv", "html"]
+MEDIA_TYPES: dict[str, str] = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def _filter(description: str) -> Any:
+    return Query(min_length=1, max_length=200, pattern=NO_NUL, description=description)
+
+
+def _no_case(case_id: str) -> ApiError:
+    return ApiError(404, f"no recorded history for case {case_id}")
+
+
+@router.get(
+    "/events",
+    response_model=AuditPage,
+    responses=READ_ERRORS,
+    summary="Search the log: events matching every filter, oldest first, a page at a time",
+)
+async def search(
+    _: Annotated[Caller, Depends(permit(READ_AUDIT))],
+    session: SessionDep,
+    person: Annotated[str | None, _filter("a person id named anywhere in the event")] = None,
+    actor: Annotated[str | None, _filter("who did it, exactly as recorded")] = None,
+    unit: Annotated[str | None, _filter("the case's unit, exactly as written")] = None,
+    stage: Annotated[str | None, _filter("the stage the event happened in")] = None,
+    kind: Annotated[str | None, _filter("opened, transition, input, deadline, ...")] = None,
+    date_from: Annotated[
+        date | None,
+        Query(alias="from", ge=FIRST_DAY, le=LAST_DAY, description="from the start of this day"),
+    ] = None,
+    date_to: Annotated[
+        date | None,
+        Query(alias="to", ge=FIRST_DAY, le=LAST_DAY, description="to the end of this day"),
+    ] = None,
+    page_size: Annotated[int, Query(ge=1, le=audit_queries.MAX_PAGE_SIZE)] = 50,
+    after: Annotated[
+        str | None,
+        Query(max_length=100, pattern=NO_NUL, description="the `next` of the previous page"),
+    ] = None,
+) -> AuditPage:
+    try:
+        cursor = audit_queries.Cursor.parse(after) if after else None
+        if cursor is not None and not FIRST_DAY <= cursor.occurred_at.date() <= LAST_DAY:
+            raise ValueError(f"not a page cursor: {after!r} (its time is out of range)")
+        filters = audit_queries.Search(person, actor, unit, stage, kind, date_from, date_to)
+        page = await audit_queries.search(session, filters, page_size=page_size, after=cursor)
+    except ValueError as exc:  # an empty range, a cursor that is not one
+        raise ApiError(422, str(exc)) from exc
+    return AuditPage(
+        events=[AuditSearchEntry.model_validate(e) for e in page.events],
+        next=str(page.next) if page.next else None,
+    )
+
+
+@router.get(
+    "/cases/{case_id}/as-of/{on}",
+    response_model=AuditAsOf,
+    responses=CASE_ERRORS,
+    summary="A case as it stood at the end of a day (Beijing time), from its events alone",
+)
+async def as_of(
+    _: Annotated[Caller, Depends(permit(READ_AUDIT))],
+    case_id: CaseId,
+    on: Annotated[date, Path(ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD")],
+    session: SessionDep,
+) -> AuditAsOf:
+    if not await queries.count_events(session, case_id):
+        raise _no_case(case_id)
+    return AuditAsOf.model_validate(await audit_queries.as_of(session, case_id, on))
+
+
+@router.get(
+    "/cases/{case_id}/dossier",
+    response_class=Response,
+    responses={
+        **CASE_ERRORS,
+        200: {
+            "description": (
+                "the dossier, to be saved as it is and verified offline with "
+                "`appointments audit verify-dossier FILE --public-key KEY.pub.pem`"
+            ),
+            "content": {media: {} for media in MEDIA_TYPES.values()},
+            "headers": {
+                "Content-Disposition": {
+                    "description": 'attachment; filename="dossier-CASE.FORMAT"',
+                    "schema": {"type": "string"},
+                },
+                "X-Dossier-Events": {
+                    "description": "how many events the dossier holds",
+                    "schema": {"type": "integer"},
+                },
+                "X-Dossier-Covered-Through": {
+                    "description": (
+                        "the last event a signed checkpoint vouches for (0: none); fewer "
+                        "than the events means the newest are not signed yet"
+                    ),
+                    "schema": {"type": "integer"},
+                },
+            },
+        },
+    },
+    summary="Export a case's dossier (JSON, CSV or printable HTML), verifiable offline",
+)
+async def export(
+    _: Annotated[Caller, Depends(permit(EXPORT_AUDIT))],
+    case_id: CaseId,
+    session: SessionDep,
+    fmt: Annotated[DossierFormat, Query(alias="format")] = "json",
+) -> Response:
+    dossier = await dossiers.build_dossier(session, case_id)
+    if dossier is None:
+        raise _no_case(case_id)
+    text = dossiers.render(dossier, fmt)
+    # as `audit export` writes it: the CSV with a byte-order mark, for spreadsheet programs
+    content = text.encode("utf-8-sig" if fmt == "csv" else "utf-8")
+    return Response(
+        content=content,
+        media_type=MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="dossier-{case_id}.{fmt}"',
+            "X-Dossier-Events": str(len(dossier["events"])),
+            "X-Dossier-Covered-Through": str(dossiers.covered_through(dossier)),
+        },
+    )
+
+
+async def _public_key(settings: Settings) -> Ed25519PublicKey:
+    path = settings.audit_signing_key
+    if path is None:
+        raise ApiError(
+            503,
+            "the service has no audit signing key (setting AUDIT_SIGNING_KEY): the log cannot "
+            "be verified against its checkpoints here; use `appointments audit verify "
+            "--public-key`",
+        )
+    try:
+        return await asyncio.to_thread(load_public_key, path)
+    except KeyFileError as exc:
+        raise ApiError(503, f"the audit key cannot be used: {exc}") from exc
+
+
+@router.get(
+    "/verify",
+    response_model=AuditReport,
+    responses={
+        **READ_ERRORS,
+        200: {"description": "the report; `ok` is false, and `faults` says where, if any"},
+    },
+    summary="Verify every chain of the log (or one case's) and the newest checkpoints",
+)
+async def verify(
+    _: Annotated[Caller, Depends(permit(VERIFY_AUDIT))],
+    parts: ServicesDep,
+    session: SessionDep,
+    case_id: Annotated[
+        str | None,
+        Query(alias="case", min_length=1, max_length=64, pattern=NO_NUL, description="only it"),
+    ] = None,
+    checkpoints: Annotated[
+        int, Query(ge=0, le=100_000, description="how many of the newest to check (0: all)")
+    ] = 1,
+) -> AuditReport:
+    """As `appointments audit verify`: a fault found is a report with `ok` false (200), not
+    an error; only a log that cannot be read at all is."""
+    key = await _public_key(parts.settings)
+    report = await verify_log(session, key, checkpoints=checkpoints or None, case_id=case_id)
+    return AuditReport.model_validate(report)
+
+
+@router.get(
+    "/checkpoints",
+    response_model=list[CheckpointSummary],
+    responses=READ_ERRORS,
+    summary="The signed checkpoints, newest first",
+)
+async def checkpoints(
+    _: Annotated[Caller, Depends(permit(VERIFY_AUDIT))],
+    session: SessionDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[CheckpointSummary]:
+    query = select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(limit).offset(offset)
+    signed = map(Checkpoint.of, await session.scalars(query))
+    return [
+        CheckpointSummary.model_validate(
+            {
+                **cp.to_json(with_heads=False),
+                "cases": len(cp.case_heads),
+                "probations": len(cp.probation_heads),
+            }
+        )
+        for cp in signed
+    ]

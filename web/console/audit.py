@@ -1,0 +1,233 @@
+"""The auditors' pages (审计): search the log, a case's timeline with its hash chain, the
+case as of a day, its dossier for download, and verification of the log or of a dossier
+file. Reads only: nothing here changes anything, so the pages are plain GETs, except the
+upload of a dossier to verify (a POST with the session's CSRF token, which writes nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import ServicesDep
+from api.errors import ApiError
+from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
+from api.routers.audit import MEDIA_TYPES, DossierFormat
+from api.routers.audit import _public_key as service_public_key
+from audit import export as dossiers
+from audit import queries as audit_queries
+from audit.verify import verify_log
+from store import queries
+from web.console.auth import Console, PageRefused, check_csrf, read_form, require
+from web.console.cases import CaseId
+from web.console.common import page, today
+from web.labels import EVENT_KINDS
+from workflows.types import CaseStage
+
+router = APIRouter(prefix="/audit")
+
+PAGE_SIZE = 100
+MAX_DOSSIER_BYTES = 20 * 1024 * 1024
+Filter = Annotated[str, Query(max_length=200)]
+
+
+@router.get("", response_class=HTMLResponse)
+async def search(
+    request: Request,
+    user: Console,
+    parts: ServicesDep,
+    person: Filter = "",
+    actor: Filter = "",
+    unit: Filter = "",
+    stage: Filter = "",
+    kind: Filter = "",
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    after: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    """Events matching every filter given, oldest first, a page at a time."""
+    require(user, READ_AUDIT)
+    filters = {"person": person, "actor": actor, "unit": unit, "stage": stage, "kind": kind}
+    asked = any(filters.values()) or date_from or date_to
+    found, next_cursor, error = [], "", ""
+    if asked:
+        try:
+            cursor = audit_queries.Cursor.parse(after) if after else None
+            search = audit_queries.Search(
+                person or None,
+                actor or None,
+                unit or None,
+                stage or None,
+                kind or None,
+                date_from,
+                date_to,
+            )
+            async with parts.sessions() as s:
+                result = await audit_queries.search(s, search, page_size=PAGE_SIZE, after=cursor)
+            found = result.events
+            next_cursor = str(result.next) if result.next else ""
+        except ValueError as exc:
+            error = str(exc)
+    return page(
+        request,
+        user,
+        "console_audit_search.html",
+        filters=filters,
+        date_from=date_from,
+        date_to=date_to,
+        asked=asked,
+        events=found,
+        next_cursor=next_cursor,
+        error=error,
+        stages=list(CaseStage),
+        kinds=list(EVENT_KINDS.items()),
+        today=today(),
+    )
+
+
+async def _timeline(parts: ServicesDep, case_id: str) -> list[audit_queries.AuditEvent]:
+    async with parts.sessions() as s:
+        events = await audit_queries.timeline(s, case_id)
+    if not events:
+        raise PageRefused(404, f"案件 {case_id} 没有任何记录。")
+    return events
+
+
+@router.get("/case", response_class=HTMLResponse)
+async def find_case(
+    user: Console,
+    case_id: Annotated[str, Query(alias="case", min_length=1, max_length=64)],
+    on: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """The "by case" box: to the timeline, or to the as-of view when a day is given."""
+    require(user, READ_AUDIT)
+    target = quote(case_id.strip(), safe="")
+    where = f"/console/audit/cases/{target}" + (f"/as-of?on={quote(on)}" if on else "")
+    return RedirectResponse(where, status_code=303)
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+async def timeline(
+    request: Request, user: Console, parts: ServicesDep, case_id: CaseId
+) -> Response:
+    """A case's full timeline, each event with its place in the hash chain."""
+    require(user, READ_AUDIT)
+    events = await _timeline(parts, case_id)
+    return page(
+        request,
+        user,
+        "console_audit_case.html",
+        case_id=case_id,
+        events=events,
+        today=today(),
+        formats=list(MEDIA_TYPES),
+    )
+
+
+@router.get("/cases/{case_id}/as-of", response_class=HTMLResponse)
+async def as_of(
+    request: Request, user: Console, parts: ServicesDep, case_id: CaseId, on: date
+) -> Response:
+    """What the case looked like at the end of a day, from its recorded events alone."""
+    require(user, READ_AUDIT)
+    async with parts.sessions() as s:
+        if not await queries.count_events(s, case_id):
+            raise PageRefused(404, f"案件 {case_id} 没有任何记录。")
+        view = await audit_queries.as_of(s, case_id, on)
+    return page(request, user, "console_audit_as_of.html", case_id=case_id, view=view)
+
+
+@router.get("/cases/{case_id}/dossier.{fmt}")
+async def dossier(
+    user: Console, parts: ServicesDep, case_id: CaseId, fmt: DossierFormat
+) -> Response:
+    """The case's dossier to save, as ``audit export`` writes it."""
+    require(user, EXPORT_AUDIT)
+    async with parts.sessions() as s:
+        built = await dossiers.build_dossier(s, case_id)
+    if built is None:
+        raise PageRefused(404, f"案件 {case_id} 没有任何记录。")
+    text = dossiers.render(built, fmt)
+    return Response(
+        content=text.encode("utf-8-sig" if fmt == "csv" else "utf-8"),
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="dossier-{case_id}.{fmt}"'},
+    )
+
+
+@router.get("/verify", response_class=HTMLResponse)
+async def verify(
+    request: Request,
+    user: Console,
+    parts: ServicesDep,
+    case_id: Annotated[str, Query(alias="case", max_length=64)] = "",
+    run: bool = False,
+) -> Response:
+    """Verify every chain (or one case's) and the newest checkpoint with the service's key."""
+    require(user, VERIFY_AUDIT)
+    report, error = None, ""
+    if run:
+        try:
+            key = await service_public_key(parts.settings)
+            async with parts.sessions() as s:
+                report = await verify_log(s, key, checkpoints=1, case_id=case_id or None)
+        except ApiError as exc:
+            error = exc.detail
+    return page(
+        request,
+        user,
+        "console_audit_verify.html",
+        case_id=case_id,
+        report=report,
+        dossier_report=None,
+        error=error,
+    )
+
+
+@router.post("/verify-dossier", response_class=HTMLResponse)
+async def verify_dossier(request: Request, user: Console, parts: ServicesDep) -> Response:
+    """Verify an exported dossier file (JSON, CSV or HTML) against the service's key:
+    what ``audit verify-dossier`` does offline, for an auditor holding only the file."""
+    require(user, VERIFY_AUDIT)
+    form = await read_form(request, MAX_DOSSIER_BYTES)
+    check_csrf(user, form)
+    upload = form.get("dossier")
+    if upload is None or isinstance(upload, str):
+        raise PageRefused(422, "请选择要核验的档案文件。")
+    raw = await upload.read()
+    name = (upload.filename or "dossier")[:200]
+    report, error = None, ""
+    try:
+        key = await service_public_key(parts.settings)
+        report = await asyncio.to_thread(_verify_bytes, raw, key, name)
+    except ApiError as exc:
+        error = exc.detail
+    return page(
+        request,
+        user,
+        "console_audit_verify.html",
+        case_id="",
+        report=None,
+        dossier_report=report,
+        dossier_name=name,
+        error=error,
+    )
+
+
+def _verify_bytes(raw: bytes, key: Ed25519PublicKey, name: str) -> dossiers.DossierReport:
+    """Verify the uploaded bytes exactly as ``audit verify-dossier`` verifies a file; the
+    faults name the uploaded file, not the temporary one."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "dossier"
+        path.write_bytes(raw)
+        report = dossiers.verify_dossier_file(path, key)
+    report.faults = [f.replace(str(path), name) for f in report.faults]
+    return report

@@ -1,0 +1,126 @@
+"""What every console page shares: its navigation, its context, Beijing's today."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+
+from api.errors import ApiError
+from api.permissions import READ_AUDIT, START_CASE
+from api.schemas import nul_refusal
+from store.console_models import SignedIn
+from web import csrf
+from web.console.auth import may
+from web.forms import FormProblem, form_fields, parse_form, problems_of
+from web.templating import SHANGHAI, render
+from workflows.types import CaseState, Role
+
+
+def today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def navigation(user: SignedIn) -> list[tuple[str, str]]:
+    """(address, name) of the pages this person's role may open."""
+    links = [("/console/", "工作台"), ("/console/tasks", "我的待办")]
+    if may(user, START_CASE):
+        links.append(("/console/cases/new", "新建案件"))
+    links.append(("/console/probation", "试用期"))
+    if may(user, READ_AUDIT):
+        links.append(("/console/audit", "审计查询"))
+    if user.caller.role is Role.ADMINISTRATOR:
+        links.append(("/console/admin", "系统设置"))
+    links.append(("/board/", "公示栏"))
+    return links
+
+
+def page(
+    request: Request, user: SignedIn, template: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    return render(
+        request,
+        template,
+        {
+            "user": user.caller,
+            "nav": navigation(user),
+            "here": request.url.path,
+            "csrf_field": csrf.FIELD,
+            "csrf_token": user.csrf_token,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """A page with one form made from ``model`` (``web.forms``), and what it does when sent:
+    the same for every step of a case, starting a case, and a probation's review."""
+
+    title: str
+    action: str  # where the form posts
+    back: str  # where "返回" leads
+    model: type[BaseModel]
+    skip: frozenset[str] = frozenset({"actor"})
+    case_id: str = ""
+    state: CaseState | None = None
+
+    def show(
+        self,
+        request: Request,
+        user: SignedIn,
+        values: Mapping[str, str],
+        *,
+        error: str = "",
+        rule: str = "",
+        problems: list[str] | None = None,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        people = [(c.person_id, c.name) for c in self.state.candidates] if self.state else []
+        return page(
+            request,
+            user,
+            "console_step.html",
+            status_code=status_code,
+            title=self.title,
+            action=self.action,
+            back=self.back,
+            case_id=self.case_id,
+            state=self.state,
+            fields=form_fields(self.model, people=people, values=values, skip=self.skip),
+            error=error,
+            error_rule=rule,
+            problems=problems or [],
+        )
+
+    async def submit(
+        self,
+        request: Request,
+        user: SignedIn,
+        form: Mapping[str, str],
+        send: Callable[[dict[str, Any]], Awaitable[object]],
+        done: str,
+    ) -> Response:
+        """Read the form into the model's fields and ``send`` them (which validates them and
+        asks the workflow): on success to ``done``; else the form again, as typed, with what
+        was wrong: 422 for the form, the workflow's status and rule for a refusal."""
+        try:
+            fields = parse_form(self.model, form, skip=self.skip)
+            if refusal := nul_refusal(fields):
+                raise FormProblem(refusal)
+            await send(fields)
+        except FormProblem as exc:
+            return self.show(request, user, form, problems=[str(exc)], status_code=422)
+        except ValidationError as exc:
+            return self.show(request, user, form, problems=problems_of(exc), status_code=422)
+        except ApiError as exc:
+            return self.show(
+                request, user, form, error=exc.detail, rule=exc.rule, status_code=exc.status
+            )
+        return RedirectResponse(done, status_code=303)

@@ -1,0 +1,323 @@
+"""The Chinese names the pages show for the service's English terms.
+
+Every enum value the pages display has a name here; ``tests/web/test_labels.py`` checks that
+none is missing, so a new stage or role cannot reach a page untranslated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from workflows.types import (
+    CandidateStatus,
+    CaseStage,
+    CaseStatus,
+    InspectionCheck,
+    NoticeKind,
+    ObjectionOutcome,
+    Role,
+    SelectionMethod,
+    VoteMethod,
+    VoteResult,
+)
+
+STAGES = MappingProxyType(
+    {
+        CaseStage.EXAM: "考试",
+        CaseStage.PRE_INSPECTION_APPROVAL: "考察前报批",
+        CaseStage.INVESTIGATION_NOTICE: "考察预告",
+        CaseStage.INSPECTION: "差额考察",
+        CaseStage.HIGHER_APPROVAL: "上级审批",
+        CaseStage.VOTE: "常委会票决",
+        CaseStage.PUBLIC_NOTICE: "任前公示",
+        CaseStage.APPOINTMENT: "任职",
+        CaseStage.CLOSED: "已结案",
+    }
+)
+
+STATUSES = MappingProxyType(
+    {
+        CaseStatus.ACTIVE: "进行中",
+        CaseStatus.APPOINTED: "已任职",
+        CaseStatus.NOT_APPOINTED: "未任用",
+        CaseStatus.WITHDRAWN: "已撤回",
+    }
+)
+
+ROLES = MappingProxyType(
+    {
+        Role.CLERK: "干部科工作人员",
+        Role.SECTION_CHIEF: "科长",
+        Role.DEPARTMENT_HEAD: "部领导",
+        Role.INSPECTION_TEAM: "考察组成员",
+        Role.COMMITTEE_SECRETARY: "常委会秘书",
+        Role.AUDITOR: "审计人员",
+        Role.ADMINISTRATOR: "系统管理员",
+        Role.SYSTEM: "系统",
+    }
+)
+
+METHODS = MappingProxyType(
+    {
+        SelectionMethod.OPEN_SELECTION: "公开选拔",
+        SelectionMethod.COMPETITIVE_APPOINTMENT: "竞争上岗",
+        SelectionMethod.REGULAR_APPOINTMENT: "民主推荐",
+    }
+)
+
+CANDIDATE_STATUSES = MappingProxyType(
+    {
+        CandidateStatus.APPLICANT: "已报名",
+        CandidateStatus.NOT_QUALIFIED: "资格审查未通过",
+        CandidateStatus.FAILED_EXAM: "考试未通过",
+        CandidateStatus.IN_POOL: "考察对象",
+        CandidateStatus.INELIGIBLE: "不符合任职条件",
+        CandidateStatus.APPROVAL_REFUSED: "上级未批准",
+        CandidateStatus.INSPECTED: "已考察",
+        CandidateStatus.NOT_PROPOSED: "未提名",
+        CandidateStatus.PROPOSED: "提交常委会",
+        CandidateStatus.DEFERRED: "暂缓表决",
+        CandidateStatus.VOTE_FAILED: "票决未通过",
+        CandidateStatus.ON_NOTICE: "公示中",
+        CandidateStatus.SUSPENDED: "暂缓任用",
+        CandidateStatus.NOT_APPOINTED: "不予任用",
+        CandidateStatus.TO_APPOINT: "待任职",
+        CandidateStatus.APPOINTED: "已任职",
+    }
+)
+
+CHECKS = MappingProxyType(
+    {
+        InspectionCheck.PERSONNEL_FILE: "干部人事档案",
+        InspectionCheck.PERSONAL_MATTERS_REPORT: "个人有关事项报告",
+        InspectionCheck.DISCIPLINE_OPINION: "纪检监察机关意见",
+        InspectionCheck.PETITIONS: "信访举报",
+        InspectionCheck.ECONOMIC_AUDIT: "经济责任审计",
+    }
+)
+
+VOTE_METHODS = MappingProxyType(
+    {
+        VoteMethod.ORAL: "口头表决",
+        VoteMethod.SHOW_OF_HANDS: "举手表决",
+        VoteMethod.SECRET_BALLOT: "无记名投票",
+    }
+)
+
+VOTE_RESULTS = MappingProxyType(
+    {VoteResult.PASSED: "通过", VoteResult.FAILED: "未通过", VoteResult.DEFERRED: "暂缓表决"}
+)
+
+OBJECTION_OUTCOMES = MappingProxyType(
+    {
+        ObjectionOutcome.NO_PROBLEM: "未发现问题，任用",
+        ObjectionOutcome.MINOR_SHORTCOMINGS: "有一般性问题，任用并提醒",
+        ObjectionOutcome.SERIOUS_CONFIRMED: "严重问题属实，不予任用",
+        ObjectionOutcome.SERIOUS_UNVERIFIABLE: "严重问题一时难以查实，暂缓任用",
+    }
+)
+
+NOTICE_KINDS = MappingProxyType(
+    {NoticeKind.INVESTIGATION: "考察预告", NoticeKind.PRE_APPOINTMENT: "任前公示"}
+)
+
+# Every enum a page shows, with its names: what the ``zh`` filter looks values up in.
+BY_ENUM: Mapping[type, Mapping[Any, str]] = MappingProxyType(
+    {
+        CaseStage: STAGES,
+        CaseStatus: STATUSES,
+        Role: ROLES,
+        SelectionMethod: METHODS,
+        CandidateStatus: CANDIDATE_STATUSES,
+        InspectionCheck: CHECKS,
+        VoteMethod: VOTE_METHODS,
+        VoteResult: VOTE_RESULTS,
+        ObjectionOutcome: OBJECTION_OUTCOMES,
+        NoticeKind: NOTICE_KINDS,
+    }
+)
+
+
+def zh(value: object) -> str:
+    """The Chinese name of an enum value; anything else as it is."""
+    names = BY_ENUM.get(type(value))
+    if names is not None:
+        return str(names[value])
+    return "" if value is None else str(value)
+
+
+# The fields of the forms, by their name in the wire models.
+FIELDS = MappingProxyType(
+    {
+        "case_id": "案件编号",
+        "unit": "单位",
+        "post": "拟任职务",
+        "positions": "职数",
+        "method": "选拔方式",
+        "probation_required": "实行试用期",
+        "economic_audit_required": "需经济责任审计",
+        "candidates": "人选",
+        "recommendation": "民主推荐",
+        "opened_on": "立案日期",
+        "held_on": "日期",
+        "participants": "参加人数",
+        "summary": "内容摘要",
+        "announced_on": "公告日期",
+        "closed_on": "报名截止日期",
+        "applicants": "报名人员",
+        "candidate": "人员",
+        "registered_on": "报名日期",
+        "qualified": "资格审查通过",
+        "reason": "理由",
+        "scores": "成绩",
+        "score": "成绩",
+        "person_id": "人员",
+        "name": "姓名",
+        "sex": "性别",
+        "ethnicity": "民族",
+        "birth_date": "出生日期",
+        "party_member": "中共党员",
+        "education": "学历",
+        "work_started_on": "参加工作时间",
+        "current_post": "现任职务",
+        "current_rank": "现职级",
+        "short_cv": "简历",
+        "on_probation": "正在试用期",
+        "last_promotion_on": "上次提拔日期",
+        "exceptional": "破格提拔",
+        "levels_skipped": "越级数",
+        "through_democratic_recommendation": "经民主推荐",
+        "time_in_post_exception": "任职年限破格",
+        "previous_promotion_was_time_in_post_exception": "上次提拔为任职年限破格",
+        "sanctions": "处分",
+        "published_on": "发布日期",
+        "one_to_one_reason": "等额考察理由",
+        "members": "考察组成员",
+        "started_on": "考察开始日期",
+        "check": "核查事项",
+        "completed_on": "完成日期",
+        "finding": "核查结论",
+        "excellent": "优秀票",
+        "competent": "称职票",
+        "basically_competent": "基本称职票",
+        "incompetent": "不称职票",
+        "submitted_on": "提交日期",
+        "concluded_on": "考察结束日期",
+        "proposed": "提交常委会人选（人员编号，每行一人）",
+        "replied_on": "批复日期",
+        "approved": "批准",
+        "reference": "批复文号",
+        "meeting": "常委会会议",
+        "meeting_id": "会议编号",
+        "present": "到会人数",
+        "items": "表决事项",
+        "agree": "同意",
+        "disagree": "不同意",
+        "defer": "缓议",
+        "deferred_reason": "暂缓表决理由",
+        "notice_id": "公示编号",
+        "objection_id": "反映编号",
+        "received_on": "收到日期",
+        "anonymous": "匿名",
+        "verified_on": "核查日期",
+        "outcome": "核查结果",
+        "decided_on": "决定日期",
+        "appoint": "予以任用",
+        "notice_issued_on": "任职通知日期",
+        "talk_held_on": "任职谈话日期",
+        "talk_by": "谈话人",
+        "actor": "经办人",
+    }
+)
+
+# The human steps, by the name of their workflow update.
+STEPS = MappingProxyType(
+    {
+        "record_registration": "报名与资格审查",
+        "record_written_test": "笔试成绩",
+        "record_interview": "面试成绩",
+        "record_investigation_notice": "发布考察预告",
+        "record_inspection_team": "组建考察组",
+        "record_inspection_check": "凡提四必核查",
+        "record_democratic_evaluation": "民主测评",
+        "record_inspection_report": "考察报告",
+        "conclude_inspection": "考察结论与提名",
+        "record_higher_approval": "上级审批结果",
+        "record_vote": "常委会票决",
+        "decide_suspension": "暂缓任用期满决定",
+        "record_public_notice": "发布任前公示",
+        "record_objection": "登记公示期间反映",
+        "record_objection_verdict": "反映核查结果",
+        "record_appointment": "任职通知与谈话",
+        "withdraw": "撤回案件",
+        "retry_blocked": "重新尝试（日历数据补齐后）",
+    }
+)
+
+
+def field_label(name: str) -> str:
+    return FIELDS.get(name, name)
+
+
+def step_title(update: str) -> str:
+    return STEPS.get(update, update)
+
+
+# The kinds of recorded events, as the audit pages name them.
+EVENT_KINDS = MappingProxyType(
+    {
+        "opened": "立案",
+        "transition": "环节变更",
+        "input": "办理录入",
+        "eligibility": "资格审查",
+        "deadline": "期限",
+        "reminder": "提醒",
+        "escalation": "督办",
+        "overdue": "逾期",
+        "timer": "期满",
+        "blocked": "受阻",
+        "probation": "试用期",
+        "closed": "结案",
+    }
+)
+
+
+def zh_recorded(value: str) -> str:
+    """The Chinese name of a stage, role or event kind as the log records it (plain text,
+    whatever version wrote it); an unknown word is shown as it is."""
+    for kind in (CaseStage, Role):
+        try:
+            return zh(kind(value))
+        except ValueError:
+            continue
+    return EVENT_KINDS.get(value, value)
+
+
+# What a case waits for (``StepState.step``, before any ":"), in words, and the step that
+# answers it (None: a period that runs out by itself).
+AWAITED: Mapping[str, tuple[str, str | None]] = MappingProxyType(
+    {
+        "registration": ("报名与资格审查", "record_registration"),
+        "written_test": ("笔试成绩", "record_written_test"),
+        "interview": ("面试成绩", "record_interview"),
+        "pre_inspection_approval": ("考察前报上级审批", "record_higher_approval"),
+        "investigation_notice": ("发布考察预告", "record_investigation_notice"),
+        "inspection_team": ("组建考察组并开始考察", "record_inspection_team"),
+        "inspection": ("考察与考察结论", "conclude_inspection"),
+        "higher_approval": ("上级审批", "record_higher_approval"),
+        "vote": ("常委会票决", "record_vote"),
+        "revote": ("常委会再次票决", "record_vote"),
+        "public_notice": ("发布任前公示", "record_public_notice"),
+        "notice_period": ("任前公示期", None),
+        "objection_verification": ("核查公示期间反映", "record_objection_verdict"),
+        "suspension": ("暂缓任用期满决定", "decide_suspension"),
+        "appointment": ("任职通知与谈话", "record_appointment"),
+    }
+)
+
+
+def awaited(step_key: str) -> tuple[str, str | None]:
+    """(words, the answering step) for what a case waits on; unknown keys as they are."""
+    return AWAITED.get(step_key.split(":", 1)[0], (step_key, None))
