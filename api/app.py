@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.deps import Services
+from api.limits import BodyLimit
 from api.routers import audit, cases, probation, reads, steps
 from settings import Settings
 from web import install as install_web
@@ -70,4 +71,5 @@ def create_app(
     app.include_router(probation.router)
     app.include_router(audit.router)
     install_web(app)
+    app.add_middleware(BodyLimit)
     return app

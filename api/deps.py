@@ -2,7 +2,8 @@
 
 ``permit(action)`` is every endpoint's first dependency: it finds the caller from the
 bearer token (401 without a valid one) and refuses a role not allowed the action (403), so
-a refused caller learns nothing about the request's content or the case.
+a refused caller learns nothing about the case. (A body that is not even JSON is refused as
+malformed, 422, before the role is looked at: FastAPI reads the body first.)
 """
 
 from __future__ import annotations

@@ -31,6 +31,20 @@ UPDATE_WAIT = timedelta(seconds=60)
 QUERY_WAIT = timedelta(seconds=10)
 STARTUP_WAIT = timedelta(seconds=5)
 STARTUP_POLL_INTERVAL = 0.25  # seconds
+# Temporal refuses a payload over 2 MB, and a refused one fails the case's workflow task: an
+# input must be well below it before it is sent.
+MAX_INPUT_BYTES = 1_500_000
+
+
+def check_size(what: str, arg: BaseModel) -> None:
+    """413 before anything is sent when ``arg`` would be too large a payload for Temporal."""
+    size = len(arg.model_dump_json().encode("utf-8"))
+    if size > MAX_INPUT_BYTES:
+        raise ApiError(
+            413,
+            f"{what} is {size:,} bytes; at most {MAX_INPUT_BYTES:,} bytes can be sent to a case "
+            "at once (Temporal's limit on one input): send fewer rows at a time",
+        )
 
 
 def _unreachable(detail: str) -> ApiError:
@@ -69,6 +83,7 @@ def _refusal(exc: WorkflowUpdateFailedError) -> ApiError:
 async def start_case(client: Client, task_queue: str, case: CaseInput) -> str:
     """Start the case's workflow; its id, derived from the case id, makes a second start
     of the same case a 409."""
+    check_size(f"case {case.case_id}", case)
     try:
         handle = await client.start_workflow(
             WORKFLOW_NAME,
@@ -87,6 +102,7 @@ async def start_case(client: Client, task_queue: str, case: CaseInput) -> str:
 
 
 async def execute_update(client: Client, case_id: str, update: str, arg: BaseModel) -> CaseState:
+    check_size(f"the input of {update}", arg)
     handle = client.get_workflow_handle(case_workflow_id(case_id))
     try:
         return await asyncio.wait_for(

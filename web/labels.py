@@ -10,6 +10,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from workflows.probation_types import (
+    PROBATION_STATUS_LABELS,
+    ProbationStatus,
+    ReviewOutcome,
+    ReviewStatus,
+)
 from workflows.types import (
     CandidateStatus,
     CaseStage,
@@ -119,6 +125,21 @@ OBJECTION_OUTCOMES = MappingProxyType(
     }
 )
 
+PROBATION_STATUSES = MappingProxyType(dict(PROBATION_STATUS_LABELS))
+
+REVIEW_STATUSES = MappingProxyType(
+    {
+        ReviewStatus.PENDING: "待考核",
+        ReviewStatus.COMPETENT: "胜任",
+        ReviewStatus.NOT_COMPETENT: "不胜任",
+        ReviewStatus.NOT_HELD: "未考核（提前结束）",
+    }
+)
+
+REVIEW_OUTCOMES = MappingProxyType(
+    {ReviewOutcome.COMPETENT: "胜任", ReviewOutcome.NOT_COMPETENT: "不胜任"}
+)
+
 NOTICE_KINDS = MappingProxyType(
     {NoticeKind.INVESTIGATION: "考察预告", NoticeKind.PRE_APPOINTMENT: "任前公示"}
 )
@@ -136,6 +157,9 @@ BY_ENUM: Mapping[type, Mapping[Any, str]] = MappingProxyType(
         VoteResult: VOTE_RESULTS,
         ObjectionOutcome: OBJECTION_OUTCOMES,
         NoticeKind: NOTICE_KINDS,
+        ProbationStatus: PROBATION_STATUSES,
+        ReviewStatus: REVIEW_STATUSES,
+        ReviewOutcome: REVIEW_OUTCOMES,
     }
 )
 
@@ -280,6 +304,11 @@ EVENT_KINDS = MappingProxyType(
         "blocked": "受阻",
         "probation": "试用期",
         "closed": "结案",
+        # a probation's own events
+        "reminder_missed": "提醒未及时发出",
+        "formal": "正式任职",
+        "review": "试用期满考核",
+        "ended_early": "提前结束试用期",
     }
 )
 
@@ -287,7 +316,7 @@ EVENT_KINDS = MappingProxyType(
 def zh_recorded(value: str) -> str:
     """The Chinese name of a stage, role or event kind as the log records it (plain text,
     whatever version wrote it); an unknown word is shown as it is."""
-    for kind in (CaseStage, Role):
+    for kind in (CaseStage, Role, ProbationStatus, ReviewStatus):
         try:
             return zh(kind(value))
         except ValueError:
@@ -321,3 +350,29 @@ AWAITED: Mapping[str, tuple[str, str | None]] = MappingProxyType(
 def awaited(step_key: str) -> tuple[str, str | None]:
     """(words, the answering step) for what a case waits on; unknown keys as they are."""
     return AWAITED.get(step_key.split(":", 1)[0], (step_key, None))
+
+
+# The outside events a case records (``CaseState.dates``, ``case_book.DATE_LABELS``).
+DATES = MappingProxyType(
+    {
+        "opened": "立案",
+        "exam_announced": "考试公告",
+        "registration_closed": "报名截止",
+        "written_test": "笔试",
+        "interview": "面试",
+        "last_approval": "上级批复",
+        "investigation_notice": "考察预告",
+        "inspection_window_start": "考察最早可开始",
+        "inspection_window_end": "考察最迟应开始",
+        "inspection_started": "考察开始",
+        "inspection_concluded": "考察结束",
+        "last_meeting": "常委会会议",
+        "notice_published": "任前公示发布",
+        "notice_ends": "任前公示截止",
+        "notice_over": "任前公示期满",
+    }
+)
+
+
+def date_label(key: str) -> str:
+    return DATES.get(key, key)

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from web.labels import awaited, zh, zh_recorded
+from web.labels import awaited, date_label, zh, zh_recorded
 
 TEMPLATES = Path(__file__).resolve().with_name("templates")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -43,6 +43,7 @@ _environment = Environment(
 )
 _environment.filters["zh"] = zh
 _environment.filters["zh_recorded"] = zh_recorded
+_environment.filters["date_label"] = date_label
 _environment.filters["awaited"] = lambda key: awaited(key)[0]
 _environment.filters["answer"] = lambda key: awaited(key)[1] or ""
 _environment.filters["when"] = _when

@@ -12,13 +12,47 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# The longest text one field may hold (a CV, a finding, a summary are far shorter): a
+# technical bound that keeps every input well inside Temporal's limit on one payload.
+MAX_TEXT = 20_000
+
+
+def text_problem(value: object) -> str:
+    """Why text somewhere in ``value`` cannot be stored and sent, or "" if it can: U+0000
+    (PostgreSQL refuses it), a lone surrogate (not Unicode, so not UTF-8 either)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "text may not hold the character U+0000"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"text holds {value[exc.start]!r}, which is not a character (a lone surrogate)"
+        return ""
+    if isinstance(value, list | tuple | set | frozenset):
+        return next((p for p in map(text_problem, value) if p), "")
+    if isinstance(value, dict):
+        return next((p for p in map(text_problem, [*value, *value.values()]) if p), "")
+    return ""
 
 
 class Model(BaseModel):
-    """Base of every wire model: unknown fields are refused, so a typo never passes silently."""
+    """Base of every wire model: unknown fields are refused, so a typo never passes silently;
+    text that PostgreSQL or UTF-8 cannot hold, or longer than ``MAX_TEXT``, is refused
+    before it reaches a workflow (where it would stop the case's recording)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(problem)
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ValueError(f"text of {len(value)} characters; at most {MAX_TEXT}")
+        return value
 
 
 # --------------------------------------------------------------------------- enumerations

@@ -49,8 +49,12 @@ async def bring_in(runner: CaseRunner, case_id: str, person_id: str, starts_on: 
     return item.workflow_id
 
 
-async def recorded(runner: CaseRunner, probation_id: str) -> list[str]:
-    """The kinds of the probation's recorded events, once it has written all it counts."""
+async def recorded(
+    runner: CaseRunner, probation_id: str, expect: list[str] | None = None
+) -> list[str]:
+    """The kinds of the probation's recorded events, once it has written all it counts (and,
+    with ``expect``, once they are those: a probation brought in late records each missed
+    reminder in turn, so "all it counts" can be one short for a moment)."""
     from store.probation_models import probation_history
 
     handle = runner.env.client.get_workflow_handle(probation_id)
@@ -58,8 +62,10 @@ async def recorded(runner: CaseRunner, probation_id: str) -> list[str]:
         state = await handle.query("state", result_type=ProbationState)
         async with runner.sessions() as s:
             events = await probation_history(s, probation_id)
-        if state.events_recorded and len(events) == state.events_recorded:
-            return [e.kind for e in events]
+        kinds = [e.kind for e in events]
+        settled = state.events_recorded and len(events) == state.events_recorded
+        if settled and (expect is None or kinds == expect):
+            return kinds
         await asyncio.sleep(0.1)
     raise AssertionError(f"probation {probation_id} did not settle")
 
@@ -82,8 +88,9 @@ async def test_list_read_review_and_end_early(
     now = await today(runner)
     reviewed = await bring_in(runner, new_case_id, "P1", now - timedelta(days=DAYS_IN))
     ended = await bring_in(runner, new_case_id, "P2", now - timedelta(days=100))
-    assert await recorded(runner, reviewed) == ["opened", "reminder_missed", "reminder_missed"]
-    assert await recorded(runner, ended) == ["opened"]
+    missed = ["opened", "reminder_missed", "reminder_missed"]
+    assert await recorded(runner, reviewed, missed) == missed
+    assert await recorded(runner, ended, ["opened"]) == ["opened"]
 
     # listing: by case, person, status and end of year, paged
     listed = await http.get("/probations", params={"case": new_case_id}, headers=auditor.headers)
@@ -139,7 +146,7 @@ async def test_list_read_review_and_end_early(
         f"the date of the review ({now + timedelta(days=1)}) lies in the future"
     )
     assert future.json()["rule"] == "dates: an event cannot be recorded before it happens"
-    assert await recorded(runner, reviewed) == ["opened", "reminder_missed", "reminder_missed"]
+    assert await recorded(runner, reviewed) == missed
 
     # the department head records it, under the head's account
     done = await http.post(
@@ -175,7 +182,7 @@ async def test_list_read_review_and_end_early(
     )
     assert early.status_code == 200, early.text
     assert (early.json()["status"], early.json()["review_status"]) == ("ended_early", "not_held")
-    assert await recorded(runner, ended) == ["opened", "ended_early"]
+    assert await recorded(runner, ended, ["opened", "ended_early"]) == ["opened", "ended_early"]
     # the probation is over: its workflow has completed
     await runner.env.client.get_workflow_handle(ended).result()
     over = await http.post(

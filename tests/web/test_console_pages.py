@@ -69,7 +69,9 @@ async def test_a_review_is_recorded_from_its_form(
             if (await head.http.get(path)).status_code == 200:
                 break
         listing = await head.get("/console/probation")
-        assert "试用p1" in listing
+        assert "试用p1" in listing and "试用中" in listing
+        # inside its review window: among the department head's tasks
+        assert f"/console/probation/{new_case_id}/p1" in await head.get("/console/tasks")
         assert "试用期满考核" in await head.get(path)
         await head.get(f"{path}/review")
         future = (now + timedelta(days=3)).isoformat()
@@ -85,13 +87,14 @@ async def test_a_review_is_recorded_from_its_form(
         )
         assert done.status_code == 303, done.text[:2000]
         assert "已记录：试用期满考核" in await head.get(f"{path}?done=review")
+        assert f"/console/probation/{new_case_id}/p1" not in await head.get("/console/tasks")
     handle = runner.env.client.get_workflow_handle(probation_id)
     state = await handle.query("state", result_type=ProbationState)
     assert state.review is not None and state.review.outcome.value == "competent"
     assert state.review.actor.name == head_name
     async with await sign_in(app, clerk_name, Role.CLERK) as clerk:
         page = await clerk.get(path)
-        assert "试用期满考核" not in page  # the clerk may read, not review
+        assert f'href="{path}/review"' not in page  # the clerk may read, not review
         await clerk.get(f"{path}/review", expect=403)
     assert probation_id == probation_workflow_id(new_case_id, "p1")
 

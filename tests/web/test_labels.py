@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from api.schemas import STEP_INPUTS
-from web.labels import AWAITED, BY_ENUM, EVENT_KINDS, STEPS, awaited, zh, zh_recorded
+from web.labels import AWAITED, BY_ENUM, DATES, EVENT_KINDS, STEPS, awaited, zh, zh_recorded
 from workflows import case_book
+from workflows.case_book import DATE_LABELS
 from workflows.types import CaseStage, Role
 
 WORKFLOWS = Path(case_book.__file__).resolve().parent
@@ -44,6 +45,7 @@ def test_every_kind_of_recorded_event_is_named() -> None:
     for path in WORKFLOWS.glob("*.py"):
         text = path.read_text("utf-8")
         kinds |= set(re.findall(r'Happening\(\s*"([a-z_]+)"', text))
+        kinds |= set(re.findall(r'self\._record\(\s*"([a-z_]+)"', text))  # a probation's
     assert kinds, "no event kinds found"
     assert kinds <= set(EVENT_KINDS), sorted(kinds - set(EVENT_KINDS))
 
@@ -57,3 +59,11 @@ def test_recorded_words_are_named_whatever_wrote_them() -> None:
 
 def test_every_step_has_a_title() -> None:
     assert set(STEPS) == set(STEP_INPUTS)
+
+
+def test_every_date_a_case_records_is_named() -> None:
+    source = (WORKFLOWS / "case_book.py").read_text("utf-8")
+    written = set(re.findall(r'dates\["([a-z_]+)"\]\s*=', source))
+    assert written, "no dates found"
+    recorded = set(DATE_LABELS) | written
+    assert recorded <= set(DATES), sorted(recorded - set(DATES))

@@ -9,6 +9,7 @@ what was typed.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -27,9 +28,12 @@ from api.permissions import (
 from api.schemas import STEP_INPUTS
 from store import queries
 from store.console_models import SignedIn
+from store.probation_models import ProbationListRow, list_probations
 from web.console.auth import Console, PageRefused, form_of, may, require
-from web.console.common import FormPage, page
+from web.console.common import FormPage, page, today
 from web.labels import awaited, step_title
+from workflows.policy import parse_policy
+from workflows.probation_types import ProbationStatus, ReviewStatus
 from workflows.types import (
     CaseInput,
     CaseStage,
@@ -111,6 +115,7 @@ async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Respo
             return await temporal.query_state(parts.client, case_id)
 
     answers = await asyncio.gather(*(ask(r.case_id) for r in active))
+    reviews = await _reviews_for(parts, user)
     mine = [st for st, _ in answers if st is not None and _is_mine(user, st)]
     unanswered = [r.case_id for r, (st, why) in zip(active, answers, strict=True) if why]
     return page(
@@ -124,7 +129,28 @@ async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Respo
         unanswered=unanswered,
         scanned=len(active),
         scan_limit=MAX_TASK_SCAN,
+        reviews=reviews,
     )
+
+
+async def _reviews_for(parts: ServicesDep, user: SignedIn) -> list[ProbationListRow]:
+    """Probations whose review window is open and not yet reviewed, when the policy in force
+    names this person's role as a reviewer (each probation's own policy has the last word
+    when the review is recorded)."""
+    snapshot = await asyncio.to_thread(
+        lambda: parse_policy(parts.settings.policy_file.read_text("utf-8"), "policy")
+    )
+    probation = snapshot.policy.probation
+    if user.caller.role not in probation.review_roles:
+        return []
+    opens_by = today() + timedelta(days=probation.review_window_days_before_end)
+    async with parts.sessions() as s:
+        running = await list_probations(s, status=ProbationStatus.ON_PROBATION.value)
+    return [
+        p
+        for p in running
+        if p.review_status == ReviewStatus.PENDING.value and p.ends_on <= opens_by
+    ]
 
 
 @router.post("/inbox/{message_id}/read")
