@@ -106,7 +106,7 @@ def form_fields(
             continue
         t, optional = _unwrap(info.annotation)
         full = prefix + name
-        label = field_label(name)
+        label = field_label(full)
         required = info.is_required() and not optional
         value = values.get(full, "")
         item = _list_item(t)
@@ -118,7 +118,8 @@ def form_fields(
         f = FormField(full, label, "text", required, value, group=group)
         if item is not None and _is_model(item):
             f.kind, f.columns = "rows", row_columns(item)
-            f.hint = "每行一条，逗号分隔，第一行为列名（如下）；也可粘贴 JSON 数组。"
+            f.hint = "每行一条，逗号分隔，第一行为列名；也可粘贴 JSON 数组。列："
+            f.hint += "，".join(f"{c}（{field_label(c)}）" for c in f.columns)
             if not value:
                 f.value = _row_template(f.columns, people)
         elif item is not None:

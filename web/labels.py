@@ -253,6 +253,14 @@ FIELDS = MappingProxyType(
         "talk_held_on": "任职谈话日期",
         "talk_by": "谈话人",
         "actor": "经办人",
+        # where a name means something else inside a group
+        "meeting.held_on": "会议日期",
+        "meeting.members": "常委会组成人数（应到）",
+        "meeting.method": "表决方式",
+        "recommendation.held_on": "推荐日期",
+        "recommendation.summary": "推荐情况",
+        "candidate.person_id": "人员编号",
+        "exceptional.reason": "破格理由",
     }
 )
 
@@ -282,7 +290,12 @@ STEPS = MappingProxyType(
 
 
 def field_label(name: str) -> str:
-    return FIELDS.get(name, name)
+    """The label of a field by its dotted name (``meeting.members``), else by its own name."""
+    if name in FIELDS:
+        return FIELDS[name]
+    group, _, own = name.rpartition(".")
+    inner = group.rpartition(".")[2]
+    return FIELDS.get(f"{inner}.{own}", FIELDS.get(own, own)) if group else own
 
 
 def step_title(update: str) -> str:

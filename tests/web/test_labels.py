@@ -67,3 +67,10 @@ def test_every_date_a_case_records_is_named() -> None:
     assert written, "no dates found"
     recorded = set(DATE_LABELS) | written
     assert recorded <= set(DATES), sorted(recorded - set(DATES))
+
+
+def test_every_step_is_offered_at_some_stage() -> None:
+    from web.console.cases import STEP_STAGES
+
+    assert set(STEP_STAGES) == set(STEP_INPUTS) - {"withdraw"}
+    assert all(STEP_STAGES.values())

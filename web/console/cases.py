@@ -44,6 +44,31 @@ from workflows.types import (
 
 router = APIRouter()
 
+# The stages in which each step is offered on a case's page (the workflow's rules decide
+# whether it is taken; a step's form can still be opened by its address at any stage).
+_NOTICE = frozenset({CaseStage.PUBLIC_NOTICE, CaseStage.APPOINTMENT})
+STEP_STAGES: dict[str, frozenset[CaseStage]] = {
+    "record_registration": frozenset({CaseStage.EXAM}),
+    "record_written_test": frozenset({CaseStage.EXAM}),
+    "record_interview": frozenset({CaseStage.EXAM}),
+    "record_higher_approval": frozenset(
+        {CaseStage.PRE_INSPECTION_APPROVAL, CaseStage.HIGHER_APPROVAL}
+    ),
+    "record_investigation_notice": frozenset({CaseStage.INVESTIGATION_NOTICE}),
+    "record_inspection_team": frozenset({CaseStage.INSPECTION}),
+    "record_inspection_check": frozenset({CaseStage.INSPECTION}),
+    "record_democratic_evaluation": frozenset({CaseStage.INSPECTION}),
+    "record_inspection_report": frozenset({CaseStage.INSPECTION}),
+    "conclude_inspection": frozenset({CaseStage.INSPECTION}),
+    "record_vote": frozenset({CaseStage.VOTE}),
+    "record_public_notice": frozenset({CaseStage.PUBLIC_NOTICE}),
+    "record_objection": _NOTICE,
+    "record_objection_verdict": frozenset({CaseStage.PUBLIC_NOTICE}),
+    "decide_suspension": frozenset({CaseStage.PUBLIC_NOTICE}),
+    "record_appointment": _NOTICE,
+    "retry_blocked": frozenset(CaseStage),
+}
+
 CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 PAGE_SIZE = 50
 # "My tasks" asks each active case what it waits for: at most this many, this many at once.
@@ -181,6 +206,10 @@ def _steps_for(user: SignedIn, state: CaseState | None) -> list[tuple[str, str, 
     out = []
     for update in STEP_INPUTS:
         if update == "withdraw" or not may(user, update):
+            continue
+        if state.stage not in STEP_STAGES[update]:
+            continue
+        if update == "retry_blocked" and not (state.step and state.step.blocked_reason):
             continue
         if must_be_on_team(update, user.caller.role):
             if user.caller.name not in state.inspection_team:
