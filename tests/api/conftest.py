@@ -1,7 +1,7 @@
 """The API on the real test database: accounts with tokens for every role, and clients.
 
 - ``offline_api``: the shared test database, no Temporal behind it (any use fails);
-- ``live``: the time-skipping Temporal server with a real worker on the shared database;
+- ``live``: the Temporal dev server (one per module) with a real worker on the shared database;
 - ``log_api``: a database of the test's own holding a log written by the real recording
   activity, and the service's audit key, for what must not disturb other tests (tampering).
 """
@@ -30,11 +30,7 @@ from tests.audit.conftest import (  # noqa: F401  (a log database of the test's 
     record_all,
     story,
 )
-from tests.workflows.conftest import (
-    CaseRunner,
-    case_runner,
-    time_env,  # noqa: F401  (the time-skipping server)
-)
+from tests.workflows.conftest import CaseRunner, case_runner
 from workflows.types import Role
 
 PERSON_ROLES = [r for r in Role if r is not Role.SYSTEM]
@@ -95,13 +91,14 @@ Factory = Callable[..., Any]
 
 @pytest.fixture
 async def live(
-    time_env: WorkflowEnvironment,  # noqa: F811
+    devserver: WorkflowEnvironment,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[tuple[httpx.AsyncClient, CaseRunner]]:
-    """The API on the time-skipping server with a real worker (cases and probations)."""
-    async with case_runner(time_env, session_factory) as runner:
+    """The API on the real Temporal dev server with a real worker (cases and probations), on
+    a task queue of its own."""
+    async with case_runner(devserver, session_factory) as runner:
         settings = load_settings({"TASK_QUEUE": runner.task_queue})
-        app = create_app(settings, time_env.client, session_factory)
+        app = create_app(settings, devserver.client, session_factory)
         async with client_for(app) as http:
             yield http, runner
 

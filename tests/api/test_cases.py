@@ -1,4 +1,4 @@
-"""The API on the real time-skipping server, a real worker and PostgreSQL: a regular case
+"""The API on the real Temporal dev server, a real worker and PostgreSQL: a regular case
 started, driven through inspection to the vote by the proper roles, refusals and errors; the
 inspection recorded only by members of the case's own team."""
 

@@ -17,7 +17,6 @@ import functools
 import os
 import random
 import secrets
-import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,7 +27,6 @@ import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.driver import (
@@ -42,9 +40,7 @@ from bench.driver import (
     run_bounded,
     worker_env,
 )
-from starter.temporal_binaries import find_temporal_cli
 from workflows.ids import case_workflow_id
-from workflows.search_attributes import SEARCH_ATTRIBUTES
 from workflows.types import CaseState, CaseStatus
 
 CASES = 20
@@ -54,27 +50,6 @@ DEFAULT_SEED = 20261125
 
 def fault_seed() -> int:
     return int(os.environ.get("FAULT_SEED", DEFAULT_SEED))
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def devserver() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(find_temporal_cli()),
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        ui=False,
-        port=_free_port(),
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 @dataclass

@@ -32,7 +32,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from starter.embedded import TemporalDevServer
-from tests.faults.conftest import FaultRun, _free_port, fault_seed, say
+from tests.conftest import free_port
+from tests.faults.conftest import FaultRun, fault_seed, say
 from workflows.search_attributes import SEARCH_ATTRIBUTES
 
 pytestmark = pytest.mark.devserver
@@ -50,8 +51,8 @@ class Restartable:
         self.server = TemporalDevServer(
             data_dir,
             namespace="default",
-            port=_free_port(),
-            ui_port=_free_port(),
+            port=free_port(),
+            ui_port=free_port(),
             search_attributes=SEARCH_ATTRIBUTES,
         )
         self.starts = 0

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-import starter.cli as cli_module
+import starter.cli_base as cli_base
 from starter.cli import cli, load_model, read_applicants, read_scores
 from workflows.case_book import check_case_input
 from workflows.types import (
@@ -75,7 +75,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         attempts.append(settings.temporal_address)
         raise RuntimeError("Failed client connect: connection refused")
 
-    monkeypatch.setattr(cli_module, "connect", refuse)
+    monkeypatch.setattr(cli_base, "connect", refuse)
     return attempts
 
 
@@ -86,7 +86,7 @@ def fake_client(monkeypatch: pytest.MonkeyPatch) -> FakeClient:
     async def connect(settings: Any) -> FakeClient:
         return client
 
-    monkeypatch.setattr(cli_module, "connect", connect)
+    monkeypatch.setattr(cli_base, "connect", connect)
     return client
 
 

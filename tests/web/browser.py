@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +18,8 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
+
+from tests.conftest import free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -37,13 +38,6 @@ def screenshot_path(test_name: str) -> Path:
     folder = Path(os.environ.get("TEST_OUTPUT_DIR", PROJECT / "test-output")) / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{test_name}.png"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @asynccontextmanager

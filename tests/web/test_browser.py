@@ -1,6 +1,6 @@
 """The console and the board in a real browser: headless Chromium (Debian's) driven by
-Playwright against the service on a real port, with the time-skipping Temporal server, a
-real worker and PostgreSQL behind it. Each test saves a screenshot of its last page
+Playwright against the service on a real port, with the Temporal dev server, a real worker
+and PostgreSQL behind it. Each test saves a screenshot of its last page
 (``tests/web/browser.py`` says where)."""
 
 from __future__ import annotations
@@ -23,11 +23,7 @@ from tests.api.test_cases import QUORUM_REFUSAL
 from tests.web.browser import chromium, fill, screenshot_path, served, sign_in
 from tests.web.console_fixtures import PASSWORD, inspection_forms, make_person, vote_form
 from tests.web.test_board import Board, Timeline, case_on
-from tests.workflows.conftest import (
-    CaseRunner,
-    case_runner,
-    time_env,  # noqa: F401  (the time-skipping server)
-)
+from tests.workflows.conftest import CaseRunner, case_runner
 from tests.workflows.scenarios import (
     INVESTIGATION_NOTICE,
     regular_case,
@@ -48,16 +44,16 @@ class Stack:
 
 @pytest.fixture
 async def stack(
-    time_env: WorkflowEnvironment,  # noqa: F811
+    devserver: WorkflowEnvironment,
     session_factory: async_sessionmaker[AsyncSession],
     tmp_path: Path,
 ) -> AsyncIterator[Stack]:
     key_path, _, _ = write_keypair(tmp_path / "audit.pem")
-    async with case_runner(time_env, session_factory) as runner:
+    async with case_runner(devserver, session_factory) as runner:
         settings = load_settings(
             {"TASK_QUEUE": runner.task_queue, "AUDIT_SIGNING_KEY": str(key_path)}
         )
-        app: FastAPI = create_app(settings, time_env.client, session_factory)
+        app: FastAPI = create_app(settings, devserver.client, session_factory)
         async with served(app) as base, chromium() as browser:
             yield Stack(base, runner, browser, session_factory, key_path)
 

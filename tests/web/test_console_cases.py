@@ -1,4 +1,4 @@
-"""The console on the real stack (time-skipping Temporal, a real worker, PostgreSQL): a clerk
+"""The console on the real stack (the Temporal dev server, a real worker, PostgreSQL): a clerk
 starts a case from the form and takes it to the vote with the inspection team and the
 committee secretary, each signed in as themselves; refusals show the rule's sentence and
 write nothing; a malformed form says what is wrong in Chinese; everything is escaped."""
@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store import queries
-from tests.api.conftest import live, time_env  # noqa: F401  (fixtures)
+from tests.api.conftest import live  # noqa: F401  (fixture)
 from tests.api.test_cases import QUORUM_REFUSAL
 from tests.web.console_fixtures import (
     Person,

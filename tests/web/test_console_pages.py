@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.api.conftest import live, time_env  # noqa: F401  (fixtures)
+from tests.api.conftest import live  # noqa: F401  (fixture)
 from tests.api.test_probation import DAYS_IN, bring_in, today
 from tests.web.console_fixtures import make_person, sign_in
 from tests.web.test_console_cases import app_of, record, start_from_the_form
