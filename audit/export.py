@@ -81,7 +81,7 @@ from audit.queries import (
     started_probations,
     timeline,
 )
-from starter.cli import STAGE_LABELS
+from starter.cli_base import STAGE_LABELS
 from workflows.rules.working_days import SHANGHAI
 
 DOSSIER_FORMAT_V1 = "cadre-appointments/audit-dossier/v1"

@@ -6,8 +6,8 @@
     appointments accounts list
     appointments accounts password NAME     # sets the web console's password (asked twice)
 
-Registered on ``starter.cli.cli`` when this module is imported (one line at the end of
-``starter/cli.py``). Exit status as there: 1 refused, 2 malformed input, 3 unreachable.
+``starter.cli`` registers the group on the command line. Exit status as there: 1 refused,
+2 malformed input, 3 unreachable.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ import sys
 import click
 from pydantic import ValidationError
 
-from starter.cli import (
+from starter.cli_base import (
     PERSON_ROLES,
     App,
     CliError,
     InputError,
     _problems,
-    cli,
     database,
     format_instant,
     pass_app,
@@ -42,7 +41,7 @@ from store.console_models import set_password
 from workflows.types import Actor, Role
 
 
-@cli.group()
+@click.group()
 def accounts() -> None:
     """Accounts of the HTTP API and their bearer tokens."""
 

@@ -8,9 +8,6 @@ Temporal cannot be reached.
 The signing key's path comes from ``--key`` or the setting AUDIT_SIGNING_KEY (settings.py);
 the public key's from ``--public-key`` (verifying the log also accepts the signing key, whose
 public half it uses). An auditor verifying a dossier needs the public key file only.
-
-``starter.cli`` imports this module to register the group, so this module imports
-``starter.cli`` only inside the commands, when both are loaded.
 """
 
 from __future__ import annotations
@@ -20,10 +17,22 @@ import dataclasses
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from starter.cli_base import (
+    App,
+    CliError,
+    InputError,
+    Refused,
+    _database_url,
+    _problems,
+    database,
+    echo_json,
+    format_instant,
+    open_client,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -39,16 +48,10 @@ DAY = click.DateTime(formats=["%Y-%m-%d"])
 KEY_PATH = click.Path(dir_okay=False, path_type=Path)
 
 
-def _base() -> ModuleType:
-    from starter import cli
-
-    return cli
-
-
 def _settings() -> Settings:
     from settings import load_settings
 
-    app = click.get_current_context().find_object(_base().App)
+    app = click.get_current_context().find_object(App)
     return app.settings if app is not None else load_settings()
 
 
@@ -61,14 +64,14 @@ def _private_key(path: Path | None) -> Ed25519PrivateKey:
 
     path = path or _settings().audit_signing_key
     if path is None:
-        raise _base().InputError(
+        raise InputError(
             f"no signing key: give --key PEM or set {SIGNING_KEY_SETTING} "
             "(make one with `appointments audit keygen --out FILE`)"
         )
     try:
         return load_private_key(path)
     except KeyFileError as exc:
-        raise _base().InputError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
 
 
 def _public_key(public: Path | None, private: Path | None) -> Ed25519PublicKey:
@@ -76,18 +79,18 @@ def _public_key(public: Path | None, private: Path | None) -> Ed25519PublicKey:
 
     path = public or private
     if path is None:
-        raise _base().InputError("verification needs the public key: give --public-key PEM")
+        raise InputError("verification needs the public key: give --public-key PEM")
     try:
         return load_public_key(path)
     except KeyFileError as exc:
-        raise _base().InputError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
 
 
 def _run_db(work: Any) -> Any:
     """Run ``work(session)`` in one session on the application database."""
 
     async def go() -> Any:
-        async with _base().database(_settings()) as session:
+        async with database(_settings()) as session:
             return await work(session)
 
     return asyncio.run(go())
@@ -101,9 +104,8 @@ def _fail(ctx: click.Context, lines: Iterable[str], summary: str) -> None:
 
 
 def _event_line(e: AuditEvent) -> str:
-    base = _base()
     return (
-        f"{base.format_instant(e.occurred_at)}  #{e.seq:<3} [{e.chain_index}] {e.case_id}  "
+        f"{format_instant(e.occurred_at)}  #{e.seq:<3} [{e.chain_index}] {e.case_id}  "
         f"{e.kind} ({e.stage})  {e.summary} — {e.actor_name} ({e.actor_role})  "
         f"{e.hash[:12]}…"
     )
@@ -127,9 +129,9 @@ def keygen(out: Path) -> None:
     try:
         private, public, ident = write_keypair(out)
     except KeyFileError as exc:
-        raise _base().InputError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
     except OSError as exc:
-        raise _base().InputError(f"cannot write {out}: {exc.strerror}") from exc
+        raise InputError(f"cannot write {out}: {exc.strerror}") from exc
     click.echo(f"private key {private} (keep it with the service, mode 0600)")
     click.echo(f"public key  {public} (give it to auditors)")
     click.echo(f"key id      {ident}")
@@ -146,8 +148,8 @@ def checkpoint(key: Path | None) -> None:
     try:
         cp = _run_db(lambda session: create_checkpoint(session, private))
     except CheckpointRefused as exc:
-        raise _base().Refused(
-            _base()._problems(
+        raise Refused(
+            _problems(
                 "nothing was signed: the log no longer holds what the last checkpoint signed "
                 "(see `appointments audit verify --checkpoints 0`):",
                 exc.problems,
@@ -192,7 +194,7 @@ def verify(
         lambda session: verify_log(session, pub, checkpoints=checkpoints or None, case_id=case_id)
     )
     if as_json:
-        _base().echo_json(dataclasses.asdict(report) | {"ok": report.ok})
+        echo_json(dataclasses.asdict(report) | {"ok": report.ok})
         if not report.ok:
             ctx.exit(1)
         return
@@ -228,10 +230,10 @@ def timeline(case_id: str, as_json: bool) -> None:
 
     events = _run_db(lambda session: read(session, case_id))
     if as_json:
-        _base().echo_json(_events_json(events))
+        echo_json(_events_json(events))
         return
     if not events:
-        raise _base().CliError(f"the log has no case {case_id}")
+        raise CliError(f"the log has no case {case_id}")
     for e in events:
         click.echo(_event_line(e))
 
@@ -272,16 +274,16 @@ def search(
     try:
         cursor = Cursor.parse(after) if after else None
     except ValueError as exc:
-        raise _base().InputError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
     filters = Search(person, actor, unit, stage, kind, _day(date_from), _day(date_to))
     try:
         page = _run_db(
             lambda session: run_search(session, filters, page_size=page_size, after=cursor)
         )
     except ValueError as exc:
-        raise _base().InputError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
     if as_json:
-        _base().echo_json(
+        echo_json(
             {"events": _events_json(page.events), "next": str(page.next) if page.next else None}
         )
         return
@@ -303,11 +305,11 @@ def as_of(case_id: str, day: datetime, as_json: bool) -> None:
 
     view = _run_db(lambda session: read(session, case_id, day.date()))
     if as_json:
-        _base().echo_json(dataclasses.asdict(view))
+        echo_json(dataclasses.asdict(view))
         return
     s = view.standing
     if s is None:
-        raise _base().CliError(f"case {case_id} had not been opened by the end of {view.on}")
+        raise CliError(f"case {case_id} had not been opened by the end of {view.on}")
     click.echo(f"case {case_id} at the end of {view.on}: {s.unit} · {s.post} · {s.method}")
     outcome = f": {s.outcome_reason}" if s.outcome_reason else ""
     click.echo(f"  stage {s.stage}, {s.status}{outcome}")
@@ -356,15 +358,15 @@ def export(case_id: str, fmt: str, out: Path, key: Path | None) -> None:
     try:
         dossier = _run_db(build)
     except CheckpointRefused as exc:
-        raise _base().Refused(
-            _base()._problems("no checkpoint was signed, nothing exported:", exc.problems)
+        raise Refused(
+            _problems("no checkpoint was signed, nothing exported:", exc.problems)
         ) from exc
     if dossier is None:
-        raise _base().CliError(f"the log has no case {case_id}")
+        raise CliError(f"the log has no case {case_id}")
     try:
         dossiers.write(dossiers.render(dossier, fmt), out, fmt)
     except OSError as exc:
-        raise _base().InputError(f"cannot write {out}: {exc.strerror}") from exc
+        raise InputError(f"cannot write {out}: {exc.strerror}") from exc
     events = len(dossier["events"])
     probations = dossier["probations"]
     with_probations = (
@@ -403,7 +405,7 @@ def verify_dossier(ctx: click.Context, file: Path, public_key: Path | None, as_j
 
     report = verify_dossier_file(file, _public_key(public_key, None))
     if as_json:
-        _base().echo_json(dataclasses.asdict(report) | {"ok": report.ok})
+        echo_json(dataclasses.asdict(report) | {"ok": report.ok})
         if not report.ok:
             ctx.exit(1)
         return
@@ -431,12 +433,11 @@ def reconcile(ctx: click.Context, case_ids: tuple[str, ...], as_json: bool) -> N
     from audit.reconcile import reconcile as run_reconcile
     from store.db import make_engine, make_session_factory
 
-    base = _base()
     settings = _settings()
-    url = base._database_url(settings)
+    url = _database_url(settings)
 
     async def go() -> list[Any]:
-        client = await base.open_client(settings)
+        client = await open_client(settings)
         engine = make_engine(url)
         try:
             return await run_reconcile(client, make_session_factory(engine), case_ids or None)
@@ -445,7 +446,7 @@ def reconcile(ctx: click.Context, case_ids: tuple[str, ...], as_json: bool) -> N
 
     results = asyncio.run(go())
     if as_json:
-        base.echo_json([dataclasses.asdict(r) | {"ok": r.ok} for r in results])
+        echo_json([dataclasses.asdict(r) | {"ok": r.ok} for r in results])
         if not all(r.ok for r in results):
             ctx.exit(1)
         return

@@ -3,9 +3,9 @@
     appointments probation list | show | review | end-early | import
     appointments schedule list | create | pause | unpause | trigger | delete
 
-Registered on ``starter.cli.cli`` when this module is imported (one line at the end of
-``starter/cli.py``). The same conventions as there: input is checked before anything is
-sent; exit status 1 refused, 2 malformed input, 3 unreachable.
+``starter.cli`` registers both groups on the command line. The same conventions as there:
+input is checked before anything is sent; exit status 1 refused, 2 malformed input,
+3 unreachable.
 """
 
 from __future__ import annotations
@@ -27,25 +27,23 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from settings import Settings
-from starter.cli import (
+from starter.cli_base import (
     DATE,
     UPDATE_WAIT,
     App,
     CliError,
-    CsvProblems,
     InputError,
     Refused,
     Unreachable,
     build,
-    cli,
     database,
     echo_json,
     format_instant,
     open_client,
     pass_app,
-    read_csv,
     table,
 )
+from starter.inputs import CsvProblems, read_csv
 from workflows.digest import DIGEST_SCHEDULE_ID
 from workflows.policy import PolicyError, parse_policy
 from workflows.probation_types import (
@@ -502,7 +500,3 @@ def schedule_trigger(app: App, schedule_id: str) -> None:
 def schedule_delete(app: App, schedule_id: str) -> None:
     """Delete the schedule (runs already started finish)."""
     _schedule_call(app, schedule_id, "delete", lambda h: h.delete())
-
-
-cli.add_command(probation)
-cli.add_command(schedule)

@@ -1,0 +1,488 @@
+"""What every command of the command line shares: the exit statuses and the errors that
+carry them, who records a step (``App``), option types, sending steps to a case's workflow
+and reading its state, the database session, and the formatting of output.
+
+The root group ``cli`` and the exit statuses' meaning are in ``starter.cli``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import unicodedata
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import click
+from pydantic import BaseModel, ValidationError
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from settings import Settings
+from starter.client import connect
+from workflows.ids import case_workflow_id
+from workflows.rules.working_days import SHANGHAI
+from workflows.types import Actor, CaseStage, CaseState, CaseStatus, Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+EXIT_REFUSED = 1
+EXIT_INPUT = 2
+EXIT_UNREACHABLE = 3
+EXIT_BUG = 70
+EXIT_INTERRUPTED = 130
+
+WORKFLOW_NAME = "AppointmentCaseWorkflow"
+# An update waits for a worker to take it; without one it would wait for ever.
+UPDATE_WAIT = timedelta(seconds=60)
+QUERY_WAIT = timedelta(seconds=10)
+STARTUP_WAIT = timedelta(seconds=5)
+STARTUP_POLL_INTERVAL = 0.25  # seconds
+MAX_PROBLEMS_SHOWN = 30
+
+# People record steps; the "system" role belongs to the workflow itself.
+PERSON_ROLES = [r.value for r in Role if r is not Role.SYSTEM]
+
+STAGE_LABELS: dict[CaseStage, str] = {
+    CaseStage.EXAM: "考试",
+    CaseStage.PRE_INSPECTION_APPROVAL: "考察前报批",
+    CaseStage.INVESTIGATION_NOTICE: "考察预告",
+    CaseStage.INSPECTION: "考察",
+    CaseStage.HIGHER_APPROVAL: "上级审批",
+    CaseStage.VOTE: "常委会票决",
+    CaseStage.PUBLIC_NOTICE: "任前公示",
+    CaseStage.APPOINTMENT: "任职",
+    CaseStage.CLOSED: "已结束",
+}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class CliError(click.ClickException):
+    """A failure the user can act on: printed as one "<prefix>: <message>" block."""
+
+    exit_code = EXIT_REFUSED
+    prefix = "error"
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"{self.prefix}: {self.message}", file=file, err=file is None)
+
+
+class Refused(CliError):
+    """A rule refused the step; the message is the rule's sentence."""
+
+    prefix = "refused"
+
+
+class InputError(CliError):
+    """The input is malformed; nothing was sent."""
+
+    exit_code = EXIT_INPUT
+
+
+class Unreachable(CliError):
+    """Temporal, the database or the policy file cannot be reached or is not set up."""
+
+    exit_code = EXIT_UNREACHABLE
+
+
+def _problems(header: str, lines: Sequence[str]) -> str:
+    shown = [f"  {line}" for line in lines[:MAX_PROBLEMS_SHOWN]]
+    if len(lines) > MAX_PROBLEMS_SHOWN:
+        shown.append(f"  … and {len(lines) - MAX_PROBLEMS_SHOWN} more")
+    return "\n".join([header, *shown])
+
+
+def _field_path(loc: Iterable[int | str]) -> str:
+    """``candidates[0].birth_date``; empty for the top level."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _file_field(loc: tuple[int | str, ...]) -> str:
+    return _field_path(loc) or "(the whole file)"
+
+
+def _error_text(error: Any) -> str:
+    """One pydantic error as a clerk reads it: the message, and the value when it helps."""
+    message = str(error["msg"])
+    value = error.get("input")
+    if error["type"] == "missing" or not isinstance(value, str | int | float | date):
+        return message
+    hint = " — write it in quotes" if error["type"] == "string_type" else ""
+    return f"{message} (got {value!r}){hint}"
+
+
+def validation_lines(
+    exc: ValidationError, name: Callable[[tuple[int | str, ...]], str] = _file_field
+) -> list[str]:
+    """``field.path: message`` for each error, with ``name`` spelling the field."""
+    return [f"{name(tuple(e['loc']))}: {_error_text(e)}" for e in exc.errors(include_url=False)]
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(frozen=True)
+class App:
+    settings: Settings
+    actor_name: str | None
+    role: Role | None
+
+    def actor(self) -> Actor:
+        """Who records the step; refused before anything is read if not given."""
+        if not self.actor_name or self.role is None:
+            raise InputError(
+                "recording a step needs to know who does it: give --actor NAME and --role "
+                "ROLE before the command (or set APPOINTMENTS_ACTOR and APPOINTMENTS_ROLE)"
+            )
+        try:
+            return Actor(name=self.actor_name, role=self.role)
+        except ValidationError as exc:
+            raise InputError(_problems("--actor is not usable:", validation_lines(exc))) from exc
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+class DateType(click.ParamType):
+    """A calendar date written YYYY-MM-DD."""
+
+    name = "YYYY-MM-DD"
+    _parser = click.DateTime(formats=["%Y-%m-%d"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        return self._parser.convert(value, param, ctx).date()
+
+
+DATE = DateType()
+
+
+def _choice(enum: type[Enum]) -> click.Choice:
+    return click.Choice([str(e.value) for e in enum])
+
+
+def build(model: type[M], fields: dict[str, Any], positional: Collection[str] = ()) -> M:
+    """The update's input from command-line values; a bad value names its option."""
+
+    def name(loc: tuple[int | str, ...]) -> str:
+        field = str(loc[0]) if loc else ""
+        if field in positional:
+            return field.upper()
+        return f"--{field.replace('_', '-')}" + _field_path(loc[1:])
+
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        lines = validation_lines(exc, name)
+        raise InputError(_problems("the values given are not usable:", lines)) from exc
+
+
+# --------------------------------------------------------------------------- Temporal
+
+
+def _temporal_unreachable(settings: Settings, detail: str = "") -> Unreachable:
+    message = f"cannot reach Temporal at {settings.temporal_address} — is `./dev run` running?"
+    return Unreachable(message + (f"\n  ({detail})" if detail else ""))
+
+
+def is_connect_failure(exc: BaseException) -> bool:
+    return isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
+
+
+async def open_client(settings: Settings) -> Client:
+    try:
+        return await connect(settings)
+    except RuntimeError as exc:
+        if is_connect_failure(exc):
+            raise _temporal_unreachable(settings) from exc
+        raise
+
+
+def _rpc_problem(exc: RPCError, settings: Settings, case_id: str) -> CliError:
+    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return _temporal_unreachable(settings, exc.message)
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        if "completed" in exc.message.lower():
+            return CliError(f"case {case_id} has ended; no step can be recorded on it")
+        return CliError(f"no case {case_id} (no workflow {case_workflow_id(case_id)})")
+    return CliError(f"Temporal did not take the step for case {case_id}: {exc.message}")
+
+
+def _refusal(exc: WorkflowUpdateFailedError) -> str:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return str(cause) or type(cause).__name__
+
+
+async def execute_update(
+    client: Client, settings: Settings, case_id: str, update: str, arg: BaseModel
+) -> CaseState:
+    handle = client.get_workflow_handle(case_workflow_id(case_id))
+    try:
+        return await asyncio.wait_for(
+            handle.execute_update(update, arg, result_type=CaseState),
+            UPDATE_WAIT.total_seconds(),
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise Refused(_refusal(exc)) from exc
+    except RPCError as exc:
+        raise _rpc_problem(exc, settings, case_id) from exc
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        raise Unreachable(
+            f"case {case_id}: no worker answered within {UPDATE_WAIT.seconds} s — is the "
+            "worker running? The step may still be recorded when it comes back; check with "
+            f"`appointments case show {case_id}`"
+        ) from exc
+
+
+def record_step(app: App, case_id: str, update: str, arg: BaseModel) -> CaseState:
+    """Send one step to one case and print where the case stands afterwards."""
+
+    async def send() -> CaseState:
+        client = await open_client(app.settings)
+        return await execute_update(client, app.settings, case_id, update, arg)
+
+    state = asyncio.run(send())
+    echo_state(state)
+    return state
+
+
+@dataclass(frozen=True)
+class Send:
+    case_id: str
+    arg: BaseModel
+    details: tuple[str, ...] = ()  # printed under the case's result
+
+
+def record_many(app: App, update: str, sends: Sequence[Send]) -> None:
+    """One update per case, in order; a refusal does not stop the others, a lost connection
+    does. At the end, which cases have the step and which have not."""
+    recorded: list[str] = []
+    failed: list[tuple[str, str]] = []
+    unsent: list[str] = []
+
+    async def run() -> Unreachable | None:
+        client = await open_client(app.settings)
+        for i, send in enumerate(sends):
+            click.echo(f"[{i + 1}/{len(sends)}] case {send.case_id}: {update} …", err=True)
+            try:
+                state = await execute_update(client, app.settings, send.case_id, update, send.arg)
+            except Unreachable as exc:
+                unsent.extend(s.case_id for s in sends[i:])
+                return exc
+            except CliError as exc:
+                failed.append((send.case_id, exc.message))
+                click.echo(f"  {exc.prefix}: {exc.message}", err=True)
+                continue
+            recorded.append(send.case_id)
+            echo_state(state)
+            for line in send.details:
+                click.echo(f"    {line}")
+        return None
+
+    lost = asyncio.run(run())
+    if not failed and lost is None:
+        click.echo(f"recorded for all {len(recorded)} case(s)")
+        return
+    summary = [f"recorded: {', '.join(recorded) or 'none'}"]
+    summary += [f"not recorded: {case_id} — {why}" for case_id, why in failed]
+    if unsent:
+        summary.append(f"not sent: {', '.join(unsent)}")
+    if lost is not None:
+        raise Unreachable(lost.message + "\n" + "\n".join(summary))
+    raise Refused(_problems(f"{len(failed)} of {len(sends)} case(s) refused the step:", summary))
+
+
+async def query_state(
+    client: Client, settings: Settings, case_id: str
+) -> tuple[CaseState | None, str]:
+    """The live state, or why there is none (never raises for a missing or idle workflow)."""
+    handle = client.get_workflow_handle(case_workflow_id(case_id))
+    try:
+        state = await handle.query("state", result_type=CaseState, rpc_timeout=QUERY_WAIT)
+        return state, ""
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None, "Temporal has no workflow for this case"
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or (
+            "timeout" in exc.message.lower()
+        ):
+            return None, f"no worker answered within {QUERY_WAIT.seconds} s"
+        if exc.status == RPCStatusCode.UNAVAILABLE:
+            return None, _temporal_unreachable(settings).message
+        return None, exc.message
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as exc:
+        return None, str(exc)
+
+
+async def first_state(
+    client: Client, settings: Settings, case_id: str
+) -> tuple[CaseState | None, str]:
+    """The state of a case just started, once it has its first step (or after a few seconds:
+    the first deadline needs the calendar, read by an activity)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + STARTUP_WAIT.total_seconds()
+    while True:
+        state, why = await query_state(client, settings, case_id)
+        settled = state is not None and (
+            state.step is not None or state.status is not CaseStatus.ACTIVE
+        )
+        if settled or loop.time() >= give_up:
+            return state, why
+        await asyncio.sleep(STARTUP_POLL_INTERVAL)
+
+
+# --------------------------------------------------------------------------- database
+
+
+def _safe_url(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "DATABASE_URL"
+
+
+def _database_url(settings: Settings) -> str:
+    from store.db import to_async_url
+
+    if not settings.database_url:
+        raise Unreachable(
+            "DATABASE_URL is not set; point it at the application database "
+            "(postgresql+asyncpg://...)"
+        )
+    try:
+        to_async_url(settings.database_url)
+    except ValueError as exc:
+        raise Unreachable(f"DATABASE_URL is not usable: {exc}") from exc
+    return settings.database_url
+
+
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """One session on the application database; connection problems become exit status 3."""
+    from sqlalchemy.exc import DBAPIError
+
+    from store.db import make_engine, make_session_factory
+
+    url = _database_url(settings)
+    engine = make_engine(url)
+    try:
+        async with make_session_factory(engine)() as session:
+            yield session
+    except (OSError, DBAPIError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        hint = " — run `appointments migrate`" if detail.startswith("relation") else ""
+        raise Unreachable(f"cannot use the database at {_safe_url(url)}: {detail}{hint}") from exc
+    finally:
+        await engine.dispose()
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(_width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = [
+        "  ".join(_pad(str(c), w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_deadline(at: datetime | None) -> str:
+    """A deadline as people say it: "2026-05-12" for the end of that day."""
+    if at is None:
+        return "-"
+    local = at.astimezone(SHANGHAI) if at.tzinfo else at
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return (local.date() - timedelta(days=1)).isoformat()
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def format_instant(at: datetime) -> str:
+    return (at.astimezone(SHANGHAI) if at.tzinfo else at).strftime("%Y-%m-%d %H:%M")
+
+
+def stage_text(stage: CaseStage) -> str:
+    return f"{stage.value} ({STAGE_LABELS[stage]})"
+
+
+def standing(state: CaseState) -> list[str]:
+    """Where a case stands: its stage, and what it waits for until when."""
+    lines = [f"stage {stage_text(state.stage)}, {state.status.value}"]
+    step = state.step
+    if state.status is not CaseStatus.ACTIVE:
+        lines.append(f"closed: {state.outcome_reason or state.status.value}")
+    elif step is None:
+        lines.append("next deadline: none (the case waits for a period to run, not for a person)")
+    else:
+        overdue = "  OVERDUE" if step.overdue else ""
+        lines.append(
+            f"next: {step.step} ({step.responsible_role.value}), "
+            f"deadline {format_deadline(step.deadline_at)}{overdue}"
+        )
+        if step.blocked_reason:
+            lines.append(
+                f"blocked: {step.blocked_reason} — once resolved: "
+                f"appointments retry {state.case_id}"
+            )
+    return lines
+
+
+def echo_state(state: CaseState) -> None:
+    first, *rest = standing(state)
+    click.echo(f"case {state.case_id}: {first}")
+    for line in rest:
+        click.echo(f"  {line}")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _rows_json(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(r) for r in rows]

@@ -1,0 +1,397 @@
+"""The files the command line reads: case files, standing-committee meeting files, notice
+files (YAML or JSON) and CSV imports (applicants, scores).
+
+Each is read and checked whole before anything is sent; every problem is reported at once,
+with its place (field, or line and column), as an ``InputError``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from pydantic import Field, ValidationError
+
+from starter.cli_base import InputError, M, Refused, _error_text, _problems, validation_lines
+from workflows.rules.errors import RuleViolation
+from workflows.types import Applicant, Candidate, Meeting, Model, Score, VoteItem, VoteResult
+
+PROGRESS_MIN_LINES = 200  # smaller files are read before a bar would be worth drawing
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 (in Excel: “CSV UTF-8”)"
+        ) from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read: {exc.strerror}") from exc
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: a date stays text for pydantic to check, so an
+    impossible date (1985-13-01) is reported with its field instead of failing the parse."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_data_file(path: Path) -> Any:
+    """The content of a YAML or JSON file, chosen by its extension."""
+    suffix = path.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise InputError(f"{path}: unknown file type {suffix or '(none)'!r}; use .yaml or .json")
+    text = _read_text(path)
+    # both parsers recurse once per level of nesting: junk nested hundreds deep exhausts the stack
+    too_deep = f"{path}: nested too deeply to be read (lists or mappings hundreds of levels deep)"
+    if suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+        except RecursionError as exc:
+            raise InputError(too_deep) from exc
+    try:
+        return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader: builds no objects
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"{path}: {where}not valid YAML: {problem}") from exc
+    except RecursionError as exc:
+        raise InputError(too_deep) from exc
+
+
+def load_model(model: type[M], path: Path, extra: dict[str, Any] | None = None) -> M:
+    data = load_data_file(path)
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping of fields at the top of the file")
+    if extra:
+        clash = sorted(set(extra) & set(data))
+        if clash:
+            raise InputError(
+                f"{path}: {', '.join(clash)} must not be in the file; it comes from "
+                "--actor and --role"
+            )
+        data = {**data, **extra}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        count = exc.error_count()
+        header = f"{path}: {count} problem{'s' if count > 1 else ''}:"
+        raise InputError(_problems(header, validation_lines(exc))) from exc
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int  # where the record starts in the file, 1-based
+    cells: dict[str, str]
+
+
+class CsvProblems:
+    """Every problem of a CSV file, each naming its line and column; raised all at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.found: list[tuple[int, str]] = []
+
+    def add(self, line: int, column: str | None, message: str) -> None:
+        where = f"line {line}" + (f", column {column}" if column else "")
+        self.found.append((line, f"{self.path.name}, {where}: {message}"))
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            n = len(self.found)
+            header = f"{self.path}: {n} problem{'s' if n > 1 else ''}, nothing was sent:"
+            lines = [text for _, text in sorted(self.found, key=lambda f: f[0])]
+            raise InputError(_problems(header, lines))
+
+
+def _counted(lines: Sequence[str], bar: Any) -> Iterator[str]:
+    for line in lines:
+        bar.update(1)
+        yield line
+
+
+def read_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> list[CsvRow]:
+    """Rows of a CSV file with a header line; unknown or missing columns are refused."""
+    text = _read_text(path)
+    lines = text.splitlines(keepends=True)
+    problems = CsvProblems(path)
+    rows: list[CsvRow] = []
+    with click.progressbar(
+        length=len(lines),
+        label=f"reading {path.name}",
+        file=sys.stderr,
+        hidden=len(lines) < PROGRESS_MIN_LINES,
+    ) as bar:
+        reader = csv.reader(_counted(lines, bar))
+        header: list[str] | None = None
+        last_line = 0
+        try:
+            for record in reader:
+                start, last_line = last_line + 1, reader.line_num
+                if not any(cell.strip() for cell in record):
+                    continue
+                if header is None:
+                    header = [cell.strip().lower() for cell in record]
+                    _check_header(header, required, optional, start, problems)
+                    problems.raise_if_any()
+                    continue
+                if len(record) != len(header):
+                    problems.add(
+                        start, None, f"{len(record)} values, but the header has {len(header)}"
+                    )
+                    continue
+                rows.append(CsvRow(start, dict(zip(header, record, strict=True))))
+        except csv.Error as exc:
+            problems.add(reader.line_num, None, f"not valid CSV: {exc}")
+    if header is None:
+        problems.add(1, None, f"the file is empty; expected the header {','.join(required)}")
+    elif not rows and not problems.found:
+        problems.add(last_line, None, "the file has a header but no rows")
+    problems.raise_if_any()
+    return rows
+
+
+def _check_header(
+    header: list[str],
+    required: Sequence[str],
+    optional: Sequence[str],
+    line: int,
+    problems: CsvProblems,
+) -> None:
+    missing = [c for c in required if c not in header]
+    unknown = [c for c in header if c not in required and c not in optional]
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if missing:
+        problems.add(
+            line, None, f"missing column{'s' if len(missing) > 1 else ''}: " + ", ".join(missing)
+        )
+    if unknown:
+        allowed = ", ".join([*required, *optional])
+        problems.add(line, None, f"unknown column(s): {', '.join(unknown)} (allowed: {allowed})")
+    if repeated:
+        problems.add(line, None, f"repeated column(s): {', '.join(repeated)}")
+
+
+_TRUE = {"yes", "y", "true", "1", "是"}
+_FALSE = {"no", "n", "false", "0", "否"}
+
+
+def parse_flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"write yes or no (是/否), not {text!r}" if value else "missing value")
+
+
+def parse_sanctions(text: str) -> list[dict[str, str]]:
+    """``kind:YYYY-MM-DD;kind:YYYY-MM-DD`` (留党察看 may add ``:restored-on``)."""
+    out = []
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        pieces = [p.strip() for p in part.split(":")]
+        if len(pieces) not in (2, 3) or not all(pieces):
+            raise ValueError(f"{part!r} is not kind:YYYY-MM-DD")
+        sanction = {"kind": pieces[0], "decided_on": pieces[1]}
+        if len(pieces) == 3:
+            sanction["rights_restored_on"] = pieces[2]
+        out.append(sanction)
+    return out
+
+
+def _row_model(
+    model: type[M],
+    data: dict[str, Any],
+    row: CsvRow,
+    problems: CsvProblems,
+    reported: Collection[str] = (),
+) -> M | None:
+    """The row's model, or None with its problems added; columns in ``reported`` already
+    have theirs."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = [p for p in error["loc"] if p != "candidate"]
+            column = str(loc[0]) if loc else None
+            if column in reported:
+                continue
+            rest = loc[1:]
+            prefix = ""
+            if rest and isinstance(rest[0], int):  # the n-th sanction of the cell
+                prefix = f"item {rest[0] + 1}" + (f" {rest[1]}" if len(rest) > 1 else "") + ": "
+            text = "missing value" if error["type"] == "missing" else _error_text(error)
+            problems.add(row.line, column, prefix + text)
+        return None
+
+
+def _check_unique(rows: Sequence[CsvRow], column: str, problems: CsvProblems) -> None:
+    first: dict[str, int] = {}
+    for row in rows:
+        key = row.cells.get(column, "").strip()
+        if key and key in first:
+            problems.add(row.line, column, f"{key} already appears on line {first[key]}")
+        first.setdefault(key, row.line)
+
+
+APPLICANT_COLUMNS = (
+    "person_id",
+    "name",
+    "sex",
+    "birth_date",
+    "current_post",
+    "current_rank",
+    "registered_on",
+    "qualified",
+    "reason",
+)
+APPLICANT_OPTIONAL = (
+    "sanctions",
+    "ethnicity",
+    "party_member",
+    "education",
+    "work_started_on",
+    "short_cv",
+    "last_promotion_on",
+    "on_probation",
+)
+_FLAG_COLUMNS = ("party_member", "on_probation")
+# the columns that are the candidate's own fields, taken as written
+_CANDIDATE_COLUMNS = tuple(
+    c
+    for c in (*APPLICANT_COLUMNS, *APPLICANT_OPTIONAL)
+    if c in Candidate.model_fields and c not in (*_FLAG_COLUMNS, "sanctions")
+)
+
+
+def read_applicants(path: Path) -> list[Applicant]:
+    rows = read_csv(path, APPLICANT_COLUMNS, APPLICANT_OPTIONAL)
+    problems = CsvProblems(path)
+    _check_unique(rows, "person_id", problems)
+    applicants: list[Applicant] = []
+    for row in rows:
+        cells = {k: v.strip() for k, v in row.cells.items()}
+        candidate: dict[str, Any] = {k: cells[k] for k in _CANDIDATE_COLUMNS if cells.get(k)}
+        data: dict[str, Any] = {
+            "candidate": candidate,
+            "registered_on": cells["registered_on"] or None,
+            "reason": cells["reason"],
+        }
+        reported: set[str] = set()
+        for column, target in [("qualified", data)] + [(c, candidate) for c in _FLAG_COLUMNS]:
+            if column == "qualified" or cells.get(column):
+                try:
+                    target[column] = parse_flag(cells[column])
+                except ValueError as exc:
+                    problems.add(row.line, column, str(exc))
+                    reported.add(column)
+        try:
+            candidate["sanctions"] = parse_sanctions(cells.get("sanctions", ""))
+        except ValueError as exc:
+            problems.add(row.line, "sanctions", str(exc))
+            reported.add("sanctions")
+        applicant = _row_model(Applicant, data, row, problems, reported)
+        if applicant is not None and not reported:
+            applicants.append(applicant)
+    problems.raise_if_any()
+    return applicants
+
+
+def read_scores(path: Path) -> list[Score]:
+    rows = read_csv(path, ("person_id", "score"))
+    problems = CsvProblems(path)
+    _check_unique(rows, "person_id", problems)
+    scores: list[Score] = []
+    for row in rows:
+        data = {k: v.strip() for k, v in row.cells.items() if v.strip()}
+        score = _row_model(Score, data, row, problems)
+        if score is not None:
+            scores.append(score)
+    problems.raise_if_any()
+    return scores
+
+
+# --------------------------------------------------------------------------- multi-case files
+
+
+class MeetingItem(VoteItem):
+    case_id: str = Field(min_length=1)
+
+
+class MeetingFile(Meeting):
+    """A standing-committee meeting as the secretary records it: attendance once, then the
+    items of every case decided at it."""
+
+    items: list[MeetingItem] = Field(min_length=1)
+
+    def meeting(self) -> Meeting:
+        return Meeting.model_validate(self.model_dump(exclude={"items"}))
+
+
+class NoticeFile(Model):
+    """One pre-appointment notice (任前公示) covering the candidates of several cases."""
+
+    notice_id: str = Field(min_length=1)
+    published_on: date
+    case_ids: list[str] = Field(min_length=1)
+
+
+def _by_case(items: Iterable[MeetingItem]) -> dict[str, list[VoteItem]]:
+    grouped: dict[str, list[VoteItem]] = {}
+    for item in items:
+        vote = VoteItem.model_validate(item.model_dump(exclude={"case_id"}))
+        grouped.setdefault(item.case_id, []).append(vote)
+    return grouped
+
+
+def check_meeting(path: Path, file: MeetingFile) -> dict[tuple[str, str], str]:
+    """Every rule of the vote that needs no case; the decision of each item, described."""
+    from workflows.rules import vote
+
+    meeting = file.meeting()
+    seen: set[tuple[str, str]] = set()
+    repeated = []
+    for i, item in enumerate(file.items):
+        key = (item.case_id, item.person_id)
+        if key in seen:
+            repeated.append(f"items[{i}]: {item.person_id} of case {item.case_id} is listed twice")
+        seen.add(key)
+    if repeated:
+        raise InputError(_problems(f"{path}:", repeated))
+    try:
+        vote.check_quorum(meeting.members, meeting.present)
+    except RuleViolation as exc:
+        raise Refused(exc.message) from exc
+    results: dict[tuple[str, str], str] = {}
+    refusals = []
+    for i, item in enumerate(file.items):
+        try:
+            result: VoteResult = vote.decide_item(meeting, item)
+        except RuleViolation as exc:
+            refusals.append(f"items[{i}] (case {item.case_id}): {exc.message}")
+            continue
+        results[(item.case_id, item.person_id)] = vote.describe_result(meeting, item, result)
+    if refusals:
+        raise Refused(_problems(f"{path}: nothing was sent:", refusals))
+    return results
