@@ -65,6 +65,7 @@ class AuditCheckpointActivities:
             cases=len(cp.case_heads),
             events=cp.event_count,
             key_id=cp.key_id,
+            probations=len(cp.probation_heads),
         )
 
 

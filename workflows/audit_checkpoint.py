@@ -27,8 +27,9 @@ class CheckpointResult(Model):
     checkpoint_id: int
     merkle_root: str
     cases: int
-    events: int
+    events: int  # of cases and probations
     key_id: str
+    probations: int = 0  # chains of probation events it covers (0 in results made before)
 
 
 @workflow.defn

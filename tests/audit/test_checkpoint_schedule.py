@@ -89,6 +89,10 @@ async def test_checkpoint_schedule_is_created_once_and_signs_when_triggered(
         [latest] = await latest_checkpoints(session, 1)
     assert latest.id == result.checkpoint_id
     assert latest.merkle_root == result.merkle_root
+    assert (result.cases, result.probations) == (
+        len(latest.case_heads),
+        len(latest.probation_heads),
+    )
     assert checkpoint_problems(latest, load_public_key(public_key_path(key))) == []
 
 
