@@ -119,6 +119,9 @@ async def test_a_clerk_takes_a_case_to_the_vote_through_the_console(
         # a clerk may not record the vote at all
         await clerk.get(f"/console/cases/{new_case_id}/steps/record_vote", expect=403)
 
+        # once the inspection is concluded, the case is no longer the team's task
+        assert new_case_id not in await team.get("/console/tasks")
+        assert new_case_id in await sec.get("/console/tasks")
         await record(sec, new_case_id, "record_vote", vote_form(present=9, agree=8))
         assert (await runner.state(handle)).stage is CaseStage.PUBLIC_NOTICE
         page = await clerk.get(f"/console/cases/{new_case_id}?done=record_vote")

@@ -121,8 +121,8 @@ def _is_mine(user: SignedIn, state: CaseState) -> bool:
     step = state.step
     if step is None:
         return False
-    if user.caller.role is Role.INSPECTION_TEAM:
-        return user.caller.name in state.inspection_team
+    if user.caller.role is Role.INSPECTION_TEAM:  # the team's own cases, while inspected
+        return state.stage is CaseStage.INSPECTION and user.caller.name in state.inspection_team
     return step.responsible_role is user.caller.role
 
 
