@@ -21,10 +21,13 @@ from api.limits import BodyLimit
 from api.routers import audit, cases, probation, reads, steps
 from settings import Settings
 from web import install as install_web
+from web import is_page, malformed_page
 
 
-async def _malformed(_: Request, exc: Exception) -> JSONResponse:
+async def _malformed(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if is_page(request):  # a person at a browser gets a page, not JSON
+        return malformed_page(request)
     # The field paths and messages only: echoing the input back could repeat a secret.
     problems = [
         {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}

@@ -178,3 +178,26 @@ async def test_no_page_loads_anything_from_another_site(app: FastAPI) -> None:
         css = await http.get("/static/style.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
     assert "http://" not in login and "https://" not in login
+
+
+async def test_filter_forms_sent_as_they_are_work_and_bad_filters_get_a_page(
+    app: FastAPI, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """A browser sends every field of a filter form, the empty ones too ("全部")."""
+    name = await make_person(session_factory, Role.AUDITOR)
+    async with await sign_in(app, name, Role.AUDITOR) as auditor:
+        for path in (
+            "/console/?stage=&status=&unit=&offset=0",
+            "/console/probation?status=",
+            "/console/audit?person=&actor=&unit=&stage=&kind=&from=&to=",
+        ):
+            await auditor.get(path)
+        for path, said in (
+            ("/console/?stage=bogus", "不是可选的值"),
+            ("/console/audit?from=2026-13-01", "不是日期"),
+            ("/console/audit/cases/X-1/as-of?on=notadate", "网址中的参数无法识别"),
+        ):
+            response = await auditor.http.get(path)
+            assert response.status_code == 422, path
+            assert response.headers["content-type"].startswith("text/html")
+            assert said in response.text, path

@@ -28,7 +28,7 @@ from audit.verify import verify_log
 from store import queries
 from web.console.auth import Console, PageRefused, check_csrf, read_form, require
 from web.console.cases import CaseId
-from web.console.common import page, today
+from web.console.common import day, page, today
 from web.labels import EVENT_KINDS
 from workflows.types import CaseStage
 
@@ -49,12 +49,13 @@ async def search(
     unit: Filter = "",
     stage: Filter = "",
     kind: Filter = "",
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
+    to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
     after: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     """Events matching every filter given, oldest first, a page at a time."""
     require(user, READ_AUDIT)
+    date_from, date_to = day(from_text), day(to_text)
     filters = {"person": person, "actor": actor, "unit": unit, "stage": stage, "kind": kind}
     asked = any(filters.values()) or date_from or date_to
     found, next_cursor, error = [], "", ""

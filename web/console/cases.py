@@ -30,7 +30,7 @@ from store import queries
 from store.console_models import SignedIn
 from store.probation_models import ProbationListRow, list_probations
 from web.console.auth import Console, PageRefused, form_of, may, require
-from web.console.common import FormPage, page, today
+from web.console.common import FilterText, FormPage, chosen, page, today
 from web.labels import awaited, step_title
 from workflows.policy import parse_policy
 from workflows.probation_types import ProbationStatus, ReviewStatus
@@ -81,14 +81,18 @@ async def dashboard(
     request: Request,
     user: Console,
     parts: ServicesDep,
-    stage: CaseStage | None = None,
-    status: CaseStatus | None = CaseStatus.ACTIVE,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
-    overdue: bool | None = None,
+    stage_text: Annotated[FilterText, Query(alias="stage")] = None,
+    status_text: Annotated[FilterText, Query(alias="status")] = None,
+    unit: FilterText = None,
+    overdue_text: Annotated[FilterText, Query(alias="overdue")] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    """Cases by stage with their next deadline; overdue cases stand out."""
+    """Cases by stage with their next deadline; overdue cases stand out. Without a status
+    filter, the active cases; with "全部", every case."""
     require(user, READ_CASES)
+    stage = chosen(CaseStage, stage_text)
+    status = chosen(CaseStatus, status_text, default=CaseStatus.ACTIVE)
+    overdue = True if overdue_text == "true" else None
     async with parts.sessions() as s:
         counts = await queries.active_cases_by_stage(s)
         rows = await queries.list_cases(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from enum import Enum
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
@@ -16,7 +17,7 @@ from api.permissions import READ_AUDIT, START_CASE
 from api.schemas import nul_refusal
 from store.console_models import SignedIn
 from web import csrf
-from web.console.auth import may
+from web.console.auth import PageRefused, may
 from web.forms import FormProblem, form_fields, parse_form, problems_of
 from web.templating import SHANGHAI, render
 from workflows.types import CaseState, Role
@@ -124,3 +125,30 @@ class FormPage:
                 request, user, form, error=exc.detail, rule=exc.rule, status_code=exc.status
             )
         return RedirectResponse(done, status_code=303)
+
+
+FilterText = Annotated[str | None, Query(max_length=200)]
+E = TypeVar("E", bound=Enum)
+
+
+def chosen(kind: type[E], text: str | None, default: E | None = None) -> E | None:
+    """A filter from a drop-down: absent → ``default``; "" (全部) → None; else its value,
+    or a page saying the filter is not one of the choices."""
+    if text is None:
+        return default
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise PageRefused(422, f"筛选条件“{text}”不是可选的值。") from None
+
+
+def day(text: str | None) -> date | None:
+    """A filter from a date box: empty → None; else the date, or a page saying it is not one."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PageRefused(422, f"“{text}”不是日期（应为 YYYY-MM-DD）。") from None

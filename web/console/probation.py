@@ -20,7 +20,7 @@ from api.routers.probation import INPUTS, probation_policy, record_probation_act
 from store.console_models import SignedIn
 from store.probation_models import list_probations, probation_history
 from web.console.auth import Console, PageRefused, form_of, may, require
-from web.console.common import FormPage, page, today
+from web.console.common import FilterText, FormPage, chosen, page, today
 from workflows.probation_types import ProbationStatus, probation_workflow_id
 from workflows.types import Role
 
@@ -39,10 +39,11 @@ async def probations(
     request: Request,
     user: Console,
     parts: ServicesDep,
-    status: ProbationStatus | None = None,
+    status_text: Annotated[FilterText, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
 ) -> Response:
     require(user, READ_PROBATIONS)
+    status = chosen(ProbationStatus, status_text)
     async with parts.sessions() as s:
         rows = await list_probations(s, status=status.value if status else None, limit=limit)
     return page(
