@@ -25,7 +25,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -43,7 +43,7 @@ from api.temporal import execute_update
 from store import queries
 from web import csrf
 from web.ratelimit import SlidingWindow
-from web.templating import SHANGHAI, render
+from web.templating import beijing_today, render
 from workflows.ids import case_workflow_id
 from workflows.types import (
     Actor,
@@ -89,10 +89,6 @@ OBJECTION_PREFIX = "board-"
 CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # as CaseInput.case_id
 FORM_TYPE = "application/x-www-form-urlencoded"
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def beijing_today() -> date:
-    return datetime.now(SHANGHAI).date()
 
 
 # --------------------------------------------------------------------------- notices

@@ -22,6 +22,11 @@ TEMPLATES = Path(__file__).resolve().with_name("templates")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def beijing_today() -> date:
+    """Today as the department counts days (Asia/Shanghai)."""
+    return datetime.now(SHANGHAI).date()
+
+
 def _when(value: object) -> str:
     """A date as 2026-09-07; a moment as 2026-09-07 17:00 in Beijing time."""
     if isinstance(value, datetime):

@@ -181,7 +181,7 @@ async def export(
     )
 
 
-async def _public_key(settings: Settings) -> Ed25519PublicKey:
+async def service_public_key(settings: Settings) -> Ed25519PublicKey:
     path = settings.audit_signing_key
     if path is None:
         raise ApiError(
@@ -219,7 +219,7 @@ async def verify(
 ) -> AuditReport:
     """As `appointments audit verify`: a fault found is a report with `ok` false (200), not
     an error; only a log that cannot be read at all is."""
-    key = await _public_key(parts.settings)
+    key = await service_public_key(parts.settings)
     report = await verify_log(session, key, checkpoints=checkpoints or None, case_id=case_id)
     return AuditReport.model_validate(report)
 

@@ -20,16 +20,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import ServicesDep
 from api.errors import ApiError
 from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
-from api.routers.audit import MEDIA_TYPES, DossierFormat
-from api.routers.audit import _public_key as service_public_key
+from api.routers.audit import MEDIA_TYPES, DossierFormat, service_public_key
 from audit import export as dossiers
 from audit import queries as audit_queries
 from audit.verify import verify_log
 from store import queries
 from web.console.auth import Console, PageRefused, check_csrf, read_form, require
 from web.console.cases import CaseId
-from web.console.common import day, page, today
+from web.console.common import day, page
 from web.labels import EVENT_KINDS
+from web.templating import beijing_today as today
 from workflows.types import CaseStage
 
 router = APIRouter(prefix="/audit")

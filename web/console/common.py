@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
@@ -19,12 +19,8 @@ from store.console_models import SignedIn
 from web import csrf
 from web.console.auth import PageRefused, may
 from web.forms import FormProblem, form_fields, parse_form, problems_of
-from web.templating import SHANGHAI, render
+from web.templating import render
 from workflows.types import CaseState, Role
-
-
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
 
 
 def navigation(user: SignedIn) -> list[tuple[str, str]]:

@@ -20,7 +20,8 @@ from api.routers.probation import INPUTS, probation_policy, record_probation_act
 from store.console_models import SignedIn
 from store.probation_models import list_probations, probation_history
 from web.console.auth import Console, PageRefused, form_of, may, require
-from web.console.common import FilterText, FormPage, chosen, page, today
+from web.console.common import FilterText, FormPage, chosen, page
+from web.templating import beijing_today as today
 from workflows.probation_types import ProbationStatus, probation_workflow_id
 from workflows.types import Role
 
