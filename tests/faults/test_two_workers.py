@@ -8,6 +8,7 @@ each event exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from tests.faults.conftest import FaultRun, say
 
 pytestmark = pytest.mark.devserver
 
+VICTIM_WAIT_STEPS = 150  # of 0.2 s: at most 30 s for the victim to complete a task
 SETTLE = 1.0  # seconds after the kill from which only the survivor may complete tasks
 
 
@@ -33,6 +35,13 @@ async def test_the_other_worker_carries_every_case(
     victim = rng.choice(workers)
     survivor = next(w for w in workers if w is not victim)
     victim_pid, survivor_pid = victim.pid, survivor.pid
+    # the task queue may have handed everything to the other worker so far: kill the victim
+    # only once it holds work of its own, or the kill proves nothing
+    for _ in range(VICTIM_WAIT_STEPS):
+        taken = await run.completed_by()
+        if any(who.startswith(f"{victim_pid}@") for who in taken):
+            break
+        await asyncio.sleep(0.2)
     done_at_kill = run.driver.updates_done
     await victim.kill()
     # a completion the victim sent just before it died may still land a moment later
