@@ -61,7 +61,10 @@ async def test_the_other_worker_carries_every_case(
         + f"\n  killed after {done_at_kill} of {run.total_updates} updates; tasks completed: "
         f"{by_victim} by the killed worker before, {by_survivor_after} by the survivor after",
     )
-    assert by_victim > 0, "the killed worker had taken no task: the test proved nothing"
+    assert by_victim > 0, (
+        f"the killed worker ({victim_pid}) had taken no task: the test proved nothing; "
+        f"tasks by identity: {before}"
+    )
     assert not others_after, f"tasks completed after the kill by others: {others_after}"
     assert by_survivor_after > 0
     assert all(s.status.value == "appointed" for s in states)
