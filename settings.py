@@ -26,6 +26,8 @@ SETTING_NAMES: dict[str, str] = {
     "SMTP_PORT": "mail server port",
     "MAIL_FROM": "sender address of notification mail",
     "AUDIT_SIGNING_KEY": "Ed25519 private key (PEM) that signs audit checkpoints",
+    "WORKER_STICKY_TIMEOUT": "seconds a case's next task waits for the worker that has the case"
+    " in memory before any worker may take it (a dead worker's cases wait this long)",
 }
 
 
@@ -42,6 +44,7 @@ class Settings:
     smtp_port: int = 25
     mail_from: str = "appointments@localhost"
     audit_signing_key: Path | None = None
+    worker_sticky_timeout: float = 10.0
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -64,7 +67,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_port=_port(env.get("SMTP_PORT", "25")),
         mail_from=env.get("MAIL_FROM") or "appointments@localhost",
         audit_signing_key=Path(env["AUDIT_SIGNING_KEY"]) if env.get("AUDIT_SIGNING_KEY") else None,
+        worker_sticky_timeout=_seconds("WORKER_STICKY_TIMEOUT", env.get("WORKER_STICKY_TIMEOUT")),
     )
+
+
+def _seconds(name: str, text: str | None, default: float = 10.0) -> float:
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {text!r}") from None
+    if not 1 <= seconds <= 300:
+        raise ValueError(f"{name} must be between 1 and 300 seconds, not {text}")
+    return seconds
 
 
 def _port(text: str) -> int:

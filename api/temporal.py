@@ -17,7 +17,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.common import QueryRejectCondition, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -123,12 +123,23 @@ async def execute_update(client: Client, case_id: str, update: str, arg: BaseMod
         ) from exc
 
 
-async def query_state(client: Client, case_id: str) -> tuple[CaseState | None, str]:
-    """The live state, or why there is none; (None, "") when Temporal has no such case."""
+async def query_state(
+    client: Client, case_id: str, *, open_only: bool = False
+) -> tuple[CaseState | None, str]:
+    """The live state, or why there is none; (None, "") when Temporal has no such case, or,
+    with ``open_only``, when the case is closed: the server then refuses the query at once
+    instead of waking a worker to replay a finished case."""
     handle = client.get_workflow_handle(case_workflow_id(case_id))
     try:
-        state = await handle.query("state", result_type=CaseState, rpc_timeout=QUERY_WAIT)
+        state = await handle.query(
+            "state",
+            result_type=CaseState,
+            rpc_timeout=QUERY_WAIT,
+            reject_condition=QueryRejectCondition.NOT_OPEN if open_only else None,
+        )
         return state, ""
+    except WorkflowQueryRejectedError as exc:
+        return None, "" if open_only else str(exc)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None, ""
@@ -137,7 +148,7 @@ async def query_state(client: Client, case_id: str) -> tuple[CaseState | None, s
         ):
             return None, f"no worker answered within {QUERY_WAIT.seconds} s"
         return None, f"Temporal cannot be reached or did not answer: {exc.message}"
-    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as exc:
+    except WorkflowQueryFailedError as exc:
         return None, str(exc)
     except RuntimeError as exc:
         return None, _connect_problem(exc).detail

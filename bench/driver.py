@@ -32,7 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -244,6 +244,9 @@ class Driver:
     give_up_after: float = GIVE_UP_AFTER
     # steps refused because the case had not yet caught up (sent again): reason -> count
     refused_early: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # how long a workflow task may run before the server gives it to another worker; None:
+    # Temporal's default (10 s), as the service starts cases
+    task_timeout: timedelta | None = None
 
     async def start(
         self, workflow: str, arg: BaseModel, workflow_id: str, result_type: type[Any]
@@ -255,6 +258,7 @@ class Driver:
                 id=workflow_id,
                 task_queue=self.task_queue,
                 result_type=result_type,
+                task_timeout=self.task_timeout,
                 # sent again after a lost answer: the same workflow, not an error
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )

@@ -34,8 +34,9 @@ from temporalio.worker import Worker
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
+    from workflows.appointment_case import ACTIVITY_TIMEOUT  # the floor calls as the case does
+
 FLOOR_WAIT = timedelta(days=1)  # never reached: the next update always comes first
-ACTIVITY_TIMEOUT = timedelta(seconds=30)  # as the case's activities
 
 
 class Shape(BaseModel):

@@ -17,6 +17,7 @@ every command group registered on it, and ``run``/``main``. What the commands sh
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -26,9 +27,6 @@ from typing import NoReturn
 import click
 
 from settings import load_settings
-from starter.accounts_cli import accounts
-from starter.audit_cli import audit
-from starter.case_cli import case
 from starter.cli_base import (
     DATE,
     EXIT_BUG,
@@ -54,7 +52,6 @@ from starter.cli_base import (
     table,
     validation_lines,
 )
-from starter.inbox_cli import inbox
 from starter.inputs import (
     CsvProblems,
     load_data_file,
@@ -63,9 +60,6 @@ from starter.inputs import (
     read_csv,
     read_scores,
 )
-from starter.probation_cli import probation, schedule
-from starter.service_cli import migrate, serve, worker
-from starter.steps_cli import appoint, approval, exam, inspection, notice, retry, vote
 from workflows.types import Role
 
 __all__ = [
@@ -104,7 +98,44 @@ __all__ = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Each command's module, imported only when the command runs (or --help lists it): a step
+# need not import the web service, the worker and the dossier exporter before it starts.
+COMMAND_MODULES: dict[str, str] = {
+    "serve": "starter.service_cli",
+    "worker": "starter.service_cli",
+    "migrate": "starter.service_cli",
+    "case": "starter.case_cli",
+    "exam": "starter.steps_cli",
+    "inspection": "starter.steps_cli",
+    "approval": "starter.steps_cli",
+    "vote": "starter.steps_cli",
+    "notice": "starter.steps_cli",
+    "appoint": "starter.steps_cli",
+    "retry": "starter.steps_cli",
+    "inbox": "starter.inbox_cli",
+    "probation": "starter.probation_cli",
+    "schedule": "starter.probation_cli",
+    "audit": "starter.audit_cli",
+    "accounts": "starter.accounts_cli",
+}
+
+
+class LazyGroup(click.Group):
+    """The root group: its commands are found in ``COMMAND_MODULES`` when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            return None
+        command = getattr(importlib.import_module(module), cmd_name)
+        assert isinstance(command, click.Command), (module, cmd_name)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--actor",
     envvar="APPOINTMENTS_ACTOR",
@@ -121,27 +152,6 @@ __all__ = [
 def cli(ctx: click.Context, actor: str | None, role: str | None) -> None:
     """Cadre-appointment cases of the organization department (组织部)."""
     ctx.obj = App(load_settings(), actor.strip() if actor else None, Role(role) if role else None)
-
-
-for command in (
-    serve,
-    worker,
-    migrate,
-    case,
-    exam,
-    inspection,
-    approval,
-    vote,
-    notice,
-    appoint,
-    retry,
-    inbox,
-    probation,
-    schedule,
-    audit,
-    accounts,
-):
-    cli.add_command(command)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

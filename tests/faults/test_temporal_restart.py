@@ -33,7 +33,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from starter.embedded import TemporalDevServer
 from tests.conftest import free_port
-from tests.faults.conftest import FaultRun, fault_seed, say
+from tests.faults.conftest import FaultRun, RecordProperty, fault_seed, say
 from workflows.search_attributes import SEARCH_ATTRIBUTES
 
 pytestmark = pytest.mark.devserver
@@ -102,7 +102,7 @@ async def restart_run(
 
 
 async def test_temporal_restarted_twice_loses_and_doubles_nothing(
-    restart_run: FaultRun, restartable: Restartable, capsys: pytest.CaptureFixture[str]
+    restart_run: FaultRun, restartable: Restartable, record_property: RecordProperty
 ) -> None:
     run, rng = restart_run, restart_run.rng
     worker = run.worker("worker")
@@ -138,7 +138,7 @@ async def test_temporal_restarted_twice_loses_and_doubles_nothing(
         )
     reasons = ", ".join(f"{n} × {why}" for why, n in sorted(run.driver.retry_reasons.items()))
     say(
-        capsys,
+        record_property,
         run.report(states, check, f"{len(moments)} Temporal restarts")
         + f"\n  {'; '.join(moments)} of {run.total_updates}"
         + "\n  tasks completed by the same worker process since each restart: "

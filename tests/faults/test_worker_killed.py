@@ -3,9 +3,9 @@
 What a kill leaves behind, and how it heals: the workflow task the worker held times out
 (or waits out its sticky queue's 10 s) and goes to the restarted worker, which replays the
 history; an activity it was running (a ``record_event`` whose transaction may or may not have
-committed) is retried after its 30 s start-to-close timeout, and the (case, seq) key makes the
-second write a no-op; the driver's updates wait, or are sent again under the same id and
-answered from Temporal.
+committed) is retried after its start-to-close timeout (``ACTIVITY_TIMEOUT``), and the
+(case, seq) key makes the second write a no-op; the driver's updates wait, or are sent again
+under the same id and answered from Temporal.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import asyncio
 
 import pytest
 
-from tests.faults.conftest import FaultRun, say
+from tests.faults.conftest import FaultRun, RecordProperty, say
 
 pytestmark = pytest.mark.devserver
 
@@ -22,7 +22,7 @@ KILLS = 3
 
 
 async def test_worker_killed_three_times_loses_and_doubles_nothing(
-    fault_run: FaultRun, capsys: pytest.CaptureFixture[str]
+    fault_run: FaultRun, record_property: RecordProperty
 ) -> None:
     run, rng = fault_run, fault_run.rng
     worker = run.worker("worker")
@@ -44,7 +44,7 @@ async def test_worker_killed_three_times_loses_and_doubles_nothing(
     check = await run.check(states)
 
     say(
-        capsys,
+        record_property,
         run.report(states, check, f"{worker.kills} worker kills")
         + f"\n  {'; '.join(moments)} of {run.total_updates}",
     )

@@ -94,8 +94,17 @@ class CaseRunner:
         return handle
 
     async def terminate_leftovers(self) -> None:
-        """A case left running without its worker would stop the test server skipping time."""
-        for handle in self.started:
+        """A case left running without its worker would stop the test server skipping time,
+        and on the dev server it would make every later query of it (the console's "my
+        tasks" asks each active case) wait for a worker that never comes. Cases started
+        through the API or the console are not in ``started``: on the dev server, those on
+        this runner's task queue are found through visibility."""
+        handles: list[WorkflowHandle[Any, Any]] = list(self.started)
+        if not self.env.supports_time_skipping:
+            query = f'TaskQueue = "{self.task_queue}" AND ExecutionStatus = "Running"'
+            async for found in self.env.client.list_workflows(query):
+                handles.append(self.env.client.get_workflow_handle(found.id, run_id=found.run_id))
+        for handle in handles:
             try:
                 await handle.terminate("test finished")
             except RPCError as e:  # already finished

@@ -142,7 +142,7 @@ async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Respo
 
     async def ask(case_id: str) -> tuple[CaseState | None, str]:
         async with gate:
-            return await temporal.query_state(parts.client, case_id)
+            return await temporal.query_state(parts.client, case_id, open_only=True)
 
     answers = await asyncio.gather(*(ask(r.case_id) for r in active))
     reviews = await _reviews_for(parts, user)
