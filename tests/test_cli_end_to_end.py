@@ -52,8 +52,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TEST_SUPPLEMENT = FIXTURES / "calendar-test-supplement.yaml"
 APPOINTMENTS = Path(sys.executable).parent / "appointments"
 CLI_TIMEOUT = 60.0  # seconds for one command; a hung command fails the test with its output
-SETTLE_TIMEOUT = 15.0  # seconds for a case to record what follows a step
-VISIBILITY_TIMEOUT = 10.0  # seconds for search attributes to reach the visibility store
+SETTLE_TIMEOUT = 60.0  # seconds for a case to record what follows a step
+VISIBILITY_TIMEOUT = 30.0  # seconds for search attributes to reach the visibility store
 
 CLERK = ("王科员", "clerk")
 TEAM = ("考察组 李组长", "inspection_team")
