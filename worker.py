@@ -21,8 +21,8 @@ from activities.mail import MailConfig
 from activities.policy import PolicyActivities
 from activities.probation_parts import ensure_digest_schedule, probation_worker_parts
 from activities.records import RecordActivities
+from gateway.client import connect
 from settings import Settings
-from starter.client import connect
 from store.db import make_engine, make_session_factory
 from workflows.appointment_case import AppointmentCaseWorkflow
 from workflows.audit_checkpoint import AuditCheckpointWorkflow

@@ -1,8 +1,9 @@
 """Who may do what through the API: one table of actions and the roles allowed each.
 
 Every endpoint names its action; ``api.deps.permit`` refuses (403) a caller whose role is
-not listed, before the request's content is even read. The workflow still applies its own
-rules to the step itself; this table only says who may ask.
+not listed, before the request's content is even read. A case's steps take their roles from
+the step table (``workflows.steps``), which the workflow itself enforces as well, so a door
+that skips this table (a raw Temporal client) meets the same refusal.
 
 Two rules narrow the table for one case or one probation, once the request is read:
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from workflows.steps import CASE_STEPS
 from workflows.types import Role
 
 _READERS = frozenset(
@@ -65,29 +67,9 @@ ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
         # each role its own messages; INBOX_MARKERS any role's (see reads.mark_read)
         MARK_INBOX_READ: _READERS,
         START_CASE: _CLERK,
-        # exam
-        "record_registration": _CLERK,
-        "record_written_test": _CLERK,
-        "record_interview": _CLERK,
-        # inspection: the team records what it found (members of the case's own team only,
-        # see TEAM_ACTIONS); the clerk the notice, the team itself and the conclusion
-        "record_investigation_notice": _CLERK,
-        "record_inspection_team": _CLERK,
-        "record_inspection_check": _TEAM,
-        "record_democratic_evaluation": _TEAM,
-        "record_inspection_report": _TEAM,
-        "conclude_inspection": _CLERK,
-        # decisions
-        "record_higher_approval": _HEAD,
-        "record_vote": frozenset({Role.COMMITTEE_SECRETARY}),
-        "decide_suspension": _HEAD,
-        # notice and appointment
-        "record_public_notice": _CLERK,
-        "record_objection": _CLERK,
-        "record_objection_verdict": _CLERK,
-        "record_appointment": _CLERK,
-        "withdraw": frozenset({Role.CLERK, Role.DEPARTMENT_HEAD}),
-        "retry_blocked": frozenset({Role.ADMINISTRATOR}),
+        # every step of a case: the roles its row in the step table names, less the system's
+        # own (the public board files objections as the system; no account is the system)
+        **{update: step.roles - {Role.SYSTEM} for update, step in CASE_STEPS.items()},
         # probation: every role but the auditor may ask; the probation's policy decides
         READ_PROBATIONS: _READERS,
         RECORD_PROBATION_REVIEW: _CHANGERS,
@@ -102,9 +84,7 @@ INBOX_OVERSEERS = frozenset({Role.DEPARTMENT_HEAD, Role.AUDITOR, Role.ADMINISTRA
 INBOX_MARKERS = INBOX_OVERSEERS - {Role.AUDITOR}
 
 # Inspection inputs an inspection-team member records only on a case whose team names them.
-TEAM_ACTIONS = frozenset(
-    {"record_inspection_check", "record_democratic_evaluation", "record_inspection_report"}
-)
+TEAM_ACTIONS = frozenset(update for update, step in CASE_STEPS.items() if step.team_only)
 
 # Probation updates (the workflow's update name by action) and the policy field naming the
 # roles that may record each.

@@ -20,31 +20,15 @@ from workflows.probation_types import (
     ReviewInput,
     ReviewStatus,
 )
+from workflows.steps import CASE_STEPS
 from workflows.types import (
-    AppointmentInput,
     CaseInput,
     CaseStage,
     CaseState,
     CaseStatus,
-    DemocraticEvaluationInput,
-    ExamScoresInput,
-    HigherApprovalInput,
-    InspectionCheckInput,
-    InspectionConclusionInput,
-    InspectionReportInput,
-    InspectionTeamInput,
-    InvestigationNoticeInput,
     Model,
-    ObjectionInput,
-    ObjectionVerdictInput,
-    PublicNoticeInput,
-    RegistrationInput,
-    RetryInput,
     Role,
     SelectionMethod,
-    SuspensionDecisionInput,
-    VoteInput,
-    WithdrawInput,
 )
 
 
@@ -61,26 +45,7 @@ def without(model: type[Model], field: str, name: str) -> type[Model]:
 CaseStart = without(CaseInput, "opened_by", "CaseStart")
 
 # update name -> the workflow's input model; the body is that model without ``actor``.
-STEP_INPUTS: dict[str, type[Model]] = {
-    "record_registration": RegistrationInput,
-    "record_written_test": ExamScoresInput,
-    "record_interview": ExamScoresInput,
-    "record_investigation_notice": InvestigationNoticeInput,
-    "record_inspection_team": InspectionTeamInput,
-    "record_inspection_check": InspectionCheckInput,
-    "record_democratic_evaluation": DemocraticEvaluationInput,
-    "record_inspection_report": InspectionReportInput,
-    "conclude_inspection": InspectionConclusionInput,
-    "record_higher_approval": HigherApprovalInput,
-    "record_vote": VoteInput,
-    "record_public_notice": PublicNoticeInput,
-    "record_objection": ObjectionInput,
-    "record_objection_verdict": ObjectionVerdictInput,
-    "decide_suspension": SuspensionDecisionInput,
-    "record_appointment": AppointmentInput,
-    "withdraw": WithdrawInput,
-    "retry_blocked": RetryInput,
-}
+STEP_INPUTS: dict[str, type[Model]] = {u: step.input for u, step in CASE_STEPS.items()}
 
 _BODIES: dict[type[Model], type[Model]] = {}
 

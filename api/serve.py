@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
+from gateway.client import connect
 from settings import Settings
-from starter.client import connect
 from store.account_models import Account, create_account, issue_token
 from store.console_models import set_password
 from store.db import make_engine, make_session_factory

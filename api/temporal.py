@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from workflows.ids import case_workflow_id
+from workflows.steps import NOT_PERMITTED
 from workflows.types import CaseInput, CaseState, CaseStatus
 
 WORKFLOW_NAME = "AppointmentCaseWorkflow"
@@ -74,6 +75,8 @@ def _connect_problem(exc: RuntimeError) -> ApiError:
 
 def _refusal(exc: WorkflowUpdateFailedError) -> ApiError:
     cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type == NOT_PERMITTED:
+        return ApiError(403, cause.message)
     if isinstance(cause, ApplicationError):
         rule = cause.details[0] if cause.details and isinstance(cause.details[0], str) else ""
         return ApiError(409, cause.message, rule)

@@ -35,6 +35,7 @@ import html
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +65,14 @@ from audit.checkpoints import (
     latest_checkpoint_with,
     statement_prefix,
 )
+from audit.glossary import (
+    KIND_LABELS,
+    METHOD_LABELS,
+    PROBATION_KIND_LABELS,
+    ROLE_LABELS,
+    STAGE_LABELS,
+    STATUS_LABELS,
+)
 from audit.keys import key_id, signature_valid
 from audit.merkle import (
     MERKLE_RECIPE,
@@ -81,7 +90,6 @@ from audit.queries import (
     started_probations,
     timeline,
 )
-from starter.cli_base import STAGE_LABELS
 from workflows.rules.working_days import SHANGHAI
 
 DOSSIER_FORMAT_V1 = "cadre-appointments/audit-dossier/v1"
@@ -511,52 +519,6 @@ def dossier_from_csv(text: str) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- HTML
 
-KIND_LABELS = {
-    "opened": "立案",
-    "transition": "阶段变更",
-    "input": "录入",
-    "deadline": "设定期限",
-    "reminder": "提醒",
-    "escalation": "督办",
-    "overdue": "逾期",
-    "blocked": "受阻",
-    "timer": "期满",
-    "eligibility": "资格审查",
-    "closed": "结案",
-}
-ROLE_LABELS = {
-    "clerk": "经办人员",
-    "section_chief": "科长",
-    "department_head": "部长",
-    "inspection_team": "考察组",
-    "committee_secretary": "常委会秘书",
-    "auditor": "审计人员",
-    "administrator": "系统管理员",
-    "system": "系统",
-}
-STATUS_LABELS = {
-    "active": "办理中",
-    "appointed": "已任职",
-    "not_appointed": "未任用",
-    "withdrawn": "已撤销",
-}
-METHOD_LABELS = {
-    "open_selection": "公开选拔",
-    "competitive_appointment": "竞争上岗",
-    "regular_appointment": "一般选拔任用",
-}
-# A probation's own kinds; the case's labels are left as they are, so that a page exported
-# before stays the page it renders to.
-PROBATION_KIND_LABELS = {
-    **KIND_LABELS,
-    "opened": "开始试用",
-    "reminder_missed": "提醒（时间已过）",
-    "review": "考核",
-    "formal": "正式任职",
-    "removed": "免去试任职务",
-    "ended_early": "提前结束试用期",
-}
-_STAGES = {stage.value: label for stage, label in STAGE_LABELS.items()}
 
 _CSS = """
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei",
@@ -597,7 +559,7 @@ def _beijing(iso: str) -> str:
         return iso
 
 
-def _label(labels: dict[str, str], value: str) -> str:
+def _label(labels: Mapping[str, str], value: str) -> str:
     label = labels.get(value)
     return f"{label}（{value}）" if label else value
 
@@ -635,7 +597,7 @@ def render_html(dossier: dict[str, Any]) -> str:
         f"<dt>单位</dt><dd>{_e(case['unit'])}</dd>",
         f"<dt>职务</dt><dd>{_e(case['post'])}</dd>",
         f"<dt>选任方式</dt><dd>{_e(_label(METHOD_LABELS, case['method']))}</dd>",
-        f"<dt>当前阶段</dt><dd>{_e(_label(_STAGES, case['stage']))}</dd>",
+        f"<dt>当前阶段</dt><dd>{_e(_label(STAGE_LABELS, case['stage']))}</dd>",
         f"<dt>状态</dt><dd>{_e(_label(STATUS_LABELS, case['status']))}</dd>",
         f"<dt>结案理由</dt><dd>{_e(case['outcome_reason'] or '—')}</dd>",
         f"<dt>政策版本</dt><dd>{_e(policy['version'] or '—')}</dd>",
@@ -717,9 +679,9 @@ def render_html(dossier: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _event_row(e: dict[str, Any], kinds: dict[str, str]) -> str:
+def _event_row(e: dict[str, Any], kinds: Mapping[str, str]) -> str:
     """A row of an events table; a case's event has a stage, a probation's has none."""
-    stage = f"<td>{_e(_label(_STAGES, e['stage']))}</td>" if "stage" in e else ""
+    stage = f"<td>{_e(_label(STAGE_LABELS, e['stage']))}</td>" if "stage" in e else ""
     return (
         f"<tr><td>{_e(e['chain_index'])}</td><td>{_e(e['seq'])}</td>"
         f"<td>{_e(_beijing(e['occurred_at']))}</td>"

@@ -577,7 +577,7 @@ async def play_case(sim: Sim, plan: CasePlan) -> None:
     await sim.on(team_day)
     await step(
         "record_inspection_team",
-        InspectionTeamInput(actor=TEAM, members=["李组长", "周干事"], started_on=team_day),
+        InspectionTeamInput(actor=CLERK, members=[TEAM.name, "周干事"], started_on=team_day),
     )
     day = sim.wd(team_day, 1)
     await sim.on(day)

@@ -125,7 +125,7 @@ def inspection_steps(people: Sequence[str], propose: Sequence[str]) -> list[Step
         Step(
             "record_inspection_team",
             InspectionTeamInput(
-                actor=TEAM, members=["李组长", "周干事"], started_on=INSPECTION_START
+                actor=CLERK, members=[TEAM.name, "周干事"], started_on=INSPECTION_START
             ),
         ),
     ]

@@ -127,8 +127,8 @@ class FloorWorkflow:
 
 
 async def run_floor_worker() -> None:
+    from gateway.client import connect
     from settings import load_settings
-    from starter.client import connect
 
     settings = load_settings()
     stop = asyncio.Event()

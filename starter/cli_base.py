@@ -30,8 +30,8 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from gateway.client import connect
 from settings import Settings
-from starter.client import connect
 from workflows.ids import case_workflow_id
 from workflows.rules.working_days import SHANGHAI
 from workflows.types import Actor, CaseStage, CaseState, CaseStatus, Role

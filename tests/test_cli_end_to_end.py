@@ -277,7 +277,7 @@ async def record_team(stack: Stack, case_id: str, *members: str, expect: int = 0
         *member_options,
         "--started-on",
         str(INSPECTION_START),
-        who=TEAM,
+        who=CLERK,
         expect=expect,
     )
 
@@ -378,7 +378,7 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
 
     # the case carries on from where it was refused; both cases are inspected at once
     for case_id in both:
-        await record_team(stack, case_id, "李组长", "周干事")
+        await record_team(stack, case_id, TEAM[0], "周干事")
     await asyncio.gather(*(finish_inspection(stack, c) for c in both))
 
     # one meeting for both cases; without a quorum nothing is sent

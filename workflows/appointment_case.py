@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.probation_types import ProbationInput, probation_workflow_id
     from workflows.rules.errors import RuleViolation
     from workflows.rules.working_days import SHANGHAI
+    from workflows.steps import NOT_PERMITTED, role_refusal
     from workflows.types import (
         Alarm,
         AppointmentInput,
@@ -343,12 +344,25 @@ class AppointmentCaseWorkflow:
             raise _refusal(e) from e
 
     def _check_when_ready(self, check: Callable[[CaseBook], Check[In]], data: In) -> None:
-        """Validator body. While the case is still being set up (its policy loading), input is
-        let through and checked by the handler under the lock once the case is ready; only
-        such a refusal can appear in the history, as a failed update."""
+        """Validator body. Who may take the step (``workflows.steps``) is checked at once.
+        While the case is still being set up (its policy loading), the input itself is let
+        through and checked by the handler under the lock once the case is ready; only such
+        a refusal can appear in the history, as a failed update."""
+        self._authorize(data)
         if self._book is None or not self._ready:
             return
         self._validate(check(self._book), data)
+
+    def _authorize(self, data: Any) -> None:
+        """Refuse an actor whose role the step table does not name for this update. Only in
+        validators, which replay never runs: a step a history once accepted stays accepted."""
+        update = workflow.current_update_info()
+        if update is None:
+            return
+        team = self._book.state.inspection_team if self._book is not None else []
+        why = role_refusal(update.name, data.actor, team)
+        if why is not None:
+            raise ApplicationError(why, type=NOT_PERMITTED, non_retryable=True)
 
     async def _apply(
         self,
@@ -622,11 +636,10 @@ class AppointmentCaseWorkflow:
 
     @retry_blocked.validator
     def _v_retry(self, data: RetryInput) -> None:
+        self._authorize(data)
         step = self.book.state.step
         if step is None or not step.blocked_reason:
             raise ApplicationError("the case is not blocked", type="RuleViolation")
-        if data.actor.role is not Role.ADMINISTRATOR:
-            raise ApplicationError("only an administrator may retry a blocked case")
 
     async def _working_days_end(self, start_on: date, days: int) -> WorkingDaysResult:
         request = WorkingDaysInput(start_on=start_on, working_days=days)

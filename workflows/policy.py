@@ -25,25 +25,11 @@ from workflows.rules.eligibility import (
 from workflows.rules.exam import TieRule
 from workflows.rules.inspection import NATIONAL_TEAM_MIN_SIZE
 from workflows.rules.notice import NATIONAL_MAX_SUSPENSION_MONTHS, NATIONAL_MIN_NOTICE_WORKING_DAYS
+from workflows.steps import AWAITED_STEPS
 from workflows.types import EscalationRung, Model, Role, SanctionKind, StepTiming
 
 # The human steps of a case, each with a deadline, reminders and an escalation ladder.
-STEP_NAMES = (
-    "registration",
-    "written_test",
-    "interview",
-    "pre_inspection_approval",
-    "investigation_notice",
-    "inspection_team",
-    "inspection",
-    "higher_approval",
-    "vote",
-    "revote",
-    "public_notice",
-    "objection_verification",
-    "suspension_decision",
-    "appointment",
-)
+STEP_NAMES = AWAITED_STEPS  # the steps a case awaits, each with its timing here
 
 _POLICY_ERROR = "policy_invalid"
 

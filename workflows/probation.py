@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         ProbationCarry,
         ProbationEventInput,
         ProbationInput,
+        ProbationRoles,
         ProbationState,
         ProbationStatus,
         ReminderMark,
@@ -80,6 +81,7 @@ with workflow.unsafe.imports_passed_through():
         review_opens_on,
     )
     from workflows.rules.working_days import SHANGHAI, at_hour, end_of_day
+    from workflows.steps import NOT_PERMITTED
     from workflows.types import (
         Actor,
         Alarm,
@@ -443,6 +445,15 @@ class ProbationWorkflow:
     def state(self) -> ProbationState:
         return self.s
 
+    @workflow.query
+    def roles(self) -> ProbationRoles | None:
+        """Who may record a review and an early end (None while the policy is read): doors
+        ask this to offer a form, the validators decide."""
+        if self._snapshot is None:
+            return None
+        probation = self._snapshot.policy.probation
+        return ProbationRoles(review=probation.review_roles, end_early=probation.end_early_roles)
+
     # ------------------------------------------------------------------ updates
 
     @workflow.update
@@ -572,10 +583,12 @@ class ProbationWorkflow:
 
     def _check_role(self, actor: Actor, allowed: list[Role], what: str, rule: str) -> None:
         if actor.role not in allowed:
-            raise _refuse(
+            raise ApplicationError(
                 f"{what} can be recorded only by {_roles(allowed)} (policy); "
                 f"{actor.name} is {actor.role.value}",
                 rule,
+                type=NOT_PERMITTED,
+                non_retryable=True,
             )
 
     def _check_review(self, data: ReviewInput) -> None:

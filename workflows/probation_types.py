@@ -194,6 +194,13 @@ class ProbationState(Model):
         )
 
 
+class ProbationRoles(Model):
+    """Who may record a review and an early end, by the policy the probation runs under."""
+
+    review: list[Role]
+    end_early: list[Role]
+
+
 class ProbationCarry(Model):
     """What a run passes to the next when it continues as new."""
 

@@ -10,15 +10,14 @@ with the published public key (``appointments audit verify-dossier``).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from api.audit_calls import MEDIA_TYPES, DossierFormat, service_public_key
 from api.deps import ServicesDep, SessionDep, permit
 from api.errors import ApiError
 from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
@@ -40,9 +39,7 @@ from api.schemas import (
 from audit import export as dossiers
 from audit import queries as audit_queries
 from audit.checkpoints import Checkpoint
-from audit.keys import KeyFileError, load_public_key
 from audit.verify import verify_log
-from settings import Settings
 from store import queries
 from store.account_models import Caller
 from store.models import AuditCheckpoint
@@ -51,12 +48,6 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 422: {"model": Malformed}}
 CASE_ERRORS: dict[int | str, dict[str, Any]] = {**READ_ERRORS, 404: {"model": Problem}}
-DossierFormat = Literal["json", "csv", "html"]
-MEDIA_TYPES: dict[str, str] = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "html": "text/html; charset=utf-8",
-}
 
 
 def _filter(description: str) -> Any:
@@ -179,21 +170,6 @@ async def export(
             "X-Dossier-Covered-Through": str(dossiers.covered_through(dossier)),
         },
     )
-
-
-async def service_public_key(settings: Settings) -> Ed25519PublicKey:
-    path = settings.audit_signing_key
-    if path is None:
-        raise ApiError(
-            503,
-            "the service has no audit signing key (setting AUDIT_SIGNING_KEY): the log cannot "
-            "be verified against its checkpoints here; use `appointments audit verify "
-            "--public-key`",
-        )
-    try:
-        return await asyncio.to_thread(load_public_key, path)
-    except KeyFileError as exc:
-        raise ApiError(503, f"the audit key cannot be used: {exc}") from exc
 
 
 @router.get(

@@ -118,16 +118,15 @@ async def test_list_read_review_and_end_early(
         )
         assert [p["person_id"] for p in page.json()] == people, params
 
-    # the clerk is not among the policy's reviewers: 403, nothing sent
+    # the clerk is not among the policy's reviewers: the probation's own validator refuses
+    # (403), so nothing enters its history
     refused = await http.post(
         f"/probations/{new_case_id}/P1/review", json=review(now), headers=clerk.headers
     )
     assert refused.status_code == 403
-    assert refused.json()["detail"].startswith(
-        f"the review of the probation of P1 in case {new_case_id} can be recorded only by "
-        "department_head (its policy "
+    assert refused.json()["detail"] == (
+        f"a review can be recorded only by department_head (policy); {clerk.name} is clerk"
     )
-    assert refused.json()["detail"].endswith(f", probation.review_roles); {clerk.name} is clerk")
     # malformed: nothing sent either
     for body in (
         review(now, outcome="excellent"),
@@ -176,7 +175,9 @@ async def test_list_read_review_and_end_early(
         f"/probations/{new_case_id}/P2/end-early", json=decision, headers=clerk.headers
     )
     assert by_clerk.status_code == 403
-    assert "probation.end_early_roles" in by_clerk.json()["detail"]
+    assert by_clerk.json()["detail"].startswith(
+        "an early end can be recorded only by department_head"
+    )
     by_auditor = await http.post(
         f"/probations/{new_case_id}/P2/end-early", json=decision, headers=auditor.headers
     )

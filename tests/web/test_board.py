@@ -185,7 +185,9 @@ class Board:
         r = self.runner
         h = await self.investigation(case, t)
         team = InspectionTeamInput(
-            actor=scenarios.TEAM, members=["李组长", "周干事"], started_on=t.inspection_start
+            actor=scenarios.CLERK,
+            members=[scenarios.TEAM.name, "周干事"],
+            started_on=t.inspection_start,
         )
         await r.update(h, "record_inspection_team", team)
         for c in case.candidates:

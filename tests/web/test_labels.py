@@ -72,5 +72,14 @@ def test_every_date_a_case_records_is_named() -> None:
 def test_every_step_is_offered_at_some_stage() -> None:
     from web.console.cases import STEP_STAGES
 
-    assert set(STEP_STAGES) == set(STEP_INPUTS) - {"withdraw"}
+    assert set(STEP_STAGES) == set(STEP_INPUTS)
     assert all(STEP_STAGES.values())
+
+
+def test_the_appointment_is_offered_only_once_the_notice_is_over() -> None:
+    """The console once offered the appointment during the public notice, which the case
+    always refuses; the stages now come from the step table the case's rules agree with."""
+    from web.console.cases import STEP_STAGES
+
+    assert STEP_STAGES["record_appointment"] == {CaseStage.APPOINTMENT}
+    assert CaseStage.PUBLIC_NOTICE in STEP_STAGES["record_objection"]

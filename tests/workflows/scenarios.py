@@ -131,7 +131,9 @@ async def inspect(
     await r.update(
         h,
         "record_inspection_team",
-        InspectionTeamInput(actor=TEAM, members=["李组长", "周干事"], started_on=INSPECTION_START),
+        InspectionTeamInput(
+            actor=CLERK, members=[TEAM.name, "周干事"], started_on=INSPECTION_START
+        ),
     )
     for pid in people:
         for check in FOUR_MUSTS:

@@ -194,7 +194,7 @@ async def test_exceptional_promotion_blocked_without_approval_then_approved(
     msg = await refused(runner, h, "record_vote", vote([agree("p1")]))
     assert "higher_approval" in msg
     approval = HigherApprovalInput(
-        actor=CLERK,
+        actor=HEAD,
         person_id="p1",
         replied_on=date(2026, 9, 18),
         approved=True,
@@ -211,7 +211,7 @@ async def test_exceptional_promotion_refused_by_higher_level(runner: CaseRunner)
     h = await runner.start(regular_case("exceptional-no", [star, person("p2", "李四")]))
     await inspect(runner, h, ["p1", "p2"], ["p1"])
     refusal = HigherApprovalInput(
-        actor=CLERK,
+        actor=HEAD,
         person_id="p1",
         replied_on=date(2026, 9, 18),
         approved=False,
@@ -230,7 +230,7 @@ async def test_skip_level_promotion_waits_for_approval_before_inspection(
     state = await runner.state(h)
     assert state.stage is CaseStage.PRE_INSPECTION_APPROVAL
     approval = HigherApprovalInput(
-        actor=CLERK,
+        actor=HEAD,
         person_id="p1",
         replied_on=date(2026, 9, 1),
         approved=True,

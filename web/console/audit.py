@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.audit_calls import MEDIA_TYPES, DossierFormat, service_public_key
 from api.deps import ServicesDep
 from api.errors import ApiError
 from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
-from api.routers.audit import MEDIA_TYPES, DossierFormat, service_public_key
 from audit import export as dossiers
 from audit import queries as audit_queries
 from audit.verify import verify_log

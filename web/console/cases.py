@@ -35,6 +35,7 @@ from web.labels import awaited, step_title
 from web.templating import beijing_today as today
 from workflows.policy import parse_policy
 from workflows.probation_types import ProbationStatus, ReviewStatus
+from workflows.steps import CASE_STEPS
 from workflows.types import (
     CaseInput,
     CaseStage,
@@ -47,28 +48,7 @@ router = APIRouter()
 
 # The stages in which each step is offered on a case's page (the workflow's rules decide
 # whether it is taken; a step's form can still be opened by its address at any stage).
-_NOTICE = frozenset({CaseStage.PUBLIC_NOTICE, CaseStage.APPOINTMENT})
-STEP_STAGES: dict[str, frozenset[CaseStage]] = {
-    "record_registration": frozenset({CaseStage.EXAM}),
-    "record_written_test": frozenset({CaseStage.EXAM}),
-    "record_interview": frozenset({CaseStage.EXAM}),
-    "record_higher_approval": frozenset(
-        {CaseStage.PRE_INSPECTION_APPROVAL, CaseStage.HIGHER_APPROVAL}
-    ),
-    "record_investigation_notice": frozenset({CaseStage.INVESTIGATION_NOTICE}),
-    "record_inspection_team": frozenset({CaseStage.INSPECTION}),
-    "record_inspection_check": frozenset({CaseStage.INSPECTION}),
-    "record_democratic_evaluation": frozenset({CaseStage.INSPECTION}),
-    "record_inspection_report": frozenset({CaseStage.INSPECTION}),
-    "conclude_inspection": frozenset({CaseStage.INSPECTION}),
-    "record_vote": frozenset({CaseStage.VOTE}),
-    "record_public_notice": frozenset({CaseStage.PUBLIC_NOTICE}),
-    "record_objection": _NOTICE,
-    "record_objection_verdict": frozenset({CaseStage.PUBLIC_NOTICE}),
-    "decide_suspension": frozenset({CaseStage.PUBLIC_NOTICE}),
-    "record_appointment": _NOTICE,
-    "retry_blocked": frozenset(CaseStage),
-}
+STEP_STAGES: dict[str, frozenset[CaseStage]] = {u: s.stages for u, s in CASE_STEPS.items()}
 
 CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 PAGE_SIZE = 50

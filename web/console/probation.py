@@ -12,18 +12,16 @@ from api.deps import ServicesDep
 from api.errors import ApiError
 from api.permissions import (
     END_PROBATION_EARLY,
-    POLICY_ACTIONS,
     READ_PROBATIONS,
     RECORD_PROBATION_REVIEW,
 )
-from api.routers.probation import INPUTS, probation_policy, record_probation_action
+from api.probation_calls import INPUTS, probation_roles, record_probation_action
 from store.console_models import SignedIn
 from store.probation_models import list_probations, probation_history
 from web.console.auth import Console, PageRefused, form_of, may, require
 from web.console.common import FilterText, FormPage, chosen, page
 from web.templating import beijing_today as today
 from workflows.probation_types import ProbationStatus, probation_workflow_id
-from workflows.types import Role
 
 router = APIRouter(prefix="/probation")
 
@@ -93,18 +91,17 @@ async def probation(
 async def _policy_allows(
     parts: ServicesDep, user: SignedIn, action: str, case_id: str, person_id: str
 ) -> bool:
-    """Whether the probation's own policy names this person's role for the action (as the
-    API decides it); when the policy cannot be read now, the form is offered and the
+    """Whether the probation's own policy names this person's role for the action (the
+    probation's ``roles`` query); when it cannot be asked now, the form is offered and the
     recording decides."""
     try:
-        snapshot = await probation_policy(parts.client, case_id, person_id)
+        roles = await probation_roles(parts.client, case_id, person_id)
     except ApiError:
         return True
-    if snapshot is None:
+    if roles is None:
         return True
-    _, roles_field = POLICY_ACTIONS[action]
-    roles: list[Role] = getattr(snapshot.policy.probation, roles_field)
-    return user.caller.role in roles
+    allowed = roles.review if action == RECORD_PROBATION_REVIEW else roles.end_early
+    return user.caller.role in allowed
 
 
 def _form_page(case_id: str, person_id: str, slug: str) -> FormPage:

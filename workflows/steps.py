@@ -1,0 +1,158 @@
+"""The human steps of a case (办理环节), one row each: the one home every door reads.
+
+A row says, for one step: the workflow update that records it, its input model, the roles
+that may take it, and the stages in which it is offered. The workflow's validators refuse a
+role the row does not name (so a raw Temporal client, the CLI and the HTTP API meet the same
+check); the HTTP API builds its routes and its permission table from the rows, the console
+its forms and the stages it offers them in, the CLI its steps. The rule that decides
+whether the step itself is right stays in ``workflows.rules`` and ``workflows.case_book``.
+
+``AWAITED_STEPS`` are the steps a case waits on with a deadline (the policy's ``steps``
+section gives each its responsible role, deadline, reminders and escalation ladder); a
+step a person records answers one of them, and some (a revote, the verification of an
+objection) are awaited without an update of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from workflows.types import (
+    Actor,
+    AppointmentInput,
+    CaseStage,
+    DemocraticEvaluationInput,
+    ExamScoresInput,
+    HigherApprovalInput,
+    InspectionCheckInput,
+    InspectionConclusionInput,
+    InspectionReportInput,
+    InspectionTeamInput,
+    InvestigationNoticeInput,
+    Model,
+    ObjectionInput,
+    ObjectionVerdictInput,
+    PublicNoticeInput,
+    RegistrationInput,
+    RetryInput,
+    Role,
+    SuspensionDecisionInput,
+    VoteInput,
+    WithdrawInput,
+)
+
+AWAITED_STEPS = (
+    "registration",
+    "written_test",
+    "interview",
+    "pre_inspection_approval",
+    "investigation_notice",
+    "inspection_team",
+    "inspection",
+    "higher_approval",
+    "vote",
+    "revote",
+    "public_notice",
+    "objection_verification",
+    "suspension_decision",
+    "appointment",
+)
+
+NOT_PERMITTED = "NotPermitted"  # the error type of a refusal by role, for every door to map
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    """One human step of a case."""
+
+    update: str  # the workflow update that records it
+    input: type[Model]
+    roles: frozenset[Role]  # who may take it
+    stages: frozenset[CaseStage]  # where it is offered (the rules decide whether it is taken)
+    # an inspection-team member takes it only on a case whose inspection team names them
+    team_only: bool = False
+
+
+_CLERK = frozenset({Role.CLERK})
+_TEAM = frozenset({Role.INSPECTION_TEAM})
+_HEAD = frozenset({Role.DEPARTMENT_HEAD})
+_EXAM = frozenset({CaseStage.EXAM})
+_INSPECTION = frozenset({CaseStage.INSPECTION})
+_NOTICE = frozenset({CaseStage.PUBLIC_NOTICE})
+
+
+def _steps(*rows: CaseStep) -> Mapping[str, CaseStep]:
+    return MappingProxyType({row.update: row for row in rows})
+
+
+CASE_STEPS: Mapping[str, CaseStep] = _steps(
+    # exam (公开选拔 / 竞争上岗)
+    CaseStep("record_registration", RegistrationInput, _CLERK, _EXAM),
+    CaseStep("record_written_test", ExamScoresInput, _CLERK, _EXAM),
+    CaseStep("record_interview", ExamScoresInput, _CLERK, _EXAM),
+    # inspection: the clerk publishes the notice, names the team and concludes; the team
+    # records what it found
+    CaseStep(
+        "record_investigation_notice",
+        InvestigationNoticeInput,
+        _CLERK,
+        frozenset({CaseStage.INVESTIGATION_NOTICE}),
+    ),
+    CaseStep("record_inspection_team", InspectionTeamInput, _CLERK, _INSPECTION),
+    CaseStep("record_inspection_check", InspectionCheckInput, _TEAM, _INSPECTION, True),
+    CaseStep("record_democratic_evaluation", DemocraticEvaluationInput, _TEAM, _INSPECTION, True),
+    CaseStep("record_inspection_report", InspectionReportInput, _TEAM, _INSPECTION, True),
+    CaseStep("conclude_inspection", InspectionConclusionInput, _CLERK, _INSPECTION),
+    # decisions
+    CaseStep(
+        "record_higher_approval",
+        HigherApprovalInput,
+        _HEAD,
+        frozenset({CaseStage.PRE_INSPECTION_APPROVAL, CaseStage.HIGHER_APPROVAL}),
+    ),
+    CaseStep(
+        "record_vote",
+        VoteInput,
+        frozenset({Role.COMMITTEE_SECRETARY}),
+        frozenset({CaseStage.VOTE}),
+    ),
+    CaseStep("decide_suspension", SuspensionDecisionInput, _HEAD, _NOTICE),
+    # public notice and appointment; the public board files objections as the system
+    CaseStep("record_public_notice", PublicNoticeInput, _CLERK, _NOTICE),
+    CaseStep(
+        "record_objection",
+        ObjectionInput,
+        frozenset({Role.CLERK, Role.SYSTEM}),
+        frozenset({CaseStage.PUBLIC_NOTICE, CaseStage.APPOINTMENT}),
+    ),
+    CaseStep("record_objection_verdict", ObjectionVerdictInput, _CLERK, _NOTICE),
+    CaseStep("record_appointment", AppointmentInput, _CLERK, frozenset({CaseStage.APPOINTMENT})),
+    # any time
+    CaseStep(
+        "withdraw",
+        WithdrawInput,
+        frozenset({Role.CLERK, Role.DEPARTMENT_HEAD}),
+        frozenset(CaseStage) - {CaseStage.CLOSED},
+    ),
+    CaseStep(
+        "retry_blocked",
+        RetryInput,
+        frozenset({Role.ADMINISTRATOR}),
+        frozenset(CaseStage) - {CaseStage.CLOSED},
+    ),
+)
+
+
+def role_refusal(update: str, actor: Actor, inspection_team: Sequence[str]) -> str | None:
+    """Why ``actor`` may not take step ``update`` on a case whose inspection team is
+    ``inspection_team``; None when they may."""
+    step = CASE_STEPS[update]
+    if actor.role not in step.roles:
+        allowed = ", ".join(sorted(r.value for r in step.roles))
+        return f"{update} is not for the role {actor.role.value} (it is for: {allowed})"
+    if step.team_only and actor.role is Role.INSPECTION_TEAM:
+        if actor.name not in inspection_team:
+            return f"{update}: {actor.name} is not a member of this case's inspection team"
+    return None
