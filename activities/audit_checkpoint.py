@@ -19,6 +19,7 @@ from temporalio.client import (
 )
 from temporalio.exceptions import ApplicationError
 
+from activities.policy import read_policy
 from audit.checkpoints import CheckpointRefused, create_checkpoint
 from audit.keys import load_private_key
 from settings import Settings
@@ -28,7 +29,6 @@ from workflows.audit_checkpoint import (
     CheckpointRequest,
     CheckpointResult,
 )
-from workflows.policy import parse_policy
 
 
 class AuditCheckpointActivities:
@@ -84,7 +84,7 @@ def checkpoint_schedule(task_queue: str, every_hours: int) -> Schedule:
 
 async def ensure_audit_checkpoint_schedule(client: Client, settings: Settings) -> str:
     """Create the checkpoint schedule once (a second call finds it); ``created``/``exists``."""
-    policy = parse_policy(settings.policy_file.read_text("utf-8"), str(settings.policy_file))
+    policy = read_policy(settings.policy_file)
     wanted = checkpoint_schedule(settings.task_queue, policy.policy.audit_checkpoint_hours)
     try:
         await client.create_schedule(AUDIT_CHECKPOINT_SCHEDULE_ID, wanted)

@@ -38,8 +38,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.policy import read_policy
 from store.probation_models import OutboxMail, OutboxStatus
-from workflows.policy import PolicyError, parse_policy
+from workflows.policy import PolicyError
 from workflows.probation_types import MailRequest, MailResult
 from workflows.types import Role
 
@@ -166,9 +167,8 @@ class MailActivities:
     async def _addresses(self) -> dict[Role, str]:
         path = self._policy_file
         try:
-            content = await asyncio.to_thread(path.read_text, encoding="utf-8")
-            snapshot = parse_policy(content, str(path))
-        except (OSError, PolicyError) as e:
+            snapshot = await asyncio.to_thread(read_policy, path)
+        except PolicyError as e:
             # retryable: an administrator may fix the file; nothing was written yet
             raise ApplicationError(
                 f"mail addresses cannot be read from the policy file {path}: {e}",

@@ -1,4 +1,6 @@
-"""Reads the local policy file for a case; the workflow keeps the snapshot it returns."""
+"""Reads the local policy file: ``read_policy`` is the one loader every part of the service
+uses (the activities, the console, the command line); the case workflow keeps the snapshot
+its activity returns."""
 
 from __future__ import annotations
 
@@ -10,6 +12,16 @@ from temporalio.exceptions import ApplicationError
 
 from workflows.policy import PolicyError, PolicySnapshot, parse_policy
 from workflows.types import PolicyRequest
+
+
+def read_policy(path: Path) -> PolicySnapshot:
+    """The policy file at ``path``, validated; ``PolicyError`` (every reason, one sentence
+    each) when it cannot be read or is refused."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise PolicyError([f"the policy file {path} cannot be read: {e.strerror or e}"]) from e
+    return parse_policy(text, str(path))
 
 
 class PolicyActivities:
@@ -25,15 +37,7 @@ class PolicyActivities:
         """
         path = self._policy_path
         try:
-            text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-        except OSError as e:
-            raise ApplicationError(
-                f"the policy file {path} cannot be read: {e.strerror or e}",
-                type="PolicyInvalid",
-                non_retryable=True,
-            ) from e
-        try:
-            return parse_policy(text, str(path))
+            return await asyncio.to_thread(read_policy, path)
         except PolicyError as e:
             raise ApplicationError(
                 f"the policy file {path} is refused:\n{e}",

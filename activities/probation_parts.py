@@ -45,10 +45,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.digest import DigestActivities
 from activities.mail import MailActivities, MailConfig
+from activities.policy import read_policy
 from activities.probation_records import ProbationRecordActivities
 from settings import Settings
 from workflows.digest import DIGEST_SCHEDULE_ID, DigestWorkflow
-from workflows.policy import parse_policy
 from workflows.probation import ProbationWorkflow
 from workflows.probation_types import DigestInput, ProbationInput, ProbationState
 
@@ -85,7 +85,7 @@ class ScheduleOutcome(StrEnum):
 
 
 def digest_hour(policy_file: Path) -> int:
-    snapshot = parse_policy(policy_file.read_text(encoding="utf-8"), str(policy_file))
+    snapshot = read_policy(policy_file)
     return snapshot.policy.probation.digest.hour
 
 

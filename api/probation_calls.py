@@ -38,7 +38,6 @@ INPUTS: dict[str, tuple[type[Model], type[Model]]] = {
     RECORD_PROBATION_REVIEW: (ReviewInput, ReviewBody),
     END_PROBATION_EARLY: (EndEarlyInput, EndEarlyBody),
 }
-WHAT = {RECORD_PROBATION_REVIEW: "the review", END_PROBATION_EARLY: "an early end"}
 
 T = TypeVar("T")
 

@@ -11,14 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
+from gateway import cases
+from gateway.errors import GatewayError
 from settings import Settings
 from starter.cli_base import (
-    WORKFLOW_NAME,
     App,
     CliError,
     Refused,
@@ -27,9 +24,9 @@ from starter.cli_base import (
     _pad,
     _problems,
     _rows_json,
-    _rpc_problem,
     _width,
     build,
+    cli_error,
     database,
     echo_json,
     echo_state,
@@ -45,7 +42,6 @@ from starter.cli_base import (
     table,
 )
 from starter.inputs import load_model
-from workflows.ids import case_workflow_id
 from workflows.rules.errors import RuleViolation
 from workflows.rules.working_days import SHANGHAI
 from workflows.types import CaseInput, CaseStage, CaseState, CaseStatus, WithdrawInput
@@ -63,18 +59,16 @@ def _today() -> date:
 
 
 def _recommendation_valid_months(settings: Settings) -> int:
-    from workflows.policy import parse_policy
+    from activities.policy import read_policy
+    from workflows.policy import PolicyError
 
     path = settings.policy_file
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise Unreachable(f"cannot read the policy file {path}: {exc.strerror}") from exc
-    try:
-        loaded = parse_policy(text, str(path))
-    except (ValueError, ValidationError) as exc:
-        lines = str(exc).splitlines()
-        raise Unreachable(_problems(f"the policy file {path} is not usable:", lines)) from exc
+        loaded = read_policy(path)
+    except PolicyError as exc:
+        raise Unreachable(
+            _problems(f"the policy file {path} is not usable:", exc.problems)
+        ) from exc
     return int(loaded.policy.recommendation.valid_months)
 
 
@@ -95,18 +89,10 @@ def case_start(app: App, file: Path) -> None:
     async def start() -> tuple[CaseState | None, str]:
         client = await open_client(app.settings)
         try:
-            handle = await client.start_workflow(
-                WORKFLOW_NAME,
-                case_input,
-                id=case_workflow_id(case_input.case_id),
-                task_queue=app.settings.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-        except WorkflowAlreadyStartedError as exc:
-            raise CliError(f"case {case_input.case_id} already exists") from exc
-        except RPCError as exc:
-            raise _rpc_problem(exc, app.settings, case_input.case_id) from exc
-        click.echo(f"case {case_input.case_id} started (workflow {handle.id})")
+            workflow_id = await cases.start_case(client, app.settings.task_queue, case_input)
+        except GatewayError as exc:
+            raise cli_error(exc, app.settings) from exc
+        click.echo(f"case {case_input.case_id} started (workflow {workflow_id})")
         return await first_state(client, app.settings, case_input.case_id)
 
     state, why = asyncio.run(start())

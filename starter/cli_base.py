@@ -22,17 +22,14 @@ import click
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
+from gateway import cases
+from gateway.cases import is_connect_failure
 from gateway.client import connect
+from gateway.errors import GatewayError, NoWorker, TooLarge
+from gateway.errors import Unreachable as Unreachable_
 from settings import Settings
-from workflows.ids import case_workflow_id
 from workflows.rules.working_days import SHANGHAI
 from workflows.types import Actor, CaseStage, CaseState, CaseStatus, Role
 
@@ -46,12 +43,6 @@ EXIT_UNREACHABLE = 3
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
-WORKFLOW_NAME = "AppointmentCaseWorkflow"
-# An update waits for a worker to take it; without one it would wait for ever.
-UPDATE_WAIT = timedelta(seconds=60)
-QUERY_WAIT = timedelta(seconds=10)
-STARTUP_WAIT = timedelta(seconds=5)
-STARTUP_POLL_INTERVAL = 0.25  # seconds
 MAX_PROBLEMS_SHOWN = 30
 
 # People record steps; the "system" role belongs to the workflow itself.
@@ -207,10 +198,6 @@ def _temporal_unreachable(settings: Settings, detail: str = "") -> Unreachable:
     return Unreachable(message + (f"\n  ({detail})" if detail else ""))
 
 
-def is_connect_failure(exc: BaseException) -> bool:
-    return isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
-
-
 async def open_client(settings: Settings) -> Client:
     try:
         return await connect(settings)
@@ -220,42 +207,24 @@ async def open_client(settings: Settings) -> Client:
         raise
 
 
-def _rpc_problem(exc: RPCError, settings: Settings, case_id: str) -> CliError:
-    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-        return _temporal_unreachable(settings, exc.message)
-    if exc.status == RPCStatusCode.NOT_FOUND:
-        if "completed" in exc.message.lower():
-            return CliError(f"case {case_id} has ended; no step can be recorded on it")
-        return CliError(f"no case {case_id} (no workflow {case_workflow_id(case_id)})")
-    return CliError(f"Temporal did not take the step for case {case_id}: {exc.message}")
-
-
-def _refusal(exc: WorkflowUpdateFailedError) -> str:
-    cause = exc.cause
-    if isinstance(cause, ApplicationError):
-        return cause.message
-    return str(cause) or type(cause).__name__
+def cli_error(error: GatewayError, settings: Settings) -> CliError:
+    """The gateway's domain error as the command line says it, with its exit status."""
+    if isinstance(error, Unreachable_):
+        return _temporal_unreachable(settings, error.message)
+    if isinstance(error, NoWorker):
+        return Unreachable(f"{error.message} (is the worker running? `appointments case show`)")
+    if isinstance(error, TooLarge):
+        return InputError(error.message)
+    return Refused(error.message)
 
 
 async def execute_update(
     client: Client, settings: Settings, case_id: str, update: str, arg: BaseModel
 ) -> CaseState:
-    handle = client.get_workflow_handle(case_workflow_id(case_id))
     try:
-        return await asyncio.wait_for(
-            handle.execute_update(update, arg, result_type=CaseState),
-            UPDATE_WAIT.total_seconds(),
-        )
-    except WorkflowUpdateFailedError as exc:
-        raise Refused(_refusal(exc)) from exc
-    except RPCError as exc:
-        raise _rpc_problem(exc, settings, case_id) from exc
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise Unreachable(
-            f"case {case_id}: no worker answered within {UPDATE_WAIT.seconds} s — is the "
-            "worker running? The step may still be recorded when it comes back; check with "
-            f"`appointments case show {case_id}`"
-        ) from exc
+        return await cases.execute_update(client, case_id, update, arg)
+    except GatewayError as exc:
+        raise cli_error(exc, settings) from exc
 
 
 def record_step(app: App, case_id: str, update: str, arg: BaseModel) -> CaseState:
@@ -320,22 +289,10 @@ async def query_state(
     client: Client, settings: Settings, case_id: str
 ) -> tuple[CaseState | None, str]:
     """The live state, or why there is none (never raises for a missing or idle workflow)."""
-    handle = client.get_workflow_handle(case_workflow_id(case_id))
-    try:
-        state = await handle.query("state", result_type=CaseState, rpc_timeout=QUERY_WAIT)
-        return state, ""
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return None, "Temporal has no workflow for this case"
-        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or (
-            "timeout" in exc.message.lower()
-        ):
-            return None, f"no worker answered within {QUERY_WAIT.seconds} s"
-        if exc.status == RPCStatusCode.UNAVAILABLE:
-            return None, _temporal_unreachable(settings).message
-        return None, exc.message
-    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as exc:
-        return None, str(exc)
+    state, why = await cases.query_state(client, case_id)
+    if state is None and not why:
+        return None, "Temporal has no workflow for this case"
+    return state, why
 
 
 async def first_state(
@@ -343,16 +300,7 @@ async def first_state(
 ) -> tuple[CaseState | None, str]:
     """The state of a case just started, once it has its first step (or after a few seconds:
     the first deadline needs the calendar, read by an activity)."""
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + STARTUP_WAIT.total_seconds()
-    while True:
-        state, why = await query_state(client, settings, case_id)
-        settled = state is not None and (
-            state.step is not None or state.status is not CaseStatus.ACTIVE
-        )
-        if settled or loop.time() >= give_up:
-            return state, why
-        await asyncio.sleep(STARTUP_POLL_INTERVAL)
+    return await cases.first_state(client, case_id)
 
 
 # --------------------------------------------------------------------------- database

@@ -11,7 +11,6 @@ Production does not use this module; see docker-compose.yml.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import dataclasses
@@ -575,27 +574,3 @@ def run_serve_command(
         return 130
     print("Stopped.", flush=True)
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m starter.embedded",
-        description="Run Temporal, PostgreSQL and the appointment worker on this machine.",
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, default=None, help="where state is kept (default: DATA_DIR)"
-    )
-    parser.add_argument("--ui-port", type=int, default=8233, help="Temporal Web UI port")
-    parser.add_argument("--temporal-port", type=int, default=7233, help="Temporal gRPC port")
-    parser.add_argument("--api-port", type=int, default=8000, help="HTTP API port")
-    args = parser.parse_args(argv)
-    return run_serve_command(args.data_dir, args.ui_port, args.temporal_port, args.api_port)
-
-
-if __name__ == "__main__":
-    exit_status = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # temporalio/sdk-python#300: the interpreter can abort while tearing down after a
-    # client was used; everything is stopped and flushed, so skip the teardown
-    os._exit(exit_status)

@@ -23,19 +23,21 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.policy import read_policy
+from gateway import cases
+from gateway.cases import UPDATE_WAIT
 from settings import Settings
 from starter.cli_base import (
     DATE,
-    UPDATE_WAIT,
     App,
     CliError,
     InputError,
-    Refused,
     Unreachable,
     build,
+    cli_error,
     database,
     echo_json,
     format_instant,
@@ -45,7 +47,7 @@ from starter.cli_base import (
 )
 from starter.inputs import CsvProblems, read_csv
 from workflows.digest import DIGEST_SCHEDULE_ID
-from workflows.policy import PolicyError, parse_policy
+from workflows.policy import PolicyError
 from workflows.probation_types import (
     PROBATION_STATUS_LABELS,
     EndEarlyInput,
@@ -181,13 +183,6 @@ def probation_show(app: App, case_id: str, person_id: str) -> None:
             click.echo(f"        {m.note}")
 
 
-def _update_refusal(exc: WorkflowUpdateFailedError) -> str:
-    cause = exc.cause
-    if isinstance(cause, ApplicationError):
-        return cause.message
-    return str(cause) or type(cause).__name__
-
-
 def send_update(app: App, case_id: str, person_id: str, update: str, arg: BaseModel) -> None:
     """Send one update to one probation; print where it stands afterwards."""
     pid = probation_workflow_id(case_id, person_id)
@@ -201,7 +196,7 @@ def send_update(app: App, case_id: str, person_id: str, update: str, arg: BaseMo
                 UPDATE_WAIT.total_seconds(),
             )
         except WorkflowUpdateFailedError as exc:
-            raise Refused(_update_refusal(exc)) from exc
+            raise cli_error(cases.refusal(exc), app.settings) from exc
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise CliError(
@@ -328,8 +323,8 @@ def read_probations(path: Path, today: date) -> list[ProbationInput]:
 
 def _missed_reminders(settings: Settings, item: ProbationInput, now: datetime) -> list[int]:
     try:
-        policy = parse_policy(settings.policy_file.read_text("utf-8"), str(settings.policy_file))
-    except (OSError, PolicyError) as exc:
+        policy = read_policy(settings.policy_file)
+    except PolicyError as exc:
         raise Unreachable(f"cannot read the policy file {settings.policy_file}: {exc}") from exc
     ends = probation_end(item.starts_on)
     hour = policy.policy.reminder_hour

@@ -1,5 +1,5 @@
-"""The embedded stack for real: `python -m starter.embedded` in a subprocess, twice on one
-data folder, stopped with SIGINT like a Ctrl-C in a terminal."""
+"""The embedded stack for real: `python -m starter.cli serve` (what `./dev run` runs) in a
+subprocess, twice on one data folder, stopped with SIGINT like a Ctrl-C in a terminal."""
 
 from __future__ import annotations
 
@@ -76,7 +76,8 @@ class ServeProcess:
             [
                 sys.executable,
                 "-m",
-                "starter.embedded",
+                "starter.cli",
+                "serve",
                 "--data-dir",
                 str(data_dir),
                 "--ui-port",
@@ -287,7 +288,8 @@ async def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "starter.embedded",
+                "starter.cli",
+                "serve",
                 "--data-dir",
                 str(tmp_path / "data"),
                 "--ui-port",

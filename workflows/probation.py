@@ -59,6 +59,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from workflows.deadlines import keep_deadline, wait_until
     from workflows.policy import Policy, PolicySnapshot
+    from workflows.probation_letters import (
+        formal_appointment_mail,
+        letter,
+        reminder_mail,
+        review_alarm_mail,
+        who,
+    )
     from workflows.probation_types import (
         PROBATION_STATUS_LABELS,
         EarlyEndRecord,
@@ -137,53 +144,6 @@ def end_of_year(s: ProbationState) -> datetime:
 
 def _roles(roles: list[Role]) -> str:
     return ", ".join(r.value for r in roles)
-
-
-# --------------------------------------------------------------------------- mail texts
-
-
-def _letter(s: ProbationState, headline: str, *lines: str) -> str:
-    """A mail body in Chinese: the headline, the probation's particulars, the request."""
-    return "\n".join(
-        [
-            headline,
-            "",
-            f"案件编号：{s.case_id}",
-            f"人员：{s.name}（{s.person_id}）",
-            f"单位：{s.unit}",
-            f"试任职务：{s.post}",
-            f"试用期：{s.starts_on} 至 {s.ends_on}",
-            *lines,
-            "",
-            "（本邮件由干部任用工作系统自动发送。）",
-        ]
-    )
-
-
-def _who(s: ProbationState) -> str:
-    return f"{s.name}（{s.unit}{s.post}）"
-
-
-def reminder_mail(s: ProbationState, days: int) -> tuple[str, str]:
-    when = f"还有{days}天" if days else "今日届满"
-    subject = f"试用期提醒：{_who(s)}试用期将于 {s.ends_on} 届满（{when}）"
-    body = _letter(
-        s,
-        f"{s.name}同志的试用期将于 {s.ends_on} 届满（{when}），请及时组织试用期满考核。",
-        f"到期日：{s.ends_on}",
-        f"考核可于 {s.review_opens_on} 起进行。",
-    )
-    return subject, body
-
-
-def review_alarm_mail(s: ProbationState, alarm: Alarm, due: date) -> tuple[str, str]:
-    if alarm.kind == "reminder":
-        subject = f"提醒：{_who(s)}试用期考核将于 {due} 到期"
-        headline = f"{s.name}同志的试用期已于 {s.ends_on} 届满，考核须于 {due} 前完成。"
-    else:
-        subject = f"督办（第{alarm.rung}级）：{_who(s)}试用期考核已于 {due} 逾期"
-        headline = f"{s.name}同志的试用期已于 {s.ends_on} 届满，考核应于 {due} 前完成，至今未完成。"
-    return subject, _letter(s, headline, f"到期日：{due}")
 
 
 # --------------------------------------------------------------------------- the workflow
@@ -379,7 +339,7 @@ class ProbationWorkflow:
                         mail=(
                             [Role.ADMINISTRATOR],
                             f"工作日历缺失：试用期 {s.probation_id} 无法计算考核期限",
-                            _letter(s, f"无法计算试用期考核期限：{problem}"),
+                            letter(s, f"无法计算试用期考核期限：{problem}"),
                         ),
                     )
             if await wait_until(self._settled, workflow.now() + CALENDAR_RETRY_EVERY):
@@ -426,12 +386,7 @@ class ProbationWorkflow:
         s.status = ProbationStatus.FORMALLY_APPOINTED
         s.review_overdue = False
         s.closed_on = max(self._today(), s.ends_on)
-        subject = f"正式任职：{_who(s)}试用期满，考核胜任"
-        body = _letter(
-            s,
-            f"{s.name}同志试用期满，考核胜任，正式任职。"
-            f"试用期计入任职时间（自 {s.starts_on} 起）。",
-        )
+        subject, body = formal_appointment_mail(s)
         await self._record(
             "formal",
             f"formal appointment (正式任职): the year ended on {s.ends_on} and the review found "
@@ -510,8 +465,8 @@ class ProbationWorkflow:
                 payload=data.model_dump(mode="json"),
                 mail=(
                     self.policy.probation.reminder_roles,
-                    f"试用期考核结果：{_who(s)}{label}",
-                    _letter(s, headline, *lines),
+                    f"试用期考核结果：{who(s)}{label}",
+                    letter(s, headline, *lines),
                 ),
             )
             return s
@@ -551,8 +506,8 @@ class ProbationWorkflow:
                 payload=data.model_dump(mode="json"),
                 mail=(
                     self.policy.probation.reminder_roles,
-                    f"试用期提前结束：{_who(s)}",
-                    _letter(
+                    f"试用期提前结束：{who(s)}",
+                    letter(
                         s,
                         f"{s.name}同志的试用期于 {data.decided_on} 提前结束，免去试任职务，"
                         f"恢复原职级：{restored}。",

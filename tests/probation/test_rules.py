@@ -10,7 +10,7 @@ import yaml
 
 from tests.probation.conftest import DEFAULT_POLICY
 from workflows.policy import PolicyError, parse_policy
-from workflows.probation import reminder_mail
+from workflows.probation_letters import reminder_mail
 from workflows.probation_types import (
     ProbationState,
     probation_end,

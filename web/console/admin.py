@@ -21,6 +21,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.audit_checkpoint import ensure_audit_checkpoint_schedule
+from activities.policy import read_policy
 from activities.probation_parts import ensure_digest_schedule
 from api.deps import ServicesDep
 from store.console_models import SignedIn
@@ -29,7 +30,7 @@ from web.console.common import page
 from web.templating import SHANGHAI
 from workflows.audit_checkpoint import AUDIT_CHECKPOINT_SCHEDULE_ID
 from workflows.digest import DIGEST_SCHEDULE_ID
-from workflows.policy import PolicyError, PolicySnapshot, parse_policy
+from workflows.policy import PolicyError, PolicySnapshot
 from workflows.types import Role
 
 router = APIRouter(prefix="/admin")
@@ -76,8 +77,8 @@ async def _schedule(client: Client, schedule_id: str) -> ScheduleView:
 
 def _policy(path: Path) -> tuple[PolicySnapshot | None, str]:
     try:
-        return parse_policy(path.read_text("utf-8"), str(path)), ""
-    except (OSError, PolicyError) as exc:
+        return read_policy(path), ""
+    except PolicyError as exc:
         return None, str(exc)
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from activities.policy import read_policy
 from api import temporal
 from api.deps import ServicesDep, actor_of
 from api.permissions import (
@@ -33,7 +34,6 @@ from web.console.auth import Console, PageRefused, form_of, may, require
 from web.console.common import FilterText, FormPage, chosen, page
 from web.labels import awaited, step_title
 from web.templating import beijing_today as today
-from workflows.policy import parse_policy
 from workflows.probation_types import ProbationStatus, ReviewStatus
 from workflows.steps import CASE_STEPS
 from workflows.types import (
@@ -147,9 +147,7 @@ async def _reviews_for(parts: ServicesDep, user: SignedIn) -> list[ProbationList
     """Probations whose review window is open and not yet reviewed, when the policy in force
     names this person's role as a reviewer (each probation's own policy has the last word
     when the review is recorded)."""
-    snapshot = await asyncio.to_thread(
-        lambda: parse_policy(parts.settings.policy_file.read_text("utf-8"), "policy")
-    )
+    snapshot = await asyncio.to_thread(read_policy, parts.settings.policy_file)
     probation = snapshot.policy.probation
     if user.caller.role not in probation.review_roles:
         return []

@@ -1,0 +1,178 @@
+"""The case workflows through Temporal, for every front end: start one, send it a step, ask
+where it stands. Temporal's failures come out as ``gateway.errors``; each front end maps them
+to its medium."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import QueryRejectCondition, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from gateway.errors import (
+    BadRequest,
+    CaseEnded,
+    CaseExists,
+    GatewayError,
+    NoSuchCase,
+    NotPermitted,
+    NoWorker,
+    Refused,
+    TooLarge,
+    Unreachable,
+)
+from workflows.ids import case_workflow_id
+from workflows.steps import NOT_PERMITTED
+from workflows.types import CaseInput, CaseState, CaseStatus
+
+WORKFLOW_NAME = "AppointmentCaseWorkflow"
+# An update waits for a worker to take it; without one it would wait for ever.
+UPDATE_WAIT = timedelta(seconds=60)
+QUERY_WAIT = timedelta(seconds=10)
+STARTUP_WAIT = timedelta(seconds=5)
+STARTUP_POLL_INTERVAL = 0.25  # seconds
+# Temporal refuses a payload over 2 MB, and a refused one fails the case's workflow task: an
+# input must be well below it before it is sent.
+MAX_INPUT_BYTES = 1_500_000
+
+
+def check_size(what: str, arg: BaseModel) -> None:
+    """``TooLarge`` before anything is sent when ``arg`` would be too large a payload."""
+    size = len(arg.model_dump_json().encode("utf-8"))
+    if size > MAX_INPUT_BYTES:
+        raise TooLarge(
+            f"{what} is {size:,} bytes; at most {MAX_INPUT_BYTES:,} bytes can be sent to a case "
+            "at once (Temporal's limit on one input): send fewer rows at a time"
+        )
+
+
+def is_connect_failure(exc: BaseException) -> bool:
+    # A lazily connected client reports a server it cannot reach as this RuntimeError.
+    return isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
+
+
+def _connect_problem(exc: RuntimeError) -> Unreachable:
+    if not is_connect_failure(exc):
+        raise exc
+    return Unreachable(str(exc).splitlines()[0])
+
+
+def _rpc_problem(exc: RPCError, case_id: str) -> GatewayError:
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        if "completed" in exc.message.lower():
+            return CaseEnded(f"case {case_id} has ended; no step can be recorded on it")
+        return NoSuchCase(f"no case {case_id}")
+    if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+        return BadRequest(f"Temporal refused the request for case {case_id}: {exc.message}")
+    return Unreachable(exc.message)
+
+
+def refusal(exc: WorkflowUpdateFailedError) -> GatewayError:
+    """The domain error of a workflow's refusal of an update (a case's or a probation's)."""
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type == NOT_PERMITTED:
+        return NotPermitted(cause.message)
+    if isinstance(cause, ApplicationError):
+        rule = cause.details[0] if cause.details and isinstance(cause.details[0], str) else ""
+        return Refused(cause.message, rule)
+    return Refused(str(cause) or type(cause).__name__)
+
+
+async def start_case(client: Client, task_queue: str, case: CaseInput) -> str:
+    """Start the case's workflow; its id, derived from the case id, makes a second start of
+    the same case ``CaseExists``."""
+    check_size(f"case {case.case_id}", case)
+    try:
+        handle = await client.start_workflow(
+            WORKFLOW_NAME,
+            case,
+            id=case_workflow_id(case.case_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError as exc:
+        raise CaseExists(f"case {case.case_id} already exists") from exc
+    except RPCError as exc:
+        raise _rpc_problem(exc, case.case_id) from exc
+    except RuntimeError as exc:
+        raise _connect_problem(exc) from exc
+    return handle.id
+
+
+async def execute_update(client: Client, case_id: str, update: str, arg: BaseModel) -> CaseState:
+    """Send one step to one case and return where the case stands after it."""
+    check_size(f"the input of {update}", arg)
+    handle = client.get_workflow_handle(case_workflow_id(case_id))
+    try:
+        return await asyncio.wait_for(
+            handle.execute_update(update, arg, result_type=CaseState),
+            UPDATE_WAIT.total_seconds(),
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise refusal(exc) from exc
+    except RPCError as exc:
+        raise _rpc_problem(exc, case_id) from exc
+    except RuntimeError as exc:
+        raise _connect_problem(exc) from exc
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        raise NoWorker(
+            f"case {case_id}: no worker answered within {UPDATE_WAIT.seconds} s; the step may "
+            "still be recorded when it comes back: read the case before sending it again"
+        ) from exc
+
+
+async def query_state(
+    client: Client, case_id: str, *, open_only: bool = False
+) -> tuple[CaseState | None, str]:
+    """The live state, or why there is none; (None, "") when Temporal has no such case, or,
+    with ``open_only``, when the case is closed: the server then refuses the query at once
+    instead of waking a worker to replay a finished case. Never raises for a missing or
+    silent case."""
+    handle = client.get_workflow_handle(case_workflow_id(case_id))
+    try:
+        state = await handle.query(
+            "state",
+            result_type=CaseState,
+            rpc_timeout=QUERY_WAIT,
+            reject_condition=QueryRejectCondition.NOT_OPEN if open_only else None,
+        )
+        return state, ""
+    except WorkflowQueryRejectedError as exc:
+        return None, "" if open_only else str(exc)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None, ""
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or (
+            "timeout" in exc.message.lower()
+        ):
+            return None, f"no worker answered within {QUERY_WAIT.seconds} s"
+        return None, f"Temporal cannot be reached or did not answer: {exc.message}"
+    except WorkflowQueryFailedError as exc:
+        return None, str(exc)
+    except RuntimeError as exc:
+        return None, f"Temporal cannot be reached or did not answer: {_connect_problem(exc)}"
+
+
+async def first_state(client: Client, case_id: str) -> tuple[CaseState | None, str]:
+    """The state of a case just started, once it has its first step (or after a few
+    seconds: the first deadline needs the calendar, read by an activity)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + STARTUP_WAIT.total_seconds()
+    while True:
+        state, why = await query_state(client, case_id)
+        settled = state is not None and (
+            state.step is not None or state.status is not CaseStatus.ACTIVE
+        )
+        if settled or loop.time() >= give_up:
+            return state, why or ("" if state else "the case has not started yet")
+        await asyncio.sleep(STARTUP_POLL_INTERVAL)
