@@ -86,13 +86,10 @@ INBOX_MARKERS = INBOX_OVERSEERS - {Role.AUDITOR}
 # Inspection inputs an inspection-team member records only on a case whose team names them.
 TEAM_ACTIONS = frozenset(update for update, step in CASE_STEPS.items() if step.team_only)
 
-# Probation updates (the workflow's update name by action) and the policy field naming the
-# roles that may record each.
-POLICY_ACTIONS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
-    {
-        RECORD_PROBATION_REVIEW: ("record_review", "review_roles"),
-        END_PROBATION_EARLY: ("end_early", "end_early_roles"),
-    }
+# Probation updates by action; the roles that may send each are the probation's policy's
+# (``probation.review_roles`` / ``end_early_roles``), checked by its own validator.
+POLICY_ACTIONS: MappingProxyType[str, str] = MappingProxyType(
+    {RECORD_PROBATION_REVIEW: "record_review", END_PROBATION_EARLY: "end_early"}
 )
 
 

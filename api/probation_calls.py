@@ -56,15 +56,15 @@ async def ask(client: Client, case_id: str, person_id: str, call: Awaitable[T]) 
     try:
         return await asyncio.wait_for(call, temporal.UPDATE_WAIT.total_seconds())
     except WorkflowUpdateFailedError as exc:
-        raise temporal._refusal(exc) from exc
+        raise temporal.refusal_error(exc) from exc
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
-            raise temporal._unreachable(exc.message) from exc
+            raise temporal.unreachable(exc.message) from exc
         if await _has_ended(client, probation_workflow_id(case_id, person_id)):
             raise ApiError(409, f"{about} has ended; nothing can be recorded on it") from exc
         raise no_such(case_id, person_id) from exc
     except RuntimeError as exc:
-        raise temporal._connect_problem(exc) from exc
+        raise temporal.connect_error(exc) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         raise ApiError(
             503,
@@ -81,7 +81,7 @@ async def _has_ended(client: Client, workflow_id: str) -> bool:
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return False
-        raise temporal._unreachable(exc.message) from exc
+        raise temporal.unreachable(exc.message) from exc
     return described.status not in (None, WorkflowExecutionStatus.RUNNING)
 
 
@@ -109,7 +109,7 @@ async def record_probation_action(
     the update's input without ``actor`` (``ValidationError`` if they do not fit). The
     caller has checked the table (``permit``); the probation's own validator checks the role
     against the policy it runs under (403) with its other rules (409)."""
-    update, _ = POLICY_ACTIONS[action]
+    update = POLICY_ACTIONS[action]
     input_model, _ = INPUTS[action]
     arg = input_model.model_validate({**fields, "actor": actor_of(who)})
     if refusal := nul_refusal(fields):

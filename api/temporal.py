@@ -32,10 +32,13 @@ __all__ = [
     "UPDATE_WAIT",
     "api_error",
     "check_size",
+    "connect_error",
     "execute_update",
     "first_state",
     "query_state",
+    "refusal_error",
     "start_case",
+    "unreachable",
 ]
 
 STATUS: dict[type[GatewayError], int] = {
@@ -53,22 +56,21 @@ STATUS: dict[type[GatewayError], int] = {
 
 def api_error(error: GatewayError) -> ApiError:
     if isinstance(error, Unreachable):
-        return _unreachable(error.message)
+        return unreachable(error.message)
     return ApiError(STATUS[type(error)], error.message, getattr(error, "rule", ""))
 
 
-def _unreachable(detail: str) -> ApiError:
+def unreachable(detail: str) -> ApiError:
     return ApiError(503, f"Temporal cannot be reached or did not answer: {detail}")
 
 
-def _refusal(exc: WorkflowUpdateFailedError) -> ApiError:
+def refusal_error(exc: WorkflowUpdateFailedError) -> ApiError:
+    """A workflow's refusal of an update (a case's or a probation's) as an answer."""
     return api_error(cases.refusal(exc))
 
 
-def _connect_problem(exc: RuntimeError) -> ApiError:
-    if not cases.is_connect_failure(exc):
-        raise exc
-    return _unreachable(str(exc).splitlines()[0])
+def connect_error(exc: RuntimeError) -> ApiError:
+    return api_error(cases.connect_problem(exc))
 
 
 def check_size(what: str, arg: BaseModel) -> None:

@@ -61,7 +61,9 @@ def is_connect_failure(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
 
 
-def _connect_problem(exc: RuntimeError) -> Unreachable:
+def connect_problem(exc: RuntimeError) -> Unreachable:
+    """A lazily connected client's failure to connect as ``Unreachable``; anything else is
+    raised again."""
     if not is_connect_failure(exc):
         raise exc
     return Unreachable(str(exc).splitlines()[0])
@@ -105,7 +107,7 @@ async def start_case(client: Client, task_queue: str, case: CaseInput) -> str:
     except RPCError as exc:
         raise _rpc_problem(exc, case.case_id) from exc
     except RuntimeError as exc:
-        raise _connect_problem(exc) from exc
+        raise connect_problem(exc) from exc
     return handle.id
 
 
@@ -123,7 +125,7 @@ async def execute_update(client: Client, case_id: str, update: str, arg: BaseMod
     except RPCError as exc:
         raise _rpc_problem(exc, case_id) from exc
     except RuntimeError as exc:
-        raise _connect_problem(exc) from exc
+        raise connect_problem(exc) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         raise NoWorker(
             f"case {case_id}: no worker answered within {UPDATE_WAIT.seconds} s; the step may "
@@ -160,7 +162,7 @@ async def query_state(
     except WorkflowQueryFailedError as exc:
         return None, str(exc)
     except RuntimeError as exc:
-        return None, f"Temporal cannot be reached or did not answer: {_connect_problem(exc)}"
+        return None, f"Temporal cannot be reached or did not answer: {connect_problem(exc)}"
 
 
 async def first_state(client: Client, case_id: str) -> tuple[CaseState | None, str]:
