@@ -14,7 +14,7 @@ rather than tables:
   chain, so a chain cut short or recomputed from scratch no longer matches what was signed;
 - ``verify``: checks every chain against itself and against the latest checkpoints;
 - ``queries``: what auditors ask (a timeline, searches, a case as of a date);
-- ``export``: a case dossier (JSON, CSV, printable HTML), with the probations of its
+- ``dossier``: a case dossier (JSON, CSV, printable HTML), with the probations of its
   appointees, that verifies offline;
 - ``reconcile``: the log compared with Temporal's own history while Temporal still has it.
 

@@ -340,7 +340,7 @@ def export(case_id: str, fmt: str, out: Path, key: Path | None) -> None:
     `audit verify-dossier`."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from audit import export as dossiers
+    from audit import dossier as dossiers
     from audit.checkpoints import CheckpointRefused, create_checkpoint
 
     private = _private_key(key) if key is not None else None
@@ -401,7 +401,7 @@ def export(case_id: str, fmt: str, out: Path, key: Path | None) -> None:
 @click.pass_context
 def verify_dossier(ctx: click.Context, file: Path, public_key: Path | None, as_json: bool) -> None:
     """Verify an exported dossier (JSON, CSV or HTML) offline, with the public key only."""
-    from audit.export import verify_dossier_file
+    from audit.dossier import verify_dossier_file
 
     report = verify_dossier_file(file, _public_key(public_key, None))
     if as_json:

@@ -36,7 +36,7 @@ from api.schemas import (
     Offset,
     Problem,
 )
-from audit import export as dossiers
+from audit import dossier as dossiers
 from audit import queries as audit_queries
 from audit.checkpoints import Checkpoint
 from audit.verify import verify_log

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from audit.checkpoints import create_checkpoint
-from audit.export import verify_dossier_file
+from audit.dossier import verify_dossier_file
 from settings import load_settings
 from store.models import InboxMessage
 from tests.api.conftest import LOG_CASES, LogApi, NoTemporal, client_for

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.probation_records import ProbationRecordActivities
 from activities.records import RecordActivities
-from audit import export
+from audit import dossier as dossiers
 from audit.chain import Chain, event_hash
 from audit.checkpoints import Checkpoint, create_checkpoint, current_heads, sign_heads
 from audit.keys import load_private_key, load_public_key, write_keypair
@@ -364,7 +364,7 @@ async def signed_dossier(
     """A case's dossier, after a checkpoint over everything recorded so far."""
     await sign(sessions, keys)
     async with sessions() as session:
-        built = await export.build_dossier(session, case_id)
+        built = await dossiers.build_dossier(session, case_id)
     assert built is not None
     return built
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from audit import export
+from audit import dossier as dossiers
 from tests.audit.conftest import Keys, record_all, signed_dossier, story
 
 
@@ -25,7 +25,7 @@ async def dossier(
 
 def write(dossier: dict[str, Any], fmt: str, tmp_path: Path) -> Path:
     path = tmp_path / f"dossier.{fmt}"
-    export.write(export.render(dossier, fmt), path, fmt)
+    dossiers.write(dossiers.render(dossier, fmt), path, fmt)
     return path
 
 
@@ -53,11 +53,11 @@ def test_the_dossier_carries_what_an_auditor_needs(dossier: dict[str, Any]) -> N
     assert dossier["case"]["stage"] == "vote"
 
 
-@pytest.mark.parametrize("fmt", export.FORMATS)
+@pytest.mark.parametrize("fmt", dossiers.FORMATS)
 def test_each_format_verifies_offline(
     dossier: dict[str, Any], fmt: str, tmp_path: Path, keys: Keys
 ) -> None:
-    report = export.verify_dossier_file(write(dossier, fmt, tmp_path), keys.public)
+    report = dossiers.verify_dossier_file(write(dossier, fmt, tmp_path), keys.public)
     assert report.ok, report.faults
     assert (report.format, report.case_id, report.events, report.covered_through) == (
         fmt,
@@ -103,7 +103,7 @@ def test_one_changed_byte_fails_verification(
     else:
         summary_start = text.index("stage inspection → vote".encode())
         change_one_byte(path, old, new, text[:summary_start].count(old))
-    report = export.verify_dossier_file(path, keys.public)
+    report = dossiers.verify_dossier_file(path, keys.public)
     assert not report.ok
     assert any(expected in fault for fault in report.faults), report.faults
 
@@ -116,7 +116,7 @@ def test_an_event_changed_in_the_embedded_dossier_of_the_page_fails(
     script = text.index('<script type="application/json"')
     changed = text[:script] + text[script:].replace("无问题", "有问题", 1)
     path.write_text(changed, "utf-8")
-    report = export.verify_dossier_file(path, keys.public)
+    report = dossiers.verify_dossier_file(path, keys.public)
     assert any("event 5" in f and "does not match its hash" in f for f in report.faults)
 
 
@@ -124,7 +124,7 @@ def test_a_section_that_contradicts_the_events_fails(
     dossier: dict[str, Any], tmp_path: Path, keys: Keys
 ) -> None:
     dossier["deadlines"][0]["calendar_source"] = "holidays 0.50"
-    report = export.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
+    report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
     assert report.faults == ["the dossier's 'deadlines' section does not say what its events say"]
 
 
@@ -132,14 +132,14 @@ def test_a_case_head_of_another_case_changed_fails_the_root(
     dossier: dict[str, Any], tmp_path: Path, keys: Keys
 ) -> None:
     dossier["checkpoint"]["case_heads"]["E-3"][0] = 7
-    report = export.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
+    report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
     assert any("do not give its Merkle root" in f for f in report.faults)
 
 
 def test_the_wrong_public_key_fails(
     dossier: dict[str, Any], tmp_path: Path, other_keys: Keys
 ) -> None:
-    report = export.verify_dossier_file(write(dossier, "json", tmp_path), other_keys.public)
+    report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), other_keys.public)
     assert not report.ok and "was signed with key" in report.faults[0]
 
 
@@ -147,8 +147,10 @@ def test_a_dossier_with_events_left_out_fails(
     dossier: dict[str, Any], tmp_path: Path, keys: Keys
 ) -> None:
     dossier["events"] = dossier["events"][:-1]
-    dossier.update(export.derived_sections([export.event_from_json(e) for e in dossier["events"]]))
-    report = export.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
+    dossier.update(
+        dossiers.derived_sections([dossiers.event_from_json(e) for e in dossier["events"]])
+    )
+    report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
     assert any("events were left out" in f for f in report.faults)
 
 
@@ -162,9 +164,9 @@ async def test_events_after_the_checkpoint_are_not_covered(
     extra = more[-1].model_copy(update={"seq": 9, "summary": "后续事件"})
     await record_all(log_sessions, [extra])
     async with log_sessions() as session:
-        later = await export.build_dossier(session, "E-2")
-    assert later is not None and export.covered_through(later) == 8
-    report = export.verify_dossier_file(write(later, "json", tmp_path), keys.public)
+        later = await dossiers.build_dossier(session, "E-2")
+    assert later is not None and dossiers.covered_through(later) == 8
+    report = dossiers.verify_dossier_file(write(later, "json", tmp_path), keys.public)
     assert report.faults == [
         "case E-2: events 9 to 9 are not covered by the checkpoint; create a checkpoint and "
         "export again"
@@ -176,11 +178,11 @@ async def test_a_case_no_checkpoint_covers_cannot_be_proven(
 ) -> None:
     await record_all(log_sessions, story("U-1"))
     async with log_sessions() as session:
-        unsigned = await export.build_dossier(session, "U-1")
-        assert await export.build_dossier(session, "nobody") is None
+        unsigned = await dossiers.build_dossier(session, "U-1")
+        assert await dossiers.build_dossier(session, "nobody") is None
     assert unsigned is not None and unsigned["checkpoint"] is None
-    for fmt in export.FORMATS:
-        report = export.verify_dossier_file(write(unsigned, fmt, tmp_path), keys.public)
+    for fmt in dossiers.FORMATS:
+        report = dossiers.verify_dossier_file(write(unsigned, fmt, tmp_path), keys.public)
         assert any("no signed checkpoint covers this case" in f for f in report.faults)
 
 
@@ -193,7 +195,7 @@ def test_the_page_is_self_contained_printable_and_in_chinese(
     for label in ("案件概况", "事件记录", "期限及日历依据", "默克尔根", "签名", "政策版本"):
         assert label in page
     assert "chinese_calendar 1.11.0 + supplement 2026-09" in page
-    embedded = export.dossier_from_html(page)
+    embedded = dossiers.dossier_from_html(page)
     assert "case_heads" not in embedded["checkpoint"]  # the inclusion proof is enough
     assert embedded["events"] == dossier["events"]
 
@@ -205,5 +207,5 @@ def test_text_that_looks_like_markup_cannot_break_out_of_the_page(
     dossier["events"][2]["summary"] = "</script><b>x</b>"
     page = write(dossier, "html", tmp_path).read_text("utf-8")
     assert "</script><b>" not in page.split('<script type="application/json"')[1][:-30]
-    report = export.verify_dossier_file(tmp_path / "dossier.html", keys.public)
+    report = dossiers.verify_dossier_file(tmp_path / "dossier.html", keys.public)
     assert [f for f in report.faults if "does not match its hash" in f]  # tampered, and said so

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 
-from audit import export
+from audit import dossier
+from audit.dossier import html_format
 from audit.glossary import KIND_LABELS, STAGE_LABELS, STATUS_LABELS
 from workflows.types import CaseStage, CaseStatus
 
@@ -25,6 +29,10 @@ def test_the_glossary_cannot_be_edited_at_run_time() -> None:
         STAGE_LABELS["vote"] = "表决"  # type: ignore[index]
 
 
-def test_the_export_takes_its_names_from_the_glossary_only() -> None:
-    assert export.STAGE_LABELS is STAGE_LABELS
-    assert not [name for name in vars(export) if name.startswith("starter")]
+def test_the_dossier_takes_its_names_from_the_glossary_only() -> None:
+    assert html_format.STAGE_LABELS is STAGE_LABELS
+    modules = [dossier] + [
+        importlib.import_module(f"audit.dossier.{m.name}")
+        for m in pkgutil.iter_modules(dossier.__path__)
+    ]
+    assert not [name for m in modules for name in vars(m) if name.startswith("starter")]

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from audit import export
+from audit import dossier as dossiers
 from audit.keys import load_public_key
 from starter.cli import cli
 from tests.audit.conftest import (
@@ -41,7 +41,7 @@ async def dossier(
 
 
 def test_the_dossier_carries_the_probations_with_their_hashes(dossier: dict[str, Any]) -> None:
-    assert dossier["format"] == export.DOSSIER_FORMAT
+    assert dossier["format"] == dossiers.DOSSIER_FORMAT
     assert [p["probation_id"] for p in dossier["probations"]] == [P1, P2]
     for probation in dossier["probations"]:
         events = probation["events"]
@@ -53,22 +53,22 @@ def test_the_dossier_carries_the_probations_with_their_hashes(dossier: dict[str,
     assert set(cp["probation_heads"]) == {P1, P2, probation_workflow_id("F-2", "p1")}
     assert set(cp["probation_proofs"]) == {P1, P2}
     assert cp["probation_proofs"][P1]["head"] == [5, dossier["probations"][0]["events"][-1]["hash"]]
-    assert export.uncovered(dossier) == []
+    assert dossiers.uncovered(dossier) == []
 
 
 def test_each_format_verifies_offline(dossier: dict[str, Any], tmp_path: Path, keys: Keys) -> None:
     reports = {
-        fmt: export.verify_dossier_file(write(dossier, fmt, tmp_path), keys.public)
-        for fmt in export.FORMATS
+        fmt: dossiers.verify_dossier_file(write(dossier, fmt, tmp_path), keys.public)
+        for fmt in dossiers.FORMATS
     }
-    assert {fmt: r.faults for fmt, r in reports.items()} == {fmt: [] for fmt in export.FORMATS}
+    assert {fmt: r.faults for fmt, r in reports.items()} == {fmt: [] for fmt in dossiers.FORMATS}
     # the case's ten events and both probations' five, all covered
     assert {
         (r.events, r.covered_through, r.probations, r.probation_events) for r in reports.values()
     } == {(10, 10, 2, 10)}
 
 
-@pytest.mark.parametrize("fmt", export.FORMATS)
+@pytest.mark.parametrize("fmt", dossiers.FORMATS)
 def test_one_changed_byte_of_a_probation_event_fails(
     dossier: dict[str, Any], fmt: str, tmp_path: Path, keys: Keys
 ) -> None:
@@ -80,7 +80,7 @@ def test_one_changed_byte_of_a_probation_event_fails(
     changed = bytearray(data)
     changed[position] ^= 0x01
     path.write_bytes(bytes(changed))
-    report = export.verify_dossier_file(path, keys.public)
+    report = dossiers.verify_dossier_file(path, keys.public)
     assert not report.ok
     assert any(
         f"probation {P2}: event 4 (seq 4, review) does not match its hash" in f
@@ -100,13 +100,13 @@ def test_one_changed_byte_of_a_shown_probation_event_fails(
     data = bytearray(text)
     data[position] ^= 0x01
     path.write_bytes(bytes(data))
-    report = export.verify_dossier_file(path, keys.public)
+    report = dossiers.verify_dossier_file(path, keys.public)
     assert not report.ok, report.faults
 
 
 def test_a_probation_left_out_fails(dossier: dict[str, Any], tmp_path: Path, keys: Keys) -> None:
     dossier["probations"] = dossier["probations"][:1]
-    report = export.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
+    report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
     assert report.faults == [
         f"case F-1: its events say probation {P2} was started, but the dossier has none of its "
         "events"
@@ -115,13 +115,13 @@ def test_a_probation_left_out_fails(dossier: dict[str, Any], tmp_path: Path, key
 
 def test_a_probation_cut_short_fails(dossier: dict[str, Any], tmp_path: Path, keys: Keys) -> None:
     dossier["probations"][0]["events"] = dossier["probations"][0]["events"][:3]
-    report = export.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
+    report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
     assert report.faults == [
         f"probation {P1}: the checkpoint signed the chain up to event 5, but the dossier ends at "
         "event 3: events were left out"
     ]
     # the CSV carries a head on its row: with the row gone, nothing vouches for the rest
-    report = export.verify_dossier_file(write(dossier, "csv", tmp_path), keys.public)
+    report = dossiers.verify_dossier_file(write(dossier, "csv", tmp_path), keys.public)
     assert report.faults == [
         f"probation {P1}: no signed checkpoint covers it; create one (`appointments audit "
         "checkpoint`) and export again"
@@ -132,8 +132,8 @@ def test_a_new_dossier_cannot_pass_for_an_old_one(
     dossier: dict[str, Any], tmp_path: Path, keys: Keys
 ) -> None:
     old = {k: v for k, v in dossier.items() if k != "probations"}
-    old["format"] = export.DOSSIER_FORMAT_V1
-    report = export.verify_dossier_file(write(old, "json", tmp_path), keys.public)
+    old["format"] = dossiers.DOSSIER_FORMAT_V1
+    report = dossiers.verify_dossier_file(write(old, "json", tmp_path), keys.public)
     assert any("can only carry one of version 1" in f for f in report.faults), report.faults
 
 
@@ -146,9 +146,9 @@ async def test_probation_events_after_the_checkpoint_are_not_covered(
     extra = probation_story("F-1", "p1")[-1].model_copy(update={"seq": 6, "kind": "note"})
     await record_probation(log_sessions, [extra])
     async with log_sessions() as session:
-        later = await export.build_dossier(session, "F-1")
-    assert later is not None and export.uncovered(later) == [f"probation {P1}"]
-    report = export.verify_dossier_file(write(later, "html", tmp_path), keys.public)
+        later = await dossiers.build_dossier(session, "F-1")
+    assert later is not None and dossiers.uncovered(later) == [f"probation {P1}"]
+    report = dossiers.verify_dossier_file(write(later, "html", tmp_path), keys.public)
     assert report.faults == [
         f"probation {P1}: events 6 to 6 are not covered by the checkpoint; create a checkpoint "
         "and export again"
@@ -189,11 +189,11 @@ def test_export_signs_a_checkpoint_for_an_uncovered_probation(
 # --------------------------------------------------------------------------- format v1
 
 
-@pytest.mark.parametrize("fmt", export.FORMATS)
+@pytest.mark.parametrize("fmt", dossiers.FORMATS)
 def test_a_dossier_exported_before_probations_were_chained_still_verifies(fmt: str) -> None:
     # exported by the code before this change, with its own key, from a version 1 checkpoint
     public = load_public_key(FIXTURES / "v1_signing.pub.pem")
-    report = export.verify_dossier_file(FIXTURES / f"dossier_v1.{fmt}", public)
+    report = dossiers.verify_dossier_file(FIXTURES / f"dossier_v1.{fmt}", public)
     assert report.ok, report.faults
     assert (report.case_id, report.events, report.covered_through, report.probations) == (
         "V-1",
@@ -203,7 +203,7 @@ def test_a_dossier_exported_before_probations_were_chained_still_verifies(fmt: s
     )
 
 
-@pytest.mark.parametrize("fmt", export.FORMATS)
+@pytest.mark.parametrize("fmt", dossiers.FORMATS)
 def test_an_old_dossier_with_one_changed_byte_still_fails(fmt: str, tmp_path: Path) -> None:
     path = tmp_path / f"dossier_v1.{fmt}"
     path.write_bytes((FIXTURES / f"dossier_v1.{fmt}").read_bytes())
@@ -211,11 +211,11 @@ def test_an_old_dossier_with_one_changed_byte_still_fails(fmt: str, tmp_path: Pa
     change_one_byte(
         path, b"v", b"V", text[: text.index("stage inspection → vote".encode())].count(b"v")
     )
-    report = export.verify_dossier_file(path, load_public_key(FIXTURES / "v1_signing.pub.pem"))
+    report = dossiers.verify_dossier_file(path, load_public_key(FIXTURES / "v1_signing.pub.pem"))
     assert not report.ok
 
 
 def test_the_old_dossier_is_of_format_v1() -> None:
     data = json.loads((FIXTURES / "dossier_v1.json").read_text("utf-8"))
-    assert data["format"] == export.DOSSIER_FORMAT_V1 and "probations" not in data
+    assert data["format"] == dossiers.DOSSIER_FORMAT_V1 and "probations" not in data
     assert "version" not in data["checkpoint"]

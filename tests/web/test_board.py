@@ -32,16 +32,11 @@ from tests.workflows.conftest import (
     case_runner,
     start_time_skipping,
 )
-from web import board as board_module
-from web.board import (
-    MAX_BODY_BYTES,
-    RATE_LIMIT_POSTS,
-    RATE_LIMIT_WINDOW_SECONDS,
-    TEXT_MAX,
-    beijing_today,
-    board_state,
-)
+from web.board.cache import CACHE_SECONDS
+from web.board.form import MAX_BODY_BYTES, RATE_LIMIT_POSTS, RATE_LIMIT_WINDOW_SECONDS, TEXT_MAX
+from web.board.state import board_state
 from web.csrf import ANONYMOUS_COOKIE
+from web.templating import beijing_today
 from workflows.types import (
     FOUR_MUSTS,
     Candidate,
@@ -327,7 +322,7 @@ async def test_the_board_lists_the_notices_before_the_public_today(board: Board)
     assert ids["gone"] in cached.text  # served from the cache: Temporal not asked again
     cache = board_state(board.app).cache
     started = cache.clock()
-    cache.clock = lambda: started + board_module.CACHE_SECONDS + 1
+    cache.clock = lambda: started + CACHE_SECONDS + 1
     fresh = await board.http.get("/board/")
     assert ids["gone"] not in fresh.text and ids["now"] in fresh.text
     assert (await board.http.get(f"/board/notices/{ids['gone']}")).status_code == 404

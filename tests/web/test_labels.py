@@ -14,7 +14,13 @@ from workflows import case_book
 from workflows.case_book import DATE_LABELS
 from workflows.types import CaseStage, Role
 
-WORKFLOWS = Path(case_book.__file__).resolve().parent
+BOOK = Path(case_book.__file__).resolve().parent
+WORKFLOWS = BOOK.parent
+
+
+def book_source() -> str:
+    """The text of every module of the case book, where its steps and dates are written."""
+    return "\n".join(p.read_text("utf-8") for p in sorted(BOOK.glob("*.py")))
 
 
 @pytest.mark.parametrize("enum", list(BY_ENUM), ids=lambda e: e.__name__)
@@ -25,11 +31,11 @@ def test_every_value_of_every_shown_enum_has_a_name(enum: type) -> None:
 
 
 def test_every_awaited_step_is_named_and_answered_by_a_real_step() -> None:
-    source = (WORKFLOWS / "case_book.py").read_text("utf-8")
+    source = book_source()
     keys = set(re.findall(r'_human\(\s*"([a-z_]+)"', source))
     keys |= set(re.findall(r'AwaitedStep\(\s*f?"([a-z_]+)[:"{]', source))
     keys |= {"revote", "vote"}  # chosen by a conditional expression
-    assert keys, "no awaited steps found: the pattern no longer matches case_book.py"
+    assert keys, "no awaited steps found: the pattern no longer matches the case book"
     assert keys <= set(AWAITED), sorted(keys - set(AWAITED))
     for _, update in AWAITED.values():
         assert update is None or update in STEP_INPUTS
@@ -42,7 +48,7 @@ def test_every_awaited_step_is_named_and_answered_by_a_real_step() -> None:
 
 def test_every_kind_of_recorded_event_is_named() -> None:
     kinds: set[str] = set()
-    for path in WORKFLOWS.glob("*.py"):
+    for path in [*WORKFLOWS.glob("*.py"), *BOOK.glob("*.py")]:
         text = path.read_text("utf-8")
         kinds |= set(re.findall(r'Happening\(\s*"([a-z_]+)"', text))
         kinds |= set(re.findall(r'self\._record\(\s*"([a-z_]+)"', text))  # a probation's
@@ -62,7 +68,7 @@ def test_every_step_has_a_title() -> None:
 
 
 def test_every_date_a_case_records_is_named() -> None:
-    source = (WORKFLOWS / "case_book.py").read_text("utf-8")
+    source = book_source()
     written = set(re.findall(r'dates\["([a-z_]+)"\]\s*=', source))
     assert written, "no dates found"
     recorded = set(DATE_LABELS) | written

@@ -21,7 +21,7 @@ from api.audit_calls import MEDIA_TYPES, DossierFormat, service_public_key
 from api.deps import ServicesDep
 from api.errors import ApiError
 from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
-from audit import export as dossiers
+from audit import dossier as dossiers
 from audit import queries as audit_queries
 from audit.verify import verify_log
 from store import queries

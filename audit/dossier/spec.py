@@ -1,0 +1,28 @@
+"""What every part of a dossier agrees on: its format names, the recipes it states for the
+verifier, the command that verifies it, and the error of a dossier that cannot be read."""
+
+from __future__ import annotations
+
+from audit.checkpoints import statement_prefix
+from audit.merkle import MERKLE_RECIPE, MERKLE_RECIPE_V2
+
+DOSSIER_FORMAT_V1 = "cadre-appointments/audit-dossier/v1"
+DOSSIER_FORMAT = "cadre-appointments/audit-dossier/v2"
+FORMATS = ("json", "csv", "html")
+VERIFY_COMMAND = "appointments audit verify-dossier FILE --public-key PUBLIC_KEY.pem"
+
+
+def signature_recipe(version: int) -> str:
+    return (
+        "Ed25519 over "
+        + repr(statement_prefix(version).decode())
+        + " + canonical JSON of {created_at, event_count, key_id, merkle_root}"
+    )
+
+
+SIGNATURE_RECIPE = signature_recipe(1)
+MERKLE_RECIPES = {1: MERKLE_RECIPE, 2: MERKLE_RECIPE_V2}
+
+
+class DossierError(ValueError):
+    """A dossier that cannot even be read as one."""

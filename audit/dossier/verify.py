@@ -1,0 +1,294 @@
+"""A dossier verified offline, from its own content and the public key: its chains, the
+signed checkpoint and the heads it proves, the probations the case started, the sections
+derived from the events, and (CSV, HTML) every byte of the file as rendered again."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.chain import CASE_CHAIN, PROBATION_CHAIN, Chain, ChainLink, check_chain, parse_iso_utc
+from audit.checkpoints import VERSIONS, Checkpoint, checkpoint_problems, heads_from_json
+from audit.dossier.events import derived_sections, event_from_json, link_from_json
+from audit.dossier.formats import parse, render, sniff
+from audit.dossier.spec import DOSSIER_FORMAT, DOSSIER_FORMAT_V1, DossierError
+from audit.keys import key_id, signature_valid
+from audit.merkle import leaf_name, root_from_proof
+from audit.queries import started_probations
+
+
+@dataclass
+class DossierReport:
+    format: str
+    case_id: str = ""
+    events: int = 0
+    covered_through: int = 0
+    checkpoint_id: int | None = None
+    faults: list[str] = field(default_factory=list)
+    probations: int = 0
+    probation_events: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+
+@dataclass(frozen=True, slots=True)
+class _Proven:
+    """A dossier's checkpoint whose signature was checked (faults said if it failed)."""
+
+    name: str
+    checkpoint: Checkpoint
+    with_heads: bool  # the dossier carries every chain's head, not proofs alone
+
+
+def _check_checkpoint(
+    d: dict[str, Any], public_key: Ed25519PublicKey, report: DossierReport
+) -> _Proven | None:
+    """The checkpoint, its signature checked, or None (with the faults said)."""
+    cp = d.get("checkpoint")
+    case_id = report.case_id
+    if cp is None:
+        report.faults.append(
+            f"case {case_id}: no signed checkpoint covers this case; create one "
+            "(`appointments audit checkpoint`) and export again"
+        )
+        return None
+    try:
+        report.checkpoint_id = int(cp["id"])
+        with_heads = "case_heads" in cp
+        checkpoint = Checkpoint(
+            id=int(cp["id"]),
+            created_at=parse_iso_utc(str(cp["created_at"])),
+            merkle_root=str(cp["merkle_root"]),
+            case_heads=heads_from_json(cp["case_heads"]) if with_heads else {},
+            event_count=int(cp["event_count"]),
+            signature=str(cp["signature"]),
+            key_id=str(cp["key_id"]),
+            probation_heads=heads_from_json(cp.get("probation_heads", {}), "probation_heads"),
+            version=int(cp.get("version", 1)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        report.faults.append(f"the checkpoint is malformed: {exc}")
+        return None
+    name = f"checkpoint #{checkpoint.id}"
+    if checkpoint.key_id != key_id(public_key):
+        report.faults.append(
+            f"{name} was signed with key {checkpoint.key_id}; the public key given is "
+            f"{key_id(public_key)}"
+        )
+        return None
+    if checkpoint.version not in VERSIONS:
+        report.faults.append(f"{name} is of version {checkpoint.version}, unknown to this program")
+        return None
+    if d.get("format") == DOSSIER_FORMAT_V1 and checkpoint.version != 1:
+        report.faults.append(
+            f"{name} is of version {checkpoint.version}, but a dossier of format "
+            f"{DOSSIER_FORMAT_V1} can only carry one of version 1"
+        )
+        return None
+    if with_heads:
+        report.faults.extend(checkpoint_problems(checkpoint, public_key))
+    elif not signature_valid(public_key, checkpoint.statement(), checkpoint.signature):
+        report.faults.append(
+            f"{name}: the signature does not match its statement (root, count, time, version "
+            "or key changed, or the signature forged)"
+        )
+    return _Proven(name, checkpoint, with_heads)
+
+
+def _check_head(
+    report: DossierReport,
+    proven: _Proven,
+    chain: Chain,
+    chain_id: str,
+    links: list[ChainLink],
+    head: Any,
+    proof: Any,
+) -> int:
+    """A chain of the dossier against the head the checkpoint signed for it: the chain_index
+    up to which the checkpoint vouches for it (0 if it does not)."""
+    name, cp, noun = proven.name, proven.checkpoint, f"{chain.name} {chain_id}"
+    try:
+        index, digest = int(head[0]), str(head[1])
+        proven_root = root_from_proof(
+            leaf_name(chain.name, chain_id, cp.version), index, digest, proof
+        )
+    except (IndexError, KeyError, TypeError, ValueError) as exc:
+        report.faults.append(f"{name}: the head of {noun} or its Merkle proof is malformed: {exc}")
+        return 0
+    if proven.with_heads and cp.heads(chain).get(chain_id) != (index, digest):
+        report.faults.append(f"{name}: the {chain.name}'s head is not the one among its heads")
+    if proven_root != cp.merkle_root:
+        report.faults.append(
+            f"{name}: the {chain.name}'s head and the Merkle proof do not lead to the signed root"
+        )
+    covered = 0
+    by_index = {link.fields.chain_index: link for link in links}
+    if index not in by_index:
+        report.faults.append(
+            f"{noun}: the checkpoint signed the chain up to event {index}, but the dossier ends "
+            f"at event {len(links)}: events were left out"
+        )
+    elif by_index[index].hash != digest:
+        report.faults.append(
+            f"{noun}: event {index} (seq {by_index[index].fields.seq}) is not the event the "
+            "checkpoint signed: the chain was rewritten at or before it"
+        )
+    else:
+        covered = index
+    later = [i for i in by_index if i > index]
+    if later:
+        report.faults.append(
+            f"{noun}: events {index + 1} to {max(later)} are not covered by the checkpoint; "
+            "create a checkpoint and export again"
+        )
+    return covered
+
+
+def _check_probations(
+    d: dict[str, Any], report: DossierReport, proven: _Proven | None, started: set[str]
+) -> None:
+    """Each probation's chain on its own and against the checkpoint; and every probation the
+    case's events say it started is there."""
+    raw = d.get("probations")
+    if not isinstance(raw, list):
+        report.faults.append("the dossier has no list of probations")
+        return
+    cp = d.get("checkpoint") or {}
+    seen: set[str] = set()
+    for entry in raw:
+        try:
+            pid = str(entry["probation_id"])
+            links = [link_from_json(e, PROBATION_CHAIN).link for e in entry["events"]]
+        except (DossierError, KeyError, TypeError) as exc:
+            report.faults.append(f"a probation of the dossier is malformed: {exc}")
+            continue
+        if pid in seen:
+            report.faults.append(f"probation {pid} is in the dossier twice")
+        seen.add(pid)
+        report.probations += 1
+        report.probation_events += len(links)
+        strangers = sorted({link.fields.chain_id for link in links} - {pid})
+        if strangers:
+            report.faults.append(
+                f"probation {pid}: events of other probations are among its events: "
+                + ", ".join(strangers)
+            )
+        report.faults.extend(f.message for f in check_chain(pid, links, PROBATION_CHAIN).faults)
+        if proven is None:
+            continue  # said already: no checkpoint to prove anything with
+        proof = cp.get("probation_proofs", {}).get(pid)
+        if not isinstance(proof, dict):
+            report.faults.append(
+                f"probation {pid}: no signed checkpoint covers it; create one "
+                "(`appointments audit checkpoint`) and export again"
+            )
+            continue
+        _check_head(
+            report,
+            proven,
+            PROBATION_CHAIN,
+            pid,
+            links,
+            proof.get("head"),
+            proof.get("merkle_proof"),
+        )
+    for pid in sorted(started - seen):
+        report.faults.append(
+            f"case {report.case_id}: its events say probation {pid} was started, but the "
+            "dossier has none of its events"
+        )
+
+
+def verify_dossier_data(d: dict[str, Any], public_key: Ed25519PublicKey, fmt: str) -> DossierReport:
+    """Everything a dossier claims, checked from its own content and the public key."""
+    report = DossierReport(fmt)
+    if d.get("format") not in (DOSSIER_FORMAT, DOSSIER_FORMAT_V1):
+        report.faults.append(f"not a dossier of format {DOSSIER_FORMAT} (nor {DOSSIER_FORMAT_V1})")
+        return report
+    report.case_id = str(d.get("case_id", ""))
+    raw_events = d.get("events")
+    if not isinstance(raw_events, list) or not raw_events:
+        report.faults.append("the dossier has no events")
+        return report
+    try:
+        events = [event_from_json(e) for e in raw_events]
+    except DossierError as exc:
+        report.faults.append(str(exc))
+        return report
+    report.events = len(events)
+    strangers = sorted({e.case_id for e in events} - {report.case_id})
+    if strangers:
+        report.faults.append(f"events of other cases are in the dossier: {', '.join(strangers)}")
+    links = [e.link() for e in events]
+    report.faults.extend(f.message for f in check_chain(report.case_id, links).faults)
+
+    proven = _check_checkpoint(d, public_key, report)
+    if proven is not None:
+        cp = d["checkpoint"]
+        report.covered_through = _check_head(
+            report,
+            proven,
+            CASE_CHAIN,
+            report.case_id,
+            links,
+            cp.get("case_head"),
+            cp.get("merkle_proof"),
+        )
+    if d["format"] == DOSSIER_FORMAT_V1:
+        if "probations" in d:
+            report.faults.append(f"a dossier of format {DOSSIER_FORMAT_V1} has no probations")
+    else:
+        _check_probations(d, report, proven, started_probations(events))
+
+    derived = derived_sections(events)
+    for section in ("case", "policy", "deadlines"):
+        if d.get(section) != derived[section]:
+            report.faults.append(
+                f"the dossier's {section!r} section does not say what its events say"
+            )
+    return report
+
+
+def verify_dossier_file(path: Path, public_key: Ed25519PublicKey) -> DossierReport:
+    """Verify a dossier file of any of the three formats, offline."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            text = f.read()
+    except UnicodeDecodeError as exc:
+        return DossierReport("?", faults=[f"{path}: not UTF-8 text (byte {exc.start})"])
+    except OSError as exc:
+        return DossierReport("?", faults=[f"{path}: cannot be read: {exc.strerror}"])
+    fmt = sniff(text)
+    try:
+        data = parse(text, fmt)
+    except json.JSONDecodeError as exc:
+        return DossierReport(fmt, faults=[f"{path}: line {exc.lineno}: not valid JSON: {exc.msg}"])
+    except DossierError as exc:
+        return DossierReport(fmt, faults=[f"{path}: {exc}"])
+    report = verify_dossier_data(data, public_key, fmt)
+    if fmt != "json" and report.events:
+        try:
+            again = render(data, fmt)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            report.faults.append(f"{path}: the dossier cannot be rendered again: {exc}")
+            return report
+        if again != text:
+            line = _first_difference(again, text)
+            report.faults.append(
+                f"{path}: line {line} differs from what the verified dossier renders to: the "
+                f"file was changed after export"
+            )
+    return report
+
+
+def _first_difference(a: str, b: str) -> int:
+    for number, (x, y) in enumerate(zip(a.splitlines(), b.splitlines(), strict=False), 1):
+        if x != y:
+            return number
+    return min(len(a.splitlines()), len(b.splitlines())) + 1

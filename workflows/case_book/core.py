@@ -1,0 +1,213 @@
+"""The core of a case book: its state, its constructor and the helpers every stage uses.
+
+``CaseBookBase`` holds the case (its input, policy, people and ``CaseState``); the stage
+modules add their rules to it as mixins. Also here: the ``Happening`` a rule returns for the
+workflow to record, and ``check_case_input``, the check of a case file before it opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from workflows.policy import Policy, PolicySnapshot
+from workflows.rules import eligibility
+from workflows.rules.dates import check_not_before, check_not_future
+from workflows.rules.errors import RuleViolation
+from workflows.types import (
+    EXAM_METHODS,
+    Actor,
+    Candidate,
+    CandidateState,
+    CandidateStatus,
+    CaseInput,
+    CaseStage,
+    CaseState,
+    CaseStatus,
+    Role,
+    SelectionMethod,
+)
+
+SYSTEM_ACTOR = Actor(name="system", role=Role.SYSTEM)
+
+# Statuses of a candidate who was on the pre-appointment notice and is not yet appointed.
+ON_OR_AFTER_NOTICE = (
+    CandidateStatus.ON_NOTICE,
+    CandidateStatus.TO_APPOINT,
+    CandidateStatus.SUSPENDED,
+    CandidateStatus.NOT_APPOINTED,
+)
+
+# The outside events a case records (``CaseState.dates``), as a clerk would name them.
+DATE_LABELS = {
+    "opened": "the case's opening",
+    "exam_announced": "the exam announcement",
+    "registration_closed": "the close of registration",
+    "written_test": "the written test",
+    "interview": "the interview",
+    "last_approval": "the higher level's approval",
+    "investigation_notice": "the investigation notice",
+    "inspection_started": "the start of inspection",
+    "inspection_concluded": "the inspection's conclusion",
+    "last_meeting": "the last committee meeting",
+    "notice_published": "the pre-appointment notice",
+    "notice_ends": "the end of the pre-appointment notice",
+}
+
+
+def check_case_input(case: CaseInput, today: date, recommendation_valid_months: int) -> None:
+    """Refuse a case that cannot start; called by the starter and again by the workflow."""
+    ids = [c.person_id for c in case.candidates]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RuleViolation(
+            f"candidate ids must be unique; repeated: {', '.join(duplicates)}", "case file"
+        )
+    if case.opened_on is not None:
+        check_not_future(case.opened_on, today, "the case's opening")
+    if case.method in EXAM_METHODS:
+        if case.candidates:
+            raise RuleViolation(
+                f"a case by {case.method.value} takes its candidates from the exam's "
+                "registration; the case file must not list candidates",
+                "selection method",
+            )
+        return
+    if case.recommendation is None:
+        raise RuleViolation(
+            "a regular appointment needs the democratic recommendation (民主推荐) "
+            "its candidates came from, with its date",
+            "条例: 民主推荐",
+        )
+    if not case.candidates:
+        raise RuleViolation("a regular appointment needs at least one candidate", "case file")
+    check_not_future(case.recommendation.held_on, today, "the democratic recommendation")
+    # stale when the case opens (a case brought in later is judged on its own dates); the
+    # vote checks the year again against the meeting's date
+    eligibility.check_recommendation_valid(
+        case.recommendation.held_on, case.opened_on or today, recommendation_valid_months
+    )
+
+
+@dataclass(frozen=True)
+class Happening:
+    """Something to record in the case history."""
+
+    kind: str  # input, transition, closed, ...
+    summary: str
+    actor: Actor = field(default_factory=lambda: SYSTEM_ACTOR)
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class CaseBookBase:
+    """One case: its state (``self.state``), the people in it and the shared helpers."""
+
+    def __init__(self, case: CaseInput, snapshot: PolicySnapshot, today: date) -> None:
+        self.case = case
+        self.policy: Policy = snapshot.policy
+        self.people: dict[str, Candidate] = {c.person_id: c for c in case.candidates}
+        opened_on = case.opened_on or today
+        regular = case.method is SelectionMethod.REGULAR_APPOINTMENT
+        self.state = CaseState(
+            case_id=case.case_id,
+            unit=case.unit,
+            post=case.post,
+            positions=case.positions,
+            method=case.method,
+            stage=CaseStage.INVESTIGATION_NOTICE if regular else CaseStage.EXAM,
+            status=CaseStatus.ACTIVE,
+            probation_required=case.probation_required,
+            economic_audit_required=case.economic_audit_required,
+            policy_version=self.policy.version,
+            policy_digest=snapshot.digest,
+            opened_on=opened_on,
+            candidates=[self._new_candidate(c, CandidateStatus.IN_POOL) for c in case.candidates],
+            dates={"opened": opened_on},
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _new_candidate(c: Candidate, status: CandidateStatus) -> CandidateState:
+        return CandidateState(
+            person_id=c.person_id,
+            name=c.name,
+            status=status,
+            exceptional=c.exceptional is not None,
+            needs_approval_before_inspection=eligibility.needs_approval_before_inspection(c),
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.state.status is CaseStatus.ACTIVE
+
+    def candidate(self, person_id: str) -> CandidateState:
+        for c in self.state.candidates:
+            if c.person_id == person_id:
+                return c
+        raise RuleViolation(f"{person_id} is not a candidate of case {self.case.case_id}", "case")
+
+    def with_status(self, *statuses: CandidateStatus) -> list[CandidateState]:
+        return [c for c in self.state.candidates if c.status in statuses]
+
+    def _require_stage(self, *stages: CaseStage) -> None:
+        if not self.active:
+            raise RuleViolation(
+                f"case {self.case.case_id} is closed ({self.state.status.value})", "case"
+            )
+        if self.state.stage not in stages:
+            wanted = " or ".join(s.value for s in stages)
+            raise RuleViolation(
+                f"case {self.case.case_id} is at stage {self.state.stage.value}; "
+                f"this step belongs to stage {wanted}",
+                "stage order",
+            )
+
+    def _date(self, key: str) -> date:
+        return self.state.dates[key]
+
+    def _check_date(self, d: date, today: date, what: str, after_key: str) -> None:
+        check_not_future(d, today, what)
+        check_not_before(d, self._date(after_key), what, DATE_LABELS[after_key])
+
+    def _move(self, stage: CaseStage, why: str) -> Happening:
+        before = self.state.stage
+        self.state.stage = stage
+        return Happening(
+            "transition",
+            f"stage {before.value} → {stage.value}: {why}",
+            payload={"from": before.value, "to": stage.value},
+        )
+
+    def _close(self, status: CaseStatus, reason: str, actor: Actor = SYSTEM_ACTOR) -> Happening:
+        before = self.state.stage
+        self.state.stage = CaseStage.CLOSED
+        self.state.status = status
+        self.state.outcome_reason = reason
+        self.state.step = None
+        return Happening(
+            "closed",
+            f"case closed as {status.value}: {reason}",
+            actor,
+            {"from": before.value, "status": status.value, "reason": reason},
+        )
+
+    @staticmethod
+    def _input(actor: Actor, summary: str, data: Any) -> Happening:
+        payload = data.model_dump(mode="json", exclude={"actor"})
+        return Happening("input", summary, actor, payload)
+
+    @property
+    def _notice_over(self) -> bool:
+        return "notice_over" in self.state.dates
+
+    if TYPE_CHECKING:
+        # Provided by the stage mixins, called across stages.
+        def enter_inspection_phase(self, today: date) -> list[Happening]: ...  # inspection
+
+        def _awaiting_approval(self) -> list[CandidateState]: ...  # decisions
+
+        def _after_notice(self) -> list[Happening]: ...  # notice
+
+        def _close_appointed(self) -> Happening: ...  # appointment
