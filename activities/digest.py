@@ -14,6 +14,7 @@ from temporalio import activity
 
 from store.models import Case
 from store.probation_models import Probation
+from workflows.glossary import zh
 from workflows.probation_types import (
     Digest,
     DigestItem,
@@ -103,7 +104,8 @@ async def _probation_items(
         base = {"ref": p.probation_id, "unit": p.unit, "post": p.post, "name": p.name}
         is_pending = p.review_status == ReviewStatus.PENDING.value
         if today <= p.ends_on <= horizon:
-            review = "待考核" if is_pending else f"考核：{p.review_status}"
+            review = zh(ReviewStatus(p.review_status))
+            review = review if is_pending else f"考核：{review}"
             items.append(
                 DigestItem(
                     kind=DigestItemKind.PROBATION_ENDING,

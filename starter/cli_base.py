@@ -30,7 +30,9 @@ from gateway.client import connect
 from gateway.errors import GatewayError, NoWorker, TooLarge
 from gateway.errors import Unreachable as Unreachable_
 from settings import Settings
+from workflows.glossary import with_value
 from workflows.rules.working_days import SHANGHAI
+from workflows.steps import CASE_STEPS
 from workflows.types import Actor, CaseStage, CaseState, CaseStatus, Role
 
 if TYPE_CHECKING:
@@ -47,18 +49,6 @@ MAX_PROBLEMS_SHOWN = 30
 
 # People record steps; the "system" role belongs to the workflow itself.
 PERSON_ROLES = [r.value for r in Role if r is not Role.SYSTEM]
-
-STAGE_LABELS: dict[CaseStage, str] = {
-    CaseStage.EXAM: "考试",
-    CaseStage.PRE_INSPECTION_APPROVAL: "考察前报批",
-    CaseStage.INVESTIGATION_NOTICE: "考察预告",
-    CaseStage.INSPECTION: "考察",
-    CaseStage.HIGHER_APPROVAL: "上级审批",
-    CaseStage.VOTE: "常委会票决",
-    CaseStage.PUBLIC_NOTICE: "任前公示",
-    CaseStage.APPOINTMENT: "任职",
-    CaseStage.CLOSED: "已结束",
-}
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -227,8 +217,16 @@ async def execute_update(
         raise cli_error(exc, settings) from exc
 
 
+def table_step(update: str, arg: BaseModel) -> None:
+    """Every step the command line sends is a row of the step table, with its input model."""
+    row = CASE_STEPS.get(update)
+    if row is None or not isinstance(arg, row.input):
+        raise AssertionError(f"{update} with {type(arg).__name__} is not a step of the table")
+
+
 def record_step(app: App, case_id: str, update: str, arg: BaseModel) -> CaseState:
     """Send one step to one case and print where the case stands afterwards."""
+    table_step(update, arg)
 
     async def send() -> CaseState:
         client = await open_client(app.settings)
@@ -249,6 +247,8 @@ class Send:
 def record_many(app: App, update: str, sends: Sequence[Send]) -> None:
     """One update per case, in order; a refusal does not stop the others, a lost connection
     does. At the end, which cases have the step and which have not."""
+    for send in sends:
+        table_step(update, send.arg)
     recorded: list[str] = []
     failed: list[tuple[str, str]] = []
     unsent: list[str] = []
@@ -386,7 +386,7 @@ def format_instant(at: datetime) -> str:
 
 
 def stage_text(stage: CaseStage) -> str:
-    return f"{stage.value} ({STAGE_LABELS[stage]})"
+    return with_value(stage)
 
 
 def standing(state: CaseState) -> list[str]:

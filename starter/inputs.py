@@ -57,36 +57,46 @@ def load_data_file(path: Path) -> Any:
     suffix = path.suffix.lower()
     if suffix not in (".yaml", ".yml", ".json"):
         raise InputError(f"{path}: unknown file type {suffix or '(none)'!r}; use .yaml or .json")
-    text = _read_text(path)
+    return parse_data(_read_text(path), str(path), json_only=suffix == ".json")
+
+
+def parse_data(text: str, where: str, json_only: bool = False) -> Any:
+    """YAML (of which JSON is a part) or, with ``json_only``, strict JSON; ``where`` names the
+    source in the error."""
     # both parsers recurse once per level of nesting: junk nested hundreds deep exhausts the stack
-    too_deep = f"{path}: nested too deeply to be read (lists or mappings hundreds of levels deep)"
-    if suffix == ".json":
+    too_deep = f"{where}: nested too deeply to be read (lists or mappings hundreds of levels deep)"
+    if json_only:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+            raise InputError(f"{where}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
         except RecursionError as exc:
             raise InputError(too_deep) from exc
     try:
         return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader: builds no objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"{path}: {where}not valid YAML: {problem}") from exc
+        raise InputError(f"{where}: {at}not valid YAML: {problem}") from exc
     except RecursionError as exc:
         raise InputError(too_deep) from exc
 
 
 def load_model(model: type[M], path: Path, extra: dict[str, Any] | None = None) -> M:
-    data = load_data_file(path)
+    return model_of(model, load_data_file(path), str(path), extra)
+
+
+def model_of(model: type[M], data: Any, where: str, extra: dict[str, Any] | None = None) -> M:
+    """``data`` read from ``where`` as ``model``, with ``extra`` fields that must not come from
+    the data itself (who records the step)."""
     if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of fields at the top of the file")
+        raise InputError(f"{where}: expected a mapping of fields at the top of the file")
     if extra:
         clash = sorted(set(extra) & set(data))
         if clash:
             raise InputError(
-                f"{path}: {', '.join(clash)} must not be in the file; it comes from "
+                f"{where}: {', '.join(clash)} must not be in the file; it comes from "
                 "--actor and --role"
             )
         data = {**data, **extra}
@@ -94,7 +104,7 @@ def load_model(model: type[M], path: Path, extra: dict[str, Any] | None = None) 
         return model.model_validate(data)
     except ValidationError as exc:
         count = exc.error_count()
-        header = f"{path}: {count} problem{'s' if count > 1 else ''}:"
+        header = f"{where}: {count} problem{'s' if count > 1 else ''}:"
         raise InputError(_problems(header, validation_lines(exc))) from exc
 
 

@@ -47,9 +47,9 @@ from starter.cli_base import (
 )
 from starter.inputs import CsvProblems, read_csv
 from workflows.digest import DIGEST_SCHEDULE_ID
+from workflows.glossary import with_value
 from workflows.policy import PolicyError
 from workflows.probation_types import (
-    PROBATION_STATUS_LABELS,
     EndEarlyInput,
     ProbationInput,
     ProbationState,
@@ -65,22 +65,15 @@ from workflows.rules.working_days import SHANGHAI, at_hour
 IMPORT_COLUMNS = ("case_id", "person_id", "name", "unit", "post", "starts_on")
 IMPORT_OPTIONAL = ("former_rank", "former_post")
 
-REVIEW_LABELS = {
-    ReviewStatus.PENDING: "待考核",
-    ReviewStatus.COMPETENT: "胜任",
-    ReviewStatus.NOT_COMPETENT: "不胜任",
-    ReviewStatus.NOT_HELD: "未考核",
-}
-
 
 def _today() -> date:
     return datetime.now(SHANGHAI).date()
 
 
-def _label(enum_value: str, labels: dict[Any, str], kind: type[Any]) -> str:
+def _label(enum_value: str, kind: type[Any]) -> str:
     try:
-        return f"{enum_value} ({labels[kind(enum_value)]})"
-    except (ValueError, KeyError):
+        return with_value(kind(enum_value))
+    except ValueError:
         return enum_value
 
 
@@ -116,7 +109,7 @@ def probation_list(app: App, status: str | None, limit: int, as_json: bool) -> N
         return
 
     def review(r: Any) -> str:
-        text = _label(r.review_status, REVIEW_LABELS, ReviewStatus)
+        text = _label(r.review_status, ReviewStatus)
         if r.reviewed_on:
             text += f" {r.reviewed_on}"
         elif r.review_due_on:
@@ -135,7 +128,7 @@ def probation_list(app: App, status: str | None, limit: int, as_json: bool) -> N
                     r.post,
                     str(r.starts_on),
                     str(r.ends_on),
-                    _label(r.status, PROBATION_STATUS_LABELS, ProbationStatus),
+                    _label(r.status, ProbationStatus),
                     review(r),
                 ]
                 for r in rows
@@ -169,8 +162,8 @@ def probation_show(app: App, case_id: str, person_id: str) -> None:
     click.echo(f"probation {pid}  {r.name} · {r.unit} · {r.post}")
     click.echo(
         f"  {r.starts_on} to {r.ends_on} · "
-        f"{_label(r.status, PROBATION_STATUS_LABELS, ProbationStatus)} · review "
-        f"{_label(r.review_status, REVIEW_LABELS, ReviewStatus)}"
+        f"{_label(r.status, ProbationStatus)} · review "
+        f"{_label(r.review_status, ReviewStatus)}"
         + (f" · former rank restored: {r.rank_restored}" if r.rank_restored else "")
     )
     click.echo(f"history ({len(history)} events):")
@@ -210,7 +203,7 @@ def send_update(app: App, case_id: str, person_id: str, update: str, arg: BaseMo
 
     s = asyncio.run(send())
     click.echo(
-        f"probation {pid}: {s.status.value} ({PROBATION_STATUS_LABELS[s.status]}), review "
+        f"probation {pid}: {with_value(s.status)}, review "
         f"{s.review_status.value}; year {s.starts_on} to {s.ends_on}"
     )
     if s.rank_restored:

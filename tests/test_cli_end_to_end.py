@@ -433,20 +433,36 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
     )
     assert f"case {case_a}: stage appointment" in run.stdout, run.report()
 
-    for case_id in both:
-        await stack.settle(case_id, CaseStage.APPOINTMENT)
-        run = await stack.cli(
-            "appoint",
-            case_id,
-            "p1",
-            "--notice-issued-on",
-            str(APPOINTED_ON),
-            "--talk-held-on",
-            str(APPOINTED_ON),
-            "--talk-by",
-            "部长 赵",
-        )
-        assert f"case {case_id}: stage closed (已结束), appointed" in run.stdout, run.report()
+    # the first appointment through its own command, the second through the step table's
+    # generic command with the step's fields in a file
+    await stack.settle(case_a, CaseStage.APPOINTMENT)
+    run = await stack.cli(
+        "appoint",
+        case_a,
+        "p1",
+        "--notice-issued-on",
+        str(APPOINTED_ON),
+        "--talk-held-on",
+        str(APPOINTED_ON),
+        "--talk-by",
+        "部长 赵",
+    )
+    assert f"case {case_a}: stage closed (已结案), appointed" in run.stdout, run.report()
+    await stack.settle(case_b, CaseStage.APPOINTMENT)
+    appointment = tmp_path / "appointment.json"
+    appointment.write_text(
+        json.dumps(
+            {
+                "person_id": "p1",
+                "notice_issued_on": str(APPOINTED_ON),
+                "talk_held_on": str(APPOINTED_ON),
+                "talk_by": "部长 赵",
+            }
+        ),
+        "utf-8",
+    )
+    run = await stack.cli("step", "record_appointment", case_b, str(appointment))
+    assert f"case {case_b}: stage closed (已结案), appointed" in run.stdout, run.report()
     for case_id in both:
         handle = stack.env.client.get_workflow_handle(
             case_workflow_id(case_id), result_type=CaseState
@@ -466,7 +482,7 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
     events_a = await stack.events(case_a)
     assert f"history ({len(events_a)} events):" in run.stdout, run.report()
     for needle in (
-        "stage closed (已结束), appointed",
+        "stage closed (已结案), appointed",
         "objection O1 about p1, received 2026-10-08: no_problem on 2026-10-10",
         "#1  ",
         " opened ",

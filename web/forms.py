@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from web.labels import field_label, zh
+from workflows.glossary import field_label, zh
 
 LONG_TEXT = frozenset({"summary", "finding", "reason", "short_cv", "one_to_one_reason"})
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "是", "有", "t"})

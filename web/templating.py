@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from web.labels import awaited, date_label, zh, zh_recorded
+from workflows.glossary import awaited, date_label, zh, zh_recorded
 
 TEMPLATES = Path(__file__).resolve().with_name("templates")
 SHANGHAI = ZoneInfo("Asia/Shanghai")

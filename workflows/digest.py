@@ -20,9 +20,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.glossary import DIGEST_KINDS
     from workflows.policy import PolicySnapshot
     from workflows.probation_types import (
-        DIGEST_KIND_LABELS,
         Digest,
         DigestInput,
         DigestItem,
@@ -52,7 +52,7 @@ def _line(number: int, item: DigestItem) -> str:
     who = f"（{item.name}）" if item.name else ""
     detail = f"；{item.detail}" if item.detail else ""
     return (
-        f"{number}. 【{DIGEST_KIND_LABELS[item.kind]}】{item.unit} {item.post}{who}"
+        f"{number}. 【{DIGEST_KINDS[item.kind]}】{item.unit} {item.post}{who}"
         f" — 到期日 {item.due_on}（{item.ref}）{detail}"
     )
 

@@ -58,6 +58,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.deadlines import keep_deadline, wait_until
+    from workflows.glossary import PROBATION_STATUSES, REVIEW_OUTCOMES
     from workflows.policy import Policy, PolicySnapshot
     from workflows.probation_letters import (
         formal_appointment_mail,
@@ -67,7 +68,6 @@ with workflow.unsafe.imports_passed_through():
         who,
     )
     from workflows.probation_types import (
-        PROBATION_STATUS_LABELS,
         EarlyEndRecord,
         EndEarlyInput,
         MailRequest,
@@ -118,8 +118,6 @@ SYSTEM = Actor(name="系统", role=Role.SYSTEM)
 RULE_REVIEW = "probation: the review at the end of the year (试用期满考核)"
 RULE_END_EARLY = "probation: serious errors end the probation early"
 RULE_DATES = "dates: an event cannot be recorded before it happens"
-
-OUTCOME_LABELS = {ReviewOutcome.COMPETENT: "胜任", ReviewOutcome.NOT_COMPETENT: "不胜任"}
 
 
 def _refuse(message: str, rule: str) -> ApplicationError:
@@ -426,7 +424,7 @@ class ProbationWorkflow:
                 reference=data.reference,
                 recorded_at=now,
             )
-            label = OUTCOME_LABELS[data.outcome]
+            label = REVIEW_OUTCOMES[data.outcome]
             lines = [f"考核日期：{data.reviewed_on}", f"考核意见：{data.summary}"]
             if data.reference:
                 lines.append(f"文号：{data.reference}")
@@ -531,7 +529,7 @@ class ProbationWorkflow:
         if s.status is not ProbationStatus.ON_PROBATION:
             raise _refuse(
                 f"the probation of {s.name} is over ({s.status.value}, "
-                f"{PROBATION_STATUS_LABELS[s.status]}, on {s.closed_on}): no {what} can be "
+                f"{PROBATION_STATUSES[s.status]}, on {s.closed_on}): no {what} can be "
                 "recorded",
                 rule,
             )

@@ -61,14 +61,6 @@ class ProbationStatus(StrEnum):
     ENDED_EARLY = "ended_early"  # 提前结束试用期
 
 
-PROBATION_STATUS_LABELS: dict[ProbationStatus, str] = {
-    ProbationStatus.ON_PROBATION: "试用中",
-    ProbationStatus.FORMALLY_APPOINTED: "正式任职",
-    ProbationStatus.REMOVED: "免去试任职务",
-    ProbationStatus.ENDED_EARLY: "提前结束试用期",
-}
-
-
 class ReviewStatus(StrEnum):
     PENDING = "pending"  # no review yet
     COMPETENT = "competent"  # 胜任
@@ -303,15 +295,6 @@ class DigestItemKind(StrEnum):
     PROBATION_ENDING = "probation_ending"  # a probation year ends within the window
     REVIEW_DUE = "review_due"  # a probation review's deadline falls within the window
     REVIEW_OVERDUE = "review_overdue"  # a probation review is past its deadline
-
-
-DIGEST_KIND_LABELS: dict[DigestItemKind, str] = {
-    DigestItemKind.CASE_OVERDUE: "案件环节已逾期",
-    DigestItemKind.CASE_DUE: "案件环节即将到期",
-    DigestItemKind.PROBATION_ENDING: "试用期即将届满",
-    DigestItemKind.REVIEW_DUE: "试用期考核即将到期",
-    DigestItemKind.REVIEW_OVERDUE: "试用期考核已逾期",
-}
 
 
 class DigestItem(Model):

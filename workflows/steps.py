@@ -68,6 +68,7 @@ class CaseStep:
     """One human step of a case."""
 
     update: str  # the workflow update that records it
+    title: str  # its name in Chinese, as pages, the CLI and mail show it
     input: type[Model]
     roles: frozenset[Role]  # who may take it
     stages: frozenset[CaseStage]  # where it is offered (the rules decide whether it is taken)
@@ -89,55 +90,80 @@ def _steps(*rows: CaseStep) -> Mapping[str, CaseStep]:
 
 CASE_STEPS: Mapping[str, CaseStep] = _steps(
     # exam (公开选拔 / 竞争上岗)
-    CaseStep("record_registration", RegistrationInput, _CLERK, _EXAM),
-    CaseStep("record_written_test", ExamScoresInput, _CLERK, _EXAM),
-    CaseStep("record_interview", ExamScoresInput, _CLERK, _EXAM),
+    CaseStep("record_registration", "报名与资格审查", RegistrationInput, _CLERK, _EXAM),
+    CaseStep("record_written_test", "笔试成绩", ExamScoresInput, _CLERK, _EXAM),
+    CaseStep("record_interview", "面试成绩", ExamScoresInput, _CLERK, _EXAM),
     # inspection: the clerk publishes the notice, names the team and concludes; the team
     # records what it found
     CaseStep(
         "record_investigation_notice",
+        "发布考察预告",
         InvestigationNoticeInput,
         _CLERK,
         frozenset({CaseStage.INVESTIGATION_NOTICE}),
     ),
-    CaseStep("record_inspection_team", InspectionTeamInput, _CLERK, _INSPECTION),
-    CaseStep("record_inspection_check", InspectionCheckInput, _TEAM, _INSPECTION, True),
-    CaseStep("record_democratic_evaluation", DemocraticEvaluationInput, _TEAM, _INSPECTION, True),
-    CaseStep("record_inspection_report", InspectionReportInput, _TEAM, _INSPECTION, True),
-    CaseStep("conclude_inspection", InspectionConclusionInput, _CLERK, _INSPECTION),
+    CaseStep("record_inspection_team", "组建考察组", InspectionTeamInput, _CLERK, _INSPECTION),
+    CaseStep(
+        "record_inspection_check", "凡提四必核查", InspectionCheckInput, _TEAM, _INSPECTION, True
+    ),
+    CaseStep(
+        "record_democratic_evaluation",
+        "民主测评",
+        DemocraticEvaluationInput,
+        _TEAM,
+        _INSPECTION,
+        True,
+    ),
+    CaseStep(
+        "record_inspection_report", "考察报告", InspectionReportInput, _TEAM, _INSPECTION, True
+    ),
+    CaseStep(
+        "conclude_inspection", "考察结论与提名", InspectionConclusionInput, _CLERK, _INSPECTION
+    ),
     # decisions
     CaseStep(
         "record_higher_approval",
+        "上级审批结果",
         HigherApprovalInput,
         _HEAD,
         frozenset({CaseStage.PRE_INSPECTION_APPROVAL, CaseStage.HIGHER_APPROVAL}),
     ),
     CaseStep(
         "record_vote",
+        "常委会票决",
         VoteInput,
         frozenset({Role.COMMITTEE_SECRETARY}),
         frozenset({CaseStage.VOTE}),
     ),
-    CaseStep("decide_suspension", SuspensionDecisionInput, _HEAD, _NOTICE),
+    CaseStep("decide_suspension", "暂缓任用期满决定", SuspensionDecisionInput, _HEAD, _NOTICE),
     # public notice and appointment; the public board files objections as the system
-    CaseStep("record_public_notice", PublicNoticeInput, _CLERK, _NOTICE),
+    CaseStep("record_public_notice", "发布任前公示", PublicNoticeInput, _CLERK, _NOTICE),
     CaseStep(
         "record_objection",
+        "登记公示期间反映",
         ObjectionInput,
         frozenset({Role.CLERK, Role.SYSTEM}),
         frozenset({CaseStage.PUBLIC_NOTICE, CaseStage.APPOINTMENT}),
     ),
-    CaseStep("record_objection_verdict", ObjectionVerdictInput, _CLERK, _NOTICE),
-    CaseStep("record_appointment", AppointmentInput, _CLERK, frozenset({CaseStage.APPOINTMENT})),
+    CaseStep("record_objection_verdict", "反映核查结果", ObjectionVerdictInput, _CLERK, _NOTICE),
+    CaseStep(
+        "record_appointment",
+        "任职通知与谈话",
+        AppointmentInput,
+        _CLERK,
+        frozenset({CaseStage.APPOINTMENT}),
+    ),
     # any time
     CaseStep(
         "withdraw",
+        "撤回案件",
         WithdrawInput,
         frozenset({Role.CLERK, Role.DEPARTMENT_HEAD}),
         frozenset(CaseStage) - {CaseStage.CLOSED},
     ),
     CaseStep(
         "retry_blocked",
+        "重新尝试（日历数据补齐后）",
         RetryInput,
         frozenset({Role.ADMINISTRATOR}),
         frozenset(CaseStage) - {CaseStage.CLOSED},

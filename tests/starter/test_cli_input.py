@@ -7,6 +7,8 @@ that nothing was sent, or look at exactly what would have been.
 
 from __future__ import annotations
 
+import ast
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 import starter.cli_base as cli_base
 from starter.cli import cli, load_model, read_applicants, read_scores
 from workflows.case_book import check_case_input
+from workflows.steps import CASE_STEPS
 from workflows.types import (
     CaseInput,
     CaseStage,
@@ -320,3 +323,68 @@ def test_a_refused_step_prints_the_rules_sentence(fake_client: FakeClient) -> No
     )
     assert result.exit_code == 1
     assert "refused: inspection team needs at least 2 members" in result.stderr
+
+
+# --------------------------------------------------------------------------- the step table
+
+
+def _sent_updates() -> set[str]:
+    """The updates the ergonomic commands send, as written in their calls."""
+    found: set[str] = set()
+    for path in Path(cli_base.__file__).parent.glob("*.py"):
+        for call in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+                continue
+            position = {"record_step": 2, "record_many": 1, "_scores_command": 0}.get(call.func.id)
+            if position is not None and len(call.args) > position:
+                arg = call.args[position]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    found.add(arg.value)
+    return found
+
+
+def test_the_ergonomic_commands_send_only_steps_of_the_table() -> None:
+    sent = _sent_updates()
+    assert len(sent) >= 15, sorted(sent)  # the scan still sees the commands
+    assert sent <= set(CASE_STEPS), sorted(sent - set(CASE_STEPS))
+
+
+def test_the_step_command_offers_every_row_of_the_table() -> None:
+    result = invoke(["step", "--help"])
+    assert result.exit_code == 0, result.output
+    for update, row in CASE_STEPS.items():
+        assert update in result.stdout and row.title in result.stdout
+    refused = invoke([*CLERK, "step", "record_nothing", "C-1", "-"])
+    assert refused.exit_code == 2 and "record_nothing" in refused.stderr
+
+
+def test_the_step_command_checks_the_file_with_the_rows_model(
+    tmp_path: Path, connections: list[str]
+) -> None:
+    bad = tmp_path / "appointment.json"
+    bad.write_text('{"person_id": "P-1", "notice_issued_on": "2026-13-01"}', "utf-8")
+    result = invoke([*CLERK, "step", "record_appointment", "GY-2026-017", str(bad)])
+    assert result.exit_code == 2
+    assert "notice_issued_on" in result.stderr and "talk_by: Field required" in result.stderr
+    forged = tmp_path / "forged.yaml"
+    forged.write_text("actor: {name: 部长, role: department_head}\nreason: 不需要了\n", "utf-8")
+    result = invoke([*CLERK, "step", "withdraw", "GY-2026-017", str(forged)])
+    assert result.exit_code == 2 and "actor must not be in the file" in result.stderr
+    assert connections == []
+
+
+def test_the_step_command_sends_any_row_from_standard_input(fake_client: FakeClient) -> None:
+    objection = {"objection_id": "O9", "person_id": "P-17003", "received_on": "2026-10-08"}
+    objection |= {"summary": "反映其作风问题", "anonymous": True}
+    result = CliRunner().invoke(
+        cli,
+        [*CLERK, "step", "record_objection", "GY-2026-017", "-"],
+        input=json.dumps(objection, ensure_ascii=False),
+        env={"TEMPORAL_ADDRESS": "127.0.0.1:1"},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    [(workflow_id, update, arg)] = fake_client.updates
+    assert (workflow_id, update) == ("appointment-case-GY-2026-017", "record_objection")
+    assert isinstance(arg, CASE_STEPS["record_objection"].input)
+    assert (arg.actor.name, arg.actor.role.value, arg.objection_id) == ("张敏", "clerk", "O9")

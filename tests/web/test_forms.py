@@ -25,7 +25,7 @@ from tests.workflows.scenarios import (
     vote,
 )
 from web.forms import FormProblem, form_fields, form_values, parse_form, problems_of
-from web.labels import FIELDS, STEPS
+from workflows.glossary import FIELDS, STEPS
 from workflows.types import (
     CaseInput,
     DemocraticEvaluationInput,

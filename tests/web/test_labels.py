@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from api.schemas import STEP_INPUTS
-from web.labels import AWAITED, BY_ENUM, DATES, EVENT_KINDS, STEPS, awaited, zh, zh_recorded
 from workflows import case_book
 from workflows.case_book import DATE_LABELS
+from workflows.glossary import AWAITED, BY_ENUM, DATES, EVENT_KINDS, STEPS, awaited, zh, zh_recorded
 from workflows.types import CaseStage, Role
 
 BOOK = Path(case_book.__file__).resolve().parent

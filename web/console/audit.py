@@ -28,8 +28,8 @@ from store import queries
 from web.console.auth import Console, PageRefused, check_csrf, read_form, require
 from web.console.cases import CaseId
 from web.console.common import day, page
-from web.labels import EVENT_KINDS
 from web.templating import beijing_today as today
+from workflows.glossary import EVENT_KINDS
 from workflows.types import CaseStage
 
 router = APIRouter(prefix="/audit")

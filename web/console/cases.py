@@ -32,8 +32,8 @@ from store.console_models import SignedIn
 from store.probation_models import ProbationListRow, list_probations
 from web.console.auth import Console, PageRefused, form_of, may, require
 from web.console.common import FilterText, FormPage, chosen, page
-from web.labels import awaited, step_title
 from web.templating import beijing_today as today
+from workflows.glossary import awaited, step_title
 from workflows.probation_types import ProbationStatus, ReviewStatus
 from workflows.steps import CASE_STEPS
 from workflows.types import (

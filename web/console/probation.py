@@ -21,6 +21,7 @@ from store.probation_models import list_probations, probation_history
 from web.console.auth import Console, PageRefused, form_of, may, require
 from web.console.common import FilterText, FormPage, chosen, page
 from web.templating import beijing_today as today
+from workflows.glossary import PROBATION_STEPS
 from workflows.probation_types import ProbationStatus, probation_workflow_id
 
 router = APIRouter(prefix="/probation")
@@ -28,8 +29,8 @@ router = APIRouter(prefix="/probation")
 PAGE_SIZE = 200
 Ident = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 ACTIONS = {
-    "review": (RECORD_PROBATION_REVIEW, "试用期满考核"),
-    "end-early": (END_PROBATION_EARLY, "提前结束试用期"),
+    "review": (RECORD_PROBATION_REVIEW, PROBATION_STEPS[RECORD_PROBATION_REVIEW]),
+    "end-early": (END_PROBATION_EARLY, PROBATION_STEPS[END_PROBATION_EARLY]),
 }
 
 

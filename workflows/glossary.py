@@ -1,7 +1,11 @@
-"""The Chinese names the pages show for the service's English terms.
+"""The living glossary (术语表): the Chinese name of every English term a person reads.
 
-Every enum value the pages display has a name here; ``tests/web/test_labels.py`` checks that
-none is missing, so a new stage or role cannot reach a page untranslated.
+Pages, the CLI, mail and the workflows' own letters take their names from here, and only
+from here (``tests/test_glossary_home.py`` checks that no other module names a stage or a
+role). Every enum value shown has a name; ``tests/web/test_labels.py`` checks that none is
+missing, so a new stage or role cannot reach a reader untranslated. Steps take their names
+from the step table (``workflows.steps``). A dossier keeps the names it was written with:
+it reads the frozen, versioned glossary of ``audit.glossary``, never this one.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ from types import MappingProxyType
 from typing import Any
 
 from workflows.probation_types import (
-    PROBATION_STATUS_LABELS,
+    DigestItemKind,
     ProbationStatus,
     ReviewOutcome,
     ReviewStatus,
 )
+from workflows.steps import CASE_STEPS
 from workflows.types import (
     CandidateStatus,
     CaseStage,
@@ -125,7 +130,14 @@ OBJECTION_OUTCOMES = MappingProxyType(
     }
 )
 
-PROBATION_STATUSES = MappingProxyType(dict(PROBATION_STATUS_LABELS))
+PROBATION_STATUSES = MappingProxyType(
+    {
+        ProbationStatus.ON_PROBATION: "试用中",
+        ProbationStatus.FORMALLY_APPOINTED: "正式任职",
+        ProbationStatus.REMOVED: "免去试任职务",
+        ProbationStatus.ENDED_EARLY: "提前结束试用期",
+    }
+)
 
 REVIEW_STATUSES = MappingProxyType(
     {
@@ -138,6 +150,16 @@ REVIEW_STATUSES = MappingProxyType(
 
 REVIEW_OUTCOMES = MappingProxyType(
     {ReviewOutcome.COMPETENT: "胜任", ReviewOutcome.NOT_COMPETENT: "不胜任"}
+)
+
+DIGEST_KINDS = MappingProxyType(
+    {
+        DigestItemKind.CASE_OVERDUE: "案件环节已逾期",
+        DigestItemKind.CASE_DUE: "案件环节即将到期",
+        DigestItemKind.PROBATION_ENDING: "试用期即将届满",
+        DigestItemKind.REVIEW_DUE: "试用期考核即将到期",
+        DigestItemKind.REVIEW_OVERDUE: "试用期考核已逾期",
+    }
 )
 
 NOTICE_KINDS = MappingProxyType(
@@ -160,6 +182,7 @@ BY_ENUM: Mapping[type, Mapping[Any, str]] = MappingProxyType(
         ProbationStatus: PROBATION_STATUSES,
         ReviewStatus: REVIEW_STATUSES,
         ReviewOutcome: REVIEW_OUTCOMES,
+        DigestItemKind: DIGEST_KINDS,
     }
 )
 
@@ -265,27 +288,11 @@ FIELDS = MappingProxyType(
 )
 
 # The human steps, by the name of their workflow update.
-STEPS = MappingProxyType(
-    {
-        "record_registration": "报名与资格审查",
-        "record_written_test": "笔试成绩",
-        "record_interview": "面试成绩",
-        "record_investigation_notice": "发布考察预告",
-        "record_inspection_team": "组建考察组",
-        "record_inspection_check": "凡提四必核查",
-        "record_democratic_evaluation": "民主测评",
-        "record_inspection_report": "考察报告",
-        "conclude_inspection": "考察结论与提名",
-        "record_higher_approval": "上级审批结果",
-        "record_vote": "常委会票决",
-        "decide_suspension": "暂缓任用期满决定",
-        "record_public_notice": "发布任前公示",
-        "record_objection": "登记公示期间反映",
-        "record_objection_verdict": "反映核查结果",
-        "record_appointment": "任职通知与谈话",
-        "withdraw": "撤回案件",
-        "retry_blocked": "重新尝试（日历数据补齐后）",
-    }
+STEPS: Mapping[str, str] = MappingProxyType({u: step.title for u, step in CASE_STEPS.items()})
+
+# A probation's steps, by the name of their workflow update.
+PROBATION_STEPS = MappingProxyType(
+    {"record_probation_review": "试用期满考核", "end_probation_early": "提前结束试用期"}
 )
 
 
@@ -300,6 +307,11 @@ def field_label(name: str) -> str:
 
 def step_title(update: str) -> str:
     return STEPS.get(update, update)
+
+
+def with_value(value: Any) -> str:
+    """An enum value with its Chinese name, as the CLI prints it: ``vote (常委会票决)``."""
+    return f"{value.value} ({zh(value)})"
 
 
 # The kinds of recorded events, as the audit pages name them.

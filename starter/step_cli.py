@@ -1,0 +1,50 @@
+"""``appointments step STEP CASE FILE``: any human step of the step table, from a file.
+
+The command is built from ``workflows.steps.CASE_STEPS``: every row is a choice, its input
+model checks the file, and the roles its row names are the ones the case accepts. The
+ergonomic commands (``exam``, ``inspection``, ``vote`` …) read CSV and flags for the common
+steps; this one reaches every step, including one added to the table tomorrow.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from starter.cli_base import App, pass_app, record_step
+from starter.inputs import load_data_file, model_of, parse_data
+from workflows.glossary import ROLES
+from workflows.steps import CASE_STEPS
+
+STDIN = "-"
+
+
+def _step_list() -> str:
+    lines = ["\b", "STEP is one of (who may take it):"]
+    for update, row in CASE_STEPS.items():
+        roles = "、".join(sorted(ROLES[r] for r in row.roles))
+        lines.append(f"  {update:<30} {row.title}（{roles}）")
+    return "\n".join(lines)
+
+
+@click.command("step", epilog=_step_list())
+@click.argument("update", metavar="STEP", type=click.Choice(list(CASE_STEPS)))
+@click.argument("case_id", metavar="CASE")
+@click.argument("source", metavar="FILE|-")
+@pass_app
+def step(app: App, update: str, case_id: str, source: str) -> None:
+    """Record STEP of case CASE from FILE (.yaml or .json), or from standard input with "-".
+
+    The file holds the step's fields as the HTTP API takes them, without "actor": who records
+    the step comes from the command line, and the case checks that their role may.
+    """
+    row = CASE_STEPS[update]
+    actor = app.actor()
+    if source == STDIN:
+        data = parse_data(sys.stdin.read(), "standard input")
+    else:
+        data = load_data_file(Path(source))
+    arg = model_of(row.input, data, source, {"actor": actor.model_dump(mode="json")})
+    record_step(app, case_id, update, arg)
