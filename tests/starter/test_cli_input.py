@@ -27,6 +27,7 @@ from workflows.types import (
     CaseStage,
     CaseState,
     CaseStatus,
+    ObjectionInput,
     PublicNoticeInput,
     SelectionMethod,
     VoteInput,
@@ -374,8 +375,8 @@ def test_the_step_command_checks_the_file_with_the_rows_model(
 
 
 def test_the_step_command_sends_any_row_from_standard_input(fake_client: FakeClient) -> None:
-    objection = {"objection_id": "O9", "person_id": "P-17003", "received_on": "2026-10-08"}
-    objection |= {"summary": "反映其作风问题", "anonymous": True}
+    objection: dict[str, object] = {"objection_id": "O9", "person_id": "P-17003"}
+    objection |= {"received_on": "2026-10-08", "summary": "反映其作风问题", "anonymous": True}
     result = CliRunner().invoke(
         cli,
         [*CLERK, "step", "record_objection", "GY-2026-017", "-"],
@@ -386,5 +387,5 @@ def test_the_step_command_sends_any_row_from_standard_input(fake_client: FakeCli
     assert result.exit_code == 0, result.output
     [(workflow_id, update, arg)] = fake_client.updates
     assert (workflow_id, update) == ("appointment-case-GY-2026-017", "record_objection")
-    assert isinstance(arg, CASE_STEPS["record_objection"].input)
+    assert isinstance(arg, ObjectionInput)
     assert (arg.actor.name, arg.actor.role.value, arg.objection_id) == ("张敏", "clerk", "O9")
