@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -28,6 +29,8 @@ SETTING_NAMES: dict[str, str] = {
     "AUDIT_SIGNING_KEY": "Ed25519 private key (PEM) that signs audit checkpoints",
     "WORKER_STICKY_TIMEOUT": "seconds a case's next task waits for the worker that has the case"
     " in memory before any worker may take it (a dead worker's cases wait this long)",
+    "TRUSTED_PROXIES": "addresses or networks (CIDR) of the reverse proxies whose"
+    " X-Forwarded-For is believed, comma-separated; unset: none, the client is the peer",
 }
 
 
@@ -45,6 +48,7 @@ class Settings:
     mail_from: str = "appointments@localhost"
     audit_signing_key: Path | None = None
     worker_sticky_timeout: float = 10.0
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -68,7 +72,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mail_from=env.get("MAIL_FROM") or "appointments@localhost",
         audit_signing_key=Path(env["AUDIT_SIGNING_KEY"]) if env.get("AUDIT_SIGNING_KEY") else None,
         worker_sticky_timeout=_seconds("WORKER_STICKY_TIMEOUT", env.get("WORKER_STICKY_TIMEOUT")),
+        trusted_proxies=_networks("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "")),
     )
+
+
+def _networks(name: str, text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    found = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            network = ip_network(item)
+        except ValueError:
+            raise ValueError(
+                f"{name}: {item!r} is not an IP address or a network such as 10.0.0.0/8"
+            ) from None
+        if network.prefixlen == 0:
+            # every address a proxy: any client could write its own X-Forwarded-For
+            raise ValueError(f"{name}: {item} would trust every address as a proxy")
+        found.append(network)
+    return tuple(found)
 
 
 def _seconds(name: str, text: str | None, default: float = 10.0) -> float:

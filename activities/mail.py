@@ -17,12 +17,16 @@ The Message-ID is derived from the row, so a receiving server can recognise that
 With no SMTP server configured the rows are marked ``not_sent`` ("not sent: no SMTP server
 configured"); a role without an address gets a ``not_sent`` row saying so. A refusal for
 good (5xx) marks the row ``failed``; a temporary failure (connection refused, 4xx) is
-written to the row's note and raised, and Temporal retries.
+written to the row's note and raised, and Temporal retries. A message that cannot even be
+written (a header value holding a line break: a subject naming someone whose name has one,
+recorded before names were checked) marks its row ``failed`` and is raised as a
+non-retryable error: no retry could mend it, and the step that mails waits for the mail.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.errors
 import re
 import smtplib
 from dataclasses import dataclass
@@ -75,6 +79,14 @@ class _Refused(Exception):
     """The SMTP server refused the message for good."""
 
 
+@dataclass(frozen=True)
+class _Problem:
+    """Why a row was not sent this time; ``retry``: whether a later attempt may succeed."""
+
+    text: str
+    retry: bool
+
+
 def _code_of(e: smtplib.SMTPException) -> int | None:
     if isinstance(e, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in e.recipients.values()]
@@ -104,15 +116,18 @@ class MailActivities:
         """Send one message to the roles' addresses, each at most once (see the module)."""
         rows = await self._rows(input)
         result = MailResult()
-        temporary: list[str] = []
-        for row_id in rows:
-            problem = await self._deliver(row_id, result)
-            if problem:
-                temporary.append(problem)
+        problems = [p for row_id in rows if (p := await self._deliver(row_id, result))]
+        temporary = [p.text for p in problems if p.retry]
         if temporary:
             # the rows that went out stay sent; the retry sends only the rest
             raise ApplicationError(
                 "mail not delivered yet: " + "; ".join(temporary), type="MailTemporaryFailure"
+            )
+        if problems:
+            raise ApplicationError(
+                "mail cannot be written: " + "; ".join(p.text for p in problems),
+                type="MailMalformed",
+                non_retryable=True,
             )
         return result
 
@@ -178,9 +193,9 @@ class MailActivities:
 
     # ------------------------------------------------------------------ sending
 
-    async def _deliver(self, row_id: int, result: MailResult) -> str | None:
-        """Send one row if it is still pending; the temporary problem, if any."""
-        problem: str | None = None
+    async def _deliver(self, row_id: int, result: MailResult) -> _Problem | None:
+        """Send one row if it is still pending; why it was not sent now, if it was not."""
+        problem: _Problem | None = None
         async with self._sessions() as session, session.begin():
             row = await session.get(
                 OutboxMail, row_id, with_for_update=True, populate_existing=True
@@ -197,7 +212,12 @@ class MailActivities:
                 result.not_sent.append(f"{row.recipient}: {NOT_CONFIGURED}")
                 return None
             row.attempts += 1
-            message = self._message(row)
+            try:
+                message = self._message(row)
+            except (ValueError, email.errors.MessageError) as e:
+                row.status, row.note = OutboxStatus.FAILED, f"not sent: cannot be written: {e}"
+                result.not_sent.append(f"{row.recipient}: {row.note}")
+                return _Problem(f"{row.recipient}: {e}", retry=False)
             try:
                 await asyncio.to_thread(self._smtp_send, message, row.recipient)
             except _Refused as e:
@@ -205,7 +225,7 @@ class MailActivities:
                 result.not_sent.append(f"{row.recipient}: {row.note}")
             except _Temporary as e:
                 row.note = f"attempt {row.attempts}: {e}"
-                problem = f"{row.recipient}: {e}"
+                problem = _Problem(f"{row.recipient}: {e}", retry=True)
             else:
                 row.status, row.note, row.sent_at = OutboxStatus.SENT, "", datetime.now(UTC)
                 result.sent.append(row.recipient)

@@ -23,13 +23,14 @@ from api.deps import Services, actor_of
 from api.errors import ApiError
 from api.permissions import END_PROBATION_EARLY, POLICY_ACTIONS, RECORD_PROBATION_REVIEW
 from api.schemas import EndEarlyBody, ReviewBody, nul_refusal
+from gateway.errors import GatewayError
+from gateway.probations import find_probation_id
 from store.account_models import Caller
 from workflows.probation_types import (
     EndEarlyInput,
     ProbationRoles,
     ProbationState,
     ReviewInput,
-    probation_workflow_id,
 )
 from workflows.types import Model
 
@@ -50,8 +51,19 @@ def no_such(case_id: str, person_id: str) -> ApiError:
     return ApiError(404, f"no probation of {person_id} in case {case_id}")
 
 
-async def ask(client: Client, case_id: str, person_id: str, call: Awaitable[T]) -> T:
-    """One call to a probation's workflow, Temporal's failures turned into ``ApiError``s."""
+async def probation_id_of(client: Client, case_id: str, person_id: str) -> str:
+    """The workflow ID of the probation (``gateway.probations``: old probations keep theirs)."""
+    try:
+        return await find_probation_id(client, case_id, person_id)
+    except GatewayError as exc:
+        raise temporal.api_error(exc) from exc
+
+
+async def ask(
+    client: Client, workflow_id: str, case_id: str, person_id: str, call: Awaitable[T]
+) -> T:
+    """One call to a probation's workflow (``workflow_id``), Temporal's failures turned into
+    ``ApiError``s."""
     about = whose(case_id, person_id)
     try:
         return await asyncio.wait_for(call, temporal.UPDATE_WAIT.total_seconds())
@@ -60,7 +72,7 @@ async def ask(client: Client, case_id: str, person_id: str, call: Awaitable[T]) 
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise temporal.unreachable(exc.message) from exc
-        if await _has_ended(client, probation_workflow_id(case_id, person_id)):
+        if await _has_ended(client, workflow_id):
             raise ApiError(409, f"{about} has ended; nothing can be recorded on it") from exc
         raise no_such(case_id, person_id) from exc
     except RuntimeError as exc:
@@ -88,10 +100,11 @@ async def _has_ended(client: Client, workflow_id: str) -> bool:
 async def probation_roles(client: Client, case_id: str, person_id: str) -> ProbationRoles | None:
     """Who may record a review and an early end on this probation, by the policy it runs
     under (its ``roles`` query); None while it is still reading its policy."""
-    handle = client.get_workflow_handle(probation_workflow_id(case_id, person_id))
+    workflow_id = await probation_id_of(client, case_id, person_id)
+    handle = client.get_workflow_handle(workflow_id)
     try:
         call = handle.query("roles", result_type=ProbationRoles, rpc_timeout=temporal.QUERY_WAIT)
-        roles: ProbationRoles | None = await ask(client, case_id, person_id, call)
+        roles: ProbationRoles | None = await ask(client, workflow_id, case_id, person_id, call)
     except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as exc:
         raise ApiError(409, str(exc)) from exc
     return roles
@@ -114,9 +127,11 @@ async def record_probation_action(
     arg = input_model.model_validate({**fields, "actor": actor_of(who)})
     if refusal := nul_refusal(fields):
         raise ApiError(422, refusal)
-    handle = parts.client.get_workflow_handle(probation_workflow_id(case_id, person_id))
+    workflow_id = await probation_id_of(parts.client, case_id, person_id)
+    handle = parts.client.get_workflow_handle(workflow_id)
     return await ask(
         parts.client,
+        workflow_id,
         case_id,
         person_id,
         handle.execute_update(update, arg, result_type=ProbationState),

@@ -324,8 +324,9 @@ class CheckpointSummary(BaseModel):
     signature: str
 
 
-# Free text in a path or a query: PostgreSQL cannot compare text holding U+0000.
-NO_NUL = r"^[^\x00]*$"
+# Free text in a path or a query (a filter, a person's id) is one line of text,
+# ``workflows.types.Line``: U+0000, which PostgreSQL cannot compare, is refused (422) with
+# every other control character, before the database is asked.
 # A day in a path or a query: within what a day's bounds in Beijing time can be computed for.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
 # Paging of a listing.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp
 
 from api.app import create_app
 from gateway.client import connect
@@ -48,6 +49,16 @@ async def ensure_first_administrator(
         return FirstAdministrator(FIRST_ADMINISTRATOR, password, token)
 
 
+def http_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    """uvicorn for the app. It must not believe X-Forwarded-For itself: by default it would,
+    from 127.0.0.1, for any client on this machine; ``api.client_address`` decides."""
+    return uvicorn.Server(
+        uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan="off", proxy_headers=False
+        )
+    )
+
+
 async def serve_api(
     settings: Settings,
     *,
@@ -63,9 +74,7 @@ async def serve_api(
     try:
         client = await connect(settings)
         app = create_app(settings, client, make_session_factory(engine))
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        )
+        server = http_server(app, host, port)
         serving = asyncio.create_task(server.serve())
         # uvicorn tells that it listens by a flag only, not an event
         while not server.started and not serving.done():  # noqa: ASYNC110

@@ -24,6 +24,7 @@ from gateway.errors import (
     TooLarge,
     Unreachable,
 )
+from workflows.step_outcome import StepOutcome
 from workflows.types import CaseInput, CaseState
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "query_state",
     "refusal_error",
     "start_case",
+    "state_after",
     "unreachable",
 ]
 
@@ -88,8 +90,15 @@ async def start_case(client: Client, task_queue: str, case: CaseInput) -> str:
         raise api_error(exc) from exc
 
 
-async def execute_update(client: Client, case_id: str, update: str, arg: BaseModel) -> CaseState:
+async def execute_update(client: Client, case_id: str, update: str, arg: BaseModel) -> StepOutcome:
     try:
         return await cases.execute_update(client, case_id, update, arg)
+    except GatewayError as exc:
+        raise api_error(exc) from exc
+
+
+async def state_after(client: Client, case_id: str, update: str, arg: BaseModel) -> CaseState:
+    try:
+        return await cases.state_after(client, case_id, update, arg)
     except GatewayError as exc:
         raise api_error(exc) from exc

@@ -141,6 +141,7 @@ from workflows.probation_types import (
     probation_workflow_id,
 )
 from workflows.rules.working_days import SHANGHAI, WorkingDayCalendar, end_of_day
+from workflows.step_outcome import StepOutcome
 from workflows.types import (
     FOUR_MUSTS,
     Applicant,
@@ -536,8 +537,10 @@ async def play_case(sim: Sim, plan: CasePlan) -> None:
     )
 
     async def step(name: str, data: Any) -> CaseState:
-        state: CaseState = await driver.update(handle, played.updates, Step(name, data), CaseState)
+        """Send the step; the case answers with its outcome, the state is read after it."""
+        await driver.update(handle, played.updates, Step(name, data), StepOutcome)
         played.updates += 1
+        state: CaseState = await handle.query("state", result_type=CaseState)
         return state
 
     day = plan.opens_on

@@ -63,6 +63,7 @@ from tests.workflows.scenarios import (
     vote,
 )
 from workflows.ids import case_workflow_id
+from workflows.step_outcome import StepOutcome
 from workflows.types import (
     FOUR_MUSTS,
     CaseInput,
@@ -342,7 +343,7 @@ class Driver:
             case,
             case_workflow_id(case.case_id),
             steps,
-            CaseState,
+            StepOutcome,
             CaseState,
         )
         return state

@@ -65,6 +65,7 @@ from tests.workflows.conftest import start_time_skipping
 from tests.workflows.scenarios import CLERK, exam_case, person
 from workflows.ids import case_workflow_id
 from workflows.search_attributes import SEARCH_ATTRIBUTES
+from workflows.step_outcome import StepOutcome
 from workflows.types import (
     Applicant,
     CandidateStatus,
@@ -140,13 +141,12 @@ async def _no_pause() -> None:
 async def play_steps(
     driver: Driver, handle: Any, steps: Sequence[Step], start: int, pause: Pause, waits: set[int]
 ) -> CaseState:
-    state: CaseState | None = None
     for offset, step in enumerate(steps):
         i = start + offset
         if i in waits:
             await pause()
-        state = await driver.update(handle, i, step, CaseState)
-    assert state is not None
+        await driver.update(handle, i, step, StepOutcome)
+    state: CaseState = await handle.query("state", result_type=CaseState)
     return state
 
 

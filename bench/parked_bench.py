@@ -111,7 +111,7 @@ from starter.temporal_binaries import find_temporal_cli
 from store.db import to_libpq_url, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
 from tests.workflows.scenarios import agree, notice, regular_case, vote
-from workflows.ids import case_workflow_id
+from workflows.ids import PROBATION_WORKFLOW_PREFIX, case_workflow_id
 from workflows.probation_types import (
     ProbationInput,
     ProbationState,
@@ -902,7 +902,7 @@ async def run(args: argparse.Namespace) -> Result:
             cache_size, cache_source = SDK_DEFAULT_CACHE, "SDK default, build_worker keeps it"
         worker = WorkerProcess(command, wenv, tmp / "worker.log")
         stack = Stack(worker, server_pids, [db_file, Path(f"{db_file}-wal")])
-        prefix = f"probation-K{token}-"
+        prefix = f"{PROBATION_WORKFLOW_PREFIX}K{token}-"
         try:
             await upgrade_to_head(database_url)
             await worker.start()

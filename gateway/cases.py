@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -32,6 +33,7 @@ from gateway.errors import (
     Unreachable,
 )
 from workflows.ids import case_workflow_id
+from workflows.step_outcome import StepOutcome, outcome_of
 from workflows.steps import NOT_PERMITTED
 from workflows.types import CaseInput, CaseState, CaseStatus
 
@@ -111,13 +113,14 @@ async def start_case(client: Client, task_queue: str, case: CaseInput) -> str:
     return handle.id
 
 
-async def execute_update(client: Client, case_id: str, update: str, arg: BaseModel) -> CaseState:
-    """Send one step to one case and return where the case stands after it."""
+async def execute_update(client: Client, case_id: str, update: str, arg: BaseModel) -> StepOutcome:
+    """Send one step to one case and return its outcome (``state_after`` also reads the
+    state)."""
     check_size(f"the input of {update}", arg)
     handle = client.get_workflow_handle(case_workflow_id(case_id))
     try:
-        return await asyncio.wait_for(
-            handle.execute_update(update, arg, result_type=CaseState),
+        answer = await asyncio.wait_for(
+            handle.execute_update(update, arg, result_type=dict),
             UPDATE_WAIT.total_seconds(),
         )
     except WorkflowUpdateFailedError as exc:
@@ -131,6 +134,25 @@ async def execute_update(client: Client, case_id: str, update: str, arg: BaseMod
             f"case {case_id}: no worker answered within {UPDATE_WAIT.seconds} s; the step may "
             "still be recorded when it comes back: read the case before sending it again"
         ) from exc
+    return read_answer(answer, update)
+
+
+def read_answer(answer: dict[str, Any], update: str) -> StepOutcome:
+    """A case's answer to ``update``: its outcome, or, from a case that began the step before
+    the small answers, the whole state, read down to the outcome."""
+    if "candidates" in answer:
+        return outcome_of(CaseState.model_validate(answer), update)
+    return StepOutcome.model_validate(answer)
+
+
+async def state_after(client: Client, case_id: str, update: str, arg: BaseModel) -> CaseState:
+    """Send one step and read where the case stands after it (the ``state`` query, which the
+    history never holds)."""
+    await execute_update(client, case_id, update, arg)
+    state, why = await query_state(client, case_id)
+    if state is None:
+        raise NoWorker(f"case {case_id}: the step is recorded, but the case cannot be read: {why}")
+    return state
 
 
 async def query_state(

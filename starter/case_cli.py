@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from api.permissions import ALLOWED, START_CASE, allowed
 from gateway import cases
 from gateway.errors import GatewayError
 from settings import Settings
@@ -80,6 +81,10 @@ def case_start(app: App, file: Path) -> None:
     from workflows.case_book import check_case_input
 
     actor = app.actor()
+    if not allowed(START_CASE, actor.role):
+        # No workflow runs yet to check who opens it: the API's table decides, for both doors.
+        roles = ", ".join(sorted(r.value for r in ALLOWED[START_CASE]))
+        raise Refused(f"the role {actor.role.value} may not start a case (it is for: {roles})")
     case_input = load_model(CaseInput, file, {"opened_by": actor.model_dump(mode="json")})
     try:
         check_case_input(case_input, _today(), _recommendation_valid_months(app.settings))

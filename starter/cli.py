@@ -1,13 +1,17 @@
 """The command line: how the department's staff open cases and record each step of them.
 
-Every command reads and checks all of its input (files, options, the rules that can be
-checked without the case) before it talks to anything, so malformed input never leaves a
-step half recorded. Steps go to the case's workflow as updates; the workflow's answer, the
-case's state, is printed back. Listings and histories come from the database.
+A step is recorded as the account whose token the person gave (``appointments login``, or
+``APPOINTMENTS_TOKEN``; ``starter.identity``), looked up before anything else is read, and
+the case's workflow checks that account's role as it does for the HTTP API. Every command
+reads and checks all of its input (files, options, the rules that can be checked without
+the case) before it talks to Temporal, so malformed input never leaves a step half
+recorded. Steps go to the case's workflow as updates; the workflow's answer, the case's
+state, is printed back. Listings and histories come from the database.
 
-Exit status: 0 done; 1 refused (by a rule, or the case is missing or already exists);
-2 malformed input; 3 Temporal, the database or the policy file cannot be reached;
-70 a fault of this program (with a traceback).
+Exit status: 0 done; 1 refused (by a rule, by the step table for the account's role, a token
+that is not valid, or the case is missing or already exists); 2 malformed input, or no
+token; 3 Temporal, the database or the policy file cannot be reached; 70 a fault of this
+program (with a traceback).
 
 This module is the entry point (``appointments``, ``python -m starter.cli``): the root group,
 every command group registered on it, and ``run``/``main``. What the commands share is in
@@ -58,7 +62,6 @@ from starter.inputs import (
     read_csv,
     read_scores,
 )
-from workflows.types import Role
 
 __all__ = [
     "DATE",
@@ -114,6 +117,8 @@ COMMAND_MODULES: dict[str, str] = {
     "schedule": "starter.probation_cli",
     "audit": "starter.audit_cli",
     "accounts": "starter.accounts_cli",
+    "login": "starter.login_cli",
+    "logout": "starter.login_cli",
 }
 
 
@@ -133,22 +138,15 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--actor",
-    envvar="APPOINTMENTS_ACTOR",
-    metavar="NAME",
-    help="who records the step (env APPOINTMENTS_ACTOR)",
-)
-@click.option(
-    "--role",
-    envvar="APPOINTMENTS_ROLE",
-    type=click.Choice(PERSON_ROLES),
-    help="the recorder's role (env APPOINTMENTS_ROLE)",
-)
 @click.pass_context
-def cli(ctx: click.Context, actor: str | None, role: str | None) -> None:
-    """Cadre-appointment cases of the organization department (组织部)."""
-    ctx.obj = App(load_settings(), actor.strip() if actor else None, Role(role) if role else None)
+def cli(ctx: click.Context) -> None:
+    """Cadre-appointment cases of the organization department (组织部).
+
+    Steps are recorded as the account whose token you give: run `appointments login` once
+    (or set APPOINTMENTS_TOKEN); an administrator makes the token with
+    `appointments accounts token NAME`.
+    """
+    ctx.obj = App(load_settings(), os.environ)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """What every command of the command line shares: the exit statuses and the errors that
-carry them, who records a step (``App``), option types, sending steps to a case's workflow
+carry them, who records a step (``App``, the account of the person's token:
+``starter.identity``), option types, sending steps to a case's workflow
 and reading its state, the database session, and the formatting of output.
 
 The root group ``cli`` and the exit statuses' meaning are in ``starter.cli``.
@@ -11,7 +12,7 @@ import asyncio
 import dataclasses
 import json
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -126,20 +127,16 @@ def validation_lines(
 @dataclass(frozen=True)
 class App:
     settings: Settings
-    actor_name: str | None
-    role: Role | None
+    # where the person's token is looked for (``starter.identity``): the process environment
+    env: Mapping[str, str]
 
     def actor(self) -> Actor:
-        """Who records the step; refused before anything is read if not given."""
-        if not self.actor_name or self.role is None:
-            raise InputError(
-                "recording a step needs to know who does it: give --actor NAME and --role "
-                "ROLE before the command (or set APPOINTMENTS_ACTOR and APPOINTMENTS_ROLE)"
-            )
-        try:
-            return Actor(name=self.actor_name, role=self.role)
-        except ValidationError as exc:
-            raise InputError(_problems("--actor is not usable:", validation_lines(exc))) from exc
+        """Who records the step: the account of the person's token, looked up in the
+        database. Refused before anything else is read: exit 2 without a token, 1 with one
+        that is not valid (unknown, revoked, or its account disabled)."""
+        from starter.identity import signed_in
+
+        return signed_in(self.settings, self.env)
 
 
 pass_app = click.make_pass_decorator(App)
@@ -208,11 +205,11 @@ def cli_error(error: GatewayError, settings: Settings) -> CliError:
     return Refused(error.message)
 
 
-async def execute_update(
+async def state_after(
     client: Client, settings: Settings, case_id: str, update: str, arg: BaseModel
 ) -> CaseState:
     try:
-        return await cases.execute_update(client, case_id, update, arg)
+        return await cases.state_after(client, case_id, update, arg)
     except GatewayError as exc:
         raise cli_error(exc, settings) from exc
 
@@ -230,7 +227,7 @@ def record_step(app: App, case_id: str, update: str, arg: BaseModel) -> CaseStat
 
     async def send() -> CaseState:
         client = await open_client(app.settings)
-        return await execute_update(client, app.settings, case_id, update, arg)
+        return await state_after(client, app.settings, case_id, update, arg)
 
     state = asyncio.run(send())
     echo_state(state)
@@ -258,7 +255,7 @@ def record_many(app: App, update: str, sends: Sequence[Send]) -> None:
         for i, send in enumerate(sends):
             click.echo(f"[{i + 1}/{len(sends)}] case {send.case_id}: {update} …", err=True)
             try:
-                state = await execute_update(client, app.settings, send.case_id, update, send.arg)
+                state = await state_after(client, app.settings, send.case_id, update, send.arg)
             except Unreachable as exc:
                 unsent.extend(s.case_id for s in sends[i:])
                 return exc

@@ -22,7 +22,16 @@ from pydantic import Field, ValidationError
 
 from starter.cli_base import InputError, M, Refused, _error_text, _problems, validation_lines
 from workflows.rules.errors import RuleViolation
-from workflows.types import Applicant, Candidate, Meeting, Model, Score, VoteItem, VoteResult
+from workflows.types import (
+    Applicant,
+    Candidate,
+    Line,
+    Meeting,
+    Model,
+    Score,
+    VoteItem,
+    VoteResult,
+)
 
 PROGRESS_MIN_LINES = 200  # smaller files are read before a bar would be worth drawing
 
@@ -96,8 +105,8 @@ def model_of(model: type[M], data: Any, where: str, extra: dict[str, Any] | None
         clash = sorted(set(extra) & set(data))
         if clash:
             raise InputError(
-                f"{where}: {', '.join(clash)} must not be in the file; it comes from "
-                "--actor and --role"
+                f"{where}: {', '.join(clash)} must not be in the file; it is the account "
+                "of your token (appointments login)"
             )
         data = {**data, **extra}
     try:
@@ -346,7 +355,7 @@ def read_scores(path: Path) -> list[Score]:
 
 
 class MeetingItem(VoteItem):
-    case_id: str = Field(min_length=1)
+    case_id: Line = Field(min_length=1)
 
 
 class MeetingFile(Meeting):
@@ -362,9 +371,9 @@ class MeetingFile(Meeting):
 class NoticeFile(Model):
     """One pre-appointment notice (任前公示) covering the candidates of several cases."""
 
-    notice_id: str = Field(min_length=1)
+    notice_id: Line = Field(min_length=1)
     published_on: date
-    case_ids: list[str] = Field(min_length=1)
+    case_ids: list[Line] = Field(min_length=1)
 
 
 def _by_case(items: Iterable[MeetingItem]) -> dict[str, list[VoteItem]]:

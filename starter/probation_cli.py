@@ -29,6 +29,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.policy import read_policy
 from gateway import cases
 from gateway.cases import UPDATE_WAIT
+from gateway.errors import GatewayError
+from gateway.probations import find_probation_id
 from settings import Settings
 from starter.cli_base import (
     DATE,
@@ -58,7 +60,6 @@ from workflows.probation_types import (
     ReviewOutcome,
     ReviewStatus,
     probation_end,
-    probation_workflow_id,
 )
 from workflows.rules.working_days import SHANGHAI, at_hour
 
@@ -143,23 +144,20 @@ def probation_list(app: App, status: str | None, limit: int, as_json: bool) -> N
 @pass_app
 def probation_show(app: App, case_id: str, person_id: str) -> None:
     """The probation of PERSON in CASE: its listing row, history and mail."""
-    from store.probation_models import list_probations, outbox, probation_history
+    from store.probation_models import outbox, probation_history, probation_of
 
-    pid = probation_workflow_id(case_id, person_id)
-
-    async def read() -> tuple[list[Any], list[Any], list[Any]]:
+    async def read() -> tuple[Any, list[Any], list[Any]]:
         async with database(app.settings) as session:
-            return (
-                await list_probations(session, probation_id=pid),
-                await probation_history(session, pid),
-                await outbox(session, source=pid),
-            )
+            row = await probation_of(session, case_id, person_id)
+            if row is None:
+                return None, [], []
+            pid = row.probation_id  # the ID it runs under, of whichever form
+            return row, await probation_history(session, pid), await outbox(session, source=pid)
 
-    rows, history, mail = asyncio.run(read())
-    if not rows:
+    r, history, mail = asyncio.run(read())
+    if r is None:
         raise CliError(f"no probation of {person_id} in case {case_id} on record")
-    r = rows[0]
-    click.echo(f"probation {pid}  {r.name} · {r.unit} · {r.post}")
+    click.echo(f"probation {r.probation_id}  {r.name} · {r.unit} · {r.post}")
     click.echo(
         f"  {r.starts_on} to {r.ends_on} · "
         f"{_label(r.status, ProbationStatus)} · review "
@@ -178,13 +176,16 @@ def probation_show(app: App, case_id: str, person_id: str) -> None:
 
 def send_update(app: App, case_id: str, person_id: str, update: str, arg: BaseModel) -> None:
     """Send one update to one probation; print where it stands afterwards."""
-    pid = probation_workflow_id(case_id, person_id)
 
-    async def send() -> ProbationState:
+    async def send() -> tuple[str, ProbationState]:
         client = await open_client(app.settings)
+        try:
+            pid = await find_probation_id(client, case_id, person_id)
+        except GatewayError as exc:
+            raise cli_error(exc, app.settings) from exc
         handle = client.get_workflow_handle(pid)
         try:
-            return await asyncio.wait_for(
+            return pid, await asyncio.wait_for(
                 handle.execute_update(update, arg, result_type=ProbationState),
                 UPDATE_WAIT.total_seconds(),
             )
@@ -201,7 +202,7 @@ def send_update(app: App, case_id: str, person_id: str, update: str, arg: BaseMo
                 f"no worker answered within {UPDATE_WAIT.seconds} s — is the worker running?"
             ) from exc
 
-    s = asyncio.run(send())
+    pid, s = asyncio.run(send())
     click.echo(
         f"probation {pid}: {with_value(s.status)}, review "
         f"{s.review_status.value}; year {s.starts_on} to {s.ends_on}"
@@ -352,6 +353,18 @@ def probation_import(app: App, file: Path) -> None:
         started: list[str] = []
         existing: list[str] = []
         for item in items:
+            try:
+                # one started under the old form of ID (workflows.ids) is on record too
+                on_record = await find_probation_id(client, item.case_id, item.person_id)
+            except GatewayError as exc:
+                raise Unreachable(
+                    f"Temporal did not answer about {item.workflow_id}: {exc.message}\n"
+                    f"started so far: {', '.join(started) or 'none'}"
+                ) from exc
+            if on_record != item.workflow_id:
+                existing.append(on_record)
+                click.echo(f"{on_record}: already on record, left as it is")
+                continue
             try:
                 await start_probation(client, item, app.settings.task_queue)
             except WorkflowAlreadyStartedError:

@@ -37,8 +37,9 @@ def _step_list() -> str:
 def step(app: App, update: str, case_id: str, source: str) -> None:
     """Record STEP of case CASE from FILE (.yaml or .json), or from standard input with "-".
 
-    The file holds the step's fields as the HTTP API takes them, without "actor": who records
-    the step comes from the command line, and the case checks that their role may.
+    The file holds the step's fields as the HTTP API takes them, without "actor": the step is
+    recorded as the account of your token (appointments login), and the case checks that its
+    role may.
     """
     row = CASE_STEPS[update]
     actor = app.actor()

@@ -215,6 +215,19 @@ async def list_probations(
     return [ProbationListRow.of(p) for p in rows]
 
 
+async def probation_of(
+    session: AsyncSession, case_id: str, person_id: str
+) -> ProbationListRow | None:
+    """The listing row of the probation of ``person_id`` in ``case_id`` (one per pair), with
+    the workflow ID it runs under, of whichever form (``workflows.ids``)."""
+    found = await session.scalar(
+        select(Probation)
+        .where(Probation.case_id == case_id, Probation.person_id == person_id)
+        .execution_options(populate_existing=True)
+    )
+    return None if found is None else ProbationListRow.of(found)
+
+
 async def probation_history(session: AsyncSession, probation_id: str) -> list[ProbationEventRow]:
     rows = await session.scalars(
         select(ProbationEvent)

@@ -30,6 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 from settings import PROJECT_DIR, load_settings
 from starter.temporal_binaries import find_temporal_cli
 from store import queries
+from tests.cli_accounts import token_for
 from tests.workflows.scenarios import (
     APPOINTED_ON,
     INSPECTION_DONE,
@@ -44,7 +45,7 @@ from tests.workflows.scenarios import (
 from worker import build_worker
 from workflows.ids import case_workflow_id
 from workflows.search_attributes import SEARCH_ATTRIBUTES
-from workflows.types import FOUR_MUSTS, CaseStage, CaseState, CaseStatus
+from workflows.types import FOUR_MUSTS, CaseStage, CaseState, CaseStatus, Role
 
 pytestmark = pytest.mark.devserver
 
@@ -55,11 +56,16 @@ CLI_TIMEOUT = 60.0  # seconds for one command; a hung command fails the test wit
 SETTLE_TIMEOUT = 60.0  # seconds for a case to record what follows a step
 VISIBILITY_TIMEOUT = 30.0  # seconds for search attributes to reach the visibility store
 
+# The people of the story (name, role): each is an account with a token, and every command
+# runs with the token of the person who does the step (APPOINTMENTS_TOKEN).
 CLERK = ("王科员", "clerk")
 TEAM = ("考察组 李组长", "inspection_team")
 SECRETARY = ("常委会 秘书", "committee_secretary")
+AUDITOR = ("审计员 孙", "auditor")
+PEOPLE = (CLERK, TEAM, SECRETARY, AUDITOR)
 
 QUORUM_SENTENCE = "quorum not met: 7 of 11 present, at least 8 required"
+NOT_FOR_AUDITORS = "withdraw is not for the role auditor (it is for: clerk, department_head)"
 TEAM_SENTENCE = "an inspection team needs at least 2 people, 1 given"
 VOTE_ITEM_KEYS = {"person_id", "agree", "disagree", "defer", "deferred_reason"}
 
@@ -94,11 +100,12 @@ class Stack:
     env: WorkflowEnvironment
     sessions: async_sessionmaker[AsyncSession]
     cli_env: Mapping[str, str]
+    tokens: Mapping[tuple[str, str], str]  # each person's token
 
     async def cli(self, *args: str, who: tuple[str, str] = CLERK, expect: int = 0) -> CliRun:
-        """Run one command as ``who`` (name, role); fail with its output unless it exits
-        with ``expect``."""
-        env = {**self.cli_env, "APPOINTMENTS_ACTOR": who[0], "APPOINTMENTS_ROLE": who[1]}
+        """Run one command with the token of ``who`` (name, role); fail with its output
+        unless it exits with ``expect``."""
+        env = {**self.cli_env, "APPOINTMENTS_TOKEN": self.tokens[who]}
         process = await asyncio.create_subprocess_exec(
             str(APPOINTMENTS),
             *args,
@@ -164,7 +171,9 @@ class Stack:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def stack(
-    database_url: str, session_factory: async_sessionmaker[AsyncSession]
+    database_url: str,
+    session_factory: async_sessionmaker[AsyncSession],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(find_temporal_cli()),
@@ -186,8 +195,11 @@ async def stack(
         worker = build_worker(env.client, load_settings(settings), session_factory)
         inherited = {k: v for k, v in os.environ.items() if k not in settings}
         cli_env = {**inherited, **settings, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
+        # nobody's token file: whoever runs the tests may be signed in themselves
+        cli_env["APPOINTMENTS_TOKEN_FILE"] = str(tmp_path_factory.mktemp("login") / "token")
+        tokens = {p: await token_for(session_factory, p[0], Role(p[1])) for p in PEOPLE}
         async with worker:
-            yield Stack(env, session_factory, cli_env)
+            yield Stack(env, session_factory, cli_env, tokens)
     finally:
         await env.shutdown()
 
@@ -517,6 +529,33 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
     workflow_ids = {case_workflow_id(c) for c in both}
     closed = await closed_workflow_ids(stack, workflow_ids)
     assert workflow_ids <= closed, f'CaseStage="closed" lists {sorted(closed)}'
+
+
+async def test_an_auditors_token_cannot_withdraw_a_case(stack: Stack, tmp_path: Path) -> None:
+    case_id = f"CLI-{uuid.uuid4().hex[:6]}-W"
+    await stack.cli("case", "start", str(write_regular_case(tmp_path, case_id)))
+    before = await stack.settle(case_id, CaseStage.INVESTIGATION_NOTICE)
+
+    # the workflow's own check of the step table, as for the API: the auditor's account
+    run = await stack.cli(
+        "case", "withdraw", case_id, "--reason", "审计要求撤销", who=AUDITOR, expect=1
+    )
+    assert run.stderr == f"refused: {NOT_FOR_AUDITORS}\n", run.report()
+    assert run.stdout == "", run.report()
+    assert await stack.settle(case_id, CaseStage.INVESTIGATION_NOTICE) == before
+    assert (await stack.state(case_id)).status is CaseStatus.ACTIVE
+    run = await stack.cli(
+        "case", "start", str(write_regular_case(tmp_path, "x")), who=AUDITOR, expect=1
+    )
+    assert "refused: the role auditor may not start a case" in run.stderr, run.report()
+
+    # the clerk may; the history names the clerk's account
+    run = await stack.cli("case", "withdraw", case_id, "--reason", "岗位撤销")
+    assert f"case {case_id}: stage closed" in run.stdout, run.report()
+    handle = stack.env.client.get_workflow_handle(case_workflow_id(case_id), result_type=CaseState)
+    assert (await handle.result()).status is CaseStatus.WITHDRAWN
+    closed = (await stack.events(case_id))[-1]
+    assert (closed.kind, closed.actor_name, closed.actor_role.value) == ("closed", *CLERK)
 
 
 async def test_exam_case_from_the_fixture_files(stack: Stack, tmp_path: Path) -> None:

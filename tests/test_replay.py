@@ -2,19 +2,26 @@
 
 A change to the workflow that is not guarded by ``workflow.patched`` makes the code issue
 different commands than the recorded history, and replay fails here, before such a change
-can reach running cases. Histories are made by ``tests/histories/make_case_histories.py``.
+can reach running cases. Histories are made by ``tests/histories/make_case_histories.py``;
+between them they take each side of every patch still live (``test_both_sides_...``).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.appointment_case import AppointmentCaseWorkflow
+from gateway.client import DATA_CONVERTER
+from workflows.appointment_case import (
+    SMALL_ANSWER_PATCH,
+    UPSERT_CHANGES_PATCH,
+    AppointmentCaseWorkflow,
+)
+from workflows.ids import LEGACY_PROBATION_WORKFLOW_PREFIX, PROBATION_WORKFLOW_PREFIX
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("case_*.json"))
 
@@ -26,7 +33,7 @@ def test_there_are_saved_histories() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json("replayed-" + path.stem, path.read_text("utf-8"))
-    replayer = Replayer(workflows=[AppointmentCaseWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[AppointmentCaseWorkflow], data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
 
@@ -35,6 +42,38 @@ async def test_an_unguarded_change_is_caught(tmp_path: Path) -> None:
     """The check itself can fail: a history whose recorded commands differ is refused."""
     text = HISTORIES[0].read_text("utf-8").replace('"record_event"', '"record_something_else"', 1)
     history = WorkflowHistory.from_json("tampered", text)
-    replayer = Replayer(workflows=[AppointmentCaseWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[AppointmentCaseWorkflow], data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
+
+
+def test_both_sides_of_the_unambiguous_probation_id_patch_are_replayed() -> None:
+    """A case that started its appointee's probation before the patch (under the old form
+    of ID) and one after it (under the current form)."""
+    started = [
+        e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        for p in HISTORIES
+        for e in WorkflowHistory.from_json(p.stem, p.read_text("utf-8")).events
+        if e.HasField("start_child_workflow_execution_initiated_event_attributes")
+    ]
+    assert any(i.startswith(LEGACY_PROBATION_WORKFLOW_PREFIX) for i in started)
+    assert any(i.startswith(PROBATION_WORKFLOW_PREFIX) for i in started)
+
+
+def _patches(path: Path) -> set[str]:
+    """The patches a saved history took (its version markers)."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text("utf-8"))
+    taken = set()
+    for e in history.events:
+        if e.HasField("marker_recorded_event_attributes"):
+            for details in e.marker_recorded_event_attributes.details.values():
+                taken |= {json.loads(payload.data)["id"] for payload in details.payloads}
+    return taken
+
+
+@pytest.mark.parametrize("patch", [SMALL_ANSWER_PATCH, UPSERT_CHANGES_PATCH])
+def test_both_sides_of_the_answer_and_upsert_patches_are_replayed(patch: str) -> None:
+    """Histories from before the small answers (each update answered with the whole state,
+    the search attributes upserted after every record) and from after them."""
+    taken = {p.stem: patch in _patches(p) for p in HISTORIES}
+    assert any(taken.values()) and not all(taken.values()), taken

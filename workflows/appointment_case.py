@@ -28,12 +28,15 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.case_book import AwaitedStep, CaseBook, Happening, check_case_input
     from workflows.deadlines import keep_deadline, wait_until
+    from workflows.ids import legacy_probation_workflow_id
     from workflows.policy import PolicySnapshot
     from workflows.probation_types import ProbationInput, probation_workflow_id
     from workflows.rules.errors import RuleViolation
     from workflows.rules.working_days import SHANGHAI
+    from workflows.step_outcome import StepOutcome, outcome_of
     from workflows.steps import NOT_PERMITTED, role_refusal
     from workflows.types import (
+        RECORDED,
         Alarm,
         AppointmentInput,
         CaseInput,
@@ -75,12 +78,23 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=10)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 START_PROBATION_PATCH = "start-probation-child"
+# Probations start under an ID no two appointees share (workflows.ids); before, case A-B's
+# person 1 and case A's person B-1 were both "probation-A-B-1".
+UNAMBIGUOUS_PROBATION_ID_PATCH = "unambiguous-probation-id"
 # A notice published with its period already over (a date in the past) ends it in the same
 # update, so the next step (the appointment) is accepted at once; before this, the update
 # returned while the case still waited for the main loop to notice the period was over.
 NOTICE_ALREADY_OVER_PATCH = "notice-period-already-over"
+# Every update answers with a small ``StepOutcome`` instead of the whole state, which grew the
+# history with each objection until Temporal ended the case.
+SMALL_ANSWER_PATCH = "small-update-answers"
+# The search attributes are upserted only when one of them changes, not after every record.
+UPSERT_CHANGES_PATCH = "upsert-only-changes"
 
 In = TypeVar("In")
+# An update's answer: the outcome of the step; the whole state in histories from before
+# ``SMALL_ANSWER_PATCH``.
+Answer = CaseState | StepOutcome
 Check = Callable[[In, date], None]
 Apply = Callable[[In, date], list[Happening]]
 
@@ -107,6 +121,8 @@ class AppointmentCaseWorkflow:
         self._overdue = False
         self._retries = 0
         self._ready = False
+        # the search attributes last upserted (stage, unit, post, deadline, overdue)
+        self._upserted: tuple[Any, ...] | None = None
 
     # ------------------------------------------------------------------ run
 
@@ -325,6 +341,11 @@ class AppointmentCaseWorkflow:
     def _upsert(self) -> None:
         s = self.book.state
         deadline = self._deadline if s.stage is not CaseStage.CLOSED else None
+        overdue = self._overdue and deadline is not None
+        values = (s.stage, s.unit, s.post, deadline, overdue)
+        if values == self._upserted and workflow.patched(UPSERT_CHANGES_PATCH):
+            return
+        self._upserted = values
         workflow.upsert_search_attributes(
             [
                 sa.CASE_STAGE.value_set(s.stage.value),
@@ -333,7 +354,7 @@ class AppointmentCaseWorkflow:
                 sa.NEXT_DEADLINE.value_set(deadline)
                 if deadline
                 else sa.NEXT_DEADLINE.value_unset(),
-                sa.CASE_OVERDUE.value_set(self._overdue and deadline is not None),
+                sa.CASE_OVERDUE.value_set(overdue),
             ]
         )
 
@@ -369,21 +390,28 @@ class AppointmentCaseWorkflow:
         data: In,
         check: Callable[[CaseBook], Check[In]],
         apply: Callable[[CaseBook], Callable[[In], Awaitable[list[Happening]]]],
-    ) -> CaseState:
+    ) -> Answer:
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
             book = self.book
             # another update may have changed the case since this one was validated
             self._validate(check(book), data)
             await self._record(await apply(book)(data))
-            return book.state
+            return self._answer()
+
+    def _answer(self) -> Answer:
+        state = self.book.state
+        if workflow.patched(SMALL_ANSWER_PATCH):
+            update = workflow.current_update_info()
+            return outcome_of(state, update.name if update is not None else "")
+        return state
 
     async def _simple(
         self,
         data: In,
         check: Callable[[CaseBook], Check[In]],
         apply: Callable[[CaseBook], Apply[In]],
-    ) -> CaseState:
+    ) -> Answer:
         async def run(d: In) -> list[Happening]:
             return apply(self.book)(d, self._today())
 
@@ -404,7 +432,7 @@ class AppointmentCaseWorkflow:
     # Each update: validator = the rule (refusals never enter history); handler = apply + record.
 
     @workflow.update
-    async def record_registration(self, data: RegistrationInput) -> CaseState:
+    async def record_registration(self, data: RegistrationInput) -> Answer:
         return await self._simple(
             data, lambda b: b.check_registration, lambda b: b.apply_registration
         )
@@ -414,7 +442,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_registration, data)
 
     @workflow.update
-    async def record_written_test(self, data: ExamScoresInput) -> CaseState:
+    async def record_written_test(self, data: ExamScoresInput) -> Answer:
         return await self._simple(
             data, lambda b: b.check_written_test, lambda b: b.apply_written_test
         )
@@ -424,7 +452,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_written_test, data)
 
     @workflow.update
-    async def record_interview(self, data: ExamScoresInput) -> CaseState:
+    async def record_interview(self, data: ExamScoresInput) -> Answer:
         return await self._simple(data, lambda b: b.check_interview, lambda b: b.apply_interview)
 
     @record_interview.validator
@@ -432,7 +460,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_interview, data)
 
     @workflow.update
-    async def record_higher_approval(self, data: HigherApprovalInput) -> CaseState:
+    async def record_higher_approval(self, data: HigherApprovalInput) -> Answer:
         return await self._simple(
             data, lambda b: b.check_higher_approval, lambda b: b.apply_higher_approval
         )
@@ -442,7 +470,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_higher_approval, data)
 
     @workflow.update
-    async def record_investigation_notice(self, data: InvestigationNoticeInput) -> CaseState:
+    async def record_investigation_notice(self, data: InvestigationNoticeInput) -> Answer:
         async def apply(d: InvestigationNoticeInput) -> list[Happening]:
             policy = self.book.policy.investigation_notice
             # inspection may start from the min-th to the max-th working day after publication
@@ -462,7 +490,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_investigation_notice, data)
 
     @workflow.update
-    async def record_inspection_team(self, data: InspectionTeamInput) -> CaseState:
+    async def record_inspection_team(self, data: InspectionTeamInput) -> Answer:
         return await self._simple(
             data, lambda b: b.check_inspection_team, lambda b: b.apply_inspection_team
         )
@@ -472,7 +500,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_inspection_team, data)
 
     @workflow.update
-    async def record_inspection_check(self, data: InspectionCheckInput) -> CaseState:
+    async def record_inspection_check(self, data: InspectionCheckInput) -> Answer:
         return await self._simple(
             data, lambda b: b.check_inspection_check, lambda b: b.apply_inspection_check
         )
@@ -482,7 +510,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_inspection_check, data)
 
     @workflow.update
-    async def record_democratic_evaluation(self, data: DemocraticEvaluationInput) -> CaseState:
+    async def record_democratic_evaluation(self, data: DemocraticEvaluationInput) -> Answer:
         return await self._simple(
             data, lambda b: b.check_democratic_evaluation, lambda b: b.apply_democratic_evaluation
         )
@@ -492,7 +520,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_democratic_evaluation, data)
 
     @workflow.update
-    async def record_inspection_report(self, data: InspectionReportInput) -> CaseState:
+    async def record_inspection_report(self, data: InspectionReportInput) -> Answer:
         return await self._simple(
             data, lambda b: b.check_inspection_report, lambda b: b.apply_inspection_report
         )
@@ -502,7 +530,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_inspection_report, data)
 
     @workflow.update
-    async def conclude_inspection(self, data: InspectionConclusionInput) -> CaseState:
+    async def conclude_inspection(self, data: InspectionConclusionInput) -> Answer:
         return await self._simple(
             data, lambda b: b.check_inspection_conclusion, lambda b: b.apply_inspection_conclusion
         )
@@ -512,7 +540,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_inspection_conclusion, data)
 
     @workflow.update
-    async def record_vote(self, data: VoteInput) -> CaseState:
+    async def record_vote(self, data: VoteInput) -> Answer:
         return await self._simple(data, lambda b: b.check_vote, lambda b: b.apply_vote)
 
     @record_vote.validator
@@ -520,7 +548,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_vote, data)
 
     @workflow.update
-    async def record_public_notice(self, data: PublicNoticeInput) -> CaseState:
+    async def record_public_notice(self, data: PublicNoticeInput) -> Answer:
         async def apply(d: PublicNoticeInput) -> list[Happening]:
             book = self.book
             days = book.policy.public_notice.working_days
@@ -544,7 +572,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_public_notice, data)
 
     @workflow.update
-    async def record_objection(self, data: ObjectionInput) -> CaseState:
+    async def record_objection(self, data: ObjectionInput) -> Answer:
         return await self._simple(data, lambda b: b.check_objection, lambda b: b.apply_objection)
 
     @record_objection.validator
@@ -552,7 +580,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_objection, data)
 
     @workflow.update
-    async def record_objection_verdict(self, data: ObjectionVerdictInput) -> CaseState:
+    async def record_objection_verdict(self, data: ObjectionVerdictInput) -> Answer:
         return await self._simple(
             data, lambda b: b.check_objection_verdict, lambda b: b.apply_objection_verdict
         )
@@ -562,7 +590,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_objection_verdict, data)
 
     @workflow.update
-    async def decide_suspension(self, data: SuspensionDecisionInput) -> CaseState:
+    async def decide_suspension(self, data: SuspensionDecisionInput) -> Answer:
         return await self._simple(
             data, lambda b: b.check_suspension_decision, lambda b: b.apply_suspension_decision
         )
@@ -572,7 +600,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_suspension_decision, data)
 
     @workflow.update
-    async def record_appointment(self, data: AppointmentInput) -> CaseState:
+    async def record_appointment(self, data: AppointmentInput) -> Answer:
         async def apply(d: AppointmentInput) -> list[Happening]:
             book = self.book
             out = book.apply_appointment(d, self._today())
@@ -586,17 +614,24 @@ class AppointmentCaseWorkflow:
     async def _start_probation(self, book: CaseBook, d: AppointmentInput) -> Happening:
         """One probation per appointee; its id makes a second start impossible."""
         person = book.people[d.person_id]
-        probation = ProbationInput(
-            case_id=book.case.case_id,
-            person_id=person.person_id,
-            name=person.name,
-            unit=book.case.unit,
-            post=book.case.post,
-            starts_on=d.notice_issued_on,
-            former_rank=person.current_rank,
-            former_post=person.current_post,
+        # built of what the case recorded: read as it was accepted (see RECORDED)
+        probation = ProbationInput.model_validate(
+            dict(
+                case_id=book.case.case_id,
+                person_id=person.person_id,
+                name=person.name,
+                unit=book.case.unit,
+                post=book.case.post,
+                starts_on=d.notice_issued_on,
+                former_rank=person.current_rank,
+                former_post=person.current_post,
+            ),
+            context=RECORDED,
         )
-        probation_id = probation_workflow_id(book.case.case_id, person.person_id)
+        if workflow.patched(UNAMBIGUOUS_PROBATION_ID_PATCH):
+            probation_id = probation_workflow_id(book.case.case_id, person.person_id)
+        else:
+            probation_id = legacy_probation_workflow_id(book.case.case_id, person.person_id)
         try:
             await workflow.start_child_workflow(
                 "ProbationWorkflow",
@@ -618,7 +653,7 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_appointment, data)
 
     @workflow.update
-    async def withdraw(self, data: WithdrawInput) -> CaseState:
+    async def withdraw(self, data: WithdrawInput) -> Answer:
         return await self._simple(data, lambda b: b.check_withdraw, lambda b: b.apply_withdraw)
 
     @withdraw.validator
@@ -626,13 +661,13 @@ class AppointmentCaseWorkflow:
         self._check_when_ready(lambda b: b.check_withdraw, data)
 
     @workflow.update
-    async def retry_blocked(self, data: RetryInput) -> CaseState:
+    async def retry_blocked(self, data: RetryInput) -> Answer:
         async with self._lock:
             self._retries += 1
             await self._record(
                 [Happening("input", "an administrator asked the case to try again", data.actor)]
             )
-            return self.book.state
+            return self._answer()
 
     @retry_blocked.validator
     def _v_retry(self, data: RetryInput) -> None:

@@ -1,7 +1,48 @@
-"""Workflow IDs derived from business keys, so a case can never be started twice."""
+"""Workflow IDs derived from business keys, so a case, or an appointee's probation, can never
+be started twice, and no two keys share one ID.
+
+A case's ID holds one key after a fixed prefix: one key, one ID. A probation's holds two,
+the case and the person, and either may contain ``-``: the first probations were named
+``probation-<case>-<person>``, so case ``A-B``/person ``1`` and case ``A``/person ``B-1``
+shared ``probation-A-B-1``. Probations are now named ``probation:<case>:<person>`` with
+``%`` and ``:`` percent-escaped in each key: the ``:`` between them can then only be the
+separator, so the ID reads back as exactly one pair, and it cannot equal any old ID (those
+begin ``probation-``). Ordinary keys read as they are: ``probation:C-1:P7``.
+
+Probations started under an old ID keep it for life (a year and the review's ladder; a
+continue-as-new keeps the ID): ``legacy_probation_workflow_id`` names it, the probation
+workflow accepts either (``probation_id_accepted``), the case workflow starts children
+under the new ID only from the patch ``unambiguous-probation-id`` on, and the front ends
+find an old probation through ``gateway.probations``.
+"""
 
 CASE_WORKFLOW_PREFIX = "appointment-case-"
+PROBATION_WORKFLOW_PREFIX = "probation:"
+LEGACY_PROBATION_WORKFLOW_PREFIX = "probation-"
 
 
 def case_workflow_id(case_id: str) -> str:
     return f"{CASE_WORKFLOW_PREFIX}{case_id}"
+
+
+def _escaped(key: str) -> str:
+    return key.replace("%", "%25").replace(":", "%3A")
+
+
+def probation_workflow_id(case_id: str, person_id: str) -> str:
+    """One probation per appointee of a case, so it can never run twice; one ID per pair."""
+    return f"{PROBATION_WORKFLOW_PREFIX}{_escaped(case_id)}:{_escaped(person_id)}"
+
+
+def legacy_probation_workflow_id(case_id: str, person_id: str) -> str:
+    """The ID probations were started under before: ambiguous when a key holds ``-``."""
+    return f"{LEGACY_PROBATION_WORKFLOW_PREFIX}{case_id}-{person_id}"
+
+
+def probation_id_accepted(workflow_id: str, case_id: str, person_id: str) -> bool:
+    """Whether a probation of (case, person) may run under ``workflow_id``: the current ID,
+    or the old one it was started under before IDs were made unambiguous."""
+    return workflow_id in (
+        probation_workflow_id(case_id, person_id),
+        legacy_probation_workflow_id(case_id, person_id),
+    )

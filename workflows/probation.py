@@ -2,10 +2,11 @@
 
 Started by the appointment case, as a child workflow, when the post requires probation
 (or by ``appointments probation import`` for cadres already on probation at deployment),
-with the ID ``probation-{case_id}-{person_id}`` and ID reuse rejected, so one appointee's
-probation can never run twice. The year begins on the trial appointment notice
-(``starts_on``, day 1) and ends on ``probation_end(starts_on)``, the day before the same
-date a year later.
+with the ID ``probation_workflow_id(case_id, person_id)`` (``workflows.ids``: one ID per
+appointee, never shared by two) and ID reuse rejected, so one appointee's probation can
+never run twice; one started under the old form of ID runs on under it. The year begins on
+the trial appointment notice (``starts_on``, day 1) and ends on ``probation_end(starts_on)``,
+the day before the same date a year later.
 
 What it does, in order:
 
@@ -59,6 +60,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from workflows.deadlines import keep_deadline, wait_until
     from workflows.glossary import PROBATION_STATUSES, REVIEW_OUTCOMES
+    from workflows.ids import probation_id_accepted
     from workflows.policy import Policy, PolicySnapshot
     from workflows.probation_letters import (
         formal_appointment_mail,
@@ -179,17 +181,19 @@ class ProbationWorkflow:
         return self.s
 
     async def _open(self, input: ProbationInput) -> None:
-        info = workflow.info()
-        if info.workflow_id != input.workflow_id:
+        # The ID it runs under is its name everywhere (events, mail, the listing): a
+        # probation started under the old form of ID keeps that one (workflows.ids).
+        probation_id = workflow.info().workflow_id
+        if not probation_id_accepted(probation_id, input.case_id, input.person_id):
             raise ApplicationError(
                 f"the probation of {input.person_id} in case {input.case_id} must run as "
-                f"workflow {input.workflow_id}, not {info.workflow_id}: that ID is what "
+                f"workflow {input.workflow_id}, not {probation_id}: that ID is what "
                 "keeps it from running twice",
                 type="ProbationIdMismatch",
                 non_retryable=True,
             )
         snapshot = await self._activity(
-            "load_policy", PolicyRequest(case_id=input.workflow_id), PolicySnapshot
+            "load_policy", PolicyRequest(case_id=probation_id), PolicySnapshot
         )
         today = self._today()
         if input.starts_on > today:
@@ -204,7 +208,7 @@ class ProbationWorkflow:
         ends_on = probation_end(input.starts_on)
         window = snapshot.policy.probation.review_window_days_before_end
         s = self._state = ProbationState(
-            probation_id=input.workflow_id,
+            probation_id=probation_id,
             case_id=input.case_id,
             person_id=input.person_id,
             name=input.name,

@@ -14,23 +14,18 @@ from typing import Any
 
 from pydantic import Field
 
+from workflows.ids import probation_workflow_id
 from workflows.policy import PolicySnapshot
 from workflows.rules.dates import add_months
-from workflows.types import Actor, Model, Role, StepSchedule
+from workflows.types import Actor, Line, Model, Role, StepSchedule, Text
 
 # National: the probation lasts one year, counted from the trial appointment notice.
 PROBATION_MONTHS = 12
-PROBATION_WORKFLOW_PREFIX = "probation-"
 # Technical: a run whose history reaches this many events continues as new (see
 # workflows/probation.py); a full year needs about a tenth of it.
 DEFAULT_HISTORY_LIMIT = 1000
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-
-
-def probation_workflow_id(case_id: str, person_id: str) -> str:
-    """One probation per appointee of a case, so it can never run twice."""
-    return f"{PROBATION_WORKFLOW_PREFIX}{case_id}-{person_id}"
 
 
 def probation_end(starts_on: date) -> date:
@@ -87,18 +82,18 @@ class ReviewInput(Model):
     actor: Actor
     outcome: ReviewOutcome
     reviewed_on: date
-    summary: str = Field(min_length=1, max_length=4000)
-    reference: str = ""  # the decision's document number, where there is one
+    summary: Text = Field(min_length=1, max_length=4000)
+    reference: Line = ""  # the decision's document number, where there is one
 
 
 class EndEarlyInput(Model):
     """Serious errors during probation end it early (试用期内出现严重问题)."""
 
     actor: Actor  # who records it
-    decided_by: str = Field(min_length=1, max_length=200)  # who decided (e.g. 县委常委会)
+    decided_by: Line = Field(min_length=1, max_length=200)  # who decided (e.g. 县委常委会)
     decided_on: date
-    reason: str = Field(min_length=1, max_length=4000)
-    reference: str = ""
+    reason: Text = Field(min_length=1, max_length=4000)
+    reference: Line = ""
 
 
 # --------------------------------------------------------------------------- state
@@ -203,14 +198,14 @@ class ProbationCarry(Model):
 class ProbationInput(Model):
     """Start of one probation: the appointee, the post, and the day the year begins."""
 
-    case_id: str = Field(min_length=1, max_length=64, pattern=_ID_PATTERN)
-    person_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=100)
-    unit: str = Field(min_length=1, max_length=200)
-    post: str = Field(min_length=1, max_length=200)
+    case_id: Line = Field(min_length=1, max_length=64, pattern=_ID_PATTERN)
+    person_id: Line = Field(min_length=1, max_length=64)
+    name: Line = Field(min_length=1, max_length=100)
+    unit: Line = Field(min_length=1, max_length=200)
+    post: Line = Field(min_length=1, max_length=200)
     starts_on: date  # the trial appointment notice (试用期任职通知)
-    former_rank: str = ""
-    former_post: str = ""
+    former_rank: Line = ""
+    former_post: Line = ""
     imported: bool = False  # brought in at deployment, already on probation
     history_limit: int = Field(default=DEFAULT_HISTORY_LIMIT, ge=40)
     carry: ProbationCarry | None = None  # set only by continue-as-new

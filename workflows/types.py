@@ -4,19 +4,33 @@ Every workflow, update, query and activity takes exactly one of these models so 
 can be added later without breaking running workflows (new fields always get defaults).
 Dates of things that happen outside the system (a notice published, a meeting held) are
 ``date`` values supplied by people; instants the system itself observes are ``datetime``.
+
+Text that people type enters as one of two kinds, the home of that rule for every model:
+``Line`` (a name, an id, a unit, a post, a document number: one line, no control character
+at all) and ``Text`` (a summary, a finding, a reason: line breaks and tabs allowed, no other
+control character). Every field of an input model that a person fills in is one of them.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 # The longest text one field may hold (a CV, a finding, a summary are far shorter): a
 # technical bound that keeps every input well inside Temporal's limit on one payload.
 MAX_TEXT = 20_000
+
+# Validation context for what Temporal recorded (``gateway.client`` reads every payload with
+# it): text accepted when it entered is read back as it was, so a case or a probation that
+# holds text refused today (these checks came after it) still replays and runs on.
+RECORDED: dict[str, bool] = {"recorded": True}
+
+NUL_REFUSAL = "文本不能含空字符 NUL（U+0000）"
 
 
 def text_problem(value: object) -> str:
@@ -24,7 +38,7 @@ def text_problem(value: object) -> str:
     (PostgreSQL refuses it), a lone surrogate (not Unicode, so not UTF-8 either)."""
     if isinstance(value, str):
         if "\x00" in value:
-            return "text may not hold the character U+0000"
+            return NUL_REFUSAL
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
@@ -35,6 +49,60 @@ def text_problem(value: object) -> str:
     if isinstance(value, dict):
         return next((p for p in map(text_problem, [*value, *value.values()]) if p), "")
     return ""
+
+
+# One line: no C0 or C1 control character (line feed, carriage return and tab included), no
+# DEL, no Unicode line or paragraph separator. A line break in a name would end a mail header
+# early (activities.mail) and split a row in every listing.
+_NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Free text: line feed, carriage return and tab are allowed; no other C0 control character.
+_NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CHARACTER_NAMES = {
+    "\x00": "空字符 NUL",
+    "\t": "制表符",
+    "\n": "换行符",
+    "\r": "回车符",
+    "\x7f": "删除符 DEL",
+    "\u2028": "行分隔符",
+    "\u2029": "段分隔符",
+}
+
+
+def _named(character: str) -> str:
+    return f"{_CHARACTER_NAMES.get(character, '控制字符')}（U+{ord(character):04X}）"
+
+
+def line_problem(value: str) -> str:
+    """Why ``value`` is not one line of text (in Chinese, for the person who typed it), or ""."""
+    found = _NOT_IN_A_LINE.search(value)
+    return f"此处只能填一行文字，不能含{_named(found.group())}" if found else ""
+
+
+def free_text_problem(value: str) -> str:
+    """Why ``value`` cannot be free text (in Chinese), or "": a control character other than
+    a line break or a tab."""
+    found = _NOT_IN_TEXT.search(value)
+    return f"文本不能含{_named(found.group())}（换行、回车和制表符可以）" if found else ""
+
+
+def _recorded(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and info.context.get("recorded") is True
+
+
+def _one_line(value: str, info: ValidationInfo) -> str:
+    if not _recorded(info) and (problem := line_problem(value)):
+        raise PydanticCustomError("control_character", problem)
+    return value
+
+
+def _free_text(value: str, info: ValidationInfo) -> str:
+    if not _recorded(info) and (problem := free_text_problem(value)):
+        raise PydanticCustomError("control_character", problem)
+    return value
+
+
+Line = Annotated[str, AfterValidator(_one_line)]
+Text = Annotated[str, AfterValidator(_free_text)]
 
 
 class Model(BaseModel):
@@ -174,7 +242,7 @@ class CandidateStatus(StrEnum):
 class Actor(Model):
     """Who did something, and in which role."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Line = Field(min_length=1, max_length=100)
     role: Role
 
 
@@ -187,7 +255,7 @@ class Sanction(Model):
 class ExceptionalPromotion(Model):
     """A promotion outside the normal rules (破格提拔)."""
 
-    reason: str = Field(min_length=1)
+    reason: Text = Field(min_length=1)
     levels_skipped: int = Field(default=0, ge=0)  # 越级: 1 needs approval before inspection
     through_democratic_recommendation: bool = True
     time_in_post_exception: bool = False  # the exception is on time in the current post
@@ -195,17 +263,17 @@ class ExceptionalPromotion(Model):
 
 
 class Candidate(Model):
-    person_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=100)
-    sex: str | None = None
-    ethnicity: str | None = None
+    person_id: Line = Field(min_length=1, max_length=64)
+    name: Line = Field(min_length=1, max_length=100)
+    sex: Line | None = None
+    ethnicity: Line | None = None
     birth_date: date | None = None
     party_member: bool | None = None
-    education: str | None = None
+    education: Line | None = None
     work_started_on: date | None = None
-    current_post: str = ""
-    current_rank: str = ""
-    short_cv: str = ""
+    current_post: Line = ""
+    current_rank: Line = ""
+    short_cv: Text = ""
     sanctions: list[Sanction] = Field(default_factory=list)
     on_probation: bool = False
     last_promotion_on: date | None = None
@@ -217,7 +285,7 @@ class DemocraticRecommendation(Model):
 
     held_on: date
     participants: int = Field(ge=1)
-    summary: str = ""
+    summary: Text = ""
 
 
 # --------------------------------------------------------------------------- workflow input
@@ -226,9 +294,9 @@ class DemocraticRecommendation(Model):
 class CaseInput(Model):
     """Start of one appointment case (one post, its positions, its candidates)."""
 
-    case_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    unit: str = Field(min_length=1, max_length=200)
-    post: str = Field(min_length=1, max_length=200)
+    case_id: Line = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    unit: Line = Field(min_length=1, max_length=200)
+    post: Line = Field(min_length=1, max_length=200)
     positions: int = Field(ge=1, le=100)
     method: SelectionMethod
     probation_required: bool = False
@@ -246,7 +314,7 @@ class Applicant(Model):
     candidate: Candidate
     registered_on: date
     qualified: bool
-    reason: str = ""  # required when not qualified
+    reason: Text = ""  # required when not qualified
 
 
 class RegistrationInput(Model):
@@ -257,7 +325,7 @@ class RegistrationInput(Model):
 
 
 class Score(Model):
-    person_id: str
+    person_id: Line
     score: float = Field(ge=0, le=100)
 
 
@@ -272,26 +340,26 @@ class ExamScoresInput(Model):
 class InvestigationNoticeInput(Model):
     actor: Actor
     published_on: date
-    one_to_one_reason: str = ""  # required when there are no more candidates than posts
+    one_to_one_reason: Text = ""  # required when there are no more candidates than posts
 
 
 class InspectionTeamInput(Model):
     actor: Actor
-    members: list[str]
+    members: list[Line]
     started_on: date
 
 
 class InspectionCheckInput(Model):
     actor: Actor
-    person_id: str
+    person_id: Line
     check: InspectionCheck
     completed_on: date
-    finding: str = Field(min_length=1)
+    finding: Text = Field(min_length=1)
 
 
 class DemocraticEvaluationInput(Model):
     actor: Actor
-    person_id: str
+    person_id: Line
     held_on: date
     participants: int = Field(ge=1)
     excellent: int = Field(ge=0)
@@ -302,29 +370,29 @@ class DemocraticEvaluationInput(Model):
 
 class InspectionReportInput(Model):
     actor: Actor
-    person_id: str
+    person_id: Line
     submitted_on: date
-    summary: str = Field(min_length=1)
+    summary: Text = Field(min_length=1)
 
 
 class InspectionConclusionInput(Model):
     actor: Actor
     concluded_on: date
-    proposed: list[str]  # person ids put forward to the standing committee
+    proposed: list[Line]  # person ids put forward to the standing committee
 
 
 class HigherApprovalInput(Model):
     actor: Actor
-    person_id: str
+    person_id: Line
     replied_on: date
     approved: bool
-    reference: str = Field(min_length=1)  # the reply's document number
+    reference: Line = Field(min_length=1)  # the reply's document number
 
 
 class Meeting(Model):
     """A standing-committee meeting: its attendance is recorded once for all its items."""
 
-    meeting_id: str = Field(min_length=1)
+    meeting_id: Line = Field(min_length=1)
     held_on: date
     members: int = Field(ge=1)
     present: int = Field(ge=0)
@@ -334,11 +402,11 @@ class Meeting(Model):
 class VoteItem(Model):
     """One candidate for this case's post; tallies only, never who voted how."""
 
-    person_id: str
+    person_id: Line
     agree: int = Field(default=0, ge=0)
     disagree: int = Field(default=0, ge=0)
     defer: int = Field(default=0, ge=0)
-    deferred_reason: str = ""  # 暂缓表决: the item is deferred, not decided
+    deferred_reason: Text = ""  # 暂缓表决: the item is deferred, not decided
 
 
 class VoteInput(Model):
@@ -349,46 +417,46 @@ class VoteInput(Model):
 
 class PublicNoticeInput(Model):
     actor: Actor
-    notice_id: str = Field(min_length=1)
+    notice_id: Line = Field(min_length=1)
     published_on: date
 
 
 class ObjectionInput(Model):
     actor: Actor
-    objection_id: str = Field(min_length=1)
-    person_id: str
+    objection_id: Line = Field(min_length=1)
+    person_id: Line
     received_on: date
-    summary: str = Field(min_length=1, max_length=4000)
+    summary: Text = Field(min_length=1, max_length=4000)
     anonymous: bool = False
 
 
 class ObjectionVerdictInput(Model):
     actor: Actor
-    objection_id: str
+    objection_id: Line
     verified_on: date
     outcome: ObjectionOutcome
-    finding: str = Field(min_length=1)
+    finding: Text = Field(min_length=1)
 
 
 class SuspensionDecisionInput(Model):
     actor: Actor
-    person_id: str
+    person_id: Line
     decided_on: date
     appoint: bool
-    reason: str = Field(min_length=1)
+    reason: Text = Field(min_length=1)
 
 
 class AppointmentInput(Model):
     actor: Actor
-    person_id: str
+    person_id: Line
     notice_issued_on: date  # 任职通知
     talk_held_on: date  # 任职谈话
-    talk_by: str = Field(min_length=1)
+    talk_by: Line = Field(min_length=1)
 
 
 class WithdrawInput(Model):
     actor: Actor
-    reason: str = Field(min_length=1)
+    reason: Text = Field(min_length=1)
 
 
 class RetryInput(Model):

@@ -25,7 +25,6 @@ from api.routers.cases import ERRORS, CaseId
 from api.schemas import (
     FIRST_DAY,
     LAST_DAY,
-    NO_NUL,
     AuditAsOf,
     AuditPage,
     AuditReport,
@@ -43,6 +42,7 @@ from audit.verify import verify_log
 from store import queries
 from store.account_models import Caller
 from store.models import AuditCheckpoint
+from workflows.types import Line
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -51,7 +51,7 @@ CASE_ERRORS: dict[int | str, dict[str, Any]] = {**READ_ERRORS, 404: {"model": Pr
 
 
 def _filter(description: str) -> Any:
-    return Query(min_length=1, max_length=200, pattern=NO_NUL, description=description)
+    return Query(min_length=1, max_length=200, description=description)
 
 
 def _no_case(case_id: str) -> ApiError:
@@ -67,11 +67,11 @@ def _no_case(case_id: str) -> ApiError:
 async def search(
     _: Annotated[Caller, Depends(permit(READ_AUDIT))],
     session: SessionDep,
-    person: Annotated[str | None, _filter("a person id named anywhere in the event")] = None,
-    actor: Annotated[str | None, _filter("who did it, exactly as recorded")] = None,
-    unit: Annotated[str | None, _filter("the case's unit, exactly as written")] = None,
-    stage: Annotated[str | None, _filter("the stage the event happened in")] = None,
-    kind: Annotated[str | None, _filter("opened, transition, input, deadline, ...")] = None,
+    person: Annotated[Line | None, _filter("a person id named anywhere in the event")] = None,
+    actor: Annotated[Line | None, _filter("who did it, exactly as recorded")] = None,
+    unit: Annotated[Line | None, _filter("the case's unit, exactly as written")] = None,
+    stage: Annotated[Line | None, _filter("the stage the event happened in")] = None,
+    kind: Annotated[Line | None, _filter("opened, transition, input, deadline, ...")] = None,
     date_from: Annotated[
         date | None,
         Query(alias="from", ge=FIRST_DAY, le=LAST_DAY, description="from the start of this day"),
@@ -82,8 +82,8 @@ async def search(
     ] = None,
     page_size: Annotated[int, Query(ge=1, le=audit_queries.MAX_PAGE_SIZE)] = 50,
     after: Annotated[
-        str | None,
-        Query(max_length=100, pattern=NO_NUL, description="the `next` of the previous page"),
+        Line | None,
+        Query(max_length=100, description="the `next` of the previous page"),
     ] = None,
 ) -> AuditPage:
     try:
@@ -186,8 +186,8 @@ async def verify(
     parts: ServicesDep,
     session: SessionDep,
     case_id: Annotated[
-        str | None,
-        Query(alias="case", min_length=1, max_length=64, pattern=NO_NUL, description="only it"),
+        Line | None,
+        Query(alias="case", min_length=1, max_length=64, description="only it"),
     ] = None,
     checkpoints: Annotated[
         int, Query(ge=0, le=100_000, description="how many of the newest to check (0: all)")

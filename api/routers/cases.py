@@ -10,11 +10,11 @@ from api import temporal
 from api.deps import ServicesDep, SessionDep, actor_of, permit
 from api.errors import ApiError
 from api.permissions import READ_CASES, START_CASE
-from api.schemas import CaseDetail, CaseStart, CaseSummary, Event, Problem, Started
+from api.schemas import CaseDetail, CaseStart, CaseSummary, Event, Malformed, Problem, Started
 from store import queries
 from store.account_models import Caller
 from workflows.ids import case_workflow_id
-from workflows.types import CaseInput, CaseStage, CaseStatus, Model
+from workflows.types import CaseInput, CaseStage, CaseStatus, Line, Model
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -47,13 +47,18 @@ async def start_case(
     )
 
 
-@router.get("", response_model=list[CaseSummary], responses=ERRORS, summary="List cases")
+@router.get(
+    "",
+    response_model=list[CaseSummary],
+    responses={**ERRORS, 422: {"model": Malformed}},
+    summary="List cases",
+)
 async def list_cases(
     _: Annotated[Caller, Depends(permit(READ_CASES))],
     session: SessionDep,
     stage: CaseStage | None = None,
     status: CaseStatus | None = None,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
+    unit: Annotated[Line | None, Query(max_length=200)] = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

@@ -31,12 +31,11 @@ from api.permissions import (
     READ_PROBATIONS,
     RECORD_PROBATION_REVIEW,
 )
-from api.probation_calls import INPUTS, ask, no_such, record_probation_action
+from api.probation_calls import INPUTS, ask, no_such, probation_id_of, record_probation_action
 from api.routers.cases import ERRORS, CaseId
 from api.schemas import (
     FIRST_DAY,
     LAST_DAY,
-    NO_NUL,
     Limit,
     Malformed,
     Offset,
@@ -50,20 +49,17 @@ from store.account_models import Caller
 from store.probation_models import (
     Probation,
     ProbationListRow,
-    list_probations,
     outbox,
     probation_history,
+    probation_of,
 )
-from workflows.probation_types import (
-    ProbationState,
-    ProbationStatus,
-    probation_workflow_id,
-)
-from workflows.types import Model
+from workflows.ids import probation_workflow_id
+from workflows.probation_types import ProbationState, ProbationStatus
+from workflows.types import Line, Model
 
 router = APIRouter(prefix="/probations", tags=["probation"])
 
-PersonId = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL)]
+PersonId = Annotated[Line, Path(min_length=1, max_length=64)]
 READ_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 422: {"model": Malformed}}
 ONE_ERRORS: dict[int | str, dict[str, Any]] = {**READ_ERRORS, 404: {"model": Problem}}
 UPDATE_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -113,8 +109,8 @@ async def list_all(
         date | None,
         Query(ge=FIRST_DAY, le=LAST_DAY, description="only years ending before this day"),
     ] = None,
-    person: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
-    case_id: Annotated[str | None, Query(alias="case", max_length=64, pattern=NO_NUL)] = None,
+    person: Annotated[Line | None, Query(max_length=64)] = None,
+    case_id: Annotated[Line | None, Query(alias="case", max_length=64)] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[ProbationSummary]:
@@ -144,20 +140,31 @@ async def get_one(
     parts: ServicesDep,
     session: SessionDep,
 ) -> ProbationDetail:
-    pid = probation_workflow_id(case_id, person_id)
-    rows = await list_probations(session, probation_id=pid)
+    # The listing knows the ID the probation runs under (an old probation keeps the old form
+    # of ID); before its first event is recorded, only Temporal does.
+    row = await probation_of(session, case_id, person_id)
+    rows = [row] if row else []
+    state: ProbationState | None = None
+    why = ""
+    if row is not None:
+        pid = row.probation_id
+    else:
+        try:
+            pid = await probation_id_of(parts.client, case_id, person_id)
+        except ApiError as exc:
+            pid, why = probation_workflow_id(case_id, person_id), exc.detail
     history = await probation_history(session, pid)
     mail = await outbox(session, source=pid)
     handle = parts.client.get_workflow_handle(pid)
-    state: ProbationState | None = None
-    why = ""
     try:
-        state = await ask(
-            parts.client,
-            case_id,
-            person_id,
-            handle.query("state", result_type=ProbationState, rpc_timeout=temporal.QUERY_WAIT),
-        )
+        if not why:
+            state = await ask(
+                parts.client,
+                pid,
+                case_id,
+                person_id,
+                handle.query("state", result_type=ProbationState, rpc_timeout=temporal.QUERY_WAIT),
+            )
     except ApiError as exc:
         if exc.status != 404:
             why = exc.detail

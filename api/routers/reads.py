@@ -18,12 +18,12 @@ from api.permissions import (
     may_mark_read,
 )
 from api.routers.cases import ERRORS, CaseId
-from api.schemas import NO_NUL, AuditEntry, InboxMessage, Malformed, Problem
+from api.schemas import AuditEntry, InboxMessage, Malformed, Problem
 from audit import queries as audit_queries
 from store import queries
 from store.account_models import Caller
 from store.models import InboxMessage as InboxRecord
-from workflows.types import Role
+from workflows.types import Line, Role
 
 router = APIRouter()
 
@@ -41,7 +41,7 @@ async def inbox(
     who: Annotated[Caller, Depends(permit(READ_INBOX))],
     session: SessionDep,
     role: Role | None = None,
-    case_id: Annotated[str | None, Query(alias="case", max_length=64, pattern=NO_NUL)] = None,
+    case_id: Annotated[Line | None, Query(alias="case", max_length=64)] = None,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[InboxMessage]:

@@ -68,7 +68,7 @@ def _endpoint(update: str) -> Callable[..., Awaitable[CaseState]]:
         if must_be_on_team(update, who.role):
             await check_on_team(parts.client, case_id, who)
         arg = input_model.model_validate({**fields, "actor": actor_of(who)})
-        return await temporal.execute_update(parts.client, case_id, update, arg)
+        return await temporal.state_after(parts.client, case_id, update, arg)
 
     record.__name__ = update
     record.__doc__ = (input_model.__doc__ or "").strip() or None

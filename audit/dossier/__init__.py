@@ -39,12 +39,19 @@ from audit.dossier.coverage import covered_through, uncovered
 from audit.dossier.events import derived_sections, event_from_json
 from audit.dossier.formats import render, write
 from audit.dossier.html_format import dossier_from_html
-from audit.dossier.spec import DOSSIER_FORMAT, DOSSIER_FORMAT_V1, FORMATS, DossierError
+from audit.dossier.spec import (
+    DOSSIER_FORMAT,
+    DOSSIER_FORMAT_V1,
+    DOSSIER_FORMAT_V2,
+    FORMATS,
+    DossierError,
+)
 from audit.dossier.verify import DossierReport, verify_dossier_data, verify_dossier_file
 
 __all__ = [
     "DOSSIER_FORMAT",
     "DOSSIER_FORMAT_V1",
+    "DOSSIER_FORMAT_V2",
     "FORMATS",
     "DossierError",
     "DossierReport",

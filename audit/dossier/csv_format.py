@@ -1,5 +1,13 @@
 """The CSV dossier: one row per event, the case's and then each probation's, with the
-checkpoint on the rows of the heads it signed; and the dossier read back from its rows."""
+checkpoint on the rows of the heads it signed; and the dossier read back from its rows.
+
+From format v3 every cell is text to a spreadsheet: a cell that begins as a formula would
+(``=``, ``+``, ``-``, ``@``, a tab or a carriage return, or their full-width forms that a
+Chinese input method types) gets a leading ``'``, and so does one that begins with ``'``
+itself, so reading it back is taking exactly one ``'`` off. A name like ``=HYPERLINK(...)``
+is then shown, never run. The column ``format`` says so on every row; a CSV without it was
+written as v2 (or v1) and is read, and rendered again for verification, as it was.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,7 @@ from typing import Any
 from audit.chain import CASE_CHAIN, PROBATION_CHAIN, Chain, canonical_json
 from audit.dossier.coverage import covered_through, probation_covered_through
 from audit.dossier.events import derived_sections, event_from_json
-from audit.dossier.spec import DOSSIER_FORMAT, DOSSIER_FORMAT_V1, DossierError
+from audit.dossier.spec import DOSSIER_FORMAT, DOSSIER_FORMAT_V1, DOSSIER_FORMAT_V2, DossierError
 
 CSV_COLUMNS = (
     "case_id",
@@ -56,6 +64,13 @@ CSV_COLUMNS_V2 = tuple(
         else (column,)
     )
 )
+# Format v3: as v2, every cell neutralised, and the format named on every row.
+CSV_COLUMNS_V3 = (*CSV_COLUMNS_V2, "format")
+_COLUMNS = {
+    DOSSIER_FORMAT_V1: CSV_COLUMNS,
+    DOSSIER_FORMAT_V2: CSV_COLUMNS_V2,
+    DOSSIER_FORMAT: CSV_COLUMNS_V3,
+}
 _CHECKPOINT_COLUMNS = {
     "checkpoint_id": "id",
     "checkpoint_version": "version",
@@ -96,13 +111,36 @@ def _csv_row(
     return row
 
 
+# What makes a spreadsheet program read a cell as a formula (OWASP's list, and the same signs
+# full-width), and the sign that makes it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+TEXT_MARK = "'"
+
+
+def neutralised(cell: str) -> str:
+    """``cell`` as a spreadsheet shows it as text: a leading ``'`` before a formula's sign
+    (and before a leading ``'``, so that ``restored`` is exact)."""
+    return TEXT_MARK + cell if cell.startswith((*FORMULA_STARTS, TEXT_MARK)) else cell
+
+
+def restored(cell: str) -> str:
+    """The cell ``neutralised`` was given."""
+    return cell.removeprefix(TEXT_MARK)
+
+
+def _format_of(dossier: dict[str, Any]) -> str:
+    found = dossier.get("format")
+    return found if found in (DOSSIER_FORMAT_V1, DOSSIER_FORMAT_V2) else DOSSIER_FORMAT
+
+
 def render_csv(dossier: dict[str, Any]) -> str:
     """One row per event, the case's and then each probation's; the checkpoint on the rows it
-    vouches for. RFC 4180, CRLF."""
+    vouches for. RFC 4180, CRLF. In the layout of the dossier's format (see the module)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    v1 = dossier.get("format") == DOSSIER_FORMAT_V1
-    columns = CSV_COLUMNS if v1 else CSV_COLUMNS_V2
+    fmt = _format_of(dossier)
+    v1 = fmt == DOSSIER_FORMAT_V1
+    columns = _COLUMNS[fmt]
     writer.writerow(columns)
     cp = dossier.get("checkpoint") or {}
     case_id = dossier["case_id"]
@@ -131,7 +169,15 @@ def render_csv(dossier: dict[str, Any]) -> str:
             )
             for e in probation["events"]
         ]
-    writer.writerows([row[c] for c in columns] for row in rows)
+    if fmt != DOSSIER_FORMAT:  # written as it was then, to be verified byte for byte
+        writer.writerows([row[c] for c in columns] for row in rows)
+        return out.getvalue()
+    for row in rows:
+        row["format"] = fmt
+    writer.writerows(
+        [neutralised(v) if isinstance(v, str) else v for v in (row[c] for c in columns)]
+        for row in rows
+    )
     return out.getvalue()
 
 
@@ -154,10 +200,19 @@ def _event_from_row(row: dict[str, str], chain: Chain) -> dict[str, Any]:
 def dossier_from_csv(text: str) -> dict[str, Any]:
     """The dossier (without every chain's head) that a CSV export was rendered from."""
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    v1 = bool(rows) and "probation_id" not in rows[0]
-    columns = CSV_COLUMNS if v1 else CSV_COLUMNS_V2
+    header = rows[0].keys() if rows else {"probation_id"}
+    if "probation_id" not in header:
+        fmt = DOSSIER_FORMAT_V1
+    else:
+        fmt = DOSSIER_FORMAT if "format" in header else DOSSIER_FORMAT_V2
+    v1 = fmt == DOSSIER_FORMAT_V1
+    columns = _COLUMNS[fmt]
     if not rows or set(columns) - set(rows[0]):
         raise DossierError("not a dossier CSV: the columns are not those of an export")
+    if fmt == DOSSIER_FORMAT:
+        rows = [{k: restored(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+        if {r["format"] for r in rows} != {DOSSIER_FORMAT}:
+            raise DossierError(f"not a dossier CSV: its rows are not all of format {fmt}")
     events: list[dict[str, Any]] = []
     probations: dict[str, list[dict[str, Any]]] = {}
     signed: dict[str, Any] | None = None
@@ -207,7 +262,7 @@ def dossier_from_csv(text: str) -> dict[str, Any]:
             checkpoint["probation_proofs"] = proofs
     parsed = [event_from_json(e) for e in events]
     dossier = {
-        "format": DOSSIER_FORMAT_V1 if v1 else DOSSIER_FORMAT,
+        "format": fmt,
         "case_id": events[0]["case_id"],
         **derived_sections(parsed),
         "events": events,

@@ -6,8 +6,13 @@ from __future__ import annotations
 from audit.checkpoints import statement_prefix
 from audit.merkle import MERKLE_RECIPE, MERKLE_RECIPE_V2
 
+# v1: a case's events; v2: and the probations it started, with their chains; v3: as v2, and
+# its CSV shows every cell as text in a spreadsheet (``csv_format``), saying so in a column.
+# A dossier of each is read and verified as it was written.
 DOSSIER_FORMAT_V1 = "cadre-appointments/audit-dossier/v1"
-DOSSIER_FORMAT = "cadre-appointments/audit-dossier/v2"
+DOSSIER_FORMAT_V2 = "cadre-appointments/audit-dossier/v2"
+DOSSIER_FORMAT = "cadre-appointments/audit-dossier/v3"
+DOSSIER_FORMATS = (DOSSIER_FORMAT_V1, DOSSIER_FORMAT_V2, DOSSIER_FORMAT)
 FORMATS = ("json", "csv", "html")
 VERIFY_COMMAND = "appointments audit verify-dossier FILE --public-key PUBLIC_KEY.pem"
 

@@ -15,7 +15,7 @@ from audit.chain import CASE_CHAIN, PROBATION_CHAIN, Chain, ChainLink, check_cha
 from audit.checkpoints import VERSIONS, Checkpoint, checkpoint_problems, heads_from_json
 from audit.dossier.events import derived_sections, event_from_json, link_from_json
 from audit.dossier.formats import parse, render, sniff
-from audit.dossier.spec import DOSSIER_FORMAT, DOSSIER_FORMAT_V1, DossierError
+from audit.dossier.spec import DOSSIER_FORMAT, DOSSIER_FORMAT_V1, DOSSIER_FORMATS, DossierError
 from audit.keys import key_id, signature_valid
 from audit.merkle import leaf_name, root_from_proof
 from audit.queries import started_probations
@@ -208,8 +208,11 @@ def _check_probations(
 def verify_dossier_data(d: dict[str, Any], public_key: Ed25519PublicKey, fmt: str) -> DossierReport:
     """Everything a dossier claims, checked from its own content and the public key."""
     report = DossierReport(fmt)
-    if d.get("format") not in (DOSSIER_FORMAT, DOSSIER_FORMAT_V1):
-        report.faults.append(f"not a dossier of format {DOSSIER_FORMAT} (nor {DOSSIER_FORMAT_V1})")
+    if d.get("format") not in DOSSIER_FORMATS:
+        report.faults.append(
+            f"not a dossier of format {DOSSIER_FORMAT} (nor of an earlier one: "
+            f"{', '.join(DOSSIER_FORMATS[:-1])})"
+        )
         return report
     report.case_id = str(d.get("case_id", ""))
     raw_events = d.get("events")

@@ -1,14 +1,17 @@
-"""`appointments accounts`: accounts and tokens are made on the command line, not the API."""
+"""`appointments accounts`: accounts and tokens are made on the command line, not the API;
+a token made there is how a person signs in to the command line (`appointments login`)."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from starter.cli import EXIT_INPUT, EXIT_REFUSED, run
+from starter.cli import EXIT_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, run
 from store.account_models import Caller, caller_of, hash_token
 from store.db import make_engine, make_session_factory
 from workflows.types import Role
@@ -56,3 +59,35 @@ def test_create_token_list_revoke(
     assert run(["accounts", "token", "no-such-account"]) == EXIT_REFUSED
     found, _ = asyncio.run(_read(database_url, token))
     assert found is None
+
+
+def test_a_token_made_here_signs_in_until_it_is_revoked(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # nobody listens: exit 3 if reached
+    monkeypatch.delenv("APPOINTMENTS_TOKEN", raising=False)
+    token_file = tmp_path / "login" / "token"
+    monkeypatch.setenv("APPOINTMENTS_TOKEN_FILE", str(token_file))
+    name = f"科员-{uuid.uuid4().hex[:6]}"
+    withdraw = ["case", "withdraw", "GY-2026-017", "--reason", "岗位撤销"]
+
+    assert run(["accounts", "create", name, "--role", "clerk"]) == 0
+    assert run(["accounts", "token", name]) == 0
+    out, err = capsys.readouterr()
+    token, token_id = out.split()[-1], int(err.split("#", 1)[1].split()[0])
+
+    assert run(withdraw) == EXIT_INPUT  # nobody signed in: refused before Temporal
+    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+    assert run(["login"]) == 0
+    assert f"已登录：{name}，clerk" in capsys.readouterr().out
+    assert token_file.read_text("utf-8").strip() == token
+    assert run(withdraw) == EXIT_UNREACHABLE  # signed in: the step went on to Temporal
+
+    assert run(["accounts", "revoke", str(token_id)]) == 0
+    capsys.readouterr()
+    assert run(withdraw) == EXIT_REFUSED
+    assert "令牌无效或已被吊销" in capsys.readouterr().err

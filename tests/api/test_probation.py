@@ -14,6 +14,7 @@ from temporalio.client import WorkflowQueryFailedError
 from activities.probation_parts import start_probation
 from tests.api.conftest import Account
 from tests.workflows.conftest import CaseRunner
+from workflows.ids import legacy_probation_workflow_id
 from workflows.probation_types import (
     ProbationInput,
     ProbationState,
@@ -242,3 +243,39 @@ async def test_unknown_probations_are_404(
     assert (ended.status_code, ended.json()["detail"]) == (404, missing)
     listed = await http.get("/probations", params={"case": "NO-SUCH-CASE"}, headers=head)
     assert (listed.status_code, listed.json()) == (200, [])
+
+
+async def test_a_probation_under_the_old_form_of_id_is_read_and_ended(
+    live: tuple[httpx.AsyncClient, CaseRunner], accounts: dict[Role, Account], new_case_id: str
+) -> None:
+    """Started before IDs were made unambiguous, it keeps its ID; the API finds it by case and
+    person, and not for the other pair its old ID reads as."""
+    http, runner = live
+    head = accounts[Role.DEPARTMENT_HEAD].headers
+    now = await today(runner)
+    item = ProbationInput(
+        case_id=new_case_id,
+        person_id="P-1",
+        name="试用P-1",
+        unit="县发展和改革局",
+        post="副局长",
+        starts_on=now - timedelta(days=100),
+    )
+    old_id = legacy_probation_workflow_id(new_case_id, "P-1")
+    handle = await runner.env.client.start_workflow(
+        "ProbationWorkflow", item, id=old_id, task_queue=runner.task_queue
+    )
+    runner.started.append(handle)
+    assert await recorded(runner, old_id, ["opened"]) == ["opened"]
+
+    one = await http.get(f"/probations/{new_case_id}/P-1", headers=head)
+    assert one.status_code == 200, one.text
+    assert one.json()["probation_id"] == old_id and one.json()["state"]["person_id"] == "P-1"
+    stranger = await http.get(f"/probations/{new_case_id}-P/1", headers=head)
+    assert stranger.status_code == 404, stranger.text
+    decision = {"decided_by": "县委常委会", "decided_on": now.isoformat(), "reason": "严重问题"}
+    wrong = await http.post(f"/probations/{new_case_id}-P/1/end-early", json=decision, headers=head)
+    assert wrong.status_code == 404, wrong.text
+    early = await http.post(f"/probations/{new_case_id}/P-1/end-early", json=decision, headers=head)
+    assert early.status_code == 200, early.text
+    assert early.json()["probation_id"] == old_id and early.json()["status"] == "ended_early"

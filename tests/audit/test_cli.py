@@ -153,17 +153,17 @@ def test_verify_names_the_probation_and_the_event(with_probation: str, tmp_path:
         tamper(
             with_probation,
             "UPDATE probation_events SET occurred_at = occurred_at - interval '1 day' "
-            "WHERE probation_id = 'probation-K-1-p1' AND seq = 3",
+            "WHERE probation_id = 'probation:K-1:p1' AND seq = 3",
         )
     )
     failed = run(with_probation, "verify", "--key", str(key), "--case", "K-1")
     assert failed.exit_code == 1
     assert (
-        "[edited] probation probation-K-1-p1: event 3 (seq 3, reminder) does not match its hash"
+        "[edited] probation probation:K-1:p1: event 3 (seq 3, reminder) does not match its hash"
         in failed.output
     )
     assert "verification failed: 1 fault(s) in 0 case(s) and 1 probation(s)" in failed.output
     as_json = json.loads(run(with_probation, "verify", "--key", str(key), "--json").output)
     assert [(f["kind"], f["probation_id"], f["chain_index"]) for f in as_json["faults"]] == [
-        ("edited", "probation-K-1-p1", 3)
+        ("edited", "probation:K-1:p1", 3)
     ]

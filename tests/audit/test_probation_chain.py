@@ -113,7 +113,7 @@ async def test_retries_running_at_once_write_once_and_leave_no_gaps(
     [row] = await fetch(
         database_url,
         "SELECT count(*) AS n FROM probation_events WHERE probation_id LIKE $1",
-        f"probation-{new_case_id}-%",
+        f"probation:{new_case_id}:%",
     )
     assert row["n"] == len(events)
 

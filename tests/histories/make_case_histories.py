@@ -19,7 +19,7 @@ from pathlib import Path
 from store.db import make_engine, make_session_factory, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
 from tests.conftest import throwaway_database_name
-from tests.workflows import test_paths
+from tests.workflows import test_paths, test_probation_ids
 from tests.workflows.conftest import CaseRunner, case_runner, start_time_skipping
 from workflows.ids import case_workflow_id
 
@@ -41,6 +41,12 @@ SCENARIOS: dict[str, tuple[Callable[[CaseRunner], Awaitable[None]], str]] = {
     "case_notice_already_over": (
         test_paths.test_a_notice_whose_period_is_over_ends_it_when_published,
         "over-1",
+    ),
+    # made after the patch "unambiguous-probation-id": the probation starts as
+    # "probation:A-B:1" (case_notice_already_over started one under the old form of ID)
+    "case_probation_unambiguous_id": (
+        lambda runner: test_probation_ids.appoint(runner, "A-B", "1"),
+        "A-B",
     ),
 }
 

@@ -1,6 +1,6 @@
 """Regenerate tests/histories/probation_*.json: finished probations and a digest run.
 
-    .venv/bin/python -m tests.histories.make_probation_histories
+    .venv/bin/python -m tests.histories.make_probation_histories [NAME ...]   # all, or these
 
 Runs each scenario on a fresh time-skipping server with the real activities, on a
 throwaway PostgreSQL database (TEST_DATABASE_SERVER_URL, default the local server) that is
@@ -96,6 +96,22 @@ async def ended_early(r: ProbationRunner) -> WorkflowHandle[Any, Any]:
     return h
 
 
+async def unambiguous_id(r: ProbationRunner) -> WorkflowHandle[Any, Any]:
+    """Under the form of ID no two appointees share (the others ran under the old form)."""
+    today = await r.today()
+    h = await r.start(probation_input("HIST-ID", today, person_id="B-1"))
+    assert h.id == "probation:HIST-ID:B-1"
+    await r.sleep_until(at_hour(today + timedelta(days=100), 10))
+    end = EndEarlyInput(
+        actor=HEAD,
+        decided_by="县委常委会",
+        decided_on=today + timedelta(days=99),
+        reason="严重违纪",
+    )
+    await r.update(h, "end_early", end)
+    return h
+
+
 async def imported(r: ProbationRunner) -> WorkflowHandle[Any, Any]:
     today = await r.today()
     starts = today - timedelta(days=340)
@@ -132,10 +148,14 @@ SCENARIOS: dict[str, Scenario] = {
     "probation_imported": imported,
     "probation_continued_as_new": continued_as_new,
     "probation_digest": digest,
+    "probation_unambiguous_id": unambiguous_id,
 }
 
 
-async def main() -> None:
+async def main(only: list[str]) -> None:
+    unknown = sorted(set(only) - set(SCENARIOS))
+    if unknown:
+        raise SystemExit(f"no such scenario: {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
     name = f"appointments_histories_{os.getpid()}"
     await ensure_database(SERVER_URL, name)
     url = with_database(SERVER_URL, name)
@@ -144,6 +164,8 @@ async def main() -> None:
         await upgrade_to_head(url)
         sessions = make_session_factory(engine)
         for stem, scenario in SCENARIOS.items():
+            if only and stem not in only:
+                continue
             env = await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=str(find_test_server()),
                 data_converter=pydantic_data_converter,
@@ -164,6 +186,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))
     sys.stdout.flush()
     os._exit(0)  # temporalio/sdk-python#300: skip the interpreter's teardown

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from starter.cli import InputError, cli
 from starter.probation_cli import read_probations
+from tests.cli_accounts import cli_env
 from tests.probation.conftest import (
     HEAD,
     HEAD_MAIL,
@@ -26,6 +27,7 @@ from workflows.probation_types import (
     probation_workflow_id,
 )
 from workflows.rules.working_days import at_hour
+from workflows.types import Actor, Role
 
 
 async def test_reminders_already_past_are_recorded_as_missed_not_sent(
@@ -109,9 +111,9 @@ async def test_import_list_review_and_show_from_the_command_line(
         "DATABASE_URL": database_url,
         "TASK_QUEUE": runner.settings.task_queue,
         "POLICY_FILE": str(runner.settings.policy_file),
-        "APPOINTMENTS_ACTOR": HEAD.name,
-        "APPOINTMENTS_ROLE": HEAD.role.value,
+        **await cli_env(session_factory, HEAD),
     }
+    a_clerk = Actor(name=f"科员 {new_id}", role=Role.CLERK)
 
     imported = await asyncio.to_thread(_invoke, env, "probation", "import", str(csv_file))
     assert imported.exit_code == 0, imported.output
@@ -163,7 +165,7 @@ async def test_import_list_review_and_show_from_the_command_line(
     assert twice.exit_code == 1
     clerk = await asyncio.to_thread(
         _invoke,
-        {**env, "APPOINTMENTS_ROLE": "clerk"},
+        {**env, **await cli_env(session_factory, a_clerk)},
         "probation",
         "review",
         new_id,
@@ -207,4 +209,4 @@ def test_the_import_file_is_checked_whole_before_anything_is_sent(tmp_path: Path
     )
     (item,) = read_probations(good, date(2026, 11, 25))
     assert item.imported and item.former_post == "股长"
-    assert item.workflow_id == "probation-C-1-P1"
+    assert item.workflow_id == "probation:C-1:P1"

@@ -112,3 +112,22 @@ async def test_an_unreachable_server_is_retried_and_then_sends_once(
     assert len(smtp.about(new_id)) == 2
     rows = await outbox_rows(session_factory, new_id)
     assert [(r.status, r.attempts) for r in rows] == [("sent", 2), ("sent", 2)]
+
+
+async def test_a_line_break_in_a_header_fails_once_for_good(
+    session_factory: async_sessionmaker[AsyncSession], smtp: SmtpServer, new_id: str
+) -> None:
+    """A subject naming someone whose name holds CR/LF (recorded before names were checked):
+    no retry could write it, so the activity says so once instead of retrying for ever."""
+    mailer = MailActivities(session_factory, DEFAULT_POLICY, smtp.config())
+    broken = request(new_id).model_copy(update={"subject": "试用期提前结束：张\r\nBcc: x@y.z 三"})
+    with pytest.raises(ApplicationError) as failed:
+        await ActivityEnvironment().run(mailer.send_mail, broken)
+    assert failed.value.type == "MailMalformed" and failed.value.non_retryable
+    assert smtp.about(new_id) == []
+    rows = await outbox_rows(session_factory, new_id)
+    assert [(r.status, r.attempts) for r in rows] == [("failed", 1), ("failed", 1)]
+    assert all(r.note.startswith("not sent: cannot be written:") for r in rows)
+    # a retry all the same (Temporal would not) sends nothing and fails nothing
+    again = await ActivityEnvironment().run(mailer.send_mail, broken)
+    assert again.sent == [] and len(again.not_sent) == 2

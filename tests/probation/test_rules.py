@@ -36,7 +36,7 @@ def test_the_year_ends_the_day_before_its_anniversary(starts: date, ends: date) 
 
 def test_the_review_window_and_the_workflow_id() -> None:
     assert review_opens_on(date(2027, 11, 25), 30) == date(2027, 10, 26)
-    assert probation_workflow_id("C-1", "P7") == "probation-C-1-P7"
+    assert probation_workflow_id("C-1", "P7") == "probation:C-1:P7"
 
 
 def test_the_default_policy_has_a_probation_section() -> None:

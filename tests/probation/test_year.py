@@ -289,7 +289,7 @@ async def test_the_same_probation_cannot_start_twice(runner: ProbationRunner, ne
     today = await runner.today()
     first = probation_input(new_id, today)
     h = await runner.start(first)
-    assert h.id == f"probation-{new_id}-P001"
+    assert h.id == f"probation:{new_id}:P001"
     with pytest.raises(WorkflowAlreadyStartedError):
         await runner.start(first)
     with pytest.raises(WorkflowAlreadyStartedError):  # even with other details
@@ -317,7 +317,7 @@ async def test_a_probation_under_another_workflow_id_is_refused(
     runner.started.append(h)
     with pytest.raises(Exception) as failed:
         await h.result()
-    assert "must run as workflow probation-" in str(failed.value.__cause__)
+    assert "must run as workflow probation:" in str(failed.value.__cause__)
 
 
 async def test_a_review_deadline_without_calendar_data_waits_for_it(

@@ -23,8 +23,9 @@ APP_TABLES = {
     "accounts",
     "api_tokens",
     "console_sessions",
+    "objection_intake",
 }
-HEAD = "0006_console"
+HEAD = "0007_objection_intake"
 
 
 async def table_names(url: str) -> set[str]:

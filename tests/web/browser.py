@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 
+from api.serve import http_server
 from tests.conftest import free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -44,9 +44,7 @@ def screenshot_path(test_name: str) -> Path:
 async def served(app: FastAPI) -> AsyncIterator[str]:
     """The app on a real port of this machine, for the browser; its base address."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
+    server = http_server(app, "127.0.0.1", port)
     task = asyncio.create_task(server.serve())
     for _ in range(200):
         if server.started or task.done():

@@ -8,6 +8,7 @@ today; ``PAST`` is the scenarios' timeline, whose notice ended on 2026-10-10.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.calendar import load_calendar
 from api.app import create_app
+from api.throttles import BOARD_POSTS_PER_ADDRESS
 from settings import load_settings
+from store.objection_models import Intake, intake_of_case, text_digest
 from tests.api.conftest import NoTemporal, client_for
 from tests.workflows import scenarios
 from tests.workflows.conftest import (
@@ -33,7 +36,7 @@ from tests.workflows.conftest import (
     start_time_skipping,
 )
 from web.board.cache import CACHE_SECONDS
-from web.board.form import MAX_BODY_BYTES, RATE_LIMIT_POSTS, RATE_LIMIT_WINDOW_SECONDS, TEXT_MAX
+from web.board.form import MAX_BODY_BYTES, TEXT_MAX
 from web.board.state import board_state
 from web.csrf import ANONYMOUS_COOKIE
 from web.templating import beijing_today
@@ -242,6 +245,10 @@ class Board:
             f"/board/notices/{case_id}/objections", data=fields, headers=headers
         )
 
+    async def intake(self, case_id: str) -> list[Intake]:
+        async with self.runner.sessions() as s:
+            return await intake_of_case(s, case_id)
+
     async def board_events(self, case_id: str) -> list[Any]:
         """What the board wrote into the case's history in PostgreSQL."""
         return [e for e in await self.runner.events(case_id) if e.actor_name == "公示栏"]
@@ -414,9 +421,19 @@ async def test_an_objection_is_filed_into_the_case(board: Board, new_case_id: st
     [event] = await board.board_events(new_case_id)
     assert event.actor_role is Role.SYSTEM and event.kind == "input"
     assert objection_id in event.summary and "张三" in event.summary
-    summary = event.payload["summary"]
-    assert OBJECTION_TEXT in summary and "刘群众" in summary and CONTACT in summary
     assert event.payload["anonymous"] is False and event.payload["objection_id"] == objection_id
+    # the case holds the receipt and the text's sha256; the text, the name and the contact
+    # stay in the intake, out of Temporal's history and the hash-chained log
+    [intake] = await board.intake(new_case_id)
+    assert (intake.receipt, intake.text, intake.name) == (objection_id, OBJECTION_TEXT, "刘群众")
+    assert intake.contact == CONTACT and intake.delivered and intake.copies == 1
+    assert text_digest(OBJECTION_TEXT) in event.payload["summary"]
+    written = json.dumps(
+        [e.payload for e in await board.runner.events(new_case_id)], ensure_ascii=False
+    )
+    history = json.dumps((await handle.fetch_history()).to_json_dict(), ensure_ascii=False)
+    for private in (OBJECTION_TEXT, "刘群众", CONTACT):
+        assert private not in written and private not in history, private
 
     # the objection's text and the objector's name and contact appear on no public page
     for path in ("/board/", f"/board/notices/{new_case_id}"):
@@ -438,8 +455,9 @@ async def test_an_anonymous_objection(board: Board, new_case_id: str) -> None:
     [filed] = (await board.state(handle)).objections
     assert filed.anonymous is True
     [event] = await board.board_events(new_case_id)
-    assert "（匿名）" in event.payload["summary"] and "某某" not in event.payload["summary"]
-    assert event.payload["anonymous"] is True
+    assert event.payload["anonymous"] is True and "某某" not in event.payload["summary"]
+    [intake] = await board.intake(new_case_id)
+    assert intake.anonymous and intake.name == ""  # a name typed beside "anonymous" is dropped
 
 
 async def test_an_objection_after_the_notice_ended_is_refused(
@@ -521,21 +539,22 @@ async def test_too_many_posts_from_one_address_are_429(
     # The limit is checked before anything else: no Temporal needed (any use would fail).
     app = create_app(load_settings({}), NoTemporal(), session_factory)  # type: ignore[arg-type]
     url = "/board/notices/NO-SUCH-CASE/objections"
+    limit = BOARD_POSTS_PER_ADDRESS
     async with client_for(app) as http:
-        for _ in range(RATE_LIMIT_POSTS):
+        for _ in range(limit.times):
             assert (await http.post(url, data={"text": "x"})).status_code == 403
         limited = await http.post(url, data={"text": "x"})
         assert limited.status_code == 429
-        assert "提交过于频繁" in limited.text and f"最多提交 {RATE_LIMIT_POSTS} 次" in limited.text
+        assert "提交过于频繁" in limited.text and f"最多提交 {limit.times} 次" in limited.text
         retry = int(limited.headers["retry-after"])
-        assert 0 < retry <= RATE_LIMIT_WINDOW_SECONDS
+        assert 0 < retry <= limit.seconds
         assert (await http.get("/board/notices/NO-SUCH-CASE")).status_code == 404  # pages stay
         other = httpx.ASGITransport(app=app, client=("192.0.2.7", 4000))
         async with httpx.AsyncClient(transport=other, base_url="http://api") as elsewhere:
             assert (await elsewhere.post(url, data={"text": "x"})).status_code == 403
         limiter = board_state(app).limiter
         started = limiter.clock()
-        limiter.clock = lambda: started + RATE_LIMIT_WINDOW_SECONDS + 1  # the window slid on
+        limiter.clock = lambda: started + limit.seconds + 1  # the window slid on
         assert (await http.post(url, data={"text": "x"})).status_code == 403
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store import queries
+from store.objection_models import take_in
 from tests.api.conftest import live  # noqa: F401  (fixture)
 from tests.api.test_cases import QUORUM_REFUSAL
 from tests.web.console_fixtures import (
@@ -206,3 +207,35 @@ async def test_a_malformed_case_form_starts_nothing(
     async with session_factory() as s:
         assert await queries.get_case(s, new_case_id) is None
     runner.started.clear()
+
+
+async def test_the_clerk_reads_the_boards_objections_an_auditor_does_not(
+    live: tuple[httpx.AsyncClient, CaseRunner],  # noqa: F811
+    session_factory: async_sessionmaker[AsyncSession],
+    new_case_id: str,
+) -> None:
+    _, runner = live
+    app = app_of(live)
+    clerk_name = await make_person(session_factory, Role.CLERK)
+    auditor_name = await make_person(session_factory, Role.AUDITOR)
+    async with session_factory() as s:
+        taken = await take_in(
+            s,
+            case_id=new_case_id,
+            notice_published_on=INVESTIGATION_NOTICE,
+            person_id="p1",
+            text="反映原文<b>不当</b>",
+            anonymous=False,
+            name="刘群众",
+            contact="13900007777",
+            received_on=INVESTIGATION_NOTICE,
+        )
+    async with await sign_in(app, clerk_name, Role.CLERK) as clerk:
+        await start_from_the_form(clerk, runner, new_case_id)
+        page = await clerk.get(f"/console/cases/{new_case_id}")
+    assert "公示栏反映受理登记" in page and taken.receipt in page
+    assert html.escape("反映原文<b>不当</b>", quote=False) in page and "刘群众" in page
+    assert "13900007777" in page and "待转交" in page
+    async with await sign_in(app, auditor_name, Role.AUDITOR) as auditor:
+        seen = await auditor.get(f"/console/cases/{new_case_id}")
+    assert "刘群众" not in seen and "13900007777" not in seen and taken.receipt not in seen

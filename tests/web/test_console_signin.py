@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
+from api.throttles import SIGN_IN_FAILURES_PER_ADDRESS
 from settings import load_settings
 from tests.api.conftest import NoTemporal
 from tests.web.console_fixtures import (
@@ -23,15 +24,13 @@ from tests.web.console_fixtures import (
     make_person,
     sign_in,
 )
-from web.console.signin import FAILED_SIGN_INS
 from workflows.types import Role
 
 
 @pytest.fixture
 async def app(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[FastAPI]:
-    FAILED_SIGN_INS.clear()
+    # the sign-in limits are the application's: a new app for each test starts afresh
     yield create_app(load_settings({}), NoTemporal(), session_factory)  # type: ignore[arg-type]
-    FAILED_SIGN_INS.clear()
 
 
 async def test_a_page_without_a_session_sends_to_sign_in_and_back(app: FastAPI) -> None:
@@ -141,9 +140,9 @@ async def test_guessing_passwords_is_paused_after_a_few_failures(
                     "/console/login", data={"name": name, "password": f"guess-{i}", "csrf": token}
                 )
             ).status_code
-            for i in range(FAILED_SIGN_INS.limit + 1)
+            for i in range(SIGN_IN_FAILURES_PER_ADDRESS.times + 1)
         ]
-        assert codes == [401] * FAILED_SIGN_INS.limit + [429]
+        assert codes == [401] * SIGN_IN_FAILURES_PER_ADDRESS.times + [429]
         # even the right password waits now
         right = await http.post(
             "/console/login", data={"name": name, "password": PASSWORD, "csrf": token}

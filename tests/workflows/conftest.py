@@ -26,6 +26,7 @@ from worker import build_worker
 from workflows.appointment_case import AppointmentCaseWorkflow
 from workflows.ids import case_workflow_id
 from workflows.search_attributes import SEARCH_ATTRIBUTES
+from workflows.step_outcome import StepOutcome
 from workflows.types import CaseInput, CaseState
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -112,7 +113,13 @@ class CaseRunner:
                     raise
 
     async def update(self, handle: WorkflowHandle[Any, Any], name: str, data: Any) -> CaseState:
-        return await handle.execute_update(name, data, result_type=CaseState)
+        """Send the step; the case answers with its outcome, checked against the state the
+        ``state`` query reads afterwards, which is returned."""
+        outcome = await handle.execute_update(name, data, result_type=StepOutcome)
+        state = await self.state(handle)
+        assert (outcome.update, outcome.case_id) == (name, state.case_id), outcome
+        assert outcome.events_recorded <= state.events_recorded, (outcome, state)
+        return state
 
     async def state(self, handle: WorkflowHandle[Any, Any]) -> CaseState:
         return await handle.query("state", result_type=CaseState)

@@ -1,18 +1,16 @@
 """The objection form, the one form anybody may post: its fields and their cleaning, its
-limits (body size, field count, field lengths, posts per address), its validation, and the
-objection it becomes in the case (update ``record_objection``, filed by the board)."""
+limits (body size, field count, field lengths; posts per address are ``api.throttles``),
+its validation (what it becomes in the case: ``web.board.intake``)."""
 
 from __future__ import annotations
 
-import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
 from urllib.parse import parse_qs
 
 from fastapi import Request
 
-from workflows.types import Actor, ObjectionInput, PublicNoticeView, Role
+from workflows.types import Actor, PublicNoticeView, Role
 
 MAX_BODY_BYTES = 32 * 1024  # 2,000 Chinese characters url-encoded are about 18 KiB
 MAX_FORM_FIELDS = 12
@@ -20,13 +18,8 @@ TEXT_MAX = 2_000  # characters of the objection itself
 NAME_MAX = 50
 CONTACT_MAX = 100
 
-RATE_LIMIT_POSTS = 5  # objection posts one client address may make ...
-RATE_LIMIT_WINDOW_SECONDS = 600.0  # ... in any ten minutes
-RATE_LIMIT_MAX_ADDRESSES = 10_000  # addresses remembered; the oldest are forgotten first
-
 # The board files objections on the public's behalf; the event names it as the actor.
 BOARD_ACTOR = Actor(name="公示栏", role=Role.SYSTEM)
-OBJECTION_PREFIX = "board-"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -65,23 +58,6 @@ class ObjectionForm:
         if len(self.contact) > CONTACT_MAX:
             out.append(f"联系方式最多 {CONTACT_MAX} 字。")
         return out
-
-    def summary(self) -> str:
-        """The objection as the case records it: the text, then who sent it."""
-        who = "（匿名）" if self.anonymous else f"反映人：{self.name}"
-        contact = f"；联系方式：{self.contact}" if self.contact else ""
-        return f"{self.text}\n——{who}{contact}（经公示栏提交）"
-
-    def to_objection(self, received_on: date) -> ObjectionInput:
-        """The objection the board files into the case, under a new number of its own."""
-        return ObjectionInput(
-            actor=BOARD_ACTOR,
-            objection_id=OBJECTION_PREFIX + secrets.token_hex(6),
-            person_id=self.person_id,
-            received_on=received_on,
-            summary=self.summary(),
-            anonymous=self.anonymous,
-        )
 
 
 def _clean(value: str, multiline: bool = False) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from api.client_address import is_https
 from web import csrf
 from web.board.cache import CACHE_SECONDS
 from web.board.form import CONTACT_MAX, NAME_MAX, TEXT_MAX, ObjectionForm
@@ -84,7 +85,7 @@ def notice_page(
         status_code=status,
     )
     response.headers.update(NO_STORE)  # carries this browser's CSRF token
-    csrf.set_anonymous_cookie(response, token, secure=request.url.scheme == "https")
+    csrf.set_anonymous_cookie(response, token, secure=is_https(request))
     return response
 
 

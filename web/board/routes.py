@@ -11,20 +11,19 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from api.client_address import client_address
 from api.deps import Services
-from api.errors import ApiError
-from api.temporal import execute_update
+from api.throttles import BOARD_POSTS_PER_ADDRESS
 from web import csrf
 from web.board.cache import CACHE_SECONDS
 from web.board.form import (
     MAX_BODY_BYTES,
-    RATE_LIMIT_POSTS,
-    RATE_LIMIT_WINDOW_SECONDS,
     TEXT_MAX,
     BodyTooLarge,
     ObjectionForm,
     read_form,
 )
+from web.board.intake import file_objection
 from web.board.notices import BoardUnavailable, is_current
 from web.board.pages import (
     NO_STORE,
@@ -100,16 +99,16 @@ async def board_notice(request: Request, case_id: str) -> HTMLResponse:
 @router.post("/notices/{case_id}/objections", response_class=HTMLResponse)
 async def board_objection(request: Request, case_id: str) -> HTMLResponse:
     state = board_state(request.app)
-    address = request.client.host if request.client else "unknown"
-    wait = state.limiter.hit(address)
+    wait = state.limiter.hit(client_address(request))
     if wait:
         minutes = max(1, math.ceil(wait / 60))
+        limit = BOARD_POSTS_PER_ADDRESS
         return message_page(
             request,
             429,
             "提交过于频繁",
-            f"同一网络地址在 {int(RATE_LIMIT_WINDOW_SECONDS // 60)} 分钟内最多提交 "
-            f"{RATE_LIMIT_POSTS} 次反映。请约 {minutes} 分钟后再提交；"
+            f"同一网络地址在 {limit.minutes} 分钟内最多提交 {limit.times} 次反映。"
+            f"请约 {minutes} 分钟后再提交；"
             "情况紧急的，可以直接来信、来电或来访向组织部反映。",
             headers={"Retry-After": str(math.ceil(wait))},
         )
@@ -151,30 +150,27 @@ async def board_objection(request: Request, case_id: str) -> HTMLResponse:
             return notice_page(request, view, today, form=form, problems=problems, status=422)
         return message_page(request, 422, "请修改后再提交", "；".join(problems))
 
-    objection = form.to_objection(received_on=today)
-    try:
-        await execute_update(parts.client, case_id, "record_objection", objection)
-    except ApiError as exc:
-        if exc.status == 404:
-            return no_notice_page(request)
-        if exc.status == 503:
-            log.warning("board: objection to %s not filed: %s", case_id, exc.detail)
-            return unavailable_page(request)
+    filed = await file_objection(parts, view, form, today)
+    refused = filed.refusal
+    if refused is not None and refused.status == 404:
+        return no_notice_page(request)
+    if refused is not None and refused.status == 409:
         return message_page(
             request,
             409,
             "未能受理",
             "",
             explanation=refusal_explained(view, today),
-            rule=exc.rule,
-            sentence=exc.detail,
+            rule=refused.rule,
+            sentence=refused.detail,
         )
     state.cache.forget(case_id)
     subject = next(p for p in view.people if p.person_id == form.person_id)
     response = render(
         request,
         "board_receipt.html",
-        {"view": view, "objection": objection, "subject": subject, "text": form.text},
+        {"view": view, "filed": filed, "subject": subject, "text": form.text},
+        status_code=200 if filed.delivered else 202,
     )
     response.headers.update(NO_STORE)
     return response

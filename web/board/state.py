@@ -1,5 +1,5 @@
 """What the board keeps per application: its notice cache, the rate limiter of objection
-posts, and the clock of its days."""
+posts (keyed on ``api.client_address``), and the clock of its days."""
 
 from __future__ import annotations
 
@@ -9,20 +9,16 @@ from datetime import date
 
 from starlette.applications import Starlette
 
+from api.ratelimit import SlidingWindow
+from api.throttles import BOARD_POSTS_PER_ADDRESS
 from web.board.cache import NoticeCache
-from web.board.form import RATE_LIMIT_MAX_ADDRESSES, RATE_LIMIT_POSTS, RATE_LIMIT_WINDOW_SECONDS
-from web.ratelimit import SlidingWindow
 from web.templating import beijing_today
 
 
 @dataclass
 class BoardState:
     cache: NoticeCache = field(default_factory=NoticeCache)
-    limiter: SlidingWindow = field(
-        default_factory=lambda: SlidingWindow(
-            RATE_LIMIT_POSTS, RATE_LIMIT_WINDOW_SECONDS, RATE_LIMIT_MAX_ADDRESSES
-        )
-    )
+    limiter: SlidingWindow = field(default_factory=BOARD_POSTS_PER_ADDRESS.window)
     today: Callable[[], date] = beijing_today
 
 

@@ -30,13 +30,13 @@ from web.console.cases import CaseId
 from web.console.common import day, page
 from web.templating import beijing_today as today
 from workflows.glossary import EVENT_KINDS
-from workflows.types import CaseStage
+from workflows.types import CaseStage, Line
 
 router = APIRouter(prefix="/audit")
 
 PAGE_SIZE = 100
 MAX_DOSSIER_BYTES = 20 * 1024 * 1024
-Filter = Annotated[str, Query(max_length=200)]
+Filter = Annotated[Line, Query(max_length=200)]  # one line, as common.FilterText
 
 
 @router.get("", response_class=HTMLResponse)
@@ -51,7 +51,7 @@ async def search(
     kind: Filter = "",
     from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
     to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
-    after: Annotated[str, Query(max_length=100)] = "",
+    after: Annotated[Line, Query(max_length=100)] = "",
 ) -> Response:
     """Events matching every filter given, oldest first, a page at a time."""
     require(user, READ_AUDIT)
@@ -105,7 +105,7 @@ async def _timeline(parts: ServicesDep, case_id: str) -> list[audit_queries.Audi
 @router.get("/case", response_class=HTMLResponse)
 async def find_case(
     user: Console,
-    case_id: Annotated[str, Query(alias="case", min_length=1, max_length=64)],
+    case_id: Annotated[Line, Query(alias="case", min_length=1, max_length=64)],
     on: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
     """The "by case" box: to the timeline, or to the as-of view when a day is given."""
@@ -169,7 +169,7 @@ async def verify(
     request: Request,
     user: Console,
     parts: ServicesDep,
-    case_id: Annotated[str, Query(alias="case", max_length=64)] = "",
+    case_id: Annotated[Line, Query(alias="case", max_length=64)] = "",
     run: bool = False,
 ) -> Response:
     """Verify every chain (or one case's) and the newest checkpoint with the service's key."""

@@ -29,6 +29,7 @@ from api.permissions import (
 from api.schemas import STEP_INPUTS
 from store import queries
 from store.console_models import SignedIn
+from store.objection_models import intake_of_case
 from store.probation_models import ProbationListRow, list_probations
 from web.console.auth import Console, PageRefused, form_of, may, require
 from web.console.common import FilterText, FormPage, chosen, page
@@ -243,6 +244,8 @@ async def case_page(
         listing = await queries.get_case(s, case_id)
         history = await queries.case_history(s, case_id)
         messages = await queries.inbox(s, case_id=case_id, limit=PAGE_SIZE)
+        # the board's objections as typed, with who sent them: only for those who verify them
+        intake = await intake_of_case(s, case_id) if may(user, "record_objection_verdict") else []
     state, why = await temporal.query_state(parts.client, case_id)
     if state is None and listing is None:
         if why:
@@ -258,6 +261,7 @@ async def case_page(
         state_unavailable=why,
         history=history,
         messages=messages,
+        intake=intake,
         steps=_steps_for(user, state),
         may_withdraw=may(user, "withdraw") and state is not None and state.status.value == "active",
         flash=f"已记录：{step_title(done)}" if done in STEP_INPUTS else "",

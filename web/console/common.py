@@ -20,7 +20,7 @@ from web import csrf
 from web.console.auth import PageRefused, may
 from web.forms import FormProblem, form_fields, parse_form, problems_of
 from web.templating import render
-from workflows.types import CaseState, Role
+from workflows.types import CaseState, Line, Role
 
 
 def navigation(user: SignedIn) -> list[tuple[str, str]]:
@@ -123,7 +123,9 @@ class FormPage:
         return RedirectResponse(done, status_code=303)
 
 
-FilterText = Annotated[str | None, Query(max_length=200)]
+# A filter typed into a form: one line (a NUL would reach the database as a 503; a line
+# break matches nothing), refused with the console's 422 page.
+FilterText = Annotated[Line | None, Query(max_length=200)]
 E = TypeVar("E", bound=Enum)
 
 

@@ -17,12 +17,12 @@ from api.permissions import (
 )
 from api.probation_calls import INPUTS, probation_roles, record_probation_action
 from store.console_models import SignedIn
-from store.probation_models import list_probations, probation_history
+from store.probation_models import list_probations, probation_history, probation_of
 from web.console.auth import Console, PageRefused, form_of, may, require
 from web.console.common import FilterText, FormPage, chosen, page
 from web.templating import beijing_today as today
 from workflows.glossary import PROBATION_STEPS
-from workflows.probation_types import ProbationStatus, probation_workflow_id
+from workflows.probation_types import ProbationStatus
 
 router = APIRouter(prefix="/probation")
 
@@ -67,11 +67,11 @@ async def probation(
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     require(user, READ_PROBATIONS)
-    probation_id = probation_workflow_id(case_id, person_id)
     async with parts.sessions() as s:
-        rows = await list_probations(s, probation_id=probation_id)
-        events = await probation_history(s, probation_id)
-    if not rows:
+        row = await probation_of(s, case_id, person_id)
+        # its events go by the ID it runs under, of whichever form (workflows.ids)
+        events = await probation_history(s, row.probation_id) if row else []
+    if row is None:
         raise PageRefused(404, f"没有案件 {case_id} 中 {person_id} 的试用期。")
     actions = [
         (slug, title)
@@ -82,7 +82,7 @@ async def probation(
         request,
         user,
         "console_probation.html",
-        row=rows[0],
+        row=row,
         events=events,
         actions=actions,
         flash=f"已记录：{ACTIONS[done][1]}" if done in ACTIONS else "",

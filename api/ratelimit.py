@@ -1,9 +1,10 @@
-"""A sliding-window limit per key (a client address), kept in memory, one per process.
+"""A sliding-window limit per key (a client address, an account name), kept in memory.
 
 ``hit(key)`` counts a use and returns 0, or, when the key has had ``limit`` uses in the last
 ``seconds``, counts nothing and returns the seconds until one more is allowed; ``wait(key)``
-tells the same without counting. The table forgets the least recently used keys beyond
-``max_keys``, so a flood of addresses cannot grow it without bound.
+tells the same without counting; ``release(key)`` takes back the latest use (an attempt
+counted before it was made, which turned out not to count). The table forgets the least
+recently used keys beyond ``max_keys``, so a flood of keys cannot grow it without bound.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ class SlidingWindow:
         while len(self.hits) > self.max_keys:
             del self.hits[next(iter(self.hits))]
         return 0.0
+
+    def release(self, key: str) -> None:
+        """Takes back the latest use of the key, if it has one in the window."""
+        recent = self.hits.get(key)
+        if recent:
+            recent.pop()
 
     def clear(self) -> None:
         self.hits.clear()
