@@ -398,11 +398,24 @@ def notice_objection(
 @click.option("--outcome", type=_choice(ObjectionOutcome), required=True)
 @click.option("--verified-on", type=DATE, required=True)
 @click.option("--finding", required=True)
+@click.option(
+    "--same-for",
+    "same_for",
+    multiple=True,
+    metavar="OBJECTION_ID",
+    help="the same verdict for this objection too (about the same person); repeatable",
+)
 @pass_app
 def notice_verdict(
-    app: App, case_id: str, objection_id: str, outcome: str, verified_on: date, finding: str
+    app: App,
+    case_id: str,
+    objection_id: str,
+    outcome: str,
+    verified_on: date,
+    finding: str,
+    same_for: tuple[str, ...],
 ) -> None:
-    """Record the verification of an objection."""
+    """Record the verification of an objection (and of identical ones, with --same-for)."""
     arg = build(
         ObjectionVerdictInput,
         {
@@ -411,6 +424,7 @@ def notice_verdict(
             "outcome": outcome,
             "verified_on": verified_on,
             "finding": finding,
+            "same_for": list(same_for),
         },
         positional=("objection_id",),
     )

@@ -270,6 +270,7 @@ FIELDS = MappingProxyType(
         "anonymous": "匿名",
         "verified_on": "核查日期",
         "outcome": "核查结果",
+        "same_for": "同一核查结果的其他反映（反映编号，每行一个，须涉及同一人员）",
         "decided_on": "决定日期",
         "appoint": "予以任用",
         "notice_issued_on": "任职通知日期",

@@ -105,6 +105,10 @@ Line = Annotated[str, AfterValidator(_one_line)]
 Text = Annotated[str, AfterValidator(_free_text)]
 
 
+# how many objections one verdict may cover (a limit on one input, not a rule)
+MAX_OBJECTIONS_PER_VERDICT = 1_000
+
+
 class Model(BaseModel):
     """Base of every wire model: unknown fields are refused, so a typo never passes silently;
     text that PostgreSQL or UTF-8 cannot hold, or longer than ``MAX_TEXT``, is refused
@@ -431,11 +435,15 @@ class ObjectionInput(Model):
 
 
 class ObjectionVerdictInput(Model):
+    """The verification of an objection (核查结果); ``same_for`` gives the same verdict to
+    further objections about the same person (identical ones, verified together)."""
+
     actor: Actor
     objection_id: Line
     verified_on: date
     outcome: ObjectionOutcome
     finding: Text = Field(min_length=1)
+    same_for: list[Line] = Field(default_factory=list, max_length=MAX_OBJECTIONS_PER_VERDICT)
 
 
 class SuspensionDecisionInput(Model):

@@ -42,6 +42,7 @@ from workflows.types import (
     CaseState,
     CaseStatus,
     ObjectionInput,
+    ObjectionVerdictInput,
     PublicNoticeInput,
     Role,
     SelectionMethod,
@@ -639,3 +640,15 @@ def test_the_step_command_sends_any_row_from_standard_input(
     assert (workflow_id, update) == ("appointment-case-GY-2026-017", "record_objection")
     assert isinstance(arg, ObjectionInput)
     assert (arg.actor, arg.objection_id) == (people.clerk.actor, "O9")
+
+
+def test_one_verdict_is_sent_for_a_group_of_objections(
+    fake_client: FakeClient, people: People
+) -> None:
+    args = ["notice", "verdict", "GY-2026-017", "O1", "--outcome", "no_problem"]
+    args += ["--verified-on", "2026-10-09", "--finding", "经核查不属实"]
+    result = invoke([*args, "--same-for", "O2", "--same-for", "O3"], people.clerk)
+    assert result.exit_code == 0, result.output
+    [(_, update, arg)] = fake_client.updates
+    assert update == "record_objection_verdict" and isinstance(arg, ObjectionVerdictInput)
+    assert (arg.objection_id, arg.same_for) == ("O1", ["O2", "O3"])

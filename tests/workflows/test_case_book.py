@@ -2143,3 +2143,41 @@ def test_no_notice_once_the_case_is_closed() -> None:
     d = on_notice()
     d.do("withdraw", withdrawal())
     assert d.book.public_notice() is None
+
+
+def test_one_verdict_for_a_group_of_identical_objections() -> None:
+    d = on_notice()
+    for oid in ("O1", "O2", "O3"):
+        d.do("objection", objection(oid))
+    d.end_notice()
+    assert d.book.step_key() == "objection_verification:O1,O2,O3"
+    group = verdict("O1", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 15))
+    group = group.model_copy(update={"same_for": ["O2", "O3"]})
+    [event, *after] = d.do("objection_verdict", group)
+    assert event.summary == "objections O1, O2, O3 about 张三 verified: no_problem"
+    assert [o.outcome for o in d.book.state.objections] == [ObjectionOutcome.NO_PROBLEM] * 3
+    assert d.stage is CaseStage.APPOINTMENT and after
+
+
+def test_a_group_verdict_is_refused_whole_when_one_of_it_does_not_fit() -> None:
+    people = [person("p1", "张三"), person("p2", "李四"), person("p3", "王五")]
+    d = Driver(regular_case("reg-1", people, positions=2))
+    d.through_inspection(["p1", "p2", "p3"], ["p1", "p2"])
+    d.vote(agree("p1"), agree("p2"))
+    d.publish()
+    d.do("objection", objection("O1"))
+    d.do("objection", objection("O2"))
+    d.do("objection", objection("O3", pid="p2"))
+    d.do("objection_verdict", verdict("O2", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 9)))
+    base = verdict("O1", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 9))
+    cases = {
+        "O2": "objection O2 is already verified",
+        "O3": "objection O3 is about another person than O1; one verdict covers objections "
+        "about one person",
+        "O1": "objection O1 is named twice in one verdict",
+        "O9": "no objection O9 in this case",
+    }
+    for other, message in cases.items():
+        grouped = base.model_copy(update={"same_for": [other]})
+        assert refused(d.book.check_objection_verdict, grouped, TODAY).message == message
+    assert d.book.state.objections[0].outcome is None

@@ -87,15 +87,31 @@ class NoticeRules(CaseBookBase):
 
     def check_objection_verdict(self, data: ObjectionVerdictInput, today: date) -> None:
         self._require_stage(CaseStage.PUBLIC_NOTICE)
-        o = self._objection(data.objection_id)
-        if o.outcome is not None:
-            raise RuleViolation(f"objection {o.objection_id} is already verified", "任前公示")
+        ids = [data.objection_id, *data.same_for]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise RuleViolation(
+                f"objection {', '.join(twice)} is named twice in one verdict", "任前公示"
+            )
+        person = self._objection(data.objection_id).person_id
         check_not_future(data.verified_on, today, "the verification")
-        check_not_before(data.verified_on, o.received_on, "the verification", "the objection")
+        for objection_id in ids:
+            o = self._objection(objection_id)
+            if o.outcome is not None:
+                raise RuleViolation(f"objection {o.objection_id} is already verified", "任前公示")
+            if o.person_id != person:
+                raise RuleViolation(
+                    f"objection {o.objection_id} is about another person than "
+                    f"{data.objection_id}; one verdict covers objections about one person",
+                    "任前公示",
+                )
+            check_not_before(data.verified_on, o.received_on, "the verification", "the objection")
 
     def apply_objection_verdict(self, data: ObjectionVerdictInput, today: date) -> list[Happening]:
         o = self._objection(data.objection_id)
-        o.outcome, o.verified_on = data.outcome, data.verified_on
+        for objection_id in [data.objection_id, *data.same_for]:
+            each = self._objection(objection_id)
+            each.outcome, each.verified_on = data.outcome, data.verified_on
         c = self.candidate(o.person_id)
         effect = notice.effect_of(data.outcome)
         if c.status is CandidateStatus.NOT_APPOINTED:
@@ -113,12 +129,11 @@ class NoticeRules(CaseBookBase):
             c.note = f"objection {o.objection_id}: serious problem confirmed"
         elif effect.reminded:
             c.reminded = True
+        which = f"objection {o.objection_id}"
+        if data.same_for:
+            which = f"objections {', '.join([o.objection_id, *data.same_for])}"
         out = [
-            self._input(
-                data.actor,
-                f"objection {o.objection_id} about {c.name} verified: {data.outcome.value}",
-                data,
-            )
+            self._input(data.actor, f"{which} about {c.name} verified: {data.outcome.value}", data)
         ]
         return out + (self._after_notice() if self._notice_over else [])
 
