@@ -35,7 +35,7 @@ from gateway.errors import (
 from workflows.ids import case_workflow_id
 from workflows.step_outcome import StepOutcome, outcome_of
 from workflows.steps import NOT_PERMITTED
-from workflows.types import CaseInput, CaseState, CaseStatus
+from workflows.types import CaseInput, CaseState, CaseStatus, PublicNoticeView
 
 WORKFLOW_NAME = "AppointmentCaseWorkflow"
 # An update waits for a worker to take it; without one it would wait for ever.
@@ -185,6 +185,35 @@ async def query_state(
         return None, str(exc)
     except RuntimeError as exc:
         return None, f"Temporal cannot be reached or did not answer: {connect_problem(exc)}"
+
+
+async def query_public_notice(
+    client: Client, case_id: str, wait: timedelta = QUERY_WAIT
+) -> PublicNoticeView | None:
+    """The notice the case has before the public, or None (none, no such case, or the case
+    has closed: the server then refuses the query without waking a worker). ``Unreachable``
+    when Temporal cannot be reached; ``NoWorker`` when this case did not answer."""
+    handle = client.get_workflow_handle(case_workflow_id(case_id))
+    try:
+        view: PublicNoticeView | None = await handle.query(
+            "public_notice",
+            result_type=PublicNoticeView,
+            reject_condition=QueryRejectCondition.NOT_OPEN,
+            rpc_timeout=wait,
+        )
+        return view
+    except WorkflowQueryRejectedError:
+        return None
+    except WorkflowQueryFailedError as exc:
+        raise NoWorker(f"case {case_id}: the query public_notice failed: {exc}") from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        if exc.status == RPCStatusCode.UNAVAILABLE:
+            raise Unreachable(exc.message) from exc
+        raise NoWorker(f"case {case_id}: {exc.message}") from exc
+    except RuntimeError as exc:
+        raise connect_problem(exc) from exc
 
 
 async def first_state(client: Client, case_id: str) -> tuple[CaseState | None, str]:

@@ -1,5 +1,7 @@
-"""Finding the workflow of a probation from its business key (case, person), for every front
-end, probations started under the old form of ID included (``workflows.ids``).
+"""The probations' workflows through Temporal, for every front end: finding one from its
+business key (case, person), probations started under the old form of ID included
+(``workflows.ids``), sending it a step and asking it its state or its roles, Temporal's
+failures as ``gateway.errors``.
 
 A probation runs under ``probation_workflow_id(case, person)``; one started before IDs were
 made unambiguous runs, for the rest of its year, under ``legacy_probation_workflow_id``,
@@ -12,14 +14,28 @@ alone would not do: ``C-1``/``P7`` is as common a pair as any, and its old ID is
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
-from gateway.cases import connect_problem
-from gateway.errors import Unreachable
+from gateway.cases import QUERY_WAIT, UPDATE_WAIT, connect_problem, refusal
+from gateway.errors import CaseEnded, NoSuchCase, NoWorker, Refused, Unreachable
 from workflows.ids import legacy_probation_workflow_id, probation_workflow_id
-from workflows.probation_types import ProbationInput
+from workflows.probation_types import ProbationInput, ProbationRoles, ProbationState
+
+T = TypeVar("T")
 
 
 async def find_probation_id(client: Client, case_id: str, person_id: str) -> str:
@@ -71,3 +87,76 @@ async def _started_for(client: Client, workflow_id: str, case_id: str, person_id
         return False
     assert isinstance(recorded, ProbationInput)
     return (recorded.case_id, recorded.person_id) == (case_id, person_id)
+
+
+def whose(case_id: str, person_id: str) -> str:
+    return f"the probation of {person_id} in case {case_id}"
+
+
+async def _has_ended(client: Client, workflow_id: str) -> bool:
+    """Whether the workflow is there and closed (servers say "not found" of an update sent to
+    a closed workflow in different words)."""
+    try:
+        described = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise Unreachable(exc.message) from exc
+    return described.status not in (None, WorkflowExecutionStatus.RUNNING)
+
+
+async def _call(
+    client: Client, workflow_id: str, case_id: str, person_id: str, call: Awaitable[T]
+) -> T:
+    """One call to a probation's workflow, Temporal's failures as ``gateway.errors``."""
+    about = whose(case_id, person_id)
+    try:
+        return await asyncio.wait_for(call, UPDATE_WAIT.total_seconds())
+    except WorkflowUpdateFailedError as exc:
+        raise refusal(exc) from exc
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as exc:
+        raise Refused(str(exc)) from exc
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise Unreachable(exc.message) from exc
+        if await _has_ended(client, workflow_id):
+            raise CaseEnded(f"{about} has ended; nothing can be recorded on it") from exc
+        raise NoSuchCase(f"no probation of {person_id} in case {case_id}") from exc
+    except RuntimeError as exc:
+        raise connect_problem(exc) from exc
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        raise NoWorker(
+            f"{about}: no worker answered within {UPDATE_WAIT.seconds} s; the step may still "
+            "be recorded when it comes back: read the probation before sending it again"
+        ) from exc
+
+
+async def execute_update(
+    client: Client, case_id: str, person_id: str, update: str, arg: BaseModel
+) -> tuple[str, ProbationState]:
+    """Send one step (a review, an early end) to the probation of (case, person); its
+    workflow ID and its state after the step."""
+    workflow_id = await find_probation_id(client, case_id, person_id)
+    handle = client.get_workflow_handle(workflow_id)
+    call = handle.execute_update(update, arg, result_type=ProbationState)
+    return workflow_id, await _call(client, workflow_id, case_id, person_id, call)
+
+
+async def query_roles(client: Client, case_id: str, person_id: str) -> ProbationRoles | None:
+    """Who may record a review and an early end on this probation, by the policy it runs
+    under (its ``roles`` query); None while it is still reading its policy."""
+    workflow_id = await find_probation_id(client, case_id, person_id)
+    handle = client.get_workflow_handle(workflow_id)
+    call = handle.query("roles", result_type=ProbationRoles, rpc_timeout=QUERY_WAIT)
+    roles: ProbationRoles | None = await _call(client, workflow_id, case_id, person_id, call)
+    return roles
+
+
+async def query_state(
+    client: Client, workflow_id: str, case_id: str, person_id: str
+) -> ProbationState:
+    """The live state of the probation running under ``workflow_id``."""
+    handle = client.get_workflow_handle(workflow_id)
+    call = handle.query("state", result_type=ProbationState, rpc_timeout=QUERY_WAIT)
+    state: ProbationState = await _call(client, workflow_id, case_id, person_id, call)
+    return state

@@ -20,15 +20,12 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     ScheduleListDescription,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.policy import read_policy
-from gateway import cases
-from gateway.cases import UPDATE_WAIT
+from gateway import probations
 from gateway.errors import GatewayError
 from gateway.probations import find_probation_id
 from settings import Settings
@@ -180,27 +177,9 @@ def send_update(app: App, case_id: str, person_id: str, update: str, arg: BaseMo
     async def send() -> tuple[str, ProbationState]:
         client = await open_client(app.settings)
         try:
-            pid = await find_probation_id(client, case_id, person_id)
+            return await probations.execute_update(client, case_id, person_id, update, arg)
         except GatewayError as exc:
             raise cli_error(exc, app.settings) from exc
-        handle = client.get_workflow_handle(pid)
-        try:
-            return pid, await asyncio.wait_for(
-                handle.execute_update(update, arg, result_type=ProbationState),
-                UPDATE_WAIT.total_seconds(),
-            )
-        except WorkflowUpdateFailedError as exc:
-            raise cli_error(cases.refusal(exc), app.settings) from exc
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise CliError(
-                    f"no running probation of {person_id} in case {case_id} (workflow {pid})"
-                ) from exc
-            raise Unreachable(f"Temporal did not take the update: {exc.message}") from exc
-        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-            raise Unreachable(
-                f"no worker answered within {UPDATE_WAIT.seconds} s — is the worker running?"
-            ) from exc
 
     pid, s = asyncio.run(send())
     click.echo(

@@ -63,3 +63,41 @@ def test_the_check_sees_an_import_where_there_is_one(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from starter.cli import cli\n    import api.routers.audit\n")
     assert {"starter.cli", "starter.cli.cli", "api.routers.audit"} <= imported(sample)
+
+
+# Temporal's client calls that reach a workflow; only the gateway makes them for a front end.
+WORKFLOW_CALLS = {"get_workflow_handle", "start_workflow", "execute_update", "query"}
+
+
+def workflow_calls(path: Path) -> set[str]:
+    """The client methods of ``WORKFLOW_CALLS`` a file calls on something other than the
+    gateway's own modules (``cases.execute_update`` is the gateway's; ``handle.query`` is not)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            via_gateway = isinstance(owner, ast.Name) and owner.id in (
+                "cases",
+                "probations",
+                "temporal",
+            )
+            if node.func.attr in WORKFLOW_CALLS and not via_gateway:
+                found.add(node.func.attr)
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", files("starter", *FRONT_ENDS), ids=lambda p: p.relative_to(PROJECT_DIR).as_posix()
+)
+def test_the_front_ends_reach_the_workflows_only_through_the_gateway(path: Path) -> None:
+    assert not workflow_calls(path)
+
+
+def test_the_gateway_check_sees_a_direct_call(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "async def f(client, cases):\n"
+        "    await client.get_workflow_handle('x').query('state')\n"
+        "    await cases.execute_update(client, 'c', 'u', None)\n"
+    )
+    assert workflow_calls(sample) == {"get_workflow_handle", "query"}

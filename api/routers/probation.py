@@ -18,12 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import (
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
-)
 
-from api import temporal
 from api.deps import ServicesDep, SessionDep, permit
 from api.errors import ApiError
 from api.permissions import (
@@ -31,7 +26,13 @@ from api.permissions import (
     READ_PROBATIONS,
     RECORD_PROBATION_REVIEW,
 )
-from api.probation_calls import INPUTS, ask, no_such, probation_id_of, record_probation_action
+from api.probation_calls import (
+    INPUTS,
+    no_such,
+    probation_id_of,
+    probation_state,
+    record_probation_action,
+)
 from api.routers.cases import ERRORS, CaseId
 from api.schemas import (
     FIRST_DAY,
@@ -155,21 +156,12 @@ async def get_one(
             pid, why = probation_workflow_id(case_id, person_id), exc.detail
     history = await probation_history(session, pid)
     mail = await outbox(session, source=pid)
-    handle = parts.client.get_workflow_handle(pid)
     try:
         if not why:
-            state = await ask(
-                parts.client,
-                pid,
-                case_id,
-                person_id,
-                handle.query("state", result_type=ProbationState, rpc_timeout=temporal.QUERY_WAIT),
-            )
+            state = await probation_state(parts.client, pid, case_id, person_id)
     except ApiError as exc:
         if exc.status != 404:
             why = exc.detail
-    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as exc:
-        why = str(exc)
     if state is None and not rows:
         # with Temporal silent and nothing in the database, whether it exists is unknown
         raise ApiError(503, why) if why else no_such(case_id, person_id)

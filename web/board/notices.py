@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
-from temporalio.common import QueryRejectCondition
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
-from workflows.ids import case_workflow_id
+from gateway import cases
+from gateway.errors import NoWorker, Unreachable
 from workflows.types import NoticeKind, PublicNoticeView
 
 log = logging.getLogger(__name__)
@@ -38,29 +37,10 @@ def is_current(view: PublicNoticeView, today: date) -> bool:
 
 async def query_notice(client: Client, case_id: str) -> PublicNoticeView | Unanswered | None:
     """The case's notice; None when it has none or Temporal has no such open case."""
-    handle = client.get_workflow_handle(case_workflow_id(case_id))
     try:
-        view: PublicNoticeView | None = await handle.query(
-            "public_notice",
-            result_type=PublicNoticeView,
-            reject_condition=QueryRejectCondition.NOT_OPEN,
-            rpc_timeout=QUERY_WAIT,
-        )
-        return view
-    except WorkflowQueryRejectedError:
-        return None  # the workflow has closed: no notice
-    except WorkflowQueryFailedError as exc:
-        log.warning("board: query public_notice of %s failed: %s", case_id, exc)
+        return await cases.query_public_notice(client, case_id, QUERY_WAIT)
+    except Unreachable as exc:
+        raise BoardUnavailable(exc.message) from exc
+    except NoWorker as exc:
+        log.warning("board: %s", exc.message)
         return UNANSWERED
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return None
-        if exc.status == RPCStatusCode.UNAVAILABLE:
-            raise BoardUnavailable(exc.message) from exc
-        log.warning("board: query public_notice of %s: %s", case_id, exc.message)
-        return UNANSWERED
-    except RuntimeError as exc:
-        # a lazily connected client reports a server it cannot reach this way
-        if str(exc).startswith("Failed client connect"):
-            raise BoardUnavailable(str(exc).splitlines()[0]) from exc
-        raise
