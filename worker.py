@@ -43,6 +43,28 @@ def build_activities(settings: Settings, records: RecordActivities) -> list[Call
     ]
 
 
+def worker_parts(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    mail: MailConfig | None = None,
+) -> tuple[list[type], list[Callable[..., Any]]]:
+    """Every workflow and every activity of the service, as the worker registers them."""
+    records = RecordActivities(session_factory)
+    audit = AuditCheckpointActivities(session_factory, settings.audit_signing_key)
+    probation_workflows, probation_activities = probation_worker_parts(
+        settings, session_factory, mail=mail
+    )
+    return (
+        [*WORKFLOWS, *probation_workflows],
+        [
+            *build_activities(settings, records),
+            audit.create_audit_checkpoint,
+            *probation_activities,
+        ],
+    )
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -51,20 +73,12 @@ def build_worker(
     mail: MailConfig | None = None,
 ) -> Worker:
     """Every workflow and activity of the service, on the settings' task queue."""
-    records = RecordActivities(session_factory)
-    audit = AuditCheckpointActivities(session_factory, settings.audit_signing_key)
-    probation_workflows, probation_activities = probation_worker_parts(
-        settings, session_factory, mail=mail
-    )
+    workflows, activities = worker_parts(settings, session_factory, mail=mail)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[*WORKFLOWS, *probation_workflows],
-        activities=[
-            *build_activities(settings, records),
-            audit.create_audit_checkpoint,
-            *probation_activities,
-        ],
+        workflows=workflows,
+        activities=activities,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.worker_sticky_timeout),
     )
 

@@ -32,6 +32,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.cases import QUERY_WAIT, UPDATE_WAIT, connect_problem, refusal
 from gateway.errors import CaseEnded, NoSuchCase, NoWorker, Refused, Unreachable
+from workflows.appointment_case import PROBATION_WORKFLOW_NAME
 from workflows.ids import legacy_probation_workflow_id, probation_workflow_id
 from workflows.probation_types import ProbationInput, ProbationRoles, ProbationState
 
@@ -79,7 +80,7 @@ async def _started_for(client: Client, workflow_id: str, case_id: str, person_id
     if first is None or first.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
         return False
     started = first.workflow_execution_started_event_attributes
-    if started.workflow_type.name != "ProbationWorkflow":
+    if started.workflow_type.name != PROBATION_WORKFLOW_NAME:
         return False
     try:
         [recorded] = await client.data_converter.decode(started.input.payloads, [ProbationInput])

@@ -26,10 +26,17 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
+    from workflows.activity_refs import (
+        LOAD_POLICY,
+        RECORD_EVENT,
+        SCHEDULE_STEP,
+        WORKING_DAYS_END,
+        ActivityRef,
+        call,
+    )
     from workflows.case_book import AwaitedStep, CaseBook, Happening, check_case_input
     from workflows.deadlines import keep_deadline, wait_until
     from workflows.ids import legacy_probation_workflow_id
-    from workflows.policy import PolicySnapshot
     from workflows.probation_types import ProbationInput, probation_workflow_id
     from workflows.rules.errors import RuleViolation
     from workflows.rules.working_days import SHANGHAI
@@ -88,10 +95,14 @@ NOTICE_ALREADY_OVER_PATCH = "notice-period-already-over"
 # Every update answers with a small ``StepOutcome`` instead of the whole state, which grew the
 # history with each objection until Temporal ended the case.
 SMALL_ANSWER_PATCH = "small-update-answers"
+# The probation a case starts as its child, by the name it is registered under (the class is
+# not imported here: the case's sandbox need not load it).
+PROBATION_WORKFLOW_NAME = "ProbationWorkflow"
 # The search attributes are upserted only when one of them changes, not after every record.
 UPSERT_CHANGES_PATCH = "upsert-only-changes"
 
 In = TypeVar("In")
+Out = TypeVar("Out")
 # An update's answer: the outcome of the step; the whole state in histories from before
 # ``SMALL_ANSWER_PATCH``.
 Answer = CaseState | StepOutcome
@@ -142,9 +153,7 @@ class AppointmentCaseWorkflow:
         return book.state
 
     async def _open(self, case: CaseInput) -> CaseBook:
-        snapshot = await self._activity(
-            "load_policy", PolicyRequest(case_id=case.case_id), PolicySnapshot
-        )
+        snapshot = await self._activity(LOAD_POLICY, PolicyRequest(case_id=case.case_id))
         today = self._today()
         try:
             check_case_input(case, today, snapshot.policy.recommendation.valid_months)
@@ -238,7 +247,7 @@ class AppointmentCaseWorkflow:
         )
         while True:
             try:
-                return await self._activity("schedule_step", request, StepSchedule)
+                return await self._activity(SCHEDULE_STEP, request)
             except ActivityError as e:
                 problem = _calendar_problem(e)
                 if problem is None:
@@ -300,13 +309,9 @@ class AppointmentCaseWorkflow:
             raise ApplicationError("the case is still starting; try again in a moment")
         return self._book
 
-    async def _activity(self, name: str, arg: Any, result_type: type[Any]) -> Any:
-        return await workflow.execute_activity(
-            name,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+    async def _activity(self, ref: ActivityRef[In, Out], arg: In) -> Out:
+        return await call(
+            ref, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
 
     async def _record(
@@ -335,7 +340,7 @@ class AppointmentCaseWorkflow:
             )
         book.state.events_recorded = self._seq
         for event in events:
-            await self._activity("record_event", event, bool)
+            await self._activity(RECORD_EVENT, event)
         self._upsert()
 
     def _upsert(self) -> None:
@@ -634,7 +639,7 @@ class AppointmentCaseWorkflow:
             probation_id = legacy_probation_workflow_id(book.case.case_id, person.person_id)
         try:
             await workflow.start_child_workflow(
-                "ProbationWorkflow",
+                PROBATION_WORKFLOW_NAME,
                 probation,
                 id=probation_id,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -679,9 +684,7 @@ class AppointmentCaseWorkflow:
     async def _working_days_end(self, start_on: date, days: int) -> WorkingDaysResult:
         request = WorkingDaysInput(start_on=start_on, working_days=days)
         try:
-            result: WorkingDaysResult = await self._activity(
-                "working_days_end", request, WorkingDaysResult
-            )
+            result = await self._activity(WORKING_DAYS_END, request)
         except ActivityError as e:
             problem = _calendar_problem(e)
             if problem is None:

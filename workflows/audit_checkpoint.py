@@ -13,34 +13,22 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.types import Model
+    from workflows.activity_refs import CREATE_AUDIT_CHECKPOINT, call
+    from workflows.checkpoint_types import CheckpointRequest, CheckpointResult
+
+__all__ = ["AuditCheckpointWorkflow", "CheckpointRequest", "CheckpointResult"]
 
 AUDIT_CHECKPOINT_SCHEDULE_ID = "audit-checkpoint"
 CHECKPOINT_TIMEOUT = timedelta(minutes=10)  # a million events take seconds (bench/RESULTS.md)
-
-
-class CheckpointRequest(Model):
-    reason: str = "scheduled"
-
-
-class CheckpointResult(Model):
-    checkpoint_id: int
-    merkle_root: str
-    cases: int
-    events: int  # of cases and probations
-    key_id: str
-    probations: int = 0  # chains of probation events it covers (0 in results made before)
 
 
 @workflow.defn
 class AuditCheckpointWorkflow:
     @workflow.run
     async def run(self, request: CheckpointRequest) -> CheckpointResult:
-        result: CheckpointResult = await workflow.execute_activity(
-            "create_audit_checkpoint",
+        return await call(
+            CREATE_AUDIT_CHECKPOINT,
             request,
-            result_type=CheckpointResult,
             start_to_close_timeout=CHECKPOINT_TIMEOUT,
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
         )
-        return result

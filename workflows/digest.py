@@ -20,8 +20,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.activity_refs import GATHER_DIGEST, LOAD_POLICY, SEND_MAIL, call
     from workflows.glossary import DIGEST_KINDS
-    from workflows.policy import PolicySnapshot
     from workflows.probation_types import (
         Digest,
         DigestInput,
@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
         DigestItemKind,
         DigestRequest,
         MailRequest,
-        MailResult,
     )
     from workflows.rules.working_days import SHANGHAI
     from workflows.types import PolicyRequest
@@ -78,10 +77,9 @@ def digest_mail(digest: Digest) -> tuple[str, str]:
 class DigestWorkflow:
     @workflow.run
     async def run(self, input: DigestInput) -> Digest:
-        snapshot: PolicySnapshot = await workflow.execute_activity(
-            "load_policy",
+        snapshot = await call(
+            LOAD_POLICY,
             PolicyRequest(case_id=DIGEST_SCHEDULE_ID),
-            result_type=PolicySnapshot,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
@@ -92,17 +90,16 @@ class DigestWorkflow:
             today=now.astimezone(SHANGHAI).date(),
             days_ahead=input.days_ahead or policy.days_ahead,
         )
-        digest: Digest = await workflow.execute_activity(
-            "gather_digest",
+        digest = await call(
+            GATHER_DIGEST,
             request,
-            result_type=Digest,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
         if digest.items or policy.send_when_empty:
             subject, body = digest_mail(digest)
-            digest.mail = await workflow.execute_activity(
-                "send_mail",
+            digest.mail = await call(
+                SEND_MAIL,
                 MailRequest(
                     source=f"digest:{workflow.info().workflow_id}",
                     seq=1,
@@ -110,7 +107,6 @@ class DigestWorkflow:
                     subject=subject,
                     body=body,
                 ),
-                result_type=MailResult,
                 start_to_close_timeout=MAIL_TIMEOUT,
                 retry_policy=MAIL_RETRY,
             )

@@ -51,13 +51,21 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.activity_refs import (
+        LOAD_POLICY,
+        RECORD_PROBATION_EVENT,
+        SCHEDULE_STEP,
+        SEND_MAIL,
+        ActivityRef,
+        call,
+    )
     from workflows.deadlines import keep_deadline, wait_until
     from workflows.glossary import PROBATION_STATUSES, REVIEW_OUTCOMES
     from workflows.ids import probation_id_accepted
@@ -101,6 +109,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 # Technical limits of calls to activities (not regulation values, which come from the policy).
+In = TypeVar("In")
+Out = TypeVar("Out")
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 MAIL_TIMEOUT = timedelta(seconds=120)
@@ -192,9 +202,7 @@ class ProbationWorkflow:
                 type="ProbationIdMismatch",
                 non_retryable=True,
             )
-        snapshot = await self._activity(
-            "load_policy", PolicyRequest(case_id=probation_id), PolicySnapshot
-        )
+        snapshot = await self._activity(LOAD_POLICY, PolicyRequest(case_id=probation_id))
         today = self._today()
         if input.starts_on > today:
             raise ApplicationError(
@@ -324,7 +332,7 @@ class ProbationWorkflow:
         )
         while True:
             try:
-                result: StepSchedule = await self._activity("schedule_step", request, StepSchedule)
+                result = await self._activity(SCHEDULE_STEP, request)
                 return result
             except ActivityError as e:
                 problem = _calendar_problem(e)
@@ -630,13 +638,9 @@ class ProbationWorkflow:
         carry = ProbationCarry(state=self.s, policy=self._snapshot)
         workflow.continue_as_new(self._input.model_copy(update={"carry": carry}))
 
-    async def _activity(self, name: str, arg: Any, result_type: type[Any]) -> Any:
-        return await workflow.execute_activity(
-            name,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+    async def _activity(self, ref: ActivityRef[In, Out], arg: In) -> Out:
+        return await call(
+            ref, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
 
     async def _record(
@@ -662,7 +666,7 @@ class ProbationWorkflow:
             payload=payload or {},
             row=s.row(),
         )
-        recording = self._activity("record_probation_event", event, bool)
+        recording = self._activity(RECORD_PROBATION_EVENT, event)
         if mail is None:
             await recording
             return
@@ -674,12 +678,8 @@ class ProbationWorkflow:
 
     async def _mail(self, request: MailRequest) -> MailResult | None:
         try:
-            result: MailResult = await workflow.execute_activity(
-                "send_mail",
-                request,
-                result_type=MailResult,
-                start_to_close_timeout=MAIL_TIMEOUT,
-                retry_policy=MAIL_RETRY,
+            result = await call(
+                SEND_MAIL, request, start_to_close_timeout=MAIL_TIMEOUT, retry_policy=MAIL_RETRY
             )
         except ActivityError as e:
             # the outbox keeps the message as pending with its last error
