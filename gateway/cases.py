@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
@@ -46,6 +48,8 @@ STARTUP_POLL_INTERVAL = 0.25  # seconds
 # Temporal refuses a payload over 2 MB, and a refused one fails the case's workflow task: an
 # input must be well below it before it is sent.
 MAX_INPUT_BYTES = 1_500_000
+# an update that meets a case between two runs (continue-as-new) is sent again, this often
+CONTINUED_RETRIES = 3
 
 
 def check_size(what: str, arg: BaseModel) -> None:
@@ -79,6 +83,18 @@ def _rpc_problem(exc: RPCError, case_id: str) -> GatewayError:
     if exc.status == RPCStatusCode.INVALID_ARGUMENT:
         return BadRequest(f"Temporal refused the request for case {case_id}: {exc.message}")
     return Unreachable(exc.message)
+
+
+async def _continued(handle: WorkflowHandle[Any, Any], exc: RPCError) -> bool:
+    """Whether an update refused as sent to a closed run met a case that has continued as
+    new and runs on (the refusal came between the two runs)."""
+    if exc.status != RPCStatusCode.NOT_FOUND or "completed" not in exc.message.lower():
+        return False
+    try:
+        described = await handle.describe()
+    except RPCError:
+        return False
+    return described.status == WorkflowExecutionStatus.RUNNING
 
 
 def refusal(exc: WorkflowUpdateFailedError) -> GatewayError:
@@ -119,10 +135,17 @@ async def execute_update(client: Client, case_id: str, update: str, arg: BaseMod
     check_size(f"the input of {update}", arg)
     handle = client.get_workflow_handle(case_workflow_id(case_id))
     try:
-        answer = await asyncio.wait_for(
-            handle.execute_update(update, arg, result_type=dict),
-            UPDATE_WAIT.total_seconds(),
-        )
+        for attempt in range(1, CONTINUED_RETRIES + 1):
+            try:
+                answer = await asyncio.wait_for(
+                    handle.execute_update(update, arg, result_type=dict),
+                    UPDATE_WAIT.total_seconds(),
+                )
+                break
+            except RPCError as exc:
+                # sent to a run that just continued as new: its next run takes it
+                if attempt == CONTINUED_RETRIES or not await _continued(handle, exc):
+                    raise
     except WorkflowUpdateFailedError as exc:
         raise refusal(exc) from exc
     except RPCError as exc:

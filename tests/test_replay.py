@@ -17,6 +17,7 @@ from temporalio.worker import Replayer
 
 from gateway.client import DATA_CONVERTER
 from workflows.appointment_case import (
+    CONTINUE_AS_NEW_PATCH,
     SMALL_ANSWER_PATCH,
     UPSERT_CHANGES_PATCH,
     AppointmentCaseWorkflow,
@@ -71,9 +72,21 @@ def _patches(path: Path) -> set[str]:
     return taken
 
 
-@pytest.mark.parametrize("patch", [SMALL_ANSWER_PATCH, UPSERT_CHANGES_PATCH])
+@pytest.mark.parametrize("patch", [SMALL_ANSWER_PATCH, UPSERT_CHANGES_PATCH, CONTINUE_AS_NEW_PATCH])
 def test_both_sides_of_the_answer_and_upsert_patches_are_replayed(patch: str) -> None:
     """Histories from before the small answers (each update answered with the whole state,
     the search attributes upserted after every record) and from after them."""
     taken = {p.stem: patch in _patches(p) for p in HISTORIES}
     assert any(taken.values()) and not all(taken.values()), taken
+
+
+def test_a_run_that_continued_as_new_and_a_run_from_a_carry_are_replayed() -> None:
+    ends, carried = set(), set()
+    for p in HISTORIES:
+        events = WorkflowHistory.from_json(p.stem, p.read_text("utf-8")).events
+        if events[-1].HasField("workflow_execution_continued_as_new_event_attributes"):
+            ends.add(p.stem)
+        started = events[0].workflow_execution_started_event_attributes
+        if started.continued_execution_run_id:
+            carried.add(p.stem)
+    assert ends and carried, (ends, carried)

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         call,
     )
     from workflows.case_book import AwaitedStep, CaseBook, Happening, check_case_input
+    from workflows.case_carry import CaseCarry, CaseRun
     from workflows.deadlines import keep_deadline, wait_until
     from workflows.ids import legacy_probation_workflow_id
     from workflows.probation_types import ProbationInput, probation_workflow_id
@@ -95,6 +96,8 @@ NOTICE_ALREADY_OVER_PATCH = "notice-period-already-over"
 # Every update answers with a small ``StepOutcome`` instead of the whole state, which grew the
 # history with each objection until Temporal ended the case.
 SMALL_ANSWER_PATCH = "small-update-answers"
+# A case continues as new when Temporal suggests it (a flood of objections in its notice).
+CONTINUE_AS_NEW_PATCH = "continue-as-new-when-suggested"
 # The probation a case starts as its child, by the name it is registered under (the class is
 # not imported here: the case's sandbox need not load it).
 PROBATION_WORKFLOW_NAME = "ProbationWorkflow"
@@ -124,7 +127,7 @@ def _calendar_problem(e: ActivityError) -> str | None:
 @workflow.defn
 class AppointmentCaseWorkflow:
     @workflow.init
-    def __init__(self, case: CaseInput) -> None:
+    def __init__(self, case: CaseRun) -> None:
         self._book: CaseBook | None = None
         self._seq = 0
         self._lock = asyncio.Lock()
@@ -134,15 +137,23 @@ class AppointmentCaseWorkflow:
         self._ready = False
         # the search attributes last upserted (stage, unit, post, deadline, overdue)
         self._upserted: tuple[Any, ...] | None = None
+        self._may_continue = False  # this run continues as new when Temporal suggests it
+        self._carry: CaseCarry | None = case.carry  # what the run before handed over
+        # the deadline of the step the case waits on, handed to the next run if it continues
+        self._awaited_deadline: tuple[str, StepSchedule] | None = None
 
     # ------------------------------------------------------------------ run
 
     @workflow.run
-    async def run(self, case: CaseInput) -> CaseState:
+    async def run(self, case: CaseRun) -> CaseState:
+        self._may_continue = workflow.patched(CONTINUE_AS_NEW_PATCH)
+        case_file = CaseInput.model_validate(case.model_dump(exclude={"carry"}))
         # Updates sent right after the start wait (in ``_apply``) until the case is set up.
         async with self._lock:
-            book = await self._open(case)
+            book = await self._resume(case_file) if case.carry else await self._open(case_file)
         while book.active:
+            if self._continue_now():
+                await self._continue_as_new(case_file, book)
             step = book.awaited_step()
             assert step is not None
             if step.until is not None:
@@ -151,6 +162,47 @@ class AppointmentCaseWorkflow:
                 await self._wait_for_people(book, step)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return book.state
+
+    def _continue_now(self) -> bool:
+        return self._may_continue and workflow.info().is_continue_as_new_suggested()
+
+    async def _continue_as_new(self, case_file: CaseInput, book: CaseBook) -> None:
+        """Hand the case to a new run once no step is being recorded (their updates finish
+        in this run); the next run waits on the same step with the same deadline."""
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and not self._lock.locked()
+        )
+        schedule = self._awaited_deadline
+        if schedule is not None and schedule[0] != book.step_key():
+            schedule = None
+        carry = CaseCarry(
+            snapshot=book.snapshot,
+            people=list(book.people.values()),
+            state=book.state,
+            seq=self._seq,
+            retries=self._retries,
+            carried_at=workflow.now(),
+            overdue=self._overdue,
+            schedule=schedule[1] if schedule else None,
+            schedule_key=schedule[0] if schedule else "",
+        )
+        workflow.continue_as_new(CaseRun(**case_file.model_dump(), carry=carry))
+
+    async def _resume(self, case_file: CaseInput) -> CaseBook:
+        """The case as the run before left it (its carry); only a continued run has one."""
+        carry = self._carry
+        assert carry is not None
+        if workflow.info().continued_run_id is None:
+            raise ApplicationError(
+                "a case is started from its case file; only a continued run takes a carry",
+                type="CarryRefused",
+                non_retryable=True,
+            )
+        book = self._book = CaseBook.resumed(case_file, carry.snapshot, carry.people, carry.state)
+        self._seq, self._retries = carry.seq, carry.retries
+        self._upsert()
+        self._ready = True
+        return book
 
     async def _open(self, case: CaseInput) -> CaseBook:
         snapshot = await self._activity(LOAD_POLICY, PolicyRequest(case_id=case.case_id))
@@ -182,7 +234,8 @@ class AppointmentCaseWorkflow:
         assert step.until is not None
         self._deadline, self._overdue = step.until, False
         self._upsert()
-        if not await wait_until(lambda: book.step_key() != step.key, step.until):
+        stop = lambda: book.step_key() != step.key or self._continue_now()  # noqa: E731
+        if not await wait_until(stop, step.until):
             async with self._lock:
                 if book.step_key() == step.key:
                     await self._record(book.on_timer(step.key, self._today()))
@@ -194,25 +247,34 @@ class AppointmentCaseWorkflow:
         def done() -> bool:
             return book.step_key() != step.key
 
-        book.state.step = StepState(
-            step=step.key, responsible_role=step.responsible_role, started_on=self._today()
-        )
-        schedule = await self._schedule(book, step, done)
-        if schedule is not None and not done():
-            self._deadline, self._overdue = schedule.deadline_at, False
-            if book.state.step is not None:
-                book.state.step.deadline_at = schedule.deadline_at
-            await self._record(
-                [
-                    Happening(
-                        "deadline",
-                        f"{step.description}: due by the end of {schedule.deadline_on} "
-                        f"({timing.deadline_working_days} working days; calendar: "
-                        f"{schedule.calendar_source})",
-                        payload=schedule.model_dump(mode="json"),
-                    )
-                ]
+        carried = self._carried_schedule(step.key)
+        sent_until = self._carry.carried_at if carried is not None and self._carry else None
+        if carried is None:
+            book.state.step = StepState(
+                step=step.key, responsible_role=step.responsible_role, started_on=self._today()
             )
+            schedule = await self._schedule(book, step, done)
+        else:
+            schedule, self._overdue = carried, self._carry.overdue if self._carry else False
+        if schedule is not None and not done():
+            if carried is None:
+                self._deadline, self._overdue = schedule.deadline_at, False
+                if book.state.step is not None:
+                    book.state.step.deadline_at = schedule.deadline_at
+                await self._record(
+                    [
+                        Happening(
+                            "deadline",
+                            f"{step.description}: due by the end of {schedule.deadline_on} "
+                            f"({timing.deadline_working_days} working days; calendar: "
+                            f"{schedule.calendar_source})",
+                            payload=schedule.model_dump(mode="json"),
+                        )
+                    ]
+                )
+            else:
+                self._deadline = schedule.deadline_at
+            self._awaited_deadline = (step.key, schedule)
 
             async def on_alarm(alarm: Alarm) -> None:
                 await self._alarm(book, step, schedule, alarm)
@@ -229,10 +291,26 @@ class AppointmentCaseWorkflow:
                     ]
                 )
 
-            await keep_deadline(schedule, done, on_alarm, on_overdue)
+            def stop() -> bool:
+                return done() or self._continue_now()
+
+            await keep_deadline(schedule, stop, on_alarm, on_overdue, sent_until)
+            if not done():
+                return  # to continue as new, waiting on the same step with the same deadline
+        self._awaited_deadline = None
         self._deadline, self._overdue = None, False
         if book.state.step is not None and book.state.step.step == step.key:
             book.state.step = None
+
+    def _carried_schedule(self, key: str) -> StepSchedule | None:
+        """The deadline the run before set for the step ``key`` (once: a later wait on the
+        same key is a new wait)."""
+        carry = self._carry
+        if carry is None or carry.schedule is None or carry.schedule_key != key:
+            return None
+        schedule = carry.schedule
+        self._carry = carry.model_copy(update={"schedule": None})
+        return schedule
 
     async def _schedule(
         self, book: CaseBook, step: AwaitedStep, done: Callable[[], bool]

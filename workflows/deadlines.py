@@ -32,17 +32,26 @@ async def keep_deadline(
     done: Callable[[], bool],
     on_alarm: Callable[[Alarm], Awaitable[None]],
     on_overdue: Callable[[], Awaitable[None]],
+    sent_until: datetime | None = None,
 ) -> None:
     """Wait for ``done()``, firing each reminder, the deadline, then each escalation rung.
 
     Alarms already past when the wait begins (a case brought in late) are not replayed one by
     one: the deadline, if past, is marked at once, and only the highest rung already reached
-    is sent, so a late import does not flood anyone's inbox.
+    is sent, so a late import does not flood anyone's inbox. ``sent_until``: a run continued
+    from another, whose alarms and overdue mark up to that moment were sent; only later ones
+    are.
     """
     now = workflow.now()
+    if sent_until is not None:
+        schedule = schedule.model_copy(
+            update={"alarms": [a for a in schedule.alarms if a.at > sent_until]}
+        )
     past_rungs = [a for a in schedule.alarms if a.at <= now and a.kind == "escalation"]
+    overdue_sent = sent_until is not None and schedule.deadline_at <= sent_until
     if schedule.deadline_at <= now and not done():
-        await on_overdue()
+        if not overdue_sent:
+            await on_overdue()
         if past_rungs:
             await on_alarm(past_rungs[-1])
     moments: list[tuple[datetime, Alarm | None]] = [

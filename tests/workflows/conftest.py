@@ -24,6 +24,7 @@ from starter.temporal_binaries import find_test_server
 from store import queries
 from worker import build_worker
 from workflows.appointment_case import AppointmentCaseWorkflow
+from workflows.case_carry import CaseRun
 from workflows.ids import case_workflow_id
 from workflows.search_attributes import SEARCH_ATTRIBUTES
 from workflows.step_outcome import StepOutcome
@@ -87,7 +88,7 @@ class CaseRunner:
     async def start(self, case: CaseInput) -> WorkflowHandle[Any, CaseState]:
         handle = await self.env.client.start_workflow(
             AppointmentCaseWorkflow.run,
-            case,
+            CaseRun.model_validate(case.model_dump()),  # a case file, no carry
             id=case_workflow_id(case.case_id),
             task_queue=self.task_queue,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from workflows.policy import Policy, PolicySnapshot
 from workflows.rules import eligibility
@@ -105,6 +105,7 @@ class CaseBookBase:
 
     def __init__(self, case: CaseInput, snapshot: PolicySnapshot, today: date) -> None:
         self.case = case
+        self.snapshot = snapshot
         self.policy: Policy = snapshot.policy
         self.people: dict[str, Candidate] = {c.person_id: c for c in case.candidates}
         opened_on = case.opened_on or today
@@ -125,6 +126,16 @@ class CaseBookBase:
             candidates=[self._new_candidate(c, CandidateStatus.IN_POOL) for c in case.candidates],
             dates={"opened": opened_on},
         )
+
+    @classmethod
+    def resumed(
+        cls, case: CaseInput, snapshot: PolicySnapshot, people: list[Candidate], state: CaseState
+    ) -> Self:
+        """The case as a run before left it (``workflows.case_carry``)."""
+        book = cls(case, snapshot, state.opened_on)
+        book.people = {p.person_id: p for p in people}
+        book.state = state
+        return book
 
     # ------------------------------------------------------------------ helpers
 
