@@ -3,10 +3,13 @@ before the case is touched.
 
 A row is the objection as the person typed it, with their name and contact: the only place
 those are kept. The case receives a compact form (the receipt number, the person it is
-about, the day, the text's sha256), so neither Temporal's history nor the hash-chained event
-log holds an informant's identity, and a flood of long objections cannot outgrow the case's
-history. The same text about the same person within one notice is one row, its ``copies``
-counted; the filer of a copy gets the first one's receipt. ``delivered_at`` is set once the
+about, the day, a commitment: the sha256 of a random salt with the text, the name and the
+contact), so neither Temporal's history nor the hash-chained event log holds an informant's
+identity or words, an auditor can still prove from the row that the record was not changed
+(``commitment_of``), and nobody can confirm a guessed text or name from the log alone.
+A flood of long objections cannot outgrow the case's history. The same text about the same
+person within one notice is one row, its ``copies`` counted; the filer of a copy gets the
+first one's receipt. ``delivered_at`` is set once the
 case has the objection, ``refusal`` if the case refused it (the notice had ended); a row
 with neither is sent again before the next objection to the same case.
 
@@ -42,6 +45,7 @@ from store.models import Base
 
 RECEIPT_PREFIX = "board-"
 RECEIPT_HEX_BYTES = 6
+SALT_BYTES = 16
 
 
 class ObjectionIntake(Base):
@@ -53,7 +57,9 @@ class ObjectionIntake(Base):
     notice_published_on: Mapped[date] = mapped_column(Date)
     person_id: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
-    text_sha256: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(Text)  # what copies are recognised by
+    salt: Mapped[str] = mapped_column(Text)  # random, hex; the commitment's
+    commitment: Mapped[str] = mapped_column(Text)
     anonymous: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str] = mapped_column(Text)  # empty when anonymous
     contact: Mapped[str] = mapped_column(Text)
@@ -87,6 +93,8 @@ class Intake:
     person_id: str
     text: str
     text_sha256: str
+    salt: str
+    commitment: str
     anonymous: bool
     name: str
     contact: str
@@ -101,6 +109,19 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def commitment_of(salt: str, text: str, name: str, contact: str) -> str:
+    """The objection's commitment, as the case records it: binds the text, the name and the
+    contact, and reveals none of them."""
+    joined = "\x1f".join((salt, text, name, contact))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def commitment_holds(intake: Intake) -> bool:
+    """Whether the row still is what the case recorded (its commitment recomputed)."""
+    found = commitment_of(intake.salt, intake.text, intake.name, intake.contact)
+    return found == intake.commitment
+
+
 def _intake(row: ObjectionIntake, first: bool = True) -> Intake:
     return Intake(
         receipt=row.receipt,
@@ -108,6 +129,8 @@ def _intake(row: ObjectionIntake, first: bool = True) -> Intake:
         person_id=row.person_id,
         text=row.text,
         text_sha256=row.text_sha256,
+        salt=row.salt,
+        commitment=row.commitment,
         anonymous=row.anonymous,
         name=row.name,
         contact=row.contact,
@@ -134,6 +157,8 @@ async def take_in(
     """Write the objection (committed) and return its row; a copy of one already taken in
     within the same notice counts as a copy and returns the first one's row."""
     digest = text_digest(text)
+    name = "" if anonymous else name
+    salt = secrets.token_hex(SALT_BYTES)
     inserted = await session.scalar(
         insert(ObjectionIntake)
         .values(
@@ -143,8 +168,10 @@ async def take_in(
             person_id=person_id,
             text=text,
             text_sha256=digest,
+            salt=salt,
+            commitment=commitment_of(salt, text, name, contact),
             anonymous=anonymous,
-            name="" if anonymous else name,
+            name=name,
             contact=contact,
             received_on=received_on,
         )

@@ -8,6 +8,7 @@ today; ``PAST`` is the scenarios' timeline, whose notice ended on 2026-10-10.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
@@ -26,7 +27,7 @@ from activities.calendar import load_calendar
 from api.app import create_app
 from api.throttles import BOARD_POSTS_PER_ADDRESS
 from settings import load_settings
-from store.objection_models import Intake, intake_of_case, text_digest
+from store.objection_models import Intake, commitment_holds, intake_of_case, text_digest
 from tests.api.conftest import NoTemporal, client_for
 from tests.workflows import scenarios
 from tests.workflows.conftest import (
@@ -427,7 +428,11 @@ async def test_an_objection_is_filed_into_the_case(board: Board, new_case_id: st
     [intake] = await board.intake(new_case_id)
     assert (intake.receipt, intake.text, intake.name) == (objection_id, OBJECTION_TEXT, "刘群众")
     assert intake.contact == CONTACT and intake.delivered and intake.copies == 1
-    assert text_digest(OBJECTION_TEXT) in event.payload["summary"]
+    # the event commits to the row: recomputed from the intake, it matches; a changed
+    # contact would not; and the text's own digest is not in the log to be confirmed
+    assert intake.commitment in event.payload["summary"] and commitment_holds(intake)
+    assert not commitment_holds(dataclasses.replace(intake, contact="13900000000"))
+    assert text_digest(OBJECTION_TEXT) not in json.dumps(event.payload)
     written = json.dumps(
         [e.payload for e in await board.runner.events(new_case_id)], ensure_ascii=False
     )

@@ -9,6 +9,7 @@ import html
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store import queries
@@ -236,6 +237,17 @@ async def test_the_clerk_reads_the_boards_objections_an_auditor_does_not(
     assert "公示栏反映受理登记" in page and taken.receipt in page
     assert html.escape("反映原文<b>不当</b>", quote=False) in page and "刘群众" in page
     assert "13900007777" in page and "待转交" in page
+    assert "与案件记录核对" in page and "一致" in page and "不一致" not in page
+    # a row changed behind the service's back no longer matches its commitment
+    async with session_factory() as s:
+        await s.execute(
+            text("UPDATE objection_intake SET contact = '13900000000' WHERE receipt = :r"),
+            {"r": taken.receipt},
+        )
+        await s.commit()
+    async with await sign_in(app, clerk_name, Role.CLERK) as clerk:
+        changed = await clerk.get(f"/console/cases/{new_case_id}")
+    assert "不一致：登记内容已被改动" in changed
     async with await sign_in(app, auditor_name, Role.AUDITOR) as auditor:
         seen = await auditor.get(f"/console/cases/{new_case_id}")
     assert "刘群众" not in seen and "13900007777" not in seen and taken.receipt not in seen

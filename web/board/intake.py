@@ -1,9 +1,10 @@
 """How an objection from the board reaches its case: written into the intake first
 (``store.objection_models``), then sent to the case in its compact form.
 
-The case gets the receipt number, the person, the day and the text's sha256, never the text,
-the name or the contact: those stay in the intake, where the console shows them to the staff
-who verify objections. A copy of an objection already taken in is counted, not sent again.
+The case gets the receipt number, the person, the day and the objection's commitment
+(``store.objection_models.commitment_of``), never the text, the name or the contact: those
+stay in the intake, where the console shows them to the staff who verify objections. A
+copy of an objection already taken in is counted, not sent again.
 An objection the case could not be reached for stays in the intake, undelivered, and is sent
 before the next objection to the same case.
 """
@@ -43,8 +44,8 @@ def compact(intake: Intake) -> ObjectionInput:
         person_id=intake.person_id,
         received_on=intake.received_on,
         summary=(
-            f"经公示栏提交，原文 {len(intake.text)} 字存于反映受理登记"
-            f"（受理编号 {intake.receipt}，sha256 {intake.text_sha256}）"
+            f"经公示栏提交，原文 {len(intake.text)} 字及反映人信息存于反映受理登记"
+            f"（受理编号 {intake.receipt}，承诺值 {intake.commitment}）"
         ),
         anonymous=intake.anonymous,
     )

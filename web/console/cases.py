@@ -29,7 +29,7 @@ from api.permissions import (
 from api.schemas import STEP_INPUTS
 from store import queries
 from store.console_models import SignedIn
-from store.objection_models import intake_of_case
+from store.objection_models import commitment_holds, intake_of_case
 from store.probation_models import ProbationListRow, list_probations
 from web.console.auth import Console, PageRefused, form_of, may, require
 from web.console.common import FilterText, FormPage, chosen, page
@@ -245,7 +245,8 @@ async def case_page(
         history = await queries.case_history(s, case_id)
         messages = await queries.inbox(s, case_id=case_id, limit=PAGE_SIZE)
         # the board's objections as typed, with who sent them: only for those who verify them
-        intake = await intake_of_case(s, case_id) if may(user, "record_objection_verdict") else []
+        rows = await intake_of_case(s, case_id) if may(user, "record_objection_verdict") else []
+        intake = [(row, commitment_holds(row)) for row in rows]
     state, why = await temporal.query_state(parts.client, case_id)
     if state is None and listing is None:
         if why:

@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Text(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("text_sha256", sa.Text(), nullable=False),
+        sa.Column("salt", sa.Text(), nullable=False),
+        sa.Column("commitment", sa.Text(), nullable=False),
         sa.Column("anonymous", sa.Boolean(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("contact", sa.Text(), nullable=False),
