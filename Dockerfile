@@ -1,4 +1,7 @@
-# The appointment service's image: the `appointments` command (worker, migrate, ...).
+# The appointment service's image: the `appointments` command. One image runs every role,
+# chosen by the command: `appointments worker` (the default), `appointments web` (HTTP API,
+# console and public board on WEB_PORT, 8000), `appointments migrate` (a one-shot), and the
+# probes `appointments health worker|web` (see docker-compose.yml and deploy/helm.md).
 #
 # One list decides what the service is made of: the packages and modules that pyproject.toml
 # names. The build stage gets the checkout (less what .dockerignore leaves out) and builds
@@ -31,5 +34,10 @@ COPY policy ./policy
 
 RUN useradd --create-home --uid 10001 --user-group appointments
 USER appointments
+
+# in a container the web service listens on every interface of the container's own network
+ENV WEB_HOST=0.0.0.0 \
+    WEB_PORT=8000
+EXPOSE 8000
 
 CMD ["appointments", "worker"]

@@ -7,6 +7,7 @@ other, so a setting that the code does not read cannot hide in deployment files.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -27,10 +28,24 @@ SETTING_NAMES: dict[str, str] = {
     "SMTP_PORT": "mail server port",
     "MAIL_FROM": "sender address of notification mail",
     "AUDIT_SIGNING_KEY": "Ed25519 private key (PEM) that signs audit checkpoints",
+    "AUDIT_KEYRING": "the audit keyring (YAML): every public key that signs or has signed"
+    " checkpoints, with its validity period; unset: the signing key's public half alone",
+    "AUDIT_EXPORT_DIR": "folder where a copy of every checkpoint's statement is written, to"
+    " check the database against; unset: no copies (the embedded stack keeps one)",
+    "AUDIT_SIGNER_DATABASE_URL": "the application database as the checkpoint signer (a login"
+    " role in appointments_signer); unset: DATABASE_URL",
     "WORKER_STICKY_TIMEOUT": "seconds a case's next task waits for the worker that has the case"
     " in memory before any worker may take it (a dead worker's cases wait this long)",
     "TRUSTED_PROXIES": "addresses or networks (CIDR) of the reverse proxies whose"
     " X-Forwarded-For is believed, comma-separated; unset: none, the client is the peer",
+    "PAYLOAD_KEY_FILES": "files of the AES-256 keys that encrypt what the service sends Temporal,"
+    " comma-separated; the first encrypts, every one decrypts; unset: payloads are plain",
+    "WEB_HOST": "address the web service (API, console, board) listens on; default 127.0.0.1",
+    "WEB_PORT": "port the web service listens on; default 8000",
+    "WORKER_READY_FILE": "file the worker touches while it polls its task queue, for health"
+    " probes (`appointments health worker`); unset: none is written",
+    "TEMPORAL_UI_ORIGINS": "origins of the Temporal Web UI whose pages may call the service's"
+    " codec endpoint (CORS), comma-separated, e.g. https://temporal.example.org",
 }
 
 
@@ -47,8 +62,16 @@ class Settings:
     smtp_port: int = 25
     mail_from: str = "appointments@localhost"
     audit_signing_key: Path | None = None
+    audit_keyring: Path | None = None
+    audit_export_dir: Path | None = None
+    audit_signer_database_url: str | None = None
     worker_sticky_timeout: float = 10.0
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    payload_key_files: tuple[Path, ...] = ()
+    temporal_ui_origins: tuple[str, ...] = ()
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    worker_ready_file: Path | None = None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -69,11 +92,39 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(env.get("DATA_DIR", str(PROJECT_DIR / "data"))),
         smtp_host=env.get("SMTP_HOST") or None,
         smtp_port=_port(env.get("SMTP_PORT", "25")),
+        web_host=env.get("WEB_HOST") or "127.0.0.1",
+        web_port=_port(env.get("WEB_PORT", "8000"), "WEB_PORT"),
+        worker_ready_file=Path(env["WORKER_READY_FILE"]) if env.get("WORKER_READY_FILE") else None,
         mail_from=env.get("MAIL_FROM") or "appointments@localhost",
         audit_signing_key=Path(env["AUDIT_SIGNING_KEY"]) if env.get("AUDIT_SIGNING_KEY") else None,
+        audit_keyring=Path(env["AUDIT_KEYRING"]) if env.get("AUDIT_KEYRING") else None,
+        audit_export_dir=Path(env["AUDIT_EXPORT_DIR"]) if env.get("AUDIT_EXPORT_DIR") else None,
+        audit_signer_database_url=env.get("AUDIT_SIGNER_DATABASE_URL") or None,
         worker_sticky_timeout=_seconds("WORKER_STICKY_TIMEOUT", env.get("WORKER_STICKY_TIMEOUT")),
         trusted_proxies=_networks("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "")),
+        payload_key_files=tuple(Path(p) for p in _items(env.get("PAYLOAD_KEY_FILES", ""))),
+        temporal_ui_origins=_origins("TEMPORAL_UI_ORIGINS", env.get("TEMPORAL_UI_ORIGINS", "")),
     )
+
+
+def _items(text: str) -> list[str]:
+    return [item for item in (part.strip() for part in text.split(",")) if item]
+
+
+def _origins(name: str, text: str) -> tuple[str, ...]:
+    """Web origins (scheme://host[:port]), as a browser sends them in its Origin header."""
+    found = []
+    for item in _items(text):
+        if not _ORIGIN.fullmatch(item):
+            raise ValueError(
+                f"{name}: {item!r} is not an origin such as https://temporal.example.org"
+                " (a scheme and a host, and a port if not the default; no path, no *)"
+            )
+        found.append(item.rstrip("/").lower())
+    return tuple(found)
+
+
+_ORIGIN = re.compile(r"https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?/?")
 
 
 def _networks(name: str, text: str) -> tuple[IPv4Network | IPv6Network, ...]:
@@ -104,11 +155,11 @@ def _seconds(name: str, text: str | None, default: float = 10.0) -> float:
     return seconds
 
 
-def _port(text: str) -> int:
+def _port(text: str, name: str = "SMTP_PORT") -> int:
     try:
         port = int(text)
     except ValueError:
-        raise ValueError(f"SMTP_PORT must be a port number, not {text!r}") from None
+        raise ValueError(f"{name} must be a port number, not {text!r}") from None
     if not 0 < port < 65536:
-        raise ValueError(f"SMTP_PORT must be between 1 and 65535, not {port}")
+        raise ValueError(f"{name} must be between 1 and 65535, not {port}")
     return port

@@ -21,7 +21,9 @@ from activities.mail import MailConfig
 from activities.policy import PolicyActivities
 from activities.probation_parts import ensure_digest_schedule, probation_worker_parts
 from activities.records import RecordActivities
-from gateway.client import connect
+from audit.locations import signer_database_url
+from gateway.client import connect, warn_if_plain
+from gateway.readiness import keep_ready_file
 from settings import Settings
 from store.db import make_engine, make_session_factory
 from workflows.appointment_case import AppointmentCaseWorkflow
@@ -48,10 +50,12 @@ def worker_parts(
     session_factory: async_sessionmaker[AsyncSession],
     *,
     mail: MailConfig | None = None,
+    signer_sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> tuple[list[type], list[Callable[..., Any]]]:
-    """Every workflow and every activity of the service, as the worker registers them."""
+    """Every workflow and every activity of the service, as the worker registers them; the
+    checkpoint is signed on ``signer_sessions`` (default: ``session_factory``)."""
     records = RecordActivities(session_factory)
-    audit = AuditCheckpointActivities(session_factory, settings.audit_signing_key)
+    audit = AuditCheckpointActivities(signer_sessions or session_factory, settings)
     probation_workflows, probation_activities = probation_worker_parts(
         settings, session_factory, mail=mail
     )
@@ -71,9 +75,12 @@ def build_worker(
     session_factory: async_sessionmaker[AsyncSession],
     *,
     mail: MailConfig | None = None,
+    signer_sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> Worker:
     """Every workflow and activity of the service, on the settings' task queue."""
-    workflows, activities = worker_parts(settings, session_factory, mail=mail)
+    workflows, activities = worker_parts(
+        settings, session_factory, mail=mail, signer_sessions=signer_sessions
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -88,14 +95,25 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set: the worker records every case in PostgreSQL")
     engine = make_engine(settings.database_url)
+    # the checkpoint signer's own login, when it has one: the app's may not insert checkpoints
+    signer = make_engine(signer_database_url(settings) or settings.database_url)
     try:
         client = await connect(settings)
-        async with build_worker(client, settings, make_session_factory(engine)):
+        warn_if_plain(settings, "the worker")
+        async with build_worker(
+            client,
+            settings,
+            make_session_factory(engine),
+            signer_sessions=make_session_factory(signer),
+        ) as running:
             outcome = await ensure_digest_schedule(client, settings)
             log.info("daily digest schedule: %s", outcome.value)
             if settings.audit_signing_key is not None:
                 status = await ensure_audit_checkpoint_schedule(client, settings)
                 log.info("audit checkpoint schedule: %s", status)
+            if settings.worker_ready_file is not None:  # for health probes (gateway.readiness)
+                await keep_ready_file(settings.worker_ready_file, running, stop)
             await stop.wait()
     finally:
+        await signer.dispose()
         await engine.dispose()

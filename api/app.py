@@ -18,7 +18,7 @@ from temporalio.client import Client
 from api import errors
 from api.deps import Services
 from api.limits import BodyLimit
-from api.routers import audit, cases, probation, reads, steps
+from api.routers import audit, cases, codec, health, probation, reads, steps
 from settings import Settings
 from web import install as install_web
 from web import is_page, malformed_page
@@ -68,11 +68,14 @@ def create_app(
     errors.install(app)
     app.add_exception_handler(RequestValidationError, _malformed)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.include_router(health.router)  # unauthenticated probes
     app.include_router(cases.router)
     app.include_router(steps.router)
     app.include_router(reads.router)
     app.include_router(probation.router)
     app.include_router(audit.router)
+    app.include_router(codec.router)
+    codec.install(app)  # inside the pages' security headers, which every answer carries
     install_web(app)
     app.add_middleware(BodyLimit)
     return app

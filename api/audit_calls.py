@@ -1,15 +1,17 @@
 """What the HTTP API's audit routes and the web console's auditor pages share: the dossier
-formats with their media types, and the service's public key for verifying the log."""
+formats with their media types, and the service's keyring and copies for verifying the log."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from api.errors import ApiError
-from audit.keys import KeyFileError, load_public_key
+from audit.keyring import Keyring
+from audit.keys import KeyFileError
+from audit.locations import NoAuditKey
+from audit.locations import service_keyring as read_service_keyring
 from settings import Settings
 
 DossierFormat = Literal["json", "csv", "html"]
@@ -20,16 +22,22 @@ MEDIA_TYPES: dict[str, str] = {
 }
 
 
-async def service_public_key(settings: Settings) -> Ed25519PublicKey:
-    path = settings.audit_signing_key
-    if path is None:
+async def service_keyring(settings: Settings) -> Keyring:
+    """The keyring the service's checkpoints verify with (``audit.locations``); 503 when
+    the service has none or it cannot be read."""
+    try:
+        return await asyncio.to_thread(read_service_keyring, settings)
+    except NoAuditKey as exc:
         raise ApiError(
             503,
-            "the service has no audit signing key (setting AUDIT_SIGNING_KEY): the log cannot "
-            "be verified against its checkpoints here; use `appointments audit verify "
+            "the service has no audit key (settings AUDIT_KEYRING, AUDIT_SIGNING_KEY): the log "
+            "cannot be verified against its checkpoints here; use `appointments audit verify "
             "--public-key`",
-        )
-    try:
-        return await asyncio.to_thread(load_public_key, path)
+        ) from exc
     except KeyFileError as exc:
         raise ApiError(503, f"the audit key cannot be used: {exc}") from exc
+
+
+def service_copies(settings: Settings) -> Path | None:
+    """The folder of checkpoint copies every verification checks the database against."""
+    return settings.audit_export_dir

@@ -1,8 +1,9 @@
 """How failures become HTTP answers: every one a ``Problem`` with a status, never a 500.
 
 - 401 no usable token; 403 the role may not do this; 404 no such case;
-- 409 a rule refused the step (``detail`` is the rule's sentence, ``rule`` its source), or
-  the case already exists or has ended;
+- 409 a rule refused the step (``detail`` is the rule's sentence in Chinese, ``code`` the
+  rule's stable code, ``rule`` its source in Chinese), or the case already exists or has
+  ended;
 - 422 the request is malformed (nothing was sent to the case);
 - 503 Temporal, a worker or the database cannot be reached; the request may be repeated.
 """
@@ -23,20 +24,31 @@ class ApiError(Exception):
     """An answer other than success, with its status and ``Problem`` fields."""
 
     def __init__(
-        self, status: int, detail: str, rule: str = "", headers: dict[str, str] | None = None
+        self,
+        status: int,
+        detail: str,
+        rule: str = "",
+        headers: dict[str, str] | None = None,
+        code: str = "",
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.rule = rule
         self.headers = headers
+        self.code = code
 
 
 def problem(
-    status: int, detail: str, rule: str = "", headers: dict[str, str] | None = None
+    status: int,
+    detail: str,
+    rule: str = "",
+    headers: dict[str, str] | None = None,
+    code: str = "",
 ) -> JSONResponse:
     body: dict[str, str] = {"detail": detail}
-    if rule or status == 409:
+    if rule or code or status == 409:
+        body["code"] = code
         body["rule"] = rule
     return JSONResponse(status_code=status, content=body, headers=headers)
 
@@ -44,7 +56,7 @@ def problem(
 def install(app: FastAPI) -> None:
     async def api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        return problem(exc.status, exc.detail, exc.rule, exc.headers)
+        return problem(exc.status, exc.detail, exc.rule, exc.headers, exc.code)
 
     async def rpc_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RPCError)

@@ -1,6 +1,7 @@
 """The largest request body the API reads: anything larger is refused (413) before it is
 parsed, whether it says its length or streams without one. The web pages under
-``/console`` and ``/board`` read their forms with limits of their own (``web``)."""
+``/console`` and ``/board`` read their forms with limits of their own (``web``), and the codec
+endpoint its batches of payloads (``api.routers.codec``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Above any input a case can take (``api.temporal.MAX_INPUT_BYTES``), with room for JSON.
 MAX_BODY_BYTES = 2_000_000
-OWN_LIMITS = ("/console", "/board")
+OWN_LIMITS = ("/console", "/board", "/codec")
 
 
 class BodyLimit:

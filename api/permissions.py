@@ -19,6 +19,11 @@ Audit: auditors and the department head read the log, search it, see a case as o
 export dossiers; verifying the log and listing its checkpoints, which show no personal
 content, are open to the administrator too, who runs the service. Nothing in the audit
 section changes anything, and auditors change nothing anywhere.
+
+Payloads: what the service keeps in Temporal is encrypted; the codec endpoint
+(``api.routers.codec``) decrypts it for the Temporal Web UI only for auditors and
+administrators, and encrypts for the UI (what an administrator sends a workflow from there)
+only for administrators.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ RECORD_PROBATION_REVIEW = "record_probation_review"
 END_PROBATION_EARLY = "end_probation_early"
 EXPORT_AUDIT = "export_audit"
 VERIFY_AUDIT = "verify_audit"
+DECODE_PAYLOADS = "decode_payloads"
+ENCODE_PAYLOADS = "encode_payloads"
 
 ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
     {
@@ -63,6 +70,8 @@ ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
         READ_AUDIT: _AUDITORS,
         EXPORT_AUDIT: _AUDITORS,
         VERIFY_AUDIT: _AUDITORS | {Role.ADMINISTRATOR},
+        DECODE_PAYLOADS: frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
+        ENCODE_PAYLOADS: frozenset({Role.ADMINISTRATOR}),
         READ_INBOX: _READERS,
         # each role its own messages; INBOX_MARKERS any role's (see reads.mark_read)
         MARK_INBOX_READ: _READERS,

@@ -58,9 +58,11 @@ def step_body(update: str) -> type[Model]:
 
 
 class Problem(BaseModel):
-    """Why a request was not done: a sentence for people, and for a refusal its rule."""
+    """Why a request was not done: a sentence for people, and for a refusal its rule: the
+    rule's stable code (``vote.quorum``) and its source in Chinese."""
 
     detail: str
+    code: str = ""
     rule: str = ""
 
 
@@ -295,6 +297,7 @@ class AuditFault(_Row):
     probation_id: str | None = None
     chain_index: int | None
     seq: int | None
+    checkpoint: int | None = None  # the checkpoint's number, for a fault of the checkpoints
 
 
 class AuditReport(_Row):
@@ -304,10 +307,19 @@ class AuditReport(_Row):
     cases: int
     probations: int = 0
     events: int  # of cases and probations
-    checkpoints: list[int]  # the ids checked, newest first
+    checkpoints: list[int]  # the ids the log was compared with, newest first
     faults: list[AuditFault]
     notes: list[str]
     seconds: float
+    checkpoint_chain: int = 0  # checkpoints whose signature and link were checked
+    copies: int = 0  # copies of checkpoints (AUDIT_EXPORT_DIR) the database was checked against
+
+
+class CheckpointLink(BaseModel):
+    """The checkpoint a checkpoint of version 3 is linked to: its number and digest."""
+
+    number: int
+    digest: str
 
 
 class CheckpointSummary(BaseModel):
@@ -322,6 +334,7 @@ class CheckpointSummary(BaseModel):
     probations: int
     key_id: str
     signature: str
+    previous: CheckpointLink | None = None  # version 3 on; None also for the first
 
 
 # Free text in a path or a query (a filter, a person's id) is one line of text,

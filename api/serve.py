@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp
 
 from api.app import create_app
-from gateway.client import connect
+from gateway.client import connect, warn_if_plain
 from settings import Settings
 from store.account_models import Account, create_account, issue_token
 from store.console_models import set_password
@@ -73,6 +73,7 @@ async def serve_api(
     engine = make_engine(settings.database_url)
     try:
         client = await connect(settings)
+        warn_if_plain(settings, "the web service")
         app = create_app(settings, client, make_session_factory(engine))
         server = http_server(app, host, port)
         serving = asyncio.create_task(server.serve())

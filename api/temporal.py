@@ -1,7 +1,7 @@
 """The API's conversation with the case workflows: the gateway's calls (``gateway.cases``),
-each of its domain errors turned into an ``ApiError``: a rule's refusal keeps its sentence
-and its source (409); a role the step is not for is 403; an unknown case is 404; a silent
-worker or server is 503.
+each of its domain errors turned into an ``ApiError``: a rule's refusal keeps its sentence,
+its rule's code and the source the code stands for (409); a role the step is not for is 403;
+an unknown case is 404; a silent worker or server is 503.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from gateway.errors import (
     TooLarge,
     Unreachable,
 )
+from workflows.rules.sources import source
 from workflows.step_outcome import StepOutcome
 from workflows.types import CaseInput, CaseState
 
@@ -59,7 +60,8 @@ STATUS: dict[type[GatewayError], int] = {
 def api_error(error: GatewayError) -> ApiError:
     if isinstance(error, Unreachable):
         return unreachable(error.message)
-    return ApiError(STATUS[type(error)], error.message, getattr(error, "rule", ""))
+    code = getattr(error, "rule", "")
+    return ApiError(STATUS[type(error)], error.message, source(code) if code else "", code=code)
 
 
 def unreachable(detail: str) -> ApiError:

@@ -1,213 +1,98 @@
-"""Signed checkpoints (签名检查点): the heads of every chain at one moment, signed.
+"""Signed checkpoints (签名检查点) in the database: reading them, and signing a new one.
 
 A hash chain shows an event changed in the middle, but not a chain cut short at its end nor
 one recomputed from the first changed event on; only something kept outside the chain can.
-A checkpoint is that: every chain's head (chain_index, hash), the Merkle root over them
-(``audit.merkle``) and an Ed25519 signature over the statement::
-
-    b"cadre-appointments audit checkpoint v<version>\\n" + canonical JSON of
-    {"created_at": ISO UTC, "event_count": n, "key_id": k, "merkle_root": r}
-
-Versions. A checkpoint of version 1 (signed before probations were chained) covers the heads
-of the cases' chains, each a leaf named by its case_id. Version 2 covers the cases' and the
-probations' chains (``case_heads``, ``probation_heads``), each leaf named by its kind and id
-(``audit.merkle.leaf_name``). The version is in the signed prefix, so it cannot be changed
-without breaking the signature, and a checkpoint is always verified over the leaves of its own
-version: the old ones stay valid as they were signed.
-
-``event_count`` is the sum of the heads' chain indexes (every event the checkpoint vouches
-for). The heads themselves are covered by the root; the signature covers the root.
+A checkpoint is that: every chain's head, the Merkle root over them and an Ed25519 signature
+over its statement (``audit.statement``: what it says in each version). From version 3 on
+the checkpoints form a chain of their own (``audit.checkpoint_chain``), and each is copied
+off the database (``audit.copies``).
 
 The heads are read in one REPEATABLE READ snapshot, so a checkpoint taken while cases are
 being recorded states a moment that really existed (each event is written in a transaction
 of its own).
 
-A checkpoint never signs over rewritten history: before signing, every head the previous
-checkpoint signed must still be in the log, unchanged, and the previous checkpoint must
-verify (when signed with the same key). Otherwise a tail cut or a chain recomputed behind
-the service's back would be laundered by the next scheduled checkpoint.
+A checkpoint never signs over rewritten history. Before signing, ``create_checkpoint``
+checks the whole chain of checkpoints (every one signed by a key of the keyring valid at its
+time, each linked to the one before it, none missing), the copies (each copied checkpoint
+still in the database as copied), the newest checkpoint's heads against its root, and that
+every head it signed is still in the log unchanged. Any fault and nothing is signed:
+otherwise a tail cut, a chain recomputed behind the service's back, a forged checkpoint or
+checkpoints deleted would be laundered by the next scheduled one.
+
+Only the signer inserts checkpoints: migration ``0008_checkpoint_chain`` gives that right to
+the role ``appointments_signer`` alone (``audit.SIGNER_ROLE``), not to the application's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.chain import CASE_CHAIN, CHAINS, PROBATION_CHAIN, Chain, canonical_json, iso_utc
-from audit.keys import key_id, sign, signature_valid
-from audit.merkle import Heads, leaf_name, merkle_root
+from audit.chain import CASE_CHAIN, CHAINS, PROBATION_CHAIN, Chain, iso_utc
+from audit.checkpoint_chain import check_checkpoint_chain
+from audit.copies import compare_with_copies
+from audit.keyring import Keyring
+from audit.keys import key_id, sign
+from audit.merkle import merkle_root
+from audit.statement import (
+    CHECKPOINT_VERSION,
+    HEADS_COLUMNS,
+    STATEMENT_PREFIX,
+    VERSIONS,
+    ChainHeads,
+    Checkpoint,
+    chains_of,
+    checkpoint_problems,
+    heads_from_json,
+    heads_problems,
+    leaves,
+    statement,
+    statement_prefix,
+)
 from store.models import AuditCheckpoint
 
-STATEMENT_PREFIX = b"cadre-appointments audit checkpoint v1\n"  # version 1's
-CHECKPOINT_VERSION = 2  # what ``create_checkpoint`` signs
-VERSIONS = (1, 2)
-# The column of ``audit_checkpoints`` that holds each kind of chain's heads.
-HEADS_COLUMNS = {CASE_CHAIN.name: "case_heads", PROBATION_CHAIN.name: "probation_heads"}
-
-ChainHeads = dict[str, tuple[int, str]]  # chain id → (chain_index, hash) of its newest event
-
-
-def statement_prefix(version: int) -> bytes:
-    if version not in VERSIONS:
-        raise ValueError(f"no checkpoint version {version}; this program knows {VERSIONS}")
-    return f"cadre-appointments audit checkpoint v{version}\n".encode()
-
-
-def statement(
-    created_at: datetime, event_count: int, key: str, root: str, *, version: int
-) -> bytes:
-    """The bytes a checkpoint's signature covers."""
-    body = {
-        "created_at": iso_utc(created_at),
-        "event_count": event_count,
-        "key_id": key,
-        "merkle_root": root,
-    }
-    return statement_prefix(version) + canonical_json(body).encode("utf-8")
-
-
-def chains_of(version: int) -> tuple[Chain, ...]:
-    """The kinds of chain a checkpoint of ``version`` covers."""
-    return (CASE_CHAIN,) if version == 1 else CHAINS
-
-
-def leaves(version: int, heads: dict[str, ChainHeads]) -> Heads:
-    """The Merkle leaves of a checkpoint: every head of ``heads`` (by kind of chain, then
-    by id) under its leaf name."""
-    return {
-        leaf_name(chain.name, chain_id, version): head
-        for chain in chains_of(version)
-        for chain_id, head in heads.get(chain.name, {}).items()
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    id: int
-    created_at: datetime
-    merkle_root: str
-    case_heads: ChainHeads
-    event_count: int
-    signature: str
-    key_id: str
-    malformed: str = ""  # why the stored heads could not be read, if they could not
-    probation_heads: ChainHeads = field(default_factory=dict)  # version 2 on
-    version: int = 1
-
-    @classmethod
-    def of(cls, row: AuditCheckpoint) -> Checkpoint:
-        malformed = ""
-        try:
-            heads = heads_from_json(row.case_heads)
-            probation_heads = heads_from_json(row.probation_heads, "probation_heads")
-        except ValueError as exc:  # tampered with: reported by checkpoint_problems
-            heads, probation_heads, malformed = {}, {}, str(exc)
-        return cls(
-            id=row.id,
-            created_at=row.created_at,
-            merkle_root=row.merkle_root,
-            case_heads=heads,
-            event_count=row.event_count,
-            signature=row.signature,
-            key_id=row.key_id,
-            malformed=malformed,
-            probation_heads=probation_heads,
-            version=row.version,
-        )
-
-    def heads(self, chain: Chain) -> ChainHeads:
-        """The heads of one kind of chain this checkpoint signed."""
-        if chain not in chains_of(self.version):
-            return {}
-        return self.case_heads if chain is CASE_CHAIN else self.probation_heads
-
-    def leaves(self) -> Heads:
-        return leaves(
-            self.version,
-            {CASE_CHAIN.name: self.case_heads, PROBATION_CHAIN.name: self.probation_heads},
-        )
-
-    def statement(self) -> bytes:
-        return statement(
-            self.created_at, self.event_count, self.key_id, self.merkle_root, version=self.version
-        )
-
-    def to_json(self, *, with_heads: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "version": self.version,
-            "created_at": iso_utc(self.created_at),
-            "merkle_root": self.merkle_root,
-            "event_count": self.event_count,
-            "key_id": self.key_id,
-            "signature": self.signature,
-        }
-        if with_heads:
-            for chain in chains_of(self.version):
-                heads = self.heads(chain)
-                out[HEADS_COLUMNS[chain.name]] = {c: [i, h] for c, (i, h) in sorted(heads.items())}
-        return out
-
-
-def heads_from_json(value: Any, what: str = "case_heads") -> ChainHeads:
-    """``{chain_id: [chain_index, hash]}`` as stored; ValueError if it is not that shape."""
-    if not isinstance(value, dict):
-        raise ValueError(f"{what} is not a mapping")
-    heads: ChainHeads = {}
-    for chain_id, head in value.items():
-        if (
-            not isinstance(head, list)
-            or len(head) != 2
-            or not isinstance(head[0], int)
-            or not isinstance(head[1], str)
-        ):
-            raise ValueError(f"{what}[{chain_id!r}] is not [chain_index, hash]")
-        heads[str(chain_id)] = (head[0], head[1])
-    return heads
-
-
-def checkpoint_problems(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> list[str]:
-    """What is wrong with a checkpoint on its own (signature, root, count); empty if nothing."""
-    name = f"checkpoint #{checkpoint.id} of {iso_utc(checkpoint.created_at)}"
-    if checkpoint.key_id != key_id(public_key):
-        return [
-            f"{name} was signed with key {checkpoint.key_id}, not with the key given "
-            f"({key_id(public_key)}): verify it with that key's public half"
-        ]
-    if checkpoint.version not in VERSIONS:
-        return [f"{name} is of version {checkpoint.version}, which this program does not know"]
-    problems = []
-    if checkpoint.malformed:
-        problems.append(f"{name}: its heads are malformed ({checkpoint.malformed})")
-    if not signature_valid(public_key, checkpoint.statement(), checkpoint.signature):
-        problems.append(
-            f"{name}: the signature does not match its statement (root, count, time, version "
-            "or key changed, or the signature forged)"
-        )
-    leaves = checkpoint.leaves()
-    if merkle_root(leaves) != checkpoint.merkle_root:
-        problems.append(f"{name}: its heads do not give its Merkle root (heads changed)")
-    count = sum(index for index, _ in leaves.values())
-    if count != checkpoint.event_count:
-        problems.append(
-            f"{name}: its heads add up to {count} events, but it states {checkpoint.event_count}"
-        )
-    if checkpoint.version == 1 and checkpoint.probation_heads:
-        problems.append(f"{name}: it is of version 1 but has probation heads, which v1 never had")
-    return problems
+__all__ = [
+    "CHECKPOINT_VERSION",
+    "HEADS_COLUMNS",
+    "STATEMENT_PREFIX",
+    "VERSIONS",
+    "ChainHeads",
+    "Checkpoint",
+    "CheckpointConflict",
+    "CheckpointRefused",
+    "chains_of",
+    "checkpoint_by_id",
+    "checkpoint_problems",
+    "checkpoint_statements",
+    "create_checkpoint",
+    "current_heads",
+    "heads_from_json",
+    "latest_checkpoint_with",
+    "latest_checkpoints",
+    "leaves",
+    "lost_heads",
+    "sign_heads",
+    "statement",
+    "statement_prefix",
+]
 
 
 class CheckpointRefused(Exception):
-    """The log no longer holds what the previous checkpoint signed: nothing was signed."""
+    """The log or the checkpoints are no longer what was signed: nothing was signed."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+class CheckpointConflict(Exception):
+    """Another checkpoint was signed at the same moment and took the number: nothing was
+    signed; signing again will do."""
 
 
 async def lost_heads(session: AsyncSession, previous: Checkpoint) -> list[str]:
@@ -253,61 +138,107 @@ def sign_heads(
     private_key: Ed25519PrivateKey,
     created_at: datetime,
     version: int = CHECKPOINT_VERSION,
+    *,
+    number: int | None = None,
+    previous: tuple[int, str] | None = None,
 ) -> tuple[str, int, str, str]:
     """(merkle_root, event_count, key_id, signature) of a checkpoint over ``heads`` (by kind
-    of chain)."""
+    of chain); from version 3 on it is checkpoint ``number`` and names ``previous`` (number,
+    digest)."""
     tree = leaves(version, heads)
     root = merkle_root(tree)
     count = sum(index for index, _ in tree.values())
     key = key_id(private_key.public_key())
-    return (
-        root,
-        count,
-        key,
-        sign(private_key, statement(created_at, count, key, root, version=version)),
+    said = statement(
+        created_at, count, key, root, version=version, number=number, previous=previous
     )
+    return root, count, key, sign(private_key, said)
+
+
+async def _refusals(
+    session: AsyncSession,
+    statements: list[Checkpoint],
+    keyring: Keyring,
+    copies: Path | None,
+) -> list[str]:
+    """Why nothing may be signed on top of the checkpoints as they stand; empty if nothing."""
+    chain = check_checkpoint_chain(statements, keyring)
+    problems = [f.message for f in chain.faults]
+    if copies is not None:
+        problems += [f.message for f in compare_with_copies(statements, copies, keyring).faults]
+    if problems or not statements:
+        return problems
+    previous = await checkpoint_by_id(session, statements[-1].id)
+    assert previous is not None  # in the same snapshot as the statements
+    return heads_problems(previous) + await lost_heads(session, previous)
 
 
 async def create_checkpoint(
-    session: AsyncSession, private_key: Ed25519PrivateKey, *, now: datetime | None = None
+    session: AsyncSession,
+    private_key: Ed25519PrivateKey,
+    *,
+    keyring: Keyring | None = None,
+    copies: Path | None = None,
+    now: datetime | None = None,
 ) -> Checkpoint:
-    """Sign the heads of every chain as they stand and store the checkpoint (committed).
+    """Sign the heads of every chain as they stand and store the checkpoint (committed): the
+    next number of the chain of checkpoints, linked to the newest.
 
-    Raises ``CheckpointRefused`` if the previous checkpoint's heads are not in the log as
-    signed. ``session`` must not be in a transaction yet: the heads are read in a snapshot of
-    their own.
+    Raises ``CheckpointRefused`` if the chain of checkpoints, the copies in ``copies`` or the
+    log are not what was signed (see the module), or if the key is not valid now in
+    ``keyring`` (default: the key itself, valid always); ``CheckpointConflict`` if another
+    signer took the number meanwhile. ``session`` must not be in a transaction yet: the heads
+    are read in a snapshot of their own. The copy is the caller's to write, once committed.
     """
-    async with session.begin():
-        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        latest = await latest_checkpoints(session, 1)
-        if latest:
-            previous = latest[0]
-            problems = []
-            if previous.key_id == key_id(private_key.public_key()):
-                problems = checkpoint_problems(previous, private_key.public_key())
-            problems += await lost_heads(session, previous)
+    public = private_key.public_key()
+    keyring = keyring or Keyring.single(public)
+    created_at = now or datetime.now(UTC)
+    choice = keyring.key_for(key_id(public), created_at)
+    if choice.public_key is None:
+        raise CheckpointRefused([f"这把签名密钥现在不能签署：{choice.problem}"])
+    try:
+        async with session.begin():
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            statements = await checkpoint_statements(session)
+            problems = await _refusals(session, statements, keyring, copies)
             if problems:
                 raise CheckpointRefused(problems)
-        heads = {chain.name: await current_heads(session, chain) for chain in CHAINS}
-        created_at = now or datetime.now(UTC)
-        root, count, key, signature = sign_heads(heads, private_key, created_at)
-        new_id = await session.scalar(
-            insert(AuditCheckpoint)
-            .values(
-                created_at=created_at,
-                version=CHECKPOINT_VERSION,
-                merkle_root=root,
-                case_heads={c: [i, h] for c, (i, h) in heads[CASE_CHAIN.name].items()},
-                probation_heads={p: [i, h] for p, (i, h) in heads[PROBATION_CHAIN.name].items()},
-                event_count=count,
-                signature=signature,
-                key_id=key,
+            latest = statements[-1] if statements else None
+            if latest is not None and created_at < latest.created_at:
+                raise CheckpointRefused(
+                    [
+                        f"现在（{iso_utc(created_at)}）早于最新的检查点 #{latest.id}"
+                        f"（{iso_utc(latest.created_at)}）：请先校正时钟"
+                    ]
+                )
+            number = 1 if latest is None else latest.id + 1
+            previous = None if latest is None else (latest.id, latest.digest())
+            heads = {chain.name: await current_heads(session, chain) for chain in CHAINS}
+            root, count, key, signature = sign_heads(
+                heads, private_key, created_at, number=number, previous=previous
             )
-            .returning(AuditCheckpoint.id)
-        )
-    assert new_id is not None
+            await session.execute(
+                insert(AuditCheckpoint).values(
+                    id=number,
+                    created_at=created_at,
+                    version=CHECKPOINT_VERSION,
+                    merkle_root=root,
+                    case_heads={c: [i, h] for c, (i, h) in heads[CASE_CHAIN.name].items()},
+                    probation_heads={
+                        p: [i, h] for p, (i, h) in heads[PROBATION_CHAIN.name].items()
+                    },
+                    event_count=count,
+                    signature=signature,
+                    key_id=key,
+                    previous_digest=None if previous is None else previous[1],
+                )
+            )
+    except IntegrityError as exc:
+        raise CheckpointConflict(
+            "另一个检查点恰在同时签署，占用了这个编号：本次未签署，请重试"
+        ) from exc
     return Checkpoint(
-        new_id,
+        number,
         created_at,
         root,
         heads[CASE_CHAIN.name],
@@ -316,7 +247,49 @@ async def create_checkpoint(
         key,
         probation_heads=heads[PROBATION_CHAIN.name],
         version=CHECKPOINT_VERSION,
+        previous_digest=None if previous is None else previous[1],
     )
+
+
+_STATEMENT_COLUMNS = (
+    AuditCheckpoint.id,
+    AuditCheckpoint.created_at,
+    AuditCheckpoint.merkle_root,
+    AuditCheckpoint.event_count,
+    AuditCheckpoint.signature,
+    AuditCheckpoint.key_id,
+    AuditCheckpoint.version,
+    AuditCheckpoint.previous_digest,
+)
+
+
+async def checkpoint_statements(session: AsyncSession) -> list[Checkpoint]:
+    """Every checkpoint, oldest first, as its statement alone (no heads: they are what makes
+    a checkpoint large, and the chain of checkpoints needs none)."""
+    rows = await session.execute(select(*_STATEMENT_COLUMNS).order_by(AuditCheckpoint.id))
+    return [
+        Checkpoint(
+            id=row.id,
+            created_at=row.created_at,
+            merkle_root=row.merkle_root,
+            case_heads={},
+            event_count=row.event_count,
+            signature=row.signature,
+            key_id=row.key_id,
+            version=row.version,
+            previous_digest=row.previous_digest,
+        )
+        for row in rows
+    ]
+
+
+async def checkpoint_by_id(session: AsyncSession, number: int) -> Checkpoint | None:
+    row = await session.scalar(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.id == number)
+        .execution_options(populate_existing=True)
+    )
+    return None if row is None else Checkpoint.of(row)
 
 
 async def latest_checkpoints(session: AsyncSession, limit: int | None = 1) -> list[Checkpoint]:

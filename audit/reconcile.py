@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -81,7 +80,7 @@ class RecordedInTemporal:
 
 
 async def record_inputs(
-    client: Client, case_id: str, converter: DataConverter = pydantic_data_converter
+    client: Client, case_id: str, converter: DataConverter | None = None
 ) -> RecordedInTemporal | None:
     """The ``record_event`` inputs in the case's history; None if Temporal no longer has it."""
     handle = client.get_workflow_handle(case_workflow_id(case_id))
@@ -97,7 +96,10 @@ async def record_inputs(
         if event.HasField("activity_task_scheduled_event_attributes"):
             attrs = event.activity_task_scheduled_event_attributes
             if attrs.activity_type.name == RECORD_ACTIVITY:
-                [value] = await converter.decode(attrs.input.payloads, [RecordEventInput])
+                # the client's own converter by default: it holds the payload keys
+                [value] = await (converter or client.data_converter).decode(
+                    attrs.input.payloads, [RecordEventInput]
+                )
                 scheduled[event.event_id] = value
         elif event.HasField("activity_task_completed_event_attributes"):
             completed.add(event.activity_task_completed_event_attributes.scheduled_event_id)
@@ -126,7 +128,7 @@ async def reconcile_case(
     client: Client,
     session: AsyncSession,
     case_id: str,
-    converter: DataConverter = pydantic_data_converter,
+    converter: DataConverter | None = None,
 ) -> CaseReconciliation:
     result = CaseReconciliation(case_id)
     logged = {e.seq: e for e in await timeline(session, case_id)}
@@ -156,7 +158,7 @@ async def reconcile(
     client: Client,
     sessions: async_sessionmaker[AsyncSession],
     case_ids: Sequence[str] | None = None,
-    converter: DataConverter = pydantic_data_converter,
+    converter: DataConverter | None = None,
 ) -> list[CaseReconciliation]:
     """Reconcile the given cases (default: every case in the log), a few at a time."""
     if case_ids is None:

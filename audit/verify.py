@@ -14,10 +14,19 @@ the case or the probation, and the event):
 - a chain recomputed from a changed event on (every hash consistent again): the head no longer
   matches the signed one → ``rewritten``, located between the last head a checkpoint still
   vouches for and the first it does not;
-- a checkpoint altered or forged: its signature, root or count fails → ``checkpoint``.
+- a checkpoint altered: its signature, root or count fails → ``checkpoint``;
+- a checkpoint inserted, removed or replaced, by anyone without the service's key: the chain
+  of checkpoints shows it (``audit.checkpoint_chain``) → ``checkpoint_foreign_key``,
+  ``checkpoint_missing``, ``checkpoint_link``, at the checkpoint's number;
+- the newest checkpoints removed, or all of them: their copies (``audit.copies``) show it →
+  ``checkpoint_missing``; a checkpoint unlike its copy → ``checkpoint_copy``.
+
+The whole chain of checkpoints is checked every time (statements only: cheap); the log is
+compared with the newest checkpoints that pass (by default the newest one), so a forged
+checkpoint on top hides nothing beneath it.
 
 Checkpoints of version 1 signed the cases' heads only: probations are compared with the
-checkpoints of version 2 on (``audit.checkpoints``).
+checkpoints of version 2 on (``audit.statement``).
 
 Events recorded after the newest checkpoint are checked as a chain but no signature covers
 them yet: a forged tail there shows only in the reconciliation with Temporal (``reconcile``)
@@ -33,6 +42,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import bindparam, text
@@ -47,8 +57,12 @@ from audit.chain import (
     ChainLink,
     iso_utc,
 )
-from audit.checkpoints import Checkpoint, checkpoint_problems, latest_checkpoints
+from audit.checkpoint_chain import ChainFault, check_checkpoint_chain
+from audit.checkpoints import Checkpoint, checkpoint_by_id, checkpoint_statements
+from audit.copies import compare_with_copies
+from audit.keyring import Keyring
 from audit.queries import case_probations
+from audit.statement import heads_problems
 
 STREAM_BATCH = 5000
 
@@ -64,6 +78,11 @@ class Fault:
     chain_index: int | None = None
     seq: int | None = None
     probation_id: str | None = None
+    checkpoint: int | None = None  # the checkpoint's number, for a fault of the checkpoints
+
+    @classmethod
+    def of_checkpoint(cls, fault: ChainFault) -> Fault:
+        return cls(fault.kind, fault.message, checkpoint=fault.checkpoint or None)
 
 
 def chain_fault(
@@ -89,6 +108,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     probations: int = 0
+    checkpoint_chain: int = 0  # checkpoints whose statement and link were checked
+    copies: int = 0  # copies of checkpoints the database was checked against
 
     @property
     def ok(self) -> bool:
@@ -97,7 +118,7 @@ class Report:
     def first_fault_per_case(self) -> dict[str | None, Fault]:
         first: dict[str | None, Fault] = {}
         for fault in self.faults:
-            if fault.probation_id is None:
+            if fault.probation_id is None and fault.checkpoint is None:
                 first.setdefault(fault.case_id, fault)
         return first
 
@@ -277,42 +298,74 @@ async def _check_chains(
     heads.finish()
 
 
+async def _trusted(
+    session: AsyncSession, authentic: list[int], wanted: int | None, report: Report
+) -> list[Checkpoint]:
+    """The newest ``wanted`` (None: all) of the authentic checkpoints whose heads give what
+    they state, newest first; each whose heads do not is a fault."""
+    trusted: list[Checkpoint] = []
+    for number in reversed(authentic):
+        if wanted is not None and len(trusted) >= wanted:
+            break
+        cp = await checkpoint_by_id(session, number)
+        if cp is None:
+            continue
+        problems = heads_problems(cp)
+        report.faults.extend(Fault("checkpoint", p, checkpoint=cp.id) for p in problems)
+        if not problems:
+            trusted.append(cp)
+    return trusted
+
+
 async def verify_log(
     session: AsyncSession,
-    public_key: Ed25519PublicKey,
+    keys: Keyring | Ed25519PublicKey,
     *,
     checkpoints: int | None = 1,
     case_id: str | None = None,
+    copies: Path | None = None,
 ) -> Report:
-    """Check every chain (or one case's and its appointees' probations') and compare with the
-    newest ``checkpoints`` checkpoints (None: all of them). ``session`` must not be in a
-    transaction yet."""
+    """Check every chain (or one case's and its appointees' probations'), the whole chain of
+    checkpoints with ``keys`` (a keyring, or one public key valid always) and against the
+    copies in ``copies``, and compare the log with the newest ``checkpoints`` checkpoints
+    that pass (None: all of them). ``session`` must not be in a transaction yet."""
     started = time.perf_counter()
     report = Report()
+    keyring = Keyring.of(keys)
     async with session.begin():
         await session.connection(
             execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         )
-        signed = await latest_checkpoints(session, checkpoints)
-        report.checkpoints = [cp.id for cp in signed]
-        trusted = []
-        for cp in signed:
-            problems = checkpoint_problems(cp, public_key)
-            report.faults.extend(Fault("checkpoint", p) for p in problems)
-            if not problems:
-                trusted.append(cp)
-        if not signed:
+        statements = await checkpoint_statements(session)
+        linked = check_checkpoint_chain(statements, keyring)
+        report.checkpoint_chain = linked.checked
+        report.faults.extend(Fault.of_checkpoint(f) for f in linked.faults)
+        if copies is not None:
+            copied = compare_with_copies(statements, copies, keyring)
+            report.copies = copied.copies
+            report.faults.extend(Fault.of_checkpoint(f) for f in copied.faults)
+            report.notes.extend(copied.notes)
+        trusted = await _trusted(session, linked.authentic, checkpoints, report)
+        report.checkpoints = [cp.id for cp in trusted]
+        if not statements:
             report.notes.append(
                 "there is no checkpoint yet: a chain cut short at its end or recomputed from "
                 "scratch cannot be detected; create one with `appointments audit checkpoint`"
+                + ("" if copies is not None else NO_COPIES)
             )
-        only: dict[str, list[str] | None] = {chain.name: None for chain in CHAINS}
+        only: dict[str, list[str] | None] = {kind.name: None for kind in CHAINS}
         if case_id is not None:
             only = {
                 CASE_CHAIN.name: [case_id],
                 PROBATION_CHAIN.name: await case_probations(session, case_id),
             }
-        for chain in CHAINS:
-            await _check_chains(session, chain, trusted, report, only[chain.name])
+        for kind in CHAINS:
+            await _check_chains(session, kind, trusted, report, only[kind.name])
     report.seconds = time.perf_counter() - started
     return report
+
+
+NO_COPIES = (
+    "（未与检查点副本核对：若此前签过检查点又被全部删除，只有副本（AUDIT_EXPORT_DIR、"
+    "审计人员收到的邮件）能证明；用 `appointments audit verify --against 文件夹` 核对）"
+)

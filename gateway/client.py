@@ -7,11 +7,19 @@ character in free text) would refuse it today. Otherwise a case or a probation h
 text could neither replay nor continue as new. Text is checked where it enters the service:
 the same models refuse it at every front end (API, console, board, command line, imports)
 before anything is sent; a client speaking to Temporal directly is an administrator.
+
+With payload keys configured (PAYLOAD_KEY_FILES), the converter encrypts every payload and
+every failure's message (``gateway.payload_codec``); every process that reaches Temporal for
+the service (worker, API and console, command line) must then be given the same key files.
+Without keys, payloads are plain, as the tests' own clients write them; a plain client
+refuses an encrypted payload with a sentence naming the setting. The embedded stack always
+has keys (its own, made on first start); production names them in its compose file.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -21,12 +29,18 @@ from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
     CompositePayloadConverter,
     DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
     DefaultPayloadConverter,
+    EncodingPayloadConverter,
     JSONPlainPayloadConverter,
 )
 
+from gateway.payload_codec import ENCODING, EncryptionCodec, key_id_of
+from gateway.payload_keys import PayloadKeyError, load_payload_keys
 from settings import Settings
 from workflows.types import RECORDED
+
+log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -46,6 +60,24 @@ class RecordedJSONPayloadConverter(PydanticJSONPlainPayloadConverter):
         return adapter.validate_json(payload.data, context=RECORDED)
 
 
+class EncryptedWithoutKeys(EncodingPayloadConverter):
+    """What a converter without payload keys says of an encrypted payload (with keys, the
+    codec has decrypted it before any converter sees it)."""
+
+    @property
+    def encoding(self) -> str:
+        return ENCODING.decode()
+
+    def to_payload(self, value: Any) -> Payload | None:
+        return None  # never chosen to write a value
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        raise PayloadKeyError(
+            f"the payload is encrypted (key {key_id_of(payload)}) and this process has no "
+            "payload keys: set PAYLOAD_KEY_FILES to the service's key files"
+        )
+
+
 class RecordedPayloadConverter(CompositePayloadConverter):
     def __init__(self) -> None:
         json = RecordedJSONPayloadConverter()
@@ -53,16 +85,42 @@ class RecordedPayloadConverter(CompositePayloadConverter):
             *(
                 json if isinstance(c, JSONPlainPayloadConverter) else c
                 for c in DefaultPayloadConverter.default_encoding_payload_converters
-            )
+            ),
+            EncryptedWithoutKeys(),
         )
 
 
+# Plain: the converter of a process without payload keys, and of the replay tests.
 DATA_CONVERTER = DataConverter(payload_converter_class=RecordedPayloadConverter)
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The service's converter for these settings: encrypting when payload keys are named."""
+    keys = load_payload_keys(settings.payload_key_files)
+    if keys is None:
+        return DATA_CONVERTER
+    return DataConverter(
+        payload_converter_class=RecordedPayloadConverter,
+        payload_codec=EncryptionCodec(keys),
+        # a failure's message and stack trace go into an encoded payload too: a refusal
+        # may quote what it refused
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+def warn_if_plain(settings: Settings, who: str) -> None:
+    """The worker and the web service say so in their log when they write plain payloads."""
+    if not settings.payload_key_files:
+        log.warning(
+            "%s: no payload keys (PAYLOAD_KEY_FILES): what it sends Temporal, personal data "
+            "included, is stored there in plain text",
+            who,
+        )
 
 
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
     )

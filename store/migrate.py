@@ -9,11 +9,15 @@ the caller awaits it. Databases themselves are created and dropped through the s
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 import asyncpg
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import to_libpq_url, with_database
 
@@ -26,6 +30,22 @@ def alembic_config(database_url: str) -> Config:
     config.attributes["database_url"] = database_url
     config.attributes["called_from_code"] = True
     return config
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration this code ships (what ``upgrade_to_head`` brings a database to)."""
+    head = ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_current_head()
+    assert head is not None, "the package ships no migrations"
+    return head
+
+
+async def applied_revision(session: AsyncSession) -> str | None:
+    """The migration the database is at; None before the first (no ``alembic_version``)."""
+    exists = await session.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+    if not exists:
+        return None
+    return await session.scalar(text("SELECT version_num FROM alembic_version"))
 
 
 async def upgrade_to_head(database_url: str) -> None:

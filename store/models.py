@@ -176,7 +176,8 @@ class AuditCheckpoint(Base):
     empty in version 1, which covered cases only); ``merkle_root`` is the root of the tree
     over those heads (``audit.merkle``) and ``signature`` an Ed25519 signature (hex) over the
     checkpoint's canonical statement of its version (``audit.checkpoints``), by the key named
-    ``key_id``.
+    ``key_id``. From version 3 on, ``id`` is the checkpoint's number in the chain of
+    checkpoints (one more than the one before) and ``previous_digest`` links it to that one.
     """
 
     __tablename__ = "audit_checkpoints"
@@ -192,3 +193,5 @@ class AuditCheckpoint(Base):
     event_count: Mapped[int] = mapped_column(BigInteger)
     signature: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str] = mapped_column(Text)
+    # version 3 on: the digest of checkpoint id - 1, which it is linked to (None: the first)
+    previous_digest: Mapped[str | None] = mapped_column(Text)

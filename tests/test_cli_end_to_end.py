@@ -64,9 +64,9 @@ SECRETARY = ("常委会 秘书", "committee_secretary")
 AUDITOR = ("审计员 孙", "auditor")
 PEOPLE = (CLERK, TEAM, SECRETARY, AUDITOR)
 
-QUORUM_SENTENCE = "quorum not met: 7 of 11 present, at least 8 required"
-NOT_FOR_AUDITORS = "withdraw is not for the role auditor (it is for: clerk, department_head)"
-TEAM_SENTENCE = "an inspection team needs at least 2 people, 1 given"
+QUORUM_SENTENCE = "未达到法定到会人数：应到 11 人，实到 7 人，至少须 8 人到会"
+NOT_FOR_AUDITORS = "「撤回案件」不由审计人员办理（办理人：干部科工作人员、部领导）"
+TEAM_SENTENCE = "考察组至少须 2 人，填写的是 1 人"
 VOTE_ITEM_KEYS = {"person_id", "agree", "disagree", "defer", "deferred_reason"}
 
 
@@ -405,7 +405,7 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
     run = await stack.cli("vote", "record", str(meeting), who=SECRETARY)
     assert "9 of 11 present, 2 item(s) in 2 case(s)" in run.stdout, run.report()
     assert "recorded for all 2 case(s)" in run.stdout, run.report()
-    assert "p1: passed: 8 of 11 members agreed, at least 6 required" in run.stdout, run.report()
+    assert "p1: 通过：应到 11 人，同意 8 人，至少须 6 人同意" in run.stdout, run.report()
 
     # one notice for both cases, over National Day and the make-up Saturday
     run = await stack.cli("notice", "publish", str(write_notice(tmp_path, both)))

@@ -4,11 +4,13 @@ subprocess, twice on one data folder, stopped with SIGINT like a Ctrl-C in a ter
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import queue
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -189,6 +191,64 @@ async def _connect(fields: dict[str, str]) -> Client:
     return await Client.connect(fields["Temporal address"], namespace=fields["Namespace"])
 
 
+def _not_private(data_dir: Path) -> list[str]:
+    """What in the data folder another local user could read: the folder and every folder
+    in it must be 0700, every file 0600 (PostgreSQL's socket, if there, is no file). Run as
+    root, the folder is 0710 for the group PostgreSQL runs with (starter.embedded)."""
+    wrong = []
+    top = data_dir.stat()
+    if os.geteuid() == 0:  # PostgreSQL's group may pass through to pg/ (starter.embedded)
+        postmaster = data_dir / "pg" / "postmaster.pid"
+        pid = int(postmaster.read_text().split()[0]) if postmaster.exists() else None
+        group = Path(f"/proc/{pid}/status").read_text() if pid else ""
+        gid = next((int(x.split()[2]) for x in group.splitlines() if x.startswith("Gid:")), 0)
+        if (stat.S_IMODE(top.st_mode), top.st_gid) != (0o710, gid):
+            wrong.append(f"{data_dir} is {stat.S_IMODE(top.st_mode):o}, group {top.st_gid}")
+    elif stat.S_IMODE(top.st_mode) != 0o700:
+        wrong.append(f"{data_dir} is a folder of mode {stat.S_IMODE(top.st_mode):o}")
+    for path in data_dir.rglob("*"):
+        try:
+            info = path.lstat()
+        except FileNotFoundError:  # SQLite's journal comes and goes with each transaction
+            continue
+        mode = stat.S_IMODE(info.st_mode)
+        if stat.S_ISDIR(info.st_mode) and mode != 0o700:
+            wrong.append(f"{path} is a folder of mode {mode:o}")
+        elif stat.S_ISREG(info.st_mode) and mode != 0o600:
+            wrong.append(f"{path} is a file of mode {mode:o}")
+    return wrong
+
+
+async def _check_the_codec_endpoint(fields: dict[str, str], api: str, ui_port: int) -> None:
+    """The stack's own payload key encrypts; its codec endpoint decodes for the administrator
+    only, and the Web UI's pages may call it."""
+    from google.protobuf import json_format
+    from temporalio.api.common.v1 import Payload, Payloads
+
+    from gateway.payload_codec import EncryptionCodec
+    from gateway.payload_keys import load_payload_keys
+
+    [key_file] = [Path(p) for p in fields["Payload keys"].split(",")]
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    keys = load_payload_keys([key_file])
+    assert keys is not None
+    plain = Payload(metadata={"encoding": b"json/plain"}, data='"张三"'.encode())
+    [sealed] = await EncryptionCodec(keys).encode([plain])
+    body = json_format.MessageToDict(Payloads(payloads=[sealed]))
+    assert fields["Codec endpoint"].startswith(f"{api}/codec")
+    ui = f"http://127.0.0.1:{ui_port}"
+    token = fields["Admin API token"].split()[0]
+    async with httpx.AsyncClient(base_url=api) as http:
+        assert (await http.post("/codec/decode", json=body)).status_code == 401
+        answer = await http.post(
+            "/codec/decode", json=body, headers={"Authorization": f"Bearer {token}", "Origin": ui}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["access-control-allow-origin"] == ui
+        [decoded] = answer.json()["payloads"]
+        assert base64.b64decode(decoded["data"]) == plain.data
+
+
 def _assert_stopped(run: ServeProcess, pids: dict[str, int], ports: list[int]) -> None:
     status = run.interrupt_and_wait()
     assert status == 0, f"serve exited with {status}:\n{run.output()}"
@@ -210,6 +270,11 @@ async def test_serve_starts_stops_and_keeps_its_state(
         ports = [_free_port() for _ in range(3)]
     ui_port, temporal_port, api_port = ports
     workflow_id = "embedded-test-survives-restart"
+    # a data folder an earlier version left readable to everyone
+    data_dir.mkdir(mode=0o755)
+    data_dir.chmod(0o755)
+    (data_dir / "temporal.log").write_text("an earlier run\n")
+    (data_dir / "temporal.log").chmod(0o644)
 
     # run 1: everything comes up; leave a workflow behind
     first = ServeProcess(data_dir, ui_port=ui_port, temporal_port=temporal_port, api_port=api_port)
@@ -220,6 +285,13 @@ async def test_serve_starts_stops_and_keeps_its_state(
     assert fields["Web UI"] == f"http://127.0.0.1:{ui_port}"
     assert fields["Data folder"] == str(data_dir.resolve())
     assert "postgresql+asyncpg://" in fields["Database"]
+    # private while running: Temporal's SQLite file and its -wal and -shm, the logs, the keys
+    assert (data_dir / "temporal.db").exists() and (data_dir / "pg").is_dir()
+    assert _not_private(data_dir) == []
+    # the Web UI was started with the service's codec endpoint
+    started = (data_dir / "temporal.log").read_text().splitlines()
+    command = next(line for line in reversed(started) if line.startswith("=== "))
+    assert f"--ui-codec-endpoint {fields['Codec endpoint'].split()[0]}" in command
 
     client = await _connect(fields)
     await client.workflow_service.describe_namespace(
@@ -240,6 +312,11 @@ async def test_serve_starts_stops_and_keeps_its_state(
         listed_cases = await http.get("/cases", headers={"Authorization": f"Bearer {token}"})
         assert listed_cases.status_code == 200, listed_cases.text
 
+        # the probes answer without a token: alive, and ready (database, Temporal, migrations)
+        assert (await http.get("/healthz")).json() == {"status": "alive"}
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
+
         # the console is served there too, and the printed password signs in to it
         assert fields["Web console"] == f"{api}/console/"
         admin_line = fields["Administrator"]  # admin / password XXX  (console; ...)
@@ -255,6 +332,7 @@ async def test_serve_starts_stops_and_keeps_its_state(
         assert signed_in.status_code == 303, signed_in.text
         dashboard = await http.get("/console/")
         assert dashboard.status_code == 200 and "admin" in dashboard.text
+    await _check_the_codec_endpoint(fields, api, ui_port)
 
     # no worker knows this type and nobody polls the queue: it just waits, as a case would
     await client.start_workflow("NoSuchWorkflow", id=workflow_id, task_queue=IDLE_TASK_QUEUE)
@@ -269,6 +347,7 @@ async def test_serve_starts_stops_and_keeps_its_state(
     pids = second.recorded_pids()
     assert "Admin API token" not in fields  # made on the first start only
     assert "Administrator" not in fields
+    assert _not_private(data_dir) == []
 
     client = await _connect(fields)
     description = await client.get_workflow_handle(workflow_id).describe()

@@ -51,5 +51,12 @@ def test_each_kind_keeps_its_sentence_at_every_door(kind: type[errors.GatewayErr
 
 
 def test_a_refusal_keeps_its_rule() -> None:
-    answer = api_error(errors.Refused("quorum not met", "《条例》第四十六条"))
-    assert (answer.status, answer.rule) == (409, "《条例》第四十六条")
+    answer = api_error(errors.Refused("未达到法定到会人数", "vote.quorum"))
+    assert (answer.status, answer.detail, answer.code) == (409, "未达到法定到会人数", "vote.quorum")
+    assert (
+        answer.rule
+        == "《党政领导干部选拔任用工作条例》关于讨论决定的规定：应到会成员三分之二以上到会"
+    )
+    # a refusal from before the codes keeps its source as it came
+    old = api_error(errors.Refused("quorum not met", "条例 quorum: two thirds of members"))
+    assert (old.code, old.rule) == ("条例 quorum: two thirds of members",) * 2

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_book import AwaitedStep, CaseBook, Happening, check_case_input
     from workflows.case_carry import CaseCarry, CaseRun
     from workflows.deadlines import keep_deadline, wait_until
+    from workflows.glossary import zh
     from workflows.ids import legacy_probation_workflow_id
     from workflows.probation_types import ProbationInput, probation_workflow_id
     from workflows.rules.errors import RuleViolation
@@ -114,7 +115,8 @@ Apply = Callable[[In, date], list[Happening]]
 
 
 def _refusal(e: RuleViolation) -> ApplicationError:
-    return ApplicationError(e.message, e.rule, type="RuleViolation", non_retryable=True)
+    """The refusal as Temporal carries it: the sentence, then the rule's code and source."""
+    return ApplicationError(e.message, e.rule, e.source, type="RuleViolation", non_retryable=True)
 
 
 def _calendar_problem(e: ActivityError) -> str | None:
@@ -194,7 +196,7 @@ class AppointmentCaseWorkflow:
         assert carry is not None
         if workflow.info().continued_run_id is None:
             raise ApplicationError(
-                "a case is started from its case file; only a continued run takes a carry",
+                "案件只能由案件材料启动；交接状态只由延续的运行接收",
                 type="CarryRefused",
                 non_retryable=True,
             )
@@ -214,8 +216,8 @@ class AppointmentCaseWorkflow:
         book = self._book = CaseBook(case, snapshot, today)
         opened = Happening(
             "opened",
-            f"case opened: {case.unit} {case.post}, {case.positions} post(s), "
-            f"{case.method.value}, policy {snapshot.policy.version}",
+            f"立案：{case.unit} {case.post}，拟任职数 {case.positions} 个，"
+            f"{zh(case.method)}，政策版本 {snapshot.policy.version}",
             case.opened_by,
             {
                 "case": case.model_dump(mode="json"),
@@ -265,9 +267,9 @@ class AppointmentCaseWorkflow:
                     [
                         Happening(
                             "deadline",
-                            f"{step.description}: due by the end of {schedule.deadline_on} "
-                            f"({timing.deadline_working_days} working days; calendar: "
-                            f"{schedule.calendar_source})",
+                            f"{step.description}：须于 {schedule.deadline_on} 日终前完成"
+                            f"（{timing.deadline_working_days} 个工作日；工作日历："
+                            f"{schedule.calendar_source}）",
                             payload=schedule.model_dump(mode="json"),
                         )
                     ]
@@ -284,11 +286,7 @@ class AppointmentCaseWorkflow:
                 if book.state.step is not None:
                     book.state.step.overdue = True
                 await self._record(
-                    [
-                        Happening(
-                            "overdue", f"{step.description} is overdue since {schedule.deadline_on}"
-                        )
-                    ]
+                    [Happening("overdue", f"{step.description}：已于 {schedule.deadline_on} 逾期")]
                 )
 
             def stop() -> bool:
@@ -333,7 +331,7 @@ class AppointmentCaseWorkflow:
             if book.state.step is not None:
                 book.state.step.blocked_reason = problem
             await self._record(
-                [Happening("blocked", f"{step.description}: no deadline can be set: {problem}")],
+                [Happening("blocked", f"{step.description}：无法计算期限：{problem}")],
                 Notification(
                     recipient_role=Role.ADMINISTRATOR,
                     subject=f"工作日历缺失：案件 {book.state.case_id} 无法计算期限",
@@ -355,17 +353,15 @@ class AppointmentCaseWorkflow:
     ) -> None:
         s = book.state
         if alarm.kind == "reminder":
-            summary = (
-                f"reminder to {alarm.role.value}: {step.description} is due {schedule.deadline_on}"
-            )
+            summary = f"提醒{zh(alarm.role)}：{step.description}将于 {schedule.deadline_on} 到期"
             subject = (
                 f"提醒：案件 {s.case_id}（{s.unit} {s.post}）{step.description} "
                 f"将于 {schedule.deadline_on} 到期"
             )
         else:
             summary = (
-                f"escalation rung {alarm.rung} to {alarm.role.value}: {step.description} "
-                f"was due {schedule.deadline_on} and is not done"
+                f"第{alarm.rung}级督办，报{zh(alarm.role)}：{step.description}"
+                f"应于 {schedule.deadline_on} 完成，至今未完成"
             )
             subject = (
                 f"督办（第{alarm.rung}级）：案件 {s.case_id}（{s.unit} {s.post}）"
@@ -384,7 +380,7 @@ class AppointmentCaseWorkflow:
     @property
     def book(self) -> CaseBook:
         if self._book is None:
-            raise ApplicationError("the case is still starting; try again in a moment")
+            raise ApplicationError("案件正在启动，请稍后再试")
         return self._book
 
     async def _activity(self, ref: ActivityRef[In, Out], arg: In) -> Out:
@@ -724,10 +720,10 @@ class AppointmentCaseWorkflow:
                 parent_close_policy=ParentClosePolicy.ABANDON,
             )
         except WorkflowAlreadyStartedError:
-            return Happening("probation", f"{person.name} is already on probation ({probation_id})")
+            return Happening("probation", f"{person.name}已在试用期中（{probation_id}）")
         return Happening(
             "probation",
-            f"probation of {person.name} started: one year from {d.notice_issued_on}",
+            f"{person.name}开始试用期：自 {d.notice_issued_on} 起一年",
             payload={"probation_id": probation_id, "starts_on": d.notice_issued_on.isoformat()},
         )
 
@@ -747,9 +743,7 @@ class AppointmentCaseWorkflow:
     async def retry_blocked(self, data: RetryInput) -> Answer:
         async with self._lock:
             self._retries += 1
-            await self._record(
-                [Happening("input", "an administrator asked the case to try again", data.actor)]
-            )
+            await self._record([Happening("input", "系统管理员要求重新计算受阻的期限", data.actor)])
             return self._answer()
 
     @retry_blocked.validator
@@ -757,7 +751,7 @@ class AppointmentCaseWorkflow:
         self._authorize(data)
         step = self.book.state.step
         if step is None or not step.blocked_reason:
-            raise ApplicationError("the case is not blocked", type="RuleViolation")
+            raise ApplicationError("案件未受阻，无需重试", type="RuleViolation")
 
     async def _working_days_end(self, start_on: date, days: int) -> WorkingDaysResult:
         request = WorkingDaysInput(start_on=start_on, working_days=days)

@@ -29,6 +29,7 @@ from workflows.types import (
     NoticeKind,
     ObjectionOutcome,
     Role,
+    SanctionKind,
     SelectionMethod,
     VoteMethod,
     VoteResult,
@@ -162,6 +163,24 @@ DIGEST_KINDS = MappingProxyType(
     }
 )
 
+# Sanctions and the like, whose impact period (影响期) bars a promotion.
+SANCTIONS = MappingProxyType(
+    {
+        SanctionKind.PARTY_WARNING: "党内警告",
+        SanctionKind.PARTY_SERIOUS_WARNING: "党内严重警告",
+        SanctionKind.PARTY_POST_REMOVAL: "撤销党内职务",
+        SanctionKind.PARTY_PROBATION: "留党察看",
+        SanctionKind.STATE_WARNING: "政务警告",
+        SanctionKind.STATE_DEMERIT: "记过",
+        SanctionKind.STATE_MAJOR_DEMERIT: "记大过",
+        SanctionKind.STATE_DEMOTION: "降级",
+        SanctionKind.STATE_DISMISSAL: "撤职",
+        SanctionKind.ACCOUNTABILITY_REMOVAL: "问责（引咎辞职、责令辞职或免职）",
+        SanctionKind.ADMONISHMENT: "诫勉",
+        SanctionKind.ORGANIZATIONAL_HANDLING: "组织处理",
+    }
+)
+
 NOTICE_KINDS = MappingProxyType(
     {NoticeKind.INVESTIGATION: "考察预告", NoticeKind.PRE_APPOINTMENT: "任前公示"}
 )
@@ -179,6 +198,7 @@ BY_ENUM: Mapping[type, Mapping[Any, str]] = MappingProxyType(
         VoteResult: VOTE_RESULTS,
         ObjectionOutcome: OBJECTION_OUTCOMES,
         NoticeKind: NOTICE_KINDS,
+        SanctionKind: SANCTIONS,
         ProbationStatus: PROBATION_STATUSES,
         ReviewStatus: REVIEW_STATUSES,
         ReviewOutcome: REVIEW_OUTCOMES,
@@ -378,7 +398,7 @@ def awaited(step_key: str) -> tuple[str, str | None]:
     return AWAITED.get(step_key.split(":", 1)[0], (step_key, None))
 
 
-# The outside events a case records (``CaseState.dates``, ``case_book.DATE_LABELS``).
+# The outside events a case records (``CaseState.dates``): the words of its date checks too.
 DATES = MappingProxyType(
     {
         "opened": "立案",

@@ -67,7 +67,7 @@ with workflow.unsafe.imports_passed_through():
         call,
     )
     from workflows.deadlines import keep_deadline, wait_until
-    from workflows.glossary import PROBATION_STATUSES, REVIEW_OUTCOMES
+    from workflows.glossary import PROBATION_STATUSES, PROBATION_STEPS, REVIEW_OUTCOMES, zh
     from workflows.ids import probation_id_accepted
     from workflows.policy import Policy, PolicySnapshot
     from workflows.probation_letters import (
@@ -97,6 +97,9 @@ with workflow.unsafe.imports_passed_through():
         probation_end,
         review_opens_on,
     )
+    from workflows.rules.dates import RULE_NOT_FUTURE, check_not_future
+    from workflows.rules.errors import RuleViolation
+    from workflows.rules.sources import source
     from workflows.rules.working_days import SHANGHAI, at_hour, end_of_day
     from workflows.steps import NOT_PERMITTED
     from workflows.types import (
@@ -127,13 +130,24 @@ REVIEW_STEP = "probation_review"
 
 SYSTEM = Actor(name="系统", role=Role.SYSTEM)
 
-RULE_REVIEW = "probation: the review at the end of the year (试用期满考核)"
-RULE_END_EARLY = "probation: serious errors end the probation early"
-RULE_DATES = "dates: an event cannot be recorded before it happens"
+RULE_REVIEW = "probation.review"
+RULE_END_EARLY = "probation.end_early"
+RULE_DATES = RULE_NOT_FUTURE
+# The steps a clerk takes on a probation, by their names in the glossary.
+REVIEW = PROBATION_STEPS["record_probation_review"]
+END_EARLY = PROBATION_STEPS["end_probation_early"]
 
 
 def _refuse(message: str, rule: str) -> ApplicationError:
-    return ApplicationError(message, rule, type="RuleViolation", non_retryable=True)
+    """A refusal as Temporal carries it: the sentence, then the rule's code and source."""
+    return ApplicationError(message, rule, source(rule), type="RuleViolation", non_retryable=True)
+
+
+def _not_future(d: date, today: date, what: str) -> None:
+    try:
+        check_not_future(d, today, what)
+    except RuleViolation as e:
+        raise _refuse(e.message, e.rule) from e
 
 
 def _calendar_problem(e: ActivityError) -> str | None:
@@ -153,7 +167,7 @@ def end_of_year(s: ProbationState) -> datetime:
 
 
 def _roles(roles: list[Role]) -> str:
-    return ", ".join(r.value for r in roles)
+    return "、".join(zh(r) for r in roles)
 
 
 # --------------------------------------------------------------------------- the workflow
@@ -196,9 +210,9 @@ class ProbationWorkflow:
         probation_id = workflow.info().workflow_id
         if not probation_id_accepted(probation_id, input.case_id, input.person_id):
             raise ApplicationError(
-                f"the probation of {input.person_id} in case {input.case_id} must run as "
-                f"workflow {input.workflow_id}, not {probation_id}: that ID is what "
-                "keeps it from running twice",
+                f"案件 {input.case_id} 中 {input.person_id} 的试用期须以工作流 "
+                f"{input.workflow_id} 运行，而不是 {probation_id}：这一编号保证同一试用期不会"
+                "运行两次",
                 type="ProbationIdMismatch",
                 non_retryable=True,
             )
@@ -206,9 +220,8 @@ class ProbationWorkflow:
         today = self._today()
         if input.starts_on > today:
             raise ApplicationError(
-                f"the probation of {input.name} would begin on {input.starts_on}, after today "
-                f"({today}): it is counted from the trial appointment notice, which must "
-                "already be issued",
+                f"{input.name}的试用期将从 {input.starts_on} 开始，晚于今天（{today}）："
+                "试用期自试任职通知之日起计算，该通知须已发出",
                 type="RuleViolation",
                 non_retryable=True,
             )
@@ -229,12 +242,12 @@ class ProbationWorkflow:
             ends_on=ends_on,
             review_opens_on=review_opens_on(ends_on, window),
         )
-        how = "brought in (imported) while already on probation" if input.imported else "opened"
+        how = "补录（引入时已在试用期中）" if input.imported else "开始"
         await self._record(
             "opened",
-            f"probation {how}: {s.name} ({s.person_id}), {s.post} of {s.unit}, "
-            f"{s.starts_on} to {s.ends_on}; review from {s.review_opens_on}; "
-            f"policy {snapshot.policy.version}",
+            f"试用期{how}：{s.name}（{s.person_id}），{s.unit}{s.post}，"
+            f"{s.starts_on} 至 {s.ends_on}；{s.review_opens_on} 起可考核；"
+            f"政策版本 {snapshot.policy.version}",
             payload={
                 "input": input.model_dump(mode="json", exclude={"carry"}),
                 "policy_version": snapshot.policy.version,
@@ -273,8 +286,7 @@ class ProbationWorkflow:
         if missed:
             await self._record(
                 "reminder_missed",
-                f"reminder {days} days before the end ({due_on}) not sent: its moment had "
-                "passed when the probation was brought in (or started)",
+                f"届满前 {days} 天（{due_on}）的提醒未发出：补录（或开始）试用期时提醒时间已过",
                 payload=payload,
             )
             return
@@ -282,8 +294,8 @@ class ProbationWorkflow:
         subject, body = reminder_mail(s, days)
         await self._record(
             "reminder",
-            f"reminder to {_roles(roles)}: the probation ends on {s.ends_on} "
-            f"({days} days from {due_on}); review from {s.review_opens_on}",
+            f"提醒{_roles(roles)}：试用期将于 {s.ends_on} 届满（{due_on} 起还有 {days} 天）；"
+            f"{s.review_opens_on} 起可考核",
             payload=payload,
             mail=(roles, subject, body),
         )
@@ -302,10 +314,9 @@ class ProbationWorkflow:
                 s.review_schedule, s.blocked_reason = schedule, ""
                 await self._record(
                     "deadline",
-                    f"the year ended on {s.ends_on} without a review: the review is due by "
-                    f"the end of {schedule.deadline_on} "
-                    f"({self.policy.probation.review.deadline_working_days} working days; "
-                    f"calendar: {schedule.calendar_source})",
+                    f"试用期已于 {s.ends_on} 届满，尚未考核：考核须于 {schedule.deadline_on} "
+                    f"日终前完成（{self.policy.probation.review.deadline_working_days} 个工作日；"
+                    f"工作日历：{schedule.calendar_source}）",
                     payload=schedule.model_dump(mode="json"),
                 )
         await self._continue_as_new_if_long()
@@ -345,7 +356,7 @@ class ProbationWorkflow:
                     s.blocked_reason = problem
                     await self._record(
                         "blocked",
-                        f"no review deadline can be set: {problem}; retried daily",
+                        f"无法计算考核期限：{problem}；每日重试",
                         mail=(
                             [Role.ADMINISTRATOR],
                             f"工作日历缺失：试用期 {s.probation_id} 无法计算考核期限",
@@ -366,11 +377,10 @@ class ProbationWorkflow:
             due = schedule.deadline_on
             subject, body = review_alarm_mail(s, alarm, due)
             if alarm.kind == "reminder":
-                summary = f"reminder to {alarm.role.value}: the review is due {due}"
+                summary = f"提醒{zh(alarm.role)}：{REVIEW}将于 {due} 到期"
             else:
                 summary = (
-                    f"escalation rung {alarm.rung} to {alarm.role.value}: the review was due "
-                    f"{due} and is not recorded"
+                    f"第{alarm.rung}级督办，报{zh(alarm.role)}：{REVIEW}应于 {due} 完成，至今未登记"
                 )
             await self._record(
                 alarm.kind,
@@ -386,7 +396,7 @@ class ProbationWorkflow:
                 return
             s.review_overdue = True
             await self._record(
-                "overdue", f"the review is overdue since {s.review_due_on} (year ended {s.ends_on})"
+                "overdue", f"{REVIEW}已于 {s.review_due_on} 逾期（试用期于 {s.ends_on} 届满）"
             )
 
     # ------------------------------------------------------------------ closing
@@ -399,8 +409,8 @@ class ProbationWorkflow:
         subject, body = formal_appointment_mail(s)
         await self._record(
             "formal",
-            f"formal appointment (正式任职): the year ended on {s.ends_on} and the review found "
-            f"{s.name} competent; time in post counts from {s.starts_on}",
+            f"{PROBATION_STATUSES[s.status]}：试用期于 {s.ends_on} 届满，考核{s.name}"
+            f"{REVIEW_OUTCOMES[ReviewOutcome.COMPETENT]}；任职时间自 {s.starts_on} 起计算",
             mail=(self.policy.probation.reminder_roles, subject, body),
         )
 
@@ -444,11 +454,11 @@ class ProbationWorkflow:
                 s.review_status = ReviewStatus.COMPETENT
                 s.time_in_post_from = s.starts_on
                 outcome = (
-                    f"competent: formal appointment when the year ends on {s.ends_on}; the "
-                    f"year counts toward time in post from {s.starts_on}"
+                    f"{label}：试用期于 {s.ends_on} 届满后正式任职，"
+                    f"试用期自 {s.starts_on} 起计入任职时间"
                 )
                 if self._today() > s.ends_on:
-                    outcome = f"competent: formal appointment now (the year ended on {s.ends_on})"
+                    outcome = f"{label}：即行正式任职（试用期已于 {s.ends_on} 届满）"
                 headline = (
                     f"{s.name}同志试用期满考核结果：胜任。试用期满后正式任职，试用期计入任职时间。"
                 )
@@ -458,18 +468,15 @@ class ProbationWorkflow:
                 s.rank_restored = s.former_rank
                 s.closed_on = self._today()
                 s.review_overdue = False
-                restored = s.former_rank or "(former rank not on record)"
-                outcome = (
-                    f"not competent: removed from the trial post (免去试任职务); former rank "
-                    f"restored: {restored}"
-                )
+                restored = s.former_rank or "（未登记）"
+                outcome = f"{label}：{PROBATION_STATUSES[s.status]}，恢复原职级：{restored}"
                 headline = (
                     f"{s.name}同志试用期满考核结果：不胜任。免去试任职务，"
                     f"恢复原职级：{s.former_rank or '（未登记）'}。"
                 )
             await self._record(
                 "review",
-                f"review of {data.reviewed_on} by {data.actor.name} ({data.actor.role.value}): "
+                f"{data.reviewed_on} {REVIEW}，考核人 {data.actor.name}（{zh(data.actor.role)}）："
                 f"{outcome}",
                 actor=data.actor,
                 payload=data.model_dump(mode="json"),
@@ -509,9 +516,9 @@ class ProbationWorkflow:
             restored = s.former_rank or "（未登记）"
             await self._record(
                 "ended_early",
-                f"probation ended early on {data.decided_on}, decided by {data.decided_by}: "
-                f"{data.reason}; removed from the trial post, former rank restored: "
-                f"{s.former_rank or '(not on record)'}",
+                f"试用期于 {data.decided_on} 提前结束（决定机关：{data.decided_by}）："
+                f"{data.reason}；{PROBATION_STATUSES[ProbationStatus.REMOVED]}，"
+                f"恢复原职级：{restored}",
                 actor=data.actor,
                 payload=data.model_dump(mode="json"),
                 mail=(
@@ -540,17 +547,15 @@ class ProbationWorkflow:
         s = self.s
         if s.status is not ProbationStatus.ON_PROBATION:
             raise _refuse(
-                f"the probation of {s.name} is over ({s.status.value}, "
-                f"{PROBATION_STATUSES[s.status]}, on {s.closed_on}): no {what} can be "
-                "recorded",
+                f"{s.name}的试用期已结束（{PROBATION_STATUSES[s.status]}，{s.closed_on}）："
+                f"不能再登记{what}",
                 rule,
             )
 
     def _check_role(self, actor: Actor, allowed: list[Role], what: str, rule: str) -> None:
         if actor.role not in allowed:
             raise ApplicationError(
-                f"{what} can be recorded only by {_roles(allowed)} (policy); "
-                f"{actor.name} is {actor.role.value}",
+                f"{what}只能由{_roles(allowed)}登记（本地政策）；{actor.name}是{zh(actor.role)}",
                 rule,
                 type=NOT_PERMITTED,
                 non_retryable=True,
@@ -559,46 +564,39 @@ class ProbationWorkflow:
     def _check_review(self, data: ReviewInput) -> None:
         s = self.s
         today = self._today()
-        self._check_open("review", RULE_REVIEW)
+        self._check_open(REVIEW, RULE_REVIEW)
         if s.review is not None:
             raise _refuse(
-                f"the review of {s.name} was already recorded ({s.review.outcome.value}, "
-                f"{s.review.reviewed_on}, by {s.review.actor.name}); a second review is refused",
+                f"{s.name}的{REVIEW}已经登记（{REVIEW_OUTCOMES[s.review.outcome]}，"
+                f"{s.review.reviewed_on}，考核人 {s.review.actor.name}）；不能再次考核",
                 RULE_REVIEW,
             )
-        self._check_role(data.actor, self.policy.probation.review_roles, "a review", RULE_REVIEW)
+        self._check_role(data.actor, self.policy.probation.review_roles, REVIEW, RULE_REVIEW)
         window = self.policy.probation.review_window_days_before_end
         if today < s.review_opens_on:
             raise _refuse(
-                f"the review of {s.name} opens on {s.review_opens_on} ({window} days before "
-                f"the year ends on {s.ends_on}); today is {today}",
+                f"{s.name}的{REVIEW}自 {s.review_opens_on} 起进行（试用期于 {s.ends_on} "
+                f"届满，提前 {window} 天）；今天是 {today}",
                 RULE_REVIEW,
             )
-        if data.reviewed_on > today:
-            raise _refuse(
-                f"the date of the review ({data.reviewed_on}) lies in the future", RULE_DATES
-            )
+        _not_future(data.reviewed_on, today, REVIEW)
         if data.reviewed_on < s.review_opens_on:
             raise _refuse(
-                f"the review date {data.reviewed_on} is before the review opened on "
-                f"{s.review_opens_on} ({window} days before the year ends on {s.ends_on})",
+                f"考核日期 {data.reviewed_on} 早于可考核日期 {s.review_opens_on}"
+                f"（试用期于 {s.ends_on} 届满，提前 {window} 天）",
                 RULE_REVIEW,
             )
 
     def _check_end_early(self, data: EndEarlyInput) -> None:
         s = self.s
-        self._check_open("early end", RULE_END_EARLY)
+        self._check_open(END_EARLY, RULE_END_EARLY)
         self._check_role(
-            data.actor, self.policy.probation.end_early_roles, "an early end", RULE_END_EARLY
+            data.actor, self.policy.probation.end_early_roles, END_EARLY, RULE_END_EARLY
         )
-        if data.decided_on > self._today():
-            raise _refuse(
-                f"the date of the decision ({data.decided_on}) lies in the future", RULE_DATES
-            )
+        _not_future(data.decided_on, self._today(), f"{END_EARLY}的决定")
         if data.decided_on < s.starts_on:
             raise _refuse(
-                f"the decision of {data.decided_on} is before the probation began on {s.starts_on}",
-                RULE_END_EARLY,
+                f"决定日期 {data.decided_on} 早于试用期开始日期 {s.starts_on}", RULE_END_EARLY
             )
 
     # ------------------------------------------------------------------ plumbing
@@ -606,7 +604,7 @@ class ProbationWorkflow:
     @property
     def s(self) -> ProbationState:
         if self._state is None:
-            raise ApplicationError("the probation is still starting; try again in a moment")
+            raise ApplicationError("试用期正在启动，请稍后再试")
         return self._state
 
     @property

@@ -174,11 +174,14 @@ CASE_STEPS: Mapping[str, CaseStep] = _steps(
 def role_refusal(update: str, actor: Actor, inspection_team: Sequence[str]) -> str | None:
     """Why ``actor`` may not take step ``update`` on a case whose inspection team is
     ``inspection_team``; None when they may."""
+    # imported here: the glossary takes the steps' titles from this module
+    from workflows.glossary import zh
+
     step = CASE_STEPS[update]
     if actor.role not in step.roles:
-        allowed = ", ".join(sorted(r.value for r in step.roles))
-        return f"{update} is not for the role {actor.role.value} (it is for: {allowed})"
+        allowed = "、".join(zh(r) for r in sorted(step.roles))
+        return f"「{step.title}」不由{zh(actor.role)}办理（办理人：{allowed}）"
     if step.team_only and actor.role is Role.INSPECTION_TEAM:
         if actor.name not in inspection_team:
-            return f"{update}: {actor.name} is not a member of this case's inspection team"
+            return f"「{step.title}」：{actor.name}不是本案件考察组成员"
     return None

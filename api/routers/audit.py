@@ -3,9 +3,11 @@ verify`` do: searching the log, a case as of a day, a case's dossier, verifying 
 signed checkpoints. Nothing here changes anything (no checkpoint is signed from the API:
 that is the worker's schedule and ``appointments audit checkpoint``).
 
-Verifying uses the service's own key (the setting AUDIT_SIGNING_KEY; its public half). An
-auditor who wants to rely on nothing the service holds verifies an exported dossier offline
-with the published public key (``appointments audit verify-dossier``).
+Verifying uses the service's own keyring (AUDIT_KEYRING, or the public half of
+AUDIT_SIGNING_KEY) and its copies of the checkpoints (AUDIT_EXPORT_DIR). An auditor who wants
+to rely on nothing the service holds verifies an exported dossier offline with the published
+public key (``appointments audit verify-dossier``), and the database against the copies mailed
+to them (``appointments audit verify --against``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from api.audit_calls import MEDIA_TYPES, DossierFormat, service_public_key
+from api.audit_calls import MEDIA_TYPES, DossierFormat, service_copies, service_keyring
 from api.deps import ServicesDep, SessionDep, permit
 from api.errors import ApiError
 from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
@@ -179,7 +181,8 @@ async def export(
         **READ_ERRORS,
         200: {"description": "the report; `ok` is false, and `faults` says where, if any"},
     },
-    summary="Verify every chain of the log (or one case's) and the newest checkpoints",
+    summary="Verify every chain of the log (or one case's), the chain of checkpoints and the "
+    "newest checkpoints",
 )
 async def verify(
     _: Annotated[Caller, Depends(permit(VERIFY_AUDIT))],
@@ -194,9 +197,16 @@ async def verify(
     ] = 1,
 ) -> AuditReport:
     """As `appointments audit verify`: a fault found is a report with `ok` false (200), not
-    an error; only a log that cannot be read at all is."""
-    key = await service_public_key(parts.settings)
-    report = await verify_log(session, key, checkpoints=checkpoints or None, case_id=case_id)
+    an error; only a log that cannot be read at all is. The whole chain of checkpoints is
+    checked every time, and against the service's copies of them."""
+    keyring = await service_keyring(parts.settings)
+    report = await verify_log(
+        session,
+        keyring,
+        checkpoints=checkpoints or None,
+        case_id=case_id,
+        copies=service_copies(parts.settings),
+    )
     return AuditReport.model_validate(report)
 
 

@@ -43,6 +43,7 @@ from audit.dossier.spec import (
     DOSSIER_FORMAT,
     DOSSIER_FORMAT_V1,
     DOSSIER_FORMAT_V2,
+    DOSSIER_FORMAT_V3,
     FORMATS,
     DossierError,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "DOSSIER_FORMAT",
     "DOSSIER_FORMAT_V1",
     "DOSSIER_FORMAT_V2",
+    "DOSSIER_FORMAT_V3",
     "FORMATS",
     "DossierError",
     "DossierReport",

@@ -7,6 +7,10 @@ Chinese input method types) gets a leading ``'``, and so does one that begins wi
 itself, so reading it back is taking exactly one ``'`` off. A name like ``=HYPERLINK(...)``
 is then shown, never run. The column ``format`` says so on every row; a CSV without it was
 written as v2 (or v1) and is read, and rendered again for verification, as it was.
+
+From format v4 the column ``checkpoint_previous`` carries the checkpoint's link to the one
+before it (canonical JSON of ``{"digest", "number"}``, ``null`` for the first; empty for a
+checkpoint of a version without one), which a checkpoint of version 3 signs.
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ from typing import Any
 from audit.chain import CASE_CHAIN, PROBATION_CHAIN, Chain, canonical_json
 from audit.dossier.coverage import covered_through, probation_covered_through
 from audit.dossier.events import derived_sections, event_from_json
-from audit.dossier.spec import DOSSIER_FORMAT, DOSSIER_FORMAT_V1, DOSSIER_FORMAT_V2, DossierError
+from audit.dossier.spec import (
+    DOSSIER_FORMAT,
+    DOSSIER_FORMAT_V1,
+    DOSSIER_FORMAT_V2,
+    DOSSIER_FORMAT_V3,
+    DossierError,
+)
 
 CSV_COLUMNS = (
     "case_id",
@@ -66,11 +76,19 @@ CSV_COLUMNS_V2 = tuple(
 )
 # Format v3: as v2, every cell neutralised, and the format named on every row.
 CSV_COLUMNS_V3 = (*CSV_COLUMNS_V2, "format")
+# Format v4: as v3, and the checkpoint's link to the one before it, after its signature.
+CSV_COLUMNS_V4 = tuple(
+    name
+    for column in CSV_COLUMNS_V3
+    for name in ((column, "checkpoint_previous") if column == "signature" else (column,))
+)
 _COLUMNS = {
     DOSSIER_FORMAT_V1: CSV_COLUMNS,
     DOSSIER_FORMAT_V2: CSV_COLUMNS_V2,
-    DOSSIER_FORMAT: CSV_COLUMNS_V3,
+    DOSSIER_FORMAT_V3: CSV_COLUMNS_V3,
+    DOSSIER_FORMAT: CSV_COLUMNS_V4,
 }
+_NEUTRALISED = (DOSSIER_FORMAT_V3, DOSSIER_FORMAT)
 _CHECKPOINT_COLUMNS = {
     "checkpoint_id": "id",
     "checkpoint_version": "version",
@@ -107,6 +125,9 @@ def _csv_row(
     }
     for column, key in _CHECKPOINT_COLUMNS.items():
         row[column] = "" if proof is None else cp.get(key, 1 if key == "version" else "")
+    row["checkpoint_previous"] = (
+        canonical_json(cp["previous"]) if proof is not None and "previous" in cp else ""
+    )
     row["merkle_proof"] = "" if proof is None else canonical_json(proof)
     return row
 
@@ -130,7 +151,7 @@ def restored(cell: str) -> str:
 
 def _format_of(dossier: dict[str, Any]) -> str:
     found = dossier.get("format")
-    return found if found in (DOSSIER_FORMAT_V1, DOSSIER_FORMAT_V2) else DOSSIER_FORMAT
+    return found if found in _COLUMNS else DOSSIER_FORMAT
 
 
 def render_csv(dossier: dict[str, Any]) -> str:
@@ -169,7 +190,7 @@ def render_csv(dossier: dict[str, Any]) -> str:
             )
             for e in probation["events"]
         ]
-    if fmt != DOSSIER_FORMAT:  # written as it was then, to be verified byte for byte
+    if fmt not in _NEUTRALISED:  # written as it was then, to be verified byte for byte
         writer.writerows([row[c] for c in columns] for row in rows)
         return out.getvalue()
     for row in rows:
@@ -203,15 +224,17 @@ def dossier_from_csv(text: str) -> dict[str, Any]:
     header = rows[0].keys() if rows else {"probation_id"}
     if "probation_id" not in header:
         fmt = DOSSIER_FORMAT_V1
+    elif "checkpoint_previous" in header:
+        fmt = DOSSIER_FORMAT
     else:
-        fmt = DOSSIER_FORMAT if "format" in header else DOSSIER_FORMAT_V2
+        fmt = DOSSIER_FORMAT_V3 if "format" in header else DOSSIER_FORMAT_V2
     v1 = fmt == DOSSIER_FORMAT_V1
     columns = _COLUMNS[fmt]
     if not rows or set(columns) - set(rows[0]):
         raise DossierError("not a dossier CSV: the columns are not those of an export")
-    if fmt == DOSSIER_FORMAT:
+    if fmt in _NEUTRALISED:
         rows = [{k: restored(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
-        if {r["format"] for r in rows} != {DOSSIER_FORMAT}:
+        if {r["format"] for r in rows} != {fmt}:
             raise DossierError(f"not a dossier CSV: its rows are not all of format {fmt}")
     events: list[dict[str, Any]] = []
     probations: dict[str, list[dict[str, Any]]] = {}
@@ -238,6 +261,8 @@ def dossier_from_csv(text: str) -> dict[str, Any]:
             }
             if not v1:
                 this["version"] = int(row["checkpoint_version"])
+            if row.get("checkpoint_previous"):
+                this["previous"] = json.loads(row["checkpoint_previous"])
             if signed is not None and this != signed:
                 raise DossierError(f"line {line}: its checkpoint is not that of the rows before")
             signed = this

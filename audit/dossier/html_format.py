@@ -127,6 +127,7 @@ def render_html(dossier: dict[str, Any]) -> str:
             f"<dt>覆盖事件总数</dt><dd>{_e(cp['event_count'])}</dd>",
             f'<dt>公钥指纹</dt><dd class="mono">{_e(cp["key_id"])}</dd>',
             f'<dt>签名</dt><dd class="mono">{_e(cp["signature"])}</dd>',
+            *([_previous(cp["previous"])] if "previous" in cp else []),
             f'<dt>本案链头</dt><dd class="mono">第 {_e(cp["case_head"][0])} 条：'
             f"{_e(cp['case_head'][1])}</dd>",
             f'<dt>默克尔证明</dt><dd class="mono">{_e(canonical_json(cp["merkle_proof"]))}</dd>',
@@ -186,6 +187,16 @@ def render_html(dossier: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(parts)
+
+
+def _previous(previous: Any) -> str:
+    """The checkpoint's link to the one before it (version 3 on)."""
+    if not isinstance(previous, dict):
+        return "<dt>前一检查点</dt><dd>无（这是第一个检查点）</dd>"
+    return (
+        f'<dt>前一检查点</dt><dd class="mono">#{_e(previous.get("number"))}：'
+        f"{_e(previous.get('digest'))}</dd>"
+    )
 
 
 def _event_row(e: dict[str, Any], kinds: Mapping[str, str]) -> str:

@@ -3,30 +3,41 @@ verifier, the command that verifies it, and the error of a dossier that cannot b
 
 from __future__ import annotations
 
-from audit.checkpoints import statement_prefix
 from audit.merkle import MERKLE_RECIPE, MERKLE_RECIPE_V2
+from audit.statement import LINKED_VERSIONS, statement_prefix
 
 # v1: a case's events; v2: and the probations it started, with their chains; v3: as v2, and
-# its CSV shows every cell as text in a spreadsheet (``csv_format``), saying so in a column.
-# A dossier of each is read and verified as it was written.
+# its CSV shows every cell as text in a spreadsheet (``csv_format``), saying so in a column;
+# v4: as v3, and the checkpoint's link to the one before it (checkpoints of version 3 sign
+# it), in a column of its own in the CSV. A dossier of each is read and verified as it was
+# written.
 DOSSIER_FORMAT_V1 = "cadre-appointments/audit-dossier/v1"
 DOSSIER_FORMAT_V2 = "cadre-appointments/audit-dossier/v2"
-DOSSIER_FORMAT = "cadre-appointments/audit-dossier/v3"
-DOSSIER_FORMATS = (DOSSIER_FORMAT_V1, DOSSIER_FORMAT_V2, DOSSIER_FORMAT)
+DOSSIER_FORMAT_V3 = "cadre-appointments/audit-dossier/v3"
+DOSSIER_FORMAT = "cadre-appointments/audit-dossier/v4"
+DOSSIER_FORMATS = (DOSSIER_FORMAT_V1, DOSSIER_FORMAT_V2, DOSSIER_FORMAT_V3, DOSSIER_FORMAT)
 FORMATS = ("json", "csv", "html")
 VERIFY_COMMAND = "appointments audit verify-dossier FILE --public-key PUBLIC_KEY.pem"
 
 
 def signature_recipe(version: int) -> str:
+    fields = "created_at, event_count, key_id, merkle_root"
+    if version in LINKED_VERSIONS:
+        fields += (
+            ", number (the checkpoint's id), previous ({number, digest} of the checkpoint "
+            "before it, digest = sha256 of its statement; null for the first)"
+        )
     return (
         "Ed25519 over "
         + repr(statement_prefix(version).decode())
-        + " + canonical JSON of {created_at, event_count, key_id, merkle_root}"
+        + " + canonical JSON of {"
+        + fields
+        + "}"
     )
 
 
 SIGNATURE_RECIPE = signature_recipe(1)
-MERKLE_RECIPES = {1: MERKLE_RECIPE, 2: MERKLE_RECIPE_V2}
+MERKLE_RECIPES = {1: MERKLE_RECIPE, 2: MERKLE_RECIPE_V2, 3: MERKLE_RECIPE_V2}
 
 
 class DossierError(ValueError):

@@ -12,13 +12,20 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.chain import CASE_CHAIN, PROBATION_CHAIN, Chain, ChainLink, check_chain, parse_iso_utc
-from audit.checkpoints import VERSIONS, Checkpoint, checkpoint_problems, heads_from_json
 from audit.dossier.events import derived_sections, event_from_json, link_from_json
 from audit.dossier.formats import parse, render, sniff
 from audit.dossier.spec import DOSSIER_FORMAT, DOSSIER_FORMAT_V1, DOSSIER_FORMATS, DossierError
+from audit.keyring import Keyring
 from audit.keys import key_id, signature_valid
 from audit.merkle import leaf_name, root_from_proof
 from audit.queries import started_probations
+from audit.statement import (
+    VERSIONS,
+    Checkpoint,
+    checkpoint_problems,
+    heads_from_json,
+    previous_from_json,
+)
 
 
 @dataclass
@@ -47,7 +54,7 @@ class _Proven:
 
 
 def _check_checkpoint(
-    d: dict[str, Any], public_key: Ed25519PublicKey, report: DossierReport
+    d: dict[str, Any], keys: Keyring | Ed25519PublicKey, report: DossierReport
 ) -> _Proven | None:
     """The checkpoint, its signature checked, or None (with the faults said)."""
     cp = d.get("checkpoint")
@@ -71,11 +78,20 @@ def _check_checkpoint(
             key_id=str(cp["key_id"]),
             probation_heads=heads_from_json(cp.get("probation_heads", {}), "probation_heads"),
             version=int(cp.get("version", 1)),
+            previous_digest=previous_from_json(cp.get("previous")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         report.faults.append(f"the checkpoint is malformed: {exc}")
         return None
     name = f"checkpoint #{checkpoint.id}"
+    if isinstance(keys, Keyring):
+        choice = keys.key_for(checkpoint.key_id, checkpoint.created_at)
+        if choice.public_key is None:
+            report.faults.append(f"{name}: {choice.problem}")
+            return None
+        public_key = choice.public_key
+    else:
+        public_key = keys
     if checkpoint.key_id != key_id(public_key):
         report.faults.append(
             f"{name} was signed with key {checkpoint.key_id}; the public key given is "
@@ -205,8 +221,11 @@ def _check_probations(
         )
 
 
-def verify_dossier_data(d: dict[str, Any], public_key: Ed25519PublicKey, fmt: str) -> DossierReport:
-    """Everything a dossier claims, checked from its own content and the public key."""
+def verify_dossier_data(
+    d: dict[str, Any], keys: Keyring | Ed25519PublicKey, fmt: str
+) -> DossierReport:
+    """Everything a dossier claims, checked from its own content and the public key (or the
+    keyring's key valid when its checkpoint was signed)."""
     report = DossierReport(fmt)
     if d.get("format") not in DOSSIER_FORMATS:
         report.faults.append(
@@ -231,7 +250,7 @@ def verify_dossier_data(d: dict[str, Any], public_key: Ed25519PublicKey, fmt: st
     links = [e.link() for e in events]
     report.faults.extend(f.message for f in check_chain(report.case_id, links).faults)
 
-    proven = _check_checkpoint(d, public_key, report)
+    proven = _check_checkpoint(d, keys, report)
     if proven is not None:
         cp = d["checkpoint"]
         report.covered_through = _check_head(
@@ -258,7 +277,7 @@ def verify_dossier_data(d: dict[str, Any], public_key: Ed25519PublicKey, fmt: st
     return report
 
 
-def verify_dossier_file(path: Path, public_key: Ed25519PublicKey) -> DossierReport:
+def verify_dossier_file(path: Path, keys: Keyring | Ed25519PublicKey) -> DossierReport:
     """Verify a dossier file of any of the three formats, offline."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
@@ -274,7 +293,7 @@ def verify_dossier_file(path: Path, public_key: Ed25519PublicKey) -> DossierRepo
         return DossierReport(fmt, faults=[f"{path}: line {exc.lineno}: not valid JSON: {exc.msg}"])
     except DossierError as exc:
         return DossierReport(fmt, faults=[f"{path}: {exc}"])
-    report = verify_dossier_data(data, public_key, fmt)
+    report = verify_dossier_data(data, keys, fmt)
     if fmt != "json" and report.events:
         try:
             again = render(data, fmt)

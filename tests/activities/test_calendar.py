@@ -142,9 +142,9 @@ async def test_a_year_without_data_is_a_non_retryable_error():
         )
     assert e.value.type == "CalendarYearMissing"
     assert e.value.non_retryable
-    assert e.value.message.startswith("no working-day calendar data for 2027:")
+    assert e.value.message.startswith("缺少 2027 年的工作日历：")
     assert e.value.details == ({"year": 2027},)
-    with pytest.raises(ApplicationError, match="for 2027") as e:
+    with pytest.raises(ApplicationError, match="缺少 2027 年") as e:
         await activities.schedule_step(step(date(2026, 12, 24)))
     assert e.value.type == "CalendarYearMissing"
 

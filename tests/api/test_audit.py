@@ -15,7 +15,8 @@ from audit.dossier import verify_dossier_file
 from settings import load_settings
 from store.models import InboxMessage
 from tests.api.conftest import LOG_CASES, LogApi, NoTemporal, client_for
-from tests.audit.conftest import UNIT, tamper
+from tests.audit.conftest import UNIT, Keys, forge_checkpoint, other_keys, tamper  # noqa: F401
+from tests.audit.conftest import sign as audit_sign
 from workflows.types import Role
 
 
@@ -186,8 +187,43 @@ async def test_verification_needs_the_services_key(log_api: LogApi) -> None:
         response = await http.get("/audit/verify", headers=log_api.accounts[Role.AUDITOR].headers)
     assert response.status_code == 503
     assert response.json()["detail"].startswith(
-        "the service has no audit signing key (setting AUDIT_SIGNING_KEY)"
+        "the service has no audit key (settings AUDIT_KEYRING, AUDIT_SIGNING_KEY)"
     )
+
+
+async def test_the_default_verification_finds_forged_and_deleted_checkpoints(
+    log_api: LogApi,
+    other_keys: Keys,  # noqa: F811  (the fixture of tests.audit.conftest)
+    tmp_path: Path,
+) -> None:
+    """The two attacks on the checkpoints, as the API's default verification (the newest
+    checkpoint, the service's copies) reports them: the checkpoint's number in each fault."""
+    copies = tmp_path / "copies"
+    settings = load_settings(
+        {"AUDIT_SIGNING_KEY": str(log_api.keys.private_path), "AUDIT_EXPORT_DIR": str(copies)}
+    )
+    app = create_app(settings, NoTemporal(), log_api.sessions)  # type: ignore[arg-type]
+    auditor = log_api.accounts[Role.AUDITOR].headers
+    for _ in range(2):
+        await audit_sign(log_api.sessions, log_api.keys, copies=copies)
+    async with client_for(app) as http:
+        clean = (await http.get("/audit/verify", headers=auditor)).json()
+        assert clean["ok"] and (clean["checkpoint_chain"], clean["copies"]) == (2, 2)
+
+        await tamper(log_api.url, "DELETE FROM case_events WHERE case_id = 'L-3' AND seq >= 7")
+        await forge_checkpoint(log_api.url, log_api.sessions, other_keys)
+        forged = (await http.get("/audit/verify", headers=auditor)).json()
+        assert [(f["kind"], f["checkpoint"], f["case_id"]) for f in forged["faults"]] == [
+            ("checkpoint_foreign_key", 3, None),
+            ("truncated", None, "L-3"),
+        ]
+
+        await tamper(log_api.url, "DELETE FROM audit_checkpoints")
+        deleted = (await http.get("/audit/verify", headers=auditor)).json()
+        assert [(f["kind"], f["checkpoint"]) for f in deleted["faults"]] == [
+            ("checkpoint_missing", 1)
+        ]
+        assert "#1 至 #2" in deleted["faults"][0]["message"]
 
 
 async def test_checkpoints_newest_first(log_api: LogApi) -> None:

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.permissions import ALLOWED, TEAM_ACTIONS, may_mark_read, must_be_on_team
-from api.routers import audit, cases, probation, reads, steps
+from api.routers import audit, cases, codec, probation, reads, steps
 from api.schemas import STEP_INPUTS
 from store.account_models import hash_token, revoke_token
 from tests.api.conftest import PERSON_ROLES, Account, make_account
@@ -65,6 +65,10 @@ EXPECTED: dict[str, set[Role]] = {
     # anyone but an auditor may ask; the probation's own policy names who may record
     "record_probation_review": EVERYONE - {A},
     "end_probation_early": EVERYONE - {A},
+    # the codec endpoint of the Temporal Web UI: those who may read everything decrypt, only
+    # an administrator encrypts (what is sent to a workflow from the UI)
+    "decode_payloads": {A, M},
+    "encode_payloads": {M},
 }
 
 CASE = "MATRIX-1"
@@ -125,6 +129,14 @@ REQUESTS: dict[str, list[Request]] = {
             MALFORMED,
         )
     ],
+    "decode_payloads": [
+        ("POST", "/codec/decode", "/codec/decode", MALFORMED),
+        ("POST", "/codec/{namespace}/decode", "/codec/default/decode", MALFORMED),
+    ],
+    "encode_payloads": [
+        ("POST", "/codec/encode", "/codec/encode", MALFORMED),
+        ("POST", "/codec/{namespace}/encode", "/codec/default/encode", MALFORMED),
+    ],
 }
 # Withdrawing is also reachable by its own name.
 REQUESTS["withdraw"].append(
@@ -144,13 +156,14 @@ def test_the_table_is_the_brief() -> None:
         "export_audit",
         "verify_audit",
         "read_probations",
+        "decode_payloads",
     }
 
 
 def test_every_route_of_the_api_is_in_the_matrix() -> None:
     routes = {
         (method, route.path)
-        for module in (cases, steps, reads, probation, audit)
+        for module in (cases, steps, reads, probation, audit, codec)
         for route in module.router.routes
         if isinstance(route, APIRoute)
         for method in route.methods or ()

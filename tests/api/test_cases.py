@@ -24,7 +24,7 @@ from workflows.ids import case_workflow_id
 from workflows.rules.working_days import SHANGHAI
 from workflows.types import FOUR_MUSTS, CaseStage, Role
 
-QUORUM_REFUSAL = "quorum not met: 7 of 11 present, at least 8 required"
+QUORUM_REFUSAL = "未达到法定到会人数：应到 11 人，实到 7 人，至少须 8 人到会"
 
 
 def iso(day: date) -> str:
@@ -148,7 +148,7 @@ async def test_a_regular_case_through_inspection_to_the_vote(
     state = await to_the_vote(http, accounts, new_case_id)
     assert state["stage"] == CaseStage.VOTE
 
-    # A refused vote: the rule's sentence and source, and nothing recorded.
+    # A refused vote: the rule's sentence, code and source, and nothing recorded.
     before = await settled(runner, new_case_id)
     refused = await http.post(
         f"/cases/{new_case_id}/steps/record_vote",
@@ -156,8 +156,11 @@ async def test_a_regular_case_through_inspection_to_the_vote(
         headers=secretary.headers,
     )
     assert refused.status_code == 409
-    assert refused.json()["detail"] == QUORUM_REFUSAL
-    assert refused.json()["rule"]
+    assert refused.json() == {
+        "detail": QUORUM_REFUSAL,
+        "code": "vote.quorum",
+        "rule": "《党政领导干部选拔任用工作条例》关于讨论决定的规定：应到会成员三分之二以上到会",
+    }
     # Malformed: a tally below zero, and an actor the caller tries to give itself.
     for body in (
         {"meeting": meeting(9), "items": [{"person_id": "p1", "agree": -1}]},

@@ -126,7 +126,7 @@ async def test_list_read_review_and_end_early(
     )
     assert refused.status_code == 403
     assert refused.json()["detail"] == (
-        f"a review can be recorded only by department_head (policy); {clerk.name} is clerk"
+        f"试用期满考核只能由部领导登记（本地政策）；{clerk.name}是干部科工作人员"
     )
     # malformed: nothing sent either
     for body in (
@@ -147,10 +147,14 @@ async def test_list_read_review_and_end_early(
         headers=head.headers,
     )
     assert future.status_code == 409
-    assert future.json()["detail"] == (
-        f"the date of the review ({now + timedelta(days=1)}) lies in the future"
-    )
-    assert future.json()["rule"] == "dates: an event cannot be recorded before it happens"
+    assert future.json() == {
+        "detail": (
+            f"试用期满考核的日期（{now + timedelta(days=1)}）晚于今天（{now}），"
+            "尚未发生的事项不能登记"
+        ),
+        "code": "dates.not_future",
+        "rule": "办理程序：尚未发生的事项不能登记",
+    }
     assert await recorded(runner, reviewed) == missed
 
     # the department head records it, under the head's account
@@ -164,7 +168,8 @@ async def test_list_read_review_and_end_early(
         f"/probations/{new_case_id}/P1/review", json=review(now), headers=head.headers
     )
     assert again.status_code == 409
-    assert "a second review is refused" in again.json()["detail"]
+    assert again.json()["detail"].endswith(f"，{now}，考核人 {head.name}）；不能再次考核")
+    assert again.json()["code"] == "probation.review"
 
     # an early end of the other
     decision = {
@@ -176,8 +181,8 @@ async def test_list_read_review_and_end_early(
         f"/probations/{new_case_id}/P2/end-early", json=decision, headers=clerk.headers
     )
     assert by_clerk.status_code == 403
-    assert by_clerk.json()["detail"].startswith(
-        "an early end can be recorded only by department_head"
+    assert by_clerk.json()["detail"] == (
+        f"提前结束试用期只能由部领导登记（本地政策）；{clerk.name}是干部科工作人员"
     )
     by_auditor = await http.post(
         f"/probations/{new_case_id}/P2/end-early", json=decision, headers=auditor.headers

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,8 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from activities.probation_records import ProbationRecordActivities
 from activities.records import RecordActivities
 from audit import dossier as dossiers
-from audit.chain import Chain, event_hash
-from audit.checkpoints import Checkpoint, create_checkpoint, current_heads, sign_heads
+from audit.chain import CHAINS, Chain, event_hash
+from audit.checkpoints import (
+    CHECKPOINT_VERSION,
+    Checkpoint,
+    checkpoint_statements,
+    create_checkpoint,
+    current_heads,
+    sign_heads,
+)
+from audit.copies import write_copy
+from audit.keyring import Keyring
 from audit.keys import load_private_key, load_public_key, write_keypair
 from audit.verify import Report, verify_log
 from store.db import make_engine, make_session_factory, to_libpq_url
@@ -347,15 +356,30 @@ async def record_appointment(
 # --------------------------------------------------------------------------- checking
 
 
-async def sign(sessions: async_sessionmaker[AsyncSession], keys: Keys) -> Checkpoint:
-    """A checkpoint over every chain as it stands."""
+async def sign(
+    sessions: async_sessionmaker[AsyncSession],
+    keys: Keys,
+    *,
+    copies: Path | None = None,
+    keyring: Keyring | None = None,
+) -> Checkpoint:
+    """A checkpoint over every chain as it stands (checked against and copied to ``copies``,
+    if given, as the service does)."""
     async with sessions() as session:
-        return await create_checkpoint(session, keys.private)
+        cp = await create_checkpoint(session, keys.private, keyring=keyring, copies=copies)
+    if copies is not None:
+        write_copy(copies, cp)
+    return cp
 
 
-async def check(sessions: async_sessionmaker[AsyncSession], keys: Keys, **options: Any) -> Report:
+async def check(
+    sessions: async_sessionmaker[AsyncSession],
+    keys: Keys | Keyring | Ed25519PublicKey,
+    **options: Any,
+) -> Report:
+    """``verify_log`` with a key pair's public key, a keyring or a public key."""
     async with sessions() as session:
-        return await verify_log(session, keys.public, **options)
+        return await verify_log(session, keys.public if isinstance(keys, Keys) else keys, **options)
 
 
 async def signed_dossier(
@@ -471,6 +495,42 @@ async def old_checkpoint(
         "signature": signature,
         "key_id": key,
     }
+
+
+async def forge_checkpoint(
+    url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    forger: Keys,
+    *,
+    at: datetime | None = None,
+) -> int:
+    """What someone with the database but without the service's key would insert: a
+    well-formed checkpoint of the current version over the heads as they now stand, numbered
+    and linked as the next of the chain, signed with a key of their own. Its number."""
+    async with sessions() as session:
+        heads = {chain.name: await current_heads(session, chain) for chain in CHAINS}
+        statements = await checkpoint_statements(session)
+    latest = statements[-1] if statements else None
+    number = 1 if latest is None else latest.id + 1
+    previous = None if latest is None else (latest.id, latest.digest())
+    when = at or datetime.now(UTC)
+    root, count, key, signature = sign_heads(
+        heads, forger.private, when, number=number, previous=previous
+    )
+    values = {
+        "id": number,
+        "created_at": when,
+        "version": CHECKPOINT_VERSION,
+        "merkle_root": root,
+        "case_heads": json.dumps({c: [i, h] for c, (i, h) in heads["case"].items()}),
+        "probation_heads": json.dumps({c: [i, h] for c, (i, h) in heads["probation"].items()}),
+        "event_count": count,
+        "signature": signature,
+        "key_id": key,
+        "previous_digest": None if previous is None else previous[1],
+    }
+    await tamper(url, insert_statement("audit_checkpoints", values))
+    return number
 
 
 def insert_statement(table: str, values: dict[str, Any]) -> tuple[str, list[Any]]:

@@ -4,21 +4,26 @@ triggers for everyone else, the tables' owner included."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import pytest
 import pytest_asyncio
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from activities.probation_records import ProbationRecordActivities
 from activities.records import RecordActivities
-from audit import APP_ROLE
+from audit import APP_ROLE, SIGNER_ROLE
 from audit.checkpoints import create_checkpoint
 from audit.verify import verify_log
 from store import queries
-from store.db import make_engine, make_session_factory, to_libpq_url
+from store.db import make_session_factory, to_async_url, to_libpq_url
 from tests.audit.conftest import (
     Keys,
     probation_story,
@@ -79,17 +84,29 @@ async def test_the_trigger_refuses_even_the_owner(
     assert await owner.fetchval("SELECT count(*) FROM probation_events") == 5
 
 
+def engine_as(url: str, role: str) -> AsyncEngine:
+    """An engine whose every connection is ``role`` from its start (a startup parameter:
+    no transaction can roll it back, as it would a SET ROLE)."""
+    return create_async_engine(to_async_url(url), connect_args={"server_settings": {"role": role}})
+
+
+async def test_the_application_role_may_not_insert_a_checkpoint(
+    owner: asyncpg.Connection,
+) -> None:
+    async with owner.transaction():
+        await owner.execute(f"SET LOCAL ROLE {APP_ROLE}")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await owner.execute(
+                "INSERT INTO audit_checkpoints (id, created_at, version, merkle_root, "
+                "case_heads, event_count, signature, key_id) "
+                "VALUES (2, now(), 3, 'x', '{}', 0, 'x', 'x')"
+            )
+
+
 async def test_the_application_role_can_do_its_work(filled: str, keys: Keys) -> None:
-    """Recording (a case's and a probation's), checkpoints, verification and the inbox, all as
-    the application's role."""
-    engine = make_engine(filled)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def become_the_app(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"SET ROLE {APP_ROLE}")
-        cursor.close()
-
+    """Recording (a case's and a probation's), verification and the inbox, all as the
+    application's role; signing a checkpoint is refused it."""
+    engine = engine_as(filled, APP_ROLE)
     sessions = make_session_factory(engine)
     try:
         async with sessions() as session:
@@ -102,7 +119,8 @@ async def test_the_application_role_can_do_its_work(filled: str, keys: Keys) -> 
         record = ProbationRecordActivities(sessions).record_probation_event
         assert not await record(probation[0])  # a retry
         async with sessions() as session:
-            await create_checkpoint(session, keys.private)
+            with pytest.raises(DBAPIError, match="permission denied for table audit_checkpoints"):
+                await create_checkpoint(session, keys.private)
         async with sessions() as session:
             report = await verify_log(session, keys.public)
         assert report.ok, report.faults
@@ -111,5 +129,22 @@ async def test_the_application_role_can_do_its_work(filled: str, keys: Keys) -> 
             [message, *_] = await queries.inbox(session, case_id="R-2")
             assert await queries.mark_read(session, message.id)
             await session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_the_signer_role_signs_and_does_nothing_else(filled: str, keys: Keys) -> None:
+    engine = engine_as(filled, SIGNER_ROLE)
+    sessions = make_session_factory(engine)
+    try:
+        async with sessions() as session:
+            assert await session.scalar(text("SELECT current_user")) == SIGNER_ROLE
+        async with sessions() as session:
+            cp = await create_checkpoint(session, keys.private)
+        assert cp.id == 2 and cp.previous() is not None
+        async with sessions() as session:
+            assert (await verify_log(session, keys.public, checkpoints=None)).ok
+        with pytest.raises(DBAPIError, match="permission denied for table cases"):
+            await record_all(sessions, story("R-3"))
     finally:
         await engine.dispose()

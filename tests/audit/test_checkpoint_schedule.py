@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -20,12 +21,14 @@ from settings import PROJECT_DIR, load_settings
 from starter.temporal_binaries import find_temporal_cli
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade_to_head
+from store.probation_models import OutboxMail
 from worker import build_worker
 from workflows.audit_checkpoint import (
     AUDIT_CHECKPOINT_SCHEDULE_ID,
     AuditCheckpointWorkflow,
     CheckpointRequest,
 )
+from workflows.checkpoint_types import CHECKPOINT_MAIL_SOURCE
 
 pytestmark = pytest.mark.devserver
 
@@ -71,6 +74,7 @@ async def test_checkpoint_schedule_is_created_once_and_signs_when_triggered(
             "TASK_QUEUE": f"audit-{uuid.uuid4().hex[:8]}",
             "POLICY_FILE": str(PROJECT_DIR / "policy" / "default.yaml"),
             "AUDIT_SIGNING_KEY": str(key),
+            "AUDIT_EXPORT_DIR": str(tmp_path / "copies"),
         }
     )
     client = dev_env.client
@@ -94,6 +98,18 @@ async def test_checkpoint_schedule_is_created_once_and_signs_when_triggered(
         len(latest.probation_heads),
     )
     assert checkpoint_problems(latest, load_public_key(public_key_path(key))) == []
+    # its copy went to the export folder, and to the auditors through the outbox
+    copy = tmp_path / "copies" / "checkpoint-00000001.json"
+    assert result.copied_to == str(copy) and copy.read_text("utf-8") == result.statement_copy
+    async with own_database() as session:
+        mailed = (
+            await session.scalars(
+                select(OutboxMail).where(
+                    OutboxMail.source == CHECKPOINT_MAIL_SOURCE, OutboxMail.seq == latest.id
+                )
+            )
+        ).all()
+    assert [(m.recipient_role, m.status) for m in mailed] == [("auditor", "not_sent")]
 
 
 async def test_without_a_key_the_activity_says_what_to_do(

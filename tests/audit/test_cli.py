@@ -6,15 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from audit.checkpoints import Checkpoint
+from audit.keys import load_private_key
 from starter.cli import cli
 from tests.audit.conftest import (
+    fetch,
     probation_story,
     record_all,
     record_probation,
@@ -24,6 +29,8 @@ from tests.audit.conftest import (
 )
 
 NO_TEMPORAL = "127.0.0.1:9"  # nothing listens there: any attempt to reach Temporal would fail
+# no embedded stack's key or copies there, whatever a developer's own data/ folder holds
+NO_STACK = "/nonexistent/appointments-audit-test"
 
 
 @pytest.fixture
@@ -34,7 +41,12 @@ async def logged(log_url: str, log_sessions: async_sessionmaker[AsyncSession]) -
 
 
 def run(url: str, *args: str, **env: str) -> Result:
-    environment = {"DATABASE_URL": url, "TEMPORAL_ADDRESS": NO_TEMPORAL, **env}
+    environment = {
+        "DATABASE_URL": url,
+        "TEMPORAL_ADDRESS": NO_TEMPORAL,
+        "DATA_DIR": NO_STACK,
+        **env,
+    }
     return CliRunner().invoke(cli, ["audit", *args], env=environment, catch_exceptions=False)
 
 
@@ -167,3 +179,140 @@ def test_verify_names_the_probation_and_the_event(with_probation: str, tmp_path:
     assert [(f["kind"], f["probation_id"], f["chain_index"]) for f in as_json["faults"]] == [
         ("edited", "probation:K-1:p1", 3)
     ]
+
+
+# --------------------------------------------------------------------------- the embedded stack
+
+
+@pytest.fixture
+def stack_folder(tmp_path: Path) -> Path:
+    """A data folder with the audit files the embedded stack makes on its first start."""
+    from audit.locations import embedded_audit_settings
+    from settings import load_settings
+
+    data = tmp_path / "data"
+    data.mkdir()
+    embedded_audit_settings(load_settings({"DATA_DIR": str(data)}), data)
+    return data
+
+
+def test_against_the_stacks_folder_no_flag_is_needed(logged: str, stack_folder: Path) -> None:
+    folder = str(stack_folder)
+    signed = run(logged, "checkpoint", DATA_DIR=folder)
+    assert signed.exit_code == 0, signed.output
+    copy = stack_folder / "audit-checkpoints" / "checkpoint-00000001.json"
+    assert f"副本已写出：{copy}" in signed.output
+    assert json.loads(copy.read_text("utf-8"))["id"] == 1
+    assert run(logged, "checkpoint", DATA_DIR=folder).exit_code == 0
+
+    verified = run(logged, "verify", DATA_DIR=folder)
+    assert verified.exit_code == 0, verified.output
+    assert "检查点链：2 个检查点的签名与前后链接已核对" in verified.output
+    assert f"检查点副本：与 {copy.parent} 中的 2 份副本核对" in verified.output
+
+    # every checkpoint deleted: the copies tell, and nothing is signed afresh
+    asyncio.run(tamper(logged, "DELETE FROM audit_checkpoints"))
+    failed = run(logged, "verify", DATA_DIR=folder)
+    assert failed.exit_code == 1
+    assert "[checkpoint_missing] 检查点 #1 至 #2" in failed.output
+    assert "in 0 case(s) and 1 checkpoint(s)" in failed.output
+    refused = run(logged, "checkpoint", DATA_DIR=folder)
+    assert refused.exit_code == 1 and "nothing was signed" in refused.output
+
+
+def test_each_checkpoint_is_mailed_to_the_auditors_through_the_outbox(
+    logged: str, stack_folder: Path
+) -> None:
+    assert run(logged, "checkpoint", DATA_DIR=str(stack_folder)).exit_code == 0
+    [mail] = asyncio.run(
+        fetch(logged, "SELECT * FROM outbox WHERE source = 'audit-checkpoint' AND seq = 1")
+    )
+    assert (mail["recipient"], mail["recipient_role"]) == ("shenji@zzb.example", "auditor")
+    assert mail["status"] == "not_sent"  # no SMTP server in the tests: kept in the outbox
+    assert "appointments audit verify --against" in mail["body"]
+    copy = stack_folder / "audit-checkpoints" / "checkpoint-00000001.json"
+    assert mail["body"].endswith(copy.read_text("utf-8"))
+
+
+def test_verify_against_an_auditors_copies(logged: str, stack_folder: Path, tmp_path: Path) -> None:
+    folder = str(stack_folder)
+    run(logged, "checkpoint", DATA_DIR=folder)
+    run(logged, "checkpoint", DATA_DIR=folder)
+    auditors = tmp_path / "auditors"
+    shutil.copytree(stack_folder / "audit-checkpoints", auditors)
+    (auditors / "a note.json").write_text('{"not": "a copy"}', "utf-8")  # other files: ignored
+    elsewhere = str(tmp_path / "elsewhere")  # not the stack's folder: the copies named only
+    key = str(stack_folder / "audit_signing_key.pem")
+
+    ok = run(logged, "verify", "--key", key, "--against", str(auditors), DATA_DIR=elsewhere)
+    assert ok.exit_code == 0, ok.output
+    # #2 replaced by another checkpoint, validly signed: unlike the auditors' copy of it
+    asyncio.run(resign(logged, stack_folder / "audit_signing_key.pem", 2))
+    changed = run(logged, "verify", "--key", key, "--against", str(auditors), DATA_DIR=elsewhere)
+    assert changed.exit_code == 1
+    assert "[checkpoint_copy] 数据库中的检查点 #2 与副本" in changed.output
+    missing = run(logged, "verify", "--key", key, "--against", str(tmp_path / "nowhere"))
+    assert missing.exit_code == 2
+
+
+async def resign(url: str, key: Path, number: int) -> None:
+    """Checkpoint ``number`` replaced in place by one signed anew with the key, a minute
+    later: a valid checkpoint, but not the one that was signed and copied."""
+    [row] = await fetch(url, "SELECT * FROM audit_checkpoints WHERE id = $1", number)
+    cp = Checkpoint(
+        number,
+        row["created_at"] + timedelta(minutes=1),
+        row["merkle_root"],
+        {},
+        row["event_count"],
+        "",
+        row["key_id"],
+        version=row["version"],
+        previous_digest=row["previous_digest"],
+    )
+    signature = load_private_key(key).sign(cp.statement()).hex()
+    await tamper(
+        url,
+        (
+            "UPDATE audit_checkpoints SET created_at = $1, signature = $2 WHERE id = $3",
+            [cp.created_at, signature, number],
+        ),
+    )
+
+
+def test_rotate_key_keeps_the_past_verifiable(logged: str, stack_folder: Path) -> None:
+    folder = str(stack_folder)
+    assert run(logged, "checkpoint", DATA_DIR=folder).exit_code == 0
+    new = stack_folder / "audit_signing_key.2.pem"
+    rotated = run(logged, "rotate-key", "--out", str(new), DATA_DIR=folder)
+    assert rotated.exit_code == 0, rotated.output
+    assert "公钥环" in rotated.output
+    signed = run(logged, "checkpoint", DATA_DIR=folder, AUDIT_SIGNING_KEY=str(new))
+    assert signed.exit_code == 0, signed.output
+    verified = run(logged, "verify", "--checkpoints", "0", DATA_DIR=folder)
+    assert verified.exit_code == 0, verified.output
+    assert "against #2, #1" in verified.output
+    old_key = run(logged, "checkpoint", DATA_DIR=folder)  # the rotated key: no longer valid
+    assert old_key.exit_code == 1 and "不在其有效期内" in old_key.output
+
+
+async def test_the_stacks_first_start_makes_a_first_checkpoint(
+    logged: str, stack_folder: Path
+) -> None:
+    from activities.audit_checkpoint import first_checkpoint
+    from audit.checkpoints import CheckpointRefused
+    from audit.locations import embedded_audit_settings
+    from settings import load_settings
+
+    settings, made = embedded_audit_settings(
+        load_settings({"DATABASE_URL": logged, "DATA_DIR": str(stack_folder)}), stack_folder
+    )
+    assert made == ""  # the fixture's first start made the key; this one finds it
+    first = await first_checkpoint(settings)
+    assert first is not None and first.checkpoint_id == 1
+    assert first.copied_to == str(stack_folder / "audit-checkpoints" / "checkpoint-00000001.json")
+    assert await first_checkpoint(settings) is None  # the next start: there is one already
+
+    await tamper(logged, "DELETE FROM audit_checkpoints")
+    with pytest.raises(CheckpointRefused, match="检查点 #1"):
+        await first_checkpoint(settings)  # its copy says there was one: never signed afresh

@@ -55,7 +55,7 @@ def cells(text: str) -> list[list[str]]:
 
 
 def test_a_formula_is_written_as_text(dossier: dict[str, Any], tmp_path: Path) -> None:
-    assert dossier["format"] == dossiers.DOSSIER_FORMAT == "cadre-appointments/audit-dossier/v3"
+    assert dossier["format"] == dossiers.DOSSIER_FORMAT == "cadre-appointments/audit-dossier/v4"
     rows = cells(write(dossier, "csv", tmp_path).read_text("utf-8-sig"))
     header, body = rows[0], rows[1:]
     assert header[-1] == "format" and {r[-1] for r in body} == {dossiers.DOSSIER_FORMAT}
@@ -142,3 +142,39 @@ def test_an_old_csv_with_one_changed_byte_still_fails(tmp_path: Path) -> None:
     change_one_byte(path, b"=", b"+")
     report = dossiers.verify_dossier_file(path, load_public_key(FIXTURES / "v2_signing.pub.pem"))
     assert not report.ok
+
+
+# --------------------------------------------------------------------------- format v3
+
+
+@pytest.mark.parametrize("fmt", dossiers.FORMATS)
+def test_a_dossier_exported_before_checkpoints_were_linked_still_verifies(fmt: str) -> None:
+    # exported by the code before checkpoints of version 3 (format v3, a checkpoint of
+    # version 2), with its own key
+    public = load_public_key(FIXTURES / "v3_signing.pub.pem")
+    report = dossiers.verify_dossier_file(FIXTURES / f"dossier_v3.{fmt}", public)
+    assert report.ok, report.faults
+    assert (report.case_id, report.events, report.probations) == ("W-1", 9, 1)
+    changed = dossiers.verify_dossier_file(
+        FIXTURES / f"dossier_v3.{fmt}", load_public_key(FIXTURES / "v2_signing.pub.pem")
+    )
+    assert not changed.ok
+
+
+def test_the_v3_csv_is_read_as_it_was_written() -> None:
+    text = (FIXTURES / "dossier_v3.csv").read_text("utf-8-sig")
+    header = cells(text)[0]
+    assert header[-1] == "format" and "checkpoint_previous" not in header
+    parsed = dossier_from_csv(text)
+    assert parsed["format"] == dossiers.DOSSIER_FORMAT_V3
+    assert "previous" not in parsed["checkpoint"]
+
+
+def test_the_v4_csv_carries_the_checkpoints_link(dossier: dict[str, Any]) -> None:
+    rows = cells(dossiers.render(dossier, "csv"))
+    header = rows[0]
+    column = header.index("checkpoint_previous")
+    assert header[column - 1] == "signature"
+    linked = [r[column] for r in rows[1:] if r[column]]
+    assert linked and set(linked) == {"null"}  # the first checkpoint of its log
+    assert dossier_from_csv(dossiers.render(dossier, "csv"))["checkpoint"]["previous"] is None

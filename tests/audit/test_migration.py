@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from audit.checkpoints import create_checkpoint
+from audit.checkpoints import CHECKPOINT_VERSION, create_checkpoint, latest_checkpoints
 from audit.verify import verify_log
 from store.db import make_engine, make_session_factory, to_libpq_url
 from store.migrate import downgrade_to, upgrade_to_head
@@ -112,7 +112,7 @@ async def test_probation_events_written_before_their_chain_get_chained(
             """
         )
         # a checkpoint as signed then: version 1, over the cases' heads only
-        values = await old_checkpoint(sessions, keys, datetime(2026, 12, 6, tzinfo=UTC))
+        values = await old_checkpoint(sessions, keys, datetime(2026, 11, 6, tzinfo=UTC))
         sql, args = insert_statement("audit_checkpoints", values)
         await conn.execute(sql, *args)
 
@@ -138,13 +138,16 @@ async def test_probation_events_written_before_their_chain_get_chained(
         assert report.ok, report.faults
         assert (report.cases, report.probations, report.events) == (1, 2, 13)
         assert report.checkpoints == [1]
+        async with sessions() as session:
+            [old] = await latest_checkpoints(session, 1)
 
         async with sessions() as session:  # the next checkpoint covers the probations too
             new = await create_checkpoint(session, keys.private)
         assert (new.version, sorted(new.probation_heads)) == (
-            2,
+            CHECKPOINT_VERSION,
             ["probation-old-3-p1", "probation-old-9-p4"],
         )
+        assert new.previous() is not None and new.previous() == (1, old.digest())
         async with sessions() as session:
             report = await verify_log(session, keys.public, checkpoints=None)
         assert report.ok, report.faults

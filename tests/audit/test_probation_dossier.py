@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit import dossier as dossiers
+from audit.checkpoints import CHECKPOINT_VERSION
 from audit.keys import load_public_key
 from starter.cli import cli
 from tests.audit.conftest import (
@@ -49,7 +50,7 @@ def test_the_dossier_carries_the_probations_with_their_hashes(dossier: dict[str,
         assert all(len(e["hash"]) == len(e["prev_hash"]) == 64 for e in events)
         assert {e["probation_id"] for e in events} == {probation["probation_id"]}
     cp = dossier["checkpoint"]
-    assert cp["version"] == 2
+    assert cp["version"] == CHECKPOINT_VERSION and cp["previous"] is None
     assert set(cp["probation_heads"]) == {P1, P2, probation_workflow_id("F-2", "p1")}
     assert set(cp["probation_proofs"]) == {P1, P2}
     assert cp["probation_proofs"][P1]["head"] == [5, dossier["probations"][0]["events"][-1]["hash"]]

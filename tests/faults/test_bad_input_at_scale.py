@@ -717,27 +717,27 @@ def refused_case_files(draw: st.DrawFn) -> CaseFile:
     )
     if kind == "repeated person id":
         body["candidates"][1]["person_id"] = body["candidates"][0]["person_id"]
-        expected = "candidate ids must be unique"
+        expected = "人选编号不能重复；重复的有："
     elif kind == "opened in the future":
         body["opened_on"] = draw(soon)
-        expected = "lies in the future"
+        expected = "立案的日期（"
     elif kind == "recommended in the future":
         body["recommendation"]["held_on"] = draw(soon)
-        expected = "lies in the future"
+        expected = "民主推荐的日期（"
     elif kind == "stale recommendation":
         long_before = date.fromisoformat(body["opened_on"]) - timedelta(days=400)
         body["recommendation"]["held_on"] = iso(draw(st.dates(date(2000, 1, 1), long_before)))
-        expected = "months old"
+        expected = "个月；民主推荐结果一年内有效"
     elif kind == "no candidates":
         body["candidates"] = []
-        expected = "at least one candidate"
+        expected = "选拔方式为民主推荐的案件至少须有一名人选"
     elif kind == "no recommendation":
         del body["recommendation"]
-        expected = "democratic recommendation"
+        expected = "须写明人选所经的民主推荐及其日期"
     else:
         methods = [m.value for m in SelectionMethod if m is not SelectionMethod.REGULAR_APPOINTMENT]
         body["method"] = draw(st.sampled_from(methods))
-        expected = "must not list candidates"
+        expected = "案件材料中不应列出人选"
     as_json = draw(st.booleans())
     text = dump(body, as_json, draw(st.booleans()))
     return CaseFile("case.json" if as_json else "case.yaml", text.encode(), kind, (expected,), 1)

@@ -54,8 +54,11 @@ async def test_reminders_already_past_are_recorded_as_missed_not_sent(
         "reminder",
         "reminder",
     ]
-    assert "imported" in events[0].summary
-    assert f"({ends - timedelta(days=60)}) not sent" in events[1].summary
+    assert events[0].summary.startswith("试用期补录（引入时已在试用期中）：张三（P001），")
+    assert events[1].summary == (
+        f"届满前 60 天（{ends - timedelta(days=60)}）的提醒未发出："
+        "补录（或开始）试用期时提醒时间已过"
+    )
     mails = smtp.about(pid)
     assert len(mails) == 4 and all(m.key in (f"{pid}#4", f"{pid}#5") for m in mails)
     row = await runner.row(pid)
@@ -176,7 +179,10 @@ async def test_import_list_review_and_show_from_the_command_line(
         "--summary",
         "胜任",
     )
-    assert clerk.exit_code == 1 and "refused: a review can be recorded only by" in clerk.output
+    assert (
+        clerk.exit_code == 1
+        and "refused: 试用期满考核只能由部领导登记（本地政策）；" in clerk.output
+    )
 
     shown = await asyncio.to_thread(_invoke, env, "probation", "show", new_id, "P1")
     assert shown.exit_code == 0, shown.output

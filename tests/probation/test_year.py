@@ -9,7 +9,7 @@ import pytest
 import yaml
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from tests.probation.conftest import (
@@ -42,6 +42,12 @@ REMINDER_DAYS = (60, 30, 7, 0)  # policy/default.yaml
 def at(moment, expected) -> bool:
     """Timers fire at their moment, give or take the milliseconds a workflow task takes."""
     return abs(moment - expected) < timedelta(seconds=1)
+
+
+def refusal(error: BaseException | None) -> str:
+    """The sentence of a workflow's refusal (the cause of a failed update)."""
+    assert isinstance(error, ApplicationError)
+    return error.message
 
 
 def review(outcome: ReviewOutcome, on, **extra) -> ReviewInput:
@@ -142,7 +148,9 @@ async def test_competent_and_not_competent_reviews(runner: ProbationRunner, new_
     # (waiting for a result lets the test server skip time, so this comes first)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await runner.update(a, "record_review", review(ReviewOutcome.NOT_COMPETENT, opens))
-    assert "a second review is refused" in str(refused.value.cause)
+    assert refusal(refused.value.cause) == (
+        f"李四的试用期满考核已经登记（胜任，{opens}，考核人 {HEAD.name}）；不能再次考核"
+    )
     removed = await b.result()
     assert removed.closed_on == opens
     with pytest.raises(RPCError):
@@ -174,23 +182,35 @@ async def test_a_review_is_refused_before_its_window_or_from_the_wrong_role(
         await runner.update(
             h, "record_review", review(ReviewOutcome.COMPETENT, opens - timedelta(days=1))
         )
-    message = str(refused.value.cause)
-    assert f"opens on {opens}" in message and f"ends on {ends}" in message
+    assert refusal(refused.value.cause) == (
+        f"张三的试用期满考核自 {opens} 起进行（试用期于 {ends} 届满，提前 30 天）；"
+        f"今天是 {opens - timedelta(days=1)}"
+    )
 
     await runner.sleep_until(at_hour(opens, 10))
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await runner.update(h, "record_review", review(ReviewOutcome.COMPETENT, opens, actor=CLERK))
-    assert "only by department_head" in str(refused.value.cause)
+    assert refusal(refused.value.cause) == (
+        f"试用期满考核只能由部领导登记（本地政策）；{CLERK.name}是干部科工作人员"
+    )
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await runner.update(
             h, "record_review", review(ReviewOutcome.COMPETENT, opens - timedelta(days=2))
         )
-    assert "before the review opened" in str(refused.value.cause)
+    assert refusal(refused.value.cause) == (
+        f"考核日期 {opens - timedelta(days=2)} 早于可考核日期 {opens}"
+        f"（试用期于 {ends} 届满，提前 30 天）"
+    )
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await runner.update(
             h, "record_review", review(ReviewOutcome.COMPETENT, opens + timedelta(days=1))
         )
-    assert "lies in the future" in str(refused.value.cause)
+    assert refusal(refused.value.cause) == (
+        f"试用期满考核的日期（{opens + timedelta(days=1)}）晚于今天（{opens}），"
+        "尚未发生的事项不能登记"
+    )
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.details[0] == "dates.not_future"
 
     # refusals leave no trace: no update in the history, nothing recorded, nothing mailed
     history = await h.fetch_history()
@@ -220,7 +240,9 @@ async def test_serious_errors_end_the_probation_early(
     )
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await runner.update(h, "end_early", end.model_copy(update={"actor": CLERK}))
-    assert "an early end can be recorded only by department_head" in str(refused.value.cause)
+    assert refusal(refused.value.cause) == (
+        f"提前结束试用期只能由部领导登记（本地政策）；{CLERK.name}是干部科工作人员"
+    )
 
     state = await runner.update(h, "end_early", end)
     assert state.status is ProbationStatus.ENDED_EARLY
@@ -230,7 +252,11 @@ async def test_serious_errors_end_the_probation_early(
     assert result.closed_on == decided and result.rank_restored == "正科级"
     events = await runner.events(pid)
     assert [e.kind for e in events] == ["opened", "ended_early"]
-    assert "decided by 县委常委会" in events[-1].summary and events[-1].actor_name == HEAD.name
+    assert events[-1].summary == (
+        f"试用期于 {decided} 提前结束（决定机关：县委常委会）："
+        "试用期内违反中央八项规定精神，造成严重不良影响；免去试任职务，恢复原职级：正科级"
+    )
+    assert events[-1].actor_name == HEAD.name
     mails = smtp.about(pid)
     assert sorted(r for m in mails for r in m.rcpt_tos) == sorted([SECTION_CHIEF_MAIL, HEAD_MAIL])
     assert all(m.subject == "试用期提前结束：张三（县发展和改革局副局长）" for m in mails)
@@ -317,7 +343,11 @@ async def test_a_probation_under_another_workflow_id_is_refused(
     runner.started.append(h)
     with pytest.raises(Exception) as failed:
         await h.result()
-    assert "must run as workflow probation:" in str(failed.value.__cause__)
+    assert refusal(failed.value.__cause__) == (
+        f"案件 {new_id} 中 P001 的试用期须以工作流 probation:{new_id}:P001 运行，"
+        f"而不是 other-{new_id}："
+        "这一编号保证同一试用期不会运行两次"
+    )
 
 
 async def test_a_review_deadline_without_calendar_data_waits_for_it(
@@ -336,7 +366,7 @@ async def test_a_review_deadline_without_calendar_data_waits_for_it(
         pid = probation_workflow_id(new_id, "P001")
         await runner.sleep_until(end_of_day(ends) + timedelta(hours=2))
         state = await runner.state(h)
-        assert f"no working-day calendar data for {ends.year}" in state.blocked_reason
+        assert f"缺少 {ends.year} 年的工作日历：" in state.blocked_reason
         assert state.review_schedule is None
         (blocked,) = [m for m in smtp.about(pid) if m.subject.startswith("工作日历缺失")]
         assert blocked.rcpt_tos == ["xitong@zzb.example"]

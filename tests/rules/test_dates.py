@@ -48,8 +48,11 @@ def test_check_not_future():
     check_not_future(today, today, "the vote")
     check_not_future(date(2026, 11, 24), today, "the vote")
     with pytest.raises(RuleViolation) as e:
-        check_not_future(date(2026, 12, 1), today, "the vote")
-    assert str(e.value) == "the date of the vote (2026-12-01) lies in the future"
+        check_not_future(date(2026, 12, 1), today, "常委会会议")
+    assert str(e.value) == (
+        "常委会会议的日期（2026-12-01）晚于今天（2026-11-25），尚未发生的事项不能登记"
+    )
+    assert e.value.rule == "dates.not_future"
     assert e.value.rule
 
 
@@ -57,5 +60,5 @@ def test_check_not_before():
     check_not_before(date(2026, 11, 2), date(2026, 11, 2), "the talk", "the notice")
     check_not_before(date(2026, 11, 3), date(2026, 11, 2), "the talk", "the notice")
     with pytest.raises(RuleViolation) as e:
-        check_not_before(date(2026, 11, 1), date(2026, 11, 2), "the talk", "the notice")
-    assert str(e.value) == "the talk (2026-11-01) cannot be before the notice (2026-11-02)"
+        check_not_before(date(2026, 11, 1), date(2026, 11, 2), "任职谈话", "任职通知")
+    assert str(e.value) == "任职谈话（2026-11-01）不能早于任职通知（2026-11-02）"

@@ -131,7 +131,7 @@ def test_rank_breaks_ties_by_interview_then_written():
 
 
 def test_rank_refuses_two_score_sets_for_one_person():
-    with pytest.raises(RuleViolation, match="a has more than one set of scores"):
+    with pytest.raises(RuleViolation, match=r"^a 有不止一组成绩$"):
         rank([("a", 80, 80), ("a", 70, 70)], 0.4, TieRule.WRITTEN_THEN_INTERVIEW)
 
 
@@ -170,8 +170,8 @@ def test_select_for_inspection():
     assert outcome.failed == ["e", "c"]  # in rank order: e totals 70, c only 62
     assert outcome.ranked == ranked
     assert outcome.message == (
-        "3 of 5 candidates go on to inspection (at most 3 for 1 post at 3:1, ties at the "
-        "cutoff included); 1 below the interview pass mark of 60"
+        "5 人中 3 人进入考察（拟任职数 1 个，按 3:1 至多 3 人，与末位并列者一并进入）；"
+        "1 人面试成绩低于合格线 60 分"
     )
 
 
@@ -215,11 +215,8 @@ def test_too_few_for_competition(count, positions):
 def test_too_few_for_competition_message():
     with pytest.raises(RuleViolation) as e:
         check_enough_for_competition(1, 1)
-    assert str(e.value) == (
-        "too few passed the exam: 1 passed, more than 1 needed for a competitive inspection "
-        "of 1 post"
-    )
-    with pytest.raises(RuleViolation, match=r"of 2 posts$"):
+    assert str(e.value) == ("考试合格人数不足：合格 1 人，拟任职数 1 个，差额考察须多于 1 人")
+    with pytest.raises(RuleViolation, match=r"拟任职数 2 个，差额考察须多于 2 人$"):
         check_enough_for_competition(2, 2)
 
 

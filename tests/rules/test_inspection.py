@@ -23,23 +23,23 @@ def test_team_of_two_is_enough():
 def test_team_too_small():
     with pytest.raises(RuleViolation) as e:
         check_team(["Wang Fang"], 2)
-    assert str(e.value) == "an inspection team needs at least 2 people, 1 given"
+    assert str(e.value) == "考察组至少须 2 人，填写的是 1 人"
 
 
 def test_team_policy_may_be_stricter():
-    with pytest.raises(RuleViolation, match="at least 3 people, 2 given"):
+    with pytest.raises(RuleViolation, match=r"^考察组至少须 3 人，填写的是 2 人$"):
         check_team(["Wang Fang", "Zhao Lei"], 3)
 
 
 def test_team_size_never_below_the_national_two():
-    with pytest.raises(RuleViolation, match="at least 2 people, 1 given"):
+    with pytest.raises(RuleViolation, match=r"^考察组至少须 2 人，填写的是 1 人$"):
         check_team(["Wang Fang"], 1)
 
 
 def test_team_names_are_distinct_and_present():
-    with pytest.raises(RuleViolation, match="listed twice"):
+    with pytest.raises(RuleViolation, match=r"^Wang Fang在考察组名单中重复出现$"):
         check_team(["Wang Fang", " Wang Fang "], 2)
-    with pytest.raises(RuleViolation, match="member 2 of the inspection team has no name"):
+    with pytest.raises(RuleViolation, match=r"^考察组第 2 名成员未填写姓名$"):
         check_team(["Wang Fang", "  ", "Zhao Lei"], 2)
 
 
@@ -59,13 +59,13 @@ def test_one_to_one_without_reason_message():
     with pytest.raises(RuleViolation) as e:
         check_competitive(1, 1, " ")
     assert str(e.value) == (
-        "a competitive inspection (差额考察) needs more candidates than posts: 1 candidate for "
-        "1 post; a one-to-one inspection needs a recorded reason"
+        "差额考察的考察对象须多于拟任职数：拟任职数 1 个，考察对象 1 人；等额考察须写明理由"
     )
 
 
 def test_fewer_candidates_than_posts_is_refused_even_with_a_reason():
-    with pytest.raises(RuleViolation, match="1 candidate for 2 posts"):
+    fewer = r"^考察对象少于拟任职数：拟任职数 2 个，考察对象 1 人；每个职位至少须有一名考察对象$"
+    with pytest.raises(RuleViolation, match=fewer):
         check_competitive(1, 2, "a reason")
 
 
@@ -97,7 +97,7 @@ def test_evaluation_never_exceeds_participants(participants, a, b, c, d):
         check_evaluation(participants, a, b, c, d)
     except RuleViolation as e:
         assert a + b + c + d > participants
-        assert f"has {a + b + c + d} ratings but only {participants} participants" in str(e)
+        assert str(e) == f"民主测评共 {a + b + c + d} 票，但参加人数只有 {participants} 人"
     else:
         assert a + b + c + d <= participants
 
@@ -114,9 +114,7 @@ def test_check_within():
     for d in (early, date(2026, 11, 3), late):
         check_within(d, early, late, "the start of inspection")
     with pytest.raises(RuleViolation) as e:
-        check_within(date(2026, 11, 6), early, late, "the start of inspection")
-    assert str(e.value) == (
-        "the start of inspection (2026-11-06) must fall between 2026-11-02 and 2026-11-05"
-    )
+        check_within(date(2026, 11, 6), early, late, "考察开始")
+    assert str(e.value) == "考察开始（2026-11-06）须在 2026-11-02 至 2026-11-05 之间"
     with pytest.raises(RuleViolation):
         check_within(date(2026, 11, 1), early, late, "the start of inspection")

@@ -28,8 +28,7 @@ def test_objection_outside_the_notice_is_refused(received):
     with pytest.raises(RuleViolation) as e:
         check_objection_in_period(received, PUBLISHED, ENDS)
     assert str(e.value) == (
-        "objections are accepted during the notice, 2026-11-02 to 2026-11-06; "
-        f"this one was received on {received.isoformat()}"
+        f"公示期间（2026-11-02 至 2026-11-06）受理反映；此件收到于 {received.isoformat()}"
     )
 
 

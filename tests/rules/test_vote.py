@@ -53,8 +53,8 @@ def test_quorum_is_two_thirds_inclusive_for_every_attendance(members):
                 check_quorum(members, present)
             assert e.value.rule == RULE_QUORUM
             assert str(e.value) == (
-                f"quorum not met: {present} of {members} present, "
-                f"at least {quorum_required(members)} required"
+                f"未达到法定到会人数：应到 {members} 人，实到 {present} 人，"
+                f"至少须 {quorum_required(members)} 人到会"
             )
 
 
@@ -74,7 +74,7 @@ def test_pass_threshold_is_the_smallest_strict_majority_of_all_members(members):
 
 def test_quorum_message_names_the_figures():
     with pytest.raises(
-        RuleViolation, match=r"^quorum not met: 7 of 11 present, at least 8 required$"
+        RuleViolation, match=r"^未达到法定到会人数：应到 11 人，实到 7 人，至少须 8 人到会$"
     ):
         check_quorum(11, 7)
 
@@ -115,7 +115,7 @@ def test_decide_item_refuses_tallies_that_do_not_add_up(data, members):
     if total == present:
         decide_item(meeting(members, present), item)
     else:
-        with pytest.raises(RuleViolation, match=f"add up to {total}, but {present} members"):
+        with pytest.raises(RuleViolation, match=f"合计 {total} 票，但到会 {present} 人"):
             decide_item(meeting(members, present), item)
 
 
@@ -123,7 +123,7 @@ def test_decide_item_refuses_tallies_that_do_not_add_up(data, members):
 def test_decide_item_without_quorum_is_refused_even_if_deferred(data, members):
     present = data.draw(st.integers(0, quorum_required(members) - 1))
     item = VoteItem(person_id="p1", agree=present, deferred_reason="a fact is unclear")
-    with pytest.raises(RuleViolation, match="quorum not met"):
+    with pytest.raises(RuleViolation, match=r"^未达到法定到会人数"):
         decide_item(meeting(members, present), item)
 
 
@@ -139,7 +139,7 @@ def test_tally_message():
     item = VoteItem(person_id="Li Ming", agree=5, disagree=3, defer=1)
     with pytest.raises(RuleViolation) as e:
         decide_item(meeting(11, 10), item)
-    assert str(e.value) == "the tallies for Li Ming add up to 9, but 10 members are present"
+    assert str(e.value) == "Li Ming 的表决票数合计 9 票，但到会 10 人"
 
 
 def test_deferred_item_is_not_decided():
@@ -156,16 +156,14 @@ def test_describe_result():
     m = meeting(11, 9)
     passed = VoteItem(person_id="p1", agree=7, disagree=2)
     assert describe_result(m, passed, VoteResult.PASSED) == (
-        "passed: 7 of 11 members agreed, at least 6 required"
+        "通过：应到 11 人，同意 7 人，至少须 6 人同意"
     )
     failed = VoteItem(person_id="p1", agree=5, disagree=4)
     assert describe_result(m, failed, VoteResult.FAILED) == (
-        "failed: 5 of 11 members agreed, at least 6 required"
+        "未通过：应到 11 人，同意 5 人，至少须 6 人同意"
     )
     deferred = VoteItem(person_id="p1", deferred_reason="a fact is unclear")
-    assert describe_result(m, deferred, VoteResult.DEFERRED) == (
-        "deferred (暂缓表决): a fact is unclear"
-    )
+    assert describe_result(m, deferred, VoteResult.DEFERRED) == ("暂缓表决：a fact is unclear")
 
 
 @pytest.mark.parametrize("members", MEMBERS)
@@ -184,7 +182,7 @@ def test_reconsideration_refuses_impossible_counts():
 def test_rule_violation_pickles_and_keeps_its_rule():
     import pickle
 
-    e = RuleViolation("quorum not met: 7 of 11 present, at least 8 required", RULE_QUORUM)
+    e = RuleViolation("未达到法定到会人数：应到 11 人，实到 7 人，至少须 8 人到会", RULE_QUORUM)
     copy = pickle.loads(pickle.dumps(e))
     assert (copy.message, copy.rule, str(copy)) == (e.message, e.rule, str(e))
     assert isinstance(copy, ValueError)

@@ -109,11 +109,11 @@ def test_a_year_without_data_is_refused():
         REAL.is_working_day(date(2027, 1, 4))
     assert e.value.year == 2027
     assert str(e.value) == (
-        "no working-day calendar data for 2027: the State Council holiday notice for that year "
-        "is not in the calendar data; an administrator must add it to the calendar supplement "
-        "file before deadlines in that year can be computed"
+        "缺少 2027 年的工作日历：日历数据中还没有国务院办公厅关于该年部分节假日安排的通知；"
+        "须由系统管理员将该年的日历补入日历补充文件，方能计算落在该年的期限"
     )
-    assert e.value.rule
+    assert e.value.rule == "calendar.year"
+    assert e.value.source == "工作日：国务院办公厅每年发布的部分节假日安排通知"
 
 
 def test_a_deadline_running_into_a_missing_year_is_refused():

@@ -51,7 +51,7 @@ from workflows.types import (
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-QUORUM_SENTENCE = "quorum not met: 7 of 11 present, at least 8 required"
+QUORUM_SENTENCE = "未达到法定到会人数：应到 11 人，实到 7 人，至少须 8 人到会"
 NOT_VALID = "令牌无效或已被吊销"
 
 
@@ -517,7 +517,7 @@ def test_one_bad_tally_refuses_the_whole_meeting(
     meeting.write_text(text, "utf-8")
     result = invoke(["vote", "record", str(meeting)], people.secretary)
     assert result.exit_code == 1
-    assert "the tallies for P-21001 add up to 7, but 9 members are present" in result.stderr
+    assert "P-21001 的表决票数合计 7 票，但到会 9 人" in result.stderr
     assert connections == []
 
 
@@ -532,7 +532,7 @@ def test_meeting_sends_one_vote_per_case(fake_client: FakeClient, people: People
         assert (arg.meeting.members, arg.meeting.present) == (11, 9)
         assert arg.actor == people.secretary.actor
     assert [i.person_id for i in sent["appointment-case-GY-2026-017"][1].items] == ["P-17003"]
-    assert "P-17003: passed: 8 of 11 members agreed, at least 6 required" in result.stdout
+    assert "P-17003: 通过：应到 11 人，同意 8 人，至少须 6 人同意" in result.stdout
     assert "recorded for all 2 case(s)" in result.stdout
 
 

@@ -25,7 +25,7 @@ APP_TABLES = {
     "console_sessions",
     "objection_intake",
 }
-HEAD = "0007_objection_intake"
+HEAD = "0009_readiness"
 
 
 async def table_names(url: str) -> set[str]:

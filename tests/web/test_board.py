@@ -388,7 +388,11 @@ async def test_an_investigation_notice_says_how_to_report(board: Board, new_case
         new_case_id, cookie="t0ken", csrf="t0ken", person_id="p1", text="意见", anonymous="1"
     )
     assert refused.status_code == 409, refused.text
-    assert "考察预告阶段" in refused.text and "this step belongs to stage" in refused.text
+    assert "考察预告阶段" in refused.text
+    assert (
+        f"案件 {new_case_id} 正处于「差额考察」环节；此项办理属于「任前公示」或「任职」环节"
+        in refused.text
+    )
     assert await board.board_events(new_case_id) == []
 
 
@@ -483,9 +487,10 @@ async def test_an_objection_after_the_notice_ended_is_refused(
     assert "未能受理" in html and "不在公示期内" in html
     start, end, today = scenarios.NOTICE_DAY, scenarios.NOTICE_ENDS, beijing_today()
     assert f"公示期为 {start} 至 {end}" in html  # explained in Chinese, beside ...
-    sentence = f"objections are accepted during the notice, {start} to {end}; "
-    assert sentence + f"this one was received on {today}" in html  # ... the case's own words
-    assert "objections received during the notice are verified" in html  # the rule's source
+    sentence = f"公示期间（{start} 至 {end}）受理反映；此件收到于 {today}"
+    assert sentence in html  # ... the case's own words
+    source = "《党政领导干部选拔任用工作条例》关于任前公示的规定：公示期间反映的问题应当核查"
+    assert f"<br>依据：{source}" in html  # the rule's source
     state = await board.state(handle)
     assert state.objections == []
     assert state.candidates[0].status is CandidateStatus.TO_APPOINT

@@ -103,6 +103,8 @@ async def test_a_clerk_takes_a_case_to_the_vote_through_the_console(
         )
         assert refused.status_code == 409
         assert html.escape(QUORUM_REFUSAL) in refused.text
+        source = "《党政领导干部选拔任用工作条例》关于讨论决定的规定：应到会成员三分之二以上到会"
+        assert f"（依据：{source}）" in refused.text
         assert 'value="7"' in refused.text  # what was typed is kept
         # a malformed form: told in Chinese which field, nothing sent
         malformed = await sec.post(

@@ -42,6 +42,7 @@ from tests.workflows.scenarios import (
     vote,
 )
 from workflows.case_book import SYSTEM_ACTOR, CaseBook, Happening, check_case_input
+from workflows.glossary import zh
 from workflows.policy import PolicySnapshot, parse_policy
 from workflows.rules import inspection as inspection_rules
 from workflows.rules import notice as notice_rules
@@ -314,8 +315,8 @@ def test_case_input_accepts_the_standard_cases() -> None:
 def test_case_input_refuses_duplicate_candidate_ids() -> None:
     people = [person("p2", "李四"), person("p1", "张三"), person("p1", "张三"), person("p2", "李")]
     e = refused(check_case_input, regular_case("reg-1", people), TODAY, 12)
-    assert e.message == "candidate ids must be unique; repeated: p1, p2"
-    assert e.rule == "case file"
+    assert e.message == "人选编号不能重复；重复的有：p1、p2"
+    assert e.rule == "case.file"
 
 
 @pytest.mark.parametrize(
@@ -325,24 +326,20 @@ def test_exam_case_must_not_list_candidates(method: SelectionMethod) -> None:
     case = exam_case("ex-1", method, candidates=[person("p1", "张三")])
     e = refused(check_case_input, case, TODAY, 12)
     assert e.message == (
-        f"a case by {method.value} takes its candidates from the exam's registration; "
-        "the case file must not list candidates"
+        f"选拔方式为{zh(method)}的案件，人选由考试报名产生；案件材料中不应列出人选"
     )
-    assert e.rule == "selection method"
+    assert e.rule == "case.method"
 
 
 def test_regular_case_needs_a_recommendation() -> None:
     e = refused(check_case_input, regular_case("reg-1", recommendation=None), TODAY, 12)
-    assert e.message == (
-        "a regular appointment needs the democratic recommendation (民主推荐) "
-        "its candidates came from, with its date"
-    )
-    assert e.rule == "条例: 民主推荐"
+    assert e.message == "选拔方式为民主推荐的案件，须写明人选所经的民主推荐及其日期"
+    assert e.rule == "recommendation.required"
 
 
 def test_regular_case_needs_a_candidate() -> None:
     e = refused(check_case_input, regular_case("reg-1", candidates=[]), TODAY, 12)
-    assert e.message == "a regular appointment needs at least one candidate"
+    assert e.message == "选拔方式为民主推荐的案件至少须有一名人选"
 
 
 def recommended_on(held_on: date, opened_on: date | None = None) -> CaseInput:
@@ -359,7 +356,9 @@ def test_recommendation_age_is_judged_on_the_case_opening_date() -> None:
     e = refused(
         check_case_input, recommended_on(date(2025, 8, 2), opened_on=date(2026, 8, 3)), TODAY, 12
     )
-    assert "more than 12 months old on 2026-08-03" in e.message
+    assert e.message == (
+        "2025-08-02 的民主推荐到 2026-08-03 已超过 12 个月；民主推荐结果一年内有效"
+    )
 
 
 def test_recommendation_of_exactly_twelve_months_is_accepted() -> None:
@@ -369,8 +368,7 @@ def test_recommendation_of_exactly_twelve_months_is_accepted() -> None:
 def test_recommendation_older_than_twelve_months_is_refused() -> None:
     e = refused(check_case_input, recommended_on(date(2025, 11, 24)), TODAY, 12)
     assert e.message == (
-        "the democratic recommendation of 2025-11-24 is more than 12 months old on 2026-11-25; "
-        "results are valid for one year"
+        "2025-11-24 的民主推荐到 2026-11-25 已超过 12 个月；民主推荐结果一年内有效"
     )
     assert e.rule == RULE_RECOMMENDATION
 
@@ -379,8 +377,7 @@ def test_recommendation_validity_follows_a_stricter_policy() -> None:
     check_case_input(recommended_on(date(2026, 5, 25)), TODAY, 6)
     e = refused(check_case_input, recommended_on(date(2026, 5, 24)), TODAY, 6)
     assert e.message == (
-        "the democratic recommendation of 2026-05-24 is more than 6 months old on 2026-11-25; "
-        "results are valid for 6 months"
+        "2026-05-24 的民主推荐到 2026-11-25 已超过 6 个月；民主推荐结果6 个月内有效"
     )
 
 
@@ -388,14 +385,18 @@ def test_recommendation_validity_follows_a_stricter_policy() -> None:
 def test_recommendation_refused_exactly_when_older_than_a_year(held_on: date) -> None:
     case = recommended_on(held_on)
     if TODAY > add_months(held_on, 12):
-        assert "is more than 12 months old" in refused(check_case_input, case, TODAY, 12).message
+        assert refused(check_case_input, case, TODAY, 12).message == (
+            f"{held_on} 的民主推荐到 2026-11-25 已超过 12 个月；民主推荐结果一年内有效"
+        )
     else:
         check_case_input(case, TODAY, 12)
 
 
 def test_recommendation_in_the_future_is_refused() -> None:
     e = refused(check_case_input, recommended_on(TODAY + ONE_DAY), TODAY, 12)
-    assert e.message == "the date of the democratic recommendation (2026-11-26) lies in the future"
+    assert e.message == (
+        "民主推荐的日期（2026-11-26）晚于今天（2026-11-25），尚未发生的事项不能登记"
+    )
     assert e.rule == RULE_NOT_FUTURE
 
 
@@ -408,7 +409,7 @@ def test_recommendation_in_the_future_is_refused() -> None:
 )
 def test_opening_in_the_future_is_refused(case: CaseInput) -> None:
     e = refused(check_case_input, case, TODAY, 12)
-    assert e.message == "the date of the case's opening (2026-11-26) lies in the future"
+    assert e.message == "立案的日期（2026-11-26）晚于今天（2026-11-25），尚未发生的事项不能登记"
     assert e.rule == RULE_NOT_FUTURE
     check_case_input(case.model_copy(update={"opened_on": TODAY}), TODAY, 12)
 
@@ -463,16 +464,13 @@ def warned(pid: str, name: str, decided_on: date) -> Candidate:
 def test_a_sanctioned_candidate_is_ineligible_with_the_sentence() -> None:
     people = [warned("p1", "张三", date(2026, 3, 1)), person("p2", "李四"), person("p3", "王五")]
     d = Driver(regular_case("reg-1", people))
-    note = (
-        "张三 is inside the impact period of a Party warning (警告) decided on 2026-03-01, "
-        "which runs until 2027-03-01"
-    )
+    note = "张三于 2026-03-01 受到党内警告，尚在影响期内（2027-03-01 起期满）"
     assert d.status("p1") is CandidateStatus.INELIGIBLE
     assert d.book.candidate("p1").note == note
     first, summary, moved = d.happenings
-    assert (first.kind, first.summary) == ("eligibility", f"张三 is not eligible: {note}")
+    assert (first.kind, first.summary) == ("eligibility", f"张三不符合任职条件：{note}")
     assert summary.kind == "eligibility"
-    assert summary.summary == "eligibility checked on 2026-11-25: 2 eligible candidate(s)"
+    assert summary.summary == "2026-11-25 任职资格审查：符合条件的人选 2 人"
     assert summary.payload == {"checked_on": "2026-11-25", "eligible": ["p2", "p3"]}
     assert moved.kind == "transition"
     assert moved.payload["to"] == "investigation_notice"
@@ -501,11 +499,11 @@ def test_fewer_eligible_than_posts_closes_the_case() -> None:
     assert closed.kind == "closed"
     assert d.book.state.status is CaseStatus.NOT_APPOINTED
     assert d.stage is CaseStage.CLOSED
-    assert d.book.state.outcome_reason == "fewer eligible candidates (1) than posts (2)"
+    assert d.book.state.outcome_reason == "符合条件的人选（1 人）少于拟任职数（2 个）"
     assert closed.payload == {
         "from": "investigation_notice",
         "status": "not_appointed",
-        "reason": "fewer eligible candidates (1) than posts (2)",
+        "reason": "符合条件的人选（1 人）少于拟任职数（2 个）",
     }
     assert d.book.awaited_step() is None
     assert not d.book.active
@@ -523,18 +521,15 @@ def test_as_many_eligible_as_posts_goes_on() -> None:
     [
         (
             {"on_probation": True, "exceptional": exceptional()},
-            "张三 is on probation (试用期) in the current post; an exceptional promotion "
-            "(破格提拔) is never made during probation",
+            "张三在现职务试用期内；试用期内不得破格提拔",
         ),
         (
             {"last_promotion_on": date(2026, 1, 10), "exceptional": exceptional()},
-            "张三 was last promoted on 2026-01-10; an exceptional promotion is never made within "
-            "one year of the last promotion (possible from 2027-01-10)",
+            "张三上次提拔于 2026-01-10；提拔任职不满一年的不得破格提拔（2027-01-10 起方可）",
         ),
         (
             {"exceptional": exceptional(levels_skipped=2)},
-            "the exceptional promotion of 张三 would skip 2 levels; an exceptional promotion "
-            "never skips two levels at once",
+            "对张三的破格提拔将越 2 级；破格提拔不得越两级",
         ),
         (
             {
@@ -543,8 +538,7 @@ def test_as_many_eligible_as_posts_goes_on() -> None:
                     previous_promotion_was_time_in_post_exception=True,
                 )
             },
-            "张三's previous promotion was already an exception on time in post; an exceptional "
-            "promotion never makes two exceptions on time in post in a row",
+            "张三上次提拔已是任职年限破格；不得连续两次任职年限破格提拔",
         ),
     ],
     ids=["probation", "within-a-year", "two-levels", "two-time-exceptions"],
@@ -567,8 +561,10 @@ def test_several_exceptional_problems_are_all_named() -> None:
     )
     d = Driver(regular_case("reg-1", [p1, person("p2", "李四"), person("p3", "王五")]))
     note = d.book.candidate("p1").note
-    assert note.startswith("张三 is on probation (试用期)")
-    assert "; 张三 was last promoted on 2026-01-10" in note
+    assert note == (
+        "张三在现职务试用期内；试用期内不得破格提拔；"
+        "张三上次提拔于 2026-01-10；提拔任职不满一年的不得破格提拔（2027-01-10 起方可）"
+    )
 
 
 def test_the_limits_bind_only_exceptional_promotions() -> None:
@@ -606,12 +602,10 @@ def test_skipping_a_level_waits_for_approval_before_inspection(ex: ExceptionalPr
     step = d.book.awaited_step()
     assert step is not None and step.policy_step == "pre_inspection_approval"
     e = refused(d.book.check_higher_approval, approval("p2", True, date(2026, 8, 20)), TODAY)
-    assert e.message == "no higher-level approval is awaited for 李四"
+    assert e.message == "李四没有待上级审批的事项"
+    assert e.rule == "exceptional.approval"
     e = refused(d.book.check_higher_approval, approval("p1", True, date(2026, 8, 2)), TODAY)
-    assert (
-        e.message
-        == "the higher level's reply (2026-08-02) cannot be before the case's opening (2026-08-03)"
-    )
+    assert e.message == "上级批复（2026-08-02）不能早于立案（2026-08-03）"
     d.do("higher_approval", approval("p1", True, date(2026, 8, 20)))
     assert d.stage is CaseStage.INVESTIGATION_NOTICE
     assert d.book.candidate("p1").approval is True
@@ -621,10 +615,7 @@ def test_skipping_a_level_waits_for_approval_before_inspection(ex: ExceptionalPr
         InvestigationNoticeInput(actor=CLERK, published_on=date(2026, 8, 19)),
         TODAY,
     )
-    assert e.message == (
-        "the investigation notice (2026-08-19) cannot be before the higher level's approval "
-        "(2026-08-20)"
-    )
+    assert e.message == "考察预告（2026-08-19）不能早于上级批复（2026-08-20）"
 
 
 def test_a_refusal_before_inspection_can_leave_too_few() -> None:
@@ -632,11 +623,9 @@ def test_a_refusal_before_inspection_can_leave_too_few() -> None:
     d = Driver(regular_case("reg-1", [p1]))
     d.do("higher_approval", approval("p1", False, date(2026, 8, 20)))
     assert d.status("p1") is CandidateStatus.APPROVAL_REFUSED
-    assert d.book.candidate("p1").note == (
-        "the higher-level organization department refused (市组干〔2026〕12号)"
-    )
+    assert d.book.candidate("p1").note == "上级组织部门不同意（市组干〔2026〕12号）"
     assert d.book.state.status is CaseStatus.NOT_APPOINTED
-    assert d.book.state.outcome_reason == "too few candidates left after approvals"
+    assert d.book.state.outcome_reason == "上级审批后剩余人选少于拟任职数"
 
 
 def test_an_exceptional_proposal_waits_for_approval_before_the_vote() -> None:
@@ -648,15 +637,12 @@ def test_an_exceptional_proposal_waits_for_approval_before_the_vote() -> None:
     step = d.book.awaited_step()
     assert step is not None and step.policy_step == "higher_approval"
     e = refused(d.book.check_vote, vote([agree("p1")]), TODAY)
-    assert e.message == ("case reg-1 is at stage higher_approval; this step belongs to stage vote")
-    assert e.rule == "stage order"
+    assert e.message == "案件 reg-1 正处于「上级审批」环节；此项办理属于「常委会票决」环节"
+    assert e.rule == "case.stage_order"
     d.do("higher_approval", approval("p1", True, date(2026, 9, 18)))
     assert d.stage is CaseStage.VOTE
     e = refused(d.book.check_vote, vote([agree("p1")], held_on=date(2026, 9, 17)), TODAY)
-    assert (
-        e.message
-        == "the meeting (2026-09-17) cannot be before the higher level's approval (2026-09-18)"
-    )
+    assert e.message == "常委会会议（2026-09-17）不能早于上级批复（2026-09-18）"
     d.vote(agree("p1"))
     assert d.status("p1") is CandidateStatus.ON_NOTICE
 
@@ -667,7 +653,7 @@ def test_a_refusal_before_the_vote_closes_when_nobody_is_left() -> None:
     d.through_inspection(["p1", "p2"], ["p1"])
     d.do("higher_approval", approval("p1", False, date(2026, 9, 18)))
     assert d.book.state.status is CaseStatus.NOT_APPOINTED
-    assert d.book.state.outcome_reason == "the higher level approved no candidate"
+    assert d.book.state.outcome_reason == "上级组织部门未同意任何人选"
 
 
 # --------------------------------------------------------------------------- exam
@@ -677,8 +663,8 @@ def test_registration_after_close_is_refused() -> None:
     d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
     late = registering(applicant(1), applicant(2, registered_on=date(2026, 7, 18)))
     e = refused(d.book.check_registration, late, TODAY)
-    assert e.message == "考生2 registered on 2026-07-18, after registration closed on 2026-07-17"
-    assert e.rule == "exam registration"
+    assert e.message == "考生2于 2026-07-18 报名，晚于报名截止日期 2026-07-17"
+    assert e.rule == "exam.registration"
     on_the_day = registering(applicant(1), applicant(2, registered_on=REGISTRATION_CLOSED))
     d.book.check_registration(on_the_day, TODAY)
 
@@ -687,7 +673,7 @@ def test_registration_before_the_announcement_is_refused() -> None:
     d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
     early = registering(applicant(1, registered_on=date(2026, 7, 5)))
     e = refused(d.book.check_registration, early, TODAY)
-    assert e.message == "a registration (2026-07-05) cannot be before the announcement (2026-07-06)"
+    assert e.message == "考生1的报名（2026-07-05）不能早于考试公告（2026-07-06）"
     assert e.rule == RULE_ORDER
 
 
@@ -695,8 +681,8 @@ def test_not_qualified_needs_a_reason() -> None:
     d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
     silent = registering(applicant(1), applicant(2, qualified=False, reason="  "))
     e = refused(d.book.check_registration, silent, TODAY)
-    assert e.message == "考生2 was found not qualified: the reason must be recorded"
-    assert e.rule == "资格审查"
+    assert e.message == "考生2资格审查未通过，须记录理由"
+    assert e.rule == "exam.qualification"
     reason = "任职年限不足"
     given_ = registering(applicant(1), applicant(2), applicant(3, qualified=False, reason=reason))
     d.do("registration", given_)
@@ -710,15 +696,15 @@ def test_not_qualified_needs_a_reason() -> None:
 def test_an_applicant_registers_once() -> None:
     d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
     e = refused(d.book.check_registration, registering(applicant(1), applicant(1)), TODAY)
-    assert e.message == "each applicant may register once"
+    assert e.message == "每人只能报名一次"
 
 
 def test_registration_is_recorded_once() -> None:
     d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
     d.do("registration", registering(applicant(1), applicant(2)))
     e = refused(d.book.check_registration, registering(applicant(3)), TODAY)
-    assert e.message == "the registration is already recorded"
-    assert e.rule == "exam order"
+    assert e.message == "报名与资格审查已经登记"
+    assert e.rule == "exam.order"
 
 
 def test_too_few_qualified_closes_the_case() -> None:
@@ -726,8 +712,7 @@ def test_too_few_qualified_closes_the_case() -> None:
     d.do("registration", registering(applicant(1), applicant(2, qualified=False, reason="学历")))
     assert d.book.state.status is CaseStatus.NOT_APPOINTED
     assert d.book.state.outcome_reason == (
-        "too few qualified applicants: 1 for 1 post(s); a competitive selection needs more "
-        "applicants than posts"
+        "资格审查通过人数不足：通过 1 人，拟任职数 1 个；竞争性选拔的人数须多于拟任职数"
     )
 
 
@@ -740,22 +725,16 @@ def registered(n: int) -> Driver:
 def test_written_scores_before_registration_are_refused() -> None:
     d = Driver(exam_case("ex-1", SelectionMethod.OPEN_SELECTION))
     e = refused(d.book.check_written_test, scores(WRITTEN_ON, {"a1": 80}), TODAY)
-    assert e.message == "written scores come after the registration and only once"
-    assert e.rule == "exam order"
+    assert e.message == "笔试成绩须在报名与资格审查之后登记，且只登记一次"
+    assert e.rule == "exam.order"
 
 
 @pytest.mark.parametrize(
     ("given_scores", "message"),
     [
-        ({"a1": 80, "a2": 70}, "written test scores missing for a3"),
-        (
-            {"a1": 80, "a2": 70, "a3": 65, "x9": 90},
-            "written test scores given for non-candidates x9",
-        ),
-        (
-            {"a1": 80, "a2": 70, "x9": 90},
-            "written test scores missing for a3; given for non-candidates x9",
-        ),
+        ({"a1": 80, "a2": 70}, "缺少 a3 的笔试成绩"),
+        ({"a1": 80, "a2": 70, "a3": 65, "x9": 90}, "x9 不是考生，却填写了笔试成绩"),
+        ({"a1": 80, "a2": 70, "x9": 90}, "缺少 a3 的笔试成绩；x9 不是考生，却填写了笔试成绩"),
     ],
     ids=["missing", "stranger", "both"],
 )
@@ -765,7 +744,7 @@ def test_written_scores_for_exactly_the_applicants(
     d = registered(3)
     e = refused(d.book.check_written_test, scores(WRITTEN_ON, given_scores), TODAY)
     assert e.message == message
-    assert e.rule == "exam"
+    assert e.rule == "exam.scores"
 
 
 def test_one_score_per_candidate() -> None:
@@ -773,7 +752,7 @@ def test_one_score_per_candidate() -> None:
     doubled = scores(WRITTEN_ON, {"a1": 80, "a2": 70, "a3": 65})
     doubled.scores.append(doubled.scores[0])
     e = refused(d.book.check_written_test, doubled, TODAY)
-    assert e.message == "each candidate has one written test score"
+    assert e.message == "每名考生只能有一个笔试成绩"
 
 
 def test_a_not_qualified_applicant_gets_no_score() -> None:
@@ -785,7 +764,7 @@ def test_a_not_qualified_applicant_gets_no_score() -> None:
     e = refused(
         d.book.check_written_test, scores(WRITTEN_ON, {"a1": 80, "a2": 70, "a3": 90}), TODAY
     )
-    assert e.message == "written test scores given for non-candidates a3"
+    assert e.message == "a3 不是考生，却填写了笔试成绩"
 
 
 def test_a_second_written_score_record_is_refused() -> None:
@@ -793,34 +772,32 @@ def test_a_second_written_score_record_is_refused() -> None:
     e = refused(
         d.book.check_written_test, scores(WRITTEN_ON, {"a1": 80, "a2": 80, "a3": 80}), TODAY
     )
-    assert e.message == "written scores come after the registration and only once"
+    assert e.message == "笔试成绩须在报名与资格审查之后登记，且只登记一次"
 
 
 def test_written_test_before_registration_close_is_refused() -> None:
     d = registered(3)
     early = scores(date(2026, 7, 16), {"a1": 80, "a2": 80, "a3": 80})
     e = refused(d.book.check_written_test, early, TODAY)
-    assert e.message == (
-        "the written test (2026-07-16) cannot be before the close of registration (2026-07-17)"
-    )
+    assert e.message == "笔试（2026-07-16）不能早于报名截止（2026-07-17）"
 
 
 def test_interview_before_the_written_test_is_refused() -> None:
     d = registered(3)
     e = refused(d.book.check_interview, scores(INTERVIEW_ON, {"a1": 80}), TODAY)
-    assert e.message == "interview scores come after the written test"
-    assert e.rule == "exam order"
+    assert e.message == "面试成绩须在笔试成绩之后登记"
+    assert e.rule == "exam.order"
 
 
 def test_interview_scores_for_exactly_those_who_passed_the_written_test() -> None:
     d = registered(3)
     d.do("written_test", scores(WRITTEN_ON, {"a1": 80, "a2": 70, "a3": 50}))
     assert d.status("a3") is CandidateStatus.FAILED_EXAM
-    assert d.book.candidate("a3").note == "written score 50.0 below the pass mark 60.0"
+    assert d.book.candidate("a3").note == "笔试成绩 50.0 分，低于合格线 60.0 分"
     e = refused(d.book.check_interview, scores(INTERVIEW_ON, {"a1": 80, "a2": 70, "a3": 90}), TODAY)
-    assert e.message == "interview scores given for non-candidates a3"
+    assert e.message == "a3 不是考生，却填写了面试成绩"
     e = refused(d.book.check_interview, scores(INTERVIEW_ON, {"a1": 80}), TODAY)
-    assert e.message == "interview scores missing for a2"
+    assert e.message == "缺少 a2 的面试成绩"
 
 
 def test_written_test_ratio_keeps_ties_at_the_cutoff() -> None:
@@ -829,7 +806,7 @@ def test_written_test_ratio_keeps_ties_at_the_cutoff() -> None:
     d.do("written_test", scores(WRITTEN_ON, written))
     going_on = {c.person_id for c in d.book.with_status(CandidateStatus.APPLICANT)}
     assert going_on == {"a1", "a2", "a3", "a4", "a5", "a6"}  # 5 per post, and the tie
-    assert d.book.candidate("a7").note == "not among the best in the written test"
+    assert d.book.candidate("a7").note == "笔试成绩未进入面试名额"
     assert d.book.candidate("a7").written_score == 70
 
 
@@ -850,12 +827,13 @@ def test_ranking_and_ratio_into_inspection() -> None:
     }
     pool = [c.person_id for c in d.book.with_status(CandidateStatus.IN_POOL)]
     assert sorted(pool) == ["a1", "a2", "a4"]
-    assert d.book.candidate("a3").note == "ranked 4, outside the ratio into inspection"
-    assert d.book.candidate("a5").note == "interview score 50.0 below the pass mark 60.0"
+    assert d.book.candidate("a3").note == "综合排名第 4 名，未进入考察名额"
+    assert d.book.candidate("a5").note == "面试成绩 50.0 分，低于合格线 60.0 分"
     assert d.status("a5") is CandidateStatus.FAILED_EXAM
     assert out[0].summary == (
-        "interview recorded; ranking: 3 of 5 candidates go on to inspection (at most 3 for "
-        "1 post at 3:1, ties at the cutoff included); 1 below the interview pass mark of 60"
+        "登记面试成绩；5 人中 3 人进入考察"
+        "（拟任职数 1 个，按 3:1 至多 3 人，与末位并列者一并进入）；"
+        "1 人面试成绩低于合格线 60 分"
     )
     assert [h.kind for h in out] == ["input", "eligibility", "transition"]
     assert d.stage is CaseStage.INVESTIGATION_NOTICE
@@ -870,7 +848,7 @@ def test_ties_at_the_inspection_cutoff_all_advance() -> None:
     assert [c.rank for c in d.book.state.candidates] == [1, 2, 3, 3, 5]
     pool = sorted(c.person_id for c in d.book.with_status(CandidateStatus.IN_POOL))
     assert pool == ["a1", "a2", "a3", "a4"]
-    assert d.book.candidate("a5").note == "ranked 5, outside the ratio into inspection"
+    assert d.book.candidate("a5").note == "综合排名第 5 名，未进入考察名额"
 
 
 def test_too_few_passing_the_interview_closes_the_case() -> None:
@@ -879,8 +857,7 @@ def test_too_few_passing_the_interview_closes_the_case() -> None:
     d.do("interview", scores(INTERVIEW_ON, {"a1": 80, "a2": 59, "a3": 40}))
     assert d.book.state.status is CaseStatus.NOT_APPOINTED
     assert d.book.state.outcome_reason == (
-        "too few passed the exam: 1 passed, more than 1 needed for a competitive inspection "
-        "of 1 post"
+        "考试合格人数不足：合格 1 人，拟任职数 1 个，差额考察须多于 1 人"
     )
 
 
@@ -907,8 +884,7 @@ def test_one_candidate_for_one_post_needs_a_reason() -> None:
     data = InvestigationNoticeInput(actor=CLERK, published_on=INVESTIGATION_NOTICE)
     e = refused(d.book.check_investigation_notice, data, TODAY)
     assert e.message == (
-        "a competitive inspection (差额考察) needs more candidates than posts: "
-        "1 candidate for 1 post; a one-to-one inspection needs a recorded reason"
+        "差额考察的考察对象须多于拟任职数：拟任职数 1 个，考察对象 1 人；等额考察须写明理由"
     )
     assert e.rule == inspection_rules.RULE_COMPETITION
     reason = "民主推荐意见集中，张三得票率92%"
@@ -925,9 +901,9 @@ def test_the_investigation_notice_moves_to_inspection() -> None:
     assert d.book.state.dates["inspection_window_start"] == WINDOW[0]
     assert d.book.state.dates["inspection_window_end"] == WINDOW[1]
     assert out[0].summary == (
-        "investigation notice published on 2026-09-07 for 张三, 李四; "
-        "inspection may start from 2026-09-08 to 2026-09-10"
+        "2026-09-07 发布考察预告，考察对象：张三、李四；考察可于 2026-09-08 至 2026-09-10 开始"
     )
+    assert out[1].summary == "由「考察预告」转入「差额考察」：已发布考察预告"
     assert out[1].payload == {"from": "investigation_notice", "to": "inspection"}
     step = d.book.awaited_step()
     assert step is not None
@@ -938,10 +914,7 @@ def test_investigation_notice_before_the_opening_is_refused() -> None:
     d = Driver(regular_case("reg-1"))
     data = InvestigationNoticeInput(actor=CLERK, published_on=OPENED - ONE_DAY)
     e = refused(d.book.check_investigation_notice, data, TODAY)
-    assert (
-        e.message
-        == "the investigation notice (2026-08-02) cannot be before the case's opening (2026-08-03)"
-    )
+    assert e.message == "考察预告（2026-08-02）不能早于立案（2026-08-03）"
     assert e.rule == RULE_ORDER
     d.book.check_investigation_notice(data.model_copy(update={"published_on": OPENED}), TODAY)
 
@@ -952,9 +925,7 @@ def test_investigation_notice_before_the_interview_is_refused() -> None:
     d.do("interview", scores(INTERVIEW_ON, {"a1": 90, "a2": 85, "a3": 80, "a4": 75}))
     data = InvestigationNoticeInput(actor=CLERK, published_on=INTERVIEW_ON - ONE_DAY)
     e = refused(d.book.check_investigation_notice, data, TODAY)
-    assert e.message == (
-        "the investigation notice (2026-08-07) cannot be before the interview (2026-08-08)"
-    )
+    assert e.message == "考察预告（2026-08-07）不能早于面试（2026-08-08）"
     d.book.check_investigation_notice(data.model_copy(update={"published_on": INTERVIEW_ON}), TODAY)
 
 
@@ -962,7 +933,9 @@ def test_investigation_notice_in_the_future_is_refused() -> None:
     d = Driver(regular_case("reg-1"))
     data = InvestigationNoticeInput(actor=CLERK, published_on=TODAY + ONE_DAY)
     e = refused(d.book.check_investigation_notice, data, TODAY)
-    assert e.message == "the date of the investigation notice (2026-11-26) lies in the future"
+    assert e.message == (
+        "考察预告的日期（2026-11-26）晚于今天（2026-11-25），尚未发生的事项不能登记"
+    )
     assert e.rule == RULE_NOT_FUTURE
     d.book.check_investigation_notice(data.model_copy(update={"published_on": TODAY}), TODAY)
 
@@ -975,9 +948,7 @@ def test_investigation_notice_is_published_once() -> None:
         InvestigationNoticeInput(actor=CLERK, published_on=INVESTIGATION_NOTICE),
         TODAY,
     )
-    assert e.message == (
-        "case reg-1 is at stage inspection; this step belongs to stage investigation_notice"
-    )
+    assert e.message == "案件 reg-1 正处于「差额考察」环节；此项办理属于「考察预告」环节"
 
 
 # --------------------------------------------------------------------------- inspection
@@ -992,21 +963,19 @@ def inspecting(case: CaseInput | None = None) -> Driver:
 def test_a_team_of_one_is_refused() -> None:
     d = inspecting()
     e = refused(d.book.check_inspection_team, team("李组长"), TODAY)
-    assert e.message == "an inspection team needs at least 2 people, 1 given"
+    assert e.message == "考察组至少须 2 人，填写的是 1 人"
     assert e.rule == inspection_rules.RULE_TEAM
     e = refused(d.book.check_inspection_team, team("李组长", " 李组长 "), TODAY)
-    assert e.message == "李组长 is listed twice on the inspection team"
+    assert e.message == "李组长在考察组名单中重复出现"
     e = refused(d.book.check_inspection_team, team("李组长", "  "), TODAY)
-    assert e.message == "member 2 of the inspection team has no name"
+    assert e.message == "考察组第 2 名成员未填写姓名"
 
 
 @pytest.mark.parametrize("start", [WINDOW[0] - ONE_DAY, WINDOW[1] + ONE_DAY])
 def test_team_start_outside_the_window_is_refused(start: date) -> None:
     d = inspecting()
     e = refused(d.book.check_inspection_team, team("李组长", "周干事", on=start), TODAY)
-    assert e.message == (
-        f"the start of inspection ({start}) must fall between 2026-09-08 and 2026-09-10"
-    )
+    assert e.message == f"考察开始（{start}）须在 2026-09-08 至 2026-09-10 之间"
     assert e.rule == inspection_rules.RULE_TIMING
 
 
@@ -1025,7 +994,7 @@ def test_the_team_is_recorded_once() -> None:
     d = inspecting()
     d.team()
     e = refused(d.book.check_inspection_team, team("王组长", "赵干事"), TODAY)
-    assert e.message == "the inspection team is already recorded"
+    assert e.message == "考察组已经登记"
 
 
 @pytest.mark.parametrize(
@@ -1040,8 +1009,8 @@ def test_the_team_is_recorded_once() -> None:
 def test_inspection_steps_before_the_team_are_refused(check: str, data: Any) -> None:
     d = inspecting()
     e = refused(getattr(d.book, check), data, TODAY)
-    assert e.message == "record the inspection team and its start first"
-    assert e.rule == "inspection"
+    assert e.message == "请先登记考察组及考察开始日期"
+    assert e.rule == "inspection.order"
 
 
 def test_a_duplicate_check_is_refused() -> None:
@@ -1050,8 +1019,8 @@ def test_a_duplicate_check_is_refused() -> None:
     d.do("inspection_check", check_input("p1", InspectionCheck.DISCIPLINE_OPINION))
     again = check_input("p1", InspectionCheck.DISCIPLINE_OPINION, date(2026, 9, 11))
     e = refused(d.book.check_inspection_check, again, TODAY)
-    assert e.message == "discipline_opinion is already recorded for 张三"
-    assert e.rule == "四必"
+    assert e.message == "张三的纪检监察机关意见核查已经登记"
+    assert e.rule == "inspection.four_musts"
     d.book.check_inspection_check(again.model_copy(update={"person_id": "p2"}), TODAY)
 
 
@@ -1060,10 +1029,10 @@ def test_checks_for_someone_not_under_inspection_are_refused() -> None:
     d = inspecting(regular_case("reg-1", people))
     d.team()
     e = refused(d.book.check_inspection_check, check_input("p1", InspectionCheck.PETITIONS), TODAY)
-    assert e.message == "张三 is not under inspection (ineligible)"
-    assert e.rule == "考察"
+    assert e.message == "张三不在考察中（不符合任职条件）"
+    assert e.rule == "inspection.order"
     e = refused(d.book.check_inspection_check, check_input("x9", InspectionCheck.PETITIONS), TODAY)
-    assert e.message == "x9 is not a candidate of case reg-1"
+    assert e.message == "x9 不是案件 reg-1 的人选"
 
 
 def test_inspection_inputs_before_the_start_are_refused() -> None:
@@ -1073,18 +1042,11 @@ def test_inspection_inputs_before_the_start_are_refused() -> None:
     e = refused(
         d.book.check_inspection_check, check_input("p1", InspectionCheck.PETITIONS, early), TODAY
     )
-    assert (
-        e.message == "petitions (2026-09-07) cannot be before the start of inspection (2026-09-08)"
-    )
+    assert e.message == "信访举报核查（2026-09-07）不能早于考察开始（2026-09-08）"
     e = refused(d.book.check_democratic_evaluation, evaluation("p1", early), TODAY)
-    assert e.message == (
-        "the democratic evaluation (2026-09-07) cannot be before the start of inspection "
-        "(2026-09-08)"
-    )
+    assert e.message == "民主测评（2026-09-07）不能早于考察开始（2026-09-08）"
     e = refused(d.book.check_inspection_report, report("p1", early), TODAY)
-    assert e.message == (
-        "the inspection report (2026-09-07) cannot be before the start of inspection (2026-09-08)"
-    )
+    assert e.message == "考察材料（2026-09-07）不能早于考察开始（2026-09-08）"
 
 
 def test_evaluation_and_report_are_recorded_once() -> None:
@@ -1093,18 +1055,16 @@ def test_evaluation_and_report_are_recorded_once() -> None:
     d.do("democratic_evaluation", evaluation("p1"))
     d.do("inspection_report", report("p1"))
     e = refused(d.book.check_democratic_evaluation, evaluation("p1"), TODAY)
-    assert e.message == "the democratic evaluation of 张三 is recorded"
+    assert e.message == "张三的民主测评已经登记"
     e = refused(d.book.check_inspection_report, report("p1"), TODAY)
-    assert e.message == "the inspection report on 张三 is recorded"
+    assert e.message == "张三的考察材料已经登记"
 
 
 def test_evaluation_with_more_ratings_than_participants_is_refused() -> None:
     d = inspecting()
     d.team()
     e = refused(d.book.check_democratic_evaluation, evaluation("p1", participants=39), TODAY)
-    assert e.message == (
-        "the democratic evaluation (民主测评) has 40 ratings but only 39 participants"
-    )
+    assert e.message == "民主测评共 40 票，但参加人数只有 39 人"
     assert e.rule == inspection_rules.RULE_EVALUATION
 
 
@@ -1114,8 +1074,8 @@ def test_conclusion_needs_a_report_for_every_inspected_candidate() -> None:
     d.inspect("p1")
     d.inspect("p2", reported=False)
     e = refused(d.book.check_inspection_conclusion, conclusion("p1"), TODAY)
-    assert e.message == "every inspected candidate needs a report; missing for 李四"
-    assert e.rule == "考察材料"
+    assert e.message == "每名考察对象都须有考察材料；缺少：李四"
+    assert e.rule == "inspection.report"
 
 
 @pytest.mark.parametrize("skipped", FOUR_MUSTS)
@@ -1125,8 +1085,8 @@ def test_proposing_someone_with_a_missing_must_is_refused(skipped: InspectionChe
     d.inspect("p1", checks=tuple(c for c in FOUR_MUSTS if c is not skipped))
     d.inspect("p2")
     e = refused(d.book.check_inspection_conclusion, conclusion("p1"), TODAY)
-    assert e.message == f"张三 cannot go to the vote: not yet done: {skipped.value}"
-    assert e.rule == "凡提四必"
+    assert e.message == f"张三尚不能提交常委会，尚未完成：{zh(skipped)}"
+    assert e.rule == "inspection.four_musts"
     d.book.check_inspection_conclusion(conclusion("p2"), TODAY)  # only the proposed count
 
 
@@ -1137,8 +1097,7 @@ def test_all_missing_musts_are_named_in_order() -> None:
     d.inspect("p2")
     e = refused(d.book.check_inspection_conclusion, conclusion("p1"), TODAY)
     assert e.message == (
-        "张三 cannot go to the vote: not yet done: personnel_file, personal_matters_report, "
-        "discipline_opinion"
+        "张三尚不能提交常委会，尚未完成：干部人事档案、个人有关事项报告、纪检监察机关意见"
     )
 
 
@@ -1148,7 +1107,7 @@ def test_economic_audit_is_required_when_the_case_says_so() -> None:
     d.inspect("p1")
     d.inspect("p2")
     e = refused(d.book.check_inspection_conclusion, conclusion("p1"), TODAY)
-    assert e.message == "张三 cannot go to the vote: not yet done: economic_audit"
+    assert e.message == "张三尚不能提交常委会，尚未完成：经济责任审计"
     d.do("inspection_check", check_input("p1", InspectionCheck.ECONOMIC_AUDIT))
     d.conclude("p1")
     assert d.stage is CaseStage.VOTE
@@ -1168,8 +1127,8 @@ def test_proposing_someone_without_evaluation_is_refused() -> None:
     d.inspect("p1", evaluated=False)
     d.inspect("p2")
     e = refused(d.book.check_inspection_conclusion, conclusion("p1"), TODAY)
-    assert e.message == "张三 has no democratic evaluation"
-    assert e.rule == "民主测评"
+    assert e.message == "张三尚无民主测评"
+    assert e.rule == "inspection.evaluation"
 
 
 def test_proposing_more_than_the_posts_is_refused() -> None:
@@ -1178,8 +1137,8 @@ def test_proposing_more_than_the_posts_is_refused() -> None:
     d.inspect("p1")
     d.inspect("p2")
     e = refused(d.book.check_inspection_conclusion, conclusion("p1", "p2"), TODAY)
-    assert e.message == "2 proposed for 1 post(s)"
-    assert e.rule == "inspection"
+    assert e.message == "提交常委会 2 人，拟任职数只有 1 个"
+    assert e.rule == "inspection.order"
 
 
 @pytest.mark.parametrize("proposed", [(), ("p1", "p1")])
@@ -1195,7 +1154,7 @@ def test_propose_at_least_one_each_once(proposed: tuple[str, ...]) -> None:
     for pid in ("p1", "p2", "p3"):
         d.inspect(pid)
     e = refused(d.book.check_inspection_conclusion, conclusion(*proposed), TODAY)
-    assert e.message == "propose at least one candidate, each once"
+    assert e.message == "提交常委会的人选至少一名，每人只列一次"
 
 
 def test_conclusion_before_its_inputs_is_refused() -> None:
@@ -1206,7 +1165,7 @@ def test_conclusion_before_its_inputs_is_refused() -> None:
     e = refused(
         d.book.check_inspection_conclusion, conclusion("p1", on=INSPECTION_DONE - ONE_DAY), TODAY
     )
-    assert e.message == "the conclusion (2026-09-14) cannot be before its inputs (2026-09-15)"
+    assert e.message == "考察结束（2026-09-14）不能早于张三的考察各项（2026-09-15）"
 
 
 def test_conclusion_moves_to_the_vote() -> None:
@@ -1218,7 +1177,8 @@ def test_conclusion_moves_to_the_vote() -> None:
     assert d.status("p1") is CandidateStatus.PROPOSED
     assert d.status("p2") is CandidateStatus.NOT_PROPOSED
     assert d.book.state.dates["inspection_concluded"] == CONCLUDED
-    assert out[0].summary == "inspection concluded; proposed: 张三"
+    assert out[0].summary == "考察结束；提交常委会：张三"
+    assert out[1].summary == "由「差额考察」转入「常委会票决」：考察结束"
     assert out[1].payload == {"from": "inspection", "to": "vote"}
     step = d.book.awaited_step()
     assert step is not None
@@ -1236,7 +1196,7 @@ def test_conclusion_moves_to_the_vote() -> None:
 def test_quorum_not_met_is_refused_with_the_sentence() -> None:
     d = fresh_at_vote()
     e = refused(d.book.check_vote, vote([agree("p1", 6, 7)], present=7), TODAY)
-    assert e.message == "quorum not met: 7 of 11 present, at least 8 required"
+    assert e.message == "未达到法定到会人数：应到 11 人，实到 7 人，至少须 8 人到会"
     assert e.rule == vote_rules.RULE_QUORUM
     d.book.check_vote(vote([agree("p1", 6, 8)], present=8), TODAY)
 
@@ -1244,7 +1204,7 @@ def test_quorum_not_met_is_refused_with_the_sentence() -> None:
 def test_more_present_than_members_is_refused() -> None:
     d = fresh_at_vote()
     e = refused(d.book.check_vote, vote([agree("p1", 6, 12)], present=12), TODAY)
-    assert e.message == "12 members are recorded as present, but the committee has 11"
+    assert e.message == "到会人数登记为 12 人，但常委会应到 11 人"
 
 
 @given(
@@ -1258,7 +1218,10 @@ def test_vote_refused_exactly_without_quorum(members_present: tuple[int, int]) -
     data = vote([agree("p1", present, present)], members=members, present=present)
     if present * 3 < members * 2:
         e = refused(d.book.check_vote, data, TODAY)
-        assert e.message.startswith("quorum not met: ")
+        assert e.message == (
+            f"未达到法定到会人数：应到 {members} 人，实到 {present} 人，"
+            f"至少须 {vote_rules.quorum_required(members)} 人到会"
+        )
         assert e.rule == vote_rules.RULE_QUORUM
     else:
         d.book.check_vote(data, TODAY)
@@ -1268,41 +1231,40 @@ def test_tallies_must_add_up_to_those_present() -> None:
     d = fresh_at_vote()
     item = VoteItem(person_id="p1", agree=5, disagree=2, defer=0)
     e = refused(d.book.check_vote, vote([item], present=8), TODAY)
-    assert e.message == "the tallies for p1 add up to 7, but 8 members are present"
+    assert e.message == "p1 的表决票数合计 7 票，但到会 8 人"
     assert e.rule == vote_rules.RULE_TALLY
 
 
 def test_an_item_for_someone_not_before_the_committee_is_refused() -> None:
     d = fresh_at_vote()
     e = refused(d.book.check_vote, vote([agree("p1"), agree("p2")]), TODAY)
-    assert e.message == "李四 is not before the committee (not_proposed)"
-    assert e.rule == "讨论决定"
+    assert e.message == "李四不是提交常委会的人选（未提名）"
+    assert e.rule == "vote.subject"
     e = refused(d.book.check_vote, vote([agree("x9")]), TODAY)
-    assert e.message == "x9 is not a candidate of case reg-1"
+    assert e.message == "x9 不是案件 reg-1 的人选"
 
 
 def test_the_same_candidate_twice_is_refused() -> None:
     d = fresh_at_vote()
     e = refused(d.book.check_vote, vote([agree("p1"), agree("p1")]), TODAY)
-    assert e.message == "张三 appears twice; each item once"
-    assert e.rule == "逐一表决"
+    assert e.message == "张三重复出现；每项只表决一次"
+    assert e.rule == "vote.tally"
 
 
 def test_a_vote_needs_an_item() -> None:
     d = fresh_at_vote()
     e = refused(d.book.check_vote, vote([]), TODAY)
-    assert e.message == "a vote record needs at least one item"
+    assert e.message == "表决记录至少须有一项"
 
 
 def test_the_meeting_comes_after_the_inspection() -> None:
     d = fresh_at_vote()
     e = refused(d.book.check_vote, vote([agree("p1")], held_on=CONCLUDED - ONE_DAY), TODAY)
-    assert (
-        e.message
-        == "the meeting (2026-09-15) cannot be before the inspection's conclusion (2026-09-16)"
-    )
+    assert e.message == "常委会会议（2026-09-15）不能早于考察结束（2026-09-16）"
     e = refused(d.book.check_vote, vote([agree("p1")], held_on=TODAY + ONE_DAY), TODAY)
-    assert e.message == "the date of the meeting (2026-11-26) lies in the future"
+    assert e.message == (
+        "常委会会议的日期（2026-11-26）晚于今天（2026-11-25），尚未发生的事项不能登记"
+    )
 
 
 def test_an_exceptional_candidate_without_approval_is_refused() -> None:
@@ -1312,12 +1274,8 @@ def test_an_exceptional_candidate_without_approval_is_refused() -> None:
     p1 = d.book.candidate("p1")
     p1.exceptional = True
     e = refused(d.book.check_vote, vote([agree("p1")]), TODAY)
-    assert "no approval" in e.message
-    assert e.message == (
-        "the exceptional promotion of 张三 has no approval from the higher-level organization "
-        "department; it cannot go to the vote"
-    )
-    assert e.rule == "破格提拔: approval before the vote"
+    assert e.message == "对张三的破格提拔尚未得到上级组织部门同意，不能提交常委会表决"
+    assert e.rule == "exceptional.approval"
     p1.approval = True
     d.book.check_vote(vote([agree("p1")]), TODAY)
 
@@ -1328,8 +1286,7 @@ def test_a_recommendation_expired_by_the_meeting_is_refused() -> None:
     d = at_vote(recommended_on(date(2025, 9, 21), opened_on=OPENED))
     e = refused(d.book.check_vote, vote([agree("p1")]), TODAY)
     assert e.message == (
-        "the democratic recommendation of 2025-09-21 is more than 12 months old on 2026-09-22; "
-        "results are valid for one year"
+        "2025-09-21 的民主推荐到 2026-09-22 已超过 12 个月；民主推荐结果一年内有效"
     )
     assert e.rule == RULE_RECOMMENDATION
     d.book.check_vote(vote([agree("p1")], held_on=expires), TODAY)
@@ -1342,10 +1299,12 @@ def test_six_of_eleven_passes() -> None:
     out = d.vote(agree("p1", 6, 9))
     p1 = d.book.candidate("p1")
     assert (p1.status, p1.vote) == (CandidateStatus.ON_NOTICE, VoteResult.PASSED)
-    assert p1.note == "passed: 6 of 11 members agreed, at least 6 required"
+    assert p1.note == "通过：应到 11 人，同意 6 人，至少须 6 人同意"
     assert out[0].summary == (
-        "meeting M1 on 2026-09-22 (9 of 11 present, secret_ballot): 张三: " + p1.note
+        "常委会会议 M1（2026-09-22，应到 11 人，实到 9 人，无记名投票）："
+        "张三：通过：应到 11 人，同意 6 人，至少须 6 人同意"
     )
+    assert out[1].summary == "由「常委会票决」转入「任前公示」：常委会已作出决定"
     assert out[1].payload == {"from": "vote", "to": "public_notice"}
     step = d.book.awaited_step()
     assert step is not None and step.key == "public_notice"
@@ -1356,10 +1315,11 @@ def test_five_of_eleven_fails_and_closes() -> None:
     out = d.vote(agree("p1", 5, 9))
     p1 = d.book.candidate("p1")
     assert (p1.status, p1.vote) == (CandidateStatus.VOTE_FAILED, VoteResult.FAILED)
-    assert p1.note == "failed: 5 of 11 members agreed, at least 6 required"
+    assert p1.note == "未通过：应到 11 人，同意 5 人，至少须 6 人同意"
     assert out[-1].kind == "closed"
     assert d.book.state.status is CaseStatus.NOT_APPOINTED
-    assert d.book.state.outcome_reason == "the standing committee passed no candidate"
+    assert d.book.state.outcome_reason == "常委会未通过任何人选"
+    assert out[-1].summary == "结案（未任用）：常委会未通过任何人选"
 
 
 @given(
@@ -1382,7 +1342,7 @@ def test_deferral_keeps_the_vote_and_awaits_a_revote() -> None:
     out = d.vote(deferred)
     p1 = d.book.candidate("p1")
     assert (p1.status, p1.vote) == (CandidateStatus.DEFERRED, VoteResult.DEFERRED)
-    assert p1.note == "deferred: 有反映需进一步核实"
+    assert p1.note == "暂缓表决：有反映需进一步核实"
     assert [h.kind for h in out] == ["input"]
     assert d.stage is CaseStage.VOTE
     step = d.book.awaited_step()
@@ -1391,10 +1351,7 @@ def test_deferral_keeps_the_vote_and_awaits_a_revote() -> None:
     assert step.key == "revote:2026-09-22"
     assert step.responsible_role is Role.COMMITTEE_SECRETARY
     e = refused(d.book.check_vote, vote([agree("p1")], held_on=MEETING_DAY - ONE_DAY), TODAY)
-    assert (
-        e.message
-        == "the meeting (2026-09-21) cannot be before the last committee meeting (2026-09-22)"
-    )
+    assert e.message == "常委会会议（2026-09-21）不能早于上次常委会会议（2026-09-22）"
     d.vote(agree("p1"), held_on=date(2026, 9, 29), mid="M2")
     assert d.status("p1") is CandidateStatus.ON_NOTICE
     assert d.stage is CaseStage.PUBLIC_NOTICE
@@ -1414,7 +1371,7 @@ def test_two_posts_one_passed_one_deferred_stays_at_the_vote() -> None:
     d.vote(agree("p1"), VoteItem(person_id="p2", deferred_reason="待核实"))
     assert d.stage is CaseStage.VOTE
     e = refused(d.book.check_vote, vote([agree("p1")], held_on=date(2026, 9, 29)), TODAY)
-    assert e.message == "张三 is not before the committee (on_notice)"
+    assert e.message == "张三不是提交常委会的人选（公示中）"
     d.vote(agree("p2", 3), held_on=date(2026, 9, 29))
     assert d.status("p2") is CandidateStatus.VOTE_FAILED
     assert d.stage is CaseStage.PUBLIC_NOTICE
@@ -1427,10 +1384,7 @@ def test_publication_before_the_vote_is_refused() -> None:
     d = fresh_at_vote()
     d.vote(agree("p1"))
     e = refused(d.book.check_public_notice, notice(MEETING_DAY - ONE_DAY), TODAY)
-    assert (
-        e.message
-        == "the notice (2026-09-21) cannot be before the last committee meeting (2026-09-22)"
-    )
+    assert e.message == "任前公示发布（2026-09-21）不能早于常委会会议（2026-09-22）"
     assert e.rule == RULE_ORDER
     d.book.check_public_notice(notice(MEETING_DAY), TODAY)
 
@@ -1438,7 +1392,7 @@ def test_publication_before_the_vote_is_refused() -> None:
 def test_publication_at_the_vote_stage_is_refused() -> None:
     d = fresh_at_vote()
     e = refused(d.book.check_public_notice, notice(), TODAY)
-    assert e.message == "case reg-1 is at stage vote; this step belongs to stage public_notice"
+    assert e.message == "案件 reg-1 正处于「常委会票决」环节；此项办理属于「任前公示」环节"
 
 
 def test_publication_starts_the_notice_period() -> None:
@@ -1447,7 +1401,7 @@ def test_publication_starts_the_notice_period() -> None:
     assert s.notice_id == "N1"
     assert (s.dates["notice_published"], s.dates["notice_ends"]) == (NOTICE_DAY, NOTICE_ENDS)
     assert d.inputs[-1][1][0].summary == (
-        "pre-appointment notice N1 published on 2026-09-29; 5 working days, until 2026-10-10"
+        "2026-09-29 发布任前公示 N1，公示期 5 个工作日，至 2026-10-10 止"
     )
     step = d.book.awaited_step()
     assert step is not None
@@ -1455,14 +1409,15 @@ def test_publication_starts_the_notice_period() -> None:
     assert step.policy_step is None
     assert step.until == datetime(2026, 10, 11, tzinfo=SHANGHAI)
     e = refused(d.book.check_public_notice, notice(nid="N2"), TODAY)
-    assert e.message == "the pre-appointment notice is already published"
+    assert e.message == "任前公示已经发布"
 
 
 def test_the_notice_timer_moves_to_the_appointment() -> None:
     d = on_notice()
     out = d.end_notice()
     assert [h.kind for h in out] == ["timer", "transition"]
-    assert out[0].summary == "the notice period ended on 2026-10-10"
+    assert out[0].summary == "任前公示期于 2026-10-10 届满"
+    assert out[1].summary == "由「任前公示」转入「任职」：公示期满，反映均已办结"
     assert out[0].actor == SYSTEM_ACTOR
     assert d.book.state.dates["notice_over"] == NOTICE_ENDS
     assert d.status("p1") is CandidateStatus.TO_APPOINT
@@ -1481,17 +1436,14 @@ def test_an_objection_before_publication_is_refused() -> None:
     d = fresh_at_vote()
     d.vote(agree("p1"))
     e = refused(d.book.check_objection, objection("O1"), TODAY)
-    assert e.message == "no pre-appointment notice is published yet"
+    assert e.message == "尚未发布任前公示"
 
 
 @pytest.mark.parametrize("received", [NOTICE_DAY - ONE_DAY, NOTICE_ENDS + ONE_DAY])
 def test_an_objection_outside_the_period_is_refused(received: date) -> None:
     d = on_notice()
     e = refused(d.book.check_objection, objection("O1", on=received), TODAY)
-    assert e.message == (
-        "objections are accepted during the notice, 2026-09-29 to 2026-10-10; "
-        f"this one was received on {received}"
-    )
+    assert e.message == f"公示期间（2026-09-29 至 2026-10-10）受理反映；此件收到于 {received}"
     assert e.rule == notice_rules.RULE_OBJECTION
 
 
@@ -1505,23 +1457,26 @@ def test_an_objection_on_the_first_and_last_day_is_accepted(received: date) -> N
 def test_an_objection_about_someone_not_on_the_notice_is_refused() -> None:
     d = on_notice()
     e = refused(d.book.check_objection, objection("O1", "p2"), TODAY)
-    assert e.message == "李四 is not on the notice (not_proposed)"
-    assert e.rule == "任前公示"
+    assert e.message == "李四不在公示名单中（未提名）"
+    assert e.rule == "notice.procedure"
     e = refused(d.book.check_objection, objection("O1", "x9"), TODAY)
-    assert e.message == "x9 is not a candidate of case reg-1"
+    assert e.message == "x9 不是案件 reg-1 的人选"
 
 
 def test_an_objection_is_recorded_once() -> None:
     d = on_notice()
     d.do("objection", objection("O1"))
     e = refused(d.book.check_objection, objection("O1", on=date(2026, 10, 9)), TODAY)
-    assert e.message == "objection O1 is already recorded"
+    assert e.message == "反映 O1 已经登记"
+    assert e.rule == "notice.objection_recorded"
 
 
 def test_an_objection_in_the_future_is_refused() -> None:
     d = on_notice()
     e = refused(d.book.check_objection, objection("O1", on=TODAY + ONE_DAY), TODAY)
-    assert e.message == "the date of the objection (2026-11-26) lies in the future"
+    assert e.message == (
+        "收到反映的日期（2026-11-26）晚于今天（2026-11-25），尚未发生的事项不能登记"
+    )
 
 
 def test_a_late_entered_objection_reopens_the_notice() -> None:
@@ -1568,9 +1523,9 @@ def test_verdict_serious_confirmed_does_not_appoint() -> None:
     d = objected(ObjectionOutcome.SERIOUS_CONFIRMED)
     p1 = d.book.candidate("p1")
     assert p1.status is CandidateStatus.NOT_APPOINTED
-    assert p1.note == "objection O1: serious problem confirmed"
+    assert p1.note == "反映 O1：严重问题属实，不予任用"
     assert d.book.state.status is CaseStatus.NOT_APPOINTED
-    assert d.book.state.outcome_reason == "no candidate remains after the pre-appointment notice"
+    assert d.book.state.outcome_reason == "任前公示后没有可任用的人选"
 
 
 def test_verdict_serious_unverifiable_suspends_for_three_months() -> None:
@@ -1578,7 +1533,7 @@ def test_verdict_serious_unverifiable_suspends_for_three_months() -> None:
     p1 = d.book.candidate("p1")
     assert p1.status is CandidateStatus.SUSPENDED
     assert p1.suspended_until == date(2027, 1, 15)
-    assert p1.note == "appointment suspended until 2027-01-15"
+    assert p1.note == "暂缓任用至 2027-01-15"
     assert d.stage is CaseStage.PUBLIC_NOTICE
     step = d.book.awaited_step()
     assert step is not None
@@ -1611,26 +1566,26 @@ def test_verdict_refusals() -> None:
         verdict("O9", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 9)),
         TODAY,
     )
-    assert e.message == "no objection O9 in this case"
+    assert e.message == "本案件没有编号为 O9 的反映"
     e = refused(
         d.book.check_objection_verdict,
         verdict("O1", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 7)),
         TODAY,
     )
-    assert e.message == "the verification (2026-10-07) cannot be before the objection (2026-10-08)"
+    assert e.message == "核查（2026-10-07）不能早于收到反映（2026-10-08）"
     e = refused(
         d.book.check_objection_verdict,
         verdict("O1", ObjectionOutcome.NO_PROBLEM, TODAY + ONE_DAY),
         TODAY,
     )
-    assert e.message == "the date of the verification (2026-11-26) lies in the future"
+    assert e.message == "核查的日期（2026-11-26）晚于今天（2026-11-25），尚未发生的事项不能登记"
     d.do("objection_verdict", verdict("O1", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 9)))
     e = refused(
         d.book.check_objection_verdict,
         verdict("O1", ObjectionOutcome.SERIOUS_CONFIRMED, date(2026, 10, 9)),
         TODAY,
     )
-    assert e.message == "objection O1 is already verified"
+    assert e.message == "反映 O1 已经核查"
 
 
 def suspended() -> Driver:
@@ -1641,33 +1596,31 @@ def test_a_decision_after_the_suspension_end_is_refused() -> None:
     d = suspended()
     later = date(2027, 2, 1)
     e = refused(d.book.check_suspension_decision, decision("p1", date(2027, 1, 16), True), later)
-    assert e.message == (
-        "the suspension of 张三 ended on 2027-01-15; a decision dated 2027-01-16 is too late"
-    )
-    assert e.rule == "暂缓任用: at most 3 months"
+    assert e.message == "张三的暂缓任用已于 2027-01-15 期满；2027-01-16 作出的决定为时已晚"
+    assert e.rule == "notice.suspension"
     d.book.check_suspension_decision(decision("p1", date(2027, 1, 15), True), later)
 
 
 def test_a_decision_before_the_verification_is_refused() -> None:
     d = suspended()
     e = refused(d.book.check_suspension_decision, decision("p1", date(2026, 10, 14), True), TODAY)
-    assert e.message == "the decision (2026-10-14) cannot be before the verification (2026-10-15)"
+    assert e.message == "决定（2026-10-14）不能早于核查（2026-10-15）"
     e = refused(d.book.check_suspension_decision, decision("p1", TODAY + ONE_DAY, True), TODAY)
-    assert e.message == "the date of the decision (2026-11-26) lies in the future"
+    assert e.message == "决定的日期（2026-11-26）晚于今天（2026-11-25），尚未发生的事项不能登记"
 
 
 def test_a_decision_on_someone_not_suspended_is_refused() -> None:
     d = on_notice()
     e = refused(d.book.check_suspension_decision, decision("p1", date(2026, 10, 15), True), TODAY)
-    assert e.message == "the appointment of 张三 is not suspended"
-    assert e.rule == "暂缓任用"
+    assert e.message == "张三未被暂缓任用"
+    assert e.rule == "notice.suspension"
 
 
 def test_a_decision_to_appoint_after_suspension() -> None:
     d = suspended()
     out = d.do("suspension_decision", decision("p1", date(2026, 11, 20), True))
-    assert out[0].summary == "suspension of 张三 decided: appoint"
-    assert d.book.candidate("p1").note == "suspension decided on 2026-11-20: 核查完毕"
+    assert out[0].summary == "对张三的暂缓任用作出决定：予以任用"
+    assert d.book.candidate("p1").note == "2026-11-20 对暂缓任用作出决定：核查完毕"
     assert d.status("p1") is CandidateStatus.TO_APPOINT
     assert d.stage is CaseStage.APPOINTMENT
 
@@ -1684,14 +1637,11 @@ def test_the_suspension_timer_ends_in_no_appointment() -> None:
     out = d.timer("suspension:p1", date(2027, 1, 16))
     p1 = d.book.candidate("p1")
     assert p1.status is CandidateStatus.NOT_APPOINTED
-    assert p1.note == (
-        "the suspension ran out on 2027-01-15 without a decision; a suspension may last at most "
-        "3 months"
-    )
+    assert p1.note == "暂缓任用于 2027-01-15 期满，未作出决定；暂缓任用最长 3 个月"
     assert out[0].kind == "timer"
-    assert out[0].summary == f"张三: {p1.note}"
+    assert out[0].summary == f"张三：{p1.note}"
     assert out[-1].kind == "closed"
-    assert d.book.state.outcome_reason == "no candidate remains after the pre-appointment notice"
+    assert d.book.state.outcome_reason == "任前公示后没有可任用的人选"
 
 
 def test_the_earliest_suspension_is_awaited_first() -> None:
@@ -1726,9 +1676,9 @@ def test_the_earliest_suspension_is_awaited_first() -> None:
 @pytest.mark.parametrize(
     ("notice_on", "talk_on", "what", "when"),
     [
-        (NOTICE_ENDS, date(2026, 10, 12), "appointment notice", NOTICE_ENDS),
-        (date(2026, 10, 12), NOTICE_ENDS, "talk", NOTICE_ENDS),
-        (NOTICE_DAY, date(2026, 10, 12), "appointment notice", NOTICE_DAY),
+        (NOTICE_ENDS, date(2026, 10, 12), "任职通知", NOTICE_ENDS),
+        (date(2026, 10, 12), NOTICE_ENDS, "任职谈话", NOTICE_ENDS),
+        (NOTICE_DAY, date(2026, 10, 12), "任职通知", NOTICE_DAY),
     ],
 )
 def test_appointment_on_or_before_the_notice_end_is_refused(
@@ -1739,20 +1689,16 @@ def test_appointment_on_or_before_the_notice_end_is_refused(
         actor=CLERK, person_id="p1", notice_issued_on=notice_on, talk_held_on=talk_on, talk_by="赵"
     )
     e = refused(d.book.check_appointment, data, TODAY)
-    assert e.message == (
-        f"the {what} ({when}) must come after the pre-appointment notice, which ran until "
-        "2026-10-10"
-    )
-    assert e.rule == "任前公示 before 任职"
+    assert e.message == f"{what}（{when}）须在任前公示期满之后；任前公示至 2026-10-10 止"
+    assert e.rule == "appointment.after_notice"
 
 
 @given(st.dates(min_value=NOTICE_DAY, max_value=TODAY))
 def test_appointment_refused_exactly_up_to_the_notice_end(on: date) -> None:
     d = copy.deepcopy(_appointment_template())
     if on <= NOTICE_ENDS:
-        assert (
-            "must come after"
-            in refused(d.book.check_appointment, appointment("p1", on), TODAY).message
+        assert refused(d.book.check_appointment, appointment("p1", on), TODAY).message == (
+            f"任职通知（{on}）须在任前公示期满之后；任前公示至 2026-10-10 止"
         )
     else:
         d.book.check_appointment(appointment("p1", on), TODAY)
@@ -1766,14 +1712,16 @@ def _appointment_template() -> Driver:
 def test_appointment_in_the_future_is_refused() -> None:
     d = to_appoint()
     e = refused(d.book.check_appointment, appointment("p1", TODAY + ONE_DAY), TODAY)
-    assert e.message == "the date of the appointment notice (2026-11-26) lies in the future"
+    assert e.message == (
+        "任职通知的日期（2026-11-26）晚于今天（2026-11-25），尚未发生的事项不能登记"
+    )
 
 
 def test_appointing_someone_not_to_be_appointed_is_refused() -> None:
     d = to_appoint()
     e = refused(d.book.check_appointment, appointment("p2"), TODAY)
-    assert e.message == "李四 is not to be appointed (not_proposed)"
-    assert e.rule == "任职"
+    assert e.message == "李四不是待任职人选（未提名）"
+    assert e.rule == "appointment.subject"
 
 
 def test_the_appointment_closes_the_case() -> None:
@@ -1782,19 +1730,18 @@ def test_the_appointment_closes_the_case() -> None:
     p1 = d.book.candidate("p1")
     assert p1.status is CandidateStatus.APPOINTED
     assert (p1.appointment_notice_on, p1.talk_on) == (date(2026, 10, 12), date(2026, 10, 12))
-    assert out[0].summary == (
-        "张三 appointed: notice issued 2026-10-12, talk on 2026-10-12 by 部长 赵"
-    )
+    assert out[0].summary == "张三任职：2026-10-12 发出任职通知，2026-10-12 由部长 赵进行任职谈话"
+    assert out[1].summary == "结案（已任职）：任职人员：张三；实行试用期"
     assert out[1].kind == "closed"
     assert d.book.state.status is CaseStatus.APPOINTED
-    assert d.book.state.outcome_reason == "appointed: 张三; probation required"
+    assert d.book.state.outcome_reason == "任职人员：张三；实行试用期"
     assert d.book.awaited_step() is None
 
 
 def test_without_probation_the_reason_says_nothing_of_it() -> None:
     d = to_appoint(regular_case("reg-1", probation_required=False))
     d.appoint("p1")
-    assert d.book.state.outcome_reason == "appointed: 张三"
+    assert d.book.state.outcome_reason == "任职人员：张三"
 
 
 def two_posts_to_appoint() -> Driver:
@@ -1817,7 +1764,7 @@ def test_with_two_posts_the_case_closes_after_both() -> None:
     out = d.appoint("p2", date(2026, 10, 13))
     assert out[-1].kind == "closed"
     assert d.book.state.status is CaseStatus.APPOINTED
-    assert d.book.state.outcome_reason == "appointed: 张三, 李四; probation required"
+    assert d.book.state.outcome_reason == "任职人员：张三、李四；实行试用期"
 
 
 def test_a_late_objection_about_the_second_appointee_is_still_verified() -> None:
@@ -1867,7 +1814,8 @@ def test_withdrawal_at_any_stage(stage: CaseStage) -> None:
     data = withdrawal()
     out = d.do("withdraw", data)
     assert [h.kind for h in out] == ["input", "closed"]
-    assert out[0].summary == f"withdrawn at stage {stage.value}: 机构改革，职位撤销"
+    assert out[0].summary == f"在「{zh(stage)}」环节撤回案件：机构改革，职位撤销"
+    assert out[1].summary == "结案（已撤回）：机构改革，职位撤销"
     assert out[1].actor == HEAD
     assert out[1].payload == {
         "from": stage.value,
@@ -1888,8 +1836,8 @@ def test_a_second_withdrawal_is_refused() -> None:
     d = Driver(regular_case("reg-1"))
     d.do("withdraw", withdrawal())
     e = refused(d.book.check_withdraw, withdrawal("again"), TODAY)
-    assert e.message == "case reg-1 is already closed (withdrawn)"
-    assert e.rule == "case"
+    assert e.message == "案件 reg-1 已结案（已撤回）"
+    assert e.rule == "case.state"
 
 
 def test_a_closed_case_refuses_every_step() -> None:
@@ -1897,15 +1845,15 @@ def test_a_closed_case_refuses_every_step() -> None:
     d.do("withdraw", withdrawal())
     data = InvestigationNoticeInput(actor=CLERK, published_on=INVESTIGATION_NOTICE)
     e = refused(d.book.check_investigation_notice, data, TODAY)
-    assert e.message == "case reg-1 is closed (withdrawn)"
-    assert e.rule == "case"
+    assert e.message == "案件 reg-1 已结案（已撤回）"
+    assert e.rule == "case.state"
 
 
 def test_a_case_closed_by_the_vote_cannot_be_withdrawn() -> None:
     d = fresh_at_vote()
     d.vote(agree("p1", 2))
     e = refused(d.book.check_withdraw, withdrawal(), TODAY)
-    assert e.message == "case reg-1 is already closed (not_appointed)"
+    assert e.message == "案件 reg-1 已结案（未任用）"
 
 
 # --------------------------------------------------------------------------- the record
@@ -2154,7 +2102,7 @@ def test_one_verdict_for_a_group_of_identical_objections() -> None:
     group = verdict("O1", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 15))
     group = group.model_copy(update={"same_for": ["O2", "O3"]})
     [event, *after] = d.do("objection_verdict", group)
-    assert event.summary == "objections O1, O2, O3 about 张三 verified: no_problem"
+    assert event.summary == "关于张三的反映 O1、O2、O3 核查完毕：未发现问题，任用"
     assert [o.outcome for o in d.book.state.objections] == [ObjectionOutcome.NO_PROBLEM] * 3
     assert d.stage is CaseStage.APPOINTMENT and after
 
@@ -2171,11 +2119,10 @@ def test_a_group_verdict_is_refused_whole_when_one_of_it_does_not_fit() -> None:
     d.do("objection_verdict", verdict("O2", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 9)))
     base = verdict("O1", ObjectionOutcome.NO_PROBLEM, date(2026, 10, 9))
     cases = {
-        "O2": "objection O2 is already verified",
-        "O3": "objection O3 is about another person than O1; one verdict covers objections "
-        "about one person",
-        "O1": "objection O1 is named twice in one verdict",
-        "O9": "no objection O9 in this case",
+        "O2": "反映 O2 已经核查",
+        "O3": "反映 O3 与反映 O1 涉及的不是同一人；一个核查结果只能涵盖关于同一人的反映",
+        "O1": "反映 O1 在同一核查结果中重复列出",
+        "O9": "本案件没有编号为 O9 的反映",
     }
     for other, message in cases.items():
         grouped = base.model_copy(update={"same_for": [other]})

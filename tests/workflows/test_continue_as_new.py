@@ -10,6 +10,7 @@ step follows on a real-time server, so deadlines are compared by their uniquenes
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -36,6 +37,7 @@ from workflows.search_attributes import SEARCH_ATTRIBUTES
 pytestmark = pytest.mark.devserver
 
 SUGGEST_AFTER_EVENTS = 40
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 Scenario = Callable[[CaseRunner], Awaitable[None]]
 SCENARIOS: dict[str, tuple[Scenario, str]] = {
@@ -106,7 +108,9 @@ async def test_a_continued_case_records_what_an_uncontinued_one_does(
         await plain_env.shutdown()
 
     def story(events: list[tuple[int, str, str]]) -> list[tuple[str, str]]:
-        return [(kind, summary) for _, kind, summary in events if kind != "deadline"]
+        # the days a check ran on are the servers' own (the time-skipping one may have
+        # skipped ahead): the story is the same whatever day it was told on
+        return [(kind, DAY.sub("…", summary)) for _, kind, summary in events if kind != "deadline"]
 
     assert story(continued) == story(plain)
     deadlines = [summary for _, kind, summary in continued if kind == "deadline"]

@@ -9,6 +9,7 @@ import chinese_calendar.constants as cc
 import pytest
 import yaml
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from tests.workflows.conftest import CaseRunner, case_runner, write_policy
 from tests.workflows.scenarios import (
@@ -41,6 +42,19 @@ async def test_each_rung_of_the_escalation_ladder_fires(runner: CaseRunner) -> N
     assert "提醒" in inbox[0].subject and "督办（第1级）" in inbox[2].subject
     kinds = [e.kind for e in await runner.events("ladder")]
     tail = [k for k in kinds if k in ("reminder", "overdue", "escalation")]
+    alarms = [
+        (e.kind, e.summary)
+        for e in await runner.events("ladder")
+        if e.kind in ("reminder", "overdue", "escalation")
+    ]
+    assert alarms == [
+        ("reminder", "提醒干部科工作人员：发布考察预告将于 2026-12-11 到期"),
+        ("reminder", "提醒干部科工作人员：发布考察预告将于 2026-12-11 到期"),
+        ("overdue", "发布考察预告：已于 2026-12-11 逾期"),
+        ("escalation", "第1级督办，报科长：发布考察预告应于 2026-12-11 完成，至今未完成"),
+        ("escalation", "第2级督办，报部领导：发布考察预告应于 2026-12-11 完成，至今未完成"),
+    ]
+    assert [m.body for m in inbox] == [s for k, s in alarms if k != "overdue"]
     assert tail == ["reminder", "reminder", "overdue", "escalation", "escalation"]
     desc = await h.describe()
     assert desc.typed_search_attributes.get(sa.CASE_OVERDUE) is True
@@ -63,11 +77,14 @@ async def test_public_notice_across_national_day_with_make_up_saturday(
     state = await runner.update(h, "record_public_notice", notice(date(2026, 10, 8)))
     assert state.dates["notice_ends"] == date(2026, 10, 13)
     events = await runner.events("national-day")
-    published = [e for e in events if "published on 2026-10-08" in e.summary]
+    published = [e for e in events if e.summary.startswith("2026-10-08 发布任前公示 ")]
     assert published
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await runner.update(h, "record_appointment", appointment("p1", date(2026, 10, 13)))
-    assert "must come after the pre-appointment notice" in str(info.value.cause)
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.details[0] == "appointment.after_notice"
+    assert cause.message == ("任职通知（2026-10-13）须在任前公示期满之后；任前公示至 2026-10-13 止")
     state = await runner.update(h, "record_appointment", appointment("p1", date(2026, 10, 14)))
     assert state.status is CaseStatus.APPOINTED
 
@@ -86,7 +103,7 @@ async def test_deadline_in_a_year_without_calendar_data_blocks_until_supplied(
         await r.env.sleep(timedelta(minutes=1))
         state = await r.state(h)
         assert state.step is not None
-        assert f"no working-day calendar data for {last_year + 1}" in state.step.blocked_reason
+        assert f"缺少 {last_year + 1} 年的工作日历：" in state.step.blocked_reason
         inbox = await r.inbox("no-calendar")
         assert [m.recipient_role for m in inbox] == ["administrator"]
         assert "工作日历缺失" in inbox[0].subject

@@ -66,7 +66,7 @@ async def test_regular_appointment_to_appointed(runner: CaseRunner) -> None:
     final = await h.result()
     assert final.status is CaseStatus.APPOINTED
     assert final.probation_required
-    assert "probation required" in final.outcome_reason
+    assert final.outcome_reason == "任职人员：张三；实行试用期"
     [p1] = [c for c in final.candidates if c.person_id == "p1"]
     assert p1.status is CandidateStatus.APPOINTED
     row = await runner.row("reg-1")
@@ -123,7 +123,9 @@ async def test_exam_with_too_few_passing_the_written_test(runner: CaseRunner) ->
         h, "record_written_test", scores(date(2026, 7, 25), {"a1": 70, "a2": 50, "a3": 40})
     )
     assert state.status is CaseStatus.NOT_APPOINTED
-    assert "too few passed the exam" in state.outcome_reason
+    assert state.outcome_reason == (
+        "考试合格人数不足：合格 1 人，拟任职数 1 个，差额考察须多于 1 人"
+    )
     final = await h.result()
     assert final.stage is CaseStage.CLOSED
 
@@ -134,7 +136,9 @@ async def test_exam_with_too_few_passing_the_interview(runner: CaseRunner) -> No
         runner, h, {"a1": 70, "a2": 65, "a3": 61}, {"a1": 75, "a2": 55, "a3": 40}
     )
     assert state.status is CaseStatus.NOT_APPOINTED
-    assert "too few passed the exam" in state.outcome_reason
+    assert state.outcome_reason == (
+        "考试合格人数不足：合格 1 人，拟任职数 1 个，差额考察须多于 1 人"
+    )
     assert [c.status for c in state.candidates].count(CandidateStatus.FAILED_EXAM) == 2
 
 
@@ -145,7 +149,7 @@ async def test_vote_failing_ends_not_appointed(runner: CaseRunner) -> None:
     assert state.status is CaseStatus.NOT_APPOINTED
     [p1] = [c for c in state.candidates if c.person_id == "p1"]
     assert p1.status is CandidateStatus.VOTE_FAILED
-    assert "5 of 11" in p1.note
+    assert p1.note == "未通过：应到 11 人，同意 5 人，至少须 6 人同意"
 
 
 async def test_quorum_missing_is_refused_and_leaves_no_trace(runner: CaseRunner) -> None:
@@ -153,10 +157,10 @@ async def test_quorum_missing_is_refused_and_leaves_no_trace(runner: CaseRunner)
     await inspect(runner, h, ["p1", "p2"], ["p1"])
     before = len(await runner.events("no-quorum"))
     message = await refused(runner, h, "record_vote", vote([agree("p1", 6, 7)], present=7))
-    assert message == "quorum not met: 7 of 11 present, at least 8 required"
+    assert message == "未达到法定到会人数：应到 11 人，实到 7 人，至少须 8 人到会"
     assert len(await runner.events("no-quorum")) == before
     history = await h.fetch_history()
-    assert "quorum not met" not in history.to_json()
+    assert "未达到法定到会人数" not in history.to_json()
     assert (await runner.state(h)).stage is CaseStage.VOTE
 
 
@@ -172,7 +176,7 @@ async def test_deferral_then_revote(runner: CaseRunner) -> None:
     msg = await refused(
         runner, h, "record_vote", vote([agree("p1")], held_on=date(2026, 9, 21), mid="M2")
     )
-    assert "cannot be before" in msg
+    assert msg == "常委会会议（2026-09-21）不能早于上次常委会会议（2026-09-22）"
     state = await runner.update(
         h, "record_vote", vote([agree("p1")], held_on=date(2026, 9, 25), mid="M2")
     )
@@ -192,7 +196,7 @@ async def test_exceptional_promotion_blocked_without_approval_then_approved(
     assert state.stage is CaseStage.HIGHER_APPROVAL
     # no reply: the vote is refused (the case is not at the vote stage)
     msg = await refused(runner, h, "record_vote", vote([agree("p1")]))
-    assert "higher_approval" in msg
+    assert msg == "案件 exceptional 正处于「上级审批」环节；此项办理属于「常委会票决」环节"
     approval = HigherApprovalInput(
         actor=HEAD,
         person_id="p1",
@@ -265,7 +269,9 @@ async def test_objection_outcomes(
         received_on=date(2026, 10, 12),
         summary="迟到的反映",
     )
-    assert "accepted during the notice" in await refused(runner, h, "record_objection", late)
+    assert await refused(runner, h, "record_objection", late) == (
+        "公示期间（2026-09-29 至 2026-10-10）受理反映；此件收到于 2026-10-12"
+    )
     objection = ObjectionInput(
         actor=CLERK,
         objection_id="O1",
@@ -330,7 +336,9 @@ async def test_suspension_decided_to_appoint(runner: CaseRunner) -> None:
     too_early = SuspensionDecisionInput(
         actor=HEAD, person_id="p1", decided_on=date(2026, 11, 19), appoint=True, reason="查清"
     )
-    assert "cannot be before" in await refused(runner, h, "decide_suspension", too_early)
+    assert await refused(runner, h, "decide_suspension", too_early) == (
+        "决定（2026-11-19）不能早于核查（2026-11-20）"
+    )
     decision = SuspensionDecisionInput(
         actor=HEAD,
         person_id="p1",
@@ -348,8 +356,9 @@ async def test_suspension_running_out(runner: CaseRunner) -> None:
     assert until is not None
     final = await h.result()  # the server skips time to the suspension's end
     assert final.status is CaseStatus.NOT_APPOINTED
-    assert "suspension ran out" in final.candidates[0].note
-    assert "at most 3 months" in final.candidates[0].note
+    assert final.candidates[0].note == (
+        "暂缓任用于 2027-02-20 期满，未作出决定；暂缓任用最长 3 个月"
+    )
 
 
 @pytest.mark.parametrize("stage", ["exam", "investigation_notice", "vote", "public_notice"])
@@ -387,6 +396,6 @@ async def test_a_notice_whose_period_is_over_ends_it_when_published(runner: Case
     assert state.stage is CaseStage.APPOINTMENT
     assert state.dates["notice_over"] == NOTICE_ENDS
     events = await runner.events("over-1")
-    assert any(e.kind == "timer" and "notice period ended" in e.summary for e in events)
+    assert any(e.kind == "timer" and e.summary == "任前公示期于 2026-10-10 届满" for e in events)
     await runner.update(h, "record_appointment", appointment("p1"))
     assert (await h.result()).status is CaseStatus.APPOINTED

@@ -20,13 +20,20 @@ from api.errors import ApiError
 from api.temporal import execute_update
 from store.objection_models import Intake, mark_delivered, mark_refused, take_in, undelivered
 from web.board.form import BOARD_ACTOR, ObjectionForm
+from workflows.rules.notice import RULE_OBJECTION_RECORDED
 from workflows.types import ObjectionInput, PublicNoticeView
 
 log = logging.getLogger(__name__)
 
 # undelivered objections of a case sent again before a new one (each is one update)
 REDELIVER_AT_ONCE = 20
-ALREADY_RECORDED = "is already recorded"  # the case's sentence for an objection it holds
+# The case's refusal of an objection it holds, by its rule's code; a worker from before the
+# codes said it in English.
+ALREADY_RECORDED = "is already recorded"
+
+
+def _already_recorded(exc: ApiError) -> bool:
+    return exc.code == RULE_OBJECTION_RECORDED or ALREADY_RECORDED in exc.detail
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ async def _deliver(parts: Services, intake: Intake) -> Filed:
     try:
         await execute_update(parts.client, intake.case_id, "record_objection", compact(intake))
     except ApiError as exc:
-        if exc.status == 409 and ALREADY_RECORDED in exc.detail:
+        if exc.status == 409 and _already_recorded(exc):
             pass  # sent before, its answer lost
         elif exc.status == 409:
             async with parts.sessions() as s:

@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.audit_calls import MEDIA_TYPES, DossierFormat, service_public_key
+from api.audit_calls import MEDIA_TYPES, DossierFormat, service_copies, service_keyring
 from api.deps import ServicesDep
 from api.errors import ApiError
 from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
 from audit import dossier as dossiers
 from audit import queries as audit_queries
+from audit.keyring import Keyring
 from audit.verify import verify_log
 from store import queries
 from web.console.auth import Console, PageRefused, check_csrf, read_form, require
@@ -172,14 +172,21 @@ async def verify(
     case_id: Annotated[Line, Query(alias="case", max_length=64)] = "",
     run: bool = False,
 ) -> Response:
-    """Verify every chain (or one case's) and the newest checkpoint with the service's key."""
+    """Verify every chain (or one case's), the chain of checkpoints and its copies, and the
+    newest checkpoint, with the service's keyring."""
     require(user, VERIFY_AUDIT)
     report, error = None, ""
     if run:
         try:
-            key = await service_public_key(parts.settings)
+            keyring = await service_keyring(parts.settings)
             async with parts.sessions() as s:
-                report = await verify_log(s, key, checkpoints=1, case_id=case_id or None)
+                report = await verify_log(
+                    s,
+                    keyring,
+                    checkpoints=1,
+                    case_id=case_id or None,
+                    copies=service_copies(parts.settings),
+                )
         except ApiError as exc:
             error = exc.detail
     return page(
@@ -207,8 +214,8 @@ async def verify_dossier(request: Request, user: Console, parts: ServicesDep) ->
     name = (upload.filename or "dossier")[:200]
     report, error = None, ""
     try:
-        key = await service_public_key(parts.settings)
-        report = await asyncio.to_thread(_verify_bytes, raw, key, name)
+        keyring = await service_keyring(parts.settings)
+        report = await asyncio.to_thread(_verify_bytes, raw, keyring, name)
     except ApiError as exc:
         error = exc.detail
     return page(
@@ -223,12 +230,12 @@ async def verify_dossier(request: Request, user: Console, parts: ServicesDep) ->
     )
 
 
-def _verify_bytes(raw: bytes, key: Ed25519PublicKey, name: str) -> dossiers.DossierReport:
+def _verify_bytes(raw: bytes, keyring: Keyring, name: str) -> dossiers.DossierReport:
     """Verify the uploaded bytes exactly as ``audit verify-dossier`` verifies a file; the
     faults name the uploaded file, not the temporary one."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "dossier"
         path.write_bytes(raw)
-        report = dossiers.verify_dossier_file(path, key)
+        report = dossiers.verify_dossier_file(path, keyring)
     report.faults = [f.replace(str(path), name) for f in report.faults]
     return report

@@ -16,7 +16,6 @@ from __future__ import annotations
 from workflows.case_book.appointment import AppointmentRules
 from workflows.case_book.awaited import AwaitedStep, AwaitedSteps
 from workflows.case_book.core import (
-    DATE_LABELS,
     ON_OR_AFTER_NOTICE,
     SYSTEM_ACTOR,
     Happening,
@@ -30,7 +29,6 @@ from workflows.case_book.projections import Projections
 from workflows.case_book.withdrawal import WithdrawalRules
 
 __all__ = [
-    "DATE_LABELS",
     "ON_OR_AFTER_NOTICE",
     "SYSTEM_ACTOR",
     "AwaitedStep",

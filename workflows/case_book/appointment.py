@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from workflows.case_book.core import CaseBookBase, Happening
+from workflows.case_book.core import CaseBookBase, Happening, names, status_refusal
 from workflows.rules.dates import check_not_future
 from workflows.rules.errors import RuleViolation
 from workflows.types import AppointmentInput, CandidateStatus, CaseStage, CaseStatus
@@ -17,15 +17,16 @@ class AppointmentRules(CaseBookBase):
         self._require_stage(CaseStage.APPOINTMENT)
         c = self.candidate(data.person_id)
         if c.status is not CandidateStatus.TO_APPOINT:
-            raise RuleViolation(f"{c.name} is not to be appointed ({c.status.value})", "任职")
+            raise RuleViolation(
+                status_refusal(c.name, "不是待任职人选", c.status), "appointment.subject"
+            )
         ends = self._date("notice_ends")
-        for d, what in ((data.notice_issued_on, "appointment notice"), (data.talk_held_on, "talk")):
-            check_not_future(d, today, f"the {what}")
+        for d, what in ((data.notice_issued_on, "任职通知"), (data.talk_held_on, "任职谈话")):
+            check_not_future(d, today, what)
             if d <= ends:
                 raise RuleViolation(
-                    f"the {what} ({d}) must come after the pre-appointment notice, "
-                    f"which ran until {ends}",
-                    "任前公示 before 任职",
+                    f"{what}（{d}）须在任前公示期满之后；任前公示至 {ends} 止",
+                    "appointment.after_notice",
                 )
 
     def apply_appointment(self, data: AppointmentInput, today: date) -> list[Happening]:
@@ -35,8 +36,8 @@ class AppointmentRules(CaseBookBase):
         out = [
             self._input(
                 data.actor,
-                f"{c.name} appointed: notice issued {data.notice_issued_on}, "
-                f"talk on {data.talk_held_on} by {data.talk_by}",
+                f"{c.name}任职：{data.notice_issued_on} 发出任职通知，"
+                f"{data.talk_held_on} 由{data.talk_by}进行任职谈话",
                 data,
             )
         ]
@@ -45,6 +46,6 @@ class AppointmentRules(CaseBookBase):
         return [*out, self._close_appointed()]
 
     def _close_appointed(self) -> Happening:
-        names = ", ".join(a.name for a in self.with_status(CandidateStatus.APPOINTED))
-        probation = "; probation required" if self.case.probation_required else ""
-        return self._close(CaseStatus.APPOINTED, f"appointed: {names}{probation}")
+        appointed = names([a.name for a in self.with_status(CandidateStatus.APPOINTED)])
+        probation = "；实行试用期" if self.case.probation_required else ""
+        return self._close(CaseStatus.APPOINTED, f"任职人员：{appointed}{probation}")

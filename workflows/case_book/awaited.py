@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from workflows.case_book.core import CaseBookBase, Happening
+from workflows.glossary import awaited
 from workflows.rules.working_days import end_of_day
 from workflows.types import CandidateStatus, CaseStage, Role
 
@@ -17,7 +18,7 @@ class AwaitedStep:
     key: str  # changes as soon as the step is done
     policy_step: str | None  # name in the policy's steps, for human steps
     responsible_role: Role
-    description: str
+    description: str  # in Chinese, from the glossary (``glossary.AWAITED``)
     until: datetime | None = None  # a system timer (notice period, suspension limit)
 
 
@@ -31,49 +32,48 @@ class AwaitedSteps(CaseBookBase):
             return None
         if s.stage is CaseStage.EXAM:
             if "registration_closed" not in s.dates:
-                return self._human("registration", "registration and eligibility check")
+                return self._human("registration")
             if "written_test" not in s.dates:
-                return self._human("written_test", "written test scores")
-            return self._human("interview", "interview scores")
+                return self._human("written_test")
+            return self._human("interview")
         if s.stage is CaseStage.PRE_INSPECTION_APPROVAL:
-            return self._human("pre_inspection_approval", "higher-level approval before inspection")
+            return self._human("pre_inspection_approval")
         if s.stage is CaseStage.INVESTIGATION_NOTICE:
-            return self._human("investigation_notice", "investigation notice (考察预告)")
+            return self._human("investigation_notice")
         if s.stage is CaseStage.INSPECTION:
             if "inspection_started" not in s.dates:
-                return self._human("inspection_team", "inspection team and start")
-            return self._human("inspection", "inspection and its conclusion")
+                return self._human("inspection_team")
+            return self._human("inspection")
         if s.stage is CaseStage.HIGHER_APPROVAL:
-            return self._human("higher_approval", "higher-level approval before the vote")
+            return self._human("higher_approval")
         if s.stage is CaseStage.VOTE:
             rounds = s.dates.get("last_meeting")
             step = "revote" if rounds is not None else "vote"
-            return self._human(step, "standing-committee vote", suffix=str(rounds or ""))
+            return self._human(step, suffix=str(rounds or ""))
         if s.stage is CaseStage.PUBLIC_NOTICE:
             return self._awaited_during_notice()
-        return self._human("appointment", "appointment notice and talk")
+        return self._human("appointment")
 
-    def _human(self, step: str, description: str, suffix: str = "") -> AwaitedStep:
+    def _human(self, step: str, suffix: str = "") -> AwaitedStep:
         role = self.policy.steps[step].responsible_role
-        return AwaitedStep(f"{step}:{suffix}" if suffix else step, step, role, description)
+        key = f"{step}:{suffix}" if suffix else step
+        return AwaitedStep(key, step, role, awaited(step)[0])
 
     def _awaited_during_notice(self) -> AwaitedStep:
         if "notice_published" not in self.state.dates:
-            return self._human("public_notice", "publication of the pre-appointment notice")
+            return self._human("public_notice")
         unverified = [o for o in self.state.objections if o.outcome is None]
         if not self._notice_over:
             return AwaitedStep(
                 "notice_period",
                 None,
                 Role.CLERK,
-                "pre-appointment notice period",
+                awaited("notice_period")[0],
                 until=end_of_day(self._date("notice_ends")),
             )
         if unverified:
             return self._human(
-                "objection_verification",
-                "verification of objections",
-                suffix=",".join(o.objection_id for o in unverified),
+                "objection_verification", suffix=",".join(o.objection_id for o in unverified)
             )
         suspended = self.with_status(CandidateStatus.SUSPENDED)
         first = min(suspended, key=lambda c: (c.suspended_until or date.max, c.person_id))
@@ -82,7 +82,7 @@ class AwaitedSteps(CaseBookBase):
             f"suspension:{first.person_id}",
             None,
             Role.DEPARTMENT_HEAD,
-            f"decision on the suspended appointment of {first.name}",
+            f"{awaited('suspension')[0]}：{first.name}",
             until=end_of_day(first.suspended_until),
         )
 
@@ -95,15 +95,15 @@ class AwaitedSteps(CaseBookBase):
         if key == "notice_period":
             self.state.dates["notice_over"] = self._date("notice_ends")
             return [
-                Happening("timer", f"the notice period ended on {self._date('notice_ends')}"),
+                Happening("timer", f"任前公示期于 {self._date('notice_ends')} 届满"),
                 *self._after_notice(),
             ]
         if key.startswith("suspension:"):
             person = self.candidate(key.split(":", 1)[1])
             person.status = CandidateStatus.NOT_APPOINTED
             person.note = (
-                f"the suspension ran out on {person.suspended_until} without a decision; "
-                f"a suspension may last at most {self.policy.suspension.max_months} months"
+                f"暂缓任用于 {person.suspended_until} 期满，未作出决定；"
+                f"暂缓任用最长 {self.policy.suspension.max_months} 个月"
             )
-            return [Happening("timer", f"{person.name}: {person.note}"), *self._after_notice()]
+            return [Happening("timer", f"{person.name}：{person.note}"), *self._after_notice()]
         raise ValueError(f"unknown timer {key}")

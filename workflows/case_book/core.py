@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Self
 
+from workflows.glossary import date_label, field_label, zh
 from workflows.policy import Policy, PolicySnapshot
 from workflows.rules import eligibility
 from workflows.rules.dates import check_not_before, check_not_future
@@ -39,21 +40,30 @@ ON_OR_AFTER_NOTICE = (
     CandidateStatus.NOT_APPOINTED,
 )
 
-# The outside events a case records (``CaseState.dates``), as a clerk would name them.
-DATE_LABELS = {
-    "opened": "the case's opening",
-    "exam_announced": "the exam announcement",
-    "registration_closed": "the close of registration",
-    "written_test": "the written test",
-    "interview": "the interview",
-    "last_approval": "the higher level's approval",
-    "investigation_notice": "the investigation notice",
-    "inspection_started": "the start of inspection",
-    "inspection_concluded": "the inspection's conclusion",
-    "last_meeting": "the last committee meeting",
-    "notice_published": "the pre-appointment notice",
-    "notice_ends": "the end of the pre-appointment notice",
-}
+# Rule codes of the case's own procedure (their sources: ``workflows.rules.sources``).
+RULE_CASE = "case.state"
+RULE_STAGE_ORDER = "case.stage_order"
+RULE_CASE_FILE = "case.file"
+
+
+def names(people: list[str]) -> str:
+    """Names in a sentence, as Chinese lists them: 张三、李四."""
+    return "、".join(people)
+
+
+def stage_refusal(
+    case_id: str, status: CaseStatus, stage: CaseStage, wanted: tuple[CaseStage, ...]
+) -> str:
+    """Why a step cannot be taken at the case's stage (or on a closed case)."""
+    if status is not CaseStatus.ACTIVE:
+        return f"案件 {case_id} 已结案（{zh(status)}）"
+    allowed = "」或「".join(zh(s) for s in wanted)
+    return f"案件 {case_id} 正处于「{zh(stage)}」环节；此项办理属于「{allowed}」环节"
+
+
+def status_refusal(name: str, what: str, status: CandidateStatus) -> str:
+    """Why a step cannot be taken for a candidate in ``status``: "张三不在考察中（已考察）"."""
+    return f"{name}{what}（{zh(status)}）"
 
 
 def check_case_input(case: CaseInput, today: date, recommendation_valid_months: int) -> None:
@@ -61,28 +71,25 @@ def check_case_input(case: CaseInput, today: date, recommendation_valid_months: 
     ids = [c.person_id for c in case.candidates]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise RuleViolation(
-            f"candidate ids must be unique; repeated: {', '.join(duplicates)}", "case file"
-        )
+        raise RuleViolation(f"人选编号不能重复；重复的有：{names(duplicates)}", RULE_CASE_FILE)
     if case.opened_on is not None:
-        check_not_future(case.opened_on, today, "the case's opening")
+        check_not_future(case.opened_on, today, date_label("opened"))
     if case.method in EXAM_METHODS:
         if case.candidates:
             raise RuleViolation(
-                f"a case by {case.method.value} takes its candidates from the exam's "
-                "registration; the case file must not list candidates",
-                "selection method",
+                f"选拔方式为{zh(case.method)}的案件，人选由考试报名产生；案件材料中不应列出人选",
+                "case.method",
             )
         return
+    regular = zh(SelectionMethod.REGULAR_APPOINTMENT)
     if case.recommendation is None:
         raise RuleViolation(
-            "a regular appointment needs the democratic recommendation (民主推荐) "
-            "its candidates came from, with its date",
-            "条例: 民主推荐",
+            f"选拔方式为{regular}的案件，须写明人选所经的民主推荐及其日期",
+            "recommendation.required",
         )
     if not case.candidates:
-        raise RuleViolation("a regular appointment needs at least one candidate", "case file")
-    check_not_future(case.recommendation.held_on, today, "the democratic recommendation")
+        raise RuleViolation(f"选拔方式为{regular}的案件至少须有一名人选", RULE_CASE_FILE)
+    check_not_future(case.recommendation.held_on, today, field_label("recommendation"))
     # stale when the case opens (a case brought in later is judged on its own dates); the
     # vote checks the year again against the meeting's date
     eligibility.check_recommendation_valid(
@@ -157,37 +164,35 @@ class CaseBookBase:
         for c in self.state.candidates:
             if c.person_id == person_id:
                 return c
-        raise RuleViolation(f"{person_id} is not a candidate of case {self.case.case_id}", "case")
+        raise RuleViolation(f"{person_id} 不是案件 {self.case.case_id} 的人选", RULE_CASE)
 
     def with_status(self, *statuses: CandidateStatus) -> list[CandidateState]:
         return [c for c in self.state.candidates if c.status in statuses]
 
     def _require_stage(self, *stages: CaseStage) -> None:
+        s = self.state
         if not self.active:
+            raise RuleViolation(stage_refusal(s.case_id, s.status, s.stage, stages), RULE_CASE)
+        if s.stage not in stages:
             raise RuleViolation(
-                f"case {self.case.case_id} is closed ({self.state.status.value})", "case"
-            )
-        if self.state.stage not in stages:
-            wanted = " or ".join(s.value for s in stages)
-            raise RuleViolation(
-                f"case {self.case.case_id} is at stage {self.state.stage.value}; "
-                f"this step belongs to stage {wanted}",
-                "stage order",
+                stage_refusal(s.case_id, s.status, s.stage, stages), RULE_STAGE_ORDER
             )
 
     def _date(self, key: str) -> date:
         return self.state.dates[key]
 
     def _check_date(self, d: date, today: date, what: str, after_key: str) -> None:
+        """``d`` (of ``what``, in Chinese) is not in the future nor before the date
+        ``after_key`` the case recorded."""
         check_not_future(d, today, what)
-        check_not_before(d, self._date(after_key), what, DATE_LABELS[after_key])
+        check_not_before(d, self._date(after_key), what, date_label(after_key))
 
     def _move(self, stage: CaseStage, why: str) -> Happening:
         before = self.state.stage
         self.state.stage = stage
         return Happening(
             "transition",
-            f"stage {before.value} → {stage.value}: {why}",
+            f"由「{zh(before)}」转入「{zh(stage)}」：{why}",
             payload={"from": before.value, "to": stage.value},
         )
 
@@ -199,7 +204,7 @@ class CaseBookBase:
         self.state.step = None
         return Happening(
             "closed",
-            f"case closed as {status.value}: {reason}",
+            f"结案（{zh(status)}）：{reason}",
             actor,
             {"from": before.value, "status": status.value, "reason": reason},
         )

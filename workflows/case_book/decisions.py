@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from workflows.case_book.core import DATE_LABELS, CaseBookBase, Happening
+from workflows.case_book.core import CaseBookBase, Happening, status_refusal
+from workflows.glossary import date_label, zh
 from workflows.rules import eligibility, vote
-from workflows.rules.dates import check_not_before
+from workflows.rules.dates import check_not_before, check_not_future
 from workflows.rules.errors import RuleViolation
 from workflows.types import (
     CandidateState,
@@ -17,6 +18,8 @@ from workflows.types import (
     VoteInput,
     VoteResult,
 )
+
+RULE_APPROVAL = "exceptional.approval"
 
 
 class DecisionRules(CaseBookBase):
@@ -38,29 +41,27 @@ class DecisionRules(CaseBookBase):
         self._require_stage(CaseStage.PRE_INSPECTION_APPROVAL, CaseStage.HIGHER_APPROVAL)
         c = self.candidate(data.person_id)
         if c not in self._awaiting_approval():
-            raise RuleViolation(
-                f"no higher-level approval is awaited for {c.name}", "破格提拔 approval"
-            )
+            raise RuleViolation(f"{c.name}没有待上级审批的事项", RULE_APPROVAL)
         if self.state.stage is CaseStage.HIGHER_APPROVAL:
             after = "inspection_concluded"
         else:
             after = "interview" if "interview" in self.state.dates else "opened"
-        self._check_date(data.replied_on, today, "the higher level's reply", after)
+        self._check_date(data.replied_on, today, date_label("last_approval"), after)
 
     def apply_higher_approval(self, data: HigherApprovalInput, today: date) -> list[Happening]:
         c = self.candidate(data.person_id)
         c.approval = data.approved
-        verdict = "approved" if data.approved else "refused"
+        verdict = "同意" if data.approved else "不同意"
         if not data.approved:
             c.status = CandidateStatus.APPROVAL_REFUSED
-            c.note = f"the higher-level organization department refused ({data.reference})"
+            c.note = f"上级组织部门不同意（{data.reference}）"
         self.state.dates["last_approval"] = max(
             data.replied_on, self.state.dates.get("last_approval", data.replied_on)
         )
         out = [
             self._input(
                 data.actor,
-                f"higher level {verdict} the exceptional promotion of {c.name} ({data.reference})",
+                f"上级组织部门{verdict}对{c.name}的破格提拔（{data.reference}）",
                 data,
             )
         ]
@@ -70,28 +71,30 @@ class DecisionRules(CaseBookBase):
             if len(self.with_status(CandidateStatus.IN_POOL)) < self.case.positions:
                 return [
                     *out,
-                    self._close(
-                        CaseStatus.NOT_APPOINTED, "too few candidates left after approvals"
-                    ),
+                    self._close(CaseStatus.NOT_APPOINTED, "上级审批后剩余人选少于拟任职数"),
                 ]
-            return [*out, self._move(CaseStage.INVESTIGATION_NOTICE, "approvals received")]
+            return [*out, self._move(CaseStage.INVESTIGATION_NOTICE, "已收到上级批复")]
         if not self.with_status(CandidateStatus.PROPOSED):
             return [
                 *out,
-                self._close(CaseStatus.NOT_APPOINTED, "the higher level approved no candidate"),
+                self._close(CaseStatus.NOT_APPOINTED, "上级组织部门未同意任何人选"),
             ]
-        return [*out, self._move(CaseStage.VOTE, "approvals received")]
+        return [*out, self._move(CaseStage.VOTE, "已收到上级批复")]
 
     # ------------------------------------------------------------------ vote
 
     def check_vote(self, data: VoteInput, today: date) -> None:
         self._require_stage(CaseStage.VOTE)
         m = data.meeting
-        after = "last_meeting" if "last_meeting" in self.state.dates else "inspection_concluded"
-        self._check_date(m.held_on, today, "the meeting", after)
+        meeting = date_label("last_meeting")
+        if "last_meeting" in self.state.dates:  # a vote again, after a deferral
+            check_not_future(m.held_on, today, meeting)
+            check_not_before(m.held_on, self._date("last_meeting"), meeting, f"上次{meeting}")
+        else:
+            self._check_date(m.held_on, today, meeting, "inspection_concluded")
         if "last_approval" in self.state.dates:
             check_not_before(
-                m.held_on, self._date("last_approval"), "the meeting", DATE_LABELS["last_approval"]
+                m.held_on, self._date("last_approval"), meeting, date_label("last_approval")
             )
         vote.check_quorum(m.members, m.present)
         if self.case.recommendation is not None:
@@ -99,22 +102,21 @@ class DecisionRules(CaseBookBase):
                 self.case.recommendation.held_on, m.held_on, self.policy.recommendation.valid_months
             )
         if not data.items:
-            raise RuleViolation("a vote record needs at least one item", "逐一表决")
+            raise RuleViolation("表决记录至少须有一项", vote.RULE_TALLY)
         seen: set[str] = set()
         for item in data.items:
             c = self.candidate(item.person_id)
             if item.person_id in seen:
-                raise RuleViolation(f"{c.name} appears twice; each item once", "逐一表决")
+                raise RuleViolation(f"{c.name}重复出现；每项只表决一次", vote.RULE_TALLY)
             seen.add(item.person_id)
             if c.status not in (CandidateStatus.PROPOSED, CandidateStatus.DEFERRED):
                 raise RuleViolation(
-                    f"{c.name} is not before the committee ({c.status.value})", "讨论决定"
+                    status_refusal(c.name, "不是提交常委会的人选", c.status), "vote.subject"
                 )
             if c.exceptional and c.approval is not True:
                 raise RuleViolation(
-                    f"the exceptional promotion of {c.name} has no approval from the higher-level "
-                    "organization department; it cannot go to the vote",
-                    "破格提拔: approval before the vote",
+                    f"对{c.name}的破格提拔尚未得到上级组织部门同意，不能提交常委会表决",
+                    RULE_APPROVAL,
                 )
             vote.decide_item(m, item)
 
@@ -131,25 +133,18 @@ class DecisionRules(CaseBookBase):
                 VoteResult.FAILED: CandidateStatus.VOTE_FAILED,
                 VoteResult.DEFERRED: CandidateStatus.DEFERRED,
             }[result]
-            c.note = (
-                f"deferred: {item.deferred_reason}"
-                if result is VoteResult.DEFERRED
-                else vote.describe_result(m, item, result)
-            )
-            results.append(f"{c.name}: {c.note}")
+            c.note = vote.describe_result(m, item, result)
+            results.append(f"{c.name}：{c.note}")
         out = [
             self._input(
                 data.actor,
-                f"meeting {m.meeting_id} on {m.held_on} ({m.present} of {m.members} present, "
-                f"{m.method.value}): " + "; ".join(results),
+                f"常委会会议 {m.meeting_id}（{m.held_on}，应到 {m.members} 人，"
+                f"实到 {m.present} 人，{zh(m.method)}）：" + "；".join(results),
                 data,
             )
         ]
         if self.with_status(CandidateStatus.PROPOSED, CandidateStatus.DEFERRED):
             return out
         if self.with_status(CandidateStatus.ON_NOTICE):
-            return [*out, self._move(CaseStage.PUBLIC_NOTICE, "the committee decided")]
-        return [
-            *out,
-            self._close(CaseStatus.NOT_APPOINTED, "the standing committee passed no candidate"),
-        ]
+            return [*out, self._move(CaseStage.PUBLIC_NOTICE, "常委会已作出决定")]
+        return [*out, self._close(CaseStatus.NOT_APPOINTED, "常委会未通过任何人选")]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from workflows.case_book.core import CaseBookBase, Happening
+from workflows.case_book.core import CaseBookBase, Happening, names
+from workflows.glossary import date_label
 from workflows.rules import exam
 from workflows.rules.dates import check_not_before, check_not_future
 from workflows.rules.errors import RuleViolation
@@ -16,6 +17,9 @@ from workflows.types import (
     RegistrationInput,
 )
 
+RULE_ORDER = "exam.order"
+RULE_REGISTRATION = "exam.registration"
+
 
 class ExamRules(CaseBookBase):
     """Registration, written test and interview scores."""
@@ -23,29 +27,27 @@ class ExamRules(CaseBookBase):
     def check_registration(self, data: RegistrationInput, today: date) -> None:
         self._require_stage(CaseStage.EXAM)
         if "registration_closed" in self.state.dates:
-            raise RuleViolation("the registration is already recorded", "exam order")
-        self._check_date(data.announced_on, today, "the exam announcement", "opened")
-        check_not_future(data.closed_on, today, "the close of registration")
-        check_not_before(
-            data.closed_on, data.announced_on, "the close of registration", "the announcement"
-        )
+            raise RuleViolation("报名与资格审查已经登记", RULE_ORDER)
+        announced, closed = date_label("exam_announced"), date_label("registration_closed")
+        self._check_date(data.announced_on, today, announced, "opened")
+        check_not_future(data.closed_on, today, closed)
+        check_not_before(data.closed_on, data.announced_on, closed, announced)
         ids = [a.candidate.person_id for a in data.applicants]
         if len(set(ids)) != len(ids):
-            raise RuleViolation("each applicant may register once", "exam registration")
+            raise RuleViolation("每人只能报名一次", RULE_REGISTRATION)
         for a in data.applicants:
             check_not_before(
-                a.registered_on, data.announced_on, "a registration", "the announcement"
+                a.registered_on, data.announced_on, f"{a.candidate.name}的报名", announced
             )
             if a.registered_on > data.closed_on:
                 raise RuleViolation(
-                    f"{a.candidate.name} registered on {a.registered_on}, "
-                    f"after registration closed on {data.closed_on}",
-                    "exam registration",
+                    f"{a.candidate.name}于 {a.registered_on} 报名，"
+                    f"晚于报名截止日期 {data.closed_on}",
+                    RULE_REGISTRATION,
                 )
             if not a.qualified and not a.reason.strip():
                 raise RuleViolation(
-                    f"{a.candidate.name} was found not qualified: the reason must be recorded",
-                    "资格审查",
+                    f"{a.candidate.name}资格审查未通过，须记录理由", "exam.qualification"
                 )
 
     def apply_registration(self, data: RegistrationInput, today: date) -> list[Happening]:
@@ -61,7 +63,7 @@ class ExamRules(CaseBookBase):
         out = [
             self._input(
                 data.actor,
-                f"registration recorded: {len(data.applicants)} applicants, {qualified} qualified",
+                f"登记报名与资格审查：报名 {len(data.applicants)} 人，资格审查通过 {qualified} 人",
                 data,
             )
         ]
@@ -69,8 +71,8 @@ class ExamRules(CaseBookBase):
             out.append(
                 self._close(
                     CaseStatus.NOT_APPOINTED,
-                    f"too few qualified applicants: {qualified} for {self.case.positions} "
-                    "post(s); a competitive selection needs more applicants than posts",
+                    f"资格审查通过人数不足：通过 {qualified} 人，"
+                    f"拟任职数 {self.case.positions} 个；竞争性选拔的人数须多于拟任职数",
                 )
             )
         return out
@@ -78,25 +80,23 @@ class ExamRules(CaseBookBase):
     def _check_scores(self, data: ExamScoresInput, expected: set[str], what: str) -> None:
         given = [s.person_id for s in data.scores]
         if len(set(given)) != len(given):
-            raise RuleViolation(f"each candidate has one {what} score", "exam")
+            raise RuleViolation(f"每名考生只能有一个{what}成绩", exam.RULE_SCORES)
         missing, unknown = expected - set(given), set(given) - expected
         if missing or unknown:
             parts = []
             if missing:
-                parts.append(f"missing for {', '.join(sorted(missing))}")
+                parts.append(f"缺少 {names(sorted(missing))} 的{what}成绩")
             if unknown:
-                parts.append(f"given for non-candidates {', '.join(sorted(unknown))}")
-            raise RuleViolation(f"{what} scores {'; '.join(parts)}", "exam")
+                parts.append(f"{names(sorted(unknown))} 不是考生，却填写了{what}成绩")
+            raise RuleViolation("；".join(parts), exam.RULE_SCORES)
 
     def check_written_test(self, data: ExamScoresInput, today: date) -> None:
         self._require_stage(CaseStage.EXAM)
         if "registration_closed" not in self.state.dates or "written_test" in self.state.dates:
-            raise RuleViolation(
-                "written scores come after the registration and only once", "exam order"
-            )
-        self._check_date(data.held_on, today, "the written test", "registration_closed")
+            raise RuleViolation("笔试成绩须在报名与资格审查之后登记，且只登记一次", RULE_ORDER)
+        self._check_date(data.held_on, today, date_label("written_test"), "registration_closed")
         expected = {c.person_id for c in self.with_status(CandidateStatus.APPLICANT)}
-        self._check_scores(data, expected, "written test")
+        self._check_scores(data, expected, date_label("written_test"))
 
     def apply_written_test(self, data: ExamScoresInput, today: date) -> list[Happening]:
         p = self.policy.exam
@@ -112,15 +112,11 @@ class ExamRules(CaseBookBase):
             if c.person_id not in chosen:
                 c.status = CandidateStatus.FAILED_EXAM
                 c.note = (
-                    f"written score {c.written_score} below the pass mark {p.written_pass_mark}"
+                    f"笔试成绩 {c.written_score} 分，低于合格线 {p.written_pass_mark} 分"
                     if c.written_score < p.written_pass_mark
-                    else "not among the best in the written test"
+                    else "笔试成绩未进入面试名额"
                 )
-        out = [
-            self._input(
-                data.actor, f"written test recorded: {len(chosen)} go on to the interview", data
-            )
-        ]
+        out = [self._input(data.actor, f"登记笔试成绩：{len(chosen)} 人进入面试", data)]
         return out + self._close_if_too_few(len(chosen))
 
     def _close_if_too_few(self, passed: int) -> list[Happening]:
@@ -133,10 +129,10 @@ class ExamRules(CaseBookBase):
     def check_interview(self, data: ExamScoresInput, today: date) -> None:
         self._require_stage(CaseStage.EXAM)
         if "written_test" not in self.state.dates:
-            raise RuleViolation("interview scores come after the written test", "exam order")
-        self._check_date(data.held_on, today, "the interview", "written_test")
+            raise RuleViolation("面试成绩须在笔试成绩之后登记", RULE_ORDER)
+        self._check_date(data.held_on, today, date_label("interview"), "written_test")
         expected = {c.person_id for c in self.with_status(CandidateStatus.APPLICANT)}
-        self._check_scores(data, expected, "interview")
+        self._check_scores(data, expected, date_label("interview"))
 
     def apply_interview(self, data: ExamScoresInput, today: date) -> list[Happening]:
         p = self.policy.exam
@@ -160,14 +156,14 @@ class ExamRules(CaseBookBase):
             else:
                 c.status = CandidateStatus.FAILED_EXAM
                 c.note = (
-                    f"interview score {r.interview} below the pass mark {p.interview_pass_mark}"
+                    f"面试成绩 {r.interview} 分，低于合格线 {p.interview_pass_mark} 分"
                     if r.interview < p.interview_pass_mark
-                    else f"ranked {r.rank}, outside the ratio into inspection"
+                    else f"综合排名第 {r.rank} 名，未进入考察名额"
                 )
         out = [
             self._input(
                 data.actor,
-                f"interview recorded; ranking: {outcome.message}",
+                f"登记面试成绩；{outcome.message}",
                 data,
             )
         ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from workflows.case_book.core import CaseBookBase, Happening
+from workflows.case_book.core import CaseBookBase, Happening, names, status_refusal
+from workflows.glossary import date_label, zh
 from workflows.rules import eligibility, inspection
 from workflows.rules.dates import check_not_before, check_not_future
 from workflows.rules.errors import RuleViolation
@@ -23,6 +24,9 @@ from workflows.types import (
     InvestigationNoticeInput,
 )
 
+RULE_ORDER = "inspection.order"
+RULE_REPORT = "inspection.report"
+
 
 class InspectionRules(CaseBookBase):
     """Eligibility, investigation notice and inspection."""
@@ -37,13 +41,13 @@ class InspectionRules(CaseBookBase):
             problems = eligibility.eligibility_problems(self.people[c.person_id], today, months)
             if problems:
                 c.status = CandidateStatus.INELIGIBLE
-                c.note = "; ".join(problems)
-                out.append(Happening("eligibility", f"{c.name} is not eligible: {c.note}"))
+                c.note = "；".join(problems)
+                out.append(Happening("eligibility", f"{c.name}不符合任职条件：{c.note}"))
         pool = self.with_status(CandidateStatus.IN_POOL)
         out.append(
             Happening(
                 "eligibility",
-                f"eligibility checked on {today}: {len(pool)} eligible candidate(s)",
+                f"{today} 任职资格审查：符合条件的人选 {len(pool)} 人",
                 payload={"checked_on": today.isoformat(), "eligible": [c.person_id for c in pool]},
             )
         )
@@ -51,7 +55,7 @@ class InspectionRules(CaseBookBase):
             out.append(
                 self._close(
                     CaseStatus.NOT_APPOINTED,
-                    f"fewer eligible candidates ({len(pool)}) than posts ({self.case.positions})",
+                    f"符合条件的人选（{len(pool)} 人）少于拟任职数（{self.case.positions} 个）",
                 )
             )
             return out
@@ -59,12 +63,11 @@ class InspectionRules(CaseBookBase):
             out.append(
                 self._move(
                     CaseStage.PRE_INSPECTION_APPROVAL,
-                    "an exceptional promotion skips a level or did not come through democratic "
-                    "recommendation: the higher level must approve before inspection",
+                    "破格提拔人选越级提拔或未经民主推荐：考察前须报上级审批",
                 )
             )
         else:
-            out.append(self._move(CaseStage.INVESTIGATION_NOTICE, "candidates are eligible"))
+            out.append(self._move(CaseStage.INVESTIGATION_NOTICE, "人选符合任职条件"))
         return out
 
     # ------------------------------------------------------------------ investigation notice
@@ -72,13 +75,11 @@ class InspectionRules(CaseBookBase):
     def check_investigation_notice(self, data: InvestigationNoticeInput, today: date) -> None:
         self._require_stage(CaseStage.INVESTIGATION_NOTICE)
         after = "interview" if "interview" in self.state.dates else "opened"
-        self._check_date(data.published_on, today, "the investigation notice", after)
+        what = date_label("investigation_notice")
+        self._check_date(data.published_on, today, what, after)
         if "last_approval" in self.state.dates:
             check_not_before(
-                data.published_on,
-                self._date("last_approval"),
-                "the investigation notice",
-                "the higher level's approval",
+                data.published_on, self._date("last_approval"), what, date_label("last_approval")
             )
         inspection.check_competitive(
             len(self.with_status(CandidateStatus.IN_POOL)),
@@ -93,15 +94,15 @@ class InspectionRules(CaseBookBase):
         self.state.dates["inspection_window_start"] = window[0]
         self.state.dates["inspection_window_end"] = window[1]
         self.state.one_to_one_reason = data.one_to_one_reason
-        names = ", ".join(c.name for c in self.with_status(CandidateStatus.IN_POOL))
+        pool = names([c.name for c in self.with_status(CandidateStatus.IN_POOL)])
         return [
             self._input(
                 data.actor,
-                f"investigation notice published on {data.published_on} for {names}; "
-                f"inspection may start from {window[0]} to {window[1]}",
+                f"{data.published_on} 发布考察预告，考察对象：{pool}；"
+                f"考察可于 {window[0]} 至 {window[1]} 开始",
                 data,
             ),
-            self._move(CaseStage.INSPECTION, "investigation notice published"),
+            self._move(CaseStage.INSPECTION, "已发布考察预告"),
         ]
 
     # ------------------------------------------------------------------ inspection
@@ -109,14 +110,14 @@ class InspectionRules(CaseBookBase):
     def check_inspection_team(self, data: InspectionTeamInput, today: date) -> None:
         self._require_stage(CaseStage.INSPECTION)
         if "inspection_started" in self.state.dates:
-            raise RuleViolation("the inspection team is already recorded", "inspection")
+            raise RuleViolation("考察组已经登记", RULE_ORDER)
         inspection.check_team(data.members, self.policy.inspection.team_min_size)
-        check_not_future(data.started_on, today, "the start of inspection")
+        check_not_future(data.started_on, today, date_label("inspection_started"))
         inspection.check_within(
             data.started_on,
             self._date("inspection_window_start"),
             self._date("inspection_window_end"),
-            "the start of inspection",
+            date_label("inspection_started"),
         )
 
     def apply_inspection_team(self, data: InspectionTeamInput, today: date) -> list[Happening]:
@@ -125,7 +126,7 @@ class InspectionRules(CaseBookBase):
         return [
             self._input(
                 data.actor,
-                f"inspection started on {data.started_on} by {', '.join(data.members)}",
+                f"{data.started_on} 开始考察，考察组：{names(data.members)}",
                 data,
             )
         ]
@@ -133,10 +134,10 @@ class InspectionRules(CaseBookBase):
     def _inspected(self, person_id: str) -> CandidateState:
         self._require_stage(CaseStage.INSPECTION)
         if "inspection_started" not in self.state.dates:
-            raise RuleViolation("record the inspection team and its start first", "inspection")
+            raise RuleViolation("请先登记考察组及考察开始日期", RULE_ORDER)
         c = self.candidate(person_id)
         if c.status is not CandidateStatus.IN_POOL:
-            raise RuleViolation(f"{c.name} is not under inspection ({c.status.value})", "考察")
+            raise RuleViolation(status_refusal(c.name, "不在考察中", c.status), RULE_ORDER)
         return c
 
     def _check_inspection_date(self, d: date, today: date, what: str) -> None:
@@ -145,19 +146,19 @@ class InspectionRules(CaseBookBase):
     def check_inspection_check(self, data: InspectionCheckInput, today: date) -> None:
         c = self._inspected(data.person_id)
         if data.check.value in c.checks:
-            raise RuleViolation(f"{data.check.value} is already recorded for {c.name}", "四必")
-        self._check_inspection_date(data.completed_on, today, data.check.value)
+            raise RuleViolation(f"{c.name}的{zh(data.check)}核查已经登记", "inspection.four_musts")
+        self._check_inspection_date(data.completed_on, today, f"{zh(data.check)}核查")
 
     def apply_inspection_check(self, data: InspectionCheckInput, today: date) -> list[Happening]:
         c = self.candidate(data.person_id)
         c.checks[data.check.value] = data.completed_on
-        return [self._input(data.actor, f"{data.check.value} done for {c.name}", data)]
+        return [self._input(data.actor, f"{c.name}的{zh(data.check)}核查完成", data)]
 
     def check_democratic_evaluation(self, data: DemocraticEvaluationInput, today: date) -> None:
         c = self._inspected(data.person_id)
         if c.evaluation_on is not None:
-            raise RuleViolation(f"the democratic evaluation of {c.name} is recorded", "民主测评")
-        self._check_inspection_date(data.held_on, today, "the democratic evaluation")
+            raise RuleViolation(f"{c.name}的民主测评已经登记", inspection.RULE_EVALUATION)
+        self._check_inspection_date(data.held_on, today, "民主测评")
         inspection.check_evaluation(
             data.participants,
             data.excellent,
@@ -171,36 +172,37 @@ class InspectionRules(CaseBookBase):
     ) -> list[Happening]:
         c = self.candidate(data.person_id)
         c.evaluation_on = data.held_on
-        return [self._input(data.actor, f"democratic evaluation of {c.name} recorded", data)]
+        return [self._input(data.actor, f"登记{c.name}的民主测评", data)]
 
     def check_inspection_report(self, data: InspectionReportInput, today: date) -> None:
         c = self._inspected(data.person_id)
         if c.report_on is not None:
-            raise RuleViolation(f"the inspection report on {c.name} is recorded", "考察材料")
-        self._check_inspection_date(data.submitted_on, today, "the inspection report")
+            raise RuleViolation(f"{c.name}的考察材料已经登记", RULE_REPORT)
+        self._check_inspection_date(data.submitted_on, today, "考察材料")
 
     def apply_inspection_report(self, data: InspectionReportInput, today: date) -> list[Happening]:
         c = self.candidate(data.person_id)
         c.report_on = data.submitted_on
-        return [self._input(data.actor, f"inspection report on {c.name} submitted", data)]
+        return [self._input(data.actor, f"提交{c.name}的考察材料", data)]
 
     def check_inspection_conclusion(self, data: InspectionConclusionInput, today: date) -> None:
         self._require_stage(CaseStage.INSPECTION)
         if "inspection_started" not in self.state.dates:
-            raise RuleViolation("record the inspection team and its start first", "inspection")
-        self._check_inspection_date(data.concluded_on, today, "the inspection's conclusion")
+            raise RuleViolation("请先登记考察组及考察开始日期", RULE_ORDER)
+        concluded = date_label("inspection_concluded")
+        self._check_inspection_date(data.concluded_on, today, concluded)
         pool = self.with_status(CandidateStatus.IN_POOL)
         unreported = [c.name for c in pool if c.report_on is None]
         if unreported:
             raise RuleViolation(
-                f"every inspected candidate needs a report; missing for {', '.join(unreported)}",
-                "考察材料",
+                f"每名考察对象都须有考察材料；缺少：{names(unreported)}", RULE_REPORT
             )
         if not data.proposed or len(set(data.proposed)) != len(data.proposed):
-            raise RuleViolation("propose at least one candidate, each once", "inspection")
+            raise RuleViolation("提交常委会的人选至少一名，每人只列一次", RULE_ORDER)
         if len(data.proposed) > self.case.positions:
             raise RuleViolation(
-                f"{len(data.proposed)} proposed for {self.case.positions} post(s)", "inspection"
+                f"提交常委会 {len(data.proposed)} 人，拟任职数只有 {self.case.positions} 个",
+                RULE_ORDER,
             )
         for person_id in data.proposed:
             c = self._inspected(person_id)
@@ -209,16 +211,15 @@ class InspectionRules(CaseBookBase):
             )
             if missing:
                 raise RuleViolation(
-                    f"{c.name} cannot go to the vote: not yet done: "
-                    + ", ".join(m.value for m in missing),
-                    "凡提四必",
+                    f"{c.name}尚不能提交常委会，尚未完成：{names([zh(m) for m in missing])}",
+                    "inspection.four_musts",
                 )
             if c.evaluation_on is None:
-                raise RuleViolation(f"{c.name} has no democratic evaluation", "民主测评")
+                raise RuleViolation(f"{c.name}尚无民主测评", inspection.RULE_EVALUATION)
             reports = [c.report_on, c.evaluation_on, *c.checks.values()]
             for d in reports:
                 if d is not None:
-                    check_not_before(data.concluded_on, d, "the conclusion", "its inputs")
+                    check_not_before(data.concluded_on, d, concluded, f"{c.name}的考察各项")
 
     def apply_inspection_conclusion(
         self, data: InspectionConclusionInput, today: date
@@ -230,14 +231,14 @@ class InspectionRules(CaseBookBase):
                 if c.person_id in data.proposed
                 else CandidateStatus.NOT_PROPOSED
             )
-        names = ", ".join(self.candidate(p).name for p in data.proposed)
-        out = [self._input(data.actor, f"inspection concluded; proposed: {names}", data)]
+        proposed = names([self.candidate(p).name for p in data.proposed])
+        out = [self._input(data.actor, f"考察结束；提交常委会：{proposed}", data)]
         if self._awaiting_approval():
             return [
                 *out,
                 self._move(
                     CaseStage.HIGHER_APPROVAL,
-                    "an exceptional promotion needs the higher level's consent before the vote",
+                    "破格提拔人选须在常委会票决前征得上级组织部门同意",
                 ),
             ]
-        return [*out, self._move(CaseStage.VOTE, "inspection concluded")]
+        return [*out, self._move(CaseStage.VOTE, "考察结束")]

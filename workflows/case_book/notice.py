@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from workflows.case_book.core import ON_OR_AFTER_NOTICE, CaseBookBase, Happening
+from workflows.case_book.core import (
+    ON_OR_AFTER_NOTICE,
+    CaseBookBase,
+    Happening,
+    names,
+    status_refusal,
+)
+from workflows.glossary import date_label, zh
 from workflows.rules import notice
 from workflows.rules.dates import check_not_before, check_not_future
 from workflows.rules.errors import RuleViolation
@@ -20,6 +27,8 @@ from workflows.types import (
     SuspensionDecisionInput,
 )
 
+RULE_PROCEDURE = "notice.procedure"
+
 
 class NoticeRules(CaseBookBase):
     """The public notice, its objections and suspensions."""
@@ -27,8 +36,8 @@ class NoticeRules(CaseBookBase):
     def check_public_notice(self, data: PublicNoticeInput, today: date) -> None:
         self._require_stage(CaseStage.PUBLIC_NOTICE)
         if "notice_published" in self.state.dates:
-            raise RuleViolation("the pre-appointment notice is already published", "任前公示")
-        self._check_date(data.published_on, today, "the notice", "last_meeting")
+            raise RuleViolation("任前公示已经发布", RULE_PROCEDURE)
+        self._check_date(data.published_on, today, date_label("notice_published"), "last_meeting")
 
     def apply_public_notice(self, data: PublicNoticeInput, ends_on: date) -> list[Happening]:
         self.state.notice_id = data.notice_id
@@ -38,8 +47,8 @@ class NoticeRules(CaseBookBase):
         return [
             self._input(
                 data.actor,
-                f"pre-appointment notice {data.notice_id} published on {data.published_on}; "
-                f"{days} working days, until {ends_on}",
+                f"{data.published_on} 发布任前公示 {data.notice_id}，"
+                f"公示期 {days} 个工作日，至 {ends_on} 止",
                 data,
             )
         ]
@@ -49,13 +58,15 @@ class NoticeRules(CaseBookBase):
         # post, or the case was brought in late), as long as its subject is not appointed.
         self._require_stage(CaseStage.PUBLIC_NOTICE, CaseStage.APPOINTMENT)
         if "notice_published" not in self.state.dates:
-            raise RuleViolation("no pre-appointment notice is published yet", "任前公示")
+            raise RuleViolation("尚未发布任前公示", RULE_PROCEDURE)
         if any(o.objection_id == data.objection_id for o in self.state.objections):
-            raise RuleViolation(f"objection {data.objection_id} is already recorded", "任前公示")
+            raise RuleViolation(
+                f"反映 {data.objection_id} 已经登记", notice.RULE_OBJECTION_RECORDED
+            )
         c = self.candidate(data.person_id)
         if c.status not in ON_OR_AFTER_NOTICE:
-            raise RuleViolation(f"{c.name} is not on the notice ({c.status.value})", "任前公示")
-        check_not_future(data.received_on, today, "the objection")
+            raise RuleViolation(status_refusal(c.name, "不在公示名单中", c.status), RULE_PROCEDURE)
+        check_not_future(data.received_on, today, "收到反映")
         notice.check_objection_in_period(
             data.received_on, self._date("notice_published"), self._date("notice_ends")
         )
@@ -70,42 +81,38 @@ class NoticeRules(CaseBookBase):
             )
         )
         name = self.candidate(data.person_id).name
-        out = [self._input(data.actor, f"objection {data.objection_id} about {name}", data)]
+        out = [self._input(data.actor, f"收到关于{name}的反映 {data.objection_id}", data)]
         if self.state.stage is CaseStage.APPOINTMENT:
             for c in self.with_status(CandidateStatus.TO_APPOINT):
                 c.status = CandidateStatus.ON_NOTICE
-            out.append(
-                self._move(CaseStage.PUBLIC_NOTICE, "an objection received during the notice")
-            )
+            out.append(self._move(CaseStage.PUBLIC_NOTICE, "登记公示期间收到的反映"))
         return out
 
     def _objection(self, objection_id: str) -> ObjectionState:
         for o in self.state.objections:
             if o.objection_id == objection_id:
                 return o
-        raise RuleViolation(f"no objection {objection_id} in this case", "任前公示")
+        raise RuleViolation(f"本案件没有编号为 {objection_id} 的反映", RULE_PROCEDURE)
 
     def check_objection_verdict(self, data: ObjectionVerdictInput, today: date) -> None:
         self._require_stage(CaseStage.PUBLIC_NOTICE)
         ids = [data.objection_id, *data.same_for]
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
-            raise RuleViolation(
-                f"objection {', '.join(twice)} is named twice in one verdict", "任前公示"
-            )
+            raise RuleViolation(f"反映 {names(twice)} 在同一核查结果中重复列出", RULE_PROCEDURE)
         person = self._objection(data.objection_id).person_id
-        check_not_future(data.verified_on, today, "the verification")
+        check_not_future(data.verified_on, today, "核查")
         for objection_id in ids:
             o = self._objection(objection_id)
             if o.outcome is not None:
-                raise RuleViolation(f"objection {o.objection_id} is already verified", "任前公示")
+                raise RuleViolation(f"反映 {o.objection_id} 已经核查", RULE_PROCEDURE)
             if o.person_id != person:
                 raise RuleViolation(
-                    f"objection {o.objection_id} is about another person than "
-                    f"{data.objection_id}; one verdict covers objections about one person",
-                    "任前公示",
+                    f"反映 {o.objection_id} 与反映 {data.objection_id} 涉及的不是同一人；"
+                    "一个核查结果只能涵盖关于同一人的反映",
+                    RULE_PROCEDURE,
                 )
-            check_not_before(data.verified_on, o.received_on, "the verification", "the objection")
+            check_not_before(data.verified_on, o.received_on, "核查", "收到反映")
 
     def apply_objection_verdict(self, data: ObjectionVerdictInput, today: date) -> list[Happening]:
         o = self._objection(data.objection_id)
@@ -123,17 +130,17 @@ class NoticeRules(CaseBookBase):
                     data.verified_on, self.policy.suspension.max_months
                 )
             c.status = CandidateStatus.SUSPENDED
-            c.note = f"appointment suspended until {c.suspended_until}"
+            c.note = f"暂缓任用至 {c.suspended_until}"
         elif effect.appoint is False:
             c.status = CandidateStatus.NOT_APPOINTED
-            c.note = f"objection {o.objection_id}: serious problem confirmed"
+            c.note = f"反映 {o.objection_id}：{zh(data.outcome)}"
         elif effect.reminded:
             c.reminded = True
-        which = f"objection {o.objection_id}"
-        if data.same_for:
-            which = f"objections {', '.join([o.objection_id, *data.same_for])}"
+        which = names([o.objection_id, *data.same_for])
         out = [
-            self._input(data.actor, f"{which} about {c.name} verified: {data.outcome.value}", data)
+            self._input(
+                data.actor, f"关于{c.name}的反映 {which} 核查完毕：{zh(data.outcome)}", data
+            )
         ]
         return out + (self._after_notice() if self._notice_over else [])
 
@@ -141,19 +148,19 @@ class NoticeRules(CaseBookBase):
         self._require_stage(CaseStage.PUBLIC_NOTICE)
         c = self.candidate(data.person_id)
         if c.status is not CandidateStatus.SUSPENDED or c.suspended_until is None:
-            raise RuleViolation(f"the appointment of {c.name} is not suspended", "暂缓任用")
-        check_not_future(data.decided_on, today, "the decision")
+            raise RuleViolation(f"{c.name}未被暂缓任用", notice.RULE_SUSPENSION)
+        check_not_future(data.decided_on, today, "决定")
         verified = max(
             o.verified_on
             for o in self.state.objections
             if o.person_id == c.person_id and o.verified_on is not None
         )
-        check_not_before(data.decided_on, verified, "the decision", "the verification")
+        check_not_before(data.decided_on, verified, "决定", "核查")
         if data.decided_on > c.suspended_until:
             raise RuleViolation(
-                f"the suspension of {c.name} ended on {c.suspended_until}; "
-                f"a decision dated {data.decided_on} is too late",
-                "暂缓任用: at most 3 months",
+                f"{c.name}的暂缓任用已于 {c.suspended_until} 期满；"
+                f"{data.decided_on} 作出的决定为时已晚",
+                notice.RULE_SUSPENSION,
             )
 
     def apply_suspension_decision(
@@ -161,9 +168,9 @@ class NoticeRules(CaseBookBase):
     ) -> list[Happening]:
         c = self.candidate(data.person_id)
         c.status = CandidateStatus.ON_NOTICE if data.appoint else CandidateStatus.NOT_APPOINTED
-        c.note = f"suspension decided on {data.decided_on}: {data.reason}"
-        verdict = "appoint" if data.appoint else "do not appoint"
-        out = [self._input(data.actor, f"suspension of {c.name} decided: {verdict}", data)]
+        c.note = f"{data.decided_on} 对暂缓任用作出决定：{data.reason}"
+        verdict = "予以任用" if data.appoint else "不予任用"
+        out = [self._input(data.actor, f"对{c.name}的暂缓任用作出决定：{verdict}", data)]
         return out + (self._after_notice() if self._notice_over else [])
 
     def _after_notice(self) -> list[Happening]:
@@ -178,10 +185,5 @@ class NoticeRules(CaseBookBase):
         if not to_appoint and self.with_status(CandidateStatus.APPOINTED):
             return [self._close_appointed()]  # a late objection about the other post's person
         if not to_appoint:
-            return [
-                self._close(
-                    CaseStatus.NOT_APPOINTED,
-                    "no candidate remains after the pre-appointment notice",
-                )
-            ]
-        return [self._move(CaseStage.APPOINTMENT, "the notice is over and settled")]
+            return [self._close(CaseStatus.NOT_APPOINTED, "任前公示后没有可任用的人选")]
+        return [self._move(CaseStage.APPOINTMENT, "公示期满，反映均已办结")]

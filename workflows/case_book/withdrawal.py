@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from workflows.case_book.core import CaseBookBase, Happening
+from workflows.case_book.core import RULE_CASE, CaseBookBase, Happening
+from workflows.glossary import zh
 from workflows.rules.errors import RuleViolation
 from workflows.types import CaseStatus, WithdrawInput
 
@@ -15,12 +16,12 @@ class WithdrawalRules(CaseBookBase):
     def check_withdraw(self, data: WithdrawInput, today: date) -> None:
         if not self.active:
             raise RuleViolation(
-                f"case {self.case.case_id} is already closed ({self.state.status.value})", "case"
+                f"案件 {self.case.case_id} 已结案（{zh(self.state.status)}）", RULE_CASE
             )
 
     def apply_withdraw(self, data: WithdrawInput, today: date) -> list[Happening]:
-        stage = self.state.stage.value
+        stage = zh(self.state.stage)
         return [
-            self._input(data.actor, f"withdrawn at stage {stage}: {data.reason}", data),
+            self._input(data.actor, f"在「{stage}」环节撤回案件：{data.reason}", data),
             self._close(CaseStatus.WITHDRAWN, data.reason, data.actor),
         ]

@@ -7,8 +7,8 @@ from datetime import date
 
 from workflows.rules.errors import RuleViolation
 
-RULE_NOT_FUTURE = "dates: an event cannot be recorded before it happens"
-RULE_ORDER = "dates: the procedure's steps happen in order"
+RULE_NOT_FUTURE = "dates.not_future"
+RULE_ORDER = "dates.order"
 
 
 def add_months(d: date, months: int) -> date:
@@ -24,16 +24,17 @@ def add_months(d: date, months: int) -> date:
 
 
 def check_not_future(d: date, today: date, what: str) -> None:
+    """``what`` names the event in Chinese (考察预告, 任职通知)."""
     if d > today:
         raise RuleViolation(
-            f"the date of {what} ({d.isoformat()}) lies in the future", RULE_NOT_FUTURE
+            f"{what}的日期（{d.isoformat()}）晚于今天（{today.isoformat()}），尚未发生的事项不能登记",
+            RULE_NOT_FUTURE,
         )
 
 
 def check_not_before(later: date, earlier: date, what_later: str, what_earlier: str) -> None:
     if later < earlier:
         raise RuleViolation(
-            f"{what_later} ({later.isoformat()}) cannot be before {what_earlier} "
-            f"({earlier.isoformat()})",
+            f"{what_later}（{later.isoformat()}）不能早于{what_earlier}（{earlier.isoformat()}）",
             RULE_ORDER,
         )

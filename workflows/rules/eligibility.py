@@ -16,9 +16,9 @@ from workflows.rules.dates import add_months, check_not_future
 from workflows.rules.errors import RuleViolation
 from workflows.types import Candidate, Sanction, SanctionKind
 
-RULE_IMPACT = "条例 eligibility: no promotion inside a sanction's impact period (影响期)"
-RULE_EXCEPTIONAL = "条例 exceptional promotion (破格提拔): its limits"
-RULE_RECOMMENDATION = "条例 democratic recommendation (民主推荐): results valid for one year"
+RULE_IMPACT = "eligibility.impact"
+RULE_EXCEPTIONAL = "exceptional.limits"
+RULE_RECOMMENDATION = "recommendation.validity"
 
 # National floors. Accountability bars any leadership post for 12 months and a higher post
 # for 24; this service only handles promotions, so 24 applies. Party probation counts
@@ -42,6 +42,7 @@ LOCAL_IMPACT_KINDS = (SanctionKind.ADMONISHMENT, SanctionKind.ORGANIZATIONAL_HAN
 NATIONAL_RECOMMENDATION_VALID_MONTHS = 12
 EXCEPTIONAL_MIN_MONTHS_SINCE_PROMOTION = 12
 
+# The English names, for the policy file's errors; a clerk reads ``glossary.SANCTIONS``.
 SANCTION_NAMES: dict[SanctionKind, str] = {
     SanctionKind.PARTY_WARNING: "a Party warning (警告)",
     SanctionKind.PARTY_SERIOUS_WARNING: "a serious Party warning (严重警告)",
@@ -82,23 +83,22 @@ def impact_period_end(s: Sanction, months: Mapping[SanctionKind, int]) -> date |
 
 
 def _sanction_problem(name: str, s: Sanction, months: Mapping[SanctionKind, int]) -> str:
-    what = SANCTION_NAMES[s.kind]
+    # imported here: the glossary's own imports reach this module through the policy
+    from workflows.glossary import SANCTIONS
+
+    what = SANCTIONS[s.kind]
     decided = s.decided_on.isoformat()
+    n = impact_months(s.kind, months)
     end = impact_period_end(s, months)
     if end is None:
         return (
-            f"{name} is under {what} decided on {decided}, and Party rights have not been "
-            f"restored; the impact period ends {impact_months(s.kind, months)} months after "
-            "they are"
+            f"{name}于 {decided} 受到{what}，尚未恢复党员权利；"
+            f"影响期自恢复党员权利之日起计算 {n} 个月"
         )
-    sentence = (
-        f"{name} is inside the impact period of {what} decided on {decided}, "
-        f"which runs until {end.isoformat()}"
-    )
+    sentence = f"{name}于 {decided} 受到{what}，尚在影响期内（{end.isoformat()} 起期满"
     if s.rights_restored_on is not None and s.kind is SanctionKind.PARTY_PROBATION:
-        sentence += f" ({impact_months(s.kind, months)} months after Party rights were restored"
-        sentence += f" on {s.rights_restored_on.isoformat()})"
-    return sentence
+        sentence += f"，即 {s.rights_restored_on.isoformat()} 恢复党员权利后 {n} 个月"
+    return sentence + "）"
 
 
 def _exceptional_problems(c: Candidate, on: date) -> list[str]:
@@ -107,28 +107,18 @@ def _exceptional_problems(c: Candidate, on: date) -> list[str]:
         return []
     problems: list[str] = []
     if c.on_probation:
-        problems.append(
-            f"{c.name} is on probation (试用期) in the current post; an exceptional promotion "
-            "(破格提拔) is never made during probation"
-        )
+        problems.append(f"{c.name}在现职务试用期内；试用期内不得破格提拔")
     if c.last_promotion_on is not None:
         free_on = add_months(c.last_promotion_on, EXCEPTIONAL_MIN_MONTHS_SINCE_PROMOTION)
         if on < free_on:
             problems.append(
-                f"{c.name} was last promoted on {c.last_promotion_on.isoformat()}; an "
-                "exceptional promotion is never made within one year of the last promotion "
-                f"(possible from {free_on.isoformat()})"
+                f"{c.name}上次提拔于 {c.last_promotion_on.isoformat()}；提拔任职不满一年的"
+                f"不得破格提拔（{free_on.isoformat()} 起方可）"
             )
     if ex.levels_skipped >= 2:
-        problems.append(
-            f"the exceptional promotion of {c.name} would skip {ex.levels_skipped} levels; "
-            "an exceptional promotion never skips two levels at once"
-        )
+        problems.append(f"对{c.name}的破格提拔将越 {ex.levels_skipped} 级；破格提拔不得越两级")
     if ex.time_in_post_exception and ex.previous_promotion_was_time_in_post_exception:
-        problems.append(
-            f"{c.name}'s previous promotion was already an exception on time in post; an "
-            "exceptional promotion never makes two exceptions on time in post in a row"
-        )
+        problems.append(f"{c.name}上次提拔已是任职年限破格；不得连续两次任职年限破格提拔")
     return problems
 
 
@@ -162,12 +152,14 @@ def check_recommendation_valid(held_on: date, on: date, valid_months: int) -> No
 
     The national year is a ceiling: a policy asking for longer still gets one year.
     """
-    check_not_future(held_on, on, "the democratic recommendation")
+    from workflows.glossary import field_label  # here: see _sanction_problem
+
+    check_not_future(held_on, on, field_label("recommendation"))
     months = min(valid_months, NATIONAL_RECOMMENDATION_VALID_MONTHS)
     if on > add_months(held_on, months):
-        validity = "one year" if months == 12 else f"{months} months"
+        validity = "一年" if months == 12 else f"{months} 个月"
         raise RuleViolation(
-            f"the democratic recommendation of {held_on.isoformat()} is more than {months} "
-            f"months old on {on.isoformat()}; results are valid for {validity}",
+            f"{held_on.isoformat()} 的民主推荐到 {on.isoformat()} 已超过 {months} 个月；"
+            f"民主推荐结果{validity}内有效",
             RULE_RECOMMENDATION,
         )

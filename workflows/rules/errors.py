@@ -1,26 +1,33 @@
 """The error every rule raises when a figure or a date breaks the regulation.
 
 A refusal is part of the interface: the clerk reads ``message`` (what is wrong, with the
-figures) and an auditor reads ``rule`` (which provision refused it).
+figures, in Chinese) and its ``source`` (which provision refused it); programs and auditors
+rely on ``rule``, the rule's stable code (``workflows.rules.sources``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from workflows.rules.sources import source
+
 
 class RuleViolation(ValueError):
     """A value refused by a national rule or by the local policy.
 
-    ``message`` is a sentence a clerk understands, e.g. "quorum not met: 7 of 11 present,
-    at least 8 required"; ``rule`` is its short source, e.g. "条例 quorum: two thirds of
-    members".
+    ``message`` is a sentence a clerk understands, e.g. "未达到法定人数：应到 11 人，实到 7 人，
+    至少须 8 人到会"; ``rule`` is the rule's stable code, e.g. ``vote.quorum``, and
+    ``source`` the provision it stands for, in Chinese.
     """
 
     def __init__(self, message: str, rule: str) -> None:
         super().__init__(message)
         self.message = message
         self.rule = rule
+
+    @property
+    def source(self) -> str:
+        return source(self.rule)
 
     def __str__(self) -> str:
         return self.message

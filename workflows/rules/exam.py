@@ -20,8 +20,8 @@ from enum import StrEnum
 
 from workflows.rules.errors import RuleViolation
 
-RULE_COMPETITION = "条例 competitive inspection (差额考察): more candidates than posts"
-RULE_SCORES = "exam: one score per candidate"
+RULE_COMPETITION = "inspection.competition"
+RULE_SCORES = "exam.scores"
 
 _CENT = Decimal("0.01")
 
@@ -85,7 +85,7 @@ def rank(
     seen: set[str] = set()
     for person_id, _, _ in entries:
         if person_id in seen:
-            raise RuleViolation(f"{person_id} has more than one set of scores", RULE_SCORES)
+            raise RuleViolation(f"{person_id} 有不止一组成绩", RULE_SCORES)
         seen.add(person_id)
 
     def key(e: tuple[str, float, float, float]) -> tuple[float, float, float]:
@@ -132,9 +132,9 @@ def select_for_inspection(
     failed = [e.person_id for e in ordered if e.person_id not in chosen]
     below = sum(1 for e in ordered if e.interview < interview_pass_mark)
     message = (
-        f"{len(selected)} of {len(ordered)} candidates go on to inspection "
-        f"(at most {cap} for {_posts(positions)} at {ratio}:1, ties at the cutoff included); "
-        f"{below} below the interview pass mark of {interview_pass_mark:g}"
+        f"{len(ordered)} 人中 {len(selected)} 人进入考察（拟任职数 {positions} 个，按 {ratio}:1 "
+        f"至多 {cap} 人，与末位并列者一并进入）；{below} 人面试成绩低于合格线 "
+        f"{interview_pass_mark:g} 分"
     )
     return ExamOutcome(selected=selected, failed=failed, ranked=list(ordered), message=message)
 
@@ -142,11 +142,7 @@ def select_for_inspection(
 def check_enough_for_competition(selected_count: int, positions: int) -> None:
     if selected_count <= positions:
         raise RuleViolation(
-            f"too few passed the exam: {selected_count} passed, more than {positions} needed "
-            f"for a competitive inspection of {_posts(positions)}",
+            f"考试合格人数不足：合格 {selected_count} 人，拟任职数 {positions} 个，"
+            f"差额考察须多于 {positions} 人",
             RULE_COMPETITION,
         )
-
-
-def _posts(positions: int) -> str:
-    return f"{positions} post" if positions == 1 else f"{positions} posts"

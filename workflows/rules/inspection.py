@@ -10,10 +10,10 @@ from workflows.types import FOUR_MUSTS, InspectionCheck
 
 NATIONAL_TEAM_MIN_SIZE = 2
 
-RULE_TEAM = "条例 inspection: a team of at least two people (考察组不少于两人)"
-RULE_COMPETITION = "条例 competitive inspection (差额考察): more candidates than posts"
-RULE_EVALUATION = "条例 inspection: democratic evaluation (民主测评)"
-RULE_TIMING = "policy: the timing of inspection steps"
+RULE_TEAM = "inspection.team"
+RULE_COMPETITION = "inspection.competition"
+RULE_EVALUATION = "inspection.evaluation"
+RULE_TIMING = "inspection.timing"
 
 
 def check_team(members: list[str], min_size: int) -> None:
@@ -22,33 +22,26 @@ def check_team(members: list[str], min_size: int) -> None:
     for number, member in enumerate(members, start=1):
         name = member.strip()
         if not name:
-            raise RuleViolation(f"member {number} of the inspection team has no name", RULE_TEAM)
+            raise RuleViolation(f"考察组第 {number} 名成员未填写姓名", RULE_TEAM)
         if name in seen:
-            raise RuleViolation(f"{name} is listed twice on the inspection team", RULE_TEAM)
+            raise RuleViolation(f"{name}在考察组名单中重复出现", RULE_TEAM)
         seen.add(name)
     required = max(min_size, NATIONAL_TEAM_MIN_SIZE)
     if len(seen) < required:
-        raise RuleViolation(
-            f"an inspection team needs at least {required} people, {len(seen)} given", RULE_TEAM
-        )
+        raise RuleViolation(f"考察组至少须 {required} 人，填写的是 {len(seen)} 人", RULE_TEAM)
 
 
 def check_competitive(candidates: int, positions: int, one_to_one_reason: str) -> None:
     """More candidates than posts; exactly as many only with a recorded reason (等额)."""
-    counted = (
-        f"{candidates} candidate{'' if candidates == 1 else 's'} for "
-        f"{positions} post{'' if positions == 1 else 's'}"
-    )
+    counted = f"拟任职数 {positions} 个，考察对象 {candidates} 人"
     if candidates < positions:
         raise RuleViolation(
-            f"there are fewer candidates than posts: {counted}; an inspection needs at least "
-            "one candidate for each post",
+            f"考察对象少于拟任职数：{counted}；每个职位至少须有一名考察对象",
             RULE_COMPETITION,
         )
     if candidates == positions and not one_to_one_reason.strip():
         raise RuleViolation(
-            "a competitive inspection (差额考察) needs more candidates than posts: "
-            f"{counted}; a one-to-one inspection needs a recorded reason",
+            f"差额考察的考察对象须多于拟任职数：{counted}；等额考察须写明理由",
             RULE_COMPETITION,
         )
 
@@ -70,17 +63,16 @@ def check_evaluation(
     """Ratings may fall short of the participants (blank ballots), never exceed them."""
     if participants < 1:
         raise RuleViolation(
-            f"a democratic evaluation needs at least one participant, {participants} given",
+            f"民主测评至少须 1 人参加，填写的是 {participants} 人",
             RULE_EVALUATION,
         )
     ratings = (excellent, competent, basically_competent, incompetent)
     if any(r < 0 for r in ratings):
-        raise RuleViolation("a democratic evaluation cannot have a negative count", RULE_EVALUATION)
+        raise RuleViolation("民主测评的票数不能为负数", RULE_EVALUATION)
     total = sum(ratings)
     if total > participants:
         raise RuleViolation(
-            f"the democratic evaluation (民主测评) has {total} ratings but only "
-            f"{participants} participants",
+            f"民主测评共 {total} 票，但参加人数只有 {participants} 人",
             RULE_EVALUATION,
         )
 
@@ -90,7 +82,6 @@ def check_within(d: date, earliest: date, latest: date, what: str) -> None:
         raise ValueError(f"empty window for {what}: {earliest} is after {latest}")
     if not earliest <= d <= latest:
         raise RuleViolation(
-            f"{what} ({d.isoformat()}) must fall between {earliest.isoformat()} and "
-            f"{latest.isoformat()}",
+            f"{what}（{d.isoformat()}）须在 {earliest.isoformat()} 至 {latest.isoformat()} 之间",
             RULE_TIMING,
         )

@@ -12,16 +12,18 @@ from workflows.types import ObjectionOutcome
 NATIONAL_MIN_NOTICE_WORKING_DAYS = 5
 NATIONAL_MAX_SUSPENSION_MONTHS = 3
 
-RULE_NOTICE = "条例 public notice (任前公示): at least five working days (不少于五个工作日)"
-RULE_OBJECTION = "条例 public notice: objections received during the notice are verified"
-RULE_SUSPENSION = "条例 public notice: suspension (暂缓任用) of at most three months"
+RULE_NOTICE = "notice.period"
+RULE_OBJECTION = "notice.objection"
+RULE_SUSPENSION = "notice.suspension"
+# A refusal other programs act on: the board takes it as "delivered before" (web.board.intake).
+RULE_OBJECTION_RECORDED = "notice.objection_recorded"
 
 
 def check_objection_in_period(received_on: date, published_on: date, ends_on: date) -> None:
     if not published_on <= received_on <= ends_on:
         raise RuleViolation(
-            f"objections are accepted during the notice, {published_on.isoformat()} to "
-            f"{ends_on.isoformat()}; this one was received on {received_on.isoformat()}",
+            f"公示期间（{published_on.isoformat()} 至 {ends_on.isoformat()}）受理反映；"
+            f"此件收到于 {received_on.isoformat()}",
             RULE_OBJECTION,
         )
 
@@ -30,7 +32,7 @@ def suspension_ends(verified_on: date, max_months: int) -> date:
     """The day by which a suspended appointment must be decided."""
     if not 1 <= max_months <= NATIONAL_MAX_SUSPENSION_MONTHS:
         raise RuleViolation(
-            f"a suspension lasts 1 to {NATIONAL_MAX_SUSPENSION_MONTHS} months, not {max_months}",
+            f"暂缓任用期限为 1 至 {NATIONAL_MAX_SUSPENSION_MONTHS} 个月，不能为 {max_months} 个月",
             RULE_SUSPENSION,
         )
     return add_months(verified_on, max_months)

@@ -6,20 +6,19 @@ by a thin meeting must still carry more than half of the whole committee.
 
 from __future__ import annotations
 
+from workflows.glossary import zh
 from workflows.rules.errors import RuleViolation
 from workflows.types import Meeting, VoteItem, VoteResult
 
-RULE_QUORUM = "条例 quorum: two thirds of members (应到会成员三分之二以上到会)"
-RULE_PASS = "条例 decision: more than half of all members agree (超过应到会成员半数同意)"
-RULE_TALLY = "条例 vote: each member present states agree, disagree or defer (逐一表决)"
-RULE_RECONSIDER = "条例 reconsideration (复议): more than half of all members agree"
+RULE_QUORUM = "vote.quorum"
+RULE_PASS = "vote.pass"
+RULE_TALLY = "vote.tally"
+RULE_RECONSIDER = "vote.reconsider"
 
 
 def _check_members(members: int) -> None:
     if members < 1:
-        raise RuleViolation(
-            f"a standing committee needs at least one member, {members} given", RULE_QUORUM
-        )
+        raise RuleViolation(f"常委会组成人数至少为 1 人，填写的是 {members} 人", RULE_QUORUM)
 
 
 def quorum_required(members: int) -> int:
@@ -38,13 +37,13 @@ def check_quorum(members: int, present: int) -> None:
     _check_members(members)
     if present < 0 or present > members:
         raise RuleViolation(
-            f"{present} members are recorded as present, but the committee has {members}",
+            f"到会人数登记为 {present} 人，但常委会应到 {members} 人",
             RULE_QUORUM,
         )
     required = quorum_required(members)
     if present < required:
         raise RuleViolation(
-            f"quorum not met: {present} of {members} present, at least {required} required",
+            f"未达到法定到会人数：应到 {members} 人，实到 {present} 人，至少须 {required} 人到会",
             RULE_QUORUM,
         )
 
@@ -60,20 +59,19 @@ def decide_item(meeting: Meeting, item: VoteItem) -> VoteResult:
     stated = item.agree + item.disagree + item.defer
     if stated != meeting.present:
         raise RuleViolation(
-            f"the tallies for {item.person_id} add up to {stated}, but {meeting.present} "
-            "members are present",
+            f"{item.person_id} 的表决票数合计 {stated} 票，但到会 {meeting.present} 人",
             RULE_TALLY,
         )
     return VoteResult.PASSED if item.agree * 2 > meeting.members else VoteResult.FAILED
 
 
 def describe_result(meeting: Meeting, item: VoteItem, result: VoteResult) -> str:
+    """The vote's note on one item, e.g. "通过：应到 11 人，同意 8 人，至少须 6 人同意"."""
     if result is VoteResult.DEFERRED:
-        return f"deferred (暂缓表决): {item.deferred_reason.strip()}"
+        return f"{zh(result)}：{item.deferred_reason.strip()}"
     required = pass_threshold(meeting.members)
     return (
-        f"{result.value}: {item.agree} of {meeting.members} members agreed, "
-        f"at least {required} required"
+        f"{zh(result)}：应到 {meeting.members} 人，同意 {item.agree} 人，至少须 {required} 人同意"
     )
 
 
@@ -82,7 +80,7 @@ def reconsideration_passes(members: int, agree: int) -> bool:
     _check_members(members)
     if agree < 0 or agree > members:
         raise RuleViolation(
-            f"{agree} members are recorded as agreeing, but the committee has {members}",
+            f"同意人数登记为 {agree} 人，但常委会应到 {members} 人",
             RULE_RECONSIDER,
         )
     return agree * 2 > members

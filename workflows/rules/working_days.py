@@ -18,7 +18,7 @@ from workflows.rules.errors import RuleViolation
 # needs no tz database inside the workflow sandbox.
 SHANGHAI = timezone(timedelta(hours=8))
 
-RULE_CALENDAR = "working days: the State Council holiday notice of each year (国务院办公厅通知)"
+RULE_CALENDAR = "calendar.year"
 
 _ONE_DAY = timedelta(days=1)
 
@@ -28,9 +28,8 @@ class CalendarYearMissing(RuleViolation):
 
     def __init__(self, year: int) -> None:
         super().__init__(
-            f"no working-day calendar data for {year}: the State Council holiday notice for "
-            "that year is not in the calendar data; an administrator must add it to the "
-            "calendar supplement file before deadlines in that year can be computed",
+            f"缺少 {year} 年的工作日历：日历数据中还没有国务院办公厅关于该年部分节假日安排的"
+            "通知；须由系统管理员将该年的日历补入日历补充文件，方能计算落在该年的期限",
             RULE_CALENDAR,
         )
         self.year = year

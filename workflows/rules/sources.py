@@ -1,0 +1,70 @@
+"""The rules' stable codes and, for each, its source in Chinese (依据) as a clerk reads it.
+
+A refusal (``RuleViolation``) carries its rule's code (``vote.quorum``): that is what the
+API's ``code``, the logs and the tests rely on, and it never changes. The source beside it is
+presentation: the regulation, and the provision in words. Article numbers are not given here
+until they are checked against the official text (``shared/domain/RULES.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+REGULATION = "《党政领导干部选拔任用工作条例》"
+
+
+def _cited(provision: str) -> str:
+    return f"{REGULATION}{provision}"
+
+
+SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        # the national regulation
+        "vote.quorum": _cited("关于讨论决定的规定：应到会成员三分之二以上到会"),
+        "vote.pass": _cited("关于讨论决定的规定：以超过应到会成员半数同意形成决定"),
+        "vote.tally": _cited("关于讨论决定的规定：逐一表决，到会成员逐一表示同意、不同意或者缓议"),
+        "vote.subject": _cited("关于讨论决定的规定：表决经考察提交会议的人选"),
+        "vote.reconsider": _cited("关于讨论决定的规定：复议须超过应到会成员半数同意"),
+        "recommendation.required": _cited("关于民主推荐的规定：选拔任用应当经过民主推荐"),
+        "recommendation.validity": _cited("关于民主推荐的规定：民主推荐结果一年内有效"),
+        "eligibility.impact": _cited("关于任职资格的规定：处分影响期内不得提拔"),
+        "exceptional.limits": _cited("关于破格提拔的规定：破格提拔的限制"),
+        "exceptional.approval": _cited("关于破格提拔的规定：事先征得上级组织部门同意"),
+        "inspection.team": _cited("关于考察的规定：考察组由两名以上成员组成"),
+        "inspection.competition": _cited("关于考察的规定：实行差额考察，考察对象多于拟任职数"),
+        "inspection.evaluation": _cited("关于考察的规定：民主测评"),
+        "inspection.four_musts": _cited("关于考察的规定：“凡提四必”"),
+        "inspection.report": _cited("关于考察的规定：形成考察材料"),
+        "notice.period": _cited("关于任前公示的规定：公示期不少于五个工作日"),
+        "notice.procedure": _cited("关于任前公示的规定"),
+        "notice.objection": _cited("关于任前公示的规定：公示期间反映的问题应当核查"),
+        "notice.suspension": _cited("关于任前公示的规定：暂缓任用不超过三个月"),
+        "notice.objection_recorded": "办理程序：每件反映只登记一次",
+        "appointment.after_notice": _cited("关于任职的规定：公示期满后办理任职手续"),
+        "appointment.subject": _cited("关于任职的规定：对决定任用的人选办理任职"),
+        "probation.review": _cited("关于试用期的规定：试用期满进行考核"),
+        "probation.end_early": _cited("关于试用期的规定：试用期内出现严重问题的，提前结束试用期"),
+        # the procedure and the case file
+        "dates.not_future": "办理程序：尚未发生的事项不能登记",
+        "dates.order": "办理程序：各环节依先后顺序进行",
+        "case.file": "案件材料：人选编号唯一，按选拔方式列明人选",
+        "case.method": "选拔方式：公开选拔、竞争上岗的人选由考试产生",
+        "case.state": "案件办理：只能办理本案件进行中的事项",
+        "case.stage_order": "办理程序：各环节依先后顺序进行",
+        "exam.order": "考试程序：依次登记报名与资格审查、笔试、面试",
+        "exam.registration": "考试程序：报名期内报名，每人一次",
+        "exam.qualification": "资格审查：审查未通过的须记录理由",
+        "exam.scores": "考试程序：每名考生一个成绩",
+        "inspection.order": "考察程序：组建考察组后逐一考察考察对象",
+        # local policy and the calendar
+        "inspection.timing": "本地政策：考察各环节的时间要求",
+        "calendar.year": "工作日：国务院办公厅每年发布的部分节假日安排通知",
+    }
+)
+
+
+def source(code: str) -> str:
+    """The source of the rule ``code`` in Chinese; an unknown code (a refusal from before
+    the codes) as it is."""
+    return SOURCES.get(code, code)
