@@ -18,7 +18,7 @@ from temporalio.client import Client
 from api import errors
 from api.deps import Services
 from api.limits import BodyLimit
-from api.routers import audit, cases, codec, health, probation, reads, steps
+from api.routers import audit, cases, codec, health, informants, probation, reads, steps
 from settings import Settings
 from web import install as install_web
 from web import is_page, malformed_page
@@ -75,6 +75,7 @@ def create_app(
     app.include_router(probation.router)
     app.include_router(audit.router)
     app.include_router(codec.router)
+    app.include_router(informants.router)
     codec.install(app)  # inside the pages' security headers, which every answer carries
     install_web(app)
     app.add_middleware(BodyLimit)

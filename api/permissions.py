@@ -63,6 +63,8 @@ EXPORT_AUDIT = "export_audit"
 VERIFY_AUDIT = "verify_audit"
 DECODE_PAYLOADS = "decode_payloads"
 ENCODE_PAYLOADS = "encode_payloads"
+# the informants of a case's objections: those who verify objections, and the head
+DISCLOSE_INFORMANTS = "disclose_informants"
 
 ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
     {
@@ -72,6 +74,7 @@ ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
         VERIFY_AUDIT: _AUDITORS | {Role.ADMINISTRATOR},
         DECODE_PAYLOADS: frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
         ENCODE_PAYLOADS: frozenset({Role.ADMINISTRATOR}),
+        DISCLOSE_INFORMANTS: (CASE_STEPS["record_objection_verdict"].roles - {Role.SYSTEM}) | _HEAD,
         READ_INBOX: _READERS,
         # each role its own messages; INBOX_MARKERS any role's (see reads.mark_read)
         MARK_INBOX_READ: _READERS,

@@ -13,7 +13,8 @@ first one's receipt. ``delivered_at`` is set once the
 case has the objection, ``refusal`` if the case refused it (the notice had ended); a row
 with neither is sent again before the next objection to the same case.
 
-Migration 0007 adds exactly this table.
+Migration 0007 adds the intake; 0010 the record of every disclosure of its informants
+(``disclose``: who read them, for which case, and why), append-only.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -226,3 +227,72 @@ async def intake_of_case(session: AsyncSession, case_id: str) -> list[Intake]:
         .order_by(ObjectionIntake.id)
     )
     return [_intake(r) for r in rows]
+
+
+class InformantDisclosure(Base):
+    """One reading of a case's informants (反映人信息披露), with its reason; append-only."""
+
+    __tablename__ = "informant_disclosures"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    case_id: Mapped[str] = mapped_column(Text)
+    account: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    receipts: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    disclosed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (Index("ix_informant_disclosures_case_id", "case_id"),)
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    id: int
+    case_id: str
+    account: str
+    role: str
+    reason: str
+    receipts: list[str]
+    disclosed_at: datetime
+
+
+async def disclose(
+    session: AsyncSession, case_id: str, account: str, role: str, reason: str
+) -> tuple[Disclosure, list[Intake]]:
+    """The case's intake with its informants, for ``account`` and the stated ``reason``; the
+    disclosure is recorded (committed) before anything is returned."""
+    rows = await intake_of_case(session, case_id)
+    found = InformantDisclosure(
+        case_id=case_id,
+        account=account,
+        role=role,
+        reason=reason,
+        receipts=[r.receipt for r in rows],
+    )
+    session.add(found)
+    await session.commit()
+    await session.refresh(found)
+    return _disclosure(found), rows
+
+
+async def disclosures_of(session: AsyncSession, case_id: str) -> list[Disclosure]:
+    rows = await session.scalars(
+        select(InformantDisclosure)
+        .where(InformantDisclosure.case_id == case_id)
+        .order_by(InformantDisclosure.id)
+    )
+    return [_disclosure(r) for r in rows]
+
+
+def _disclosure(row: InformantDisclosure) -> Disclosure:
+    return Disclosure(
+        id=row.id,
+        case_id=row.case_id,
+        account=row.account,
+        role=row.role,
+        reason=row.reason,
+        receipts=list(row.receipts),
+        disclosed_at=row.disclosed_at,
+    )

@@ -21,7 +21,10 @@ from store.account_models import Account  # noqa: F401  (its tables join Base.me
 from store.console_models import ConsoleSession  # noqa: F401  (its table joins Base.metadata)
 from store.db import to_async_url
 from store.models import Base
-from store.objection_models import ObjectionIntake  # noqa: F401  (its table joins Base.metadata)
+from store.objection_models import (  # noqa: F401  (their tables join Base.metadata)
+    InformantDisclosure,
+    ObjectionIntake,
+)
 from store.probation_models import Probation  # noqa: F401  (its tables join Base.metadata)
 
 config = context.config

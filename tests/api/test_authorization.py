@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.permissions import ALLOWED, TEAM_ACTIONS, may_mark_read, must_be_on_team
-from api.routers import audit, cases, codec, probation, reads, steps
+from api.routers import audit, cases, codec, informants, probation, reads, steps
 from api.schemas import STEP_INPUTS
 from store.account_models import hash_token, revoke_token
 from tests.api.conftest import PERSON_ROLES, Account, make_account
@@ -69,6 +69,7 @@ EXPECTED: dict[str, set[Role]] = {
     # an administrator encrypts (what is sent to a workflow from the UI)
     "decode_payloads": {A, M},
     "encode_payloads": {M},
+    "disclose_informants": {C, H},  # who verifies objections, and the head; with a reason
 }
 
 CASE = "MATRIX-1"
@@ -137,6 +138,9 @@ REQUESTS: dict[str, list[Request]] = {
         ("POST", "/codec/encode", "/codec/encode", MALFORMED),
         ("POST", "/codec/{namespace}/encode", "/codec/default/encode", MALFORMED),
     ],
+    "disclose_informants": [
+        ("POST", "/cases/{case_id}/informants", f"/cases/{CASE}/informants", MALFORMED)
+    ],
 }
 # Withdrawing is also reachable by its own name.
 REQUESTS["withdraw"].append(
@@ -163,7 +167,7 @@ def test_the_table_is_the_brief() -> None:
 def test_every_route_of_the_api_is_in_the_matrix() -> None:
     routes = {
         (method, route.path)
-        for module in (cases, steps, reads, probation, audit, codec)
+        for module in (cases, steps, reads, probation, audit, codec, informants)
         for route in module.router.routes
         if isinstance(route, APIRoute)
         for method in route.methods or ()

@@ -63,6 +63,28 @@ async def owner(filled: str) -> AsyncIterator[asyncpg.Connection]:
         await conn.close()
 
 
+# the record of who read informants' identities, and why (append-only by its grants)
+DISCLOSURE_CHANGES = [
+    "UPDATE informant_disclosures SET reason = 'x'",
+    "DELETE FROM informant_disclosures",
+    "TRUNCATE informant_disclosures",
+]
+
+
+@pytest.mark.parametrize("statement", DISCLOSURE_CHANGES)
+async def test_the_application_role_cannot_change_a_disclosure(
+    owner: asyncpg.Connection, statement: str
+) -> None:
+    async with owner.transaction():
+        await owner.execute(f"SET LOCAL ROLE {APP_ROLE}")
+        await owner.execute(
+            "INSERT INTO informant_disclosures (case_id, account, role, reason, receipts) "
+            "VALUES ('R-1', 'a', 'clerk', '核实需要', ARRAY['board-1'])"
+        )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await owner.execute(statement)
+
+
 @pytest.mark.parametrize("statement", CHANGES)
 async def test_the_application_role_has_no_right_to_change_history(
     owner: asyncpg.Connection, statement: str

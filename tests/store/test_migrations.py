@@ -24,8 +24,9 @@ APP_TABLES = {
     "api_tokens",
     "console_sessions",
     "objection_intake",
+    "informant_disclosures",
 }
-HEAD = "0009_readiness"
+HEAD = "0010_informant_disclosures"
 
 
 async def table_names(url: str) -> set[str]:
