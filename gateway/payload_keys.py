@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KEY_BYTES = 32  # AES-256
+EMBEDDED_KEY_FILE = "payload.key"  # the embedded stack's own key, in its data folder
 _ID_LABEL = b"cadre-appointments payload key id\x00"
 _SETTING = "PAYLOAD_KEY_FILES"
 

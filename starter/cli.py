@@ -21,6 +21,7 @@ every command group registered on it, and ``run``/``main``. What the commands sh
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import sys
@@ -30,8 +31,8 @@ from typing import NoReturn
 
 import click
 
-from gateway.payload_keys import PayloadKeyError
-from settings import load_settings
+from gateway.payload_keys import EMBEDDED_KEY_FILE, PayloadKeyError
+from settings import Settings, load_settings
 from starter.cli_base import (
     DATE,
     EXIT_BUG,
@@ -150,7 +151,17 @@ def cli(ctx: click.Context) -> None:
     (or set APPOINTMENTS_TOKEN); an administrator makes the token with
     `appointments accounts token NAME`.
     """
-    ctx.obj = App(load_settings(), os.environ)
+    ctx.obj = App(with_stack_payload_key(load_settings()), os.environ)
+
+
+def with_stack_payload_key(settings: Settings) -> Settings:
+    """``settings``, and when no PAYLOAD_KEY_FILES names keys, the embedded stack's own key if
+    its data folder (DATA_DIR) has one: the command line then encrypts what it sends to the
+    stack as the stack's worker and web service do, never in plain text beside them."""
+    own = settings.data_dir / EMBEDDED_KEY_FILE
+    if settings.payload_key_files or not own.exists():
+        return settings
+    return dataclasses.replace(settings, payload_key_files=(own,))
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -557,9 +557,9 @@ async def _first_checkpoint(settings: Settings) -> None:
 
 def _embedded_payload_key(data_dir: Path) -> Path:
     """The embedded stack's own payload key, made on first start, kept in the data folder."""
-    from gateway.payload_keys import write_key_file
+    from gateway.payload_keys import EMBEDDED_KEY_FILE, write_key_file
 
-    path = data_dir / "payload.key"
+    path = data_dir / EMBEDDED_KEY_FILE
     if not path.exists():
         print(f"Made a payload key {path} (id {write_key_file(path)})", flush=True)
     return path

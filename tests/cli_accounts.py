@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +28,14 @@ async def token_for(sessions: async_sessionmaker[AsyncSession], name: str, role:
     return token
 
 
+NO_STACK = Path(tempfile.gettempdir()) / "appointments-tests-no-stack"
+
+
 async def cli_env(sessions: async_sessionmaker[AsyncSession], actor: Actor) -> dict[str, str]:
     """The environment that makes the command line record steps as ``actor``'s account."""
-    return {"APPOINTMENTS_TOKEN": await token_for(sessions, actor.name, actor.role)}
+    return {
+        "APPOINTMENTS_TOKEN": await token_for(sessions, actor.name, actor.role),
+        # no embedded stack's data folder: its payload key would encrypt what the test's
+        # worker reads without one
+        "DATA_DIR": str(NO_STACK),
+    }

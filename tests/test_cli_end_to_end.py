@@ -197,6 +197,8 @@ async def stack(
         cli_env = {**inherited, **settings, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
         # nobody's token file: whoever runs the tests may be signed in themselves
         cli_env["APPOINTMENTS_TOKEN_FILE"] = str(tmp_path_factory.mktemp("login") / "token")
+        # nobody's embedded stack either: its payload key would encrypt what this worker reads
+        cli_env["DATA_DIR"] = str(tmp_path_factory.mktemp("no-stack"))
         tokens = {p: await token_for(session_factory, p[0], Role(p[1])) for p in PEOPLE}
         async with worker:
             yield Stack(env, session_factory, cli_env, tokens)

@@ -63,6 +63,7 @@ from settings import PROJECT_DIR, load_settings
 from starter.cli import cli, load_data_file
 from store.db import to_libpq_url
 from tests.api.conftest import PERSON_ROLES, Account, client_for, make_account
+from tests.cli_accounts import NO_STACK
 from tests.faults.conftest import RecordProperty, fault_seed, say
 from tests.workflows.conftest import CaseRunner, case_runner
 from tests.workflows.scenarios import regular_case
@@ -755,6 +756,7 @@ def start_case_file(stack: Stack, path: Path) -> Result:
         "POLICY_FILE": str(DEFAULT_POLICY),
         "CALENDAR_SUPPLEMENT": str(TEST_SUPPLEMENT),
         "APPOINTMENTS_TOKEN": stack.accounts[Role.CLERK].token,
+        "DATA_DIR": str(NO_STACK),  # no embedded stack's payload key
     }
     return CliRunner().invoke(cli, ["case", "start", str(path)], env=env)
 
