@@ -35,7 +35,7 @@ WORKFLOWS: list[type] = [AppointmentCaseWorkflow, AuditCheckpointWorkflow]
 
 
 def build_activities(settings: Settings, records: RecordActivities) -> list[Callable[..., Any]]:
-    calendar = CalendarActivities(settings.calendar_supplement)
+    calendar = CalendarActivities(settings.calendar_supplement, settings.policy_file)
     policy = PolicyActivities(settings.policy_file)
     return [
         calendar.schedule_step,

@@ -32,6 +32,8 @@ from chinese_calendar import constants as chinese_calendar_data
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.policy import read_policy
+from workflows.policy import PolicyError
 from workflows.rules.working_days import (
     CalendarYearMissing,
     WorkingDayCalendar,
@@ -45,8 +47,6 @@ from workflows.types import (
     WorkingDaysInput,
     WorkingDaysResult,
 )
-
-REMINDER_HOUR = 9  # local hour at which reminders and escalations go out
 
 _ENTRY_KEYS = frozenset({"source", "holidays", "workdays"})
 
@@ -203,11 +203,10 @@ def load_calendar(supplement_path: Path | None) -> WorkingDayCalendar:
 class CalendarActivities:
     """Deadlines and periods in working days; the only place the calendar is read."""
 
-    def __init__(self, supplement_path: Path | None, reminder_hour: int = REMINDER_HOUR) -> None:
-        if not 0 <= reminder_hour <= 23:
-            raise ValueError(f"reminder_hour lies between 0 and 23, not {reminder_hour}")
+    def __init__(self, supplement_path: Path | None, policy_path: Path | None = None) -> None:
         self._supplement_path = supplement_path
-        self._reminder_hour = reminder_hour
+        # only for a request whose timing does not carry its hour (see _reminder_hour)
+        self._policy_path = policy_path
 
     async def _calendar(self) -> WorkingDayCalendar:
         try:
@@ -221,10 +220,39 @@ class CalendarActivities:
     async def schedule_step(self, input: ScheduleStepInput) -> StepSchedule:
         """The deadline of a step starting on ``start_on``, with its reminders and escalations."""
         cal = await self._calendar()
+        hour = await self._reminder_hour(input)
         try:
-            return self._schedule(cal, input)
+            return self._schedule(cal, input, hour)
         except CalendarYearMissing as e:
             raise _year_missing(e) from e
+
+    async def _reminder_hour(self, input: ScheduleStepInput) -> int:
+        """The hour the step's alarms go out: the one its timing carries (the case's policy).
+
+        A request scheduled before timings carried their hour, and run by this worker, takes
+        the hour of the policy file as it is now: the nearest to the case's own policy there
+        is, and never a figure of the code's.
+        """
+        if input.timing.reminder_hour is not None:
+            return input.timing.reminder_hour
+        path = self._policy_path
+        if path is None:
+            raise ApplicationError(
+                f"the timing of step {input.step} of {input.case_id} names no reminder_hour, "
+                "and this worker has no policy file to take it from",
+                type="ReminderHourMissing",
+                non_retryable=True,
+            )
+        try:
+            snapshot = await asyncio.to_thread(read_policy, path)
+        except PolicyError as e:
+            raise ApplicationError(
+                f"the policy file {path} is refused:\n{e}",
+                e.problems,
+                type="PolicyInvalid",
+                non_retryable=True,
+            ) from e
+        return snapshot.policy.reminder_hour
 
     @activity.defn
     async def working_days_end(self, input: WorkingDaysInput) -> WorkingDaysResult:
@@ -238,9 +266,10 @@ class CalendarActivities:
             end_on=end_on, end_at=end_of_day(end_on), calendar_source=cal.source
         )
 
-    def _schedule(self, cal: WorkingDayCalendar, input: ScheduleStepInput) -> StepSchedule:
+    def _schedule(
+        self, cal: WorkingDayCalendar, input: ScheduleStepInput, hour: int
+    ) -> StepSchedule:
         timing = input.timing
-        hour = self._reminder_hour
         deadline_on = cal.add_working_days(input.start_on, timing.deadline_working_days)
         alarms = [
             Alarm(

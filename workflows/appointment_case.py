@@ -228,7 +228,7 @@ class AppointmentCaseWorkflow:
         )
         await self._record([opened])
         if case.method is SelectionMethod.REGULAR_APPOINTMENT:
-            await self._record(book.enter_inspection_phase(today))
+            await self._record(book.enter_inspection_phase(book.state.opened_on))
         self._ready = True
         return book
 
@@ -252,10 +252,11 @@ class AppointmentCaseWorkflow:
         carried = self._carried_schedule(step.key)
         sent_until = self._carry.carried_at if carried is not None and self._carry else None
         if carried is None:
+            started_on = book.step_started_on(step, self._today())
             book.state.step = StepState(
-                step=step.key, responsible_role=step.responsible_role, started_on=self._today()
+                step=step.key, responsible_role=step.responsible_role, started_on=started_on
             )
-            schedule = await self._schedule(book, step, done)
+            schedule = await self._schedule(book, step, done, started_on)
         else:
             schedule, self._overdue = carried, self._carry.overdue if self._carry else False
         if schedule is not None and not done():
@@ -311,14 +312,16 @@ class AppointmentCaseWorkflow:
         return schedule
 
     async def _schedule(
-        self, book: CaseBook, step: AwaitedStep, done: Callable[[], bool]
+        self, book: CaseBook, step: AwaitedStep, done: Callable[[], bool], started_on: date
     ) -> StepSchedule | None:
-        """The step's schedule; while the calendar lacks a year, wait for an administrator."""
+        """The step's schedule, its deadline running from ``started_on`` (the recorded date
+        that started it: only an activity's input, so histories replay unchanged); while the
+        calendar lacks a year, wait for an administrator."""
         assert step.policy_step is not None
         request = ScheduleStepInput(
             case_id=book.state.case_id,
             step=step.policy_step,
-            start_on=self._today(),
+            start_on=started_on,
             timing=book.policy.steps[step.policy_step],
         )
         while True:
@@ -459,10 +462,19 @@ class AppointmentCaseWorkflow:
         update = workflow.current_update_info()
         if update is None:
             return
-        team = self._book.state.inspection_team if self._book is not None else []
+        team = self._team()
         why = role_refusal(update.name, data.actor, team)
         if why is not None:
             raise ApplicationError(why, type=NOT_PERMITTED, non_retryable=True)
+
+    def _team(self) -> list[str]:
+        """The case's inspection team: from the case, or, in a continued run's first moments
+        (a step may arrive before the run has taken its carry up), from the carry."""
+        if self._book is not None:
+            return self._book.state.inspection_team
+        if self._carry is not None:
+            return self._carry.state.inspection_team
+        return []
 
     async def _apply(
         self,

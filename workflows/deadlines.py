@@ -14,6 +14,9 @@ from temporalio import workflow
 
 from workflows.types import Alarm, StepSchedule
 
+# An escalation already past is not sent for a step done while its overdue mark was recorded.
+NO_ALARM_WHEN_DONE_PATCH = "no-escalation-when-done"
+
 
 async def wait_until(done: Callable[[], bool], moment: datetime) -> bool:
     """Wait until ``done()`` or ``moment``; True if done, False if the moment came first."""
@@ -52,7 +55,9 @@ async def keep_deadline(
     if schedule.deadline_at <= now and not done():
         if not overdue_sent:
             await on_overdue()
-        if past_rungs:
+        # the step may have been done while the overdue mark was recorded: no escalation
+        # then (histories from before the patch sent it all the same, and replay so)
+        if past_rungs and (not done() or not workflow.patched(NO_ALARM_WHEN_DONE_PATCH)):
             await on_alarm(past_rungs[-1])
     moments: list[tuple[datetime, Alarm | None]] = [
         (a.at, a) for a in schedule.alarms if a.at > now

@@ -416,6 +416,7 @@ DATES = MappingProxyType(
         "notice_published": "任前公示发布",
         "notice_ends": "任前公示截止",
         "notice_over": "任前公示期满",
+        "appointment_notice": "任职通知",
     }
 )
 

@@ -166,6 +166,21 @@ class Policy(Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _alarms_at_the_reminder_hour(self) -> Policy:
+        """Every step's timing carries the hour its alarms go out (the policy's, unless the
+        step sets its own): schedule_step sees the timing, never the whole policy."""
+        self.steps = {name: self._at_hour(t) for name, t in self.steps.items()}
+        self.probation = self.probation.model_copy(
+            update={"review": self._at_hour(self.probation.review)}
+        )
+        return self
+
+    def _at_hour(self, timing: StepTiming) -> StepTiming:
+        if timing.reminder_hour is not None:
+            return timing
+        return timing.model_copy(update={"reminder_hour": self.reminder_hour})
+
     def impact_months_all(self) -> dict[SanctionKind, int]:
         return {**NATIONAL_IMPACT_MONTHS, **self.impact_months}
 

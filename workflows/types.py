@@ -590,6 +590,9 @@ class StepTiming(Model):
     deadline_working_days: int = Field(ge=1)
     reminders_working_days_before: list[int] = Field(default_factory=list)
     escalation: list[EscalationRung] = Field(default_factory=list)
+    # local hour (Asia/Shanghai) its reminders and escalations go out; left out of a policy
+    # file, the policy's reminder_hour (``Policy`` fills it in, so it reaches schedule_step)
+    reminder_hour: int | None = Field(default=None, ge=0, le=23)
 
 
 class ScheduleStepInput(Model):

@@ -1,8 +1,11 @@
 import hashlib
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -13,6 +16,7 @@ from activities.calendar import (
     load_calendar,
     parse_supplement,
 )
+from activities.policy import read_policy
 from workflows.rules.working_days import SHANGHAI
 from workflows.types import (
     EscalationRung,
@@ -23,6 +27,7 @@ from workflows.types import (
 )
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "calendar-test-supplement.yaml"
+DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "policy" / "default.yaml"
 
 # TEST DATA, not the real 2027 notice: Jan 1-3 off, Sat Jan 9 worked.
 SUPPLEMENT_2027 = """\
@@ -33,6 +38,8 @@ years:
     workdays: [2027-01-09]
 """
 
+HOUR = 9  # the test timing's reminder_hour
+
 TIMING = StepTiming(
     responsible_role=Role.CLERK,
     deadline_working_days=5,
@@ -41,10 +48,11 @@ TIMING = StepTiming(
         EscalationRung(role=Role.SECTION_CHIEF, working_days_after=1),
         EscalationRung(role=Role.DEPARTMENT_HEAD, working_days_after=3),
     ],
+    reminder_hour=HOUR,
 )
 
 
-def at(y: int, m: int, d: int, hour: int = 9) -> datetime:
+def at(y: int, m: int, d: int, hour: int = HOUR) -> datetime:
     return datetime(y, m, d, hour, tzinfo=SHANGHAI)
 
 
@@ -87,11 +95,11 @@ async def test_schedule_over_national_day_uses_make_up_saturday():
     ]
 
 
-async def test_alarms_are_sorted_and_use_the_configured_hour():
-    timing = TIMING.model_copy(update={"reminders_working_days_before": [1, 4, 2]})
-    schedule = await CalendarActivities(None, reminder_hour=14).schedule_step(
-        step(date(2026, 11, 2), timing)
+async def test_alarms_are_sorted_and_use_the_timings_hour():
+    timing = TIMING.model_copy(
+        update={"reminders_working_days_before": [1, 4, 2], "reminder_hour": 14}
     )
+    schedule = await CalendarActivities(None).schedule_step(step(date(2026, 11, 2), timing))
     times = [a.at for a in schedule.alarms]
     assert times == sorted(times)
     assert {t.hour for t in times} == {14}
@@ -99,12 +107,63 @@ async def test_alarms_are_sorted_and_use_the_configured_hour():
 
 
 def test_reminder_hour_is_checked():
-    with pytest.raises(ValueError):
-        CalendarActivities(None, reminder_hour=24)
+    with pytest.raises(ValidationError):
+        StepTiming(responsible_role=Role.CLERK, deadline_working_days=1, reminder_hour=24)
+
+
+def policy_at_hour(tmp_path: Path, hour: int, **steps: Any) -> Path:
+    """The default policy with its reminder_hour (and some steps' own hours) changed."""
+    data = yaml.safe_load(DEFAULT_POLICY.read_text("utf-8"))
+    data["reminder_hour"] = hour
+    for name, own in steps.items():
+        data["steps"][name]["reminder_hour"] = own
+    return write(tmp_path, yaml.safe_dump(data, allow_unicode=True), f"policy-{hour}.yaml")
+
+
+@pytest.mark.parametrize("hour", [0, 7, 16, 23])
+async def test_a_policy_with_another_hour_moves_every_alarm(tmp_path: Path, hour: int):
+    policy = read_policy(policy_at_hour(tmp_path, hour)).policy
+    default = read_policy(DEFAULT_POLICY).policy
+    activities = CalendarActivities(None)
+    start = date(2026, 3, 2)  # every deadline of the default policy still in 2026
+    for name, timing in policy.steps.items():
+        moved = await activities.schedule_step(step(start, timing))
+        before = await activities.schedule_step(step(start, default.steps[name]))
+        assert moved.alarms, name  # every step of the default policy reminds or escalates
+        assert {a.at.hour for a in moved.alarms} == {hour}
+        assert {a.at.hour for a in before.alarms} == {default.reminder_hour}
+        # the same days and roles, only the hour moved
+        assert [(a.at.date(), a.kind, a.role) for a in moved.alarms] == [
+            (a.at.date(), a.kind, a.role) for a in before.alarms
+        ]
+        assert moved.deadline_at == before.deadline_at
+    review = await activities.schedule_step(step(start, policy.probation.review))
+    assert {a.at.hour for a in review.alarms} == {hour}
+
+
+async def test_a_step_may_set_its_own_hour(tmp_path: Path):
+    policy = read_policy(policy_at_hour(tmp_path, 10, vote=15)).policy
+    assert policy.steps["vote"].reminder_hour == 15
+    assert policy.steps["revote"].reminder_hour == 10
+    schedule = await CalendarActivities(None).schedule_step(
+        step(date(2026, 11, 2), policy.steps["vote"])
+    )
+    assert {a.at.hour for a in schedule.alarms} == {15}
+
+
+async def test_a_timing_without_its_hour_takes_the_policy_files(tmp_path: Path):
+    # a request scheduled before timings carried their hour, run by a newer worker
+    timing = TIMING.model_copy(update={"reminder_hour": None})
+    activities = CalendarActivities(None, policy_at_hour(tmp_path, 17))
+    schedule = await activities.schedule_step(step(date(2026, 11, 2), timing))
+    assert {a.at.hour for a in schedule.alarms} == {17}
+    with pytest.raises(ApplicationError) as e:
+        await CalendarActivities(None).schedule_step(step(date(2026, 11, 2), timing))
+    assert e.value.type == "ReminderHourMissing" and e.value.non_retryable
 
 
 async def test_step_without_reminders_or_escalation():
-    timing = StepTiming(responsible_role=Role.CLERK, deadline_working_days=1)
+    timing = StepTiming(responsible_role=Role.CLERK, deadline_working_days=1, reminder_hour=HOUR)
     schedule = await CalendarActivities(None).schedule_step(step(date(2026, 11, 6), timing))
     assert schedule.deadline_on == date(2026, 11, 9)
     assert schedule.alarms == []

@@ -11,7 +11,11 @@ from workflows.rules.dates import add_months
 from workflows.rules.eligibility import (
     LOCAL_IMPACT_KINDS,
     NATIONAL_IMPACT_MONTHS,
+    RULE_EXCEPTIONAL,
+    RULE_IMPACT,
+    check_eligible_on,
     check_recommendation_valid,
+    eligibility_findings,
     eligibility_problems,
     impact_period_end,
     needs_approval_before_inspection,
@@ -264,3 +268,90 @@ def test_recommendation_from_the_future_is_refused():
     future = r"^民主推荐的日期（2026-12-01）晚于今天（2026-11-25），尚未发生的事项不能登记$"
     with pytest.raises(RuleViolation, match=future):
         check_recommendation_valid(date(2026, 12, 1), date(2026, 11, 25), 12)
+
+
+# --------------------------------------------------------------------------- the act's date
+
+
+def test_a_sanction_counts_from_the_day_it_was_decided():
+    s = Sanction(kind=SanctionKind.STATE_WARNING, decided_on=date(2026, 8, 20))
+    assert eligibility_findings(candidate(s), date(2026, 8, 19), MONTHS) == []
+    assert eligibility_findings(candidate(s), date(2026, 8, 20), MONTHS) == [
+        (RULE_IMPACT, "Li Ming于 2026-08-20 受到政务警告，尚在影响期内（2027-02-20 起期满）")
+    ]
+
+
+@given(
+    st.sampled_from([k for k in SanctionKind if k is not SanctionKind.PARTY_PROBATION]),
+    st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+    st.integers(-400, 1200),
+)
+def test_barred_exactly_from_the_decision_to_the_end_of_the_period(kind, decided_on, offset):
+    on = decided_on + timedelta(days=offset)
+    s = Sanction(kind=kind, decided_on=decided_on)
+    barred = decided_on <= on < add_months(decided_on, MONTHS[kind])
+    assert bool(eligibility_problems(candidate(s), on, MONTHS)) is barred
+
+
+@pytest.mark.parametrize(
+    ("fields", "on", "rule", "message"),
+    [
+        (
+            {
+                "sanctions": [
+                    Sanction(kind=SanctionKind.STATE_WARNING, decided_on=date(2026, 8, 20))
+                ]
+            },
+            date(2026, 9, 8),
+            RULE_IMPACT,
+            "考察开始之日（2026-09-08）：Li Ming于 2026-08-20 受到政务警告，"
+            "尚在影响期内（2027-02-20 起期满）；不能进行考察",
+        ),
+        (
+            {"last_promotion_on": date(2025, 10, 1), "exceptional": exceptional()},
+            date(2026, 9, 8),
+            RULE_EXCEPTIONAL,
+            "考察开始之日（2026-09-08）：Li Ming上次提拔于 2025-10-01；提拔任职不满一年的"
+            "不得破格提拔（2026-10-01 起方可）；不能进行考察",
+        ),
+        (
+            {
+                "sanctions": [
+                    Sanction(kind=SanctionKind.PARTY_WARNING, decided_on=date(2026, 1, 5))
+                ],
+                "on_probation": True,
+                "exceptional": exceptional(),
+            },
+            date(2026, 9, 8),
+            RULE_IMPACT,
+            "考察开始之日（2026-09-08）：Li Ming于 2026-01-05 受到党内警告，"
+            "尚在影响期内（2027-01-05 起期满）；Li Ming在现职务试用期内；试用期内不得破格提拔；"
+            "不能进行考察",
+        ),
+    ],
+    ids=["impact", "exceptional-within-a-year", "both"],
+)
+def test_an_act_is_refused_on_its_own_date(fields, on, rule, message):
+    fields = dict(fields)
+    with pytest.raises(RuleViolation) as e:
+        sanctions = fields.pop("sanctions", [])
+        check_eligible_on([candidate(*sanctions, **fields)], on, "考察开始", "进行考察", MONTHS)
+    assert (e.value.rule, e.value.message) == (rule, message)
+
+
+@pytest.mark.parametrize(
+    ("on", "refused"),
+    [
+        (date(2026, 8, 19), False),  # before the decision: the act of that day was free
+        (date(2026, 8, 20), True),
+        (date(2027, 2, 19), True),
+        (date(2027, 2, 20), False),  # the period's end day is free
+    ],
+)
+def test_the_same_candidate_is_judged_by_each_act_date(on, refused):
+    c = candidate(Sanction(kind=SanctionKind.STATE_WARNING, decided_on=date(2026, 8, 20)))
+    if refused:
+        with pytest.raises(RuleViolation):
+            check_eligible_on([c], on, "常委会会议", "提交常委会表决", MONTHS)
+    else:
+        check_eligible_on([c], on, "常委会会议", "提交常委会表决", MONTHS)

@@ -6,9 +6,11 @@ from hypothesis import strategies as st
 
 from workflows.rules.errors import RuleViolation
 from workflows.rules.vote import (
+    RULE_DEFERRAL,
     RULE_QUORUM,
     check_quorum,
     decide_item,
+    deferral_prevails,
     describe_result,
     pass_threshold,
     quorum_required,
@@ -93,15 +95,25 @@ def test_no_committee_without_members():
 
 
 @given(data=st.data(), members=st.integers(1, 60))
-def test_decide_item_passes_iff_more_than_half_of_all_members_agree(data, members):
+def test_decide_item_reads_every_quorate_tally_as_the_members_chose(data, members):
     present = data.draw(st.integers(quorum_required(members), members))
     agree = data.draw(st.integers(0, present))
     disagree = data.draw(st.integers(0, present - agree))
-    item = VoteItem(
-        person_id="p1", agree=agree, disagree=disagree, defer=present - agree - disagree
-    )
-    result = decide_item(meeting(members, present), item)
-    assert result is (VoteResult.PASSED if agree * 2 > members else VoteResult.FAILED)
+    defer = present - agree - disagree
+    item = VoteItem(person_id="p1", agree=agree, disagree=disagree, defer=defer)
+    if defer > agree and defer > disagree:
+        assert agree < pass_threshold(members)  # a prevailing deferral never hides a pass
+        with pytest.raises(RuleViolation) as e:
+            decide_item(meeting(members, present), item)
+        assert e.value.rule == RULE_DEFERRAL
+        assert "暂缓表决理由" in str(e.value)
+        # with the reason, the same tally is the deferral the members chose
+        reasoned = item.model_copy(update={"deferred_reason": "重大问题尚不清楚"})
+        assert decide_item(meeting(members, present), reasoned) is VoteResult.DEFERRED
+    else:
+        result = decide_item(meeting(members, present), item)
+        passed = agree >= pass_threshold(members)
+        assert result is (VoteResult.PASSED if passed else VoteResult.FAILED)
 
 
 @given(data=st.data(), members=st.integers(1, 60))
@@ -113,7 +125,8 @@ def test_decide_item_refuses_tallies_that_do_not_add_up(data, members):
     total = agree + disagree + defer
     item = VoteItem(person_id="p1", agree=agree, disagree=disagree, defer=defer)
     if total == present:
-        decide_item(meeting(members, present), item)
+        if not deferral_prevails(item):
+            decide_item(meeting(members, present), item)
     else:
         with pytest.raises(RuleViolation, match=f"合计 {total} 票，但到会 {present} 人"):
             decide_item(meeting(members, present), item)
@@ -140,6 +153,57 @@ def test_tally_message():
     with pytest.raises(RuleViolation) as e:
         decide_item(meeting(11, 10), item)
     assert str(e.value) == "Li Ming 的表决票数合计 9 票，但到会 10 人"
+
+
+# 11 members (quorum 8, pass 6), 9 present unless said otherwise
+@pytest.mark.parametrize(
+    ("present", "agree", "disagree", "defer", "prevails", "result"),
+    [
+        (9, 3, 1, 5, True, None),  # a majority of those present deferred
+        (9, 2, 3, 4, True, None),  # a plurality, not a majority, is enough
+        (9, 0, 0, 9, True, None),  # every member deferred
+        (9, 4, 0, 5, True, None),  # one vote ahead of agree
+        (9, 3, 3, 3, False, VoteResult.FAILED),  # a three-way tie: nothing prevails
+        (9, 2, 4, 3, False, VoteResult.FAILED),  # disagree prevails: rejected
+        (9, 1, 4, 4, False, VoteResult.FAILED),  # a tie with disagree is no choice to defer
+        (9, 4, 1, 4, False, VoteResult.FAILED),  # a tie with agree neither
+        (8, 5, 2, 1, False, VoteResult.FAILED),  # agree short of the pass mark by one defer
+        (9, 5, 0, 4, False, VoteResult.FAILED),  # agree leads but falls short of the pass mark
+        (9, 6, 0, 3, False, VoteResult.PASSED),
+    ],
+)
+def test_deferral_prevails_table(present, agree, disagree, defer, prevails, result):
+    item = VoteItem(person_id="p1", agree=agree, disagree=disagree, defer=defer)
+    assert deferral_prevails(item) is prevails
+    if result is None:
+        with pytest.raises(RuleViolation) as e:
+            decide_item(meeting(11, present), item)
+        assert e.value.rule == RULE_DEFERRAL
+        assert e.value.source.endswith("暂缓表决，查清后再行表决")
+    else:
+        assert decide_item(meeting(11, present), item) is result
+
+
+def test_prevailing_deferral_without_reason_asks_for_it():
+    item = VoteItem(person_id="Li Ming", agree=3, disagree=1, defer=5)
+    with pytest.raises(RuleViolation) as e:
+        decide_item(meeting(11, 9), item)
+    assert str(e.value) == (
+        "Li Ming 的表决中缓议 5 票，多于同意 3 票和不同意 1 票，应暂缓表决而不是未通过："
+        "请在“暂缓表决理由”中写明需要查清的问题，查清后再次表决"
+    )
+
+
+def test_prevailing_deferral_with_reason_is_deferred():
+    item = VoteItem(person_id="p1", agree=3, disagree=1, defer=5, deferred_reason="举报待核实")
+    assert decide_item(meeting(11, 9), item) is VoteResult.DEFERRED
+    assert describe_result(meeting(11, 9), item, VoteResult.DEFERRED) == "暂缓表决：举报待核实"
+
+
+def test_a_tally_that_does_not_add_up_is_refused_before_deferral_is_read():
+    item = VoteItem(person_id="p1", agree=1, disagree=0, defer=5)
+    with pytest.raises(RuleViolation, match="合计 6 票，但到会 9 人"):
+        decide_item(meeting(11, 9), item)
 
 
 def test_deferred_item_is_not_decided():

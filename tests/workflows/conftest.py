@@ -19,6 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from gateway.cases import CONTINUED_RETRIES
 from settings import PROJECT_DIR, load_settings
 from starter.temporal_binaries import find_test_server
 from store import queries
@@ -116,7 +117,13 @@ class CaseRunner:
     async def update(self, handle: WorkflowHandle[Any, Any], name: str, data: Any) -> CaseState:
         """Send the step; the case answers with its outcome, checked against the state the
         ``state`` query reads afterwards, which is returned."""
-        outcome = await handle.execute_update(name, data, result_type=StepOutcome)
+        for attempt in range(CONTINUED_RETRIES):
+            try:
+                outcome = await handle.execute_update(name, data, result_type=StepOutcome)
+                break
+            except RPCError as e:  # met the case between two runs: its next run takes it
+                if attempt == CONTINUED_RETRIES - 1 or "completed" not in e.message.lower():
+                    raise
         state = await self.state(handle)
         assert (outcome.update, outcome.case_id) == (name, state.case_id), outcome
         assert outcome.events_recorded <= state.events_recorded, (outcome, state)

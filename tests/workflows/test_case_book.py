@@ -1235,6 +1235,18 @@ def test_tallies_must_add_up_to_those_present() -> None:
     assert e.rule == vote_rules.RULE_TALLY
 
 
+def test_a_tally_where_deferral_prevails_is_a_deferral_never_a_failure() -> None:
+    d = fresh_at_vote()
+    tally = VoteItem(person_id="p1", agree=2, disagree=3, defer=4)  # 9 present of 11
+    e = refused(d.book.check_vote, vote([tally]), TODAY)
+    assert e.rule == vote_rules.RULE_DEFERRAL
+    assert "暂缓表决理由" in e.message
+    d.vote(tally.model_copy(update={"deferred_reason": "重大问题尚不清楚"}))
+    assert d.stage is CaseStage.VOTE
+    assert d.book.candidate("p1").status is CandidateStatus.DEFERRED
+    assert d.book.state.status is not CaseStatus.NOT_APPOINTED
+
+
 def test_an_item_for_someone_not_before_the_committee_is_refused() -> None:
     d = fresh_at_vote()
     e = refused(d.book.check_vote, vote([agree("p1"), agree("p2")]), TODAY)

@@ -110,7 +110,11 @@ async def test_a_continued_case_records_what_an_uncontinued_one_does(
     def story(events: list[tuple[int, str, str]]) -> list[tuple[str, str]]:
         # the days a check ran on are the servers' own (the time-skipping one may have
         # skipped ahead): the story is the same whatever day it was told on
-        return [(kind, DAY.sub("…", summary)) for _, kind, summary in events if kind != "deadline"]
+        # nor the alarms: the scenarios' dates are past, so each step is overdue as soon as
+        # it is awaited, and whether its alarm is recorded before the next step arrives is a
+        # race (keep_deadline's own tests count the alarms)
+        alarms = ("deadline", "overdue", "escalation", "reminder")
+        return [(kind, DAY.sub("…", summary)) for _, kind, summary in events if kind not in alarms]
 
     assert story(continued) == story(plain)
     deadlines = [summary for _, kind, summary in continued if kind == "deadline"]

@@ -22,11 +22,20 @@ from tests.workflows.scenarios import (
     vote,
 )
 from workflows import search_attributes as sa
-from workflows.types import Actor, CaseStage, CaseStatus, RetryInput, Role
+from workflows.rules.working_days import SHANGHAI
+from workflows.types import (
+    Actor,
+    CaseStage,
+    CaseStatus,
+    InvestigationNoticeInput,
+    RetryInput,
+    Role,
+)
 
 
 async def test_each_rung_of_the_escalation_ladder_fires(runner: CaseRunner) -> None:
-    h = await runner.start(regular_case("ladder"))
+    # opened today: the step's deadline runs from the opening (a past one is overdue at once)
+    h = await runner.start(regular_case("ladder", opened_on=None))
     state = await runner.state(h)
     assert state.stage is CaseStage.INVESTIGATION_NOTICE
     await runner.env.sleep(timedelta(days=40))
@@ -61,10 +70,31 @@ async def test_each_rung_of_the_escalation_ladder_fires(runner: CaseRunner) -> N
     assert desc.typed_search_attributes.get(sa.CASE_STAGE) == "investigation_notice"
     row = await runner.row("ladder")
     assert row is not None and row.overdue and row.next_deadline is not None
-    # doing the step late still works, and the ladder stops
-    state = await inspect(runner, h, ["p1", "p2"], ["p1"])
-    assert state.stage is CaseStage.VOTE
-    assert not state.step or not state.step.overdue
+    # doing the step late still works, and its ladder stops (the next step's deadline runs
+    # from this notice's date, 40 days ago)
+    published = InvestigationNoticeInput(actor=CLERK, published_on=state.opened_on)
+    state = await runner.update(h, "record_investigation_notice", published)
+    assert state.stage is CaseStage.INSPECTION
+    assert not state.step or state.step.step != "investigation_notice"
+
+
+async def test_a_policy_with_another_reminder_hour_moves_the_cases_alarms(
+    time_env, session_factory, tmp_path: Path
+) -> None:
+    hour = 15
+    policy = write_policy(tmp_path, reminder_hour=hour)
+    async with case_runner(time_env, session_factory, policy=policy) as r:
+        # opened today, so that every alarm of the first step lies ahead
+        h = await r.start(regular_case("alarm-hour", opened_on=None))
+        await r.env.sleep(timedelta(days=40))
+        alarms = [e for e in await r.events("alarm-hour") if e.kind in ("reminder", "escalation")]
+        assert [e.kind for e in alarms] == ["reminder", "reminder", "escalation", "escalation"]
+        # each at the policy's hour (Asia/Shanghai), give or take the worker's lag
+        for e in alarms:
+            local = e.occurred_at.astimezone(SHANGHAI)
+            assert (local.hour, local.minute) == (hour, 0), (e.kind, local)
+        state = await r.state(h)
+        assert state.step is not None and state.step.overdue
 
 
 async def test_public_notice_across_national_day_with_make_up_saturday(
@@ -99,7 +129,7 @@ async def test_deadline_in_a_year_without_calendar_data_blocks_until_supplied(
     supplement = tmp_path / "supplement.yaml"
     supplement.write_text("years: {}\n", "utf-8")
     async with case_runner(time_env, session_factory, policy=policy, supplement=supplement) as r:
-        h = await r.start(regular_case("no-calendar"))
+        h = await r.start(regular_case("no-calendar", opened_on=None))
         await r.env.sleep(timedelta(minutes=1))
         state = await r.state(h)
         assert state.step is not None

@@ -28,6 +28,8 @@ class AppointmentRules(CaseBookBase):
                     f"{what}（{d}）须在任前公示期满之后；任前公示至 {ends} 止",
                     "appointment.after_notice",
                 )
+        # judged again on the appointment's own date (the notice issued)
+        self._check_eligible(data.notice_issued_on, "appointment_notice", "予以任职", [c])
 
     def apply_appointment(self, data: AppointmentInput, today: date) -> list[Happening]:
         c = self.candidate(data.person_id)

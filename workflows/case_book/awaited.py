@@ -10,6 +10,24 @@ from workflows.glossary import awaited
 from workflows.rules.working_days import end_of_day
 from workflows.types import CandidateStatus, CaseStage, Role
 
+# The recorded dates that start each human step: its deadline runs from the latest of them
+# the case holds (a case brought in late runs its deadlines from its own dates).
+STEP_STARTS: dict[str, tuple[str, ...]] = {
+    "registration": ("opened",),
+    "written_test": ("registration_closed",),
+    "interview": ("written_test",),
+    "pre_inspection_approval": ("opened", "interview"),
+    "investigation_notice": ("opened", "interview", "last_approval"),
+    "inspection_team": ("investigation_notice",),
+    "inspection": ("inspection_started",),
+    "higher_approval": ("inspection_concluded",),
+    "vote": ("inspection_concluded", "last_approval"),
+    "revote": ("last_meeting",),
+    "public_notice": ("last_meeting",),
+    "objection_verification": ("notice_over",),
+    "appointment": ("notice_over",),
+}
+
 
 @dataclass(frozen=True)
 class AwaitedStep:
@@ -85,6 +103,19 @@ class AwaitedSteps(CaseBookBase):
             f"{awaited('suspension')[0]}：{first.name}",
             until=end_of_day(first.suspended_until),
         )
+
+    def step_started_on(self, step: AwaitedStep, today: date) -> date:
+        """The day ``step`` started, from which its deadline runs: the recorded date of the
+        act that opened it (``STEP_STARTS``), else ``today`` (nothing recorded, or a date the
+        case does not keep, such as a suspension's decision)."""
+        s = self.state
+        keys = STEP_STARTS.get(step.policy_step or "", ())
+        recorded = [s.dates[k] for k in keys if k in s.dates]
+        if step.policy_step == "appointment":
+            if any(c.suspended_until is not None for c in s.candidates):
+                return today  # decided on a suspension, on a day the case does not record
+            recorded += [o.verified_on for o in s.objections if o.verified_on is not None]
+        return min(max(recorded), today) if recorded else today
 
     def step_key(self) -> str | None:
         step = self.awaited_step()

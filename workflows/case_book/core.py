@@ -187,6 +187,26 @@ class CaseBookBase:
         check_not_future(d, today, what)
         check_not_before(d, self._date(after_key), what, date_label(after_key))
 
+    def _check_eligible(
+        self, on: date, act_key: str, refused: str, candidates: list[CandidateState]
+    ) -> None:
+        """Judge ``candidates`` again on ``on``, the recorded date of the act ``act_key``
+        (考察开始, 常委会会议 …), never on the day the case is typed in."""
+        eligibility.check_eligible_on(
+            [self.people[c.person_id] for c in candidates],
+            on,
+            date_label(act_key),
+            refused,
+            self.policy.impact_months_all(),
+        )
+
+    def _check_recommendation(self, on: date) -> None:
+        """The democratic recommendation is still valid on ``on`` (an act's date)."""
+        if self.case.recommendation is not None:
+            eligibility.check_recommendation_valid(
+                self.case.recommendation.held_on, on, self.policy.recommendation.valid_months
+            )
+
     def _move(self, stage: CaseStage, why: str) -> Happening:
         before = self.state.stage
         self.state.stage = stage

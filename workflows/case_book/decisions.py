@@ -6,7 +6,7 @@ from datetime import date
 
 from workflows.case_book.core import CaseBookBase, Happening, status_refusal
 from workflows.glossary import date_label, zh
-from workflows.rules import eligibility, vote
+from workflows.rules import vote
 from workflows.rules.dates import check_not_before, check_not_future
 from workflows.rules.errors import RuleViolation
 from workflows.types import (
@@ -97,10 +97,7 @@ class DecisionRules(CaseBookBase):
                 m.held_on, self._date("last_approval"), meeting, date_label("last_approval")
             )
         vote.check_quorum(m.members, m.present)
-        if self.case.recommendation is not None:
-            eligibility.check_recommendation_valid(
-                self.case.recommendation.held_on, m.held_on, self.policy.recommendation.valid_months
-            )
+        self._check_recommendation(m.held_on)
         if not data.items:
             raise RuleViolation("表决记录至少须有一项", vote.RULE_TALLY)
         seen: set[str] = set()
@@ -118,6 +115,7 @@ class DecisionRules(CaseBookBase):
                     f"对{c.name}的破格提拔尚未得到上级组织部门同意，不能提交常委会表决",
                     RULE_APPROVAL,
                 )
+            self._check_eligible(m.held_on, "last_meeting", "提交常委会表决", [c])
             vote.decide_item(m, item)
 
     def apply_vote(self, data: VoteInput, today: date) -> list[Happening]:

@@ -170,4 +170,4 @@ class ExamRules(CaseBookBase):
         closing = self._close_if_too_few(len(selected))
         if closing:
             return out + closing
-        return out + self.enter_inspection_phase(today)
+        return out + self.enter_inspection_phase(data.held_on)  # judged on the interview

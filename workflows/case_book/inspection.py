@@ -33,12 +33,16 @@ class InspectionRules(CaseBookBase):
 
     # ------------------------------------------------------------------ eligibility
 
-    def enter_inspection_phase(self, today: date) -> list[Happening]:
-        """Check every candidate before inspection, whatever the method, then move on."""
+    def enter_inspection_phase(self, on: date) -> list[Happening]:
+        """Check every candidate before inspection, whatever the method, then move on.
+
+        ``on`` is the date of the act that brings the pool in: the case's opening, or the
+        exam's interview; the inspection, the vote and the appointment judge again on theirs.
+        """
         months = self.policy.impact_months_all()
         out: list[Happening] = []
         for c in self.with_status(CandidateStatus.IN_POOL):
-            problems = eligibility.eligibility_problems(self.people[c.person_id], today, months)
+            problems = eligibility.eligibility_problems(self.people[c.person_id], on, months)
             if problems:
                 c.status = CandidateStatus.INELIGIBLE
                 c.note = "；".join(problems)
@@ -47,8 +51,8 @@ class InspectionRules(CaseBookBase):
         out.append(
             Happening(
                 "eligibility",
-                f"{today} 任职资格审查：符合条件的人选 {len(pool)} 人",
-                payload={"checked_on": today.isoformat(), "eligible": [c.person_id for c in pool]},
+                f"{on} 任职资格审查：符合条件的人选 {len(pool)} 人",
+                payload={"checked_on": on.isoformat(), "eligible": [c.person_id for c in pool]},
             )
         )
         if len(pool) < self.case.positions:
@@ -118,6 +122,14 @@ class InspectionRules(CaseBookBase):
             self._date("inspection_window_start"),
             self._date("inspection_window_end"),
             date_label("inspection_started"),
+        )
+        # the gate of the inspection, judged on its start (a case brought in late included)
+        self._check_recommendation(data.started_on)
+        self._check_eligible(
+            data.started_on,
+            "inspection_started",
+            "进行考察",
+            self.with_status(CandidateStatus.IN_POOL),
         )
 
     def apply_inspection_team(self, data: InspectionTeamInput, today: date) -> list[Happening]:

@@ -5,6 +5,10 @@ Convention for every period here: a period of N months from day D ends on the da
 ``add_months(D, N)``, and that end day is already free. A serious warning decided on
 2026-03-01 (18 months) bars the candidate up to and including 2027-08-31; on 2027-09-01
 the candidate is eligible again.
+
+Every check is judged on the date of the act it gates (the case's opening, the inspection's
+start, the meeting, the appointment), never on the day the case is typed in: a case brought
+in late is judged on its own dates.
 """
 
 from __future__ import annotations
@@ -122,19 +126,50 @@ def _exceptional_problems(c: Candidate, on: date) -> list[str]:
     return problems
 
 
-def eligibility_problems(c: Candidate, on: date, months: Mapping[SanctionKind, int]) -> list[str]:
-    """Every reason ``c`` cannot be inspected or promoted on ``on``; empty when eligible.
+def eligibility_findings(
+    c: Candidate, on: date, months: Mapping[SanctionKind, int]
+) -> list[tuple[str, str]]:
+    """Every reason ``c`` cannot be inspected or promoted on ``on``, each with its rule's
+    code (``RULE_IMPACT``, ``RULE_EXCEPTIONAL``); empty when eligible.
 
-    A sanction whose decision is dated after ``on`` still counts: the data says it exists,
-    and leaving it out would only make the record look cleaner than it is.
+    A sanction counts from the day it was decided: one decided after ``on`` did not bar the
+    act of that day (the next gate, judged on its own date, finds it).
     """
-    problems: list[str] = []
+    findings: list[tuple[str, str]] = []
     for s in c.sanctions:
+        if s.decided_on > on:
+            continue
         end = impact_period_end(s, months)
         if end is None or on < end:
-            problems.append(_sanction_problem(c.name, s, months))
-    problems.extend(_exceptional_problems(c, on))
-    return problems
+            findings.append((RULE_IMPACT, _sanction_problem(c.name, s, months)))
+    findings.extend((RULE_EXCEPTIONAL, p) for p in _exceptional_problems(c, on))
+    return findings
+
+
+def eligibility_problems(c: Candidate, on: date, months: Mapping[SanctionKind, int]) -> list[str]:
+    """Every reason ``c`` cannot be inspected or promoted on ``on``; empty when eligible."""
+    return [sentence for _, sentence in eligibility_findings(c, on, months)]
+
+
+def check_eligible_on(
+    people: list[Candidate],
+    on: date,
+    act: str,
+    refused: str,
+    months: Mapping[SanctionKind, int],
+) -> None:
+    """Refuse an act dated ``on`` for which one of ``people`` is not eligible.
+
+    ``act`` names the act's date in Chinese (考察开始, 常委会会议, 任职通知) and ``refused``
+    what cannot be done (进行考察); the refusal names every reason and carries the first
+    one's rule.
+    """
+    findings = [f for c in people for f in eligibility_findings(c, on, months)]
+    if findings:
+        reasons = "；".join(sentence for _, sentence in findings)
+        raise RuleViolation(
+            f"{act}之日（{on.isoformat()}）：{reasons}；不能{refused}", findings[0][0]
+        )
 
 
 def needs_approval_before_inspection(c: Candidate) -> bool:

@@ -25,6 +25,9 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         "vote.pass": _cited("关于讨论决定的规定：以超过应到会成员半数同意形成决定"),
         "vote.tally": _cited("关于讨论决定的规定：逐一表决，到会成员逐一表示同意、不同意或者缓议"),
         "vote.subject": _cited("关于讨论决定的规定：表决经考察提交会议的人选"),
+        "vote.deferral": _cited(
+            "关于讨论决定的规定：意见分歧较大或者有重大问题不清楚的，暂缓表决，查清后再行表决"
+        ),
         "vote.reconsider": _cited("关于讨论决定的规定：复议须超过应到会成员半数同意"),
         "recommendation.required": _cited("关于民主推荐的规定：选拔任用应当经过民主推荐"),
         "recommendation.validity": _cited("关于民主推荐的规定：民主推荐结果一年内有效"),

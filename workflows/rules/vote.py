@@ -2,11 +2,18 @@
 
 Both thresholds count all members who should attend, not those present: a decision taken
 by a thin meeting must still carry more than half of the whole committee.
+
+A tally is read as what the members chose. When more of them said defer (缓议) than agree
+and than disagree, the committee chose to defer, not to reject: the item is a deferral
+(暂缓表决), which the regulation grants because opinions diverge or a major fact is unclear
+and which ends in a vote again once that question is cleared up. The record must therefore
+say what is to be cleared up: such a tally without a deferral reason is refused, asking for
+it, and is never turned into a failure.
 """
 
 from __future__ import annotations
 
-from workflows.glossary import zh
+from workflows.glossary import field_label, zh
 from workflows.rules.errors import RuleViolation
 from workflows.types import Meeting, VoteItem, VoteResult
 
@@ -14,6 +21,7 @@ RULE_QUORUM = "vote.quorum"
 RULE_PASS = "vote.pass"
 RULE_TALLY = "vote.tally"
 RULE_RECONSIDER = "vote.reconsider"
+RULE_DEFERRAL = "vote.deferral"
 
 
 def _check_members(members: int) -> None:
@@ -48,10 +56,25 @@ def check_quorum(members: int, present: int) -> None:
         )
 
 
+def deferral_prevails(item: VoteItem) -> bool:
+    """Whether defer (缓议) is what the members chose: strictly more defer votes than agree
+    votes and than disagree votes.
+
+    Strictly: a tie with disagree (or agree) is no choice for deferral, and the item is
+    decided by the pass mark like any other. A plurality, not "agree fell short of the pass
+    mark because of the defers": that reading would let one defer in a thin meeting turn a
+    committee that mostly disagreed into a deferral. Such a tally can never pass: passing
+    needs more than half of all members, hence of those present, to agree.
+    """
+    return item.defer > item.agree and item.defer > item.disagree
+
+
 def decide_item(meeting: Meeting, item: VoteItem) -> VoteResult:
     """The result of one item (one candidate for one post), after checking the meeting.
 
     A deferred item (暂缓表决) is not decided, whatever its tallies; it must be voted again.
+    A tally in which deferral prevails (``deferral_prevails``) is a deferral too, and is
+    refused until the reason is given: it is never read as a failure.
     """
     check_quorum(meeting.members, meeting.present)
     if item.deferred_reason.strip():
@@ -61,6 +84,14 @@ def decide_item(meeting: Meeting, item: VoteItem) -> VoteResult:
         raise RuleViolation(
             f"{item.person_id} 的表决票数合计 {stated} 票，但到会 {meeting.present} 人",
             RULE_TALLY,
+        )
+    if deferral_prevails(item):
+        raise RuleViolation(
+            f"{item.person_id} 的表决中{field_label('defer')} {item.defer} 票，"
+            f"多于{field_label('agree')} {item.agree} 票和{field_label('disagree')} "
+            f"{item.disagree} 票，应暂缓表决而不是未通过：请在“{field_label('deferred_reason')}”"
+            "中写明需要查清的问题，查清后再次表决",
+            RULE_DEFERRAL,
         )
     return VoteResult.PASSED if item.agree * 2 > meeting.members else VoteResult.FAILED
 
