@@ -44,6 +44,8 @@ SETTING_NAMES: dict[str, str] = {
     "WEB_PORT": "port the web service listens on; default 8000",
     "WORKER_READY_FILE": "file the worker touches while it polls its task queue, for health"
     " probes (`appointments health worker`); unset: none is written",
+    "LOG_LEVEL": "the lowest level of the lines the service logs: DEBUG, INFO, WARNING, ERROR;"
+    " default INFO",
     "TEMPORAL_UI_ORIGINS": "origins of the Temporal Web UI whose pages may call the service's"
     " codec endpoint (CORS), comma-separated, e.g. https://temporal.example.org",
 }
@@ -72,6 +74,7 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     worker_ready_file: Path | None = None
+    log_level: str = "INFO"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -104,7 +107,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_networks("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "")),
         payload_key_files=tuple(Path(p) for p in _items(env.get("PAYLOAD_KEY_FILES", ""))),
         temporal_ui_origins=_origins("TEMPORAL_UI_ORIGINS", env.get("TEMPORAL_UI_ORIGINS", "")),
+        log_level=_level(env.get("LOG_LEVEL") or "INFO"),
     )
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _level(text: str) -> str:
+    if text.upper() not in LOG_LEVELS:
+        raise ValueError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
+    return text.upper()
 
 
 def _items(text: str) -> list[str]:

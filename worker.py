@@ -23,6 +23,7 @@ from activities.probation_parts import ensure_digest_schedule, probation_worker_
 from activities.records import RecordActivities
 from audit.locations import signer_database_url
 from gateway.client import connect, warn_if_plain
+from gateway.logs import RefusalLog
 from gateway.readiness import keep_ready_file
 from settings import Settings
 from store.db import make_engine, make_session_factory
@@ -87,6 +88,7 @@ def build_worker(
         workflows=workflows,
         activities=activities,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.worker_sticky_timeout),
+        interceptors=[RefusalLog()],  # a refused step: one line with its workflow id
     )
 
 

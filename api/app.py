@@ -18,6 +18,7 @@ from temporalio.client import Client
 from api import errors
 from api.deps import Services
 from api.limits import BodyLimit
+from api.request_log import RequestLog
 from api.routers import audit, cases, codec, health, informants, probation, reads, steps
 from settings import Settings
 from web import install as install_web
@@ -79,4 +80,5 @@ def create_app(
     codec.install(app)  # inside the pages' security headers, which every answer carries
     install_web(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(RequestLog)  # outermost: it sees every answer, the refusals too
     return app

@@ -54,8 +54,10 @@ def problem(
 
 
 def install(app: FastAPI) -> None:
-    async def api_error(_: Request, exc: Exception) -> JSONResponse:
+    async def api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
+        if exc.code:  # the request's log line names the rule that refused (api.request_log)
+            request.state.rule = exc.code
         return problem(exc.status, exc.detail, exc.rule, exc.headers, exc.code)
 
     async def rpc_error(_: Request, exc: Exception) -> JSONResponse:

@@ -51,10 +51,19 @@ async def ensure_first_administrator(
 
 def http_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
     """uvicorn for the app. It must not believe X-Forwarded-For itself: by default it would,
-    from 127.0.0.1, for any client on this machine; ``api.client_address`` decides."""
+    from 127.0.0.1, for any client on this machine; ``api.client_address`` decides. Its own
+    lines go through the service's logging (``gateway.logs``); it keeps no access log, which
+    would write query strings: ``api.request_log`` writes each request's line instead."""
     return uvicorn.Server(
         uvicorn.Config(
-            app, host=host, port=port, log_level="warning", lifespan="off", proxy_headers=False
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            proxy_headers=False,
         )
     )
 

@@ -29,6 +29,7 @@ from urllib.parse import quote, unquote
 
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 
+from gateway.logs import configure_logging
 from settings import Settings, load_settings
 from starter.temporal_binaries import find_temporal_cli
 
@@ -660,6 +661,7 @@ def run_serve_command(
     settings = load_settings()
     if data_dir is not None:
         settings = dataclasses.replace(settings, data_dir=data_dir)
+    configure_logging(settings.log_level)
     try:
         asyncio.run(
             serve(settings, ui_port=ui_port, temporal_port=temporal_port, api_port=api_port)

@@ -294,8 +294,9 @@ APPLICANT_OPTIONAL = (
     "short_cv",
     "last_promotion_on",
     "on_probation",
+    "promotion",  # yes: the appointment would promote them (the default); no: lateral move
 )
-_FLAG_COLUMNS = ("party_member", "on_probation")
+_FLAG_COLUMNS = ("party_member", "on_probation", "promotion")
 # the columns that are the candidate's own fields, taken as written
 _CANDIDATE_COLUMNS = tuple(
     c

@@ -47,9 +47,11 @@ def serve(
 @pass_app
 def worker(app: App) -> None:
     """Run the appointment worker against TEMPORAL_ADDRESS until stopped (Ctrl-C)."""
+    from gateway.logs import configure_logging
     from worker import run_worker
 
     _database_url(app.settings)  # the worker records every case there
+    configure_logging(app.settings.log_level)
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -93,8 +95,10 @@ def web(app: App, host: str | None, port: int | None) -> None:
     Probes: /healthz (the process answers) and /readyz (database, Temporal and migrations).
     """
     from api.serve import serve_api
+    from gateway.logs import configure_logging
 
     _database_url(app.settings)  # the API reads and records there
+    configure_logging(app.settings.log_level)
     host = host or app.settings.web_host
     port = port or app.settings.web_port
 

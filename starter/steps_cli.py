@@ -75,7 +75,8 @@ def exam_register(app: App, case_id: str, file: Path, announced_on: date, closed
 
     Columns: person_id,name,sex,birth_date,current_post,current_rank,registered_on,qualified,
     reason; optional: sanctions (kind:YYYY-MM-DD;...), ethnicity, party_member, education,
-    work_started_on, short_cv, last_promotion_on, on_probation. qualified is yes/no (是/否).
+    work_started_on, short_cv, last_promotion_on, on_probation, promotion (no for a lateral
+    move; blank: a promotion). qualified and the flags are yes/no (是/否).
     """
     actor = app.actor()
     applicants = read_applicants(file)

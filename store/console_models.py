@@ -1,8 +1,9 @@
 """Sign-in to the web console: account passwords and login sessions.
 
-- ``accounts.password_hash``: ``scrypt$N$r$p$salt$hash`` (hex); an account without one
-  cannot sign in to the console (it may still use the API with a token). Passwords are set
-  from the command line (``appointments accounts password``), never through the web.
+- ``accounts.password_hash``: an Argon2id hash (older accounts: scrypt until their next
+  sign-in; ``store.passwords`` owns both); an account without one cannot sign in to the
+  console (it may still use the API with a token). Passwords are set from the command line
+  (``appointments accounts password``), never through the web.
 - ``console_sessions``: one row per sign-in. The browser holds a random session key in an
   HttpOnly cookie; only its sha256 is stored, beside the session's CSRF token. A session
   ends when it expires, when its owner signs out, or when the account is disabled.
@@ -12,8 +13,6 @@ Migration 0006 adds exactly these.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,11 +34,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.account_models import Account, AccountError, Caller, hash_token
 from store.models import Base
+from store.passwords import checked, hashed
 from workflows.types import Role
 
-# scrypt's cost: 2**14 rounds of 8-byte blocks takes ~50 ms here, 16 MiB of memory
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-SALT_BYTES = 16
 SESSION_KEY_BYTES = 32
 CSRF_BYTES = 24
 MIN_PASSWORD_LENGTH = 10
@@ -72,34 +69,6 @@ class SignedIn:
     csrf_token: str
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    salt = salt if salt is not None else secrets.token_bytes(SALT_BYTES)
-    digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
-    )
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
-
-
-def password_matches(password: str, stored: str | None) -> bool:
-    if not stored:
-        return False
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        computed = hashlib.scrypt(
-            password.encode("utf-8"),
-            salt=bytes.fromhex(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(digest) // 2,
-        )
-    except ValueError:
-        return False
-    return hmac.compare_digest(computed.hex(), digest)
-
-
 def check_new_password(password: str) -> None:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise AccountError(
@@ -114,7 +83,7 @@ async def set_password(session: AsyncSession, name: str, password: str) -> None:
     account = await session.scalar(select(Account).where(Account.name == name))
     if account is None:
         raise AccountError(f"no account named {name!r}")
-    account.password_hash = hash_password(password)
+    account.password_hash = await hashed(password)
     await end_sessions_of(session, account.id)
 
 
@@ -131,12 +100,14 @@ async def sign_in(
 ) -> tuple[str, SignedIn] | None:
     """(the session key for the cookie, who signed in), or None for a wrong name or
     password or a disabled account; the caller commits. The same work is done for an
-    unknown name, so the answer's timing does not tell which names exist."""
+    unknown name, so the answer's timing does not tell which names exist. A password stored
+    under an older scheme is stored again as Argon2id."""
     account = await session.scalar(select(Account).where(Account.name == name))
-    stored = account.password_hash if account is not None else None
-    matches = password_matches(password, stored or _DECOY)
-    if account is None or stored is None or not matches or account.disabled_at is not None:
+    matches, new_hash = await checked(password, account.password_hash if account else None)
+    if account is None or not matches or account.disabled_at is not None:
         return None
+    if new_hash is not None:
+        account.password_hash = new_hash
     key = secrets.token_urlsafe(SESSION_KEY_BYTES)
     row = ConsoleSession(
         account_id=account.id,
@@ -176,7 +147,3 @@ async def sign_out(session: AsyncSession, session_id: int) -> None:
         .where(ConsoleSession.id == session_id, ConsoleSession.ended_at.is_(None))
         .values(ended_at=func.now())
     )
-
-
-# Compared against when the name is unknown, so that path costs one scrypt as well.
-_DECOY = hash_password(secrets.token_urlsafe(16))

@@ -282,6 +282,9 @@ class Candidate(Model):
     on_probation: bool = False
     last_promotion_on: date | None = None
     exceptional: ExceptionalPromotion | None = None
+    # the post is higher than the candidate's present one (提拔); False for a lateral move
+    # (平级交流). Accountability's 24 months bar a promotion only (eligibility.applied_months)
+    promotion: bool = True
 
 
 class DemocraticRecommendation(Model):
@@ -305,6 +308,8 @@ class CaseInput(Model):
     method: SelectionMethod
     probation_required: bool = False
     economic_audit_required: bool = False
+    # the post is a leading post (领导职务): accountability bars it for 12 months even laterally
+    leading_post: bool = True
     candidates: list[Candidate] = Field(default_factory=list)
     recommendation: DemocraticRecommendation | None = None
     opened_by: Actor

@@ -9,15 +9,18 @@ from hypothesis import strategies as st
 
 from workflows.rules.dates import add_months
 from workflows.rules.eligibility import (
+    ACCOUNTABILITY_LEADING_POST_MONTHS,
     LOCAL_IMPACT_KINDS,
     NATIONAL_IMPACT_MONTHS,
     RULE_EXCEPTIONAL,
     RULE_IMPACT,
+    applied_months,
     check_eligible_on,
     check_recommendation_valid,
     eligibility_findings,
     eligibility_problems,
     impact_period_end,
+    is_promotion,
     needs_approval_before_inspection,
 )
 from workflows.rules.errors import RuleViolation
@@ -115,6 +118,120 @@ def test_accountability_counts_24_months_for_promotion():
     s = Sanction(kind=SanctionKind.ACCOUNTABILITY_REMOVAL, decided_on=date(2025, 6, 1))
     assert impact_period_end(s, MONTHS) == date(2027, 6, 1)
     assert eligibility_problems(candidate(s), date(2026, 12, 1), MONTHS)
+
+
+# --------------------------------------------------------------------------- accountability
+
+REMOVED = date(2025, 6, 1)  # removed by accountability (问责)
+PROMOTION_SENTENCE = (
+    "Li Ming于 2025-06-01 受到问责（引咎辞职、责令辞职或免职），尚在影响期内"
+    "（2027-06-01 起期满；24 个月内不得担任高于原任职务层次的职务）"
+)
+LEADING_SENTENCE = (
+    "Li Ming于 2025-06-01 受到问责（引咎辞职、责令辞职或免职），尚在影响期内"
+    "（2026-06-01 起期满；12 个月内不得担任领导职务）"
+)
+
+
+def removed(**fields) -> Candidate:
+    return candidate(
+        Sanction(kind=SanctionKind.ACCOUNTABILITY_REMOVAL, decided_on=REMOVED), **fields
+    )
+
+
+@pytest.mark.parametrize(
+    ("promotion", "leading_post", "on", "problems"),
+    [
+        # a promotion into a leading post: the longer bar, 24 months
+        (True, True, date(2026, 5, 31), [PROMOTION_SENTENCE]),
+        (True, True, date(2026, 6, 1), [PROMOTION_SENTENCE]),
+        (True, True, date(2027, 5, 31), [PROMOTION_SENTENCE]),
+        (True, True, date(2027, 6, 1), []),
+        # a promotion into a non-leading higher post: 24 months too
+        (True, False, date(2026, 6, 1), [PROMOTION_SENTENCE]),
+        (True, False, date(2027, 6, 1), []),
+        # a lateral move into a leading post: 12 months
+        (False, True, date(2026, 5, 31), [LEADING_SENTENCE]),
+        (False, True, date(2026, 6, 1), []),
+        (False, True, date(2026, 9, 1), []),
+        # a lateral move into a non-leading post: accountability bars nothing
+        (False, False, REMOVED, []),
+        (False, False, date(2025, 12, 1), []),
+    ],
+)
+def test_accountability_bars_a_leading_post_12_months_and_a_promotion_24(
+    promotion, leading_post, on, problems
+):
+    c = removed(promotion=promotion)
+    assert eligibility_problems(c, on, MONTHS, leading_post=leading_post) == problems
+
+
+@pytest.mark.parametrize(
+    ("promotion", "leading_post", "months"),
+    [(True, True, 24), (True, False, 24), (False, True, 12), (False, False, 0)],
+)
+def test_the_months_accountability_applies(promotion, leading_post, months):
+    kind = SanctionKind.ACCOUNTABILITY_REMOVAL
+    assert applied_months(kind, MONTHS, promotion=promotion, leading_post=leading_post) == months
+    assert ACCOUNTABILITY_LEADING_POST_MONTHS == 12
+
+
+def test_a_policy_lengthens_the_promotion_bar_not_the_leading_post_bar():
+    longer = {**MONTHS, SanctionKind.ACCOUNTABILITY_REMOVAL: 36}
+    kind = SanctionKind.ACCOUNTABILITY_REMOVAL
+    assert applied_months(kind, longer, promotion=True, leading_post=True) == 36
+    assert applied_months(kind, longer, promotion=False, leading_post=True) == 12
+
+
+def test_an_exceptional_promotion_is_a_promotion_whatever_the_file_says():
+    c = removed(promotion=False, exceptional=exceptional())
+    assert is_promotion(c)
+    assert eligibility_problems(c, date(2026, 9, 1), MONTHS) == [PROMOTION_SENTENCE]
+
+
+@pytest.mark.parametrize("leading_post", [True, False])
+def test_other_periods_bar_a_lateral_move_too(leading_post):
+    s = Sanction(kind=SanctionKind.PARTY_WARNING, decided_on=REMOVED)
+    c = candidate(s, promotion=False)
+    assert eligibility_problems(c, date(2026, 5, 31), MONTHS, leading_post=leading_post)
+    assert not eligibility_problems(c, date(2026, 6, 1), MONTHS, leading_post=leading_post)
+
+
+@given(
+    st.dates(min_value=date(2004, 1, 1), max_value=date(2030, 12, 31)),
+    st.integers(-60, 900),
+    st.booleans(),
+    st.booleans(),
+)
+def test_accountability_barred_exactly_inside_its_bar(decided_on, offset, promotion, leading):
+    on = decided_on + timedelta(days=offset)
+    s = Sanction(kind=SanctionKind.ACCOUNTABILITY_REMOVAL, decided_on=decided_on)
+    months = 24 if promotion else 12 if leading else 0
+    barred = decided_on <= on < add_months(decided_on, months)
+    c = candidate(s, promotion=promotion)
+    assert bool(eligibility_problems(c, on, MONTHS, leading_post=leading)) is barred
+    # the boundaries themselves: the last barred day and the first free one
+    if months:
+        end = add_months(decided_on, months)
+        assert eligibility_problems(c, end - ONE_DAY, MONTHS, leading_post=leading)
+        assert eligibility_problems(c, end, MONTHS, leading_post=leading) == []
+
+
+def test_a_lateral_move_is_refused_inside_12_months_with_the_sentence():
+    with pytest.raises(RuleViolation) as e:
+        check_eligible_on(
+            [removed(promotion=False)],
+            date(2026, 3, 3),
+            "考察开始",
+            "进行考察",
+            MONTHS,
+            leading_post=True,
+        )
+    assert (e.value.rule, e.value.message) == (
+        RULE_IMPACT,
+        f"考察开始之日（2026-03-03）：{LEADING_SENTENCE}；不能进行考察",
+    )
+    check_eligible_on([removed(promotion=False)], date(2026, 6, 1), "考察开始", "进行考察", MONTHS)
 
 
 def test_local_periods_come_from_the_policy():

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+import yaml
 from click.testing import CliRunner, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowUpdateFailedError
@@ -257,6 +258,24 @@ def test_sample_case_files_are_valid_and_pass_the_start_checks() -> None:
     assert exam.method is SelectionMethod.OPEN_SELECTION and exam.candidates == []
     for case in (regular, exam):
         check_case_input(case, date(2026, 11, 24), recommendation_valid_months=12)
+
+
+def test_a_case_file_says_whether_the_post_is_leading_and_each_move_a_promotion(
+    tmp_path: Path,
+) -> None:
+    """Issue #16, class 6: both new, both optional (a file without them reads as before)."""
+    text = (FIXTURES / "regular_case.yaml").read_text(encoding="utf-8")
+    opened_by = {"opened_by": {"name": "张敏", "role": "clerk"}}
+    before = load_model(CaseInput, FIXTURES / "regular_case.yaml", opened_by)
+    assert before.leading_post and all(c.promotion for c in before.candidates)
+    data = yaml.safe_load(text)
+    data["leading_post"] = False
+    data["candidates"][0]["promotion"] = False
+    lateral = tmp_path / "lateral.yaml"
+    lateral.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    case = load_model(CaseInput, lateral, opened_by)
+    assert not case.leading_post
+    assert [c.promotion for c in case.candidates] == [False, True, True]
 
 
 # --------------------------------------------------------------------------- who records a step
@@ -652,3 +671,15 @@ def test_one_verdict_is_sent_for_a_group_of_objections(
     [(_, update, arg)] = fake_client.updates
     assert update == "record_objection_verdict" and isinstance(arg, ObjectionVerdictInput)
     assert (arg.objection_id, arg.same_for) == ("O1", ["O2", "O3"])
+
+
+def test_an_applicant_may_be_marked_as_a_lateral_move(tmp_path: Path) -> None:
+    """The optional promotion column: blank is a promotion (the stricter reading), no is a
+    lateral move, which the accountability bar judges by its 12 months instead of 24."""
+    text = (FIXTURES / "applicants.csv").read_text("utf-8").splitlines()
+    header, first, second, *rest = text
+    lines = [header + ",promotion", first + ",否", second + ","] + [r + "," for r in rest]
+    marked = tmp_path / "applicants.csv"
+    marked.write_text("\n".join(lines) + "\n", "utf-8")
+    applicants = read_applicants(marked)
+    assert [a.candidate.promotion for a in applicants[:2]] == [False, True]

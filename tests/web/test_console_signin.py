@@ -150,7 +150,7 @@ async def test_guessing_passwords_is_paused_after_a_few_failures(
         assert right.status_code == 429 and "稍后再试" in right.text
 
 
-async def test_passwords_are_stored_only_as_scrypt_hashes(
+async def test_passwords_are_stored_only_as_argon2id_hashes(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     name = await make_person(session_factory, Role.CLERK)
@@ -158,7 +158,7 @@ async def test_passwords_are_stored_only_as_scrypt_hashes(
         stored = await s.scalar(
             text("SELECT password_hash FROM accounts WHERE name = :n"), {"n": name}
         )
-    assert stored.startswith("scrypt$") and PASSWORD not in stored
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
 async def test_pages_carry_the_security_headers(app: FastAPI) -> None:

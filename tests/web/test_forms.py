@@ -147,6 +147,9 @@ CASES = {
             person("p2", "李四", sex="女", party_member=True, birth_date=date(1985, 3, 4)),
         ],
     ),
+    "a lateral move into a non-leading post": regular_case(
+        "F-4", [person("p1", "张三", promotion=False), person("p2", "李四")], leading_post=False
+    ),
 }
 
 
@@ -219,3 +222,23 @@ def test_a_missing_required_field_is_reported_as_such() -> None:
     with pytest.raises(ValidationError) as caught:
         WithdrawInput.model_validate({**parse_form(WithdrawInput, {}), "actor": CLERK})
     assert problems_of(caught.value) == ["理由：必填"]
+
+
+def test_the_start_form_asks_whether_the_post_is_leading_and_each_move_a_promotion() -> None:
+    """Issue #16, class 6: a checked box, and a column left blank, keep the old reading."""
+    fields = {f.name: f for f in form_fields(CaseInput, skip=frozenset({"opened_by"}))}
+    leading = fields["leading_post"]
+    assert (leading.kind, leading.label, leading.value) == ("checkbox", "拟任职务为领导职务", "on")
+    assert "promotion（提拔任职（平级交流填否））" in fields["candidates"].hint
+    data = parse_form(
+        CaseInput,
+        {
+            **form_values(regular_case("F-5"), skip=frozenset({"opened_by"})),
+            "leading_post": "",
+            "candidates": "person_id,name,promotion\np1,张三,否\np2,李四,",
+        },
+        skip=frozenset({"opened_by"}),
+    )
+    case = CaseInput.model_validate({**data, "opened_by": CLERK})
+    assert not case.leading_post
+    assert [c.promotion for c in case.candidates] == [False, True]

@@ -279,3 +279,78 @@ def test_a_step_with_no_recorded_start_runs_from_today() -> None:
     today_case = Driver(regular_case("dates-4", opened_on=None))
     step = today_case.book.awaited_step()
     assert step is not None and today_case.book.step_started_on(step, TODAY) == TODAY
+
+
+# --------------------------------------------------------------------------- accountability
+
+REMOVED = date(2025, 5, 3)  # removed by accountability (问责) 15 months before the opening
+
+
+@pytest.mark.parametrize(
+    ("promotion", "leading_post", "note"),
+    [
+        (False, True, ""),  # 12 months have passed: a lateral move into a leading post
+        (False, False, ""),
+        (True, True, "2027-05-03 起期满；24 个月内不得担任高于原任职务层次的职务"),
+        (True, False, "2027-05-03 起期满；24 个月内不得担任高于原任职务层次的职务"),
+    ],
+)
+def test_accountability_bars_by_the_post_and_the_move(
+    promotion: bool, leading_post: bool, note: str
+) -> None:
+    """Issue #16, class 6: the case file says whether the post is a leading post and,
+    per candidate, whether it is a promotion; only a promotion waits the 24 months."""
+    p1 = person(
+        "p1",
+        "张三",
+        promotion=promotion,
+        sanctions=[Sanction(kind=SanctionKind.ACCOUNTABILITY_REMOVAL, decided_on=REMOVED)],
+    )
+    d = brought_in(regular_case("late-1", [p1, person("p2", "李四")], leading_post=leading_post))
+    if note:
+        assert d.status("p1") is CandidateStatus.INELIGIBLE
+        assert d.book.candidate("p1").note == (
+            f"张三于 {REMOVED} 受到问责（引咎辞职、责令辞职或免职），尚在影响期内（{note}）"
+        )
+        return
+    assert d.status("p1") is CandidateStatus.IN_POOL
+    d.investigation_notice()
+    d.team()
+    d.inspect("p1")
+    d.inspect("p2")
+    d.conclude("p1")
+    d.vote(agree("p1"))
+    d.publish()
+    d.end_notice()
+    d.appoint("p1")
+    assert d.stage is CaseStage.CLOSED and d.status("p1") is CandidateStatus.APPOINTED
+
+
+@given(st.dates(min_value=date(2025, 7, 1), max_value=date(2025, 10, 31)))
+def test_a_lateral_move_waits_exactly_12_months_at_each_gate(removed_on: date) -> None:
+    """Removed around the opening's year-ago day: a lateral move into a leading post is
+    judged on the opening (08-03) and again on the inspection's start (09-08)."""
+    p1 = person(
+        "p1",
+        "张三",
+        promotion=False,
+        sanctions=[Sanction(kind=SanctionKind.ACCOUNTABILITY_REMOVAL, decided_on=removed_on)],
+    )
+    d = brought_in(regular_case("late-1", [p1, person("p2", "李四")]))
+    free_on = add_months(removed_on, 12)
+    if OPENED < free_on:
+        assert d.status("p1") is CandidateStatus.INELIGIBLE
+        return
+    assert d.status("p1") is CandidateStatus.IN_POOL
+    d.investigation_notice()
+    d.book.check_inspection_team(team("李组长", "周干事"), TODAY)
+
+
+def test_a_case_file_without_the_new_fields_reads_as_before() -> None:
+    """Saved case files and histories name neither field: a leading post, a promotion."""
+    data = regular_case("late-1").model_dump(mode="json")
+    del data["leading_post"]
+    for c in data["candidates"]:
+        del c["promotion"]
+    case = CaseInput.model_validate(data)
+    assert case.leading_post and all(c.promotion for c in case.candidates)

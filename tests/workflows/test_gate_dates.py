@@ -120,3 +120,39 @@ async def test_a_step_started_long_ago_is_overdue_at_once(runner: CaseRunner) ->
     assert overdue.summary.endswith(f"已于 {due} 逾期")
     state = await runner.state(h)
     assert state.step is not None and state.step.overdue
+
+
+async def test_accountability_bars_a_promotion_24_months_a_lateral_move_12(
+    runner: CaseRunner,
+) -> None:
+    """Class 6: 张三 was removed by accountability (问责) on 2024-12-03, 15 months before the
+    inspection (03-03). Moved laterally into the leading post he is inspected; promoted
+    into it he is not (24 months, to 2026-12-03). Before, the file could not tell the two
+    apart and both waited the 24 months."""
+    removed = Sanction(kind=SanctionKind.ACCOUNTABILITY_REMOVAL, decided_on=date(2024, 12, 3))
+
+    def case(case_id: str, promotion: bool) -> CaseInput:
+        p1 = person("p1", "张三", promotion=promotion, sanctions=[removed])
+        others = [person("p2", "李四"), person("p3", "王五")]
+        return early_case(case_id, candidates=[p1, *others], leading_post=True)
+
+    h = await runner.start(case("accountability-lateral", promotion=False))
+    assert (await runner.state(h)).candidates[0].status is CandidateStatus.IN_POOL
+    await to_inspection(runner, h)
+    state = await runner.update(h, "record_inspection_team", the_team())
+    assert state.dates["inspection_started"] == STARTED
+    assert state.candidates[0].status is CandidateStatus.IN_POOL
+
+    h = await runner.start(case("accountability-promotion", promotion=True))
+    state = await runner.state(h)
+    assert state.candidates[0].status is CandidateStatus.INELIGIBLE
+    expected = (
+        "张三不符合任职条件：张三于 2024-12-03 受到问责（引咎辞职、责令辞职或免职），"
+        "尚在影响期内（2026-12-03 起期满；24 个月内不得担任高于原任职务层次的职务）"
+    )
+    events = await runner.events("accountability-promotion")
+    assert next(e.summary for e in events if e.kind == "eligibility") == expected
+    await to_inspection(runner, h)
+    state = await runner.update(h, "record_inspection_team", the_team())
+    in_pool = [c.person_id for c in state.candidates if c.status is CandidateStatus.IN_POOL]
+    assert in_pool == ["p2", "p3"]

@@ -198,6 +198,7 @@ class CaseBookBase:
             date_label(act_key),
             refused,
             self.policy.impact_months_all(),
+            leading_post=self.case.leading_post,
         )
 
     def _check_recommendation(self, on: date) -> None:

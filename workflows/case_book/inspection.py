@@ -42,7 +42,9 @@ class InspectionRules(CaseBookBase):
         months = self.policy.impact_months_all()
         out: list[Happening] = []
         for c in self.with_status(CandidateStatus.IN_POOL):
-            problems = eligibility.eligibility_problems(self.people[c.person_id], on, months)
+            problems = eligibility.eligibility_problems(
+                self.people[c.person_id], on, months, leading_post=self.case.leading_post
+            )
             if problems:
                 c.status = CandidateStatus.INELIGIBLE
                 c.note = "；".join(problems)

@@ -24,9 +24,9 @@ RULE_IMPACT = "eligibility.impact"
 RULE_EXCEPTIONAL = "exceptional.limits"
 RULE_RECOMMENDATION = "recommendation.validity"
 
-# National floors. Accountability bars any leadership post for 12 months and a higher post
-# for 24; this service only handles promotions, so 24 applies. Party probation counts
-# from the day Party rights are restored, not from the decision.
+# National floors. Party probation counts from the day Party rights are restored, not from
+# the decision. Accountability (问责) has two bars: the table's is the higher post's (提拔,
+# 24; a policy may lengthen it), ``ACCOUNTABILITY_LEADING_POST_MONTHS`` any leading post's.
 NATIONAL_IMPACT_MONTHS: dict[SanctionKind, int] = {
     SanctionKind.PARTY_WARNING: 12,
     SanctionKind.PARTY_SERIOUS_WARNING: 18,
@@ -39,6 +39,9 @@ NATIONAL_IMPACT_MONTHS: dict[SanctionKind, int] = {
     SanctionKind.STATE_DISMISSAL: 24,
     SanctionKind.ACCOUNTABILITY_REMOVAL: 24,
 }
+
+# 问责后一年内不安排领导职务: a lateral move into a leading post waits this long.
+ACCOUNTABILITY_LEADING_POST_MONTHS = 12
 
 # Impact periods the regulation leaves to local rules.
 LOCAL_IMPACT_KINDS = (SanctionKind.ADMONISHMENT, SanctionKind.ORGANIZATIONAL_HANDLING)
@@ -74,32 +77,72 @@ def impact_months(kind: SanctionKind, months: Mapping[SanctionKind, int]) -> int
     return configured if national is None else max(configured, national)
 
 
-def impact_period_end(s: Sanction, months: Mapping[SanctionKind, int]) -> date | None:
+def is_promotion(c: Candidate) -> bool:
+    """Whether taking the post is a promotion (提拔) for ``c``; an exceptional promotion is one
+    whatever the file says, so a contradictory file gets the stricter reading."""
+    return c.promotion or c.exceptional is not None
+
+
+def applied_months(
+    kind: SanctionKind,
+    months: Mapping[SanctionKind, int],
+    *,
+    promotion: bool = True,
+    leading_post: bool = True,
+) -> int:
+    """The months ``kind`` bars this appointment; 0 when it bars nothing.
+
+    Only accountability depends on the appointment: a higher post waits its full period
+    (24 national), a lateral move into a leading post 12, a lateral non-leading post none.
+    Where both apply the longer wins. Every other period bars the act whatever the post.
+    """
+    n = impact_months(kind, months)
+    if kind is not SanctionKind.ACCOUNTABILITY_REMOVAL:
+        return n
+    barred = [n] if promotion else []
+    if leading_post:
+        barred.append(ACCOUNTABILITY_LEADING_POST_MONTHS)
+    return max(barred, default=0)
+
+
+def impact_period_end(
+    s: Sanction,
+    months: Mapping[SanctionKind, int],
+    *,
+    promotion: bool = True,
+    leading_post: bool = True,
+) -> date | None:
     """The first day after the impact period; None while it cannot end yet.
 
     Party probation without a restoration date has no end: its period only starts when
-    Party rights are restored.
+    Party rights are restored. An accountability period that bars nothing of this
+    appointment ends on the day it was decided.
     """
-    n = impact_months(s.kind, months)
+    n = applied_months(s.kind, months, promotion=promotion, leading_post=leading_post)
     if s.kind is SanctionKind.PARTY_PROBATION:
         return None if s.rights_restored_on is None else add_months(s.rights_restored_on, n)
     return add_months(s.decided_on, n)
 
 
-def _sanction_problem(name: str, s: Sanction, months: Mapping[SanctionKind, int]) -> str:
+def _sanction_problem(
+    name: str, s: Sanction, months: Mapping[SanctionKind, int], promotion: bool, leading_post: bool
+) -> str:
     # imported here: the glossary's own imports reach this module through the policy
     from workflows.glossary import SANCTIONS
 
     what = SANCTIONS[s.kind]
     decided = s.decided_on.isoformat()
-    n = impact_months(s.kind, months)
-    end = impact_period_end(s, months)
+    n = applied_months(s.kind, months, promotion=promotion, leading_post=leading_post)
+    end = impact_period_end(s, months, promotion=promotion, leading_post=leading_post)
     if end is None:
         return (
             f"{name}于 {decided} 受到{what}，尚未恢复党员权利；"
             f"影响期自恢复党员权利之日起计算 {n} 个月"
         )
     sentence = f"{name}于 {decided} 受到{what}，尚在影响期内（{end.isoformat()} 起期满"
+    if s.kind is SanctionKind.ACCOUNTABILITY_REMOVAL:
+        barred = "担任高于原任职务层次的职务" if promotion else "担任领导职务"
+        sentence += f"；{n} 个月内不得{barred}"
     if s.rights_restored_on is not None and s.kind is SanctionKind.PARTY_PROBATION:
         sentence += f"，即 {s.rights_restored_on.isoformat()} 恢复党员权利后 {n} 个月"
     return sentence + "）"
@@ -127,28 +170,35 @@ def _exceptional_problems(c: Candidate, on: date) -> list[str]:
 
 
 def eligibility_findings(
-    c: Candidate, on: date, months: Mapping[SanctionKind, int]
+    c: Candidate, on: date, months: Mapping[SanctionKind, int], *, leading_post: bool = True
 ) -> list[tuple[str, str]]:
-    """Every reason ``c`` cannot be inspected or promoted on ``on``, each with its rule's
-    code (``RULE_IMPACT``, ``RULE_EXCEPTIONAL``); empty when eligible.
+    """Every reason ``c`` cannot be inspected or appointed to the post on ``on``, each with
+    its rule's code (``RULE_IMPACT``, ``RULE_EXCEPTIONAL``); empty when eligible.
+    ``leading_post`` is the case's (``CaseInput.leading_post``); whether the post is a
+    promotion is the candidate's (``is_promotion``).
 
     A sanction counts from the day it was decided: one decided after ``on`` did not bar the
     act of that day (the next gate, judged on its own date, finds it).
     """
+    promotion = is_promotion(c)
     findings: list[tuple[str, str]] = []
     for s in c.sanctions:
         if s.decided_on > on:
             continue
-        end = impact_period_end(s, months)
+        end = impact_period_end(s, months, promotion=promotion, leading_post=leading_post)
         if end is None or on < end:
-            findings.append((RULE_IMPACT, _sanction_problem(c.name, s, months)))
+            sentence = _sanction_problem(c.name, s, months, promotion, leading_post)
+            findings.append((RULE_IMPACT, sentence))
     findings.extend((RULE_EXCEPTIONAL, p) for p in _exceptional_problems(c, on))
     return findings
 
 
-def eligibility_problems(c: Candidate, on: date, months: Mapping[SanctionKind, int]) -> list[str]:
-    """Every reason ``c`` cannot be inspected or promoted on ``on``; empty when eligible."""
-    return [sentence for _, sentence in eligibility_findings(c, on, months)]
+def eligibility_problems(
+    c: Candidate, on: date, months: Mapping[SanctionKind, int], *, leading_post: bool = True
+) -> list[str]:
+    """Every reason ``c`` cannot be inspected or appointed on ``on``; empty when eligible."""
+    findings = eligibility_findings(c, on, months, leading_post=leading_post)
+    return [sentence for _, sentence in findings]
 
 
 def check_eligible_on(
@@ -157,6 +207,8 @@ def check_eligible_on(
     act: str,
     refused: str,
     months: Mapping[SanctionKind, int],
+    *,
+    leading_post: bool = True,
 ) -> None:
     """Refuse an act dated ``on`` for which one of ``people`` is not eligible.
 
@@ -164,7 +216,9 @@ def check_eligible_on(
     what cannot be done (进行考察); the refusal names every reason and carries the first
     one's rule.
     """
-    findings = [f for c in people for f in eligibility_findings(c, on, months)]
+    findings = [
+        f for c in people for f in eligibility_findings(c, on, months, leading_post=leading_post)
+    ]
     if findings:
         reasons = "；".join(sentence for _, sentence in findings)
         raise RuleViolation(
