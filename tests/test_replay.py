@@ -22,6 +22,7 @@ from workflows.appointment_case import (
     UPSERT_CHANGES_PATCH,
     AppointmentCaseWorkflow,
 )
+from workflows.audit_checkpoint import MAIL_PATCH, AuditCheckpointWorkflow
 from workflows.ids import LEGACY_PROBATION_WORKFLOW_PREFIX, PROBATION_WORKFLOW_PREFIX
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("case_*.json"))
@@ -90,3 +91,19 @@ def test_a_run_that_continued_as_new_and_a_run_from_a_carry_are_replayed() -> No
         if started.continued_execution_run_id:
             carried.add(p.stem)
     assert ends and carried, (ends, carried)
+
+
+CHECKPOINT_HISTORIES = sorted((Path(__file__).parent / "histories").glob("checkpoint_*.json"))
+
+
+@pytest.mark.parametrize("path", CHECKPOINT_HISTORIES, ids=[p.stem for p in CHECKPOINT_HISTORIES])
+async def test_saved_checkpoint_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json("replayed-" + path.stem, path.read_text("utf-8"))
+    replayer = Replayer(workflows=[AuditCheckpointWorkflow], data_converter=DATA_CONVERTER)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+
+
+def test_both_sides_of_the_checkpoint_mail_patch_are_replayed() -> None:
+    taken = {p.stem: MAIL_PATCH in _patches(p) for p in CHECKPOINT_HISTORIES}
+    assert any(taken.values()) and not all(taken.values()), taken
