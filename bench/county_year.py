@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.county_year [--scale 1.0] [--seed N] [--json FILE]
 
-The workload is the year of the county in ``/work/shared/seed/`` (桂阳县, the report
-"加强执政能力建设", quoted in ``shared/domain/RULES.md``), as far as it describes cases this
+The workload is the year of the county the project grew from (桂阳县, the report
+"加强执政能力建设", quoted in the project's domain rules), as far as it describes cases this
 service runs. Its figures:
 
 - "对175名拟提拔任职的干部进行了任前公示": **175 cadres to be promoted were publicly noticed**
