@@ -32,8 +32,7 @@ from chinese_calendar import constants as chinese_calendar_data
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.policy import read_policy
-from workflows.policy import PolicyError
+from activities.policy import policy_for_activity
 from workflows.rules.working_days import (
     CalendarYearMissing,
     WorkingDayCalendar,
@@ -243,16 +242,7 @@ class CalendarActivities:
                 type="ReminderHourMissing",
                 non_retryable=True,
             )
-        try:
-            snapshot = await asyncio.to_thread(read_policy, path)
-        except PolicyError as e:
-            raise ApplicationError(
-                f"the policy file {path} is refused:\n{e}",
-                e.problems,
-                type="PolicyInvalid",
-                non_retryable=True,
-            ) from e
-        return snapshot.policy.reminder_hour
+        return (await policy_for_activity(path)).policy.reminder_hour
 
     @activity.defn
     async def working_days_end(self, input: WorkingDaysInput) -> WorkingDaysResult:

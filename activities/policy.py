@@ -35,13 +35,18 @@ class PolicyActivities:
         Non-retryable: a broken or missing file does not heal by retrying, and the case
         must say why it cannot start instead of hanging in retries.
         """
-        path = self._policy_path
-        try:
-            return await asyncio.to_thread(read_policy, path)
-        except PolicyError as e:
-            raise ApplicationError(
-                f"the policy file {path} is refused:\n{e}",
-                e.problems,
-                type="PolicyInvalid",
-                non_retryable=True,
-            ) from e
+        return await policy_for_activity(self._policy_path)
+
+
+async def policy_for_activity(path: Path) -> PolicySnapshot:
+    """``read_policy`` off the event loop, for an activity: a refused file fails the activity
+    for good (``PolicyInvalid``), with every reason."""
+    try:
+        return await asyncio.to_thread(read_policy, path)
+    except PolicyError as e:
+        raise ApplicationError(
+            f"the policy file {path} is refused:\n{e}",
+            e.problems,
+            type="PolicyInvalid",
+            non_retryable=True,
+        ) from e

@@ -97,6 +97,14 @@ async def _continued(handle: WorkflowHandle[Any, Any], exc: RPCError) -> bool:
     return described.status == WorkflowExecutionStatus.RUNNING
 
 
+def no_worker(who: str, what: str) -> NoWorker:
+    """A step sent to ``who`` that no worker answered in time: it may still be recorded."""
+    return NoWorker(
+        f"{who}: no worker answered within {UPDATE_WAIT.seconds} s; the step may still be "
+        f"recorded when it comes back: read {what} before sending it again"
+    )
+
+
 def refusal(exc: WorkflowUpdateFailedError) -> GatewayError:
     """The domain error of a workflow's refusal of an update (a case's or a probation's)."""
     cause = exc.cause
@@ -153,10 +161,7 @@ async def execute_update(client: Client, case_id: str, update: str, arg: BaseMod
     except RuntimeError as exc:
         raise connect_problem(exc) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise NoWorker(
-            f"case {case_id}: no worker answered within {UPDATE_WAIT.seconds} s; the step may "
-            "still be recorded when it comes back: read the case before sending it again"
-        ) from exc
+        raise no_worker(f"case {case_id}", "the case") from exc
     return read_answer(answer, update)
 
 

@@ -30,8 +30,8 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from gateway.cases import QUERY_WAIT, UPDATE_WAIT, connect_problem, refusal
-from gateway.errors import CaseEnded, NoSuchCase, NoWorker, Refused, Unreachable
+from gateway.cases import QUERY_WAIT, UPDATE_WAIT, connect_problem, no_worker, refusal
+from gateway.errors import CaseEnded, NoSuchCase, Refused, Unreachable
 from workflows.appointment_case import PROBATION_WORKFLOW_NAME
 from workflows.ids import legacy_probation_workflow_id, probation_workflow_id
 from workflows.probation_types import ProbationInput, ProbationRoles, ProbationState
@@ -126,10 +126,7 @@ async def _call(
     except RuntimeError as exc:
         raise connect_problem(exc) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise NoWorker(
-            f"{about}: no worker answered within {UPDATE_WAIT.seconds} s; the step may still "
-            "be recorded when it comes back: read the probation before sending it again"
-        ) from exc
+        raise no_worker(about, "the probation") from exc
 
 
 async def execute_update(

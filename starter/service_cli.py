@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -60,8 +62,13 @@ def worker(app: App) -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_worker(app.settings, stop=stop)
 
+    run_service(app, run())
+
+
+def run_service(app: App, service: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived service until it stops; a Temporal out of reach exits as such."""
     try:
-        asyncio.run(run())
+        asyncio.run(service)
     except RuntimeError as exc:
         if is_connect_failure(exc):
             raise _temporal_unreachable(app.settings) from exc
@@ -118,12 +125,7 @@ def web(app: App, host: str | None, port: int | None) -> None:
             click.echo(f"the web service listens on http://{host}:{port}", err=True)
         await serving
 
-    try:
-        asyncio.run(run())
-    except RuntimeError as exc:
-        if is_connect_failure(exc):
-            raise _temporal_unreachable(app.settings) from exc
-        raise
+    run_service(app, run())
 
 
 @click.group()
