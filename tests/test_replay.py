@@ -19,6 +19,7 @@ from gateway.client import DATA_CONVERTER
 from workflows.appointment_case import (
     CONTINUE_AS_NEW_PATCH,
     SMALL_ANSWER_PATCH,
+    SUSPENSION_DECISION_PATCH,
     UPSERT_CHANGES_PATCH,
     AppointmentCaseWorkflow,
 )
@@ -73,7 +74,10 @@ def _patches(path: Path) -> set[str]:
     return taken
 
 
-@pytest.mark.parametrize("patch", [SMALL_ANSWER_PATCH, UPSERT_CHANGES_PATCH, CONTINUE_AS_NEW_PATCH])
+@pytest.mark.parametrize(
+    "patch",
+    [SMALL_ANSWER_PATCH, UPSERT_CHANGES_PATCH, CONTINUE_AS_NEW_PATCH, SUSPENSION_DECISION_PATCH],
+)
 def test_both_sides_of_the_answer_and_upsert_patches_are_replayed(patch: str) -> None:
     """Histories from before the small answers (each update answered with the whole state,
     the search attributes upserted after every record) and from after them."""

@@ -104,6 +104,10 @@ CONTINUE_AS_NEW_PATCH = "continue-as-new-when-suggested"
 PROBATION_WORKFLOW_NAME = "ProbationWorkflow"
 # The search attributes are upserted only when one of them changes, not after every record.
 UPSERT_CHANGES_PATCH = "upsert-only-changes"
+# A suspension (暂缓任用) is a step for people, reminded and escalated by the policy's
+# suspension_decision, and its national limit is recorded as a lapse naming whom the case told;
+# before, the limit was a silent timer.
+SUSPENSION_DECISION_PATCH = "suspension-decision-reminded"
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -158,12 +162,16 @@ class AppointmentCaseWorkflow:
                 await self._continue_as_new(case_file, book)
             step = book.awaited_step()
             assert step is not None
-            if step.until is not None:
+            if step.until is not None and not self._people_before_limit(step):
                 await self._wait_for_timer(book, step)
             else:
                 await self._wait_for_people(book, step)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return book.state
+
+    def _people_before_limit(self, step: AwaitedStep) -> bool:
+        """A step with both a limit and people who must act before it (a suspension)."""
+        return step.policy_step is not None and workflow.patched(SUSPENSION_DECISION_PATCH)
 
     def _continue_now(self) -> bool:
         return self._may_continue and workflow.info().is_continue_as_new_suggested()
@@ -249,6 +257,10 @@ class AppointmentCaseWorkflow:
         def done() -> bool:
             return book.step_key() != step.key
 
+        told: list[Alarm] = []  # the reminders and escalations this wait sent
+        if step.until is not None and workflow.now() >= step.until:
+            await self._lapse(book, step, told)  # brought in after its limit
+            return
         carried = self._carried_schedule(step.key)
         sent_until = self._carry.carried_at if carried is not None and self._carry else None
         if carried is None:
@@ -259,6 +271,7 @@ class AppointmentCaseWorkflow:
             schedule = await self._schedule(book, step, done, started_on)
         else:
             schedule, self._overdue = carried, self._carry.overdue if self._carry else False
+            told += [a for a in carried.alarms if sent_until is not None and a.at <= sent_until]
         if schedule is not None and not done():
             if carried is None:
                 self._deadline, self._overdue = schedule.deadline_at, False
@@ -280,6 +293,7 @@ class AppointmentCaseWorkflow:
             self._awaited_deadline = (step.key, schedule)
 
             async def on_alarm(alarm: Alarm) -> None:
+                told.append(alarm)
                 await self._alarm(book, step, schedule, alarm)
 
             async def on_overdue() -> None:
@@ -293,13 +307,38 @@ class AppointmentCaseWorkflow:
             def stop() -> bool:
                 return done() or self._continue_now()
 
-            await keep_deadline(schedule, stop, on_alarm, on_overdue, sent_until)
-            if not done():
-                return  # to continue as new, waiting on the same step with the same deadline
+            await keep_deadline(
+                schedule, stop, on_alarm, on_overdue, sent_until, give_up_at=step.until
+            )
+        if not done() and step.until is not None and workflow.now() >= step.until:
+            await self._lapse(book, step, told)
+        elif not done():
+            return  # to continue as new, waiting on the same step with the same deadline
         self._awaited_deadline = None
         self._deadline, self._overdue = None, False
         if book.state.step is not None and book.state.step.step == step.key:
             book.state.step = None
+
+    async def _lapse(self, book: CaseBook, step: AwaitedStep, told: list[Alarm]) -> None:
+        """The step's limit passed undecided: recorded as a lapse, and the top of the step's
+        escalation ladder (or whoever is responsible, with no ladder) is told."""
+        assert step.policy_step is not None
+        timing = book.policy.steps[step.policy_step]
+        top = timing.escalation[-1].role if timing.escalation else timing.responsible_role
+        async with self._lock:
+            if book.step_key() != step.key:
+                return
+            happenings = book.on_suspension_lapse(step.key, told)
+            s = book.state
+            await self._record(
+                happenings[:1],
+                Notification(
+                    recipient_role=top,
+                    subject=f"期满未决：案件 {s.case_id}（{s.unit} {s.post}）{step.description}",
+                    body=happenings[0].summary,
+                ),
+            )
+            await self._record(happenings[1:])
 
     def _carried_schedule(self, key: str) -> StepSchedule | None:
         """The deadline the run before set for the step ``key`` (once: a later wait on the
@@ -341,10 +380,13 @@ class AppointmentCaseWorkflow:
                     body=f"{book.state.unit} {book.state.post}（{step.description}）：{problem}",
                 ),
             )
-            await workflow.wait_condition(self._retry_requested_or(done))
+            if step.until is None:
+                await workflow.wait_condition(self._retry_requested_or(done))
+            else:  # a limit (a suspension's) runs out even while the calendar is missing
+                await wait_until(self._retry_requested_or(done), step.until)
             if book.state.step is not None:
                 book.state.step.blocked_reason = ""
-            if done():
+            if done() or (step.until is not None and workflow.now() >= step.until):
                 return None
 
     def _retry_requested_or(self, done: Callable[[], bool]) -> Callable[[], bool]:

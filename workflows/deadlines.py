@@ -36,6 +36,7 @@ async def keep_deadline(
     on_alarm: Callable[[Alarm], Awaitable[None]],
     on_overdue: Callable[[], Awaitable[None]],
     sent_until: datetime | None = None,
+    give_up_at: datetime | None = None,
 ) -> None:
     """Wait for ``done()``, firing each reminder, the deadline, then each escalation rung.
 
@@ -43,7 +44,8 @@ async def keep_deadline(
     one: the deadline, if past, is marked at once, and only the highest rung already reached
     is sent, so a late import does not flood anyone's inbox. ``sent_until``: a run continued
     from another, whose alarms and overdue mark up to that moment were sent; only later ones
-    are.
+    are. ``give_up_at``: a limit the step cannot pass (a suspension's national three months):
+    the wait ends there, done or not, and no alarm at or after it is sent.
     """
     now = workflow.now()
     if sent_until is not None:
@@ -65,6 +67,8 @@ async def keep_deadline(
     if schedule.deadline_at > now:
         moments.append((schedule.deadline_at, None))
     moments.sort(key=lambda m: m[0])
+    if give_up_at is not None:
+        moments = [m for m in moments if m[0] < give_up_at]
     for moment, alarm in moments:
         if await wait_until(done, moment):
             return
@@ -72,4 +76,7 @@ async def keep_deadline(
             await on_overdue()
         else:
             await on_alarm(alarm)
-    await workflow.wait_condition(done)
+    if give_up_at is None:
+        await workflow.wait_condition(done)
+    else:
+        await wait_until(done, give_up_at)

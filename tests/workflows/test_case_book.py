@@ -1550,9 +1550,11 @@ def test_verdict_serious_unverifiable_suspends_for_three_months() -> None:
     step = d.book.awaited_step()
     assert step is not None
     assert step.key == "suspension:p1"
-    assert step.policy_step is None
-    assert step.responsible_role is Role.DEPARTMENT_HEAD
+    # the department decides, reminded by the policy's suspension_decision, before the limit
+    assert step.policy_step == "suspension_decision"
+    assert step.responsible_role is Role.CLERK
     assert step.until == datetime(2027, 1, 16, tzinfo=SHANGHAI)
+    assert d.book.step_started_on(step, date(2026, 12, 1)) == date(2026, 10, 15)
 
 
 def test_suspension_end_at_a_month_end() -> None:

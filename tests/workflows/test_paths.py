@@ -25,6 +25,7 @@ from tests.workflows.scenarios import (
     scores,
     vote,
 )
+from workflows.glossary import zh
 from workflows.probation_types import probation_workflow_id
 from workflows.types import (
     CandidateStatus,
@@ -35,6 +36,7 @@ from workflows.types import (
     ObjectionInput,
     ObjectionOutcome,
     ObjectionVerdictInput,
+    Role,
     SelectionMethod,
     SuspensionDecisionInput,
     VoteItem,
@@ -393,6 +395,28 @@ async def test_suspension_running_out(runner: CaseRunner) -> None:
     assert final.candidates[0].note == (
         "暂缓任用于 2027-02-20 期满，未作出决定；暂缓任用最长 3 个月"
     )
+    # the department was reminded and escalated to as the policy's suspension_decision says,
+    # and the lapse is recorded as such, naming whom the case told
+    events = await runner.events("suspend-expire")
+    [deadline] = [e for e in events if e.kind == "deadline"][-1:]
+    assert deadline.summary.startswith("暂缓任用期满决定：张三：须于 ")
+    assert "（50 个工作日" in deadline.summary
+    reminders = [e for e in events if e.kind == "reminder" and e.seq > deadline.seq]
+    escalations = [e for e in events if e.kind == "escalation" and e.seq > deadline.seq]
+    assert len(reminders) == 3  # 10, 3 and 1 working days before
+    assert [e.payload["role"] for e in escalations] == ["section_chief", "department_head"]
+    [lapse] = [e for e in events if e.kind == "timer" and e.payload.get("lapse")]
+    told_roles = "、".join(zh(r) for r in (CLERK.role, Role.SECTION_CHIEF, Role.DEPARTMENT_HEAD))
+    assert lapse.summary == (
+        "张三：暂缓任用于 2027-02-20 期满，未作出决定；暂缓任用最长 3 个月，"
+        f"按不予任用处理；期间已提醒或督办：{told_roles}"
+    )
+    assert lapse.payload["person_id"] == "p1"
+    assert [a["kind"] for a in lapse.payload["told"]] == ["reminder"] * 3 + ["escalation"] * 2
+    assert lapse.seq > escalations[-1].seq
+    inbox = await runner.inbox("suspend-expire")
+    told = [m for m in inbox if m.subject.startswith("期满未决")]
+    assert [m.recipient_role for m in told] == [Role.DEPARTMENT_HEAD]
 
 
 @pytest.mark.parametrize("stage", ["exam", "investigation_notice", "vote", "public_notice"])

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from workflows.case_book.core import CaseBookBase, Happening
-from workflows.glossary import awaited
+from workflows.glossary import awaited, zh
+from workflows.rules.notice import effect_of
 from workflows.rules.working_days import end_of_day
-from workflows.types import CandidateStatus, CaseStage, Role
+from workflows.types import Alarm, CandidateState, CandidateStatus, CaseStage, Role
+
+# The policy's step for deciding a suspension (暂缓任用期满决定).
+SUSPENSION_DECISION = "suspension_decision"
 
 # The recorded dates that start each human step: its deadline runs from the latest of them
 # the case holds (a case brought in late runs its deadlines from its own dates).
@@ -96,10 +100,12 @@ class AwaitedSteps(CaseBookBase):
         suspended = self.with_status(CandidateStatus.SUSPENDED)
         first = min(suspended, key=lambda c: (c.suspended_until or date.max, c.person_id))
         assert first.suspended_until is not None
+        # a human step (the department decides, reminded and escalated by the policy's
+        # suspension_decision) with a limit it cannot pass: the national three months
         return AwaitedStep(
             f"suspension:{first.person_id}",
-            None,
-            Role.DEPARTMENT_HEAD,
+            SUSPENSION_DECISION,
+            self.policy.steps[SUSPENSION_DECISION].responsible_role,
             f"{awaited('suspension')[0]}：{first.name}",
             until=end_of_day(first.suspended_until),
         )
@@ -111,6 +117,18 @@ class AwaitedSteps(CaseBookBase):
         s = self.state
         keys = STEP_STARTS.get(step.policy_step or "", ())
         recorded = [s.dates[k] for k in keys if k in s.dates]
+        if step.policy_step == SUSPENSION_DECISION:
+            # from the verification that suspended the person (the first, never renewed)
+            person_id = step.key.split(":", 1)[1]
+            recorded = [
+                o.verified_on
+                for o in s.objections
+                if o.person_id == person_id
+                and o.verified_on is not None
+                and o.outcome is not None
+                and effect_of(o.outcome).suspend
+            ]
+            return min(min(recorded), today) if recorded else today
         if step.policy_step == "appointment":
             if any(c.suspended_until is not None for c in s.candidates):
                 return today  # decided on a suspension, on a day the case does not record
@@ -130,11 +148,34 @@ class AwaitedSteps(CaseBookBase):
                 *self._after_notice(),
             ]
         if key.startswith("suspension:"):
-            person = self.candidate(key.split(":", 1)[1])
-            person.status = CandidateStatus.NOT_APPOINTED
-            person.note = (
-                f"暂缓任用于 {person.suspended_until} 期满，未作出决定；"
-                f"暂缓任用最长 {self.policy.suspension.max_months} 个月"
-            )
+            person = self._suspension_lapsed(key)
             return [Happening("timer", f"{person.name}：{person.note}"), *self._after_notice()]
         raise ValueError(f"unknown timer {key}")
+
+    def on_suspension_lapse(self, key: str, told: list[Alarm]) -> list[Happening]:
+        """The national limit of a suspension passed while the department, reminded and
+        escalated as the policy says, decided nothing: the person is not appointed, and the
+        record says so as a lapse, naming whom the case told while it waited."""
+        person = self._suspension_lapsed(key)
+        roles = list(dict.fromkeys(a.role for a in told))
+        told_text = "、".join(zh(r) for r in roles) if roles else "无"
+        lapse = Happening(
+            "timer",
+            f"{person.name}：{person.note}，按不予任用处理；期间已提醒或督办：{told_text}",
+            payload={
+                "lapse": "suspension",
+                "person_id": person.person_id,
+                "suspended_until": str(person.suspended_until),
+                "told": [a.model_dump(mode="json") for a in told],
+            },
+        )
+        return [lapse, *self._after_notice()]
+
+    def _suspension_lapsed(self, key: str) -> CandidateState:
+        person = self.candidate(key.split(":", 1)[1])
+        person.status = CandidateStatus.NOT_APPOINTED
+        person.note = (
+            f"暂缓任用于 {person.suspended_until} 期满，未作出决定；"
+            f"暂缓任用最长 {self.policy.suspension.max_months} 个月"
+        )
+        return person
