@@ -22,7 +22,7 @@ from activities.policy import PolicyActivities
 from activities.probation_parts import ensure_digest_schedule, probation_worker_parts
 from activities.records import RecordActivities
 from audit.locations import signer_database_url
-from gateway.client import connect, warn_if_plain
+from gateway.client import connect, warn_if_plain, worker_runtime
 from gateway.logs import RefusalLog
 from gateway.readiness import keep_ready_file
 from settings import Settings
@@ -35,8 +35,15 @@ log = logging.getLogger(__name__)
 WORKFLOWS: list[type] = [AppointmentCaseWorkflow, AuditCheckpointWorkflow]
 
 
-def build_activities(settings: Settings, records: RecordActivities) -> list[Callable[..., Any]]:
-    calendar = CalendarActivities(settings.calendar_supplement, settings.policy_file)
+def build_activities(
+    settings: Settings,
+    records: RecordActivities,
+    session_factory: async_sessionmaker[AsyncSession] | None = None,
+) -> list[Callable[..., Any]]:
+    # the calendar reads the years administrators entered in the console on every call
+    calendar = CalendarActivities(
+        settings.calendar_supplement, settings.policy_file, sessions=session_factory
+    )
     policy = PolicyActivities(settings.policy_file)
     return [
         calendar.schedule_step,
@@ -63,7 +70,7 @@ def worker_parts(
     return (
         [*WORKFLOWS, *probation_workflows],
         [
-            *build_activities(settings, records),
+            *build_activities(settings, records, session_factory),
             audit.create_audit_checkpoint,
             *probation_activities,
         ],
@@ -100,7 +107,8 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
     # the checkpoint signer's own login, when it has one: the app's may not insert checkpoints
     signer = make_engine(signer_database_url(settings) or settings.database_url)
     try:
-        client = await connect(settings)
+        # the SDK's own metrics for Prometheus when WORKER_METRICS_ADDRESS names where
+        client = await connect(settings, runtime=worker_runtime(settings))
         warn_if_plain(settings, "the worker")
         async with build_worker(
             client,

@@ -21,6 +21,15 @@ written to the row's note and raised, and Temporal retries. A message that canno
 written (a header value holding a line break: a subject naming someone whose name has one,
 recorded before names were checked) marks its row ``failed`` and is raised as a
 non-retryable error: no retry could mend it, and the step that mails waits for the mail.
+
+Real servers (SMTP_SECURITY): ``starttls`` upgrades the connection before anything else is
+said, ``tls`` speaks TLS from the first byte (SMTPS); either checks the server's certificate
+and name, against SMTP_CA_FILE when given. With SMTP_USERNAME the service logs in (AUTH) once
+the connection is encrypted, never before. A certificate that is not trusted, a server that
+offers no STARTTLS or no AUTH, a server that asks for them (530) and a login the server
+refuses are the service's settings at fault, not the message: the row stays ``pending`` with
+a note saying which setting to mend, and Temporal retries, so the mail goes out once an
+administrator has mended it. The password is never written to a note, a log line or an error.
 """
 
 from __future__ import annotations
@@ -29,7 +38,8 @@ import asyncio
 import email.errors
 import re
 import smtplib
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -44,31 +54,75 @@ from temporalio.exceptions import ApplicationError
 
 from activities.policy import read_policy
 from store.probation_models import OutboxMail, OutboxStatus
+from workflows.glossary import zh
 from workflows.policy import PolicyError
 from workflows.probation_types import MailRequest, MailResult
 from workflows.types import Role
 
-NOT_CONFIGURED = "not sent: no SMTP server configured"
+NOT_CONFIGURED = "未发送：未配置邮件服务器（SMTP）"
 DEFAULT_SENDER = "appointments@localhost"
 SMTP_TIMEOUT = 30.0  # seconds, for connecting and for each command
+# "must issue STARTTLS first" / "authentication required" (RFC 3207, RFC 4954): a refusal of
+# how the service connects, not of the message
+NEEDS_ENCRYPTION_OR_LOGIN = 530
+
+
+SECURITIES = ("none", "starttls", "tls")
+
+
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """What checks the SMTP server's certificate and name: the system's CAs, or only those of
+    ``ca_file`` (a department's own CA). ValueError naming SMTP_CA_FILE when it cannot be read."""
+    if ca_file is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=str(ca_file))
+    except FileNotFoundError:
+        raise ValueError(f"SMTP_CA_FILE：找不到文件 {ca_file}") from None
+    except (OSError, ssl.SSLError) as e:
+        raise ValueError(f"SMTP_CA_FILE：{ca_file} 不是可读的 PEM 格式 CA 证书（{e}）") from None
 
 
 @dataclass(frozen=True)
 class MailConfig:
-    """Where mail goes out: SMTP_HOST, SMTP_PORT and MAIL_FROM (no host: outbox only)."""
+    """Where mail goes out: SMTP_HOST, SMTP_PORT and MAIL_FROM (no host: outbox only), how
+    (SMTP_SECURITY, with the certificate check of SMTP_CA_FILE) and as whom (SMTP_USERNAME,
+    SMTP_PASSWORD)."""
 
     host: str | None = None
     port: int = 25
     sender: str = DEFAULT_SENDER
     timeout: float = SMTP_TIMEOUT
+    security: str = "none"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.security not in SECURITIES:
+            raise ValueError(f"SMTP_SECURITY 只能是 {'、'.join(SECURITIES)} 之一")
+        if self.username and self.security == "none":
+            raise ValueError(
+                "登录邮件服务器（SMTP_USERNAME）须先加密连接：SMTP_SECURITY 不能是 none"
+            )
+        if self.security != "none" and self.tls is None:
+            object.__setattr__(self, "tls", tls_context(None))
 
     @classmethod
     def from_settings(cls, settings: Any) -> MailConfig:
-        """From ``settings.smtp_host``, ``smtp_port`` and ``mail_from``."""
-        host = settings.smtp_host
-        port = settings.smtp_port
-        sender = settings.mail_from or DEFAULT_SENDER
-        return cls(host=host, port=int(port), sender=sender)
+        """From ``settings.smtp_host``, ``smtp_port``, ``mail_from`` and the ``smtp_security``
+        settings; a CA file that cannot be read is refused here, when the worker starts."""
+        security = getattr(settings, "smtp_security", "none")
+        ca_file = getattr(settings, "smtp_ca_file", None)
+        return cls(
+            host=settings.smtp_host,
+            port=int(settings.smtp_port),
+            sender=settings.mail_from or DEFAULT_SENDER,
+            security=security,
+            username=getattr(settings, "smtp_username", None),
+            password=getattr(settings, "smtp_password", None),
+            tls=tls_context(ca_file) if security != "none" else None,
+        )
 
 
 class _Temporary(Exception):
@@ -121,11 +175,11 @@ class MailActivities:
         if temporary:
             # the rows that went out stay sent; the retry sends only the rest
             raise ApplicationError(
-                "mail not delivered yet: " + "; ".join(temporary), type="MailTemporaryFailure"
+                "邮件尚未送达：" + "；".join(temporary), type="MailTemporaryFailure"
             )
         if problems:
             raise ApplicationError(
-                "mail cannot be written: " + "; ".join(p.text for p in problems),
+                "邮件无法生成：" + "；".join(p.text for p in problems),
                 type="MailMalformed",
                 non_retryable=True,
             )
@@ -173,8 +227,8 @@ class MailActivities:
                 if not address:
                     values["status"] = OutboxStatus.NOT_SENT
                     values["note"] = (
-                        f"not sent: the policy gives no mail address for {role.value} "
-                        "(probation.recipients)"
+                        f"未发送：政策文件没有写{zh(role)}（{role.value}）的邮件地址"
+                        "（probation.recipients）"
                     )
                 await session.execute(insert(OutboxMail).values(**values).on_conflict_do_nothing())
             return await self._existing(session, input)
@@ -186,7 +240,7 @@ class MailActivities:
         except PolicyError as e:
             # retryable: an administrator may fix the file; nothing was written yet
             raise ApplicationError(
-                f"mail addresses cannot be read from the policy file {path}: {e}",
+                f"无法从政策文件 {path} 读取邮件地址：{e}",
                 type="PolicyInvalid",
             ) from e
         return dict(snapshot.policy.probation.recipients)
@@ -215,16 +269,16 @@ class MailActivities:
             try:
                 message = self._message(row)
             except (ValueError, email.errors.MessageError) as e:
-                row.status, row.note = OutboxStatus.FAILED, f"not sent: cannot be written: {e}"
+                row.status, row.note = OutboxStatus.FAILED, f"未发送：邮件无法生成：{e}"
                 result.not_sent.append(f"{row.recipient}: {row.note}")
                 return _Problem(f"{row.recipient}: {e}", retry=False)
             try:
                 await asyncio.to_thread(self._smtp_send, message, row.recipient)
             except _Refused as e:
-                row.status, row.note = OutboxStatus.FAILED, f"refused by the SMTP server: {e}"
+                row.status, row.note = OutboxStatus.FAILED, f"邮件服务器拒收：{e}"
                 result.not_sent.append(f"{row.recipient}: {row.note}")
             except _Temporary as e:
-                row.note = f"attempt {row.attempts}: {e}"
+                row.note = f"第 {row.attempts} 次尝试：{e}"
                 problem = _Problem(f"{row.recipient}: {e}", retry=True)
             else:
                 row.status, row.note, row.sent_at = OutboxStatus.SENT, "", datetime.now(UTC)
@@ -242,16 +296,61 @@ class MailActivities:
         message.set_content(row.body)
         return message
 
+    def _connect(self) -> smtplib.SMTP:
+        """A connection to the server, encrypted and logged in as the settings say."""
+        config = self._config
+        assert config.host
+        if config.security == "tls":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                config.host, config.port, timeout=config.timeout, context=config.tls
+            )
+        else:
+            smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+        try:
+            if config.security == "starttls":
+                smtp.starttls(context=config.tls)
+            if config.username:
+                smtp.login(config.username, config.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
     def _smtp_send(self, message: EmailMessage, recipient: str) -> None:
         host, port = self._config.host, self._config.port
         assert host
         try:
-            with smtplib.SMTP(host, port, timeout=self._config.timeout) as smtp:
+            with self._connect() as smtp:
                 smtp.send_message(message, from_addr=self._config.sender, to_addrs=[recipient])
+        except smtplib.SMTPAuthenticationError as e:
+            # the settings' fault, not the message's: kept pending until they are mended
+            raise _Temporary(
+                f"SMTP {host}:{port} 拒绝登录（{e.smtp_code}）："
+                "请检查 SMTP_USERNAME 与 SMTP_PASSWORD"
+            ) from e
+        except smtplib.SMTPNotSupportedError as e:
+            raise _Temporary(
+                f"SMTP {host}:{port} 不支持所需功能（{e}）：请检查 SMTP_SECURITY 与 SMTP_USERNAME"
+            ) from e
+        except ssl.SSLCertVerificationError as e:
+            raise _Temporary(
+                f"SMTP {host}:{port} 的证书不受信任（{e.verify_message}）：请检查 SMTP_CA_FILE"
+                " 与 SMTP_HOST（须与证书上的名称一致）"
+            ) from e
+        except ssl.SSLError as e:
+            raise _Temporary(
+                f"SMTP {host}:{port} 的加密连接失败（{e.reason or e}）：请检查 SMTP_SECURITY"
+                "（tls 用于 SMTPS 端口，starttls 用于先明文后升级的端口）"
+            ) from e
         except smtplib.SMTPException as e:
             code = _code_of(e)
+            if code == NEEDS_ENCRYPTION_OR_LOGIN:  # the settings' fault, as above
+                raise _Temporary(
+                    f"SMTP {host}:{port} 要求先加密连接或登录（{code}）："
+                    "请检查 SMTP_SECURITY 与 SMTP_USERNAME"
+                ) from e
             if code is not None and code >= 500:
                 raise _Refused(f"{code} {e}") from e
-            raise _Temporary(f"SMTP {host}:{port}: {e}") from e
+            raise _Temporary(f"SMTP {host}:{port}：{e}") from e
         except OSError as e:
-            raise _Temporary(f"SMTP {host}:{port} cannot be reached: {e}") from e
+            raise _Temporary(f"无法连接 SMTP {host}:{port}：{e}") from e

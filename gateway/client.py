@@ -34,6 +34,7 @@ from temporalio.converter import (
     EncodingPayloadConverter,
     JSONPlainPayloadConverter,
 )
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from gateway.payload_codec import ENCODING, EncryptionCodec, key_id_of
 from gateway.payload_keys import PayloadKeyError, load_payload_keys
@@ -73,8 +74,8 @@ class EncryptedWithoutKeys(EncodingPayloadConverter):
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
         raise PayloadKeyError(
-            f"the payload is encrypted (key {key_id_of(payload)}) and this process has no "
-            "payload keys: set PAYLOAD_KEY_FILES to the service's key files"
+            f"载荷已加密（密钥 {key_id_of(payload)}），而本进程没有载荷密钥："
+            "请把 PAYLOAD_KEY_FILES 设为本服务的密钥文件"
         )
 
 
@@ -118,9 +119,33 @@ def warn_if_plain(settings: Settings, who: str) -> None:
         )
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+    """The client of every door; ``runtime``: the worker's (``worker_runtime``), else the
+    SDK's default."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
+        runtime=runtime,
     )
+
+
+_runtimes: dict[str, Runtime] = {}
+
+
+def worker_runtime(settings: Settings) -> Runtime | None:
+    """The SDK runtime serving its metrics (workflow and activity task counts and latencies,
+    polls, slots, ``temporal_*``) for Prometheus at WORKER_METRICS_ADDRESS; None when unset.
+    One per address and process: the runtime holds the port until the process ends."""
+    address = settings.worker_metrics_address
+    if address is None:
+        return None
+    if address not in _runtimes:
+        metrics = PrometheusConfig(bind_address=address, durations_as_seconds=True)
+        try:
+            _runtimes[address] = Runtime(telemetry=TelemetryConfig(metrics=metrics))
+        except Exception as e:  # the SDK's core raises its own errors for a port in use
+            raise RuntimeError(
+                f"WORKER_METRICS_ADDRESS {address}：无法在此地址提供指标（{e}）"
+            ) from e
+    return _runtimes[address]

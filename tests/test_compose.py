@@ -219,6 +219,8 @@ def test_every_setting_name_is_read_by_load_settings() -> None:
     env["TEMPORAL_UI_ORIGINS"] = "https://temporal.example.org"  # an origin, as it must be
     env["WORKER_STICKY_TIMEOUT"] = "4.5"
     env["LOG_LEVEL"] = "DEBUG"  # a level, and not the default
+    env["SMTP_SECURITY"] = "starttls"  # one of its words, and not the default
+    env["WORKER_METRICS_ADDRESS"] = "0.0.0.0:9464"  # host:port
     env["TRUSTED_PROXIES"] = "198.51.100.0/24"  # a network, and one no default has
     env["TEMPORAL_UI_ORIGINS"] = "https://temporal-ui.example.org"  # an origin
     loaded = load_settings(env)

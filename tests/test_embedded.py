@@ -249,6 +249,33 @@ async def _check_the_codec_endpoint(fields: dict[str, str], api: str, ui_port: i
         assert base64.b64decode(decoded["data"]) == plain.data
 
 
+async def _check_the_service_is_the_restricted_login(fields: dict[str, str]) -> None:
+    """The database the ready block names is the worker's and the web service's: production's
+    restricted login, which may not change the log; every other session on the application
+    database (the web service's, served just now) is one of the service's logins, not the
+    owner that migrated (tests/starter/test_embedded_roles.py has the rest)."""
+    import asyncpg
+
+    from store.db import to_libpq_url
+    from store.roles import SERVICE_LOGIN, SIGNER_LOGIN
+
+    url = fields["Database"].split()[0]
+    assert url.startswith(f"postgresql+asyncpg://{SERVICE_LOGIN}@"), url
+    conn = await asyncpg.connect(to_libpq_url(url))
+    try:
+        assert await conn.fetchval("SELECT current_user") == SERVICE_LOGIN
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await conn.execute("UPDATE case_events SET summary = 'x'")
+        others = await conn.fetch(
+            "SELECT DISTINCT usename FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        users = {row["usename"] for row in others}
+        assert SERVICE_LOGIN in users and users <= {SERVICE_LOGIN, SIGNER_LOGIN}, users
+    finally:
+        await conn.close()
+
+
 def _assert_stopped(run: ServeProcess, pids: dict[str, int], ports: list[int]) -> None:
     status = run.interrupt_and_wait()
     assert status == 0, f"serve exited with {status}:\n{run.output()}"
@@ -316,6 +343,18 @@ async def test_serve_starts_stops_and_keeps_its_state(
         assert (await http.get("/healthz")).json() == {"status": "alive"}
         ready = await http.get("/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
+        # and the operator's metrics, with the domain gauges (no token set: open)
+        metrics = await http.get("/metrics")
+        assert metrics.status_code == 200, metrics.text
+        for gauge in (
+            "appointments_cases_active",
+            "appointments_cases_overdue",
+            "appointments_cases_blocked_on_calendar",
+            "appointments_outbox_mail",
+            "appointments_http_requests",
+        ):
+            assert f"# TYPE {gauge}" in metrics.text, gauge
+        assert "\nappointments_gauges_up 1.0\n" in metrics.text, metrics.text
 
         # the console is served there too, and the printed password signs in to it
         assert fields["Web console"] == f"{api}/console/"
@@ -333,6 +372,7 @@ async def test_serve_starts_stops_and_keeps_its_state(
         dashboard = await http.get("/console/")
         assert dashboard.status_code == 200 and "admin" in dashboard.text
     await _check_the_codec_endpoint(fields, api, ui_port)
+    await _check_the_service_is_the_restricted_login(fields)
 
     # no worker knows this type and nobody polls the queue: it just waits, as a case would
     await client.start_workflow("NoSuchWorkflow", id=workflow_id, task_queue=IDLE_TASK_QUEUE)
