@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         CaseState,
         DemocraticEvaluationInput,
         ExamScoresInput,
+        ExtendDeadlineInput,
         HigherApprovalInput,
         InspectionCheckInput,
         InspectionConclusionInput,
@@ -67,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         PublicNoticeView,
         RecordEventInput,
         RegistrationInput,
+        RelationshipInput,
         RetryInput,
         Role,
         ScheduleStepInput,
@@ -147,6 +149,8 @@ class AppointmentCaseWorkflow:
         self._carry: CaseCarry | None = case.carry  # what the run before handed over
         # the deadline of the step the case waits on, handed to the next run if it continues
         self._awaited_deadline: tuple[str, StepSchedule] | None = None
+        # a deadline just extended (延期), for the step waiting on it to take up
+        self._extended: tuple[str, StepSchedule] | None = None
 
     # ------------------------------------------------------------------ run
 
@@ -252,7 +256,6 @@ class AppointmentCaseWorkflow:
 
     async def _wait_for_people(self, book: CaseBook, step: AwaitedStep) -> None:
         assert step.policy_step is not None
-        timing = book.policy.steps[step.policy_step]
 
         def done() -> bool:
             return book.step_key() != step.key
@@ -274,50 +277,81 @@ class AppointmentCaseWorkflow:
             told += [a for a in carried.alarms if sent_until is not None and a.at <= sent_until]
         if schedule is not None and not done():
             if carried is None:
-                self._deadline, self._overdue = schedule.deadline_at, False
-                if book.state.step is not None:
-                    book.state.step.deadline_at = schedule.deadline_at
-                await self._record(
-                    [
-                        Happening(
-                            "deadline",
-                            f"{step.description}：须于 {schedule.deadline_on} 日终前完成"
-                            f"（{timing.deadline_working_days} 个工作日；工作日历："
-                            f"{schedule.calendar_source}）",
-                            payload=schedule.model_dump(mode="json"),
-                        )
-                    ]
-                )
+                await self._record_deadline(book, step, schedule)
             else:
                 self._deadline = schedule.deadline_at
-            self._awaited_deadline = (step.key, schedule)
-
-            async def on_alarm(alarm: Alarm) -> None:
-                told.append(alarm)
-                await self._alarm(book, step, schedule, alarm)
-
-            async def on_overdue() -> None:
-                self._overdue = True
-                if book.state.step is not None:
-                    book.state.step.overdue = True
-                await self._record(
-                    [Happening("overdue", f"{step.description}：已于 {schedule.deadline_on} 逾期")]
-                )
-
-            def stop() -> bool:
-                return done() or self._continue_now()
-
-            await keep_deadline(
-                schedule, stop, on_alarm, on_overdue, sent_until, give_up_at=step.until
-            )
+            await self._keep(book, step, schedule, sent_until, told)
         if not done() and step.until is not None and workflow.now() >= step.until:
             await self._lapse(book, step, told)
         elif not done():
             return  # to continue as new, waiting on the same step with the same deadline
-        self._awaited_deadline = None
+        self._awaited_deadline = self._extended = None
         self._deadline, self._overdue = None, False
         if book.state.step is not None and book.state.step.step == step.key:
             book.state.step = None
+
+    async def _record_deadline(
+        self, book: CaseBook, step: AwaitedStep, schedule: StepSchedule
+    ) -> None:
+        assert step.policy_step is not None
+        self._deadline, self._overdue = schedule.deadline_at, False
+        if book.state.step is not None:
+            book.state.step.deadline_at = schedule.deadline_at
+        days = book.policy.steps[step.policy_step].deadline_working_days
+        await self._record(
+            [
+                Happening(
+                    "deadline",
+                    f"{step.description}：须于 {schedule.deadline_on} 日终前完成"
+                    f"（{days} 个工作日；工作日历：{schedule.calendar_source}）",
+                    payload=schedule.model_dump(mode="json"),
+                )
+            ]
+        )
+
+    async def _keep(
+        self,
+        book: CaseBook,
+        step: AwaitedStep,
+        schedule: StepSchedule,
+        sent_until: datetime | None,
+        told: list[Alarm],
+    ) -> None:
+        """Keep the step's deadline until the step is done, the run continues as new or its
+        limit passes. An extension (延期) takes the same wait up on the later deadline (the
+        updatable timer): its alarms move with it, and those already past are not sent again."""
+        current = schedule
+
+        def done() -> bool:
+            return book.step_key() != step.key
+
+        def extended() -> bool:
+            return self._extended is not None and self._extended[0] == step.key
+
+        async def on_alarm(alarm: Alarm) -> None:
+            told.append(alarm)
+            await self._alarm(book, step, current, alarm)
+
+        async def on_overdue() -> None:
+            self._overdue = True
+            if book.state.step is not None:
+                book.state.step.overdue = True
+            await self._record(
+                [Happening("overdue", f"{step.description}：已于 {current.deadline_on} 逾期")]
+            )
+
+        def stop() -> bool:
+            return done() or self._continue_now() or extended()
+
+        while True:
+            self._awaited_deadline = (step.key, current)
+            await keep_deadline(
+                current, stop, on_alarm, on_overdue, sent_until, give_up_at=step.until
+            )
+            if not extended() or done():
+                return
+            assert self._extended is not None
+            current, sent_until, self._extended = self._extended[1], workflow.now(), None
 
     async def _lapse(self, book: CaseBook, step: AwaitedStep, told: list[Alarm]) -> None:
         """The step's limit passed undecided: recorded as a lapse, and the top of the step's
@@ -793,6 +827,47 @@ class AppointmentCaseWorkflow:
     def _v_withdraw(self, data: WithdrawInput) -> None:
         self._check_when_ready(lambda b: b.check_withdraw, data)
 
+    # A new update: histories from before it never sent it, so they replay unchanged.
+    @workflow.update
+    async def declare_relationship(self, data: RelationshipInput) -> Answer:
+        return await self._simple(
+            data, lambda b: b.check_relationship, lambda b: b.apply_relationship
+        )
+
+    @declare_relationship.validator
+    def _v_relationship(self, data: RelationshipInput) -> None:
+        self._check_when_ready(lambda b: b.check_relationship, data)
+
+    @workflow.update
+    async def extend_deadline(self, data: ExtendDeadlineInput) -> Answer:
+        async def apply(d: ExtendDeadlineInput) -> list[Happening]:
+            book = self.book
+            step, current = book.awaited_step(), self._awaited_deadline
+            assert step is not None and step.policy_step is not None and current is not None
+            state = book.state.step
+            assert state is not None
+            timing = book.policy.steps[step.policy_step]
+            longer = timing.deadline_working_days + state.extended_working_days + d.working_days
+            request = ScheduleStepInput(
+                case_id=book.state.case_id,
+                step=step.policy_step,
+                start_on=state.started_on,
+                timing=timing.model_copy(update={"deadline_working_days": longer}),
+            )
+            schedule = await self._calendar_activity(SCHEDULE_STEP, request)
+            out = book.apply_deadline_extension(d, current[1], schedule, step.description)
+            self._extended = (step.key, schedule)
+            self._deadline = schedule.deadline_at
+            self._overdue = schedule.deadline_at <= workflow.now()
+            state.overdue = self._overdue
+            return out
+
+        return await self._apply(data, lambda b: b.check_deadline_extension, lambda _b: apply)
+
+    @extend_deadline.validator
+    def _v_extend(self, data: ExtendDeadlineInput) -> None:
+        self._check_when_ready(lambda b: b.check_deadline_extension, data)
+
     @workflow.update
     async def retry_blocked(self, data: RetryInput) -> Answer:
         async with self._lock:
@@ -809,11 +884,15 @@ class AppointmentCaseWorkflow:
 
     async def _working_days_end(self, start_on: date, days: int) -> WorkingDaysResult:
         request = WorkingDaysInput(start_on=start_on, working_days=days)
+        return await self._calendar_activity(WORKING_DAYS_END, request)
+
+    async def _calendar_activity(self, ref: ActivityRef[In, Out], arg: In) -> Out:
+        """An activity of an update that needs the calendar: a missing year refuses the
+        update (the person is told, the case is unchanged)."""
         try:
-            result = await self._activity(WORKING_DAYS_END, request)
+            return await self._activity(ref, arg)
         except ActivityError as e:
             problem = _calendar_problem(e)
             if problem is None:
                 raise
             raise ApplicationError(problem, type="CalendarYearMissing", non_retryable=True) from e
-        return result

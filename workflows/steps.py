@@ -25,6 +25,7 @@ from workflows.types import (
     CaseStage,
     DemocraticEvaluationInput,
     ExamScoresInput,
+    ExtendDeadlineInput,
     HigherApprovalInput,
     InspectionCheckInput,
     InspectionConclusionInput,
@@ -36,6 +37,7 @@ from workflows.types import (
     ObjectionVerdictInput,
     PublicNoticeInput,
     RegistrationInput,
+    RelationshipInput,
     RetryInput,
     Role,
     SuspensionDecisionInput,
@@ -79,6 +81,8 @@ class CaseStep:
 _CLERK = frozenset({Role.CLERK})
 _TEAM = frozenset({Role.INSPECTION_TEAM})
 _HEAD = frozenset({Role.DEPARTMENT_HEAD})
+# who may ever extend a deadline; the policy names which of them do
+EXTENSION_ROLES = frozenset({Role.SECTION_CHIEF, Role.DEPARTMENT_HEAD})
 _EXAM = frozenset({CaseStage.EXAM})
 _INSPECTION = frozenset({CaseStage.INSPECTION})
 _NOTICE = frozenset({CaseStage.PUBLIC_NOTICE})
@@ -154,11 +158,29 @@ CASE_STEPS: Mapping[str, CaseStep] = _steps(
         frozenset({CaseStage.APPOINTMENT}),
     ),
     # any time
+    # a kinship a cadre reports or a team member, a committee member or a clerk declares
+    # (回避): the clerks record it, the committee's secretary one declared at a meeting
+    CaseStep(
+        "declare_relationship",
+        "申报亲属关系",
+        RelationshipInput,
+        frozenset({Role.CLERK, Role.SECTION_CHIEF, Role.COMMITTEE_SECRETARY}),
+        frozenset(CaseStage) - {CaseStage.CLOSED},
+    ),
     CaseStep(
         "withdraw",
         "撤回案件",
         WithdrawInput,
         frozenset({Role.CLERK, Role.DEPARTMENT_HEAD}),
+        frozenset(CaseStage) - {CaseStage.CLOSED},
+    ),
+    # 延期: the leadership may give the awaited step more time; the policy narrows who
+    # (``extension.approver_roles``, checked to lie within these roles when it is loaded)
+    CaseStep(
+        "extend_deadline",
+        "延长办理期限",
+        ExtendDeadlineInput,
+        EXTENSION_ROLES,
         frozenset(CaseStage) - {CaseStage.CLOSED},
     ),
     CaseStep(

@@ -18,7 +18,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 # The longest text one field may hold (a CV, a finding, a summary are far shorter): a
@@ -221,6 +229,16 @@ class ObjectionOutcome(StrEnum):
     SERIOUS_UNVERIFIABLE = "serious_unverifiable"  # suspend (暂缓任用), at most 3 months
 
 
+class RelationshipKind(StrEnum):
+    """The kinships that make a person withdraw (回避) from a candidate's matters; their rule
+    is ``workflows.rules.recusal``."""
+
+    SPOUSE = "spouse"
+    LINEAL = "lineal"  # lineal blood relatives: parents, children, grandparents ...
+    COLLATERAL = "collateral"  # collateral blood relatives within three generations
+    CLOSE_IN_LAW = "close_in_law"  # a spouse's parents and siblings, a child's spouse ...
+
+
 class CandidateStatus(StrEnum):
     APPLICANT = "applicant"  # registered for an exam
     NOT_QUALIFIED = "not_qualified"  # refused at the eligibility check of registration
@@ -287,6 +305,17 @@ class Candidate(Model):
     promotion: bool = True
 
 
+class DeclaredRelationship(Model):
+    """A kinship between a candidate and a person who may take part in the candidate's matters
+    (an inspection team member, a committee member, a clerk), as the cadre reported it or the
+    person declared it. ``related_name`` is written as that person appears in the case: as a
+    team member, in the meeting's attendance, as the name of an account recording a step."""
+
+    person_id: Line = Field(min_length=1, max_length=64)
+    related_name: Line = Field(min_length=1, max_length=100)
+    relation: RelationshipKind
+
+
 class DemocraticRecommendation(Model):
     """民主推荐: where the candidates of a regular appointment come from."""
 
@@ -314,6 +343,21 @@ class CaseInput(Model):
     recommendation: DemocraticRecommendation | None = None
     opened_by: Actor
     opened_on: date | None = None  # defaults to the day the workflow starts
+    # kinships known when the case opens (the cadres' own reports); later ones are declared
+    # with the step ``declare_relationship``
+    relationships: list[DeclaredRelationship] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _relationships_of_candidates(self) -> CaseInput:
+        ids = {c.person_id for c in self.candidates}
+        unknown = sorted({r.person_id for r in self.relationships} - ids)
+        if unknown:
+            raise PydanticCustomError(
+                "relationship",
+                "申报的亲属关系涉及的人员不是本案件的人选：{unknown}（考试产生的人选，报名后再申报）",
+                {"unknown": "、".join(unknown)},
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- update inputs
@@ -406,6 +450,9 @@ class Meeting(Model):
     members: int = Field(ge=1)
     present: int = Field(ge=0)
     method: VoteMethod
+    # the names of the members present; required when a candidate voted on has a declared
+    # kinship, so the record shows that a related member present withdrew
+    attendees: list[Line] = Field(default_factory=list)
 
 
 class VoteItem(Model):
@@ -416,12 +463,29 @@ class VoteItem(Model):
     disagree: int = Field(default=0, ge=0)
     defer: int = Field(default=0, ge=0)
     deferred_reason: Text = ""  # 暂缓表决: the item is deferred, not decided
+    # members who withdrew from this item (回避): not entitled to vote on it
+    withdrawn: list[Line] = Field(default_factory=list)
 
 
 class VoteInput(Model):
     actor: Actor
     meeting: Meeting
     items: list[VoteItem]
+
+
+class RelationshipInput(Model):
+    """A kinship declared while the case runs (申报亲属关系)."""
+
+    actor: Actor
+    person_id: Line
+    related_name: Line = Field(min_length=1, max_length=100)
+    relation: RelationshipKind
+    declared_on: date
+
+    def relationship(self) -> DeclaredRelationship:
+        return DeclaredRelationship(
+            person_id=self.person_id, related_name=self.related_name, relation=self.relation
+        )
 
 
 class PublicNoticeInput(Model):
@@ -478,6 +542,17 @@ class RetryInput(Model):
     actor: Actor
 
 
+class ExtendDeadlineInput(Model):
+    """延期: the awaited step's deadline extended by so many working days, with a reason, by
+    an approver the policy names (``Policy.extension``)."""
+
+    actor: Actor
+    step: Line = Field(min_length=1)  # the awaited step's key, as the case shows it
+    working_days: int = Field(ge=1)
+    reason: Text = Field(min_length=1)
+    decided_on: date
+
+
 # --------------------------------------------------------------------------- state (query)
 
 
@@ -521,6 +596,9 @@ class StepState(Model):
     deadline_at: datetime | None = None
     overdue: bool = False
     blocked_reason: str = ""
+    # 延期: the working days added to the policy's deadline, and how many extensions
+    extended_working_days: int = 0
+    extensions: int = 0
 
 
 class CaseState(Model):
@@ -540,6 +618,7 @@ class CaseState(Model):
     candidates: list[CandidateState] = Field(default_factory=list)
     dates: dict[str, date] = Field(default_factory=dict)  # the outside events, by name
     inspection_team: list[str] = Field(default_factory=list)
+    relationships: list[DeclaredRelationship] = Field(default_factory=list)  # declared kinships
     one_to_one_reason: str = ""
     notice_id: str = ""
     objections: list[ObjectionState] = Field(default_factory=list)

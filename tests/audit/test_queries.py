@@ -95,7 +95,7 @@ async def test_search_by_date_range_in_beijing_days(
         ("Q-2", 4),
     ]
     assert await find(three_cases, date_from=date(2026, 10, 1), kind="opened") == [("Q-3", 1)]
-    with pytest.raises(ValueError, match="the range is empty"):
+    with pytest.raises(ValueError, match="日期范围为空"):
         await find(three_cases, date_from=date(2026, 9, 5), date_to=date(2026, 9, 4))
 
 
@@ -115,7 +115,7 @@ async def test_pages_cover_everything_once_in_order(
 
 
 def test_a_malformed_cursor_is_refused_with_a_reason() -> None:
-    with pytest.raises(ValueError, match="not a page cursor"):
+    with pytest.raises(ValueError, match="不是翻页标记"):
         Cursor.parse("2026-09-01~x")
     at = datetime(2026, 9, 1, 1, 30, tzinfo=SHANGHAI)
     assert Cursor.parse(str(Cursor(at, 42))) == Cursor(at, 42)
@@ -125,8 +125,10 @@ async def test_as_of_a_date_between_two_transitions(
     three_cases: async_sessionmaker[AsyncSession],
 ) -> None:
     async with three_cases() as session:
-        # to inspection on 09-04 (seq 4), to the vote on 09-08 (seq 8)
-        before = await as_of(session, "Q-1", date(2026, 9, 3))
+        # Q-1, by the days of its acts (audit.act_dates): to inspection on 09-03, the day of
+        # the notice that brought it there (seq 3, 4), to the vote on 09-07, the day of the
+        # conclusion (seq 7, 8)
+        before = await as_of(session, "Q-1", date(2026, 9, 2))
         between = await as_of(session, "Q-1", date(2026, 9, 6))
         after = await as_of(session, "Q-1", date(2026, 9, 8))
         not_yet = await as_of(session, "Q-3", date(2026, 9, 6))

@@ -19,7 +19,7 @@ from pathlib import Path
 from store.db import make_engine, make_session_factory, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
 from tests.conftest import throwaway_database_name
-from tests.workflows import test_paths, test_probation_ids
+from tests.workflows import test_deadline_extension, test_paths, test_probation_ids
 from tests.workflows.conftest import CaseRunner, case_runner, start_time_skipping
 from workflows.ids import case_workflow_id
 
@@ -36,6 +36,11 @@ SCENARIOS: dict[str, tuple[Callable[[CaseRunner], Awaitable[None]], str]] = {
     # it (reminders, escalations and a recorded lapse): regenerate only the new one
     "case_suspension_ran_out": (test_paths.test_suspension_running_out, "suspend-expire"),
     "case_suspension_lapsed": (test_paths.test_suspension_running_out, "suspend-expire"),
+    # a deadline extended (延期): the same wait taken up on the later deadline
+    "case_deadline_extended": (
+        test_deadline_extension.test_an_extension_moves_the_deadline_its_reminders_and_its_ladder,
+        "ext-1",
+    ),
     "case_too_few_passed_interview": (
         test_paths.test_exam_with_too_few_passing_the_interview,
         "exam-few-interview",

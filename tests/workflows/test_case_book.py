@@ -61,6 +61,7 @@ from workflows.types import (
     CaseInput,
     CaseStage,
     CaseStatus,
+    DeclaredRelationship,
     DemocraticEvaluationInput,
     DemocraticRecommendation,
     ExceptionalPromotion,
@@ -77,6 +78,7 @@ from workflows.types import (
     ObjectionVerdictInput,
     PublishedPerson,
     RegistrationInput,
+    RelationshipKind,
     Role,
     Sanction,
     SanctionKind,
@@ -425,7 +427,7 @@ def test_a_new_book_mirrors_the_case() -> None:
         CaseStatus.ACTIVE,
         OPENED,
     )
-    assert s.policy_version == "2026.1"
+    assert s.policy_version == "2026.2"
     assert s.policy_digest == POLICY.digest
     assert [(c.person_id, c.status) for c in s.candidates] == [
         ("p1", CandidateStatus.IN_POOL),
@@ -1955,7 +1957,7 @@ def test_the_full_run_passes_through_every_stage_in_order() -> None:
     assert (row.stage, row.status, row.policy_version) == (
         CaseStage.CLOSED,
         CaseStatus.APPOINTED,
-        "2026.1",
+        "2026.2",
     )
 
 
@@ -2142,3 +2144,19 @@ def test_a_group_verdict_is_refused_whole_when_one_of_it_does_not_fit() -> None:
         grouped = base.model_copy(update={"same_for": [other]})
         assert refused(d.book.check_objection_verdict, grouped, TODAY).message == message
     assert d.book.state.objections[0].outcome is None
+
+
+def test_a_clerk_related_to_an_applicant_cannot_record_the_exam_scores() -> None:
+    """回避: the clerk who declared 考生2 his nephew leaves the written test to a colleague."""
+    d = registered(3)
+    d.book.state.relationships.append(
+        DeclaredRelationship(
+            person_id="a2", related_name=CLERK.name, relation=RelationshipKind.COLLATERAL
+        )
+    )
+    written = scores(WRITTEN_ON, {"a1": 80, "a2": 70, "a3": 65})
+    e = refused(d.book.check_written_test, written, TODAY)
+    assert e.rule.startswith("recusal.")
+    assert "考生2" in e.message
+    colleague = written.model_copy(update={"actor": Actor(name="孙科员", role=Role.CLERK)})
+    d.book.check_written_test(colleague, TODAY)

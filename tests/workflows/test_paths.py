@@ -83,7 +83,7 @@ async def test_regular_appointment_to_appointed(runner: CaseRunner) -> None:
     # every human input records who, in which role
     inputs = [e for e in events if e.kind == "input"]
     assert all(e.actor_name and e.actor_role for e in inputs)
-    # the secret ballot is stored as tallies only
+    # the secret ballot is stored as tallies only (and who withdrew, who did not vote at all)
     [vote_event] = [e for e in inputs if "meeting" in e.payload]
     assert set(vote_event.payload["items"][0]) == {
         "person_id",
@@ -91,6 +91,7 @@ async def test_regular_appointment_to_appointed(runner: CaseRunner) -> None:
         "disagree",
         "defer",
         "deferred_reason",
+        "withdrawn",
     }
 
 

@@ -158,6 +158,6 @@ async def test_the_command_line_shows_an_old_probation_by_case_and_person(
     old = await asyncio.to_thread(show, "L-1", "P-2")
     new = await asyncio.to_thread(show, "L-1-P", "2")
     assert old.exit_code == 0, old.output
-    assert old.output.startswith(f"probation {old_id} ") and "history (5 events)" in old.output
+    assert old.output.startswith(f"试用期 {old_id} ") and "办理记录（5 条）" in old.output
     assert new.exit_code == 0, new.output
-    assert new.output.startswith(f"probation {probation_workflow_id('L-1-P', '2')} ")
+    assert new.output.startswith(f"试用期 {probation_workflow_id('L-1-P', '2')} ")

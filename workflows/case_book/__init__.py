@@ -7,8 +7,10 @@ reads a clock: "today" and computed calendar dates are passed in, so the same in
 give the same case, in tests and on replay.
 
 The package: ``core`` (state, constructor, shared helpers), one module per stage (``exam``,
-``inspection``, ``decisions``, ``notice``, ``appointment``, ``withdrawal``), ``awaited``
-(the awaited step and timers) and ``projections`` (the public board view, the listing row).
+``inspection``, ``decisions``, ``notice``, ``appointment``, ``withdrawal``), the declared
+kinships and the recusal they impose (``relationships``), ``awaited``
+(the awaited step and timers), ``extension`` (延期 of its deadline) and ``projections``
+(the public board view, the listing row).
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from workflows.case_book.core import (
 )
 from workflows.case_book.decisions import DecisionRules
 from workflows.case_book.exam import ExamRules
+from workflows.case_book.extension import ExtensionRules
 from workflows.case_book.inspection import InspectionRules
 from workflows.case_book.notice import NoticeRules
 from workflows.case_book.projections import Projections
+from workflows.case_book.relationships import RelationshipRules
 from workflows.case_book.withdrawal import WithdrawalRules
 
 __all__ = [
@@ -47,5 +51,7 @@ class CaseBook(
     DecisionRules,
     NoticeRules,
     AppointmentRules,
+    RelationshipRules,
+    ExtensionRules,
 ):
     """One case: its state (``self.state``), the people in it and the rules."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from workflows.case_book.core import CaseBookBase, Happening, names, status_refusal
+from workflows.case_book.relationships import check_recorder
 from workflows.rules.dates import check_not_future
 from workflows.rules.errors import RuleViolation
 from workflows.types import AppointmentInput, CandidateStatus, CaseStage, CaseStatus
@@ -28,6 +29,7 @@ class AppointmentRules(CaseBookBase):
                     f"{what}（{d}）须在任前公示期满之后；任前公示至 {ends} 止",
                     "appointment.after_notice",
                 )
+        check_recorder(self.state, data.actor, [c], "record_appointment")
         # judged again on the appointment's own date (the notice issued)
         self._check_eligible(data.notice_issued_on, "appointment_notice", "予以任职", [c])
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from workflows.case_book.core import CaseBookBase, Happening, status_refusal
+from workflows.case_book.relationships import check_recorder
 from workflows.glossary import date_label, zh
-from workflows.rules import vote
+from workflows.rules import recusal, vote
 from workflows.rules.dates import check_not_before, check_not_future
 from workflows.rules.errors import RuleViolation
 from workflows.types import (
@@ -42,6 +43,7 @@ class DecisionRules(CaseBookBase):
         c = self.candidate(data.person_id)
         if c not in self._awaiting_approval():
             raise RuleViolation(f"{c.name}没有待上级审批的事项", RULE_APPROVAL)
+        check_recorder(self.state, data.actor, [c], "record_higher_approval")
         if self.state.stage is CaseStage.HIGHER_APPROVAL:
             after = "inspection_concluded"
         else:
@@ -116,7 +118,11 @@ class DecisionRules(CaseBookBase):
                     RULE_APPROVAL,
                 )
             self._check_eligible(m.held_on, "last_meeting", "提交常委会表决", [c])
+            # a member related to the candidate, present, is recorded as withdrawn
+            recusal.check_item_recusal(m, item, c.name, self.state.relationships)
             vote.decide_item(m, item)
+        voted = [self.candidate(item.person_id) for item in data.items]
+        check_recorder(self.state, data.actor, voted, "record_vote")
 
     def apply_vote(self, data: VoteInput, today: date) -> list[Happening]:
         m = data.meeting

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from workflows.case_book.core import CaseBookBase, Happening, names
+from workflows.case_book.relationships import check_recorder
 from workflows.glossary import date_label
 from workflows.rules import exam
 from workflows.rules.dates import check_not_before, check_not_future
@@ -95,7 +96,9 @@ class ExamRules(CaseBookBase):
         if "registration_closed" not in self.state.dates or "written_test" in self.state.dates:
             raise RuleViolation("笔试成绩须在报名与资格审查之后登记，且只登记一次", RULE_ORDER)
         self._check_date(data.held_on, today, date_label("written_test"), "registration_closed")
-        expected = {c.person_id for c in self.with_status(CandidateStatus.APPLICANT)}
+        applicants = self.with_status(CandidateStatus.APPLICANT)
+        check_recorder(self.state, data.actor, applicants, "record_written_test")
+        expected = {c.person_id for c in applicants}
         self._check_scores(data, expected, date_label("written_test"))
 
     def apply_written_test(self, data: ExamScoresInput, today: date) -> list[Happening]:
@@ -131,7 +134,9 @@ class ExamRules(CaseBookBase):
         if "written_test" not in self.state.dates:
             raise RuleViolation("面试成绩须在笔试成绩之后登记", RULE_ORDER)
         self._check_date(data.held_on, today, date_label("interview"), "written_test")
-        expected = {c.person_id for c in self.with_status(CandidateStatus.APPLICANT)}
+        applicants = self.with_status(CandidateStatus.APPLICANT)
+        check_recorder(self.state, data.actor, applicants, "record_interview")
+        expected = {c.person_id for c in applicants}
         self._check_scores(data, expected, date_label("interview"))
 
     def apply_interview(self, data: ExamScoresInput, today: date) -> list[Happening]:

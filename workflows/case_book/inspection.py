@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from workflows.case_book.core import CaseBookBase, Happening, names, status_refusal
+from workflows.case_book.relationships import check_recorder
 from workflows.glossary import date_label, zh
-from workflows.rules import eligibility, inspection
+from workflows.rules import eligibility, inspection, recusal
 from workflows.rules.dates import check_not_before, check_not_future
 from workflows.rules.errors import RuleViolation
 from workflows.types import (
@@ -26,6 +27,14 @@ from workflows.types import (
 
 RULE_ORDER = "inspection.order"
 RULE_REPORT = "inspection.report"
+
+# The team's steps for one candidate, by their input: whose recorder withdraws (回避).
+_Recorded = InspectionCheckInput | DemocraticEvaluationInput | InspectionReportInput
+_STEPS: dict[type, str] = {
+    InspectionCheckInput: "record_inspection_check",
+    DemocraticEvaluationInput: "record_democratic_evaluation",
+    InspectionReportInput: "record_inspection_report",
+}
 
 
 class InspectionRules(CaseBookBase):
@@ -87,11 +96,9 @@ class InspectionRules(CaseBookBase):
             check_not_before(
                 data.published_on, self._date("last_approval"), what, date_label("last_approval")
             )
-        inspection.check_competitive(
-            len(self.with_status(CandidateStatus.IN_POOL)),
-            self.case.positions,
-            data.one_to_one_reason,
-        )
+        pool = self.with_status(CandidateStatus.IN_POOL)
+        inspection.check_competitive(len(pool), self.case.positions, data.one_to_one_reason)
+        check_recorder(self.state, data.actor, pool, "record_investigation_notice")
 
     def apply_investigation_notice(
         self, data: InvestigationNoticeInput, window: tuple[date, date]
@@ -118,6 +125,12 @@ class InspectionRules(CaseBookBase):
         if "inspection_started" in self.state.dates:
             raise RuleViolation("考察组已经登记", RULE_ORDER)
         inspection.check_team(data.members, self.policy.inspection.team_min_size)
+        pool = self.with_status(CandidateStatus.IN_POOL)
+        # a member related to a candidate the team inspects withdraws from the inspection
+        recusal.check_team(
+            data.members, {c.person_id: c.name for c in pool}, self.state.relationships
+        )
+        check_recorder(self.state, data.actor, pool, "record_inspection_team")
         check_not_future(data.started_on, today, date_label("inspection_started"))
         inspection.check_within(
             data.started_on,
@@ -127,12 +140,7 @@ class InspectionRules(CaseBookBase):
         )
         # the gate of the inspection, judged on its start (a case brought in late included)
         self._check_recommendation(data.started_on)
-        self._check_eligible(
-            data.started_on,
-            "inspection_started",
-            "进行考察",
-            self.with_status(CandidateStatus.IN_POOL),
-        )
+        self._check_eligible(data.started_on, "inspection_started", "进行考察", pool)
 
     def apply_inspection_team(self, data: InspectionTeamInput, today: date) -> list[Happening]:
         self.state.inspection_team = list(data.members)
@@ -145,20 +153,24 @@ class InspectionRules(CaseBookBase):
             )
         ]
 
-    def _inspected(self, person_id: str) -> CandidateState:
+    def _inspected(self, person_id: str, data: _Recorded | None = None) -> CandidateState:
+        """The candidate ``person_id`` under inspection; ``data``, the step recording for
+        them, is refused when its recorder is related to them."""
         self._require_stage(CaseStage.INSPECTION)
         if "inspection_started" not in self.state.dates:
             raise RuleViolation("请先登记考察组及考察开始日期", RULE_ORDER)
         c = self.candidate(person_id)
         if c.status is not CandidateStatus.IN_POOL:
             raise RuleViolation(status_refusal(c.name, "不在考察中", c.status), RULE_ORDER)
+        if data is not None:
+            check_recorder(self.state, data.actor, [c], _STEPS[type(data)])
         return c
 
     def _check_inspection_date(self, d: date, today: date, what: str) -> None:
         self._check_date(d, today, what, "inspection_started")
 
     def check_inspection_check(self, data: InspectionCheckInput, today: date) -> None:
-        c = self._inspected(data.person_id)
+        c = self._inspected(data.person_id, data)
         if data.check.value in c.checks:
             raise RuleViolation(f"{c.name}的{zh(data.check)}核查已经登记", "inspection.four_musts")
         self._check_inspection_date(data.completed_on, today, f"{zh(data.check)}核查")
@@ -169,7 +181,7 @@ class InspectionRules(CaseBookBase):
         return [self._input(data.actor, f"{c.name}的{zh(data.check)}核查完成", data)]
 
     def check_democratic_evaluation(self, data: DemocraticEvaluationInput, today: date) -> None:
-        c = self._inspected(data.person_id)
+        c = self._inspected(data.person_id, data)
         if c.evaluation_on is not None:
             raise RuleViolation(f"{c.name}的民主测评已经登记", inspection.RULE_EVALUATION)
         self._check_inspection_date(data.held_on, today, "民主测评")
@@ -189,7 +201,7 @@ class InspectionRules(CaseBookBase):
         return [self._input(data.actor, f"登记{c.name}的民主测评", data)]
 
     def check_inspection_report(self, data: InspectionReportInput, today: date) -> None:
-        c = self._inspected(data.person_id)
+        c = self._inspected(data.person_id, data)
         if c.report_on is not None:
             raise RuleViolation(f"{c.name}的考察材料已经登记", RULE_REPORT)
         self._check_inspection_date(data.submitted_on, today, "考察材料")
@@ -206,6 +218,7 @@ class InspectionRules(CaseBookBase):
         concluded = date_label("inspection_concluded")
         self._check_inspection_date(data.concluded_on, today, concluded)
         pool = self.with_status(CandidateStatus.IN_POOL)
+        check_recorder(self.state, data.actor, pool, "conclude_inspection")
         unreported = [c.name for c in pool if c.report_on is None]
         if unreported:
             raise RuleViolation(

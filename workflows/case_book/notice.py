@@ -12,6 +12,7 @@ from workflows.case_book.core import (
     names,
     status_refusal,
 )
+from workflows.case_book.relationships import check_recorder
 from workflows.glossary import date_label, zh
 from workflows.rules import notice
 from workflows.rules.dates import check_not_before, check_not_future
@@ -38,6 +39,8 @@ class NoticeRules(CaseBookBase):
         if "notice_published" in self.state.dates:
             raise RuleViolation("任前公示已经发布", RULE_PROCEDURE)
         self._check_date(data.published_on, today, date_label("notice_published"), "last_meeting")
+        on_notice = self.with_status(CandidateStatus.ON_NOTICE)
+        check_recorder(self.state, data.actor, on_notice, "record_public_notice")
 
     def apply_public_notice(self, data: PublicNoticeInput, ends_on: date) -> list[Happening]:
         self.state.notice_id = data.notice_id
@@ -101,6 +104,9 @@ class NoticeRules(CaseBookBase):
         if twice:
             raise RuleViolation(f"反映 {names(twice)} 在同一核查结果中重复列出", RULE_PROCEDURE)
         person = self._objection(data.objection_id).person_id
+        check_recorder(
+            self.state, data.actor, [self.candidate(person)], "record_objection_verdict"
+        )
         check_not_future(data.verified_on, today, "核查")
         for objection_id in ids:
             o = self._objection(objection_id)
@@ -147,6 +153,7 @@ class NoticeRules(CaseBookBase):
     def check_suspension_decision(self, data: SuspensionDecisionInput, today: date) -> None:
         self._require_stage(CaseStage.PUBLIC_NOTICE)
         c = self.candidate(data.person_id)
+        check_recorder(self.state, data.actor, [c], "decide_suspension")
         if c.status is not CandidateStatus.SUSPENDED or c.suspended_until is None:
             raise RuleViolation(f"{c.name}未被暂缓任用", notice.RULE_SUSPENSION)
         check_not_future(data.decided_on, today, "决定")

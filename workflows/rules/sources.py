@@ -48,6 +48,18 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         "appointment.subject": _cited("关于任职的规定：对决定任用的人选办理任职"),
         "probation.review": _cited("关于试用期的规定：试用期满进行考核"),
         "probation.end_early": _cited("关于试用期的规定：试用期内出现严重问题的，提前结束试用期"),
+        # recusal (回避): the kinships are those of the regulation's recusal provisions and of
+        # the civil servants' recusal rules alike
+        "recusal.inspection": _cited(
+            "关于回避的规定：干部考察组成员在干部考察工作中涉及其亲属的，本人必须回避"
+            "（夫妻关系、直系血亲关系、三代以内旁系血亲以及近姻亲关系）"
+        ),
+        "recusal.vote": _cited(
+            "关于回避的规定：讨论干部任免，涉及与会人员本人及其亲属的，本人必须回避"
+            "（夫妻关系、直系血亲关系、三代以内旁系血亲以及近姻亲关系）"
+        ),
+        "recusal.handling": "《中华人民共和国公务员法》关于公务回避的规定：执行公务涉及与本人有"
+        "夫妻关系、直系血亲关系、三代以内旁系血亲以及近姻亲关系人员的利害关系的，应当回避",
         # the procedure and the case file
         "dates.not_future": "办理程序：尚未发生的事项不能登记",
         "dates.order": "办理程序：各环节依先后顺序进行",
@@ -60,8 +72,10 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         "exam.qualification": "资格审查：审查未通过的须记录理由",
         "exam.scores": "考试程序：每名考生一个成绩",
         "inspection.order": "考察程序：组建考察组后逐一考察考察对象",
+        "recusal.declaration": "办理程序：亲属关系据实申报，同一关系只登记一次",
         # local policy and the calendar
         "inspection.timing": "本地政策：考察各环节的时间要求",
+        "deadline.extension": "本地政策：延期须说明理由，由规定的审批人批准，次数与天数有限",
         "calendar.year": "工作日：国务院办公厅每年发布的部分节假日安排通知",
     }
 )

@@ -9,11 +9,16 @@ and than disagree, the committee chose to defer, not to reject: the item is a de
 and which ends in a vote again once that question is cleared up. The record must therefore
 say what is to be cleared up: such a tally without a deferral reason is refused, asking for
 it, and is never turned into a failure.
+
+A member who withdrew from an item (回避, ``workflows.rules.recusal``) is not counted among
+the members who should attend that item (``entitled_members``): the item's quorum, tally and
+pass mark count the committee less its withdrawals.
 """
 
 from __future__ import annotations
 
 from workflows.glossary import field_label, zh
+from workflows.rules import recusal
 from workflows.rules.errors import RuleViolation
 from workflows.types import Meeting, VoteItem, VoteResult
 
@@ -56,6 +61,44 @@ def check_quorum(members: int, present: int) -> None:
         )
 
 
+def entitled_members(meeting: Meeting, item: VoteItem) -> int:
+    """The members who should attend (应到会成员) one item: the committee less the members who
+    withdrew from it.
+
+    The regulation counts both the quorum and the pass mark on the members who should attend
+    (``vote.quorum``, ``vote.pass``). A member related to the candidate is barred from the
+    item's discussion and vote by the regulation itself (``recusal.vote``): for that item they
+    are not one who should attend. Counted, each withdrawal would weigh as a vote against, so a
+    kinship would bear on the very decision the recusal keeps it out of. The meeting's own
+    quorum, for all its items, still counts the whole committee (``check_quorum``).
+    """
+    return meeting.members - len(item.withdrawn)
+
+
+def voting_members(meeting: Meeting, item: VoteItem) -> int:
+    """The members present who vote on the item: a member who withdrew was present and left
+    (``recusal.check_withdrawals``)."""
+    return meeting.present - len(item.withdrawn)
+
+
+def check_item_quorum(meeting: Meeting, item: VoteItem) -> None:
+    """After its withdrawals, an item still has two thirds of its entitled members present."""
+    recusal.check_withdrawals(meeting, item)
+    entitled = entitled_members(meeting, item)
+    voting = voting_members(meeting, item)
+    if entitled < 1:
+        raise RuleViolation(
+            f"{item.person_id} 的表决：常委会成员全部回避，无人可以表决", RULE_QUORUM
+        )
+    required = quorum_required(entitled)
+    if voting < required:
+        raise RuleViolation(
+            f"{item.person_id} 的表决未达到法定到会人数：回避 {len(item.withdrawn)} 人后应到 "
+            f"{entitled} 人，实到 {voting} 人，至少须 {required} 人到会",
+            RULE_QUORUM,
+        )
+
+
 def deferral_prevails(item: VoteItem) -> bool:
     """Whether defer (缓议) is what the members chose: strictly more defer votes than agree
     votes and than disagree votes.
@@ -77,12 +120,17 @@ def decide_item(meeting: Meeting, item: VoteItem) -> VoteResult:
     refused until the reason is given: it is never read as a failure.
     """
     check_quorum(meeting.members, meeting.present)
+    recusal.check_attendance(meeting)
+    if item.withdrawn:
+        check_item_quorum(meeting, item)
     if item.deferred_reason.strip():
         return VoteResult.DEFERRED
     stated = item.agree + item.disagree + item.defer
-    if stated != meeting.present:
+    voting = voting_members(meeting, item)
+    if stated != voting:
+        withdrawn = f"、回避 {len(item.withdrawn)} 人，应为 {voting} 票" if item.withdrawn else ""
         raise RuleViolation(
-            f"{item.person_id} 的表决票数合计 {stated} 票，但到会 {meeting.present} 人",
+            f"{item.person_id} 的表决票数合计 {stated} 票，但到会 {meeting.present} 人{withdrawn}",
             RULE_TALLY,
         )
     if deferral_prevails(item):
@@ -93,16 +141,26 @@ def decide_item(meeting: Meeting, item: VoteItem) -> VoteResult:
             "中写明需要查清的问题，查清后再次表决",
             RULE_DEFERRAL,
         )
-    return VoteResult.PASSED if item.agree * 2 > meeting.members else VoteResult.FAILED
+    passed = item.agree * 2 > entitled_members(meeting, item)
+    return VoteResult.PASSED if passed else VoteResult.FAILED
 
 
 def describe_result(meeting: Meeting, item: VoteItem, result: VoteResult) -> str:
-    """The vote's note on one item, e.g. "通过：应到 11 人，同意 8 人，至少须 6 人同意"."""
+    """The vote's note on one item, e.g. "通过：应到 11 人，同意 8 人，至少须 6 人同意"; with
+    withdrawals, "通过：应到 11 人，回避 2 人（甲、乙），计 9 人，同意 5 人，至少须 5 人同意"."""
+    withdrawn = ""
+    if item.withdrawn:
+        withdrawn = f"回避 {len(item.withdrawn)} 人（{'、'.join(item.withdrawn)}）"
     if result is VoteResult.DEFERRED:
-        return f"{zh(result)}：{item.deferred_reason.strip()}"
-    required = pass_threshold(meeting.members)
+        return f"{zh(result)}：{item.deferred_reason.strip()}" + (
+            f"；{withdrawn}" if withdrawn else ""
+        )
+    entitled = entitled_members(meeting, item)
+    required = pass_threshold(entitled)
+    counted = f"{withdrawn}，计 {entitled} 人，" if withdrawn else ""
     return (
-        f"{zh(result)}：应到 {meeting.members} 人，同意 {item.agree} 人，至少须 {required} 人同意"
+        f"{zh(result)}：应到 {meeting.members} 人，{counted}同意 {item.agree} 人，"
+        f"至少须 {required} 人同意"
     )
 
 
