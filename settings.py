@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
@@ -26,6 +27,13 @@ SETTING_NAMES: dict[str, str] = {
     "DATA_DIR": "where the embedded stack keeps its state",
     "SMTP_HOST": "mail server for notifications; unset: mail is kept in the outbox only",
     "SMTP_PORT": "mail server port",
+    "SMTP_SECURITY": "how mail reaches the SMTP server: none (plain), starttls (upgraded on the"
+    " port, usually 587) or tls (implicit TLS, SMTPS, usually 465); default none",
+    "SMTP_USERNAME": "the account the service logs in to the SMTP server with (AUTH); unset: no"
+    " login. Needs SMTP_SECURITY starttls or tls",
+    "SMTP_PASSWORD": "the password of SMTP_USERNAME; never logged",
+    "SMTP_CA_FILE": "CA certificates (PEM) the SMTP server's certificate is checked against"
+    " instead of the system's, e.g. the department's own CA; unset: the system's",
     "MAIL_FROM": "sender address of notification mail",
     "AUDIT_SIGNING_KEY": "Ed25519 private key (PEM) that signs audit checkpoints",
     "AUDIT_KEYRING": "the audit keyring (YAML): every public key that signs or has signed"
@@ -46,6 +54,10 @@ SETTING_NAMES: dict[str, str] = {
     " probes (`appointments health worker`); unset: none is written",
     "LOG_LEVEL": "the lowest level of the lines the service logs: DEBUG, INFO, WARNING, ERROR;"
     " default INFO",
+    "METRICS_TOKEN": "when set, /metrics answers only a request with `Authorization: Bearer"
+    " <this token>` (the operator's Prometheus scraper); unset: /metrics is open",
+    "WORKER_METRICS_ADDRESS": "host:port where the worker serves the Temporal SDK's metrics"
+    " (Prometheus), e.g. 0.0.0.0:9464; unset: none",
     "TEMPORAL_UI_ORIGINS": "origins of the Temporal Web UI whose pages may call the service's"
     " codec endpoint (CORS), comma-separated, e.g. https://temporal.example.org",
 }
@@ -75,10 +87,26 @@ class Settings:
     web_port: int = 8000
     worker_ready_file: Path | None = None
     log_level: str = "INFO"
+    smtp_security: str = "none"
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_ca_file: Path | None = None
+    metrics_token: str | None = field(default=None, repr=False)
+    worker_metrics_address: str | None = None
+    # the command line's only: why the embedded stack's settings could not be filled in (its
+    # state file names a process that is gone); None when there was nothing to fill in
+    stack_problem: str | None = None
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None, *, stack: bool = False) -> Settings:
+    """The settings from ``env`` (the process environment). With ``stack``, as the command
+    line reads them: what the environment does not set is filled in from the state file of
+    the embedded stack running on the data folder (``stack_state``); a variable set
+    in the environment wins."""
     env = os.environ if env is None else env
+    stack_problem = None
+    if stack:
+        env, stack_problem = _with_stack(env)
     supplement = env.get("CALENDAR_SUPPLEMENT")
     default_supplement = PROJECT_DIR / "policy" / "calendar-supplement.yaml"
     return Settings(
@@ -92,7 +120,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             if supplement
             else (default_supplement if default_supplement.exists() else None)
         ),
-        data_dir=Path(env.get("DATA_DIR", str(PROJECT_DIR / "data"))),
+        data_dir=_data_dir(env),
         smtp_host=env.get("SMTP_HOST") or None,
         smtp_port=_port(env.get("SMTP_PORT", "25")),
         web_host=env.get("WEB_HOST") or "127.0.0.1",
@@ -108,7 +136,78 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         payload_key_files=tuple(Path(p) for p in _items(env.get("PAYLOAD_KEY_FILES", ""))),
         temporal_ui_origins=_origins("TEMPORAL_UI_ORIGINS", env.get("TEMPORAL_UI_ORIGINS", "")),
         log_level=_level(env.get("LOG_LEVEL") or "INFO"),
+        **_smtp_security(env),
+        metrics_token=env.get("METRICS_TOKEN") or None,
+        worker_metrics_address=_listen_address(
+            "WORKER_METRICS_ADDRESS", env.get("WORKER_METRICS_ADDRESS", "")
+        ),
+        stack_problem=stack_problem,
     )
+
+
+def _data_dir(env: Mapping[str, str]) -> Path:
+    return Path(env.get("DATA_DIR", str(PROJECT_DIR / "data")))
+
+
+def _with_stack(env: Mapping[str, str]) -> tuple[Mapping[str, str], str | None]:
+    """``env`` and the settings of the embedded stack running on its data folder; or ``env``
+    alone and, when the stack's state file names a process that is gone while ``env`` lacks
+    what the file would have given, the sentence that says so."""
+    from stack_state import STACK_NOT_RUNNING, read_state, stack_settings
+
+    state = read_state(_data_dir(env))
+    if state is None:
+        return env, None
+    added = stack_settings(env, state)
+    if not added:
+        return env, None
+    if not state.running:
+        return env, STACK_NOT_RUNNING
+    return {**env, **added}, None
+
+
+SMTP_SECURITY = ("none", "starttls", "tls")
+
+
+def _smtp_security(env: Mapping[str, str]) -> dict[str, Any]:
+    """SMTP_SECURITY, the login and the CA file, refused together when they do not fit."""
+    security = (env.get("SMTP_SECURITY") or "none").strip().lower()
+    if security not in SMTP_SECURITY:
+        raise ValueError(
+            f"SMTP_SECURITY 只能是 {'、'.join(SMTP_SECURITY)} 之一，不能是 {security!r}"
+        )
+    username = env.get("SMTP_USERNAME") or None
+    password = env.get("SMTP_PASSWORD") or None
+    if (username is None) != (password is None):
+        raise ValueError("SMTP_USERNAME 与 SMTP_PASSWORD 须同时设置（登录邮件服务器需要两者）")
+    if username is not None and security == "none":
+        raise ValueError(
+            "设置了 SMTP_USERNAME，SMTP_SECURITY 却是 none：密码会以明文经网络发送；"
+            "请将 SMTP_SECURITY 设为 starttls 或 tls"
+        )
+    ca_file = Path(env["SMTP_CA_FILE"]) if env.get("SMTP_CA_FILE") else None
+    if ca_file is not None and security == "none":
+        raise ValueError("设置了 SMTP_CA_FILE，SMTP_SECURITY 却是 none：请设为 starttls 或 tls")
+    return {
+        "smtp_security": security,
+        "smtp_username": username,
+        "smtp_password": password,
+        "smtp_ca_file": ca_file,
+    }
+
+
+_LISTEN = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})")
+
+
+def _listen_address(name: str, text: str) -> str | None:
+    """host:port to listen on ([v6]:port for IPv6), or None when unset."""
+    text = text.strip()
+    if not text:
+        return None
+    found = _LISTEN.fullmatch(text)
+    if not found or not 0 < int(found["port"]) < 65536:
+        raise ValueError(f"{name} 须为“主机:端口”，例如 0.0.0.0:9464，不能是 {text!r}")
+    return text
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

@@ -1,24 +1,32 @@
 """The working-day calendar, read fresh for every call, and the activities that use it.
 
-Data comes from the ``chinesecalendar`` package (the years it knows) merged with an
-administrator's supplement file for years the package does not know yet::
+Three sources, one per year, in this order (``workflows.rules.calendar_years.decide_origins``):
+
+1. the ``chinesecalendar`` package, for every year it knows: a newer release replaces an
+   administrator's entry by itself, and where the two disagree the days that differ are kept
+   (``store.calendar_models.record_diff``, shown on the console's calendar page);
+2. the years administrators entered in the console (the newest version of each, from
+   PostgreSQL: one small query per call);
+3. the supplement file (``CALENDAR_SUPPLEMENT``), for years neither of the above has; its
+   format is documented in ``policy/calendar-supplement.example.yaml``::
 
     years:
       2027:
-        source: "国务院办公厅关于2027年部分节假日安排的通知 (国办发明电〔2026〕N号)"
+        source: "国务院办公厅关于2027年部分节假日安排的通知（国办发明电〔2026〕N号）"
         holidays: [2027-01-01, 2027-02-06, ...]
-        workdays: [2027-02-14, ...]   # make-up working weekends (调休)
+        workdays: [2027-02-14, ...]   # make-up working weekends (调休上班日)
 
-A year in the supplement replaces whatever the package says about it, so an administrator
-can also correct a year. The file is read on every call: a supplement added for a blocked
-case is seen at the next retry, without restarting workers. Each result names the data
-that produced it (package version, supplement file and its digest).
+Both the database and the file are read on every call: a year added for a blocked case is
+seen at the next retry, without restarting workers. Each result names the data that produced
+it (package version, the console's entries by row, the supplement file and its digest).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -29,10 +37,20 @@ from typing import Any
 import chinese_calendar
 import yaml
 from chinese_calendar import constants as chinese_calendar_data
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.policy import policy_for_activity
+from store.calendar_models import StoredYear, newest_years, record_diff
+from workflows.rules.calendar_years import (
+    KnownCalendar,
+    Origin,
+    decide_origins,
+    differences,
+    year_days,
+)
+from workflows.rules.calendar_years import check_days as check_year_days
 from workflows.rules.working_days import (
     CalendarYearMissing,
     WorkingDayCalendar,
@@ -46,6 +64,8 @@ from workflows.types import (
     WorkingDaysInput,
     WorkingDaysResult,
 )
+
+log = logging.getLogger(__name__)
 
 _ENTRY_KEYS = frozenset({"source", "holidays", "workdays"})
 
@@ -73,7 +93,7 @@ class SupplementYear:
     workdays: frozenset[date]
 
 
-def _package_version() -> str:
+def package_version() -> str:
     try:
         return version("chinesecalendar")
     except PackageNotFoundError:
@@ -88,8 +108,15 @@ def _package_data() -> tuple[frozenset[date], frozenset[date], frozenset[int]]:
     return holidays, workdays, frozenset(range(min(known), max(known) + 1))
 
 
+@cache
+def package_calendar() -> KnownCalendar:
+    """The years the package knows, and the figures its history sets for the warnings."""
+    holidays, workdays, _ = _package_data()
+    return KnownCalendar.of(holidays, workdays)
+
+
 def _fail(name: str, where: str, problem: str) -> CalendarSupplementError:
-    return CalendarSupplementError(f"calendar supplement {name}: {where}: {problem}")
+    return CalendarSupplementError(f"日历补充文件 {name}：{where}：{problem}")
 
 
 def _parse_date(value: Any, year: int, name: str, where: str) -> date:
@@ -97,49 +124,37 @@ def _parse_date(value: Any, year: int, name: str, where: str) -> date:
         try:
             value = date.fromisoformat(value.strip())
         except ValueError:
-            raise _fail(name, where, f"{value!r} is not a date (write YYYY-MM-DD)") from None
+            raise _fail(name, where, f"“{value}”不是日期（应写作 YYYY-MM-DD）") from None
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise _fail(name, where, f"{value!r} is not a date (write YYYY-MM-DD)")
-    if value.year != year:
-        raise _fail(name, where, f"{value.isoformat()} is not in {year}")
+        raise _fail(name, where, f"“{value}”不是日期（应写作 YYYY-MM-DD）")
     return value
 
 
-def _parse_dates(entry: dict[str, Any], key: str, year: int, name: str) -> frozenset[date]:
+def _parse_dates(entry: dict[str, Any], key: str, year: int, name: str) -> list[date]:
     values = entry.get(key, [])
     if not isinstance(values, list):
-        raise _fail(name, f"years.{year}.{key}", "must be a list of dates")
-    return frozenset(
-        _parse_date(v, year, name, f"years.{year}.{key}[{i}]") for i, v in enumerate(values)
-    )
+        raise _fail(name, f"years.{year}.{key}", "应为日期的列表")
+    return [_parse_date(v, year, name, f"years.{year}.{key}[{i}]") for i, v in enumerate(values)]
 
 
 def _parse_year(key: Any, entry: Any, name: str) -> tuple[int, SupplementYear]:
     if isinstance(key, bool) or not (isinstance(key, int) or str(key).isdigit()):
-        raise _fail(name, f"years.{key}", "a year must be a number such as 2027")
+        raise _fail(name, f"years.{key}", "年份应为数字，如 2027")
     year = int(key)
     if not isinstance(entry, dict):
-        raise _fail(name, f"years.{year}", "must be a mapping with source, holidays, workdays")
+        raise _fail(name, f"years.{year}", "应包含 source、holidays、workdays 三项")
     unknown = sorted(str(k) for k in entry if k not in _ENTRY_KEYS)
     if unknown:
-        raise _fail(name, f"years.{year}", f"unknown key {', '.join(unknown)}")
+        raise _fail(name, f"years.{year}", f"未知的项 {'、'.join(unknown)}")
     source = entry.get("source")
     if not isinstance(source, str) or not source.strip():
-        raise _fail(name, f"years.{year}.source", "name the State Council notice of that year")
+        raise _fail(name, f"years.{year}.source", "须写明该年国务院办公厅通知的标题和文号")
     holidays = _parse_dates(entry, "holidays", year, name)
     workdays = _parse_dates(entry, "workdays", year, name)
-    for d in sorted(workdays):
-        if d.weekday() < 5:
-            raise _fail(
-                name,
-                f"years.{year}.workdays",
-                f"{d.isoformat()} is a {d:%A}, already a working day; only weekend days are "
-                "make-up working days",
-            )
-    both = sorted(holidays & workdays)
-    if both:
-        raise _fail(name, f"years.{year}", f"{both[0].isoformat()} is both a holiday and a workday")
-    return year, SupplementYear(source.strip(), holidays, workdays)
+    problems = check_year_days(year, holidays, workdays)
+    if problems:
+        raise _fail(name, f"years.{year}", "；".join(problems))
+    return year, SupplementYear(source.strip(), frozenset(holidays), frozenset(workdays))
 
 
 def parse_supplement(text: str, name: str) -> dict[int, SupplementYear]:
@@ -147,69 +162,124 @@ def parse_supplement(text: str, name: str) -> dict[int, SupplementYear]:
     try:
         data = yaml.load(text, Loader=_Loader)  # safe: _Loader is a SafeLoader
     except yaml.YAMLError as e:
-        raise CalendarSupplementError(f"calendar supplement {name} is not valid YAML: {e}") from e
+        mark = getattr(e, "problem_mark", None)  # PyYAML's own words are English
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列有误" if mark else "格式有误"
+        raise CalendarSupplementError(f"日历补充文件 {name} 不是有效的 YAML：{where}") from e
     if data is None:
         return {}
     if not isinstance(data, dict) or set(data) - {"years"}:
-        raise CalendarSupplementError(
-            f"calendar supplement {name} must hold one top-level key, years"
-        )
+        raise CalendarSupplementError(f"日历补充文件 {name} 的顶层应只有一项 years")
     years = data.get("years") or {}
     if not isinstance(years, dict):
-        raise _fail(name, "years", "must map each year to its holidays and workdays")
+        raise _fail(name, "years", "应按年份列出各年的 holidays 和 workdays")
     return dict(_parse_year(k, v, name) for k, v in years.items())
 
 
-def build_calendar(supplement_text: str | None, supplement_name: str = "") -> WorkingDayCalendar:
-    """The package's data, with the years of the supplement (if any) laid over it."""
-    holidays, workdays, years = _package_data()
-    source = f"chinesecalendar {_package_version()}"
-    if supplement_text is None:
-        return WorkingDayCalendar(holidays, workdays, years, source)
-    extra = parse_supplement(supplement_text, supplement_name)
-    if not extra:
-        return WorkingDayCalendar(holidays, workdays, years, source)
-    replaced = set(extra)
-    holidays = frozenset(d for d in holidays if d.year not in replaced).union(
-        *(y.holidays for y in extra.values())
+def build_calendar(
+    supplement_text: str | None,
+    supplement_name: str = "",
+    console: Mapping[int, StoredYear] | None = None,
+) -> WorkingDayCalendar:
+    """The package's data, with the console's years and then the supplement's (if any) for
+    the years the package does not know (see ``decide_origins``)."""
+    holidays, workdays, package_years = _package_data()
+    console = console or {}
+    extra = (
+        parse_supplement(supplement_text, supplement_name) if supplement_text is not None else {}
     )
-    workdays = frozenset(d for d in workdays if d.year not in replaced).union(
-        *(y.workdays for y in extra.values())
+    origins = decide_origins(package_years, console, extra)
+    from_console = sorted(y for y, o in origins.items() if o is Origin.CONSOLE)
+    from_file = sorted(y for y, o in origins.items() if o is Origin.FILE)
+    added = [(console[y].days.holidays, console[y].days.workdays) for y in from_console]
+    added += [(extra[y].holidays, extra[y].workdays) for y in from_file]
+    source = f"chinesecalendar {package_version()}"
+    if from_console:
+        listed = ", ".join(f"{y} v{console[y].version} #{console[y].id}" for y in from_console)
+        source += f"; console calendar_years ({listed})"
+    if from_file:
+        assert supplement_text is not None
+        digest = hashlib.sha256(supplement_text.encode("utf-8")).hexdigest()[:12]
+        listed = ", ".join(str(y) for y in from_file)
+        source += f"; supplement {supplement_name} sha256:{digest} (years {listed})"
+    return WorkingDayCalendar(
+        holidays.union(*(h for h, _ in added)),
+        workdays.union(*(w for _, w in added)),
+        frozenset(origins),
+        source,
     )
-    digest = hashlib.sha256(supplement_text.encode("utf-8")).hexdigest()[:12]
-    listed = ", ".join(str(y) for y in sorted(extra))
-    source += f"; supplement {supplement_name} sha256:{digest} (years {listed})"
-    return WorkingDayCalendar(holidays, workdays, years | replaced, source)
 
 
-def load_calendar(supplement_path: Path | None) -> WorkingDayCalendar:
-    """Read the supplement (when configured) and build the calendar.
+def read_supplement(supplement_path: Path | None) -> tuple[str | None, str]:
+    """The supplement's text (None when none is configured) and its name.
 
     A configured path that does not exist is an error rather than "no supplement": a typo
     in the setting would otherwise hide the year an administrator thinks was added.
     """
     if supplement_path is None:
-        return build_calendar(None)
+        return None, ""
     try:
-        text = supplement_path.read_text(encoding="utf-8")
+        return supplement_path.read_text(encoding="utf-8"), supplement_path.name
     except OSError as e:
         raise CalendarSupplementError(
-            f"calendar supplement {supplement_path} cannot be read: {e.strerror or e}"
+            f"日历补充文件 {supplement_path} 无法读取：{e.strerror or e}"
         ) from e
-    return build_calendar(text, supplement_path.name)
+
+
+def load_calendar(
+    supplement_path: Path | None, console: Mapping[int, StoredYear] | None = None
+) -> WorkingDayCalendar:
+    """Read the supplement (when configured) and build the calendar."""
+    text, name = read_supplement(supplement_path)
+    return build_calendar(text, name, console)
+
+
+async def console_years(
+    sessions: async_sessionmaker[AsyncSession], noted: set[tuple[int, str]] | None = None
+) -> dict[int, StoredYear]:
+    """The newest entry of every year administrators entered. An entry for a year the package
+    now knows is not used; where the two disagree, the difference is kept once per entry and
+    release (``noted`` remembers those already kept, to skip the write)."""
+    async with sessions() as session:
+        stored = await newest_years(session)
+        holidays, workdays, package_years = _package_data()
+        release = package_version()
+        for year, entry in stored.items():
+            if year not in package_years or (entry.id, release) in (noted or set()):
+                continue
+            diff = differences(entry.days, year_days(holidays, workdays, year))
+            if not diff.empty:
+                await record_diff(session, entry, release, diff)
+                log.warning(
+                    "calendar year %s: chinesecalendar %s differs from console entry #%s",
+                    year,
+                    release,
+                    entry.id,
+                )
+            if noted is not None:
+                noted.add((entry.id, release))
+    return stored
 
 
 class CalendarActivities:
     """Deadlines and periods in working days; the only place the calendar is read."""
 
-    def __init__(self, supplement_path: Path | None, policy_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        supplement_path: Path | None,
+        policy_path: Path | None = None,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self._supplement_path = supplement_path
         # only for a request whose timing does not carry its hour (see _reminder_hour)
         self._policy_path = policy_path
+        # the console's years; None: a worker without a database (the file and the package)
+        self._sessions = sessions
+        self._noted: set[tuple[int, str]] = set()
 
     async def _calendar(self) -> WorkingDayCalendar:
+        console = await console_years(self._sessions, self._noted) if self._sessions else {}
         try:
-            return await asyncio.to_thread(load_calendar, self._supplement_path)
+            return await asyncio.to_thread(load_calendar, self._supplement_path, console)
         except CalendarSupplementError as e:
             raise ApplicationError(
                 str(e), type="CalendarSupplementInvalid", non_retryable=True

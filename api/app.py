@@ -10,16 +10,17 @@ from fastapi import FastAPI
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.requests import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 
-from api import errors
+from api import errors, http_metrics
 from api.deps import Services
 from api.limits import BodyLimit
 from api.request_log import RequestLog
 from api.routers import audit, cases, codec, health, informants, probation, reads, steps
+from api.routers import metrics as metrics_route
 from settings import Settings
 from web import install as install_web
 from web import is_page, malformed_page
@@ -29,25 +30,16 @@ async def _malformed(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if is_page(request):  # a person at a browser gets a page, not JSON
         return malformed_page(request)
-    # The field paths and messages only: echoing the input back could repeat a secret.
-    problems = [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
-        for e in exc.errors()
-    ]
-    return JSONResponse(
-        status_code=422,
-        content={"detail": "the request is malformed; nothing was sent", "problems": problems},
-    )
+    return errors.malformed(exc.errors())
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:  # a body that is not even JSON: malformed like any other
-        return JSONResponse(
-            status_code=422,
-            content={"detail": f"the request is malformed; nothing was sent: {exc.detail}"},
-        )
-    return await http_exception_handler(request, exc)
+        return errors.unreadable(str(exc.detail))
+    if exc.status_code < 400:
+        return await http_exception_handler(request, exc)
+    return errors.http_problem(exc.status_code, str(exc.detail), exc.headers)
 
 
 def create_app(
@@ -70,6 +62,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _malformed)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(health.router)  # unauthenticated probes
+    app.include_router(metrics_route.router)  # Prometheus; METRICS_TOKEN when set
     app.include_router(cases.router)
     app.include_router(steps.router)
     app.include_router(reads.router)
@@ -80,5 +73,6 @@ def create_app(
     codec.install(app)  # inside the pages' security headers, which every answer carries
     install_web(app)
     app.add_middleware(BodyLimit)
+    http_metrics.install(app)  # counts every answer by route template, the refusals too
     app.add_middleware(RequestLog)  # outermost: it sees every answer, the refusals too
     return app

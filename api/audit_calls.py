@@ -30,12 +30,12 @@ async def service_keyring(settings: Settings) -> Keyring:
     except NoAuditKey as exc:
         raise ApiError(
             503,
-            "the service has no audit key (settings AUDIT_KEYRING, AUDIT_SIGNING_KEY): the log "
-            "cannot be verified against its checkpoints here; use `appointments audit verify "
-            "--public-key`",
+            "本服务未设置审计密钥（AUDIT_KEYRING、AUDIT_SIGNING_KEY），无法在此对照检查点核验"
+            "审计记录；请改用 `appointments audit verify --public-key`",
+            code="no_audit_key",
         ) from exc
     except KeyFileError as exc:
-        raise ApiError(503, f"the audit key cannot be used: {exc}") from exc
+        raise ApiError(503, f"审计密钥无法使用：{exc}", code="audit_key_unusable") from exc
 
 
 def service_copies(settings: Settings) -> Path | None:

@@ -21,13 +21,13 @@ from temporalio.client import Client
 
 from api.client_address import client_address
 from api.errors import ApiError
-from api.permissions import allowed
+from api.permissions import allowed, refusal
 from api.throttles import throttles
 from settings import Settings
 from store.account_models import Caller, caller_of
 from workflows.types import Actor
 
-_bearer = HTTPBearer(auto_error=False, description="a token from `appointments accounts token`")
+_bearer = HTTPBearer(auto_error=False, description="由 `appointments accounts token` 签发的令牌")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 MAX_TOKEN_LENGTH = 200
 
@@ -62,16 +62,21 @@ async def caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     if credentials is None:
-        raise ApiError(401, "no token: send Authorization: Bearer <token>", headers=_CHALLENGE)
+        raise ApiError(
+            401,
+            "请求未带令牌：请在请求头中发送 Authorization: Bearer <令牌>",
+            headers=_CHALLENGE,
+            code="no_token",
+        )
     # An address that sent many bad tokens is not told whether the next one is good.
     address, bad = client_address(request), throttles(request.app).bad_tokens_by_address
     wait = bad.wait(address)
     if wait:
         raise ApiError(
             429,
-            f"too many requests with a token that is not valid came from {address}; "
-            f"try again in {math.ceil(wait)} seconds",
+            f"来自 {address} 的无效令牌请求过多，请 {math.ceil(wait)} 秒后再试",
             headers={"Retry-After": str(math.ceil(wait))},
+            code="too_many_bad_tokens",
         )
     token = credentials.credentials.strip()
     found = None
@@ -80,7 +85,7 @@ async def caller(
             found = await caller_of(s, token)
     if found is None:
         bad.hit(address)
-        raise ApiError(401, "the token is not valid or has been revoked", headers=_CHALLENGE)
+        raise ApiError(401, "令牌无效或已被吊销", headers=_CHALLENGE, code="token_not_valid")
     return found
 
 
@@ -89,10 +94,15 @@ def permit(action: str) -> Callable[..., Awaitable[Caller]]:
 
     async def check(who: Annotated[Caller, Depends(caller)]) -> Caller:
         if not allowed(action, who.role):
-            raise ApiError(403, f"the role {who.role.value} may not {action.replace('_', ' ')}")
+            raise not_permitted(action, who)
         return who
 
     return check
+
+
+def not_permitted(action: str, who: Caller) -> ApiError:
+    """The 403 of a caller whose role may not do ``action``."""
+    return ApiError(403, refusal(action, who.role), code="role_not_permitted")
 
 
 def actor_of(who: Caller) -> Actor:

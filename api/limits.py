@@ -14,6 +14,10 @@ MAX_BODY_BYTES = 2_000_000
 OWN_LIMITS = ("/console", "/board", "/codec")
 
 
+def too_large_detail(limit: int) -> str:
+    return f"请求超过 {limit:,} 字节，已超出本服务能读取的上限；未作任何处理"
+
+
 class BodyLimit:
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -42,11 +46,8 @@ class BodyLimit:
         await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
 
     async def _refuse(self, send: Send) -> None:
-        detail = (
-            f"the request is larger than {self.limit:,} bytes, the most the service reads; "
-            "nothing was sent"
-        )
-        content = json.dumps({"detail": detail}).encode("utf-8")
+        body = {"detail": too_large_detail(self.limit), "code": "too_large", "rule": ""}
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
         await send(
             {
                 "type": "http.response.start",

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from workflows.glossary import PROBATION_STEPS, STEPS, zh
 from workflows.steps import CASE_STEPS
 from workflows.types import Role
 
@@ -65,6 +66,8 @@ DECODE_PAYLOADS = "decode_payloads"
 ENCODE_PAYLOADS = "encode_payloads"
 # the informants of a case's objections: those who verify objections, and the head
 DISCLOSE_INFORMANTS = "disclose_informants"
+# a year's holidays and make-up working days, copied from the State Council's notice
+ENTER_CALENDAR_YEAR = "enter_calendar_year"
 
 ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
     {
@@ -74,6 +77,7 @@ ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
         VERIFY_AUDIT: _AUDITORS | {Role.ADMINISTRATOR},
         DECODE_PAYLOADS: frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
         ENCODE_PAYLOADS: frozenset({Role.ADMINISTRATOR}),
+        ENTER_CALENDAR_YEAR: frozenset({Role.ADMINISTRATOR}),
         DISCLOSE_INFORMANTS: (CASE_STEPS["record_objection_verdict"].roles - {Role.SYSTEM}) | _HEAD,
         READ_INBOX: _READERS,
         # each role its own messages; INBOX_MARKERS any role's (see reads.mark_read)
@@ -103,6 +107,37 @@ TEAM_ACTIONS = frozenset(update for update, step in CASE_STEPS.items() if step.t
 POLICY_ACTIONS: MappingProxyType[str, str] = MappingProxyType(
     {RECORD_PROBATION_REVIEW: "record_review", END_PROBATION_EARLY: "end_early"}
 )
+
+
+# What each action is called in a refusal (a case's steps by their titles in the step table).
+ACTION_NAMES: MappingProxyType[str, str] = MappingProxyType(
+    {
+        READ_CASES: "查阅案件",
+        READ_AUDIT: "查阅审计记录",
+        EXPORT_AUDIT: "导出案卷",
+        VERIFY_AUDIT: "核验审计记录",
+        DECODE_PAYLOADS: "解密流程数据",
+        ENCODE_PAYLOADS: "加密流程数据",
+        ENTER_CALENDAR_YEAR: "录入工作日历",
+        DISCLOSE_INFORMANTS: "查看反映人身份",
+        READ_INBOX: "查阅待办消息",
+        MARK_INBOX_READ: "将消息标为已读",
+        START_CASE: "新建案件",
+        READ_PROBATIONS: "查阅试用期",
+        RECORD_PROBATION_REVIEW: PROBATION_STEPS["record_probation_review"],
+        END_PROBATION_EARLY: PROBATION_STEPS["end_probation_early"],
+        **STEPS,
+    }
+)
+
+
+def action_name(action: str) -> str:
+    return ACTION_NAMES.get(action, action)
+
+
+def refusal(action: str, role: Role) -> str:
+    """The sentence of a 403: the role, in words, may not do the action."""
+    return f"{zh(role)}无权{action_name(action)}"
 
 
 def allowed(action: str, role: Role) -> bool:

@@ -15,6 +15,7 @@ from api.permissions import END_PROBATION_EARLY, POLICY_ACTIONS, RECORD_PROBATIO
 from api.schemas import EndEarlyBody, ReviewBody, nul_refusal
 from gateway import probations
 from gateway.errors import GatewayError
+from gateway.probations import no_probation
 from store.account_models import Caller
 from workflows.probation_types import (
     EndEarlyInput,
@@ -32,7 +33,7 @@ INPUTS: dict[str, tuple[type[Model], type[Model]]] = {
 
 
 def no_such(case_id: str, person_id: str) -> ApiError:
-    return ApiError(404, f"no probation of {person_id} in case {case_id}")
+    return ApiError(404, no_probation(case_id, person_id), code="no_such_probation")
 
 
 async def probation_id_of(client: Client, case_id: str, person_id: str) -> str:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, create_model
 
+from api.errors import MALFORMED
 from workflows.probation_types import (
     EndEarlyInput,
     ProbationState,
@@ -159,6 +160,8 @@ class Malformed(BaseModel):
     field (absent when the request is refused as a whole, e.g. a body that is not JSON)."""
 
     detail: str
+    code: str = "malformed"
+    rule: str = ""
     problems: list[MalformedField] = []
 
 
@@ -179,10 +182,7 @@ def nul_refusal(body: dict[str, Any]) -> str:
     bad = nul_fields(body, ("body",))
     if not bad:
         return ""
-    return (
-        "the request is malformed; nothing was sent: text may not hold the character U+0000 "
-        f"(in {', '.join(bad)})"
-    )
+    return f"{MALFORMED}：文字中不能含空字符 NUL（U+0000）（见 {'、'.join(bad)}）"
 
 
 # --------------------------------------------------------------------------- probation

@@ -78,7 +78,7 @@ async def serve_api(
 ) -> None:
     """Run the API until ``stop`` is set; ``listening`` is set once it accepts connections."""
     if not settings.database_url:
-        raise RuntimeError("DATABASE_URL is not set: the API reads and records in PostgreSQL")
+        raise RuntimeError("未设置 DATABASE_URL：网页服务在 PostgreSQL 中读取和登记")
     engine = make_engine(settings.database_url)
     try:
         client = await connect(settings)

@@ -13,6 +13,7 @@ from api.errors import ApiError
 from gateway import cases
 from gateway.cases import MAX_INPUT_BYTES, QUERY_WAIT, UPDATE_WAIT, first_state, query_state
 from gateway.errors import (
+    TEMPORAL_UNREACHABLE,
     BadRequest,
     CaseEnded,
     CaseExists,
@@ -60,12 +61,13 @@ STATUS: dict[type[GatewayError], int] = {
 def api_error(error: GatewayError) -> ApiError:
     if isinstance(error, Unreachable):
         return unreachable(error.message)
-    code = getattr(error, "rule", "")
-    return ApiError(STATUS[type(error)], error.message, source(code) if code else "", code=code)
+    rule = getattr(error, "rule", "")
+    status = STATUS[type(error)]
+    return ApiError(status, error.message, source(rule) if rule else "", code=rule or error.code)
 
 
 def unreachable(detail: str) -> ApiError:
-    return ApiError(503, f"Temporal cannot be reached or did not answer: {detail}")
+    return ApiError(503, f"{TEMPORAL_UNREACHABLE}：{detail}", code=Unreachable.code)
 
 
 def refusal_error(exc: WorkflowUpdateFailedError) -> ApiError:

@@ -166,10 +166,15 @@ EventFields = ChainFields | ProbationChainFields
 class Chain:
     """A kind of hash chain: whose histories, in which table, under which id."""
 
-    name: str  # "case" or "probation": in every message, and the domain of its Merkle leaves
+    name: str  # "case" or "probation": the domain of its Merkle leaves
     table: str
     id_key: str  # the column, and the key of the canonical JSON, that names the chain
     fields: type[ChainFields] | type[ProbationChainFields]
+
+    @property
+    def word(self) -> str:
+        """What the chain's histories are called in a message: 案件 or 试用期."""
+        return CHAIN_WORDS.get(self.name, self.name)
 
     def field_names(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self.fields)]
@@ -184,6 +189,7 @@ class Chain:
         return self.fields(**values)
 
 
+CHAIN_WORDS = {"case": "案件", "probation": "试用期"}
 CASE_CHAIN = Chain("case", "case_events", "case_id", ChainFields)
 PROBATION_CHAIN = Chain("probation", "probation_events", "probation_id", ProbationChainFields)
 CHAINS = (CASE_CHAIN, PROBATION_CHAIN)
@@ -259,7 +265,7 @@ class ChainChecker:
 
     def _fault(self, chain_index: int, seq: int | None, kind: str, says: str) -> ChainFault:
         return ChainFault(
-            self.chain_id, chain_index, seq, kind, f"{self.chain.name} {self.chain_id}: {says}"
+            self.chain_id, chain_index, seq, kind, f"{self.chain.word} {self.chain_id}：{says}"
         )
 
     def check(self, link: ChainLink) -> None:
@@ -268,20 +274,20 @@ class ChainChecker:
         fault = None
         if f.chain_index > self.expected_index:
             first, last = self.expected_index, f.chain_index - 1
-            gone = f"event {first}" if first == last else f"events {first} to {last}"
+            gone = f"第 {first} 条" if first == last else f"第 {first} 至 {last} 条"
             fault = self._fault(
                 first,
                 None,
                 "missing",
-                f"{gone} of the chain removed (the chain jumps from {first - 1} to "
-                f"{f.chain_index}, seq {f.seq})",
+                f"链上{gone}记录被删除（链从第 {first - 1} 条跳到第 {f.chain_index} 条，"
+                f"序号 {f.seq}）",
             )
         elif f.chain_index < self.expected_index:
             fault = self._fault(
                 f.chain_index,
                 f.seq,
                 "broken_link",
-                f"chain index {f.chain_index} (seq {f.seq}) appears twice",
+                f"链上位置 {f.chain_index}（序号 {f.seq}）出现了两次",
             )
         elif link.prev_hash != self.last_hash:
             if f.chain_index == 1:
@@ -289,17 +295,15 @@ class ChainChecker:
                     1,
                     f.seq,
                     "bad_genesis",
-                    f"the first event (seq {f.seq}) does not start the chain (its prev_hash is "
-                    "not 64 zeros)",
+                    f"第一条记录（序号 {f.seq}）不是链的起点（其 prev_hash 不是 64 个 0）",
                 )
             else:
                 fault = self._fault(
                     f.chain_index,
                     f.seq,
                     "broken_link",
-                    f"event {f.chain_index} (seq {f.seq}) does not link to event "
-                    f"{f.chain_index - 1} (seq {self.last_seq}): that event was replaced or "
-                    "rewritten, or an event was inserted or removed between them",
+                    f"第 {f.chain_index} 条记录（序号 {f.seq}）接不上第 {f.chain_index - 1} 条"
+                    f"（序号 {self.last_seq}）：那条记录被替换或改写，或两者之间插入、删除了记录",
                 )
         if event_hash(link.prev_hash, f) != link.hash:
             if fault is None:
@@ -307,12 +311,12 @@ class ChainChecker:
                     f.chain_index,
                     f.seq,
                     "edited",
-                    f"event {f.chain_index} (seq {f.seq}, {f.kind}) does not match its hash: "
-                    "its content or its place in the chain was changed",
+                    f"第 {f.chain_index} 条记录（序号 {f.seq}，{f.kind}）与其哈希值不符："
+                    "内容或其在链上的位置被改动过",
                 )
             else:  # one fault per event: the first thing wrong, and that this is wrong too
                 fault = dataclasses.replace(
-                    fault, message=fault.message + "; it does not match its own hash either"
+                    fault, message=fault.message + "；它与自身的哈希值也不符"
                 )
         if fault is not None:
             self.faults.append(fault)

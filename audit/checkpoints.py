@@ -115,8 +115,8 @@ async def lost_heads(session: AsyncSession, previous: Checkpoint) -> list[str]:
             {"id": previous.id},
         )
         lost += [
-            f"{chain.name} {chain_id}: event {index}, which checkpoint #{previous.id} signed, "
-            + ("is gone" if digest is None else "has changed")
+            f"{chain.word} {chain_id}：检查点 #{previous.id} 所签的第 {index} 条记录"
+            + ("已不存在" if digest is None else "已被改动")
             for chain_id, index, digest in result
         ]
     return lost

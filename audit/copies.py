@@ -80,7 +80,7 @@ def write_copy(folder: Path, cp: Checkpoint) -> Path:
 def checkpoint_from_copy(document: Any) -> Checkpoint:
     """The checkpoint (without heads) a copy states; ValueError if it is not a copy."""
     if not isinstance(document, dict) or document.get("format") != COPY_FORMAT:
-        raise ValueError(f"not a checkpoint copy (format {COPY_FORMAT})")
+        raise ValueError(f"不是检查点副本（格式 {COPY_FORMAT}）")
     try:
         cp = Checkpoint(
             id=int(document["id"]),
@@ -94,7 +94,7 @@ def checkpoint_from_copy(document: Any) -> Checkpoint:
             previous_digest=previous_from_json(document.get("previous")),
         )
     except (KeyError, TypeError) as exc:
-        raise ValueError(f"a field is missing or malformed: {exc}") from exc
+        raise ValueError(f"有项目缺失或格式不对：{exc}") from exc
     return cp
 
 

@@ -52,7 +52,7 @@ def write_keypair(private_path: Path) -> tuple[Path, Path, str]:
     public_path = public_key_path(private_path)
     for path in (private_path, public_path):
         if path.exists():
-            raise KeyFileError(f"{path} already exists; not overwriting a key")
+            raise KeyFileError(f"{path} 已存在；不会覆盖已有的密钥")
     key = Ed25519PrivateKey.generate()
     private_bytes = key.private_bytes(
         serialization.Encoding.PEM,
@@ -72,13 +72,13 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise KeyFileError(f"cannot read the signing key {path}: {exc.strerror}") from exc
+        raise KeyFileError(f"无法读取签名密钥 {path}：{exc.strerror}") from exc
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
-        raise KeyFileError(f"{path} is not an unencrypted PEM private key") from exc
+        raise KeyFileError(f"{path} 不是未加密的 PEM 私钥") from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path} is not an Ed25519 key")
+        raise KeyFileError(f"{path} 不是 Ed25519 密钥")
     return key
 
 
@@ -87,15 +87,15 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise KeyFileError(f"cannot read the public key {path}: {exc.strerror}") from exc
+        raise KeyFileError(f"无法读取公钥 {path}：{exc.strerror}") from exc
     if b"PRIVATE KEY" in data:
         return load_private_key(path).public_key()
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError) as exc:
-        raise KeyFileError(f"{path} is not a PEM public key") from exc
+        raise KeyFileError(f"{path} 不是 PEM 公钥") from exc
     if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path} is not an Ed25519 key")
+        raise KeyFileError(f"{path} 不是 Ed25519 密钥")
     return key
 
 

@@ -59,8 +59,8 @@ def service_keyring(settings: Settings) -> Keyring:
     key = settings.audit_signing_key
     if key is None:
         raise NoAuditKey(
-            "no audit key: set AUDIT_KEYRING or AUDIT_SIGNING_KEY "
-            "(make a key with `appointments audit keygen --out FILE`)"
+            "没有审计密钥：请设置 AUDIT_KEYRING 或 AUDIT_SIGNING_KEY"
+            "（可用 `appointments audit keygen --out FILE` 生成密钥）"
         )
     return keyring_for_key(key)
 

@@ -11,19 +11,21 @@ index ending in (occurred_at, id) (migration 0002); a person is found through ``
 every person id the payload names at any depth, under a GIN index.
 
 Days are days in Asia/Shanghai, as the department counts them: "up to 2026-09-15" means up
-to midnight at the end of that day, Beijing time.
+to midnight at the end of that day, Beijing time. Searches go by the moment an event was
+recorded; "a case as of a day" by the day its act happened (``audit.act_dates``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from audit.act_dates import act_days
 from audit.chain import CASE_CHAIN, PROBATION_CHAIN, Chain, ChainLink, iso_utc, parse_iso_utc
 from store.models import Case, CaseEvent
 from store.probation_models import Probation, ProbationEvent
@@ -166,9 +168,7 @@ class Cursor:
                 raise ValueError
             return cls(parse_iso_utc(at), int(ident))
         except ValueError:
-            raise ValueError(
-                f"not a page cursor: {text!r} (use the `next` value a search printed)"
-            ) from None
+            raise ValueError(f"{text!r} 不是翻页标记（请使用上一次查询给出的 next 值）") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,9 +195,9 @@ async def search(
 ) -> Page:
     """One page of the events matching ``filters``, oldest first, after ``after``."""
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValueError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
+        raise ValueError(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间")
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        raise ValueError(f"the range is empty: {filters.date_from} is after {filters.date_to}")
+        raise ValueError(f"日期范围为空：起始日 {filters.date_from} 晚于截止日 {filters.date_to}")
     query = select(CaseEvent)
     if filters.person is not None:
         query = query.where(CaseEvent.person_ids.contains([filters.person]))
@@ -282,19 +282,21 @@ def standing(events: Sequence[AuditEvent]) -> Standing | None:
 class AsOf:
     case_id: str
     on: date
-    until: datetime  # the events that occurred before this instant (the end of ``on``)
+    until: datetime  # the events that happened before this instant (the end of ``on``)
     standing: Standing | None  # None: the case had not been opened yet
     events: list[AuditEvent]
+    # the day each event happened (``audit.act_dates``), by seq; its ``occurred_at`` is
+    # when it was typed in
+    acted_on: dict[int, date] = field(default_factory=dict)
 
 
 async def as_of(session: AsyncSession, case_id: str, on: date) -> AsOf:
-    """What a case looked like at the end of ``on``: its events until then and where they
-    left it."""
+    """What a case looked like at the end of ``on``: the events that happened by then, by
+    the days the case's own records give them (``audit.act_dates``), not the moments they
+    were typed in, and where they left it."""
     until = start_of_day(on + timedelta(days=1))
-    query = (
-        select(CaseEvent)
-        .where(CaseEvent.case_id == case_id, CaseEvent.occurred_at < until)
-        .order_by(CaseEvent.seq)
-    )
-    events = await _events(session, query)
-    return AsOf(case_id, on, until, standing(events), events)
+    everything = await timeline(session, case_id)
+    days = dict(zip((e.seq for e in everything), act_days(everything), strict=True))
+    events = [e for e in everything if days[e.seq] <= on]
+    acted_on = {e.seq: days[e.seq] for e in events}
+    return AsOf(case_id, on, until, standing(events), events, acted_on)

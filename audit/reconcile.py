@@ -59,15 +59,15 @@ class CaseReconciliation:
     def problems(self) -> list[str]:
         c = self.case_id
         out = [
-            f"case {c}: seq {s} was recorded by a completed activity but is not in the log"
+            f"案件 {c}：序号 {s} 已由完成的活动登记，但不在审计记录中"
             for s in self.missing_from_log
         ]
         out += [
-            f"case {c}: seq {s} is in the log but Temporal never scheduled it"
+            f"案件 {c}：序号 {s} 在审计记录中，但 Temporal 从未安排过它"
             for s in self.unknown_to_temporal
         ]
         out += [
-            f"case {c}: seq {s} in the log differs from the activity's input ({what})"
+            f"案件 {c}：审计记录中的序号 {s} 与活动的输入不一致（{what}）"
             for s, what in self.differing
         ]
         return out

@@ -136,7 +136,7 @@ class Checkpoint:
 
     @property
     def name(self) -> str:
-        return f"checkpoint #{self.id} of {iso_utc(self.created_at)}"
+        return f"{iso_utc(self.created_at)} 的检查点 #{self.id}"
 
     @property
     def linked(self) -> bool:
@@ -229,14 +229,11 @@ def signature_problems(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> 
     """What is wrong with a checkpoint's statement and signature, the key being the right
     one for it; empty if nothing."""
     if checkpoint.version not in VERSIONS:
-        return [
-            f"{checkpoint.name} is of version {checkpoint.version}, which this program does "
-            "not know"
-        ]
+        return [f"{checkpoint.name}是第 {checkpoint.version} 版，本程序不认识这一版"]
     if not signature_valid(public_key, checkpoint.statement(), checkpoint.signature):
         return [
-            f"{checkpoint.name}: the signature does not match its statement (root, count, "
-            "time, version or key changed, or the signature forged)"
+            f"{checkpoint.name}：签名与其声明不符（根哈希、记录数、时间、版本或密钥被改动，"
+            "或签名是伪造的）"
         ]
     return []
 
@@ -247,17 +244,17 @@ def heads_problems(checkpoint: Checkpoint) -> list[str]:
     name = checkpoint.name
     problems = []
     if checkpoint.malformed:
-        problems.append(f"{name}: its heads are malformed ({checkpoint.malformed})")
+        problems.append(f"{name}：其链头格式不对（{checkpoint.malformed}）")
     leaves = checkpoint.leaves()
     if merkle_root(leaves) != checkpoint.merkle_root:
-        problems.append(f"{name}: its heads do not give its Merkle root (heads changed)")
+        problems.append(f"{name}：由其链头推不出它的默克尔根（链头被改动过）")
     count = sum(index for index, _ in leaves.values())
     if count != checkpoint.event_count:
         problems.append(
-            f"{name}: its heads add up to {count} events, but it states {checkpoint.event_count}"
+            f"{name}：其链头合计 {count} 条记录，但它声明的是 {checkpoint.event_count} 条"
         )
     if checkpoint.version == 1 and checkpoint.probation_heads:
-        problems.append(f"{name}: it is of version 1 but has probation heads, which v1 never had")
+        problems.append(f"{name}：它是第 1 版，却带有试用期链头，而第 1 版从来没有")
     return problems
 
 
@@ -266,8 +263,8 @@ def checkpoint_problems(checkpoint: Checkpoint, public_key: Ed25519PublicKey) ->
     one public key; empty if nothing."""
     if checkpoint.key_id != key_id(public_key):
         return [
-            f"{checkpoint.name} was signed with key {checkpoint.key_id}, not with the key given "
-            f"({key_id(public_key)}): verify it with that key's public half"
+            f"{checkpoint.name}是用密钥 {checkpoint.key_id} 签的，不是所给的密钥"
+            f"（{key_id(public_key)}）：请用那把密钥的公钥核验"
         ]
     problems = signature_problems(checkpoint, public_key)
     if checkpoint.version not in VERSIONS:

@@ -200,7 +200,7 @@ class _HeadCheck:
         return {index for _, index, _ in signed.heads} if signed else set()
 
     def _fault(self, kind: str, says: str, chain_id: str, index: int, seq: int | None) -> None:
-        message = f"{self.chain.name} {chain_id}: {says}"
+        message = f"{self.chain.word} {chain_id}：{says}"
         self.report.faults.append(chain_fault(self.chain, kind, message, chain_id, index, seq))
 
     def finish_chain(self, chain_id: str, last: int, at: dict[int, tuple[str, int]]) -> None:
@@ -211,12 +211,12 @@ class _HeadCheck:
             return
         vouched = [index for _, index, digest in signed.heads if at.get(index, ("",))[0] == digest]
         for cp, index, digest in signed.heads:  # newest checkpoint first: report it once
-            when = f"checkpoint #{cp.id} of {iso_utc(cp.created_at)}"
+            when = f"{iso_utc(cp.created_at)} 的检查点 #{cp.id}"
             if index > last:
                 self._fault(
                     "truncated",
-                    f"the chain ends at event {last}, but {when} signed it up to event {index}: "
-                    f"events {last + 1} to {index} were removed from the end",
+                    f"链止于第 {last} 条记录，但{when}签到了第 {index} 条："
+                    f"末尾的第 {last + 1} 至 {index} 条被删除了",
                     chain_id,
                     last + 1,
                     None,
@@ -227,15 +227,11 @@ class _HeadCheck:
             found, seq = at[index]
             if found != digest:
                 earlier = [i for i in vouched if i < index]
-                since = (
-                    f", after event {max(earlier)} (which a checkpoint still vouches for)"
-                    if earlier
-                    else ""
-                )
+                since = f"，在第 {max(earlier)} 条（仍有检查点为其作证）之后" if earlier else ""
                 self._fault(
                     "rewritten",
-                    f"event {index} (seq {seq}) is not the event {when} signed: the chain was "
-                    f"rewritten at or before event {index}{since}",
+                    f"第 {index} 条记录（序号 {seq}）不是{when}所签的那条：链在第 {index} 条"
+                    f"或其之前被改写过{since}",
                     chain_id,
                     index,
                     seq,
@@ -249,8 +245,8 @@ class _HeadCheck:
             cp, index, _ = signed.heads[0]
             self._fault(
                 "vanished",
-                f"checkpoint #{cp.id} of {iso_utc(cp.created_at)} signed {index} event(s) of "
-                "it, and the log has none",
+                f"{iso_utc(cp.created_at)} 的检查点 #{cp.id} 签了它的 {index} 条记录，"
+                "而审计记录中一条也没有",
                 chain_id,
                 1,
                 None,
@@ -349,8 +345,8 @@ async def verify_log(
         report.checkpoints = [cp.id for cp in trusted]
         if not statements:
             report.notes.append(
-                "there is no checkpoint yet: a chain cut short at its end or recomputed from "
-                "scratch cannot be detected; create one with `appointments audit checkpoint`"
+                "还没有检查点：链末尾被截短或整条链被重新计算都无法发现；"
+                "请用 `appointments audit checkpoint` 签一个检查点"
                 + ("" if copies is not None else NO_COPIES)
             )
         only: dict[str, list[str] | None] = {kind.name: None for kind in CHAINS}

@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.errors import (
+    TEMPORAL_UNREACHABLE,
     BadRequest,
     CaseEnded,
     CaseExists,
@@ -34,6 +35,7 @@ from gateway.errors import (
     TooLarge,
     Unreachable,
 )
+from workflows.glossary import step_title
 from workflows.ids import case_workflow_id
 from workflows.step_outcome import StepOutcome, outcome_of
 from workflows.steps import NOT_PERMITTED
@@ -57,8 +59,8 @@ def check_size(what: str, arg: BaseModel) -> None:
     size = len(arg.model_dump_json().encode("utf-8"))
     if size > MAX_INPUT_BYTES:
         raise TooLarge(
-            f"{what} is {size:,} bytes; at most {MAX_INPUT_BYTES:,} bytes can be sent to a case "
-            "at once (Temporal's limit on one input): send fewer rows at a time"
+            f"{what}共 {size:,} 字节，一次最多只能向案件发送 {MAX_INPUT_BYTES:,} 字节"
+            "（Temporal 对单次输入的限制）；请分批发送，每次少录入一些行"
         )
 
 
@@ -78,10 +80,10 @@ def connect_problem(exc: RuntimeError) -> Unreachable:
 def _rpc_problem(exc: RPCError, case_id: str) -> GatewayError:
     if exc.status == RPCStatusCode.NOT_FOUND:
         if "completed" in exc.message.lower():
-            return CaseEnded(f"case {case_id} has ended; no step can be recorded on it")
-        return NoSuchCase(f"no case {case_id}")
+            return CaseEnded(f"案件 {case_id} 已经办结，不能再登记任何环节")
+        return NoSuchCase(f"案件 {case_id} 不存在")
     if exc.status == RPCStatusCode.INVALID_ARGUMENT:
-        return BadRequest(f"Temporal refused the request for case {case_id}: {exc.message}")
+        return BadRequest(f"Temporal 拒绝了对案件 {case_id} 的请求：{exc.message}")
     return Unreachable(exc.message)
 
 
@@ -100,8 +102,8 @@ async def _continued(handle: WorkflowHandle[Any, Any], exc: RPCError) -> bool:
 def no_worker(who: str, what: str) -> NoWorker:
     """A step sent to ``who`` that no worker answered in time: it may still be recorded."""
     return NoWorker(
-        f"{who}: no worker answered within {UPDATE_WAIT.seconds} s; the step may still be "
-        f"recorded when it comes back: read {what} before sending it again"
+        f"{who}：{UPDATE_WAIT.seconds} 秒内没有工作进程（worker）应答；工作进程恢复后，"
+        f"这一步仍可能被登记，请先查看{what}的情况，再决定是否重新发送"
     )
 
 
@@ -119,7 +121,7 @@ def refusal(exc: WorkflowUpdateFailedError) -> GatewayError:
 async def start_case(client: Client, task_queue: str, case: CaseInput) -> str:
     """Start the case's workflow; its id, derived from the case id, makes a second start of
     the same case ``CaseExists``."""
-    check_size(f"case {case.case_id}", case)
+    check_size(f"案件 {case.case_id} ", case)
     try:
         handle = await client.start_workflow(
             WORKFLOW_NAME,
@@ -129,7 +131,7 @@ async def start_case(client: Client, task_queue: str, case: CaseInput) -> str:
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except WorkflowAlreadyStartedError as exc:
-        raise CaseExists(f"case {case.case_id} already exists") from exc
+        raise CaseExists(f"案件 {case.case_id} 已经存在") from exc
     except RPCError as exc:
         raise _rpc_problem(exc, case.case_id) from exc
     except RuntimeError as exc:
@@ -140,7 +142,7 @@ async def start_case(client: Client, task_queue: str, case: CaseInput) -> str:
 async def execute_update(client: Client, case_id: str, update: str, arg: BaseModel) -> StepOutcome:
     """Send one step to one case and return its outcome (``state_after`` also reads the
     state)."""
-    check_size(f"the input of {update}", arg)
+    check_size(f"「{step_title(update)}」的录入内容", arg)
     handle = client.get_workflow_handle(case_workflow_id(case_id))
     try:
         for attempt in range(1, CONTINUED_RETRIES + 1):
@@ -161,7 +163,7 @@ async def execute_update(client: Client, case_id: str, update: str, arg: BaseMod
     except RuntimeError as exc:
         raise connect_problem(exc) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise no_worker(f"case {case_id}", "the case") from exc
+        raise no_worker(f"案件 {case_id}", "案件") from exc
     return read_answer(answer, update)
 
 
@@ -179,7 +181,7 @@ async def state_after(client: Client, case_id: str, update: str, arg: BaseModel)
     await execute_update(client, case_id, update, arg)
     state, why = await query_state(client, case_id)
     if state is None:
-        raise NoWorker(f"case {case_id}: the step is recorded, but the case cannot be read: {why}")
+        raise NoWorker(f"案件 {case_id}：这一步已登记，但暂时读不到案件情况：{why}")
     return state
 
 
@@ -207,12 +209,12 @@ async def query_state(
         if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or (
             "timeout" in exc.message.lower()
         ):
-            return None, f"no worker answered within {QUERY_WAIT.seconds} s"
-        return None, f"Temporal cannot be reached or did not answer: {exc.message}"
+            return None, f"{QUERY_WAIT.seconds} 秒内没有工作进程（worker）应答"
+        return None, f"{TEMPORAL_UNREACHABLE}：{exc.message}"
     except WorkflowQueryFailedError as exc:
         return None, str(exc)
     except RuntimeError as exc:
-        return None, f"Temporal cannot be reached or did not answer: {connect_problem(exc)}"
+        return None, f"{TEMPORAL_UNREACHABLE}：{connect_problem(exc)}"
 
 
 async def query_public_notice(
@@ -233,13 +235,13 @@ async def query_public_notice(
     except WorkflowQueryRejectedError:
         return None
     except WorkflowQueryFailedError as exc:
-        raise NoWorker(f"case {case_id}: the query public_notice failed: {exc}") from exc
+        raise NoWorker(f"案件 {case_id}：查询公示情况失败：{exc}") from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None
         if exc.status == RPCStatusCode.UNAVAILABLE:
             raise Unreachable(exc.message) from exc
-        raise NoWorker(f"case {case_id}: {exc.message}") from exc
+        raise NoWorker(f"案件 {case_id}：{exc.message}") from exc
     except RuntimeError as exc:
         raise connect_problem(exc) from exc
 
@@ -255,5 +257,5 @@ async def first_state(client: Client, case_id: str) -> tuple[CaseState | None, s
             state.step is not None or state.status is not CaseStatus.ACTIVE
         )
         if settled or loop.time() >= give_up:
-            return state, why or ("" if state else "the case has not started yet")
+            return state, why or ("" if state else "案件尚未开始办理")
         await asyncio.sleep(STARTUP_POLL_INTERVAL)

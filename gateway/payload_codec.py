@@ -68,14 +68,13 @@ class EncryptionCodec(PayloadCodec):
     def decrypt(self, payload: Payload) -> Payload:
         kid = key_id_of(payload)
         if not kid:
-            raise PayloadKeyError("an encrypted payload names no key (no encryption-key-id)")
+            raise PayloadKeyError("加密的载荷没有注明密钥（缺少 encryption-key-id）")
         self.keys.key(kid)  # a clear error for a key this process does not hold
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
         try:
             plain = self._ciphers[kid].decrypt(nonce, sealed, _associated_data(kid))
         except (InvalidTag, ValueError):
             raise PayloadKeyError(
-                f"a payload encrypted with the key {kid} does not decrypt with it: the payload "
-                "was altered or damaged"
+                f"用密钥 {kid} 加密的载荷无法用它解密：载荷被改动或已损坏"
             ) from None
         return Payload.FromString(plain)

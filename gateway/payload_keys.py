@@ -46,16 +46,16 @@ class PayloadKeys:
 
     def __post_init__(self) -> None:
         if self.active_id not in self.by_id:
-            raise PayloadKeyError(f"the active key {self.active_id} is not among the keys")
+            raise PayloadKeyError(f"用于加密的密钥 {self.active_id} 不在所给的密钥之中")
 
     @classmethod
     def of(cls, keys: Sequence[bytes]) -> PayloadKeys:
         """The keys given, the first active."""
         if not keys:
-            raise PayloadKeyError("no payload key given")
+            raise PayloadKeyError("没有给出载荷密钥")
         for key in keys:
             if len(key) != KEY_BYTES:
-                raise PayloadKeyError(f"a payload key is {KEY_BYTES} bytes, not {len(key)}")
+                raise PayloadKeyError(f"载荷密钥应为 {KEY_BYTES} 字节，不是 {len(key)} 字节")
         return cls({key_id(key): key for key in keys}, key_id(keys[0]))
 
     def key(self, wanted: str) -> bytes:
@@ -63,8 +63,8 @@ class PayloadKeys:
         if found is None:
             known = ", ".join(sorted(self.by_id))
             raise PayloadKeyError(
-                f"the payload was encrypted with the key {wanted!r}, which is not among this "
-                f"process's payload keys ({known}); add that key's file to {_SETTING}"
+                f"载荷是用密钥 {wanted!r} 加密的，不在本进程的载荷密钥之中（{known}）；"
+                f"请把该密钥的文件加入 {_SETTING}"
             )
         return found
 
@@ -73,16 +73,16 @@ def read_key_file(path: Path) -> bytes:
     try:
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "it is not text"
-        raise PayloadKeyError(f"{_SETTING}: cannot read the payload key {path}: {reason}") from exc
+        reason = exc.strerror if isinstance(exc, OSError) else "不是文本"
+        raise PayloadKeyError(f"{_SETTING}：无法读取载荷密钥 {path}：{reason}") from exc
     try:
         key = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         key = b""
     if len(key) != KEY_BYTES:
         raise PayloadKeyError(
-            f"{_SETTING}: {path} is not a payload key (one line: {KEY_BYTES} random bytes in "
-            "base64, as `appointments encryption keygen` writes)"
+            f"{_SETTING}：{path} 不是载荷密钥（应为一行：{KEY_BYTES} 个随机字节的 base64，"
+            "即 `appointments encryption keygen` 写出的格式）"
         )
     return key
 
@@ -102,7 +102,7 @@ def write_key_file(path: Path) -> str:
         # O_EXCL with the mode given at creation: never readable by others, not for a moment
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise PayloadKeyError(f"{path} already exists; not overwriting a key") from None
+        raise PayloadKeyError(f"{path} 已存在；不会覆盖已有的密钥") from None
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(base64.b64encode(key).decode("ascii") + "\n")
     return key_id(key)

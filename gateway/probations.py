@@ -90,8 +90,12 @@ async def _started_for(client: Client, workflow_id: str, case_id: str, person_id
     return (recorded.case_id, recorded.person_id) == (case_id, person_id)
 
 
+def no_probation(case_id: str, person_id: str) -> str:
+    return f"案件 {case_id} 中没有 {person_id} 的试用期"
+
+
 def whose(case_id: str, person_id: str) -> str:
-    return f"the probation of {person_id} in case {case_id}"
+    return f"案件 {case_id} 中 {person_id} 的试用期"
 
 
 async def _has_ended(client: Client, workflow_id: str) -> bool:
@@ -121,12 +125,12 @@ async def _call(
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise Unreachable(exc.message) from exc
         if await _has_ended(client, workflow_id):
-            raise CaseEnded(f"{about} has ended; nothing can be recorded on it") from exc
-        raise NoSuchCase(f"no probation of {person_id} in case {case_id}") from exc
+            raise CaseEnded(f"{about}已经结束，不能再登记任何事项") from exc
+        raise NoSuchCase(no_probation(case_id, person_id)) from exc
     except RuntimeError as exc:
         raise connect_problem(exc) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise no_worker(about, "the probation") from exc
+        raise no_worker(about, "该试用期") from exc
 
 
 async def execute_update(

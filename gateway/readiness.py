@@ -79,7 +79,7 @@ def ready_file_problem(
     try:
         age = (time.time() if now is None else now) - path.stat().st_mtime
     except FileNotFoundError:
-        return f"{path} does not exist: the worker is not running (or not yet polling)"
+        return f"{path} 不存在：工作进程没有运行（或尚未开始轮询）"
     if age > max_age:
-        return f"{path} was last touched {age:.0f} s ago (at most {max_age:.0f} s when ready)"
+        return f"{path} 上次更新是在 {age:.0f} 秒前（就绪时应不超过 {max_age:.0f} 秒）"
     return None

@@ -6,8 +6,9 @@
     appointments accounts list
     appointments accounts password NAME     # sets the web console's password (asked twice)
 
-``starter.cli`` registers the group on the command line. Exit status as there: 1 refused,
-2 malformed input, 3 unreachable.
+Every change goes through ``store.account_service``, as the console's settings page does, and
+is recorded there. ``starter.cli`` registers the group on the command line. Exit status as
+there: 1 refused, 2 malformed input, 3 unreachable.
 """
 
 from __future__ import annotations
@@ -30,20 +31,19 @@ from starter.cli_base import (
     table,
     validation_lines,
 )
-from store.account_models import (
-    AccountError,
-    create_account,
-    issue_token,
-    list_accounts,
-    revoke_token,
-)
-from store.console_models import set_password
+from store import account_service as service
+from store.account_models import AccountError, list_accounts
+from workflows.glossary import with_value
 from workflows.types import Actor, Role
+
+# who the changes made here are recorded as (``account_changes``): the command line works as
+# the database's owner, with no account of its own
+COMMAND_LINE = service.ChangedBy("命令行", "数据库所有者")
 
 
 @click.group()
 def accounts() -> None:
-    """Accounts of the HTTP API and their bearer tokens."""
+    """HTTP API 的账号及其令牌（bearer token）。"""
 
 
 def _name(name: str, role: Role) -> str:
@@ -52,7 +52,7 @@ def _name(name: str, role: Role) -> str:
     try:
         Actor(name=name, role=role)
     except ValidationError as exc:
-        raise InputError(_problems("NAME is not usable:", validation_lines(exc))) from exc
+        raise InputError(_problems("NAME 无法使用：", validation_lines(exc))) from exc
     return name
 
 
@@ -61,38 +61,39 @@ def _name(name: str, role: Role) -> str:
 @click.option("--role", type=click.Choice(PERSON_ROLES), required=True)
 @pass_app
 def accounts_create(app: App, name: str, role: str) -> None:
-    """Create the account NAME; its name and role are recorded with everything it does."""
+    """创建账号 NAME；其名称和角色随其所办的每件事一并记录。"""
     name = _name(name, Role(role))
 
     async def create() -> None:
         async with database(app.settings) as session:
             try:
-                await create_account(session, name, Role(role))
+                await service.create(session, COMMAND_LINE, name, Role(role))
             except AccountError as exc:
                 raise CliError(str(exc)) from exc
             await session.commit()
 
     asyncio.run(create())
-    click.echo(f"account {name} ({role}) created; give it a token with `accounts token {name}`")
+    made = f"账号 {name}（{with_value(Role(role))}）已创建"
+    click.echo(f"{made}；用 `accounts token {name}` 为其签发令牌")
 
 
 @accounts.command("token")
 @click.argument("name")
 @pass_app
 def accounts_token(app: App, name: str) -> None:
-    """Make a new token for NAME and print it. It is shown only this once."""
+    """为 NAME 签发新令牌并打印出来。令牌只显示这一次。"""
 
     async def issue() -> tuple[int, str]:
         async with database(app.settings) as session:
             try:
-                made = await issue_token(session, name)
+                made = await service.new_token(session, COMMAND_LINE, name)
             except AccountError as exc:
                 raise CliError(str(exc)) from exc
             await session.commit()
             return made
 
     token_id, token = asyncio.run(issue())
-    click.echo(f"token #{token_id} for {name} (shown only now; keep it secret):", err=True)
+    click.echo(f"{name} 的令牌 #{token_id}（只显示这一次，请妥善保密）：", err=True)
     click.echo(token)
 
 
@@ -100,23 +101,24 @@ def accounts_token(app: App, name: str) -> None:
 @click.argument("token_id", metavar="TOKEN_ID", type=int)
 @pass_app
 def accounts_revoke(app: App, token_id: int) -> None:
-    """Revoke token TOKEN_ID; requests carrying it are refused from now on."""
+    """吊销令牌 TOKEN_ID；此后带此令牌的请求一律拒绝。"""
 
-    async def revoke() -> bool:
+    async def revoke() -> None:
         async with database(app.settings) as session:
-            found = await revoke_token(session, token_id)
+            try:
+                await service.revoke(session, COMMAND_LINE, token_id)
+            except AccountError as exc:
+                raise CliError(str(exc)) from exc
             await session.commit()
-            return found
 
-    if not asyncio.run(revoke()):
-        raise CliError(f"no token #{token_id}")
-    click.echo(f"token #{token_id} revoked")
+    asyncio.run(revoke())
+    click.echo(f"令牌 #{token_id} 已吊销")
 
 
 @accounts.command("list")
 @pass_app
 def accounts_list(app: App) -> None:
-    """Accounts, their roles and how many tokens each has in use."""
+    """账号、角色及各自在用的令牌数。"""
 
     async def read() -> list[list[str]]:
         async with database(app.settings) as session:
@@ -124,7 +126,7 @@ def accounts_list(app: App) -> None:
         return [
             [
                 r.name,
-                r.role.value,
+                with_value(r.role),
                 str(r.active_tokens),
                 format_instant(r.created_at),
                 format_instant(r.disabled_at) if r.disabled_at else "",
@@ -134,9 +136,9 @@ def accounts_list(app: App) -> None:
 
     rows = asyncio.run(read())
     if not rows:
-        click.echo("no accounts")
+        click.echo("没有账号")
         return
-    click.echo(table(["name", "role", "tokens", "created", "disabled"], rows))
+    click.echo(table(["名称", "角色", "令牌数", "创建时间", "停用时间"], rows))
 
 
 @accounts.command("password")
@@ -144,11 +146,11 @@ def accounts_list(app: App) -> None:
 @click.option(
     "--password-stdin",
     is_flag=True,
-    help="read the password from the first line of standard input instead of asking",
+    help="从标准输入的第一行读取密码，不再询问",
 )
 @pass_app
 def accounts_password(app: App, name: str, password_stdin: bool) -> None:
-    """Set the web console password of NAME; its open console sessions end."""
+    """设置 NAME 的管理台密码；其已打开的管理台会话随即结束。"""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -157,10 +159,10 @@ def accounts_password(app: App, name: str, password_stdin: bool) -> None:
     async def store() -> None:
         async with database(app.settings) as session:
             try:
-                await set_password(session, name, password)
+                await service.set_console_password(session, COMMAND_LINE, name, password)
             except AccountError as exc:
                 raise CliError(str(exc)) from exc
             await session.commit()
 
     asyncio.run(store())
-    click.echo(f"console password of {name} set")
+    click.echo(f"{name} 的管理台密码已设置")

@@ -21,6 +21,7 @@ import dataclasses
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,8 @@ from starter.cli_base import (
     format_instant,
     open_client,
 )
+from workflows.glossary import awaited, zh, zh_recorded
+from workflows.types import CaseStatus, SelectionMethod
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -62,7 +65,7 @@ def _settings() -> Settings:
     from settings import load_settings
 
     app = click.get_current_context().find_object(App)
-    return with_stack_files(app.settings if app is not None else load_settings())
+    return with_stack_files(app.settings if app is not None else load_settings(stack=True))
 
 
 def _day(value: datetime | None) -> date | None:
@@ -75,8 +78,8 @@ def _private_key(path: Path | None) -> Ed25519PrivateKey:
     path = path or _settings().audit_signing_key
     if path is None:
         raise InputError(
-            f"no signing key: give --key PEM or set {SIGNING_KEY_SETTING} "
-            "(make one with `appointments audit keygen --out FILE`)"
+            f"没有签名密钥：请用 --key PEM 指定，或设置 {SIGNING_KEY_SETTING}"
+            "（可用 `appointments audit keygen --out FILE` 生成）"
         )
     try:
         return load_private_key(path)
@@ -89,7 +92,7 @@ def _public_key(public: Path | None, private: Path | None) -> Ed25519PublicKey:
 
     path = public or private
     if path is None:
-        raise InputError("verification needs the public key: give --public-key PEM")
+        raise InputError("核验需要公钥：请用 --public-key PEM 指定")
     try:
         return load_public_key(path)
     except KeyFileError as exc:
@@ -111,8 +114,8 @@ def _keyring(keyring: Path | None, public: Path | None, private: Path | None) ->
         return service_keyring(_settings())
     except NoAuditKey as exc:
         raise InputError(
-            "verification needs the public key: give --public-key PEM or --keyring FILE "
-            "(or set AUDIT_KEYRING / AUDIT_SIGNING_KEY)"
+            "核验需要公钥：请用 --public-key PEM 或 --keyring FILE 指定"
+            "（或设置 AUDIT_KEYRING、AUDIT_SIGNING_KEY）"
         ) from exc
     except KeyFileError as exc:
         raise InputError(str(exc)) from exc
@@ -168,10 +171,19 @@ def _fail(ctx: click.Context, lines: Iterable[str], summary: str) -> None:
     ctx.exit(1)
 
 
+def _named(kind: type[Enum], value: str) -> str:
+    """The Chinese name of a value the log recorded; an unknown one as it is."""
+    try:
+        return zh(kind(value))
+    except ValueError:
+        return value
+
+
 def _event_line(e: AuditEvent) -> str:
     return (
         f"{format_instant(e.occurred_at)}  #{e.seq:<3} [{e.chain_index}] {e.case_id}  "
-        f"{e.kind} ({e.stage})  {e.summary} — {e.actor_name} ({e.actor_role})  "
+        f"{zh_recorded(e.kind)}（{zh_recorded(e.stage)}）  {e.summary}——"
+        f"{e.actor_name}（{zh_recorded(e.actor_role)}）  "
         f"{e.hash[:12]}…"
     )
 
@@ -182,13 +194,13 @@ def _events_json(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
 
 @click.group()
 def audit() -> None:
-    """The audit trail: checkpoints, verification, searches and dossiers (审计)."""
+    """审计记录：检查点、核验、查询和案卷。"""
 
 
 @audit.command()
-@click.option("--out", type=KEY_PATH, required=True, help="the private key file to write (PEM)")
+@click.option("--out", type=KEY_PATH, required=True, help="要写出的私钥文件（PEM）")
 def keygen(out: Path) -> None:
-    """Make a signing key pair: OUT (private, mode 0600) and OUT's .pub.pem (public)."""
+    """生成一对签名密钥：OUT（私钥，权限 0600）和 OUT 对应的 .pub.pem（公钥）。"""
     from audit.keys import KeyFileError, write_keypair
 
     try:
@@ -196,21 +208,22 @@ def keygen(out: Path) -> None:
     except KeyFileError as exc:
         raise InputError(str(exc)) from exc
     except OSError as exc:
-        raise InputError(f"cannot write {out}: {exc.strerror}") from exc
-    click.echo(f"private key {private} (keep it with the service, mode 0600)")
-    click.echo(f"public key  {public} (give it to auditors)")
-    click.echo(f"key id      {ident}")
+        raise InputError(f"无法写入 {out}：{exc.strerror}") from exc
+    click.echo(f"私钥      {private}（权限 0600，与服务一同保管）")
+    click.echo(f"公钥      {public}（交给审计人员）")
+    click.echo(f"密钥编号  {ident}")
 
 
 @audit.command()
 @click.option(
     "--key",
     type=KEY_PATH,
-    help=f"the signing key (default: {SIGNING_KEY_SETTING}, or the embedded stack's own)",
+    help=f"签名密钥（默认：{SIGNING_KEY_SETTING}，或嵌入式运行环境自己的密钥）",
 )
 def checkpoint(key: Path | None) -> None:
-    """Sign the heads of every chain (cases' and probations') now, and store the checkpoint;
-    its copy goes to the export folder and the auditors' mailbox."""
+    """立即对每条链（案件的和试用期的）的链头签名，保存检查点；其副本存入导出文件夹，并寄往审计人员
+    邮箱。
+    """
     from audit.checkpoints import CheckpointRefused
 
     try:
@@ -218,8 +231,8 @@ def checkpoint(key: Path | None) -> None:
     except CheckpointRefused as exc:
         raise Refused(
             _problems(
-                "nothing was signed: the log no longer holds what the last checkpoint signed "
-                "(see `appointments audit verify --checkpoints 0`):",
+                "未签名：审计记录已不再是上一个检查点所签的内容"
+                "（见 `appointments audit verify --checkpoints 0`）：",
                 exc.problems,
             )
         ) from exc
@@ -232,9 +245,9 @@ def _said_signed(cp: CheckpointResult) -> None:
 
     signed = checkpoint_from_copy(json.loads(cp.statement_copy))
     click.echo(
-        f"checkpoint #{cp.checkpoint_id} at {iso_utc(signed.created_at)}: {cp.cases} case(s), "
-        f"{cp.events} event(s), {cp.probations} probation(s), "
-        f"root {cp.merkle_root}, key {cp.key_id}"
+        f"检查点 #{cp.checkpoint_id}，{iso_utc(signed.created_at)}：{cp.cases} 个案件，"
+        f"{cp.events} 条记录，{cp.probations} 个试用期，"
+        f"根哈希 {cp.merkle_root}，密钥 {cp.key_id}"
     )
     if cp.copied_to:
         click.echo(f"副本已写出：{cp.copied_to}")
@@ -243,17 +256,18 @@ def _said_signed(cp: CheckpointResult) -> None:
 
 
 @audit.command("rotate-key")
-@click.option("--out", type=KEY_PATH, required=True, help="the new private key file to write")
+@click.option("--out", type=KEY_PATH, required=True, help="要写出的新私钥文件")
 @click.option(
     "--keyring",
     "keyring_file",
     type=KEY_PATH,
-    help="the keyring to enter it in (default: AUDIT_KEYRING, or the embedded stack's)",
+    help="登记新密钥的公钥环（默认：AUDIT_KEYRING，或嵌入式运行环境的公钥环）",
 )
-@click.option("--key", type=KEY_PATH, help="the key signing until now (default: as `checkpoint`)")
+@click.option("--key", type=KEY_PATH, help="此前用于签名的密钥（默认：同 `checkpoint`）")
 def rotate_key(out: Path, keyring_file: Path | None, key: Path | None) -> None:
-    """Make a new signing key and enter it in the keyring from now on; the keys before it stay
-    there, valid until now, so every checkpoint signed so far still verifies."""
+    """生成新的签名密钥，自此刻起登记在公钥环中；此前的密钥仍留在其中，有效至此刻，因此已签名的检查
+    点仍可核验。
+    """
     from audit.keyring import rotate
     from audit.keys import KeyFileError
 
@@ -278,29 +292,26 @@ def rotate_key(out: Path, keyring_file: Path | None, key: Path | None) -> None:
 
 
 @audit.command()
-@click.option("--public-key", type=KEY_PATH, help="the public key of the signing key (PEM)")
-@click.option("--key", type=KEY_PATH, help="or the signing key itself")
+@click.option("--public-key", type=KEY_PATH, help="签名密钥的公钥（PEM）")
+@click.option("--key", type=KEY_PATH, help="或签名密钥本身")
 @click.option(
     "--keyring",
     "keyring_file",
     type=KEY_PATH,
-    help="or the keyring (default: AUDIT_KEYRING, AUDIT_SIGNING_KEY, or the embedded stack's)",
+    help="或公钥环（默认：AUDIT_KEYRING、AUDIT_SIGNING_KEY，或嵌入式运行环境的）",
 )
 @click.option(
     "--against",
     type=click.Path(file_okay=False, path_type=Path),
-    help="a folder of checkpoint copies to check the database against (default: "
-    "AUDIT_EXPORT_DIR, or the embedded stack's)",
+    help="用来对照数据库的检查点副本文件夹（默认：AUDIT_EXPORT_DIR，或嵌入式运行环境的）",
 )
-@click.option(
-    "--case", "case_id", metavar="CASE", help="only this case and its appointees' probations"
-)
+@click.option("--case", "case_id", metavar="CASE", help="只核验此案件及其任用人员的试用期")
 @click.option(
     "--checkpoints",
     type=click.IntRange(min=0),
     default=1,
     show_default=True,
-    help="how many of the newest checkpoints to check (0: all)",
+    help="核验最新的几个检查点（0：全部）",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -314,8 +325,10 @@ def verify(
     checkpoints: int,
     as_json: bool,
 ) -> None:
-    """Check every chain (cases' and probations'), the chain of checkpoints and its copies,
-    and the newest checkpoints; exit 1 naming each fault."""
+    """检查每条链（案件的和试用期的）、检查点链及其副本，以及最新的检查点；发现问题则逐一列出，并以
+    退出状态 1 结束。
+    """
+    from audit.last_checks import record_check
     from audit.verify import verify_log
 
     keys = _keyring(keyring_file, public_key, key)
@@ -327,38 +340,40 @@ def verify(
             session, keys, checkpoints=checkpoints or None, case_id=case_id, copies=copies
         )
     )
+    if case_id is None:  # the whole log: its outcome for monitoring (/metrics)
+        record_check(_settings().data_dir, "verify", report.ok, len(report.faults))
     if as_json:
         echo_json(dataclasses.asdict(report) | {"ok": report.ok})
         if not report.ok:
             ctx.exit(1)
         return
     rate = report.events / report.seconds if report.seconds else 0.0
-    compared = ", ".join(f"#{i}" for i in report.checkpoints) or "no checkpoint"
-    probations = f" and {report.probations} probation(s)" if report.probations else ""
+    compared = "、".join(f"#{i}" for i in report.checkpoints) or "（没有检查点）"
+    probations = f"和 {report.probations} 个试用期" if report.probations else ""
     click.echo(
-        f"checked {report.events} event(s) of {report.cases} case(s){probations} against "
-        f"{compared} in {report.seconds:.1f} s ({rate:,.0f} events/s)"
+        f"已对照检查点 {compared} 核验 {report.cases} 个案件{probations}的 {report.events} 条"
+        f"记录，用时 {report.seconds:.1f} 秒（每秒 {rate:,.0f} 条）"
     )
     if report.checkpoint_chain:
         click.echo(f"检查点链：{report.checkpoint_chain} 个检查点的签名与前后链接已核对")
     if copies is not None:
         click.echo(f"检查点副本：与 {copies} 中的 {report.copies} 份副本核对")
     for note in report.notes:
-        click.echo(f"note: {note}")
+        click.echo(f"说明：{note}")
     if report.ok:
-        click.echo("OK: every chain is whole and matches the signed checkpoints")
+        click.echo("通过：每条链完整无缺，且与已签名的检查点一致")
         return
-    click.echo(f"FAULTS ({len(report.faults)}):")
+    click.echo(f"发现问题（{len(report.faults)} 处）：")
     cases = {f.case_id for f in report.faults if f.case_id}
     faulty = {f.probation_id for f in report.faults if f.probation_id}
-    probations = f" and {len(faulty)} probation(s)" if faulty else ""
+    probations = f"、{len(faulty)} 个试用期" if faulty else ""
     signed = {f.checkpoint for f in report.faults if f.checkpoint}
-    of_checkpoints = f" and {len(signed)} checkpoint(s)" if signed else ""
+    of_checkpoints = f"、{len(signed)} 个检查点" if signed else ""
     _fail(
         ctx,
         (f"[{f.kind}] {f.message}" for f in report.faults),
-        f"verification failed: {len(report.faults)} fault(s) in {len(cases)} case(s)"
-        f"{probations}{of_checkpoints}",
+        f"核验未通过：{len(cases)} 个案件{probations}{of_checkpoints}中共有 "
+        f"{len(report.faults)} 处问题",
     )
 
 
@@ -366,7 +381,7 @@ def verify(
 @click.argument("case_id", metavar="CASE")
 @click.option("--json", "as_json", is_flag=True)
 def timeline(case_id: str, as_json: bool) -> None:
-    """Every event of CASE, in order, with its place in the chain and its hash."""
+    """CASE 的全部记录，按顺序列出，并标明其在链中的位置和哈希值。"""
     from audit.queries import timeline as read
 
     events = _run_db(lambda session: read(session, case_id))
@@ -374,27 +389,29 @@ def timeline(case_id: str, as_json: bool) -> None:
         echo_json(_events_json(events))
         return
     if not events:
-        raise CliError(f"the log has no case {case_id}")
+        raise CliError(f"审计记录中没有案件 {case_id}")
     for e in events:
         click.echo(_event_line(e))
 
 
 @audit.command()
-@click.option("--person", help="a person id named anywhere in the event")
-@click.option("--actor", help="who did it, exactly as recorded")
-@click.option("--unit", help="the case's unit, exactly as written")
+@click.option("--person", help="记录中任一处提到的人员编号")
+@click.option("--actor", help="经办人，与记录中的写法完全一致")
+@click.option("--unit", help="案件的单位，与案件文件中的写法完全一致")
 @click.option("--stage")
-@click.option("--kind", help="opened, transition, input, deadline, reminder, escalation, ...")
+@click.option(
+    "--kind", help="记录类别：opened、transition、input、deadline、reminder、escalation 等"
+)
 @click.option(
     "--from",
     "date_from",
     type=DAY,
     metavar="YYYY-MM-DD",
-    help="from the start of this day (Beijing time)",
+    help="自当日零时起（北京时间）",
 )
-@click.option("--to", "date_to", type=DAY, metavar="YYYY-MM-DD", help="to the end of this day")
+@click.option("--to", "date_to", type=DAY, metavar="YYYY-MM-DD", help="至当日日终")
 @click.option("--page-size", type=click.IntRange(1, 1000), default=50, show_default=True)
-@click.option("--after", metavar="CURSOR", help="the `next` cursor of the previous page")
+@click.option("--after", metavar="CURSOR", help="上一页给出的翻页标记（next）")
 @click.option("--json", "as_json", is_flag=True)
 def search(
     person: str | None,
@@ -408,7 +425,7 @@ def search(
     after: str | None,
     as_json: bool,
 ) -> None:
-    """Events matching every filter given, oldest first, a page at a time."""
+    """按所给的全部条件查询记录，最早的在前，分页列出。"""
     from audit.queries import Cursor, Search
     from audit.queries import search as run_search
 
@@ -429,11 +446,11 @@ def search(
         )
         return
     if not page.events:
-        click.echo("no events")
+        click.echo("没有符合条件的记录")
     for e in page.events:
         click.echo(_event_line(e))
     if page.next is not None:
-        click.echo(f"next page: --after {page.next}")
+        click.echo(f"下一页：--after {page.next}")
 
 
 @audit.command("as-of")
@@ -441,7 +458,7 @@ def search(
 @click.argument("day", metavar="DATE", type=DAY)
 @click.option("--json", "as_json", is_flag=True)
 def as_of(case_id: str, day: datetime, as_json: bool) -> None:
-    """What CASE looked like at the end of DATE (Beijing time)."""
+    """CASE 在 DATE 日终（北京时间）时的情况。"""
     from audit.queries import as_of as read
 
     view = _run_db(lambda session: read(session, case_id, day.date()))
@@ -450,18 +467,20 @@ def as_of(case_id: str, day: datetime, as_json: bool) -> None:
         return
     s = view.standing
     if s is None:
-        raise CliError(f"case {case_id} had not been opened by the end of {view.on}")
-    click.echo(f"case {case_id} at the end of {view.on}: {s.unit} · {s.post} · {s.method}")
-    outcome = f": {s.outcome_reason}" if s.outcome_reason else ""
-    click.echo(f"  stage {s.stage}, {s.status}{outcome}")
-    click.echo(f"  policy {s.policy_version or '-'}")
+        raise CliError(f"案件 {case_id} 截至 {view.on} 日终尚未立案")
+    method = _named(SelectionMethod, s.method)
+    click.echo(f"案件 {case_id} 截至 {view.on} 日终：{s.unit} · {s.post} · {method}")
+    outcome = f"：{s.outcome_reason}" if s.outcome_reason else ""
+    click.echo(f"  环节 {zh_recorded(s.stage)}，{_named(CaseStatus, s.status)}{outcome}")
+    click.echo(f"  政策版本 {s.policy_version or '-'}")
     if s.last_deadline is not None:
         p = s.last_deadline.payload
         click.echo(
-            f"  last deadline set: {p.get('step', '?')} due {p.get('deadline_on', '?')} "
-            f"(calendar: {p.get('calendar_source', '?')})"
+            f"  最近设定的期限：{awaited(str(p.get('step', '?')))[0]}，"
+            f"{p.get('deadline_on', '?')} 前办结"
+            f"（日历数据：{p.get('calendar_source', '?')}）"
         )
-    click.echo(f"events until then ({len(view.events)}):")
+    click.echo(f"截至当时的记录（{len(view.events)} 条）：")
     for e in view.events:
         click.echo(f"  {_event_line(e)}")
 
@@ -473,12 +492,10 @@ def as_of(case_id: str, day: datetime, as_json: bool) -> None:
 @click.option(
     "--key",
     type=KEY_PATH,
-    help="sign a new checkpoint first if the newest does not cover the case's last event "
-    "(or a probation's)",
+    help="如最新的检查点未覆盖本案件（或其试用期）的最后一条记录，先以此密钥签一个新的检查点",
 )
 def export(case_id: str, fmt: str, out: Path, key: Path | None) -> None:
-    """Write CASE's dossier (with its appointees' probations), verifiable offline with
-    `audit verify-dossier`."""
+    """写出 CASE 的案卷（含其任用人员的试用期），可离线用 `audit verify-dossier` 核验。"""
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from audit import dossier as dossiers
@@ -495,51 +512,48 @@ def export(case_id: str, fmt: str, out: Path, key: Path | None) -> None:
         try:
             _sign(key)
         except CheckpointRefused as exc:
-            raise Refused(
-                _problems("no checkpoint was signed, nothing exported:", exc.problems)
-            ) from exc
+            raise Refused(_problems("未签检查点，未导出任何内容：", exc.problems)) from exc
         dossier = _run_db(build)
     if dossier is None:
-        raise CliError(f"the log has no case {case_id}")
+        raise CliError(f"审计记录中没有案件 {case_id}")
     try:
         dossiers.write(dossiers.render(dossier, fmt), out, fmt)
     except OSError as exc:
-        raise InputError(f"cannot write {out}: {exc.strerror}") from exc
+        raise InputError(f"无法写入 {out}：{exc.strerror}") from exc
     events = len(dossier["events"])
     probations = dossier["probations"]
     with_probations = (
-        f", {len(probations)} probation(s) with {sum(len(p['events']) for p in probations)} "
-        "event(s)"
+        f"，{len(probations)} 个试用期共 {sum(len(p['events']) for p in probations)} 条记录"
         if probations
         else ""
     )
-    click.echo(f"{out}: case {case_id}, {events} event(s){with_probations}, {fmt}")
+    click.echo(f"{out}：案件 {case_id}，{events} 条记录{with_probations}，格式 {fmt}")
     covered = dossiers.covered_through(dossier)
-    behind = [chain for chain in dossiers.uncovered(dossier) if chain.startswith("probation ")]
+    behind = [chain for chain in dossiers.uncovered(dossier) if chain.startswith("试用期 ")]
     if covered == events and not behind:
-        click.echo(f"  all covered by checkpoint #{dossier['checkpoint']['id']}")
+        click.echo(f"  全部由检查点 #{dossier['checkpoint']['id']} 覆盖")
     if covered < events:
         click.echo(
-            f"  warning: only events up to {covered} are covered by a signed checkpoint; "
-            "run `appointments audit checkpoint` (or give --key) and export again",
+            f"  注意：只有第 {covered} 条及以前的记录有已签名的检查点覆盖；"
+            "请运行 `appointments audit checkpoint`（或指定 --key）后重新导出",
             err=True,
         )
     if behind:
         click.echo(
-            f"  warning: the newest events of {', '.join(behind)} are not covered by a signed "
-            "checkpoint; run `appointments audit checkpoint` (or give --key) and export again",
+            f"  注意：{'、'.join(behind)} 最新的记录没有已签名的检查点覆盖；"
+            "请运行 `appointments audit checkpoint`（或指定 --key）后重新导出",
             err=True,
         )
 
 
 @audit.command("verify-dossier")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--public-key", type=KEY_PATH, help="the public key of the signing key (PEM)")
+@click.option("--public-key", type=KEY_PATH, help="签名密钥的公钥（PEM）")
 @click.option(
     "--keyring",
     "keyring_file",
     type=KEY_PATH,
-    help="or the keyring, for a dossier signed with an older key (default: the service's)",
+    help="或公钥环，用于以较早密钥签名的案卷（默认：本服务的公钥环）",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -550,8 +564,7 @@ def verify_dossier(
     keyring_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Verify an exported dossier (JSON, CSV or HTML) offline, with the public key (or the
-    keyring) only."""
+    """仅用公钥（或公钥环）离线核验导出的案卷（JSON、CSV 或 HTML）。"""
     from audit.dossier import verify_dossier_file
 
     report = verify_dossier_file(file, _keyring(keyring_file, public_key, None))
@@ -562,25 +575,26 @@ def verify_dossier(
         return
     if report.ok:
         probations = (
-            f", {report.probations} probation(s) with {report.probation_events} event(s)"
+            f"，{report.probations} 个试用期共 {report.probation_events} 条记录"
             if report.probations
             else ""
         )
         click.echo(
-            f"OK: {file} ({report.format}): case {report.case_id}, {report.events} event(s)"
-            f"{probations}, all covered by signed checkpoint #{report.checkpoint_id}"
+            f"通过：{file}（{report.format}）：案件 {report.case_id}，{report.events} 条记录"
+            f"{probations}，全部由已签名的检查点 #{report.checkpoint_id} 覆盖"
         )
         return
-    click.echo(f"FAULTS in {file} ({report.format}):")
-    _fail(ctx, report.faults, f"the dossier does not verify: {len(report.faults)} fault(s)")
+    click.echo(f"{file}（{report.format}）发现问题：")
+    _fail(ctx, report.faults, f"案卷核验未通过：共 {len(report.faults)} 处问题")
 
 
 @audit.command()
-@click.option("--case", "case_ids", multiple=True, metavar="CASE", help="repeat; default: all")
+@click.option("--case", "case_ids", multiple=True, metavar="CASE", help="可重复；默认：全部案件")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def reconcile(ctx: click.Context, case_ids: tuple[str, ...], as_json: bool) -> None:
-    """Compare the log with Temporal's history of each case it still holds."""
+    """将审计记录与 Temporal 仍保存的每个案件的历史逐一比对。"""
+    from audit.last_checks import record_check
     from audit.reconcile import reconcile as run_reconcile
     from store.db import make_engine, make_session_factory
 
@@ -596,6 +610,9 @@ def reconcile(ctx: click.Context, case_ids: tuple[str, ...], as_json: bool) -> N
             await engine.dispose()
 
     results = asyncio.run(go())
+    if not case_ids:  # every case: the outcome for monitoring (/metrics)
+        differences = sum(len(r.problems()) for r in results)
+        record_check(settings.data_dir, "reconcile", differences == 0, differences)
     if as_json:
         echo_json([dataclasses.asdict(r) | {"ok": r.ok} for r in results])
         if not all(r.ok for r in results):
@@ -603,15 +620,15 @@ def reconcile(ctx: click.Context, case_ids: tuple[str, ...], as_json: bool) -> N
         return
     held = [r for r in results if r.held]
     click.echo(
-        f"{len(results)} case(s) in the log; Temporal still holds {len(held)}; "
-        f"{len(results) - len(held)} are in the log alone (history past retention)"
+        f"审计记录中有 {len(results)} 个案件；Temporal 仍保存其中 {len(held)} 个；"
+        f"{len(results) - len(held)} 个只在审计记录中（历史已过保存期限）"
     )
     for r in held:
         if r.in_flight:
-            click.echo(f"  case {r.case_id}: seq {r.in_flight} still being recorded")
+            click.echo(f"  案件 {r.case_id}：第 {r.in_flight} 条记录仍在登记中")
     problems = [p for r in results for p in r.problems()]
     if not problems:
-        click.echo("OK: the log holds exactly what Temporal recorded")
+        click.echo("通过：审计记录与 Temporal 的记录完全一致")
         return
-    click.echo(f"DIFFERENCES ({len(problems)}):")
-    _fail(ctx, problems, f"reconciliation found {len(problems)} difference(s)")
+    click.echo(f"不一致之处（{len(problems)} 处）：")
+    _fail(ctx, problems, f"比对发现 {len(problems)} 处不一致")

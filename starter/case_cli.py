@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from api.permissions import ALLOWED, START_CASE, allowed
+from api.permissions import ALLOWED, START_CASE, allowed, refusal
 from gateway import cases
 from gateway.errors import GatewayError
 from settings import Settings
@@ -43,16 +43,24 @@ from starter.cli_base import (
     table,
 )
 from starter.inputs import load_model
+from workflows.glossary import with_value, zh, zh_recorded
 from workflows.rules.errors import RuleViolation
 from workflows.rules.working_days import SHANGHAI
-from workflows.types import CaseInput, CaseStage, CaseState, CaseStatus, WithdrawInput
+from workflows.types import (
+    CaseInput,
+    CaseStage,
+    CaseState,
+    CaseStatus,
+    InspectionCheck,
+    WithdrawInput,
+)
 
 # --------------------------------------------------------------------------- case
 
 
 @click.group()
 def case() -> None:
-    """Open, list, show and withdraw cases."""
+    """立案、列出、查看和撤回案件。"""
 
 
 def _today() -> date:
@@ -67,9 +75,7 @@ def _recommendation_valid_months(settings: Settings) -> int:
     try:
         loaded = read_policy(path)
     except PolicyError as exc:
-        raise Unreachable(
-            _problems(f"the policy file {path} is not usable:", exc.problems)
-        ) from exc
+        raise Unreachable(_problems(f"政策文件 {path} 无法使用：", exc.problems)) from exc
     return int(loaded.policy.recommendation.valid_months)
 
 
@@ -77,14 +83,17 @@ def _recommendation_valid_months(settings: Settings) -> int:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
 def case_start(app: App, file: Path) -> None:
-    """Open a case from FILE (YAML or JSON: a case without `opened_by`)."""
+    """依 FILE 立案（YAML 或 JSON 格式的案件文件，不含 `opened_by`）。
+
+    文件格式：appointments schema new-case。
+    """
     from workflows.case_book import check_case_input
 
     actor = app.actor()
     if not allowed(START_CASE, actor.role):
         # No workflow runs yet to check who opens it: the API's table decides, for both doors.
-        roles = ", ".join(sorted(r.value for r in ALLOWED[START_CASE]))
-        raise Refused(f"the role {actor.role.value} may not start a case (it is for: {roles})")
+        roles = "、".join(sorted(with_value(r) for r in ALLOWED[START_CASE]))
+        raise Refused(f"{refusal(START_CASE, actor.role)}（新建案件由{roles}办理）")
     case_input = load_model(CaseInput, file, {"opened_by": actor.model_dump(mode="json")})
     try:
         check_case_input(case_input, _today(), _recommendation_valid_months(app.settings))
@@ -97,23 +106,23 @@ def case_start(app: App, file: Path) -> None:
             workflow_id = await cases.start_case(client, app.settings.task_queue, case_input)
         except GatewayError as exc:
             raise cli_error(exc, app.settings) from exc
-        click.echo(f"case {case_input.case_id} started (workflow {workflow_id})")
+        click.echo(f"案件 {case_input.case_id} 已立案（流程 {workflow_id}）")
         return await first_state(client, app.settings, case_input.case_id)
 
     state, why = asyncio.run(start())
     if state is not None:
         echo_state(state)
     else:
-        click.echo(f"  its state is not available yet: {why}")
+        click.echo(f"  暂时读不到案件情况：{why}")
 
 
 @case.command("list")
 @click.option("--stage", type=_choice(CaseStage))
 @click.option("--status", type=_choice(CaseStatus))
-@click.option("--unit", help="exactly as written in the case file")
-@click.option("--overdue", is_flag=True, default=None, help="only cases past a deadline")
+@click.option("--unit", help="与案件文件中的写法完全一致")
+@click.option("--overdue", is_flag=True, default=None, help="只列已逾期的案件")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option("--json", "as_json", is_flag=True, help="输出机器可读的 JSON")
 @pass_app
 def case_list(
     app: App,
@@ -124,7 +133,7 @@ def case_list(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Cases, the nearest deadline first."""
+    """案件列表，期限最近的在前。"""
     from store.queries import list_cases
 
     async def read() -> list[Any]:
@@ -143,20 +152,20 @@ def case_list(
         echo_json(_rows_json(rows))
         return
     if not rows:
-        click.echo("no cases")
+        click.echo("没有案件")
         return
     click.echo(
         table(
-            ["CASE", "UNIT", "POST", "STAGE", "STATUS", "NEXT DEADLINE", "OVERDUE"],
+            ["案件", "单位", "职务", "环节", "状态", "下一期限", "逾期"],
             [
                 [
                     r.case_id,
                     r.unit,
                     r.post,
-                    r.stage.value,
-                    r.status.value,
+                    zh(r.stage),
+                    zh(r.status),
                     format_deadline(r.next_deadline),
-                    "overdue" if r.overdue else "",
+                    "已逾期" if r.overdue else "",
                 ]
                 for r in rows
             ],
@@ -164,75 +173,81 @@ def case_list(
     )
 
 
+def _check(key: str) -> str:
+    """A check of the inspection by its name (``personnel_file`` → 干部人事档案)."""
+    try:
+        return zh(InspectionCheck(key))
+    except ValueError:
+        return key
+
+
 def echo_case_details(state: CaseState) -> None:
     s = state
     click.echo(
-        f"case {s.case_id}  {s.unit} · {s.post} · {s.method.value} · "
-        f"{s.positions} position{'s' if s.positions > 1 else ''}"
+        f"案件 {s.case_id}  {s.unit} · {s.post} · {with_value(s.method)} · 职数 {s.positions}"
     )
-    extras = [f"opened {s.opened_on}"]
+    extras = [f"立案 {s.opened_on}"]
     if s.policy_version:
-        extras.append(f"policy {s.policy_version}")
+        extras.append(f"政策版本 {s.policy_version}")
     if s.probation_required:
-        extras.append("probation required")
+        extras.append("实行试用期")
     if s.economic_audit_required:
-        extras.append("economic audit required")
+        extras.append("需经济责任审计")
     click.echo("  " + " · ".join(extras))
     for line in standing(s):
         click.echo(f"  {line}")
     if s.candidates:
-        click.echo("candidates:")
+        click.echo("人选：")
         width = max(_width(c.name) for c in s.candidates)
-        status_width = max(len(c.status.value) for c in s.candidates)
+        status_width = max(_width(zh(c.status)) for c in s.candidates)
         for c in s.candidates:
             facts = [
                 f"{label} {value:g}" if isinstance(value, float) else f"{label} {value}"
                 for label, value in (
-                    ("written", c.written_score),
-                    ("interview", c.interview_score),
-                    ("total", c.total_score),
-                    ("rank", c.rank),
-                    ("vote", c.vote.value if c.vote else None),
-                    ("suspended until", c.suspended_until),
+                    ("笔试", c.written_score),
+                    ("面试", c.interview_score),
+                    ("总成绩", c.total_score),
+                    ("名次", c.rank),
+                    ("票决", zh(c.vote) if c.vote else None),
+                    ("暂缓任用至", c.suspended_until),
                 )
                 if value is not None
             ]
             if c.exceptional:
-                facts.append("exceptional promotion (破格)")
+                facts.append("破格提拔")
             if c.reminded:
-                facts.append("reminded (提醒)")
+                facts.append("任职时提醒")
             click.echo(
-                f"  {c.person_id}  {_pad(c.name, width)}  {c.status.value:<{status_width}}"
+                f"  {c.person_id}  {_pad(c.name, width)}  {_pad(zh(c.status), status_width)}"
                 + (f"  {' · '.join(facts)}" if facts else "")
             )
             if c.checks:
-                done = ", ".join(f"{k} {v}" for k, v in c.checks.items())
-                click.echo(f"      checks: {done}")
+                done = "，".join(f"{_check(k)} {v}" for k, v in c.checks.items())
+                click.echo(f"      核查：{done}")
             if c.note:
                 click.echo(f"      {c.note}")
     if s.inspection_team:
-        click.echo(f"inspection team: {', '.join(s.inspection_team)}")
+        click.echo(f"考察组：{'、'.join(s.inspection_team)}")
     if s.one_to_one_reason:
-        click.echo(f"one-to-one (等额) because: {s.one_to_one_reason}")
+        click.echo(f"等额考察理由：{s.one_to_one_reason}")
     if s.dates:
-        click.echo("dates: " + " · ".join(f"{k} {v}" for k, v in s.dates.items()))
+        click.echo("日期：" + " · ".join(f"{k} {v}" for k, v in s.dates.items()))
     if s.notice_id:
-        click.echo(f"public notice: {s.notice_id}")
+        click.echo(f"公示编号：{s.notice_id}")
     for o in s.objections:
-        outcome = f"{o.outcome.value} on {o.verified_on}" if o.outcome else "not yet verified"
-        who = " (anonymous)" if o.anonymous else ""
+        outcome = f"{zh(o.outcome)}（{o.verified_on} 核查）" if o.outcome else "尚未核查"
+        who = "（匿名）" if o.anonymous else ""
         click.echo(
-            f"objection {o.objection_id} about {o.person_id}, received {o.received_on}"
-            f"{who}: {outcome}"
+            f"反映 {o.objection_id}：关于 {o.person_id}，{o.received_on} 收到{who}；{outcome}"
         )
 
 
 @case.command("show")
 @click.argument("case_id", metavar="CASE")
-@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option("--json", "as_json", is_flag=True, help="输出机器可读的 JSON")
 @pass_app
 def case_show(app: App, case_id: str, as_json: bool) -> None:
-    """The live state of CASE (from Temporal) and its history (from the database)."""
+    """CASE 的实时情况（来自 Temporal）和办理记录（来自数据库）。"""
     from store.queries import case_history, get_case
 
     async def live() -> tuple[CaseState | None, str]:
@@ -257,11 +272,11 @@ def case_show(app: App, case_id: str, as_json: bool) -> None:
         if db_note and live_note:
             raise Unreachable(
                 _problems(
-                    f"case {case_id} cannot be shown:",
-                    [f"live state: {live_note}", f"history: {db_note}"],
+                    f"无法显示案件 {case_id}：",
+                    [f"实时情况：{live_note}", f"办理记录：{db_note}"],
                 )
             )
-        raise CliError(f"no case {case_id}")
+        raise CliError(f"案件 {case_id} 不存在")
     history = sorted(history, key=lambda e: (e.occurred_at, e.seq))
     if as_json:
         echo_json(
@@ -276,21 +291,22 @@ def case_show(app: App, case_id: str, as_json: bool) -> None:
     if state is not None:
         echo_case_details(state)
     else:
-        click.echo(f"case {row.case_id}  {row.unit} · {row.post} · {row.method.value}")
+        click.echo(f"案件 {row.case_id}  {row.unit} · {row.post} · {with_value(row.method)}")
         click.echo(
-            f"  stage {stage_text(row.stage)}, {row.status.value}; next deadline "
-            f"{format_deadline(row.next_deadline)}{'  OVERDUE' if row.overdue else ''}"
+            f"  环节 {stage_text(row.stage)}，{with_value(row.status)}；下一期限 "
+            f"{format_deadline(row.next_deadline)}{'  已逾期' if row.overdue else ''}"
         )
-        click.echo(f"  (live state not available: {live_note})", err=True)
+        click.echo(f"  （暂时读不到实时情况：{live_note}）", err=True)
     if db_note:
-        click.echo(f"(history not available: {db_note})", err=True)
+        click.echo(f"（暂时读不到办理记录：{db_note}）", err=True)
         return
-    click.echo(f"history ({len(history)} event{'s' if len(history) != 1 else ''}):")
-    kind_width = max((len(e.kind) for e in history), default=0)
+    click.echo(f"办理记录（{len(history)} 条）：")
+    kind_width = max((_width(zh_recorded(e.kind)) for e in history), default=0)
     for e in history:
         click.echo(
-            f"  {format_instant(e.occurred_at)}  #{e.seq:<3} {e.kind:<{kind_width}} "
-            f"[{e.stage.value}] {e.summary} — {e.actor_name} ({e.actor_role.value})"
+            f"  {format_instant(e.occurred_at)}  #{e.seq:<3} "
+            f"{_pad(zh_recorded(e.kind), kind_width)} [{zh(e.stage)}] {e.summary}"
+            f"——{e.actor_name}（{zh(e.actor_role)}）"
         )
 
 
@@ -299,6 +315,6 @@ def case_show(app: App, case_id: str, as_json: bool) -> None:
 @click.option("--reason", required=True)
 @pass_app
 def case_withdraw(app: App, case_id: str, reason: str) -> None:
-    """Withdraw CASE (it closes as withdrawn)."""
+    """撤回 CASE（案件以撤回办结）。"""
     arg = build(WithdrawInput, {"actor": app.actor(), "reason": reason})
     record_step(app, case_id, "withdraw", arg)

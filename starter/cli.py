@@ -124,6 +124,8 @@ COMMAND_MODULES: dict[str, str] = {
     "accounts": "starter.accounts_cli",
     "login": "starter.login_cli",
     "logout": "starter.login_cli",
+    "schema": "starter.schema_cli",
+    "template": "starter.schema_cli",
 }
 
 
@@ -145,13 +147,13 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Cadre-appointment cases of the organization department (组织部).
+    """组织部干部选拔任用案件办理。
 
-    Steps are recorded as the account whose token you give: run `appointments login` once
-    (or set APPOINTMENTS_TOKEN); an administrator makes the token with
-    `appointments accounts token NAME`.
+    各环节以你所给令牌对应的账号登记：先运行一次 `appointments login`（或设置
+    APPOINTMENTS_TOKEN）；令牌由管理员用 `appointments accounts token NAME` 签发。
     """
-    ctx.obj = App(with_stack_payload_key(load_settings()), os.environ)
+    # the embedded stack's own settings (its state file) fill in what the environment lacks
+    ctx.obj = App(with_stack_payload_key(load_settings(stack=True)), os.environ)
 
 
 def with_stack_payload_key(settings: Settings) -> Settings:
@@ -172,10 +174,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except click.Abort:
-        click.echo("interrupted", err=True)
+        click.echo("已中断", err=True)
         return EXIT_INTERRUPTED
     except PayloadKeyError as exc:  # a payload key missing or unreadable: the settings
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"错误：{exc}", err=True)
         return EXIT_UNREACHABLE
     except Exception:
         traceback.print_exc()

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
@@ -31,8 +31,10 @@ from gateway.client import connect
 from gateway.errors import GatewayError, NoWorker, TooLarge
 from gateway.errors import Unreachable as Unreachable_
 from settings import Settings
-from workflows.glossary import with_value
-from workflows.rules.working_days import SHANGHAI
+from stack_state import STACK_NOT_RUNNING
+from workflows import field_errors
+from workflows.glossary import awaited, step_title, with_value, zh
+from workflows.glossary_dates import deadline_text, moment_text
 from workflows.steps import CASE_STEPS
 from workflows.types import Actor, CaseStage, CaseState, CaseStatus, Role
 
@@ -58,19 +60,19 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class CliError(click.ClickException):
-    """A failure the user can act on: printed as one "<prefix>: <message>" block."""
+    """A failure the user can act on: printed as one "<prefix>：<message>" block."""
 
     exit_code = EXIT_REFUSED
-    prefix = "error"
+    prefix = "错误"
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"{self.prefix}: {self.message}", file=file, err=file is None)
+        click.echo(f"{self.prefix}：{self.message}", file=file, err=file is None)
 
 
 class Refused(CliError):
     """A rule refused the step; the message is the rule's sentence."""
 
-    prefix = "refused"
+    prefix = "未能办理"
 
 
 class InputError(CliError):
@@ -88,7 +90,7 @@ class Unreachable(CliError):
 def _problems(header: str, lines: Sequence[str]) -> str:
     shown = [f"  {line}" for line in lines[:MAX_PROBLEMS_SHOWN]]
     if len(lines) > MAX_PROBLEMS_SHOWN:
-        shown.append(f"  … and {len(lines) - MAX_PROBLEMS_SHOWN} more")
+        shown.append(f"  ……另有 {len(lines) - MAX_PROBLEMS_SHOWN} 项未列出")
     return "\n".join([header, *shown])
 
 
@@ -101,17 +103,17 @@ def _field_path(loc: Iterable[int | str]) -> str:
 
 
 def _file_field(loc: tuple[int | str, ...]) -> str:
-    return _field_path(loc) or "(the whole file)"
+    return _field_path(loc) or "（整个文件）"
 
 
 def _error_text(error: Any) -> str:
-    """One pydantic error as a clerk reads it: the message, and the value when it helps."""
-    message = str(error["msg"])
+    """One pydantic error as a clerk reads it, in Chinese (``workflows.field_errors``), and the
+    value when it helps."""
+    message = field_errors.message(error)
     value = error.get("input")
     if error["type"] == "missing" or not isinstance(value, str | int | float | date):
         return message
-    hint = " — write it in quotes" if error["type"] == "string_type" else ""
-    return f"{message} (got {value!r}){hint}"
+    return f"{message}（填的是 {value!r}）"
 
 
 def validation_lines(
@@ -174,14 +176,16 @@ def build(model: type[M], fields: dict[str, Any], positional: Collection[str] = 
         return model.model_validate(fields)
     except ValidationError as exc:
         lines = validation_lines(exc, name)
-        raise InputError(_problems("the values given are not usable:", lines)) from exc
+        raise InputError(_problems("所填的值无法使用：", lines)) from exc
 
 
 # --------------------------------------------------------------------------- Temporal
 
 
 def _temporal_unreachable(settings: Settings, detail: str = "") -> Unreachable:
-    message = f"cannot reach Temporal at {settings.temporal_address} — is `./dev run` running?"
+    message = f"无法连接 {settings.temporal_address} 上的 Temporal：`./dev run` 是否在运行？"
+    if settings.stack_problem:  # the stack this data folder's state file names is gone
+        message = settings.stack_problem
     return Unreachable(message + (f"\n  ({detail})" if detail else ""))
 
 
@@ -199,7 +203,8 @@ def cli_error(error: GatewayError, settings: Settings) -> CliError:
     if isinstance(error, Unreachable_):
         return _temporal_unreachable(settings, error.message)
     if isinstance(error, NoWorker):
-        return Unreachable(f"{error.message} (is the worker running? `appointments case show`)")
+        hint = "（工作进程是否在运行？可用 `appointments case show` 查看）"
+        return Unreachable(f"{error.message}{hint}")
     if isinstance(error, TooLarge):
         return InputError(error.message)
     return Refused(error.message)
@@ -253,7 +258,9 @@ def record_many(app: App, update: str, sends: Sequence[Send]) -> None:
     async def run() -> Unreachable | None:
         client = await open_client(app.settings)
         for i, send in enumerate(sends):
-            click.echo(f"[{i + 1}/{len(sends)}] case {send.case_id}: {update} …", err=True)
+            click.echo(
+                f"[{i + 1}/{len(sends)}] 案件 {send.case_id}：{step_title(update)} …", err=True
+            )
             try:
                 state = await state_after(client, app.settings, send.case_id, update, send.arg)
             except Unreachable as exc:
@@ -261,7 +268,7 @@ def record_many(app: App, update: str, sends: Sequence[Send]) -> None:
                 return exc
             except CliError as exc:
                 failed.append((send.case_id, exc.message))
-                click.echo(f"  {exc.prefix}: {exc.message}", err=True)
+                click.echo(f"  {exc.prefix}：{exc.message}", err=True)
                 continue
             recorded.append(send.case_id)
             echo_state(state)
@@ -271,15 +278,15 @@ def record_many(app: App, update: str, sends: Sequence[Send]) -> None:
 
     lost = asyncio.run(run())
     if not failed and lost is None:
-        click.echo(f"recorded for all {len(recorded)} case(s)")
+        click.echo(f"{len(recorded)} 个案件均已登记")
         return
-    summary = [f"recorded: {', '.join(recorded) or 'none'}"]
-    summary += [f"not recorded: {case_id} — {why}" for case_id, why in failed]
+    summary = [f"已登记：{'、'.join(recorded) or '无'}"]
+    summary += [f"未登记：{case_id}——{why}" for case_id, why in failed]
     if unsent:
-        summary.append(f"not sent: {', '.join(unsent)}")
+        summary.append(f"未发送：{'、'.join(unsent)}")
     if lost is not None:
         raise Unreachable(lost.message + "\n" + "\n".join(summary))
-    raise Refused(_problems(f"{len(failed)} of {len(sends)} case(s) refused the step:", summary))
+    raise Refused(_problems(f"{len(sends)} 个案件中有 {len(failed)} 个未能办理这一步：", summary))
 
 
 async def query_state(
@@ -288,7 +295,7 @@ async def query_state(
     """The live state, or why there is none (never raises for a missing or idle workflow)."""
     state, why = await cases.query_state(client, case_id)
     if state is None and not why:
-        return None, "Temporal has no workflow for this case"
+        return None, "Temporal 中没有这个案件的流程"
     return state, why
 
 
@@ -317,13 +324,13 @@ def _database_url(settings: Settings) -> str:
 
     if not settings.database_url:
         raise Unreachable(
-            "DATABASE_URL is not set; point it at the application database "
-            "(postgresql+asyncpg://...)"
+            settings.stack_problem
+            or f"{STACK_NOT_RUNNING}（或将 DATABASE_URL 指向业务数据库：postgresql+asyncpg://...）"
         )
     try:
         to_async_url(settings.database_url)
     except ValueError as exc:
-        raise Unreachable(f"DATABASE_URL is not usable: {exc}") from exc
+        raise Unreachable(f"DATABASE_URL 无法使用：{exc}") from exc
     return settings.database_url
 
 
@@ -341,8 +348,8 @@ async def database(settings: Settings) -> AsyncIterator[AsyncSession]:
             yield session
     except (OSError, DBAPIError) as exc:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        hint = " — run `appointments migrate`" if detail.startswith("relation") else ""
-        raise Unreachable(f"cannot use the database at {_safe_url(url)}: {detail}{hint}") from exc
+        hint = "；请先运行 `appointments migrate`" if detail.startswith("relation") else ""
+        raise Unreachable(f"无法使用 {_safe_url(url)} 上的数据库：{detail}{hint}") from exc
     finally:
         await engine.dispose()
 
@@ -369,17 +376,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def format_deadline(at: datetime | None) -> str:
-    """A deadline as people say it: "2026-05-12" for the end of that day."""
-    if at is None:
-        return "-"
-    local = at.astimezone(SHANGHAI) if at.tzinfo else at
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return (local.date() - timedelta(days=1)).isoformat()
-    return local.strftime("%Y-%m-%d %H:%M")
+    """A deadline as people say it ("2026-05-12 日终"), as the console writes it."""
+    return deadline_text(at)
 
 
 def format_instant(at: datetime) -> str:
-    return (at.astimezone(SHANGHAI) if at.tzinfo else at).strftime("%Y-%m-%d %H:%M")
+    """A moment in Beijing time, as the console writes it."""
+    return moment_text(at)
 
 
 def stage_text(stage: CaseStage) -> str:
@@ -388,29 +391,28 @@ def stage_text(stage: CaseStage) -> str:
 
 def standing(state: CaseState) -> list[str]:
     """Where a case stands: its stage, and what it waits for until when."""
-    lines = [f"stage {stage_text(state.stage)}, {state.status.value}"]
+    lines = [f"环节 {stage_text(state.stage)}，{with_value(state.status)}"]
     step = state.step
     if state.status is not CaseStatus.ACTIVE:
-        lines.append(f"closed: {state.outcome_reason or state.status.value}")
+        lines.append(f"办结：{state.outcome_reason or zh(state.status)}")
     elif step is None:
-        lines.append("next deadline: none (the case waits for a period to run, not for a person)")
+        lines.append("下一期限：无（案件在等待一段期间届满，不等待人员办理）")
     else:
-        overdue = "  OVERDUE" if step.overdue else ""
+        overdue = "  已逾期" if step.overdue else ""
         lines.append(
-            f"next: {step.step} ({step.responsible_role.value}), "
-            f"deadline {format_deadline(step.deadline_at)}{overdue}"
+            f"下一步：{awaited(step.step)[0]}（{step.step}，{zh(step.responsible_role)}），"
+            f"期限 {format_deadline(step.deadline_at)}{overdue}"
         )
         if step.blocked_reason:
             lines.append(
-                f"blocked: {step.blocked_reason} — once resolved: "
-                f"appointments retry {state.case_id}"
+                f"受阻：{step.blocked_reason}；问题解决后请运行 appointments retry {state.case_id}"
             )
     return lines
 
 
 def echo_state(state: CaseState) -> None:
     first, *rest = standing(state)
-    click.echo(f"case {state.case_id}: {first}")
+    click.echo(f"案件 {state.case_id}：{first}")
     for line in rest:
         click.echo(f"  {line}")
 

@@ -6,6 +6,10 @@ in the data folder, so running it again carries on where the last run stopped. I
 the order of start-up and shut-down: the worker stops first, so no task is left half
 done against a server that is already gone.
 
+On the embedded PostgreSQL the roles are production's (``store.roles``): its owner runs the
+migrations and makes the first administrator; the worker and the web service connect as the
+restricted login ``appointments_svc``, the checkpoint signer as ``appointments_signer_svc``.
+
 Production does not use this module; see docker-compose.yml.
 """
 
@@ -31,6 +35,7 @@ from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKe
 
 from gateway.logs import configure_logging
 from settings import Settings, load_settings
+from stack_state import pid_alive, remove_state, write_state
 from starter.temporal_binaries import find_temporal_cli
 
 if TYPE_CHECKING:
@@ -318,28 +323,18 @@ def _stop_postgres(server: PostgresServer) -> None:
             os.kill(info.pid, signal.SIGINT)
         deadline = time.monotonic() + POSTGRES_STOP_GRACE
         # PostgreSQL removes postmaster.pid as the last step of a clean shutdown
-        while pid_file.exists() and _pid_alive(info.pid) and time.monotonic() < deadline:
+        while pid_file.exists() and pid_alive(info.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if pid_file.exists() and _pid_alive(info.pid):
+        if pid_file.exists() and pid_alive(info.pid):
             print("PostgreSQL did not stop in time; sending SIGQUIT.", file=sys.stderr)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(info.pid, signal.SIGQUIT)
     server.cleanup()  # forget this process's handle; with cleanup_mode=None nothing else
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @contextlib.asynccontextmanager
 async def _embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
-    """Yields the application's database URL on the embedded server."""
+    """Yields the application's database URL on the embedded server, as its owner."""
     from store.migrate import ensure_database
 
     server = await asyncio.to_thread(_start_postgres, data_dir / "pg")
@@ -369,7 +364,11 @@ def ready_block(
     admin: FirstAdministrator | None = None,
 ) -> str:
     db = _without_password(settings.database_url or "")
-    db_note = "  (embedded PostgreSQL)" if embedded_db else "  (from DATABASE_URL)"
+    db_note = (
+        "  (embedded PostgreSQL; the owner only migrates)"
+        if embedded_db
+        else "  (from DATABASE_URL)"
+    )
     rule = "=" * 72
     return "\n".join(
         [
@@ -475,8 +474,6 @@ async def _serve(
     temporal_port: int,
     api_port: int,
 ) -> None:
-    from store.migrate import upgrade_to_head
-
     temporal = TemporalDevServer(
         data_dir,
         namespace=settings.temporal_namespace,
@@ -503,13 +500,16 @@ async def _serve(
             return
 
         print("Bringing the database schema up to date ...", flush=True)
-        await upgrade_to_head(database_url)
+        logins = await prepare_database(
+            database_url, embedded=embedded_db, signer_url=settings.audit_signer_database_url
+        )
         if stop.is_set():  # Ctrl-C while migrating: the migration finished, stop here
             return
 
         settings = dataclasses.replace(
             settings,
-            database_url=database_url,
+            database_url=logins.service,
+            audit_signer_database_url=logins.signer,
             temporal_address=temporal.address,
             data_dir=data_dir,
             payload_key_files=settings.payload_key_files or (_embedded_payload_key(data_dir),),
@@ -520,7 +520,39 @@ async def _serve(
         )
         settings = _embedded_audit(settings, data_dir)
         await _first_checkpoint(settings)
-        await _run_worker(settings, temporal, stop, embedded_db, api_port)
+        await _run_worker(settings, temporal, stop, embedded_db, api_port, logins.owner)
+
+
+@dataclasses.dataclass(frozen=True)
+class DatabaseLogins:
+    """Who connects to the application database as whom."""
+
+    owner: str  # the migrations and the first administrator
+    service: str  # the worker and the web service
+    signer: str | None  # the checkpoint signer; None: the service's own
+
+
+async def prepare_database(
+    owner_url: str, *, embedded: bool, signer_url: str | None = None
+) -> DatabaseLogins:
+    """The schema brought up to date by the owner. On the embedded PostgreSQL the restricted
+    logins are made first (at every start; production makes them once, when its database is
+    initialised) and the worker and the web service use them. A database named by
+    DATABASE_URL is used as it says, with AUDIT_SIGNER_DATABASE_URL (``signer_url``) for the
+    signer: its operator decides its roles."""
+    from store.migrate import upgrade_to_head
+    from store.roles import SERVICE_LOGIN, SIGNER_LOGIN, ensure_login_roles, login_url
+
+    if not embedded:
+        await upgrade_to_head(owner_url)
+        return DatabaseLogins(owner=owner_url, service=owner_url, signer=signer_url)
+    await ensure_login_roles(owner_url)
+    await upgrade_to_head(owner_url)
+    return DatabaseLogins(
+        owner=owner_url,
+        service=login_url(owner_url, SERVICE_LOGIN),
+        signer=login_url(owner_url, SIGNER_LOGIN),
+    )
 
 
 def _embedded_audit(settings: Settings, data_dir: Path) -> Settings:
@@ -607,11 +639,13 @@ async def _run_worker(
     stop: asyncio.Event,
     embedded_db: bool,
     api_port: int,
+    owner_url: str,
 ) -> None:
     from api.serve import serve_api
     from worker import run_worker
 
-    admin = await _first_administrator(settings.database_url or "")
+    # made as the owner, as `appointments accounts` makes accounts
+    admin = await _first_administrator(owner_url)
     worker_task = asyncio.create_task(run_worker(settings, stop=stop))
     listening = asyncio.Event()
     api_task = asyncio.create_task(
@@ -628,6 +662,8 @@ async def _run_worker(
         raise EmbeddedStackError(f"the HTTP API did not start on port {api_port}")
     temporal_exit = asyncio.create_task(temporal.wait_exit())
     stop_wait = asyncio.create_task(stop.wait())
+    # the command line finds this stack by it, without exported variables
+    write_state(settings, f"http://127.0.0.1:{api_port}")
     print(ready_block(settings, temporal, embedded_db, api_port, admin), flush=True)
     try:
         await asyncio.wait(
@@ -635,6 +671,7 @@ async def _run_worker(
             return_when=asyncio.FIRST_COMPLETED,
         )
     finally:
+        remove_state(settings.data_dir)
         stop.set()
         stop_wait.cancel()
         temporal_exit.cancel()

@@ -19,26 +19,27 @@ from starter.cli_base import (
     format_instant,
     pass_app,
 )
+from workflows.glossary import zh
 
 # --------------------------------------------------------------------------- inbox
 
 
 @click.group()
 def inbox() -> None:
-    """Reminders and escalations addressed to roles."""
+    """发给各角色的提醒和督办消息。"""
 
 
 @inbox.command("list")
-@click.option("--role", type=click.Choice(PERSON_ROLES), help="messages for this role")
-@click.option("--case", "case_id", metavar="CASE", help="messages about this case")
-@click.option("--unread", is_flag=True, help="only unread messages")
+@click.option("--role", type=click.Choice(PERSON_ROLES), help="只列发给此角色的消息")
+@click.option("--case", "case_id", metavar="CASE", help="只列关于此案件的消息")
+@click.option("--unread", is_flag=True, help="只列未读消息")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option("--json", "as_json", is_flag=True, help="输出机器可读的 JSON")
 @pass_app
 def inbox_list(
     app: App, role: str | None, case_id: str | None, unread: bool, limit: int, as_json: bool
 ) -> None:
-    """Messages, newest first."""
+    """消息列表，最新的在前。"""
     from store.queries import inbox as read_inbox
 
     async def read() -> list[Any]:
@@ -52,14 +53,12 @@ def inbox_list(
         echo_json(_rows_json(rows))
         return
     if not rows:
-        click.echo("no messages")
+        click.echo("没有消息")
         return
     for m in rows:
-        to = m.recipient_role.value + (f" {m.recipient}" if m.recipient else "")
-        state = "read" if m.read_at else "UNREAD"
-        click.echo(
-            f"#{m.id}  {state:<6}  {format_instant(m.created_at)}  to {to}  case {m.case_id}"
-        )
+        to = zh(m.recipient_role) + (f" {m.recipient}" if m.recipient else "")
+        state = "已读" if m.read_at else "未读"
+        click.echo(f"#{m.id}  {state}  {format_instant(m.created_at)}  发给 {to}  案件 {m.case_id}")
         click.echo(f"    {m.subject}")
         for line in m.body.splitlines():
             click.echo(f"    {line}")
@@ -69,7 +68,7 @@ def inbox_list(
 @click.argument("message_id", metavar="ID", type=int)
 @pass_app
 def inbox_read(app: App, message_id: int) -> None:
-    """Mark message ID as read."""
+    """将编号为 ID 的消息标为已读。"""
     from store.queries import mark_read
 
     async def mark() -> bool:
@@ -79,5 +78,5 @@ def inbox_read(app: App, message_id: int) -> None:
             return found
 
     if not asyncio.run(mark()):
-        raise CliError(f"no inbox message #{message_id}")
-    click.echo(f"message #{message_id} marked as read")
+        raise CliError(f"没有编号为 #{message_id} 的消息")
+    click.echo(f"消息 #{message_id} 已标为已读")

@@ -20,6 +20,7 @@ import click
 import yaml
 from pydantic import Field, ValidationError
 
+from sheets.cells import flag, sanctions
 from starter.cli_base import InputError, M, Refused, _error_text, _problems, validation_lines
 from workflows.rules.errors import RuleViolation
 from workflows.types import (
@@ -44,10 +45,11 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 (in Excel: “CSV UTF-8”)"
+            f"{path}：不是 UTF-8 编码的文本（第 {exc.start} 字节）；请另存为 UTF-8"
+            "（在 Excel 中选“CSV UTF-8”）"
         ) from exc
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read: {exc.strerror}") from exc
+        raise InputError(f"{path}：无法读取：{exc.strerror}") from exc
 
 
 class _YamlLoader(yaml.SafeLoader):
@@ -65,7 +67,7 @@ def load_data_file(path: Path) -> Any:
     """The content of a YAML or JSON file, chosen by its extension."""
     suffix = path.suffix.lower()
     if suffix not in (".yaml", ".yml", ".json"):
-        raise InputError(f"{path}: unknown file type {suffix or '(none)'!r}; use .yaml or .json")
+        raise InputError(f"{path}：无法识别的文件类型 {suffix or '（无）'!r}；请用 .yaml 或 .json")
     return parse_data(_read_text(path), str(path), json_only=suffix == ".json")
 
 
@@ -73,21 +75,21 @@ def parse_data(text: str, where: str, json_only: bool = False) -> Any:
     """YAML (of which JSON is a part) or, with ``json_only``, strict JSON; ``where`` names the
     source in the error."""
     # both parsers recurse once per level of nesting: junk nested hundreds deep exhausts the stack
-    too_deep = f"{where}: nested too deeply to be read (lists or mappings hundreds of levels deep)"
+    too_deep = f"{where}：嵌套层数过多，无法读取（列表或映射嵌套了成百上千层）"
     if json_only:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+            raise InputError(f"{where}：第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}") from exc
         except RecursionError as exc:
             raise InputError(too_deep) from exc
     try:
         return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader: builds no objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        at = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"{where}: {at}not valid YAML: {problem}") from exc
+        raise InputError(f"{where}：{at}不是有效的 YAML：{problem}") from exc
     except RecursionError as exc:
         raise InputError(too_deep) from exc
 
@@ -100,20 +102,20 @@ def model_of(model: type[M], data: Any, where: str, extra: dict[str, Any] | None
     """``data`` read from ``where`` as ``model``, with ``extra`` fields that must not come from
     the data itself (who records the step)."""
     if not isinstance(data, dict):
-        raise InputError(f"{where}: expected a mapping of fields at the top of the file")
+        raise InputError(f"{where}：文件的最上层应为各项内容组成的映射（键: 值）")
     if extra:
         clash = sorted(set(extra) & set(data))
         if clash:
             raise InputError(
-                f"{where}: {', '.join(clash)} must not be in the file; it is the account "
-                "of your token (appointments login)"
+                f"{where}：文件中不能写 {'、'.join(clash)}；它就是你的令牌对应的账号"
+                "（appointments login）"
             )
         data = {**data, **extra}
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         count = exc.error_count()
-        header = f"{where}: {count} problem{'s' if count > 1 else ''}:"
+        header = f"{where}：有 {count} 处问题："
         raise InputError(_problems(header, validation_lines(exc))) from exc
 
 
@@ -131,13 +133,13 @@ class CsvProblems:
         self.found: list[tuple[int, str]] = []
 
     def add(self, line: int, column: str | None, message: str) -> None:
-        where = f"line {line}" + (f", column {column}" if column else "")
-        self.found.append((line, f"{self.path.name}, {where}: {message}"))
+        where = f"第 {line} 行" + (f"，{column} 列" if column else "")
+        self.found.append((line, f"{self.path.name}，{where}：{message}"))
 
     def raise_if_any(self) -> None:
         if self.found:
             n = len(self.found)
-            header = f"{self.path}: {n} problem{'s' if n > 1 else ''}, nothing was sent:"
+            header = f"{self.path}：有 {n} 处问题，未发送任何内容："
             lines = [text for _, text in sorted(self.found, key=lambda f: f[0])]
             raise InputError(_problems(header, lines))
 
@@ -175,16 +177,16 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) 
                     continue
                 if len(record) != len(header):
                     problems.add(
-                        start, None, f"{len(record)} values, but the header has {len(header)}"
+                        start, None, f"本行有 {len(record)} 个值，但表头有 {len(header)} 列"
                     )
                     continue
                 rows.append(CsvRow(start, dict(zip(header, record, strict=True))))
         except csv.Error as exc:
-            problems.add(reader.line_num, None, f"not valid CSV: {exc}")
+            problems.add(reader.line_num, None, f"不是有效的 CSV：{exc}")
     if header is None:
-        problems.add(1, None, f"the file is empty; expected the header {','.join(required)}")
+        problems.add(1, None, f"文件是空的；应有表头 {','.join(required)}")
     elif not rows and not problems.found:
-        problems.add(last_line, None, "the file has a header but no rows")
+        problems.add(last_line, None, "文件只有表头，没有数据行")
     problems.raise_if_any()
     return rows
 
@@ -200,43 +202,12 @@ def _check_header(
     unknown = [c for c in header if c not in required and c not in optional]
     repeated = sorted({c for c in header if header.count(c) > 1})
     if missing:
-        problems.add(
-            line, None, f"missing column{'s' if len(missing) > 1 else ''}: " + ", ".join(missing)
-        )
+        problems.add(line, None, "缺少列：" + "、".join(missing))
     if unknown:
-        allowed = ", ".join([*required, *optional])
-        problems.add(line, None, f"unknown column(s): {', '.join(unknown)} (allowed: {allowed})")
+        allowed = "、".join([*required, *optional])
+        problems.add(line, None, f"无法识别的列：{'、'.join(unknown)}（可以有的列：{allowed}）")
     if repeated:
-        problems.add(line, None, f"repeated column(s): {', '.join(repeated)}")
-
-
-_TRUE = {"yes", "y", "true", "1", "是"}
-_FALSE = {"no", "n", "false", "0", "否"}
-
-
-def parse_flag(text: str) -> bool:
-    value = text.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"write yes or no (是/否), not {text!r}" if value else "missing value")
-
-
-def parse_sanctions(text: str) -> list[dict[str, str]]:
-    """``kind:YYYY-MM-DD;kind:YYYY-MM-DD`` (留党察看 may add ``:restored-on``)."""
-    out = []
-    for part in (p.strip() for p in text.split(";")):
-        if not part:
-            continue
-        pieces = [p.strip() for p in part.split(":")]
-        if len(pieces) not in (2, 3) or not all(pieces):
-            raise ValueError(f"{part!r} is not kind:YYYY-MM-DD")
-        sanction = {"kind": pieces[0], "decided_on": pieces[1]}
-        if len(pieces) == 3:
-            sanction["rights_restored_on"] = pieces[2]
-        out.append(sanction)
-    return out
+        problems.add(line, None, f"重复的列：{'、'.join(repeated)}")
 
 
 def _row_model(
@@ -259,8 +230,8 @@ def _row_model(
             rest = loc[1:]
             prefix = ""
             if rest and isinstance(rest[0], int):  # the n-th sanction of the cell
-                prefix = f"item {rest[0] + 1}" + (f" {rest[1]}" if len(rest) > 1 else "") + ": "
-            text = "missing value" if error["type"] == "missing" else _error_text(error)
+                prefix = f"第 {rest[0] + 1} 项" + (f" {rest[1]}" if len(rest) > 1 else "") + "："
+            text = "必须填写" if error["type"] == "missing" else _error_text(error)
             problems.add(row.line, column, prefix + text)
         return None
 
@@ -270,7 +241,7 @@ def _check_unique(rows: Sequence[CsvRow], column: str, problems: CsvProblems) ->
     for row in rows:
         key = row.cells.get(column, "").strip()
         if key and key in first:
-            problems.add(row.line, column, f"{key} already appears on line {first[key]}")
+            problems.add(row.line, column, f"{key} 已在第 {first[key]} 行出现过")
         first.setdefault(key, row.line)
 
 
@@ -305,7 +276,31 @@ _CANDIDATE_COLUMNS = tuple(
 )
 
 
+XLSX = ".xlsx"
+
+
+def read_sheet_file(kind: str, path: Path) -> list[Any]:
+    """The rows of an ``.xlsx`` list of ``kind`` (Chinese headers, ``sheets.columns``; the
+    template: ``appointments template KIND``), every problem reported at once."""
+    from sheets.columns import SHEETS
+    from sheets.problems import SheetProblems
+    from sheets.xlsx import read_xlsx
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}：无法读取：{exc.strerror}") from exc
+    try:
+        return read_xlsx(SHEETS[kind], data)
+    except SheetProblems as exc:
+        header = f"{path}：{len(exc.problems)} 处问题，未提交任何内容："
+        raise InputError(_problems(header, exc.problems)) from exc
+
+
 def read_applicants(path: Path) -> list[Applicant]:
+    """The applicants of a CSV file (English columns) or an ``.xlsx`` one (Chinese headers)."""
+    if path.suffix.lower() == XLSX:
+        return read_sheet_file("applicants", path)
     rows = read_csv(path, APPLICANT_COLUMNS, APPLICANT_OPTIONAL)
     problems = CsvProblems(path)
     _check_unique(rows, "person_id", problems)
@@ -322,12 +317,12 @@ def read_applicants(path: Path) -> list[Applicant]:
         for column, target in [("qualified", data)] + [(c, candidate) for c in _FLAG_COLUMNS]:
             if column == "qualified" or cells.get(column):
                 try:
-                    target[column] = parse_flag(cells[column])
+                    target[column] = flag(cells[column])
                 except ValueError as exc:
                     problems.add(row.line, column, str(exc))
                     reported.add(column)
         try:
-            candidate["sanctions"] = parse_sanctions(cells.get("sanctions", ""))
+            candidate["sanctions"] = sanctions(cells.get("sanctions", ""))
         except ValueError as exc:
             problems.add(row.line, "sanctions", str(exc))
             reported.add("sanctions")
@@ -339,6 +334,9 @@ def read_applicants(path: Path) -> list[Applicant]:
 
 
 def read_scores(path: Path) -> list[Score]:
+    """The scores of a CSV file (person_id,score) or an ``.xlsx`` one (人员编号, 成绩)."""
+    if path.suffix.lower() == XLSX:
+        return read_sheet_file("scores", path)
     rows = read_csv(path, ("person_id", "score"))
     problems = CsvProblems(path)
     _check_unique(rows, "person_id", problems)
@@ -395,7 +393,7 @@ def check_meeting(path: Path, file: MeetingFile) -> dict[tuple[str, str], str]:
     for i, item in enumerate(file.items):
         key = (item.case_id, item.person_id)
         if key in seen:
-            repeated.append(f"items[{i}]: {item.person_id} of case {item.case_id} is listed twice")
+            repeated.append(f"items[{i}]：案件 {item.case_id} 的 {item.person_id} 列了两次")
         seen.add(key)
     if repeated:
         raise InputError(_problems(f"{path}:", repeated))
@@ -409,9 +407,9 @@ def check_meeting(path: Path, file: MeetingFile) -> dict[tuple[str, str], str]:
         try:
             result: VoteResult = vote.decide_item(meeting, item)
         except RuleViolation as exc:
-            refusals.append(f"items[{i}] (case {item.case_id}): {exc.message}")
+            refusals.append(f"items[{i}]（案件 {item.case_id}）：{exc.message}")
             continue
         results[(item.case_id, item.person_id)] = vote.describe_result(meeting, item, result)
     if refusals:
-        raise Refused(_problems(f"{path}: nothing was sent:", refusals))
+        raise Refused(_problems(f"{path}：未发送任何内容：", refusals))
     return results

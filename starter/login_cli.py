@@ -35,10 +35,9 @@ def _read_token() -> str:
 @click.command("login")
 @pass_app
 def login(app: App) -> None:
-    """Keep your token so that the next commands record steps as your account.
+    """保存你的令牌，此后的命令以你的账号登记各环节。
 
-    Asks for the token (it is not shown as you type), or reads it from standard input.
-    The token is checked against the database first; a token that is not valid is not kept.
+    询问令牌（输入时不显示），或从标准输入读取。令牌先与数据库核对；无效的令牌不予保存。
     """
     token = _read_token()
     if not token:
@@ -54,7 +53,7 @@ def login(app: App) -> None:
 @click.command("logout")
 @pass_app
 def logout(app: App) -> None:
-    """Remove the token file written by `appointments login`."""
+    """删除 `appointments login` 写下的令牌文件。"""
     path = token_file(app.env)
     if forget_token(path):
         click.echo(f"已退出：令牌文件 {path} 已删除")

@@ -35,6 +35,7 @@ from starter.cli_base import (
     CliError,
     InputError,
     Unreachable,
+    _pad,
     build,
     cli_error,
     database,
@@ -45,8 +46,9 @@ from starter.cli_base import (
     table,
 )
 from starter.inputs import CsvProblems, read_csv
+from workflows import field_errors
 from workflows.digest import DIGEST_SCHEDULE_ID
-from workflows.glossary import with_value
+from workflows.glossary import with_value, zh_recorded
 from workflows.policy import PolicyError
 from workflows.probation_types import (
     EndEarlyInput,
@@ -80,16 +82,16 @@ def _label(enum_value: str, kind: type[Any]) -> str:
 
 @click.group()
 def probation() -> None:
-    """Probations (试用期): who is on one, reviews, early ends, bringing them in."""
+    """试用期：谁在试用期、试用期满考核、提前结束，以及导入已在试用期的干部。"""
 
 
 @probation.command("list")
 @click.option("--status", type=click.Choice([s.value for s in ProbationStatus]))
 @click.option("--limit", type=click.IntRange(1, 10_000), default=1000, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option("--json", "as_json", is_flag=True, help="输出机器可读的 JSON")
 @pass_app
 def probation_list(app: App, status: str | None, limit: int, as_json: bool) -> None:
-    """Who is on probation, the nearest end of year first, with the review's standing."""
+    """在试用期的干部，试用期满日最近的在前，并列出考核情况。"""
     import dataclasses
 
     from store.probation_models import list_probations
@@ -103,7 +105,7 @@ def probation_list(app: App, status: str | None, limit: int, as_json: bool) -> N
         echo_json([dataclasses.asdict(r) for r in rows])
         return
     if not rows:
-        click.echo("no probations")
+        click.echo("没有试用期记录")
         return
 
     def review(r: Any) -> str:
@@ -111,12 +113,12 @@ def probation_list(app: App, status: str | None, limit: int, as_json: bool) -> N
         if r.reviewed_on:
             text += f" {r.reviewed_on}"
         elif r.review_due_on:
-            text += f", due {r.review_due_on}"
-        return text + ("  OVERDUE" if r.review_overdue else "")
+            text += f"，{r.review_due_on} 前完成"
+        return text + ("  已逾期" if r.review_overdue else "")
 
     click.echo(
         table(
-            ["CASE", "PERSON", "NAME", "UNIT", "POST", "STARTS", "ENDS", "STATUS", "REVIEW"],
+            ["案件", "人员", "姓名", "单位", "职务", "起始", "届满", "状态", "考核"],
             [
                 [
                     r.case_id,
@@ -140,7 +142,7 @@ def probation_list(app: App, status: str | None, limit: int, as_json: bool) -> N
 @click.argument("person_id", metavar="PERSON")
 @pass_app
 def probation_show(app: App, case_id: str, person_id: str) -> None:
-    """The probation of PERSON in CASE: its listing row, history and mail."""
+    """CASE 中 PERSON 的试用期：列表行、办理记录和邮件。"""
     from store.probation_models import outbox, probation_history, probation_of
 
     async def read() -> tuple[Any, list[Any], list[Any]]:
@@ -153,20 +155,21 @@ def probation_show(app: App, case_id: str, person_id: str) -> None:
 
     r, history, mail = asyncio.run(read())
     if r is None:
-        raise CliError(f"no probation of {person_id} in case {case_id} on record")
-    click.echo(f"probation {r.probation_id}  {r.name} · {r.unit} · {r.post}")
+        raise CliError(f"没有案件 {case_id} 中 {person_id} 的试用期记录")
+    click.echo(f"试用期 {r.probation_id}  {r.name} · {r.unit} · {r.post}")
     click.echo(
-        f"  {r.starts_on} to {r.ends_on} · "
-        f"{_label(r.status, ProbationStatus)} · review "
+        f"  {r.starts_on} 至 {r.ends_on} · "
+        f"{_label(r.status, ProbationStatus)} · 考核 "
         f"{_label(r.review_status, ReviewStatus)}"
-        + (f" · former rank restored: {r.rank_restored}" if r.rank_restored else "")
+        + (f" · 已恢复原职级：{r.rank_restored}" if r.rank_restored else "")
     )
-    click.echo(f"history ({len(history)} events):")
+    click.echo(f"办理记录（{len(history)} 条）：")
     for e in history:
-        click.echo(f"  {format_instant(e.occurred_at)}  #{e.seq:<3} {e.kind:<15} {e.summary}")
-    click.echo(f"mail ({len(mail)}):")
+        kind = _pad(zh_recorded(e.kind), 16)
+        click.echo(f"  {format_instant(e.occurred_at)}  #{e.seq:<3} {kind} {e.summary}")
+    click.echo(f"邮件（{len(mail)} 封）：")
     for m in mail:
-        click.echo(f"  #{m.seq:<3} {m.status:<8} to {m.recipient}: {m.subject}")
+        click.echo(f"  #{m.seq:<3} {m.status:<8} 发给 {m.recipient}：{m.subject}")
         if m.note:
             click.echo(f"        {m.note}")
 
@@ -183,20 +186,20 @@ def send_update(app: App, case_id: str, person_id: str, update: str, arg: BaseMo
 
     pid, s = asyncio.run(send())
     click.echo(
-        f"probation {pid}: {with_value(s.status)}, review "
-        f"{s.review_status.value}; year {s.starts_on} to {s.ends_on}"
+        f"试用期 {pid}：{with_value(s.status)}，考核 "
+        f"{with_value(s.review_status)}；试用期 {s.starts_on} 至 {s.ends_on}"
     )
     if s.rank_restored:
-        click.echo(f"  former rank restored: {s.rank_restored}")
+        click.echo(f"  已恢复原职级：{s.rank_restored}")
 
 
 @probation.command("review")
 @click.argument("case_id", metavar="CASE")
 @click.argument("person_id", metavar="PERSON")
-@click.option("--competent/--not-competent", default=None, help="the outcome (one is required)")
+@click.option("--competent/--not-competent", default=None, help="考核结果（二者必选其一）")
 @click.option("--reviewed-on", type=DATE, required=True)
-@click.option("--summary", required=True, help="the assessment (考核意见)")
-@click.option("--reference", default="", help="the decision's document number")
+@click.option("--summary", required=True, help="考核意见")
+@click.option("--reference", default="", help="决定文号")
 @pass_app
 def probation_review(
     app: App,
@@ -207,9 +210,9 @@ def probation_review(
     summary: str,
     reference: str,
 ) -> None:
-    """Record the review (考核) of PERSON's probation in CASE."""
+    """登记 CASE 中 PERSON 的试用期满考核。"""
     if competent is None:
-        raise InputError("say what the review found: --competent or --not-competent")
+        raise InputError("请写明考核结果：--competent 或 --not-competent")
     outcome = ReviewOutcome.COMPETENT if competent else ReviewOutcome.NOT_COMPETENT
     arg = build(
         ReviewInput,
@@ -228,9 +231,9 @@ def probation_review(
 @click.argument("case_id", metavar="CASE")
 @click.argument("person_id", metavar="PERSON")
 @click.option("--decided-on", type=DATE, required=True)
-@click.option("--decided-by", required=True, help="who decided (e.g. 县委常委会)")
+@click.option("--decided-by", required=True, help="决定机关（例如 县委常委会）")
 @click.option("--reason", required=True)
-@click.option("--reference", default="", help="the decision's document number")
+@click.option("--reference", default="", help="决定文号")
 @pass_app
 def probation_end_early(
     app: App,
@@ -241,7 +244,7 @@ def probation_end_early(
     reason: str,
     reference: str,
 ) -> None:
-    """End PERSON's probation in CASE early (serious errors)."""
+    """提前结束 CASE 中 PERSON 的试用期（出现严重问题时）。"""
     arg = build(
         EndEarlyInput,
         {
@@ -268,7 +271,7 @@ def read_probations(path: Path, today: date) -> list[ProbationInput]:
             problems.add(
                 row.line,
                 "person_id",
-                f"{key[1]} of case {key[0]} already appears on line {first[key]}",
+                f"案件 {key[0]} 的 {key[1]} 已在第 {first[key]} 行出现过",
             )
             continue
         first[key] = row.line
@@ -279,14 +282,13 @@ def read_probations(path: Path, today: date) -> list[ProbationInput]:
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 column = str(error["loc"][0]) if error["loc"] else None
-                message = "missing value" if error["type"] == "missing" else str(error["msg"])
-                problems.add(row.line, column, message)
+                problems.add(row.line, column, field_errors.message(error))
             continue
         if item.starts_on > today:
             problems.add(
                 row.line,
                 "starts_on",
-                f"{item.starts_on} is in the future: a probation brought in has already begun",
+                f"{item.starts_on} 是将来的日期：导入的试用期应当已经开始",
             )
             continue
         found.append(item)
@@ -298,7 +300,7 @@ def _missed_reminders(settings: Settings, item: ProbationInput, now: datetime) -
     try:
         policy = read_policy(settings.policy_file)
     except PolicyError as exc:
-        raise Unreachable(f"cannot read the policy file {settings.policy_file}: {exc}") from exc
+        raise Unreachable(f"无法读取政策文件 {settings.policy_file}：{exc}") from exc
     ends = probation_end(item.starts_on)
     hour = policy.policy.reminder_hour
     return [
@@ -314,12 +316,13 @@ def _missed_reminders(settings: Settings, item: ProbationInput, now: datetime) -
 )
 @pass_app
 def probation_import(app: App, file: Path) -> None:
-    """Bring in cadres already on probation when the service is deployed.
+    """导入本服务部署时已在试用期的干部。
 
-    Columns: case_id,person_id,name,unit,post,starts_on (the trial appointment notice);
-    optional former_rank, former_post. Each probation runs from its real start date;
-    reminders whose moment has passed are recorded as missed, not sent. A probation already
-    on record is left as it is.
+    列：`case_id,person_id,name,unit,post,starts_on`（试任职通知日期）；可选列：former_rank、
+    former_post。每个试用期从实际开始日期起算；提醒时点已过的，记为未及时发出，不再发送。已有记录
+    的试用期保持不变。
+
+    文件格式：appointments schema probation-import。
     """
     from activities.probation_parts import start_probation
 
@@ -337,31 +340,31 @@ def probation_import(app: App, file: Path) -> None:
                 on_record = await find_probation_id(client, item.case_id, item.person_id)
             except GatewayError as exc:
                 raise Unreachable(
-                    f"Temporal did not answer about {item.workflow_id}: {exc.message}\n"
-                    f"started so far: {', '.join(started) or 'none'}"
+                    f"Temporal 未答复 {item.workflow_id} 的情况：{exc.message}\n"
+                    f"已开始的试用期：{'、'.join(started) or '无'}"
                 ) from exc
             if on_record != item.workflow_id:
                 existing.append(on_record)
-                click.echo(f"{on_record}: already on record, left as it is")
+                click.echo(f"{on_record}：已有记录，保持不变")
                 continue
             try:
                 await start_probation(client, item, app.settings.task_queue)
             except WorkflowAlreadyStartedError:
                 existing.append(item.workflow_id)
-                click.echo(f"{item.workflow_id}: already on record, left as it is")
+                click.echo(f"{item.workflow_id}：已有记录，保持不变")
                 continue
             except RPCError as exc:
                 raise Unreachable(
-                    f"Temporal did not start {item.workflow_id}: {exc.message}\n"
-                    f"started so far: {', '.join(started) or 'none'}"
+                    f"Temporal 未能开始 {item.workflow_id}：{exc.message}\n"
+                    f"已开始的试用期：{'、'.join(started) or '无'}"
                 ) from exc
             started.append(item.workflow_id)
             missed = plans[item.workflow_id]
             click.echo(
-                f"{item.workflow_id}: {item.name}, {item.starts_on} to "
+                f"{item.workflow_id}：{item.name}，{item.starts_on} 至 "
                 f"{probation_end(item.starts_on)}"
                 + (
-                    f"; reminders recorded as missed: {', '.join(f'{d} days' for d in missed)}"
+                    f"；记为未及时发出的提醒：{'、'.join(f'届满前 {d} 天' for d in missed)}"
                     if missed
                     else ""
                 )
@@ -369,7 +372,7 @@ def probation_import(app: App, file: Path) -> None:
         return started, existing
 
     started, existing = asyncio.run(run())
-    click.echo(f"imported {len(started)} probation(s); {len(existing)} already on record")
+    click.echo(f"已导入 {len(started)} 个试用期；{len(existing)} 个已有记录")
 
 
 # --------------------------------------------------------------------------- schedule
@@ -377,8 +380,17 @@ def probation_import(app: App, file: Path) -> None:
 
 @click.group()
 def schedule() -> None:
-    """The Temporal Schedule that mails the daily digest (每日待办汇总)."""
+    """定时发送每日待办汇总邮件的 Temporal 计划任务（Schedule）。"""
 
+
+# what each action on a schedule is called, and what creating the digest's one came to
+ACTIONS = {"pause": "暂停", "unpause": "恢复", "trigger": "立即执行", "delete": "删除"}
+OUTCOMES = {
+    "created": "已创建",
+    "updated": "已调整到政策规定的时点",
+    "unchanged": "已是政策规定的样子，未作改动",
+    "unsupported": "此 Temporal 服务器不支持计划任务，不发送每日汇总",
+}
 
 SCHEDULE_ID = click.argument("schedule_id", metavar="[ID]", default=DIGEST_SCHEDULE_ID)
 
@@ -392,12 +404,14 @@ def _schedule_call(app: App, schedule_id: str, action: str, call: Any) -> None:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise CliError(
-                    f"no schedule {schedule_id} (create it with `appointments schedule create`)"
+                    f"没有计划任务 {schedule_id}（可用 `appointments schedule create` 创建）"
                 ) from exc
-            raise Unreachable(f"Temporal did not {action} {schedule_id}: {exc.message}") from exc
+            raise Unreachable(
+                f"Temporal 未能{ACTIONS[action]} {schedule_id}：{exc.message}"
+            ) from exc
 
     asyncio.run(run())
-    click.echo(f"schedule {schedule_id}: {action} done")
+    click.echo(f"计划任务 {schedule_id}：已{ACTIONS[action]}")
 
 
 def _describe_listed(s: ScheduleListDescription) -> list[str]:
@@ -408,7 +422,7 @@ def _describe_listed(s: ScheduleListDescription) -> list[str]:
     recent = info.recent_actions[-1].started_at if info and info.recent_actions else None
     return [
         s.id,
-        "paused" + (f" ({note})" if note else "") if paused else "active",
+        "已暂停" + (f"（{note}）" if note else "") if paused else "运行中",
         format_instant(upcoming) if upcoming else "-",
         format_instant(recent) if recent else "-",
     ]
@@ -417,26 +431,26 @@ def _describe_listed(s: ScheduleListDescription) -> list[str]:
 @schedule.command("list")
 @pass_app
 def schedule_list(app: App) -> None:
-    """Every schedule of the namespace, with its next and last run."""
+    """本命名空间的全部计划任务，及其下次和上次运行时间。"""
 
     async def read() -> list[list[str]]:
         client: Client = await open_client(app.settings)
         try:
             return [_describe_listed(s) async for s in await client.list_schedules()]
         except RPCError as exc:
-            raise Unreachable(f"Temporal cannot list schedules: {exc.message}") from exc
+            raise Unreachable(f"Temporal 无法列出计划任务：{exc.message}") from exc
 
     rows = asyncio.run(read())
     if not rows:
-        click.echo("no schedules (create the digest's with `appointments schedule create`)")
+        click.echo("没有计划任务（每日汇总的计划任务可用 `appointments schedule create` 创建）")
         return
-    click.echo(table(["SCHEDULE", "STATE", "NEXT RUN", "LAST RUN"], rows))
+    click.echo(table(["计划任务", "状态", "下次运行", "上次运行"], rows))
 
 
 @schedule.command("create")
 @pass_app
 def schedule_create(app: App) -> None:
-    """Create the daily digest's schedule, or bring it to the policy's hour (never twice)."""
+    """创建每日待办汇总的计划任务，或将其调整到政策规定的时点（不会重复创建）。"""
     from activities.probation_parts import ensure_digest_schedule
 
     async def run() -> str:
@@ -444,17 +458,17 @@ def schedule_create(app: App) -> None:
         try:
             return (await ensure_digest_schedule(client, app.settings)).value
         except (OSError, PolicyError) as exc:
-            raise Unreachable(f"the policy file cannot be used: {exc}") from exc
+            raise Unreachable(f"政策文件无法使用：{exc}") from exc
 
-    click.echo(f"schedule {DIGEST_SCHEDULE_ID}: {asyncio.run(run())}")
+    click.echo(f"计划任务 {DIGEST_SCHEDULE_ID}：{OUTCOMES[asyncio.run(run())]}")
 
 
 @schedule.command("pause")
 @SCHEDULE_ID
-@click.option("--note", default="paused from the command line")
+@click.option("--note", default="从命令行暂停", help="暂停的说明")
 @pass_app
 def schedule_pause(app: App, schedule_id: str, note: str) -> None:
-    """Pause the schedule (the digest stops until unpaused)."""
+    """暂停计划任务（恢复之前不再发送汇总）。"""
     _schedule_call(app, schedule_id, "pause", lambda h: h.pause(note=note))
 
 
@@ -462,7 +476,7 @@ def schedule_pause(app: App, schedule_id: str, note: str) -> None:
 @SCHEDULE_ID
 @pass_app
 def schedule_unpause(app: App, schedule_id: str) -> None:
-    """Resume a paused schedule."""
+    """恢复已暂停的计划任务。"""
     _schedule_call(app, schedule_id, "unpause", lambda h: h.unpause())
 
 
@@ -470,7 +484,7 @@ def schedule_unpause(app: App, schedule_id: str) -> None:
 @SCHEDULE_ID
 @pass_app
 def schedule_trigger(app: App, schedule_id: str) -> None:
-    """Run the schedule's action now (a digest now), whatever its timetable."""
+    """立即执行计划任务（立即发送一次汇总），不论其时间表。"""
     _schedule_call(app, schedule_id, "trigger", lambda h: h.trigger())
 
 
@@ -478,5 +492,5 @@ def schedule_trigger(app: App, schedule_id: str) -> None:
 @SCHEDULE_ID
 @pass_app
 def schedule_delete(app: App, schedule_id: str) -> None:
-    """Delete the schedule (runs already started finish)."""
+    """删除计划任务（已开始的运行会执行完毕）。"""
     _schedule_call(app, schedule_id, "delete", lambda h: h.delete())

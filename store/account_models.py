@@ -10,7 +10,11 @@ Alembic sees these tables; migration 0004 creates exactly them.
 - ``api_tokens``: bearer tokens, stored only as the sha256 (hex) of the token; the token
   itself is shown once when it is made and never kept. A revoked token keeps its row.
 
-Accounts are managed from the command line (``appointments accounts``), never through the API.
+- ``account_changes``: every change made to an account, by whom and when (migration 0012).
+
+Accounts are managed from the command line (``appointments accounts``) and by administrators
+in the console's settings (系统设置), both through ``store.account_service``; never through
+the API.
 """
 
 from __future__ import annotations
@@ -68,6 +72,23 @@ class ApiToken(Base):
         UniqueConstraint("token_hash"),
         Index("ix_api_tokens_account_id", "account_id"),
     )
+
+
+class AccountChange(Base):
+    """One change made to an account (created, role, password, token, disabled): by whom
+    and when; written once, never updated (migration 0012)."""
+
+    __tablename__ = "account_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    account_name: Mapped[str] = mapped_column(Text)
+    change: Mapped[str] = mapped_column(Text)  # a stable code: store.account_service.CHANGES
+    detail: Mapped[str] = mapped_column(Text)  # the sentence a person reads
+    changed_by: Mapped[str] = mapped_column(Text)
+    changed_by_role: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_account_changes_changed_at", "changed_at"),)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,9 +43,17 @@ from tests.workflows.scenarios import (
     RECOMMENDED,
 )
 from worker import build_worker
+from workflows.glossary import with_value, zh, zh_recorded
 from workflows.ids import case_workflow_id
 from workflows.search_attributes import SEARCH_ATTRIBUTES
-from workflows.types import FOUR_MUSTS, CaseStage, CaseState, CaseStatus, Role
+from workflows.types import (
+    FOUR_MUSTS,
+    CaseStage,
+    CaseState,
+    CaseStatus,
+    ObjectionOutcome,
+    Role,
+)
 
 pytestmark = pytest.mark.devserver
 
@@ -67,7 +75,8 @@ PEOPLE = (CLERK, TEAM, SECRETARY, AUDITOR)
 QUORUM_SENTENCE = "未达到法定到会人数：应到 11 人，实到 7 人，至少须 8 人到会"
 NOT_FOR_AUDITORS = "「撤回案件」不由审计人员办理（办理人：干部科工作人员、部领导）"
 TEAM_SENTENCE = "考察组至少须 2 人，填写的是 1 人"
-VOTE_ITEM_KEYS = {"person_id", "agree", "disagree", "defer", "deferred_reason"}
+# tallies and who withdrew (回避), never who voted how
+VOTE_ITEM_KEYS = {"person_id", "agree", "disagree", "defer", "deferred_reason", "withdrawn"}
 
 
 def _free_port() -> int:
@@ -346,7 +355,7 @@ async def finish_inspection(stack: Stack, case_id: str) -> None:
     run = await stack.cli(
         "inspection", "conclude", case_id, "--propose", "p1", "--concluded-on", "2026-09-16"
     )
-    assert f"case {case_id}: stage vote" in run.stdout, run.report()
+    assert f"案件 {case_id}：环节 vote" in run.stdout, run.report()
 
 
 async def closed_workflow_ids(stack: Stack, wanted: set[str]) -> set[str]:
@@ -371,21 +380,21 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
 
     for case_id in both:
         run = await stack.cli("case", "start", str(write_regular_case(tmp_path, case_id)))
-        assert f"case {case_id} started" in run.stdout, run.report()
-        assert f"case {case_id}: stage investigation_notice" in run.stdout, run.report()
+        assert f"案件 {case_id} 已立案" in run.stdout, run.report()
+        assert f"案件 {case_id}：环节 investigation_notice" in run.stdout, run.report()
     run = await stack.cli("case", "start", str(write_regular_case(tmp_path, case_a)), expect=1)
-    assert f"case {case_a} already exists" in run.stderr, run.report()
+    assert f"案件 {case_a} 已经存在" in run.stderr, run.report()
 
     for case_id in both:
         run = await stack.cli(
             "inspection", "notice", case_id, "--published-on", str(INVESTIGATION_NOTICE)
         )
-        assert f"case {case_id}: stage inspection" in run.stdout, run.report()
+        assert f"案件 {case_id}：环节 inspection" in run.stdout, run.report()
 
     # a refused step: the rule's sentence, exit status 1, nothing recorded
     before = await stack.settle(case_a, CaseStage.INSPECTION)
     run = await record_team(stack, case_a, "李组长", expect=1)
-    assert f"refused: {TEAM_SENTENCE}" in run.stderr, run.report()
+    assert f"未能办理：{TEAM_SENTENCE}" in run.stderr, run.report()
     assert run.stdout == "", run.report()
     assert await stack.settle(case_a, CaseStage.INSPECTION) == before
     assert (await stack.state(case_a)).inspection_team == []
@@ -399,19 +408,19 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
     counts = [await stack.settle(c, CaseStage.VOTE) for c in both]
     no_quorum = write_meeting(tmp_path, "no-quorum.yaml", both, present=7)
     run = await stack.cli("vote", "record", str(no_quorum), who=SECRETARY, expect=1)
-    assert f"refused: {QUORUM_SENTENCE}" in run.stderr, run.report()
+    assert f"未能办理：{QUORUM_SENTENCE}" in run.stderr, run.report()
     assert run.stdout == "" and "record_vote" not in run.stderr, run.report()
     assert [await stack.settle(c, CaseStage.VOTE) for c in both] == counts
 
     meeting = write_meeting(tmp_path, "meeting.yaml", both, present=9)
     run = await stack.cli("vote", "record", str(meeting), who=SECRETARY)
-    assert "9 of 11 present, 2 item(s) in 2 case(s)" in run.stdout, run.report()
-    assert "recorded for all 2 case(s)" in run.stdout, run.report()
+    assert "应到 11 人，实到 9 人；2 个案件共 2 个表决事项" in run.stdout, run.report()
+    assert "2 个案件均已登记" in run.stdout, run.report()
     assert "p1: 通过：应到 11 人，同意 8 人，至少须 6 人同意" in run.stdout, run.report()
 
     # one notice for both cases, over National Day and the make-up Saturday
     run = await stack.cli("notice", "publish", str(write_notice(tmp_path, both)))
-    assert "recorded for all 2 case(s)" in run.stdout, run.report()
+    assert "2 个案件均已登记" in run.stdout, run.report()
     for case_id in both:
         shown = await stack.cli_json("case", "show", case_id)
         assert shown["state"]["dates"]["notice_ends"] == NOTICE_ENDS.isoformat(), shown
@@ -432,7 +441,7 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
         "--summary",
         "反映其作风问题",
     )
-    assert f"case {case_a}: stage public_notice" in run.stdout, run.report()
+    assert f"案件 {case_a}：环节 public_notice" in run.stdout, run.report()
     run = await stack.cli(
         "notice",
         "verdict",
@@ -445,7 +454,7 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
         "--finding",
         "经核查，反映问题不属实",
     )
-    assert f"case {case_a}: stage appointment" in run.stdout, run.report()
+    assert f"案件 {case_a}：环节 appointment" in run.stdout, run.report()
 
     # the first appointment through its own command, the second through the step table's
     # generic command with the step's fields in a file
@@ -461,7 +470,7 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
         "--talk-by",
         "部长 赵",
     )
-    assert f"case {case_a}: stage closed (已结案), appointed" in run.stdout, run.report()
+    assert f"案件 {case_a}：环节 closed (已结案)，appointed (已任职)" in run.stdout, run.report()
     await stack.settle(case_b, CaseStage.APPOINTMENT)
     appointment = tmp_path / "appointment.json"
     appointment.write_text(
@@ -476,7 +485,7 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
         "utf-8",
     )
     run = await stack.cli("step", "record_appointment", case_b, str(appointment))
-    assert f"case {case_b}: stage closed (已结案), appointed" in run.stdout, run.report()
+    assert f"案件 {case_b}：环节 closed (已结案)，appointed (已任职)" in run.stdout, run.report()
     for case_id in both:
         handle = stack.env.client.get_workflow_handle(
             case_workflow_id(case_id), result_type=CaseState
@@ -488,20 +497,20 @@ async def test_two_regular_cases_from_start_to_appointment(stack: Stack, tmp_pat
     run = await stack.cli("case", "list")
     for case_id in both:
         [line] = [ln for ln in run.stdout.splitlines() if ln.startswith(case_id)]
-        assert line.split()[3:5] == ["closed", "appointed"], run.report()
+        assert line.split()[3:5] == [zh(CaseStage.CLOSED), zh(CaseStatus.APPOINTED)], run.report()
     listed = await stack.cli_json("case", "list", "--status", "appointed")
     assert {c["case_id"] for c in listed} >= set(both), listed
 
     run = await stack.cli("case", "show", case_a)
     events_a = await stack.events(case_a)
-    assert f"history ({len(events_a)} events):" in run.stdout, run.report()
+    assert f"办理记录（{len(events_a)} 条）：" in run.stdout, run.report()
     for needle in (
-        "stage closed (已结案), appointed",
-        "objection O1 about p1, received 2026-10-08: no_problem on 2026-10-10",
+        f"环节 {with_value(CaseStage.CLOSED)}，{with_value(CaseStatus.APPOINTED)}",
+        f"反映 O1：关于 p1，2026-10-08 收到；{zh(ObjectionOutcome.NO_PROBLEM)}（2026-10-10 核查）",
         "#1  ",
-        " opened ",
+        f" {zh_recorded('opened')} ",
         "notice_ends 2026-10-10",
-        "— 常委会 秘书 (committee_secretary)",
+        f"——常委会 秘书（{zh(Role.COMMITTEE_SECRETARY)}）",
     ):
         assert needle in run.stdout, f"{needle!r} missing: {run.report()}"
 
@@ -542,18 +551,18 @@ async def test_an_auditors_token_cannot_withdraw_a_case(stack: Stack, tmp_path: 
     run = await stack.cli(
         "case", "withdraw", case_id, "--reason", "审计要求撤销", who=AUDITOR, expect=1
     )
-    assert run.stderr == f"refused: {NOT_FOR_AUDITORS}\n", run.report()
+    assert run.stderr == f"未能办理：{NOT_FOR_AUDITORS}\n", run.report()
     assert run.stdout == "", run.report()
     assert await stack.settle(case_id, CaseStage.INVESTIGATION_NOTICE) == before
     assert (await stack.state(case_id)).status is CaseStatus.ACTIVE
     run = await stack.cli(
         "case", "start", str(write_regular_case(tmp_path, "x")), who=AUDITOR, expect=1
     )
-    assert "refused: the role auditor may not start a case" in run.stderr, run.report()
+    assert "未能办理：审计人员无权新建案件" in run.stderr, run.report()
 
     # the clerk may; the history names the clerk's account
     run = await stack.cli("case", "withdraw", case_id, "--reason", "岗位撤销")
-    assert f"case {case_id}: stage closed" in run.stdout, run.report()
+    assert f"案件 {case_id}：环节 closed" in run.stdout, run.report()
     handle = stack.env.client.get_workflow_handle(case_workflow_id(case_id), result_type=CaseState)
     assert (await handle.result()).status is CaseStatus.WITHDRAWN
     closed = (await stack.events(case_id))[-1]
@@ -568,7 +577,7 @@ async def test_exam_case_from_the_fixture_files(stack: Stack, tmp_path: Path) ->
     case_file.write_text(text.replace("case_id: GY-2026-017\n", f"case_id: {case_id}\n"), "utf-8")
 
     run = await stack.cli("case", "start", str(case_file))
-    assert f"case {case_id}: stage exam" in run.stdout, run.report()
+    assert f"案件 {case_id}：环节 exam" in run.stdout, run.report()
     run = await stack.cli(
         "exam",
         "register",
@@ -579,14 +588,14 @@ async def test_exam_case_from_the_fixture_files(stack: Stack, tmp_path: Path) ->
         "--closed-on",
         "2026-09-04",
     )
-    assert f"case {case_id}: stage exam" in run.stdout, run.report()
+    assert f"案件 {case_id}：环节 exam" in run.stdout, run.report()
     await stack.cli(
         "exam", "written", case_id, str(FIXTURES / "written.csv"), "--held-on", "2026-09-12"
     )
     run = await stack.cli(
         "exam", "interview", case_id, str(FIXTURES / "interview.csv"), "--held-on", "2026-09-19"
     )
-    assert f"case {case_id}: stage investigation_notice" in run.stdout, run.report()
+    assert f"案件 {case_id}：环节 investigation_notice" in run.stdout, run.report()
 
     shown = await stack.cli_json("case", "show", case_id)
     state = shown["state"]

@@ -14,7 +14,17 @@ from workflows import glossary
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {ROOT / "workflows" / "glossary.py", ROOT / "audit" / "glossary.py"}
-PACKAGES = ("workflows", "activities", "audit", "api", "web", "starter", "gateway", "store")
+PACKAGES = (
+    "workflows",
+    "activities",
+    "audit",
+    "api",
+    "web",
+    "starter",
+    "gateway",
+    "store",
+    "sheets",
+)
 
 NAMES = {
     name

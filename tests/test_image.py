@@ -460,7 +460,7 @@ async def test_migrate_worker_and_web_run_from_the_installed_wheel_and_appoint(
     async with running_roles(installed, env, tmp_path) as roles:
         migrate = await roles.start("migrate", "migrate")
         assert await migrate.process.wait() == 0, migrate.tail()
-        assert "at the latest schema" in migrate.log.read_text("utf-8")
+        assert "上的数据库已是最新结构" in migrate.log.read_text("utf-8")
 
         # two workers on one queue, as compose runs them, each with its own ready file
         workers = [

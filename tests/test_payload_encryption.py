@@ -66,21 +66,21 @@ async def test_an_unknown_key_id_and_an_altered_payload_are_clear_errors() -> No
     codec = EncryptionCodec(PayloadKeys.of([KEY_A]))
     [sealed] = await codec.encode([plain()])
     unknown = Payload(metadata={"encoding": ENCODING, KEY_ID: b"0123456789abcdef"}, data=b"x")
-    with pytest.raises(PayloadKeyError, match="'0123456789abcdef', which is not among"):
+    with pytest.raises(PayloadKeyError, match="'0123456789abcdef' 加密的，不在本进程的"):
         await codec.decode([unknown])
     nameless = Payload(metadata={"encoding": ENCODING}, data=sealed.data)
-    with pytest.raises(PayloadKeyError, match="names no key"):
+    with pytest.raises(PayloadKeyError, match="没有注明密钥"):
         await codec.decode([nameless])
     altered = Payload()
     altered.CopyFrom(sealed)
     altered.data = sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
-    with pytest.raises(PayloadKeyError, match="altered or damaged"):
+    with pytest.raises(PayloadKeyError, match="载荷被改动或已损坏"):
         await codec.decode([altered])
     # the key id is authenticated too: the same bytes under another of our keys do not open
     other = EncryptionCodec(PayloadKeys.of([KEY_B, KEY_A]))
     moved = Payload(metadata={"encoding": ENCODING, KEY_ID: key_id(KEY_B).encode()})
     moved.data = sealed.data
-    with pytest.raises(PayloadKeyError, match="altered or damaged"):
+    with pytest.raises(PayloadKeyError, match="载荷被改动或已损坏"):
         await other.decode([moved])
 
 
@@ -97,7 +97,7 @@ def test_key_files(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     key = read_key_file(path)
     assert len(key) == KEY_BYTES and key_id(key) == ident
-    with pytest.raises(PayloadKeyError, match="already exists"):
+    with pytest.raises(PayloadKeyError, match="已存在"):
         write_key_file(path)
     assert read_key_file(path) == key  # not overwritten
 
@@ -106,9 +106,9 @@ def test_key_files(tmp_path: Path) -> None:
     not_base64 = tmp_path / "text.key"
     not_base64.write_text("correct horse battery staple")
     for bad in (short, not_base64):
-        with pytest.raises(PayloadKeyError, match="is not a payload key"):
+        with pytest.raises(PayloadKeyError, match="不是载荷密钥"):
             read_key_file(bad)
-    with pytest.raises(PayloadKeyError, match="cannot read the payload key"):
+    with pytest.raises(PayloadKeyError, match="无法读取载荷密钥"):
         read_key_file(tmp_path / "missing.key")
 
     second = tmp_path / "second.key"
@@ -141,12 +141,12 @@ async def test_the_converter_follows_the_settings(tmp_path: Path) -> None:
     assert f"{NAME} is not eligible" in str(await converter.decode_failure(failure))
 
     # a process without the keys says what is missing instead of failing obscurely
-    with pytest.raises(PayloadKeyError, match="no payload keys: set PAYLOAD_KEY_FILES"):
+    with pytest.raises(PayloadKeyError, match="本进程没有载荷密钥：请把 PAYLOAD_KEY_FILES"):
         await DATA_CONVERTER.decode([payload], [Candidate])
     # ... and a file that is not a key is refused when the converter is made
     (tmp_path / "bad.key").write_text("nope")
     with pytest.raises(
-        PayloadKeyError, match=r"PAYLOAD_KEY_FILES: .*bad\.key is not a payload key"
+        PayloadKeyError, match=r"PAYLOAD_KEY_FILES：.*bad\.key 不是载荷密钥"
     ):
         data_converter(load_settings({"PAYLOAD_KEY_FILES": str(tmp_path / "bad.key")}))
 
@@ -159,7 +159,7 @@ def test_the_command_line_names_a_missing_key(
     monkeypatch.setenv("PAYLOAD_KEY_FILES", str(tmp_path / "missing.key"))
     assert run(["schedule", "list"]) == EXIT_UNREACHABLE
     err = capsys.readouterr().err
-    assert "PAYLOAD_KEY_FILES: cannot read the payload key" in err and "Traceback" not in err
+    assert "PAYLOAD_KEY_FILES：无法读取载荷密钥" in err and "Traceback" not in err
 
 
 def test_encryption_keygen_and_keys(
@@ -176,7 +176,7 @@ def test_encryption_keygen_and_keys(
     assert run(["encryption", "keys"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        f"{key_id(read_key_file(new))}  {new}  (encrypts and decrypts)",
-        f"{key_id(read_key_file(old))}  {old}  (decrypts)",
+        f"{key_id(read_key_file(new))}  {new}  （加密和解密）",
+        f"{key_id(read_key_file(old))}  {old}  （仅解密）",
     ]
     assert base64.b64encode(read_key_file(new)).decode() not in "\n".join(lines)

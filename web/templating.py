@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from workflows.glossary import awaited, date_label, zh, zh_recorded
+from workflows.glossary_dates import deadline_text, full_day_text, when_text
 
 TEMPLATES = Path(__file__).resolve().with_name("templates")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -27,13 +28,9 @@ def beijing_today() -> date:
     return datetime.now(SHANGHAI).date()
 
 
-def _when(value: object) -> str:
-    """A date as 2026-09-07; a moment as 2026-09-07 17:00 in Beijing time."""
-    if isinstance(value, datetime):
-        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return "" if value is None else str(value)
+def _deadline(value: datetime | date | None) -> str:
+    """A deadline as people say it ("12-10 日终"), the year shown when it is not this one."""
+    return deadline_text(value, beijing_today().year)
 
 
 def _yes_no(value: object) -> str:
@@ -51,7 +48,10 @@ _environment.filters["zh_recorded"] = zh_recorded
 _environment.filters["date_label"] = date_label
 _environment.filters["awaited"] = lambda key: awaited(key)[0]
 _environment.filters["answer"] = lambda key: awaited(key)[1] or ""
-_environment.filters["when"] = _when
+# dates as people say them: workflows.glossary_dates is their one home
+_environment.filters["when"] = when_text
+_environment.filters["deadline"] = _deadline
+_environment.filters["full_day"] = full_day_text
 _environment.filters["yes_no"] = _yes_no
 templates = Jinja2Templates(env=_environment)
 

@@ -28,6 +28,7 @@ from workflows.types import (
     InspectionCheck,
     NoticeKind,
     ObjectionOutcome,
+    RelationshipKind,
     Role,
     SanctionKind,
     SelectionMethod,
@@ -181,6 +182,16 @@ SANCTIONS = MappingProxyType(
     }
 )
 
+# The kinships for which a person withdraws from a candidate's matters (回避).
+RELATIONSHIP_KINDS = MappingProxyType(
+    {
+        RelationshipKind.SPOUSE: "夫妻关系",
+        RelationshipKind.LINEAL: "直系血亲关系",
+        RelationshipKind.COLLATERAL: "三代以内旁系血亲关系",
+        RelationshipKind.CLOSE_IN_LAW: "近姻亲关系",
+    }
+)
+
 NOTICE_KINDS = MappingProxyType(
     {NoticeKind.INVESTIGATION: "考察预告", NoticeKind.PRE_APPOINTMENT: "任前公示"}
 )
@@ -203,6 +214,7 @@ BY_ENUM: Mapping[type, Mapping[Any, str]] = MappingProxyType(
         ReviewStatus: REVIEW_STATUSES,
         ReviewOutcome: REVIEW_OUTCOMES,
         DigestItemKind: DIGEST_KINDS,
+        RelationshipKind: RELATIONSHIP_KINDS,
     }
 )
 
@@ -294,11 +306,19 @@ FIELDS = MappingProxyType(
         "outcome": "核查结果",
         "same_for": "同一核查结果的其他反映（反映编号，每行一个，须涉及同一人员）",
         "decided_on": "决定日期",
+        "step": "待办事项编号（案件页所示）",
+        "working_days": "延长的工作日数",
         "appoint": "予以任用",
         "notice_issued_on": "任职通知日期",
         "talk_held_on": "任职谈话日期",
         "talk_by": "谈话人",
         "actor": "经办人",
+        "relationships": "申报的亲属关系",
+        "related_name": "有亲属关系的人员（姓名，与考察组、到会成员或经办人名单一致）",
+        "relation": "亲属关系",
+        "declared_on": "申报日期",
+        "attendees": "到会成员（姓名，每行一人；表决的人选申报有亲属关系时必填）",
+        "withdrawn": "回避的成员（姓名）",
         # where a name means something else inside a group
         "meeting.held_on": "会议日期",
         "meeting.members": "常委会组成人数（应到）",

@@ -20,12 +20,11 @@ from workflows.rules.eligibility import (
     LOCAL_IMPACT_KINDS,
     NATIONAL_IMPACT_MONTHS,
     NATIONAL_RECOMMENDATION_VALID_MONTHS,
-    SANCTION_NAMES,
 )
 from workflows.rules.exam import TieRule
 from workflows.rules.inspection import NATIONAL_TEAM_MIN_SIZE
 from workflows.rules.notice import NATIONAL_MAX_SUSPENSION_MONTHS, NATIONAL_MIN_NOTICE_WORKING_DAYS
-from workflows.steps import AWAITED_STEPS
+from workflows.steps import AWAITED_STEPS, EXTENSION_ROLES
 from workflows.types import EscalationRung, Model, Role, SanctionKind, StepTiming
 
 # The human steps of a case, each with a deadline, reminders and an escalation ladder.
@@ -87,6 +86,14 @@ class PublicNoticePolicy(Model):
 
 class SuspensionPolicy(Model):
     max_months: int  # national bounds checked by Policy
+
+
+class ExtensionPolicy(Model):
+    """延期: who may extend a step's deadline, how often and by how much in all."""
+
+    approver_roles: list[Role] = Field(min_length=1)
+    max_times: int = Field(ge=1)  # extensions of one step
+    max_working_days: int = Field(ge=1)  # added to one step's deadline in all
 
 
 class RecommendationPolicy(Model):
@@ -152,12 +159,16 @@ class Policy(Model):
     probation: ProbationPolicy = Field(default_factory=ProbationPolicy)
     # how often the audit log's chain heads are signed (a signed checkpoint)
     audit_checkpoint_hours: int = Field(default=24, ge=1, le=168)
+    # deadline extensions; a policy without this section (the snapshots of cases started
+    # before extensions existed) allows none
+    extension: ExtensionPolicy | None = None
 
     @model_validator(mode="after")
     def _check_rules(self) -> Policy:
         problems = (
             _national_problems(self)
             + _step_problems(self.steps)
+            + _extension_problems(self.extension)
             + _probation_problems(self.probation)
         )
         if problems:
@@ -192,47 +203,51 @@ def _national_problems(p: Policy) -> list[str]:
     problems: list[str] = []
     if p.public_notice.working_days < NATIONAL_MIN_NOTICE_WORKING_DAYS:
         problems.append(
-            f"public_notice.working_days is {p.public_notice.working_days}, but the national "
-            f"rule requires at least {NATIONAL_MIN_NOTICE_WORKING_DAYS} working days "
-            "(任前公示不少于五个工作日)"
+            f"public_notice.working_days 为 {p.public_notice.working_days}，但全国性规定要求"
+            f"至少 {NATIONAL_MIN_NOTICE_WORKING_DAYS} 个工作日（任前公示不少于五个工作日）"
         )
     months = p.suspension.max_months
     if months > NATIONAL_MAX_SUSPENSION_MONTHS:
         problems.append(
-            f"suspension.max_months is {months}, but the national rule allows at most "
-            f"{NATIONAL_MAX_SUSPENSION_MONTHS} months (暂缓任用不超过三个月)"
+            f"suspension.max_months 为 {months}，但全国性规定最多 "
+            f"{NATIONAL_MAX_SUSPENSION_MONTHS} 个月（暂缓任用不超过三个月）"
         )
     elif months < 1:
-        problems.append(
-            f"suspension.max_months is {months}, but a suspension lasts at least 1 month"
-        )
+        problems.append(f"suspension.max_months 为 {months}，但暂缓任用至少为 1 个月")
     if p.inspection.team_min_size < NATIONAL_TEAM_MIN_SIZE:
         problems.append(
-            f"inspection.team_min_size is {p.inspection.team_min_size}, but the national rule "
-            f"requires at least {NATIONAL_TEAM_MIN_SIZE} people (考察组不少于两人)"
+            f"inspection.team_min_size 为 {p.inspection.team_min_size}，但全国性规定要求"
+            f"至少 {NATIONAL_TEAM_MIN_SIZE} 人（考察组不少于两人）"
         )
     valid = p.recommendation.valid_months
     if valid > NATIONAL_RECOMMENDATION_VALID_MONTHS:
         problems.append(
-            f"recommendation.valid_months is {valid}, but the national rule allows at most "
-            f"{NATIONAL_RECOMMENDATION_VALID_MONTHS} months (民主推荐结果一年内有效)"
+            f"recommendation.valid_months 为 {valid}，但全国性规定最多 "
+            f"{NATIONAL_RECOMMENDATION_VALID_MONTHS} 个月（民主推荐结果一年内有效）"
         )
     elif valid < 1:
-        problems.append(f"recommendation.valid_months is {valid}, but must be at least 1")
+        problems.append(f"recommendation.valid_months 为 {valid}，但至少应为 1")
     if p.exam.ratio_into_inspection < 2:
         problems.append(
-            f"exam.ratio_into_inspection is {p.exam.ratio_into_inspection}, but a competitive "
-            "inspection (差额考察) needs more candidates than posts, so at least 2"
+            f"exam.ratio_into_inspection 为 {p.exam.ratio_into_inspection}，但差额考察的"
+            "考察对象须多于拟任职数，因此至少应为 2"
         )
     notice = p.investigation_notice
     if notice.max_working_days_before_inspection < notice.min_working_days_before_inspection:
         problems.append(
-            "investigation_notice.max_working_days_before_inspection is "
-            f"{notice.max_working_days_before_inspection}, below "
-            f"min_working_days_before_inspection ({notice.min_working_days_before_inspection})"
+            "investigation_notice.max_working_days_before_inspection 为 "
+            f"{notice.max_working_days_before_inspection}，小于 "
+            f"min_working_days_before_inspection（{notice.min_working_days_before_inspection}）"
         )
     problems.extend(_impact_problems(p.impact_months))
     return problems
+
+
+def _sanction(kind: SanctionKind) -> str:
+    # the glossary stands on this module's types: read when a problem is worded
+    from workflows.glossary import SANCTIONS
+
+    return SANCTIONS[kind]
 
 
 def _impact_problems(months: dict[SanctionKind, int]) -> list[str]:
@@ -240,32 +255,41 @@ def _impact_problems(months: dict[SanctionKind, int]) -> list[str]:
     for kind in LOCAL_IMPACT_KINDS:
         if kind not in months:
             problems.append(
-                f"impact_months.{kind.value} is missing: the impact period of "
-                f"{SANCTION_NAMES[kind]} is a local value the policy must set"
+                f"缺少 impact_months.{kind.value}：{_sanction(kind)}的影响期"
+                "由本地规定，政策文件必须写明"
             )
     for kind, value in months.items():
         national = NATIONAL_IMPACT_MONTHS.get(kind)
         if national is not None and value < national:
             problems.append(
-                f"impact_months.{kind.value} is {value}, but the national rule requires at "
-                f"least {national} months for {SANCTION_NAMES[kind]}"
+                f"impact_months.{kind.value} 为 {value}，但全国性规定"
+                f"{_sanction(kind)}的影响期至少 {national} 个月"
             )
         elif value < 1:
-            problems.append(f"impact_months.{kind.value} is {value}, but must be at least 1 month")
+            problems.append(f"impact_months.{kind.value} 为 {value}，但至少应为 1 个月")
     return problems
+
+
+def _extension_problems(extension: ExtensionPolicy | None) -> list[str]:
+    if extension is None:
+        return []
+    return [
+        f"extension.approver_roles 中的 {role.value} 不能批准延期"
+        f"（可批准延期的角色：{', '.join(sorted(r.value for r in EXTENSION_ROLES))}）"
+        for role in extension.approver_roles
+        if role not in EXTENSION_ROLES
+    ]
 
 
 def _step_problems(steps: dict[str, StepTiming]) -> list[str]:
     problems = [
-        f"steps.{name} is missing: every step of a case needs a deadline"
+        f"缺少 steps.{name}：案件的每个环节都须规定办理期限"
         for name in STEP_NAMES
         if name not in steps
     ]
     for name, timing in steps.items():
         if name not in STEP_NAMES:
-            problems.append(
-                f"steps.{name} is not a step of a case (the steps are: {', '.join(STEP_NAMES)})"
-            )
+            problems.append(f"steps.{name} 不是案件的环节（案件的环节有：{'、'.join(STEP_NAMES)}）")
         problems.extend(_timing_problems(f"steps.{name}", timing))
     return problems
 
@@ -276,22 +300,22 @@ def _timing_problems(where: str, timing: StepTiming) -> list[str]:
     for k in reminders:
         if k < 1:
             problems.append(
-                f"{where}.reminders_working_days_before has {k}, but a reminder comes at "
-                "least 1 working day before the deadline"
+                f"{where}.reminders_working_days_before 中有 {k}，但提醒至少应在期限前 "
+                "1 个工作日发出"
             )
         elif k >= timing.deadline_working_days:
             problems.append(
-                f"{where}.reminders_working_days_before has {k}, but the deadline is "
-                f"{timing.deadline_working_days} working days, so a reminder must be fewer"
+                f"{where}.reminders_working_days_before 中有 {k}，但办理期限只有 "
+                f"{timing.deadline_working_days} 个工作日，提醒的天数应小于期限"
             )
     for k in sorted({k for k in reminders if reminders.count(k) > 1}):
-        problems.append(f"{where}.reminders_working_days_before lists {k} more than once")
+        problems.append(f"{where}.reminders_working_days_before 中 {k} 出现了不止一次")
     days = [rung.working_days_after for rung in timing.escalation]
     for previous, current in pairwise(days):
         if current <= previous:
             problems.append(
-                f"{where}.escalation must climb in strictly increasing working_days_after: "
-                f"{current} follows {previous}"
+                f"{where}.escalation 的 working_days_after 须逐级严格递增："
+                f"{current} 排在 {previous} 之后"
             )
     return problems
 
@@ -303,11 +327,11 @@ def _probation_problems(p: ProbationPolicy) -> list[str]:
     for k in days:
         if not 0 <= k <= 364:
             problems.append(
-                f"{where}.reminder_days_before_end has {k}, but a reminder falls within the "
-                "year: from 0 (the last day) to 364 days before it"
+                f"{where}.reminder_days_before_end 中有 {k}，但提醒须在试用期内："
+                "从届满前 364 天到届满当天（0）"
             )
     for k in sorted({k for k in days if days.count(k) > 1}):
-        problems.append(f"{where}.reminder_days_before_end lists {k} more than once")
+        problems.append(f"{where}.reminder_days_before_end 中 {k} 出现了不止一次")
     for name, roles in (
         ("reminder_roles", p.reminder_roles),
         ("review_roles", p.review_roles),
@@ -315,14 +339,12 @@ def _probation_problems(p: ProbationPolicy) -> list[str]:
         ("digest.roles", p.digest.roles),
     ):
         if not roles:
-            problems.append(f"{where}.{name} is empty: name at least one role")
+            problems.append(f"{where}.{name} 是空的：至少应写一个角色")
     problems.extend(_timing_problems(f"{where}.review", p.review))
     for role, address in p.recipients.items():
         local, at, domain = address.strip().rpartition("@")
         if not at or not local or "." not in domain or any(c.isspace() for c in address.strip()):
-            problems.append(
-                f"{where}.recipients.{role.value} is {address!r}, which is not a mail address"
-            )
+            problems.append(f"{where}.recipients.{role.value} 为 {address!r}，不是有效的邮件地址")
     return problems
 
 
@@ -339,9 +361,9 @@ def parse_policy(text: str, source: str) -> PolicySnapshot:
     try:
         data = yaml.load(text, Loader=_Loader)  # safe: _Loader is a SafeLoader
     except (yaml.YAMLError, ValueError) as e:
-        raise PolicyError([f"{source} is not valid YAML: {e}"]) from e
+        raise PolicyError([f"{source} 不是有效的 YAML：{e}"]) from e
     if not isinstance(data, dict):
-        raise PolicyError([f"{source} must hold a mapping of policy settings at the top level"])
+        raise PolicyError([f"{source} 的最上层应为各项政策设置组成的映射（键: 值）"])
     try:
         policy = Policy.model_validate(data)
     except ValidationError as e:
@@ -351,11 +373,14 @@ def parse_policy(text: str, source: str) -> PolicySnapshot:
 
 
 def _render(error: ValidationError, source: str) -> list[str]:
+    # the glossary the messages name the fields from stands on this module's types
+    from workflows import field_errors
+
     problems: list[str] = []
     for item in error.errors():
         if item["type"] == _POLICY_ERROR:
             problems.extend(str(item["ctx"]["problems"]).splitlines())
             continue
         where = ".".join(str(part) for part in item["loc"]) or source
-        problems.append(f"{where}: {item['msg']}")
+        problems.append(f"{where}：{field_errors.predicate(item)}")
     return problems

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from api.audit_calls import MEDIA_TYPES, DossierFormat, service_copies, service_keyring
 from api.deps import ServicesDep, SessionDep, permit
-from api.errors import ApiError
+from api.errors import ApiError, no_history
 from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
 from api.routers.cases import ERRORS, CaseId
 from api.schemas import (
@@ -40,6 +40,7 @@ from api.schemas import (
 from audit import dossier as dossiers
 from audit import queries as audit_queries
 from audit.checkpoints import Checkpoint
+from audit.last_checks import record_check_async
 from audit.verify import verify_log
 from store import queries
 from store.account_models import Caller
@@ -57,7 +58,7 @@ def _filter(description: str) -> Any:
 
 
 def _no_case(case_id: str) -> ApiError:
-    return ApiError(404, f"no recorded history for case {case_id}")
+    return no_history(case_id)
 
 
 @router.get(
@@ -91,11 +92,11 @@ async def search(
     try:
         cursor = audit_queries.Cursor.parse(after) if after else None
         if cursor is not None and not FIRST_DAY <= cursor.occurred_at.date() <= LAST_DAY:
-            raise ValueError(f"not a page cursor: {after!r} (its time is out of range)")
+            raise ValueError(f"{after!r} 不是翻页标记（其中的时间超出范围）")
         filters = audit_queries.Search(person, actor, unit, stage, kind, date_from, date_to)
         page = await audit_queries.search(session, filters, page_size=page_size, after=cursor)
     except ValueError as exc:  # an empty range, a cursor that is not one
-        raise ApiError(422, str(exc)) from exc
+        raise ApiError(422, str(exc), code="bad_search") from exc
     return AuditPage(
         events=[AuditSearchEntry.model_validate(e) for e in page.events],
         next=str(page.next) if page.next else None,
@@ -207,6 +208,8 @@ async def verify(
         case_id=case_id,
         copies=service_copies(parts.settings),
     )
+    if case_id is None:  # the whole log: its outcome for monitoring (/metrics)
+        await record_check_async(parts.settings.data_dir, "verify", report.ok, len(report.faults))
     return AuditReport.model_validate(report)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api import temporal
 from api.deps import ServicesDep, SessionDep, actor_of, permit
-from api.errors import ApiError
+from api.errors import no_case, unavailable
 from api.permissions import READ_CASES, START_CASE
 from api.schemas import CaseDetail, CaseStart, CaseSummary, Event, Malformed, Problem, Started
 from store import queries
@@ -93,9 +93,9 @@ async def get_case(
     state, why = await temporal.query_state(parts.client, case_id)
     if state is None and listing is None:
         # with Temporal silent and nothing in the database, whether it exists is unknown
-        raise ApiError(503, why) if why else ApiError(404, f"no case {case_id}")
+        raise unavailable(why) if why else no_case(case_id)
     if state is None and not why:
-        why = f"Temporal has no workflow {case_workflow_id(case_id)}"
+        why = f"Temporal 中没有流程 {case_workflow_id(case_id)}"
     return CaseDetail(
         case_id=case_id,
         state=state,

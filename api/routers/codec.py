@@ -28,8 +28,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.deps import Services, ServicesDep, caller
+from api.deps import Services, ServicesDep, caller, not_permitted
 from api.errors import ApiError, problem
+from api.limits import too_large_detail
 from api.permissions import DECODE_PAYLOADS, ENCODE_PAYLOADS, allowed
 from api.schemas import Problem
 from gateway.payload_codec import is_encrypted
@@ -67,15 +68,16 @@ async def codec_caller(
             return found.caller
     raise ApiError(
         401,
-        "sign in to the console in this browser, or send Authorization: Bearer <token>",
+        "请先在本浏览器中登录管理台，或在请求头中发送 Authorization: Bearer <令牌>",
         headers=_CHALLENGE,
+        code="not_signed_in",
     )
 
 
 def permit(action: str) -> Callable[..., Awaitable[Caller]]:
     async def check(who: Annotated[Caller, Depends(codec_caller)]) -> Caller:
         if not allowed(action, who.role):
-            raise ApiError(403, f"the role {who.role.value} may not {action.replace('_', ' ')}")
+            raise not_permitted(action, who)
         return who
 
     return check
@@ -84,27 +86,37 @@ def permit(action: str) -> Callable[..., Awaitable[Caller]]:
 async def _payloads(request: Request) -> list[Payload]:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"the request is larger than {MAX_BODY_BYTES} bytes")
+        raise too_large()
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"the request is larger than {MAX_BODY_BYTES} bytes")
+            raise too_large()
     wrapper = Payloads()
     try:
         json_format.Parse(bytes(body), wrapper)
     except (json_format.ParseError, UnicodeDecodeError) as exc:
         raise ApiError(
-            422, f'the request is malformed: not {{"payloads": [...]}} in protobuf JSON ({exc})'
+            422,
+            f'请求格式不对：应为 protobuf JSON 格式的 {{"payloads": [...]}}（{exc}）',
+            code="malformed_payloads",
         ) from None
     return list(wrapper.payloads)
+
+
+def too_large() -> ApiError:
+    return ApiError(413, too_large_detail(MAX_BODY_BYTES))
 
 
 def _check_namespace(request: Request, parts: Services, namespace: str | None) -> None:
     own = parts.settings.temporal_namespace
     for asked in (namespace, request.headers.get("x-namespace")):
         if asked is not None and asked != own:
-            raise ApiError(404, f"this codec serves the namespace {own!r} only, not {asked!r}")
+            raise ApiError(
+                404,
+                f"本解码服务只服务命名空间 {own!r}，不服务 {asked!r}",
+                code="other_namespace",
+            )
 
 
 def _answer(payloads: list[Payload]) -> JSONResponse:
@@ -123,9 +135,13 @@ async def _decode(request: Request, parts: Services, namespace: str | None) -> J
         if codec is not None:
             return _answer(await codec.decode(payloads))
     except PayloadKeyError as exc:
-        raise ApiError(400, str(exc)) from None
+        raise ApiError(400, str(exc), code="payload_key") from None
     if any(is_encrypted(p) for p in payloads):
-        raise ApiError(400, "this service has no payload keys (PAYLOAD_KEY_FILES) to decrypt with")
+        raise ApiError(
+            400,
+            "本服务没有可用于解密的载荷密钥（PAYLOAD_KEY_FILES）",
+            code="no_payload_keys",
+        )
     return _answer(payloads)
 
 
@@ -180,8 +196,9 @@ def install(app: FastAPI) -> None:
         if origin is not None and origin.lower() not in services.settings.temporal_ui_origins:
             return problem(
                 403,
-                f"the codec endpoint does not answer pages of {origin}; "
-                "an administrator names the Web UI's origin in TEMPORAL_UI_ORIGINS",
+                f"解码服务不答复来自 {origin} 的页面；"
+                "请管理员在 TEMPORAL_UI_ORIGINS 中登记 Web UI 的来源",
+                code="origin_not_allowed",
             )
         cors = (
             {

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import ServicesDep, SessionDep, permit
-from api.errors import ApiError
+from api.errors import ApiError, unavailable
 from api.permissions import (
     END_PROBATION_EARLY,
     READ_PROBATIONS,
@@ -164,9 +164,9 @@ async def get_one(
             why = exc.detail
     if state is None and not rows:
         # with Temporal silent and nothing in the database, whether it exists is unknown
-        raise ApiError(503, why) if why else no_such(case_id, person_id)
+        raise unavailable(why) if why else no_such(case_id, person_id)
     if state is None and not why:
-        why = f"Temporal has no workflow {pid}"
+        why = f"Temporal 中没有流程 {pid}"
     return ProbationDetail(
         probation_id=pid,
         state=state,

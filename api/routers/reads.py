@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 
 from api.deps import ServicesDep, SessionDep, permit
-from api.errors import ApiError
+from api.errors import ApiError, no_history
 from api.permissions import (
     INBOX_OVERSEERS,
     MARK_INBOX_READ,
@@ -23,6 +23,7 @@ from audit import queries as audit_queries
 from store import queries
 from store.account_models import Caller
 from store.models import InboxMessage as InboxRecord
+from workflows.glossary import zh, zh_recorded
 from workflows.types import Line, Role
 
 router = APIRouter()
@@ -48,7 +49,7 @@ async def inbox(
     """Messages to the caller's role; the department head, auditors and administrators may
     name another role."""
     if role is not None and role is not who.role and who.role not in INBOX_OVERSEERS:
-        raise ApiError(403, f"the role {who.role.value} may read only its own inbox")
+        raise ApiError(403, f"{zh(who.role)}只能查阅本角色的待办消息", code="other_role_inbox")
     rows = await queries.inbox(
         session,
         recipient_role=(role or who.role).value,
@@ -77,12 +78,13 @@ async def mark_read(
         query = select(InboxRecord).where(InboxRecord.id == message_id)
         found = await session.scalar(query)
         if found is None:
-            raise ApiError(404, f"no inbox message {message_id}")
+            raise ApiError(404, f"没有编号为 {message_id} 的消息", code="no_such_message")
         if not may_mark_read(who.role, found.recipient_role):
             raise ApiError(
                 403,
-                f"message {message_id} is for the role {found.recipient_role}: the role "
-                f"{who.role.value} may mark read only its own messages",
+                f"消息 {message_id} 是发给{zh_recorded(found.recipient_role)}的："
+                f"{zh(who.role)}只能将本角色的消息标为已读",
+                code="other_role_message",
             )
         await queries.mark_read(session, message_id)
         found = await session.scalar(query.execution_options(populate_existing=True))
@@ -104,5 +106,5 @@ async def timeline(
 ) -> list[AuditEntry]:
     events = await audit_queries.timeline(session, case_id)
     if not events:
-        raise ApiError(404, f"no recorded history for case {case_id}")
+        raise no_history(case_id)
     return [AuditEntry.model_validate(e) for e in events]

@@ -18,7 +18,7 @@ from temporalio.client import Client
 
 from api import temporal
 from api.deps import ServicesDep, actor_of, permit
-from api.errors import ApiError
+from api.errors import ApiError, no_case, unavailable
 from api.permissions import must_be_on_team
 from api.routers.cases import ERRORS, CaseId
 from api.schemas import STEP_INPUTS, Malformed, Problem, nul_refusal, step_body
@@ -40,14 +40,15 @@ async def check_on_team(client: Client, case_id: str, who: Caller) -> None:
     """403 unless the caller's account is a member of the case's inspection team."""
     state, why = await temporal.query_state(client, case_id)
     if state is None:
-        raise ApiError(503, why) if why else ApiError(404, f"no case {case_id}")
+        raise unavailable(why) if why else no_case(case_id)
     if who.name not in state.inspection_team:
-        team = ", ".join(state.inspection_team)
-        on_record = f"its team is {team}" if team else "no inspection team is recorded yet"
+        team = "、".join(state.inspection_team)
+        on_record = f"考察组为 {team}" if team else "尚未登记考察组"
         raise ApiError(
             403,
-            f"{who.name} is not a member of the inspection team of case {case_id} "
-            f"({on_record}): only its members record the inspection's findings",
+            f"{who.name} 不是案件 {case_id} 考察组的成员（{on_record}）："
+            "只有考察组成员才能登记考察情况",
+            code="not_on_team",
         )
 
 

@@ -39,8 +39,8 @@ def uncovered(dossier: dict[str, Any]) -> list[str]:
     """The chains of the dossier whose newest events no signed checkpoint covers yet."""
     out = []
     if covered_through(dossier) < len(dossier["events"]):
-        out.append(f"case {dossier['case_id']}")
+        out.append(f"案件 {dossier['case_id']}")
     for p in dossier.get("probations", []):
         if probation_covered_through(dossier, p["probation_id"]) < len(p["events"]):
-            out.append(f"probation {p['probation_id']}")
+            out.append(f"试用期 {p['probation_id']}")
     return out

@@ -231,11 +231,11 @@ def dossier_from_csv(text: str) -> dict[str, Any]:
     v1 = fmt == DOSSIER_FORMAT_V1
     columns = _COLUMNS[fmt]
     if not rows or set(columns) - set(rows[0]):
-        raise DossierError("not a dossier CSV: the columns are not those of an export")
+        raise DossierError("不是案卷 CSV：列与导出的案卷不同")
     if fmt in _NEUTRALISED:
         rows = [{k: restored(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
         if {r["format"] for r in rows} != {fmt}:
-            raise DossierError(f"not a dossier CSV: its rows are not all of format {fmt}")
+            raise DossierError(f"不是案卷 CSV：并非每行都是格式 {fmt}")
     events: list[dict[str, Any]] = []
     probations: dict[str, list[dict[str, Any]]] = {}
     signed: dict[str, Any] | None = None
@@ -264,7 +264,7 @@ def dossier_from_csv(text: str) -> dict[str, Any]:
             if row.get("checkpoint_previous"):
                 this["previous"] = json.loads(row["checkpoint_previous"])
             if signed is not None and this != signed:
-                raise DossierError(f"line {line}: its checkpoint is not that of the rows before")
+                raise DossierError(f"第 {line} 行：其检查点与之前各行的不同")
             signed = this
             head = [int(row["chain_index"]), row["hash"]]
             proof = json.loads(row["merkle_proof"])
@@ -273,13 +273,13 @@ def dossier_from_csv(text: str) -> dict[str, Any]:
             elif not pid and not heads:
                 heads = {"case_head": head, "merkle_proof": proof}
             else:
-                raise DossierError("more than one row carries a checkpoint")
+                raise DossierError("不止一行带有检查点")
     except (ValueError, KeyError) as exc:
         if isinstance(exc, DossierError):
             raise
-        raise DossierError(f"line {line}: {exc}") from exc
+        raise DossierError(f"第 {line} 行：{exc}") from exc
     if not events:
-        raise DossierError("not a dossier CSV: it has no event of the case")
+        raise DossierError("不是案卷 CSV：其中没有该案件的记录")
     checkpoint = None
     if signed is not None:
         checkpoint = {**signed, **heads}

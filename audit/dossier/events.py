@@ -32,13 +32,13 @@ def event_json(e: AuditEvent) -> dict[str, Any]:
 def link_from_json(d: Any, chain: Chain) -> LoggedLink:
     """The inverse of ``link_json``; DossierError if it is not an event of ``chain``."""
     if not isinstance(d, dict):
-        raise DossierError("an event is not an object")
+        raise DossierError("有一条记录不是 JSON 对象")
     try:
         fields = chain.fields.from_body(d)
         link = ChainLink(fields, str(d["prev_hash"]), str(d["hash"]))
         return LoggedLink(link, int(d["id"]), parse_iso_utc(str(d["recorded_at"])))
     except (KeyError, TypeError, ValueError) as exc:
-        raise DossierError(f"event {d.get('chain_index')} is malformed: {exc}") from exc
+        raise DossierError(f"第 {d.get('chain_index')} 条记录格式不对：{exc}") from exc
 
 
 def event_from_json(d: Any) -> AuditEvent:

@@ -20,7 +20,7 @@ def render(dossier: dict[str, Any], fmt: str) -> str:
         return render_csv(without_heads(dossier))
     if fmt == "html":
         return render_html(dossier)
-    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ValueError(f"无法识别的格式 {fmt!r}；请用 {'、'.join(FORMATS)} 之一")
 
 
 def parse(text: str, fmt: str) -> dict[str, Any]:

@@ -273,11 +273,11 @@ _EMBEDDED = re.compile(
 def dossier_from_html(text: str) -> dict[str, Any]:
     match = _EMBEDDED.search(text)
     if match is None:
-        raise DossierError("not a dossier page: it has no embedded dossier")
+        raise DossierError("不是案卷网页：其中没有嵌入的案卷")
     try:
         data = json.loads(match.group(1))
     except json.JSONDecodeError as exc:
-        raise DossierError(f"the embedded dossier is not valid JSON: {exc.msg}") from exc
+        raise DossierError(f"嵌入的案卷不是有效的 JSON：{exc.msg}") from exc
     if not isinstance(data, dict):
-        raise DossierError("the embedded dossier is not an object")
+        raise DossierError("嵌入的案卷不是 JSON 对象")
     return data

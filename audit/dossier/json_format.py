@@ -16,5 +16,5 @@ def dossier_from_json(text: str) -> dict[str, Any]:
     """The dossier of a JSON file; json.JSONDecodeError if the text is not JSON at all."""
     data = json.loads(text)
     if not isinstance(data, dict):
-        raise DossierError("not a dossier: the JSON is not an object")
+        raise DossierError("不是案卷：JSON 不是对象")
     return data

@@ -61,8 +61,8 @@ def _check_checkpoint(
     case_id = report.case_id
     if cp is None:
         report.faults.append(
-            f"case {case_id}: no signed checkpoint covers this case; create one "
-            "(`appointments audit checkpoint`) and export again"
+            f"案件 {case_id}：没有已签名的检查点覆盖本案件；请签一个检查点"
+            "（`appointments audit checkpoint`）后重新导出"
         )
         return None
     try:
@@ -81,38 +81,36 @@ def _check_checkpoint(
             previous_digest=previous_from_json(cp.get("previous")),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        report.faults.append(f"the checkpoint is malformed: {exc}")
+        report.faults.append(f"检查点格式不对：{exc}")
         return None
-    name = f"checkpoint #{checkpoint.id}"
+    name = f"检查点 #{checkpoint.id}"
     if isinstance(keys, Keyring):
         choice = keys.key_for(checkpoint.key_id, checkpoint.created_at)
         if choice.public_key is None:
-            report.faults.append(f"{name}: {choice.problem}")
+            report.faults.append(f"{name}：{choice.problem}")
             return None
         public_key = choice.public_key
     else:
         public_key = keys
     if checkpoint.key_id != key_id(public_key):
         report.faults.append(
-            f"{name} was signed with key {checkpoint.key_id}; the public key given is "
-            f"{key_id(public_key)}"
+            f"{name}是用密钥 {checkpoint.key_id} 签的；所给的公钥是 {key_id(public_key)}"
         )
         return None
     if checkpoint.version not in VERSIONS:
-        report.faults.append(f"{name} is of version {checkpoint.version}, unknown to this program")
+        report.faults.append(f"{name}是第 {checkpoint.version} 版，本程序不认识这一版")
         return None
     if d.get("format") == DOSSIER_FORMAT_V1 and checkpoint.version != 1:
         report.faults.append(
-            f"{name} is of version {checkpoint.version}, but a dossier of format "
-            f"{DOSSIER_FORMAT_V1} can only carry one of version 1"
+            f"{name}是第 {checkpoint.version} 版，但格式为 {DOSSIER_FORMAT_V1} 的案卷"
+            "只能带第 1 版的检查点"
         )
         return None
     if with_heads:
         report.faults.extend(checkpoint_problems(checkpoint, public_key))
     elif not signature_valid(public_key, checkpoint.statement(), checkpoint.signature):
         report.faults.append(
-            f"{name}: the signature does not match its statement (root, count, time, version "
-            "or key changed, or the signature forged)"
+            f"{name}：签名与其声明不符（根哈希、记录数、时间、版本或密钥被改动，或签名是伪造的）"
         )
     return _Proven(name, checkpoint, with_heads)
 
@@ -128,40 +126,36 @@ def _check_head(
 ) -> int:
     """A chain of the dossier against the head the checkpoint signed for it: the chain_index
     up to which the checkpoint vouches for it (0 if it does not)."""
-    name, cp, noun = proven.name, proven.checkpoint, f"{chain.name} {chain_id}"
+    name, cp, noun = proven.name, proven.checkpoint, f"{chain.word} {chain_id}"
     try:
         index, digest = int(head[0]), str(head[1])
         proven_root = root_from_proof(
             leaf_name(chain.name, chain_id, cp.version), index, digest, proof
         )
     except (IndexError, KeyError, TypeError, ValueError) as exc:
-        report.faults.append(f"{name}: the head of {noun} or its Merkle proof is malformed: {exc}")
+        report.faults.append(f"{name}：{noun}的链头或其默克尔证明格式不对：{exc}")
         return 0
     if proven.with_heads and cp.heads(chain).get(chain_id) != (index, digest):
-        report.faults.append(f"{name}: the {chain.name}'s head is not the one among its heads")
+        report.faults.append(f"{name}：{noun}的链头不是检查点所列的那一个")
     if proven_root != cp.merkle_root:
-        report.faults.append(
-            f"{name}: the {chain.name}'s head and the Merkle proof do not lead to the signed root"
-        )
+        report.faults.append(f"{name}：{noun}的链头和默克尔证明推不出已签名的根哈希")
     covered = 0
     by_index = {link.fields.chain_index: link for link in links}
     if index not in by_index:
         report.faults.append(
-            f"{noun}: the checkpoint signed the chain up to event {index}, but the dossier ends "
-            f"at event {len(links)}: events were left out"
+            f"{noun}：检查点签到了第 {index} 条记录，但案卷止于第 {len(links)} 条：有记录被漏掉了"
         )
     elif by_index[index].hash != digest:
         report.faults.append(
-            f"{noun}: event {index} (seq {by_index[index].fields.seq}) is not the event the "
-            "checkpoint signed: the chain was rewritten at or before it"
+            f"{noun}：第 {index} 条记录（序号 {by_index[index].fields.seq}）不是检查点所签的那条："
+            "链在这条或其之前被改写过"
         )
     else:
         covered = index
     later = [i for i in by_index if i > index]
     if later:
         report.faults.append(
-            f"{noun}: events {index + 1} to {max(later)} are not covered by the checkpoint; "
-            "create a checkpoint and export again"
+            f"{noun}：第 {index + 1} 至 {max(later)} 条记录没有检查点覆盖；请签一个检查点后重新导出"
         )
     return covered
 
@@ -173,7 +167,7 @@ def _check_probations(
     case's events say it started is there."""
     raw = d.get("probations")
     if not isinstance(raw, list):
-        report.faults.append("the dossier has no list of probations")
+        report.faults.append("案卷中没有试用期列表")
         return
     cp = d.get("checkpoint") or {}
     seen: set[str] = set()
@@ -182,18 +176,17 @@ def _check_probations(
             pid = str(entry["probation_id"])
             links = [link_from_json(e, PROBATION_CHAIN).link for e in entry["events"]]
         except (DossierError, KeyError, TypeError) as exc:
-            report.faults.append(f"a probation of the dossier is malformed: {exc}")
+            report.faults.append(f"案卷中有一个试用期格式不对：{exc}")
             continue
         if pid in seen:
-            report.faults.append(f"probation {pid} is in the dossier twice")
+            report.faults.append(f"试用期 {pid} 在案卷中出现了两次")
         seen.add(pid)
         report.probations += 1
         report.probation_events += len(links)
         strangers = sorted({link.fields.chain_id for link in links} - {pid})
         if strangers:
             report.faults.append(
-                f"probation {pid}: events of other probations are among its events: "
-                + ", ".join(strangers)
+                f"试用期 {pid}：其记录中混有其他试用期的记录：" + "、".join(strangers)
             )
         report.faults.extend(f.message for f in check_chain(pid, links, PROBATION_CHAIN).faults)
         if proven is None:
@@ -201,8 +194,8 @@ def _check_probations(
         proof = cp.get("probation_proofs", {}).get(pid)
         if not isinstance(proof, dict):
             report.faults.append(
-                f"probation {pid}: no signed checkpoint covers it; create one "
-                "(`appointments audit checkpoint`) and export again"
+                f"试用期 {pid}：没有已签名的检查点覆盖它；请签一个检查点"
+                "（`appointments audit checkpoint`）后重新导出"
             )
             continue
         _check_head(
@@ -216,8 +209,7 @@ def _check_probations(
         )
     for pid in sorted(started - seen):
         report.faults.append(
-            f"case {report.case_id}: its events say probation {pid} was started, but the "
-            "dossier has none of its events"
+            f"案件 {report.case_id}：其记录表明试用期 {pid} 已开始，但案卷中没有它的任何记录"
         )
 
 
@@ -229,14 +221,14 @@ def verify_dossier_data(
     report = DossierReport(fmt)
     if d.get("format") not in DOSSIER_FORMATS:
         report.faults.append(
-            f"not a dossier of format {DOSSIER_FORMAT} (nor of an earlier one: "
-            f"{', '.join(DOSSIER_FORMATS[:-1])})"
+            f"不是格式为 {DOSSIER_FORMAT} 的案卷（也不是更早的格式："
+            f"{'、'.join(DOSSIER_FORMATS[:-1])}）"
         )
         return report
     report.case_id = str(d.get("case_id", ""))
     raw_events = d.get("events")
     if not isinstance(raw_events, list) or not raw_events:
-        report.faults.append("the dossier has no events")
+        report.faults.append("案卷中没有记录")
         return report
     try:
         events = [event_from_json(e) for e in raw_events]
@@ -246,7 +238,7 @@ def verify_dossier_data(
     report.events = len(events)
     strangers = sorted({e.case_id for e in events} - {report.case_id})
     if strangers:
-        report.faults.append(f"events of other cases are in the dossier: {', '.join(strangers)}")
+        report.faults.append(f"案卷中混有其他案件的记录：{'、'.join(strangers)}")
     links = [e.link() for e in events]
     report.faults.extend(f.message for f in check_chain(report.case_id, links).faults)
 
@@ -264,16 +256,14 @@ def verify_dossier_data(
         )
     if d["format"] == DOSSIER_FORMAT_V1:
         if "probations" in d:
-            report.faults.append(f"a dossier of format {DOSSIER_FORMAT_V1} has no probations")
+            report.faults.append(f"格式为 {DOSSIER_FORMAT_V1} 的案卷不带试用期")
     else:
         _check_probations(d, report, proven, started_probations(events))
 
     derived = derived_sections(events)
     for section in ("case", "policy", "deadlines"):
         if d.get(section) != derived[section]:
-            report.faults.append(
-                f"the dossier's {section!r} section does not say what its events say"
-            )
+            report.faults.append(f"案卷的 {section!r} 部分与其记录所载不一致")
     return report
 
 
@@ -283,28 +273,29 @@ def verify_dossier_file(path: Path, keys: Keyring | Ed25519PublicKey) -> Dossier
         with path.open(encoding="utf-8-sig", newline="") as f:
             text = f.read()
     except UnicodeDecodeError as exc:
-        return DossierReport("?", faults=[f"{path}: not UTF-8 text (byte {exc.start})"])
+        return DossierReport("?", faults=[f"{path}：不是 UTF-8 编码的文本（第 {exc.start} 字节）"])
     except OSError as exc:
-        return DossierReport("?", faults=[f"{path}: cannot be read: {exc.strerror}"])
+        return DossierReport("?", faults=[f"{path}：无法读取：{exc.strerror}"])
     fmt = sniff(text)
     try:
         data = parse(text, fmt)
     except json.JSONDecodeError as exc:
-        return DossierReport(fmt, faults=[f"{path}: line {exc.lineno}: not valid JSON: {exc.msg}"])
+        return DossierReport(
+            fmt, faults=[f"{path}：第 {exc.lineno} 行：不是有效的 JSON：{exc.msg}"]
+        )
     except DossierError as exc:
-        return DossierReport(fmt, faults=[f"{path}: {exc}"])
+        return DossierReport(fmt, faults=[f"{path}：{exc}"])
     report = verify_dossier_data(data, keys, fmt)
     if fmt != "json" and report.events:
         try:
             again = render(data, fmt)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            report.faults.append(f"{path}: the dossier cannot be rendered again: {exc}")
+            report.faults.append(f"{path}：案卷无法重新生成：{exc}")
             return report
         if again != text:
             line = _first_difference(again, text)
             report.faults.append(
-                f"{path}: line {line} differs from what the verified dossier renders to: the "
-                f"file was changed after export"
+                f"{path}：第 {line} 行与核验过的案卷重新生成的内容不同：文件在导出后被改动过"
             )
     return report
 

@@ -237,13 +237,13 @@ async def test_a_supplement_added_later_is_seen_without_restart(tmp_path):
     assert (await activities.working_days_end(request)).end_on == date(2027, 1, 4)
 
 
-def test_supplement_replaces_a_package_year(tmp_path):
+def test_the_package_wins_over_the_supplement_for_a_year_it_knows(tmp_path):
+    # a newer package release replaces what an administrator supplied for the year
     text = 'years:\n  2026: {source: "correction", holidays: [2026-01-01], workdays: []}\n'
     cal = load_calendar(write(tmp_path, text))
-    assert cal.is_working_day(date(2026, 10, 1))
-    assert not cal.is_working_day(date(2026, 10, 10))  # the make-up Saturday is gone too
-    assert not cal.is_working_day(date(2026, 1, 1))
-    assert not cal.is_working_day(date(2025, 10, 1))  # other years keep the package's data
+    assert not cal.is_working_day(date(2026, 10, 1))
+    assert cal.is_working_day(date(2026, 10, 10))  # the package's make-up Saturday
+    assert cal.source == "chinesecalendar 1.11.0"  # nothing of the file was used
 
 
 def test_package_years():
@@ -280,36 +280,43 @@ def test_string_dates_are_accepted():
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("years: [2027\n", "is not valid YAML"),
-        ("- 2027\n", "must hold one top-level key, years"),
-        ("years: {}\nyear: {}\n", "must hold one top-level key, years"),
-        ("years: [2027]\n", "years: must map each year"),
-        ("years:\n  next: {source: s, holidays: []}\n", "years.next: a year must be a number"),
-        ("years:\n  2027: [2027-01-01]\n", "years.2027: must be a mapping"),
-        ("years:\n  2027: {holidays: [2027-01-01]}\n", "years.2027.source: name the State"),
+        ("years: [2027\n", "不是有效的 YAML：第 2 行第 1 列有误"),
+        ("- 2027\n", "顶层应只有一项 years"),
+        ("years: {}\nyear: {}\n", "顶层应只有一项 years"),
+        ("years: [2027]\n", "years：应按年份列出"),
+        ("years:\n  next: {source: s, holidays: []}\n", "years.next：年份应为数字"),
+        ("years:\n  2027: [2027-01-01]\n", "years.2027：应包含 source、holidays、workdays"),
+        (
+            "years:\n  2027: {holidays: [2027-01-01]}\n",
+            "years.2027.source：须写明",
+        ),
         (
             "years:\n  2027: {source: s, holidays: [2027-01-01], note: x}\n",
-            "years.2027: unknown key note",
+            "years.2027：未知的项 note",
         ),
         (
             "years:\n  2027: {source: s, holidays: 2027-01-01}\n",
-            "years.2027.holidays: must be a list",
+            "years.2027.holidays：应为日期的列表",
         ),
         (
             "years:\n  2027: {source: s, holidays: [2027-01-01, 2027-13-01]}\n",
-            "years.2027.holidays[1]: '2027-13-01' is not a date",
+            "years.2027.holidays[1]：“2027-13-01”不是日期",
         ),
         (
             "years:\n  2027: {source: s, holidays: [2026-10-01]}\n",
-            "years.2027.holidays[0]: 2026-10-01 is not in 2027",
+            "years.2027：放假日 2026-10-01 不在 2027 年",
         ),
         (
             "years:\n  2027: {source: s, holidays: [], workdays: [2027-01-06]}\n",
-            "years.2027.workdays: 2027-01-06 is a Wednesday, already a working day",
+            "years.2027：调休上班日 2027-01-06 是周三，本就是工作日",
         ),
         (
             "years:\n  2027: {source: s, holidays: [2027-01-09], workdays: [2027-01-09]}\n",
-            "years.2027: 2027-01-09 is both a holiday and a workday",
+            "years.2027：2027-01-09 既列为放假日又列为调休上班日",
+        ),
+        (
+            "years:\n  2027: {source: s, holidays: [2027-01-01, 2027-01-01]}\n",
+            "years.2027：放假日 2027-01-01 列了不止一次",
         ),
     ],
 )
@@ -317,7 +324,7 @@ def test_malformed_supplement_names_file_and_entry(tmp_path, text, fragment):
     path = write(tmp_path, text, "calendar-2027.yaml")
     with pytest.raises(CalendarSupplementError) as e:
         load_calendar(path)
-    assert str(e.value).startswith("calendar supplement calendar-2027.yaml")
+    assert str(e.value).startswith("日历补充文件 calendar-2027.yaml")
     assert fragment in str(e.value)
 
 
@@ -334,4 +341,21 @@ async def test_missing_configured_supplement_is_an_error(tmp_path):
     with pytest.raises(ApplicationError) as e:
         await CalendarActivities(tmp_path / "nope.yaml").schedule_step(step(date(2026, 11, 2)))
     assert e.value.type == "CalendarSupplementInvalid"
-    assert "nope.yaml cannot be read" in e.value.message
+    assert "nope.yaml 无法读取" in e.value.message
+
+
+# --------------------------------------------------------------------------- the template
+
+EXAMPLE = DEFAULT_POLICY.with_name("calendar-supplement.example.yaml")
+
+
+def test_the_documented_template_is_a_real_year_and_changes_nothing():
+    """The template loads, its year is the package's own data for that year (so it shows the
+    real shape of a notice), and copied unchanged it is never used: the package wins."""
+    years = parse_supplement(EXAMPLE.read_text("utf-8"), EXAMPLE.name)
+    package = build_calendar(None)
+    (year, entry), *more = years.items()
+    assert not more and year in package.years
+    assert entry.holidays == {d for d in package.holidays if d.year == year}
+    assert entry.workdays == {d for d in package.workdays if d.year == year}
+    assert load_calendar(EXAMPLE) == package

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import uuid
 from pathlib import Path
 
@@ -15,6 +16,13 @@ from starter.cli import EXIT_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, run
 from store.account_models import Caller, caller_of, hash_token
 from store.db import make_engine, make_session_factory
 from workflows.types import Role
+
+
+def token_id_in(said: str) -> int:
+    """The id of the token ``accounts token`` announced ("… 的令牌 #12（只显示这一次…）")."""
+    found = re.search(r"#(\d+)", said)
+    assert found, said
+    return int(found.group(1))
 
 
 async def _read(url: str, token: str) -> tuple[Caller | None, list[str]]:
@@ -43,7 +51,7 @@ def test_create_token_list_revoke(
     assert run(["accounts", "token", name]) == 0
     out, err = capsys.readouterr()
     token = out.strip()
-    token_id = int(err.split("#", 1)[1].split()[0])
+    token_id = token_id_in(err)
 
     # run() drives its own event loop; read the database on a fresh one
     found, hashes = asyncio.run(_read(database_url, token))
@@ -78,7 +86,7 @@ def test_a_token_made_here_signs_in_until_it_is_revoked(
     assert run(["accounts", "create", name, "--role", "clerk"]) == 0
     assert run(["accounts", "token", name]) == 0
     out, err = capsys.readouterr()
-    token, token_id = out.split()[-1], int(err.split("#", 1)[1].split()[0])
+    token, token_id = out.split()[-1], token_id_in(err)
 
     assert run(withdraw) == EXIT_INPUT  # nobody signed in: refused before Temporal
     monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))

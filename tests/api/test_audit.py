@@ -17,6 +17,7 @@ from store.models import InboxMessage
 from tests.api.conftest import LOG_CASES, LogApi, NoTemporal, client_for
 from tests.audit.conftest import UNIT, Keys, forge_checkpoint, other_keys, tamper  # noqa: F401
 from tests.audit.conftest import sign as audit_sign
+from workflows.glossary import zh
 from workflows.types import Role
 
 
@@ -72,11 +73,11 @@ async def test_a_search_refused_says_why(log_api: LogApi) -> None:
     for params, sentence in (
         (
             {"after": "yesterday"},
-            "not a page cursor: 'yesterday' (use the `next` value a search printed)",
+            "'yesterday' 不是翻页标记（请使用上一次查询给出的 next 值）",
         ),
         (
             {"from": "2026-09-05", "to": "2026-09-04"},
-            "the range is empty: 2026-09-05 is after 2026-09-04",
+            "日期范围为空：起始日 2026-09-05 晚于截止日 2026-09-04",
         ),
     ):
         response = await log_api.http.get("/audit/events", params=params, headers=auditor)
@@ -103,7 +104,7 @@ async def test_a_case_as_of_a_day(log_api: LogApi) -> None:
     )
     assert (unknown.status_code, unknown.json()["detail"]) == (
         404,
-        "no recorded history for case NOPE",
+        "案件 NOPE 没有任何登记记录",
     )
 
 
@@ -155,7 +156,7 @@ async def test_dossiers_download_and_verify_offline(log_api: LogApi, tmp_path: P
 async def test_verification_reports_faults_as_a_result(log_api: LogApi) -> None:
     clean = await get(log_api, "/audit/verify", Role.ADMINISTRATOR)
     assert (clean["ok"], clean["cases"], clean["events"], clean["faults"]) == (True, 3, 24, [])
-    assert clean["checkpoints"] == [] and "no checkpoint yet" in clean["notes"][0]
+    assert clean["checkpoints"] == [] and "还没有检查点" in clean["notes"][0]
 
     await sign(log_api)
     await sign(log_api)
@@ -176,7 +177,7 @@ async def test_verification_reports_faults_as_a_result(log_api: LogApi) -> None:
         5,
         5,
     )
-    assert "case L-2: event 5" in fault["message"]
+    assert "案件 L-2：第 5 条记录" in fault["message"]
     only_l1 = await get(log_api, "/audit/verify", case="L-1")
     assert (only_l1["ok"], only_l1["cases"], only_l1["events"]) == (True, 1, 8)
 
@@ -186,8 +187,9 @@ async def test_verification_needs_the_services_key(log_api: LogApi) -> None:
     async with client_for(app) as http:
         response = await http.get("/audit/verify", headers=log_api.accounts[Role.AUDITOR].headers)
     assert response.status_code == 503
+    assert response.json()["code"] == "no_audit_key"
     assert response.json()["detail"].startswith(
-        "the service has no audit key (settings AUDIT_KEYRING, AUDIT_SIGNING_KEY)"
+        "本服务未设置审计密钥（AUDIT_KEYRING、AUDIT_SIGNING_KEY）"
     )
 
 
@@ -257,9 +259,9 @@ async def test_a_message_is_marked_read_by_its_role_or_an_overseer(log_api: LogA
     for role in (Role.SECTION_CHIEF, Role.AUDITOR, Role.INSPECTION_TEAM):
         refused = await log_api.http.post(f"/inbox/{second}/read", headers=accounts[role].headers)
         assert refused.status_code == 403, role
+        assert refused.json()["code"] == "other_role_message"
         assert refused.json()["detail"] == (
-            f"message {second} is for the role clerk: the role {role.value} may mark read "
-            "only its own messages"
+            f"消息 {second} 是发给{zh(Role.CLERK)}的：{zh(role)}只能将本角色的消息标为已读"
         )
     for role, message in ((Role.DEPARTMENT_HEAD, second), (Role.ADMINISTRATOR, third)):
         overseen = await log_api.http.post(f"/inbox/{message}/read", headers=accounts[role].headers)
@@ -281,5 +283,6 @@ async def test_a_message_is_marked_read_by_its_role_or_an_overseer(log_api: LogA
     missing = await log_api.http.post(
         f"/inbox/{newest + 1000}/read", headers=accounts[Role.CLERK].headers
     )
-    assert missing.json()["detail"] == f"no inbox message {newest + 1000}"
+    assert missing.json()["detail"] == f"没有编号为 {newest + 1000} 的消息"
+    assert missing.json()["code"] == "no_such_message"
     assert len(await get(log_api, "/inbox", Role.CLERK, unread="true")) == 3

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.permissions import refusal
 from tests.api.conftest import Account, make_account
 from tests.workflows.conftest import CaseRunner
 from tests.workflows.scenarios import (
@@ -149,7 +150,8 @@ async def test_a_regular_case_through_inspection_to_the_vote(
         json=regular_case(new_case_id).model_dump(mode="json", exclude={"opened_by"}),
         headers=clerk.headers,
     )
-    assert again.status_code == 409 and "already exists" in again.json()["detail"]
+    assert again.status_code == 409 and again.json()["code"] == "case_exists"
+    assert again.json()["detail"] == f"案件 {new_case_id} 已经存在"
 
     state = await to_the_vote(http, accounts, new_case_id)
     assert state["stage"] == CaseStage.VOTE
@@ -278,11 +280,11 @@ async def test_only_members_of_its_team_record_a_cases_inspection(
         headers=member.headers,
     )
     assert early.status_code == 403
-    assert "no inspection team is recorded yet" in early.json()["detail"]
+    assert "尚未登记考察组" in early.json()["detail"] and early.json()["code"] == "not_on_team"
     team = {"members": [member.name, "周干事"], "started_on": iso(INSPECTION_START)}
     by_member = await http.post(url + "record_inspection_team", json=team, headers=member.headers)
     assert by_member.status_code == 403
-    assert by_member.json()["detail"] == "the role inspection_team may not record inspection team"
+    assert by_member.json()["detail"] == refusal("record_inspection_team", Role.INSPECTION_TEAM)
     await step(http, clerk, new_case_id, "record_inspection_team", team)
 
     await settled(runner, new_case_id)
@@ -291,9 +293,8 @@ async def test_only_members_of_its_team_record_a_cases_inspection(
         refused = await http.post(url + update, json=body, headers=outsider.headers)
         assert refused.status_code == 403, (update, refused.text)
         assert refused.json()["detail"] == (
-            f"{outsider.name} is not a member of the inspection team of case {new_case_id} "
-            f"(its team is {member.name}, 周干事): only its members record the inspection's "
-            "findings"
+            f"{outsider.name} 不是案件 {new_case_id} 考察组的成员"
+            f"（考察组为 {member.name}、周干事）：只有考察组成员才能登记考察情况"
         )
     assert await recorded_inputs(runner, new_case_id) == before
 
@@ -338,11 +339,11 @@ async def test_unknown_cases_are_404(
             f"/cases/NO-SUCH-CASE/steps/{update}", json=body, headers=who.headers
         )
         assert response.status_code == 404, update
-        assert response.json()["detail"] == "no case NO-SUCH-CASE"
+        assert response.json()["detail"] == "案件 NO-SUCH-CASE 不存在"
     as_of = await http.get("/audit/cases/NO-SUCH-CASE/as-of/2026-09-01", headers=auditor.headers)
     assert (as_of.status_code, as_of.json()["detail"]) == (
         404,
-        "no recorded history for case NO-SUCH-CASE",
+        "案件 NO-SUCH-CASE 没有任何登记记录",
     )
 
 

@@ -21,6 +21,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 
 from api.app import create_app
+from api.permissions import DECODE_PAYLOADS, refusal
 from gateway.client import data_converter
 from gateway.payload_codec import ENCODING, KEY_ID, EncryptionCodec
 from gateway.payload_keys import PayloadKeys, load_payload_keys, write_key_file
@@ -141,8 +142,10 @@ async def test_nobody_else_gets_the_data(
         "a clerk's token": 403,
         "a head's console session": 403,
     }
-    assert "sign in to the console" in answers["nobody"].json()["detail"]
-    assert answers["a clerk's token"].json()["detail"] == "the role clerk may not decode payloads"
+    assert answers["nobody"].json()["code"] == "not_signed_in"
+    assert "请先在本浏览器中登录管理台" in answers["nobody"].json()["detail"]
+    assert answers["a clerk's token"].json()["detail"] == refusal(DECODE_PAYLOADS, Role.CLERK)
+    assert answers["a clerk's token"].json()["code"] == "role_not_permitted"
     for answer in answers.values():
         assert NAME not in answer.text
 

@@ -25,7 +25,8 @@ async def test_a_body_over_the_limit_is_413_whether_or_not_it_says_its_length(
     big = b"{" + b" " * MAX_BODY_BYTES + b"}"
     declared = await offline_api.post("/cases", content=big, headers=clerk)
     assert declared.status_code == 413
-    assert "larger than 2,000,000 bytes" in declared.json()["detail"]
+    assert "请求超过 2,000,000 字节" in declared.json()["detail"]
+    assert declared.json()["code"] == "too_large"
 
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(MAX_BODY_BYTES // 65536 + 2):
@@ -55,7 +56,8 @@ def test_an_input_too_large_for_one_payload_is_413_before_it_is_sent() -> None:
     with pytest.raises(ApiError) as refused:
         check_size("case BIG-1", grown)
     assert refused.value.status == 413
-    assert f"at most {MAX_INPUT_BYTES:,} bytes" in refused.value.detail
+    assert f"一次最多只能向案件发送 {MAX_INPUT_BYTES:,} 字节" in refused.value.detail
+    assert refused.value.code == "too_large"
 
 
 @pytest.mark.parametrize(

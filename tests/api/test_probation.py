@@ -12,6 +12,7 @@ import httpx
 from temporalio.client import WorkflowQueryFailedError
 
 from activities.probation_parts import start_probation
+from api.permissions import END_PROBATION_EARLY, refusal
 from tests.api.conftest import Account
 from tests.workflows.conftest import CaseRunner
 from workflows.ids import legacy_probation_workflow_id
@@ -188,7 +189,7 @@ async def test_list_read_review_and_end_early(
         f"/probations/{new_case_id}/P2/end-early", json=decision, headers=auditor.headers
     )
     assert by_auditor.status_code == 403
-    assert by_auditor.json()["detail"] == "the role auditor may not end probation early"
+    assert by_auditor.json()["detail"] == refusal(END_PROBATION_EARLY, Role.AUDITOR)
     early = await http.post(
         f"/probations/{new_case_id}/P2/end-early", json=decision, headers=head.headers
     )
@@ -202,7 +203,7 @@ async def test_list_read_review_and_end_early(
     )
     assert over.status_code == 409, over.text
     assert over.json()["detail"] == (
-        f"the probation of P2 in case {new_case_id} has ended; nothing can be recorded on it"
+        f"案件 {new_case_id} 中 P2 的试用期已经结束，不能再登记任何事项"
     )
 
     # reading one: live state, history and mail
@@ -235,7 +236,7 @@ async def test_unknown_probations_are_404(
     http, runner = live
     head = accounts[Role.DEPARTMENT_HEAD].headers
     now = await today(runner)
-    missing = "no probation of P9 in case NO-SUCH-CASE"
+    missing = "案件 NO-SUCH-CASE 中没有 P9 的试用期"
     read = await http.get("/probations/NO-SUCH-CASE/P9", headers=head)
     assert (read.status_code, read.json()["detail"]) == (404, missing)
     reviewed = await http.post("/probations/NO-SUCH-CASE/P9/review", json=review(now), headers=head)

@@ -61,12 +61,12 @@ def test_the_whole_round_without_temporal(logged: str, tmp_path: Path) -> None:
 
     signed = run(logged, "checkpoint", AUDIT_SIGNING_KEY=str(key))
     assert signed.exit_code == 0, signed.output
-    assert "2 case(s), 16 event(s)" in signed.output
+    assert "2 个案件，16 条记录" in signed.output
 
     verified = run(logged, "verify", "--public-key", str(public))
     assert verified.exit_code == 0, verified.output
-    assert "checked 16 event(s) of 2 case(s) against #1" in verified.output
-    assert "OK" in verified.output
+    assert "已对照检查点 #1 核验 2 个案件的 16 条记录" in verified.output
+    assert "通过：" in verified.output
 
     shown = run(logged, "timeline", "K-1")
     assert shown.exit_code == 0 and len(shown.output.splitlines()) == 8
@@ -78,22 +78,22 @@ def test_the_whole_round_without_temporal(logged: str, tmp_path: Path) -> None:
         ("K-1", 7),
     ]
     paged = run(logged, "search", "--unit", "县财政局", "--page-size", "5")
-    assert "next page: --after " in paged.output
+    assert "下一页：--after " in paged.output
     cursor = paged.output.rsplit("--after ", 1)[1].strip()
     rest = run(logged, "search", "--unit", "县财政局", "--page-size", "5", "--after", cursor)
-    assert len(rest.output.splitlines()) == 3 and "next page" not in rest.output
+    assert len(rest.output.splitlines()) == 3 and "下一页" not in rest.output
 
     then = run(logged, "as-of", "K-1", "2026-09-06")
-    assert then.exit_code == 0 and "stage inspection, active" in then.output
+    assert then.exit_code == 0 and "环节 差额考察，进行中" in then.output
 
     for fmt in ("json", "csv", "html"):
         out = tmp_path / f"K-1.{fmt}"
         exported = run(logged, "export", "K-1", "--format", fmt, "--out", str(out))
         assert exported.exit_code == 0, exported.output
-        assert "all covered by checkpoint #1" in exported.output
+        assert "全部由检查点 #1 覆盖" in exported.output
         checked = run(logged, "verify-dossier", str(out), "--public-key", str(public))
         assert checked.exit_code == 0, checked.output
-        assert checked.output.startswith(f"OK: {out} ({fmt}): case K-1, 8 event(s)")
+        assert checked.output.startswith(f"通过：{out}（{fmt}）：案件 K-1，8 条记录")
 
 
 def test_export_signs_a_new_checkpoint_when_given_the_key(logged: str, tmp_path: Path) -> None:
@@ -101,9 +101,9 @@ def test_export_signs_a_new_checkpoint_when_given_the_key(logged: str, tmp_path:
     run(logged, "keygen", "--out", str(key))
     out = tmp_path / "K-2.json"
     unsigned = run(logged, "export", "K-2", "--out", str(out))
-    assert "only events up to 0 are covered" in unsigned.output
+    assert "只有第 0 条及以前的记录有已签名的检查点覆盖" in unsigned.output
     signed = run(logged, "export", "K-2", "--out", str(out), "--key", str(key))
-    assert "all covered by checkpoint #1" in signed.output
+    assert "全部由检查点 #1 覆盖" in signed.output
     public = tmp_path / "audit.pub.pem"
     assert run(logged, "verify-dossier", str(out), "--public-key", str(public)).exit_code == 0
 
@@ -120,14 +120,14 @@ def test_verify_fails_naming_the_case_and_the_event(logged: str, tmp_path: Path)
     )
     failed = run(logged, "verify", "--key", str(key))
     assert failed.exit_code == 1
-    assert "[edited] case K-2: event 3 (seq 3, input) does not match its hash" in failed.output
-    assert "verification failed: 1 fault(s) in 1 case(s)" in failed.output
+    assert "[edited] 案件 K-2：第 3 条记录（序号 3，input）与其哈希值不符" in failed.output
+    assert "核验未通过：1 个案件中共有 1 处问题" in failed.output
 
     asyncio.run(tamper(logged, "DELETE FROM case_events WHERE case_id = 'K-2' AND seq = 8"))
     refused = run(logged, "checkpoint", "--key", str(key))
     assert refused.exit_code == 1
-    assert "nothing was signed" in refused.output
-    assert "case K-2: event 8, which checkpoint #1 signed, is gone" in refused.output
+    assert "未签名" in refused.output
+    assert "案件 K-2：检查点 #1 所签的第 8 条记录已不存在" in refused.output
 
 
 def test_missing_keys_and_bad_input_exit_2(logged: str, tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_missing_keys_and_bad_input_exit_2(logged: str, tmp_path: Path) -> None:
     not_a_key = tmp_path / "x.pem"
     not_a_key.write_text("hello")
     bad = run(logged, "checkpoint", "--key", str(not_a_key))
-    assert bad.exit_code == 2 and "not an unencrypted PEM private key" in bad.output
+    assert bad.exit_code == 2 and "不是未加密的 PEM 私钥" in bad.output
     assert run(logged, "search", "--after", "nonsense").exit_code == 2
     assert run(logged, "timeline", "nobody").exit_code == 1
 
@@ -144,7 +144,7 @@ def test_missing_keys_and_bad_input_exit_2(logged: str, tmp_path: Path) -> None:
 def test_reconcile_without_temporal_says_it_cannot_reach_it(logged: str) -> None:
     result = run(logged, "reconcile")
     assert result.exit_code == 3
-    assert f"cannot reach Temporal at {NO_TEMPORAL}" in result.output
+    assert f"无法连接 {NO_TEMPORAL} 上的 Temporal" in result.output
 
 
 @pytest.fixture
@@ -158,9 +158,9 @@ def test_verify_names_the_probation_and_the_event(with_probation: str, tmp_path:
     key = tmp_path / "audit.pem"
     run(with_probation, "keygen", "--out", str(key))
     signed = run(with_probation, "checkpoint", "--key", str(key))
-    assert "2 case(s), 22 event(s), 1 probation(s)" in signed.output
+    assert "2 个案件，22 条记录，1 个试用期" in signed.output
     verified = run(with_probation, "verify", "--key", str(key))
-    assert "checked 22 event(s) of 2 case(s) and 1 probation(s) against #1" in verified.output
+    assert "已对照检查点 #1 核验 2 个案件和 1 个试用期的 22 条记录" in verified.output
     asyncio.run(
         tamper(
             with_probation,
@@ -171,10 +171,10 @@ def test_verify_names_the_probation_and_the_event(with_probation: str, tmp_path:
     failed = run(with_probation, "verify", "--key", str(key), "--case", "K-1")
     assert failed.exit_code == 1
     assert (
-        "[edited] probation probation:K-1:p1: event 3 (seq 3, reminder) does not match its hash"
+        "[edited] 试用期 probation:K-1:p1：第 3 条记录（序号 3，reminder）与其哈希值不符"
         in failed.output
     )
-    assert "verification failed: 1 fault(s) in 0 case(s) and 1 probation(s)" in failed.output
+    assert "核验未通过：0 个案件、1 个试用期中共有 1 处问题" in failed.output
     as_json = json.loads(run(with_probation, "verify", "--key", str(key), "--json").output)
     assert [(f["kind"], f["probation_id"], f["chain_index"]) for f in as_json["faults"]] == [
         ("edited", "probation:K-1:p1", 3)
@@ -215,9 +215,9 @@ def test_against_the_stacks_folder_no_flag_is_needed(logged: str, stack_folder: 
     failed = run(logged, "verify", DATA_DIR=folder)
     assert failed.exit_code == 1
     assert "[checkpoint_missing] 检查点 #1 至 #2" in failed.output
-    assert "in 0 case(s) and 1 checkpoint(s)" in failed.output
+    assert "0 个案件、1 个检查点中共有" in failed.output
     refused = run(logged, "checkpoint", DATA_DIR=folder)
-    assert refused.exit_code == 1 and "nothing was signed" in refused.output
+    assert refused.exit_code == 1 and "未签名" in refused.output
 
 
 def test_each_checkpoint_is_mailed_to_the_auditors_through_the_outbox(
@@ -291,7 +291,7 @@ def test_rotate_key_keeps_the_past_verifiable(logged: str, stack_folder: Path) -
     assert signed.exit_code == 0, signed.output
     verified = run(logged, "verify", "--checkpoints", "0", DATA_DIR=folder)
     assert verified.exit_code == 0, verified.output
-    assert "against #2, #1" in verified.output
+    assert "已对照检查点 #2、#1 核验" in verified.output
     old_key = run(logged, "checkpoint", DATA_DIR=folder)  # the rotated key: no longer valid
     assert old_key.exit_code == 1 and "不在其有效期内" in old_key.output
 

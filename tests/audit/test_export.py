@@ -71,12 +71,12 @@ def test_each_format_verifies_offline(
     ("fmt", "old", "new", "expected"),
     [
         # a letter of the last event's summary ("stage inspection → vote")
-        ("json", b"v", b"V", "event 8 (seq 8, transition) does not match its hash"),
+        ("json", b"v", b"V", "第 8 条记录（序号 8，transition）与其哈希值不符"),
         # a digit of the signature
-        ("json", b'"signature": "', b'"signature": "', "signature"),
-        ("csv", b"v", b"V", "event 8 (seq 8, transition) does not match its hash"),
+        ("json", b'"signature": "', b'"signature": "', "签名"),
+        ("csv", b"v", b"V", "第 8 条记录（序号 8，transition）与其哈希值不符"),
         # the visible table of the page only: the embedded dossier is intact
-        ("html", b"\xe5", b"\xe5", "the file was changed after export"),
+        ("html", b"\xe5", b"\xe5", "文件在导出后被改动过"),
     ],
 )
 def test_one_changed_byte_fails_verification(
@@ -117,7 +117,7 @@ def test_an_event_changed_in_the_embedded_dossier_of_the_page_fails(
     changed = text[:script] + text[script:].replace("无问题", "有问题", 1)
     path.write_text(changed, "utf-8")
     report = dossiers.verify_dossier_file(path, keys.public)
-    assert any("event 5" in f and "does not match its hash" in f for f in report.faults)
+    assert any("第 5 条记录" in f and "与其哈希值不符" in f for f in report.faults)
 
 
 def test_a_section_that_contradicts_the_events_fails(
@@ -125,7 +125,7 @@ def test_a_section_that_contradicts_the_events_fails(
 ) -> None:
     dossier["deadlines"][0]["calendar_source"] = "holidays 0.50"
     report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
-    assert report.faults == ["the dossier's 'deadlines' section does not say what its events say"]
+    assert report.faults == ["案卷的 'deadlines' 部分与其记录所载不一致"]
 
 
 def test_a_case_head_of_another_case_changed_fails_the_root(
@@ -133,14 +133,14 @@ def test_a_case_head_of_another_case_changed_fails_the_root(
 ) -> None:
     dossier["checkpoint"]["case_heads"]["E-3"][0] = 7
     report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
-    assert any("do not give its Merkle root" in f for f in report.faults)
+    assert any("推不出它的默克尔根" in f for f in report.faults)
 
 
 def test_the_wrong_public_key_fails(
     dossier: dict[str, Any], tmp_path: Path, other_keys: Keys
 ) -> None:
     report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), other_keys.public)
-    assert not report.ok and "was signed with key" in report.faults[0]
+    assert not report.ok and "是用密钥" in report.faults[0]
 
 
 def test_a_dossier_with_events_left_out_fails(
@@ -151,7 +151,7 @@ def test_a_dossier_with_events_left_out_fails(
         dossiers.derived_sections([dossiers.event_from_json(e) for e in dossier["events"]])
     )
     report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
-    assert any("events were left out" in f for f in report.faults)
+    assert any("有记录被漏掉了" in f for f in report.faults)
 
 
 async def test_events_after_the_checkpoint_are_not_covered(
@@ -167,10 +167,7 @@ async def test_events_after_the_checkpoint_are_not_covered(
         later = await dossiers.build_dossier(session, "E-2")
     assert later is not None and dossiers.covered_through(later) == 8
     report = dossiers.verify_dossier_file(write(later, "json", tmp_path), keys.public)
-    assert report.faults == [
-        "case E-2: events 9 to 9 are not covered by the checkpoint; create a checkpoint and "
-        "export again"
-    ]
+    assert report.faults == ["案件 E-2：第 9 至 9 条记录没有检查点覆盖；请签一个检查点后重新导出"]
 
 
 async def test_a_case_no_checkpoint_covers_cannot_be_proven(
@@ -183,7 +180,7 @@ async def test_a_case_no_checkpoint_covers_cannot_be_proven(
     assert unsigned is not None and unsigned["checkpoint"] is None
     for fmt in dossiers.FORMATS:
         report = dossiers.verify_dossier_file(write(unsigned, fmt, tmp_path), keys.public)
-        assert any("no signed checkpoint covers this case" in f for f in report.faults)
+        assert any("没有已签名的检查点覆盖本案件" in f for f in report.faults)
 
 
 def test_the_page_is_self_contained_printable_and_in_chinese(
@@ -208,4 +205,4 @@ def test_text_that_looks_like_markup_cannot_break_out_of_the_page(
     page = write(dossier, "html", tmp_path).read_text("utf-8")
     assert "</script><b>" not in page.split('<script type="application/json"')[1][:-30]
     report = dossiers.verify_dossier_file(tmp_path / "dossier.html", keys.public)
-    assert [f for f in report.faults if "does not match its hash" in f]  # tampered, and said so
+    assert [f for f in report.faults if "与其哈希值不符" in f]  # tampered, and said so

@@ -218,7 +218,7 @@ async def test_an_old_checkpoint_still_verifies_and_still_guards_the_cases(
     report = await check(log_sessions, keys)
     assert located(report.faults) == [("truncated", "O-1", None, 9)]
     async with log_sessions() as session:  # and the next (version 2) checkpoint is refused
-        with pytest.raises(CheckpointRefused, match="case O-1: event 9, which checkpoint #1"):
+        with pytest.raises(CheckpointRefused, match="案件 O-1：检查点 #1 所签的第 9 条记录"):
             await create_checkpoint(session, keys.private)
 
 
@@ -247,7 +247,7 @@ async def test_an_old_checkpoint_passed_off_as_new_fails(
     report = await check(log_sessions, keys)
     # its statement is no longer the one signed: it vouches for nothing, its heads unread
     assert [(f.kind, f.checkpoint) for f in report.faults] == [("checkpoint", 1)]
-    assert "the signature does not match" in report.faults[0].message
+    assert "签名与其声明不符" in report.faults[0].message
     assert report.checkpoints == []
 
 
@@ -265,7 +265,7 @@ async def test_an_edited_probation_event_is_found_where_it_was_edited(
     report = await check(log_sessions, keys)
     assert located(report.faults) == [("edited", None, P_B, 4)]
     assert report.faults[0].seq == await seq_at(signed_log, PROBATION_CHAIN, P_B, 4)
-    assert f"probation {P_B}: event 4 (seq 4, review) does not match its hash" in (
+    assert f"试用期 {P_B}：第 4 条记录（序号 4，review）与其哈希值不符" in (
         report.faults[0].message
     )
 
@@ -278,7 +278,7 @@ async def test_a_deleted_probation_event_is_found_by_the_gap(
     )
     report = await check(log_sessions, keys)
     assert located(report.faults) == [("missing", None, P_A, 2)]
-    assert "event 2 of the chain removed" in report.faults[0].message
+    assert "链上第 2 条记录被删除" in report.faults[0].message
 
 
 async def test_an_inserted_probation_event_is_found_by_the_broken_link(
@@ -291,7 +291,7 @@ async def test_an_inserted_probation_event_is_found_by_the_broken_link(
     first = report.first_fault_per_probation()
     assert set(first) == {P_A} and not report.first_fault_per_case()
     assert (first[P_A].kind, first[P_A].chain_index) == ("broken_link", 4)
-    assert "inserted" in first[P_A].message
+    assert "插入" in first[P_A].message
 
 
 async def test_a_truncated_probation_is_found_against_the_checkpoint(
@@ -303,14 +303,12 @@ async def test_a_truncated_probation_is_found_against_the_checkpoint(
     )
     report = await check(log_sessions, keys)
     assert located(report.faults) == [("truncated", None, P_A, 4)]
-    assert f"probation {P_A}: the chain ends at event 3" in report.faults[0].message
-    assert "events 4 to 5 were removed from the end" in report.faults[0].message
+    assert f"试用期 {P_A}：链止于第 3 条记录" in report.faults[0].message
+    assert "末尾的第 4 至 5 条被删除了" in report.faults[0].message
     async with log_sessions() as session:
         with pytest.raises(CheckpointRefused) as refused:
             await create_checkpoint(session, keys.private)
-    assert refused.value.problems == [
-        f"probation {P_A}: event 5, which checkpoint #2 signed, is gone"
-    ]
+    assert refused.value.problems == [f"试用期 {P_A}：检查点 #2 所签的第 5 条记录已不存在"]
 
 
 async def test_a_recomputed_probation_chain_is_found_against_the_signed_heads(
@@ -323,11 +321,14 @@ async def test_a_recomputed_probation_chain_is_found_against_the_signed_heads(
     report = await check(log_sessions, keys, checkpoints=None)
     assert located(report.faults) == [("rewritten", None, P_B, 5)]
     # the older checkpoint still vouches for events 1-2: the change lies after them
-    assert "at or before event 5, after event 2" in report.faults[0].message
+    assert (
+        "链在第 5 条或其之前被改写过，在第 2 条（仍有检查点为其作证）之后"
+        in report.faults[0].message
+    )
     async with log_sessions() as session:
         with pytest.raises(
             CheckpointRefused,
-            match=f"probation {P_B}: event 5, which checkpoint #2 signed, has changed",
+            match=f"试用期 {P_B}：检查点 #2 所签的第 5 条记录已被改动",
         ):
             await create_checkpoint(session, keys.private)
 
@@ -338,7 +339,8 @@ async def test_a_vanished_probation_is_found(
     await tamper(signed_log, f"DELETE FROM probation_events WHERE probation_id = '{P_A}'")
     report = await check(log_sessions, keys)
     assert located(report.faults) == [("vanished", None, P_A, 1)]
-    assert f"probation {P_A}: checkpoint #2" in report.faults[0].message
+    assert f"试用期 {P_A}：" in report.faults[0].message
+    assert "的检查点 #2 签了它的" in report.faults[0].message
 
 
 async def test_a_probation_head_removed_from_a_checkpoint_is_found(
@@ -351,5 +353,5 @@ async def test_a_probation_head_removed_from_a_checkpoint_is_found(
     )
     report = await check(log_sessions, keys)
     assert [f.kind for f in report.faults] == ["checkpoint", "checkpoint"]
-    assert "do not give its Merkle root" in report.faults[0].message
-    assert "add up to 23 events" in report.faults[1].message
+    assert "推不出它的默克尔根" in report.faults[0].message
+    assert "其链头合计 23 条记录" in report.faults[1].message

@@ -84,8 +84,7 @@ def test_one_changed_byte_of_a_probation_event_fails(
     report = dossiers.verify_dossier_file(path, keys.public)
     assert not report.ok
     assert any(
-        f"probation {P2}: event 4 (seq 4, review) does not match its hash" in f
-        for f in report.faults
+        f"试用期 {P2}：第 4 条记录（序号 4，review）与其哈希值不符" in f for f in report.faults
     ), report.faults
 
 
@@ -108,24 +107,20 @@ def test_one_changed_byte_of_a_shown_probation_event_fails(
 def test_a_probation_left_out_fails(dossier: dict[str, Any], tmp_path: Path, keys: Keys) -> None:
     dossier["probations"] = dossier["probations"][:1]
     report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
-    assert report.faults == [
-        f"case F-1: its events say probation {P2} was started, but the dossier has none of its "
-        "events"
-    ]
+    assert report.faults == [f"案件 F-1：其记录表明试用期 {P2} 已开始，但案卷中没有它的任何记录"]
 
 
 def test_a_probation_cut_short_fails(dossier: dict[str, Any], tmp_path: Path, keys: Keys) -> None:
     dossier["probations"][0]["events"] = dossier["probations"][0]["events"][:3]
     report = dossiers.verify_dossier_file(write(dossier, "json", tmp_path), keys.public)
     assert report.faults == [
-        f"probation {P1}: the checkpoint signed the chain up to event 5, but the dossier ends at "
-        "event 3: events were left out"
+        f"试用期 {P1}：检查点签到了第 5 条记录，但案卷止于第 3 条：有记录被漏掉了"
     ]
     # the CSV carries a head on its row: with the row gone, nothing vouches for the rest
     report = dossiers.verify_dossier_file(write(dossier, "csv", tmp_path), keys.public)
     assert report.faults == [
-        f"probation {P1}: no signed checkpoint covers it; create one (`appointments audit "
-        "checkpoint`) and export again"
+        f"试用期 {P1}：没有已签名的检查点覆盖它；请签一个检查点"
+        "（`appointments audit checkpoint`）后重新导出"
     ]
 
 
@@ -135,7 +130,7 @@ def test_a_new_dossier_cannot_pass_for_an_old_one(
     old = {k: v for k, v in dossier.items() if k != "probations"}
     old["format"] = dossiers.DOSSIER_FORMAT_V1
     report = dossiers.verify_dossier_file(write(old, "json", tmp_path), keys.public)
-    assert any("can only carry one of version 1" in f for f in report.faults), report.faults
+    assert any("只能带第 1 版的检查点" in f for f in report.faults), report.faults
 
 
 async def test_probation_events_after_the_checkpoint_are_not_covered(
@@ -148,11 +143,10 @@ async def test_probation_events_after_the_checkpoint_are_not_covered(
     await record_probation(log_sessions, [extra])
     async with log_sessions() as session:
         later = await dossiers.build_dossier(session, "F-1")
-    assert later is not None and dossiers.uncovered(later) == [f"probation {P1}"]
+    assert later is not None and dossiers.uncovered(later) == [f"试用期 {P1}"]
     report = dossiers.verify_dossier_file(write(later, "html", tmp_path), keys.public)
     assert report.faults == [
-        f"probation {P1}: events 6 to 6 are not covered by the checkpoint; create a checkpoint "
-        "and export again"
+        f"试用期 {P1}：第 6 至 6 条记录没有检查点覆盖；请签一个检查点后重新导出"
     ]
 
 
@@ -175,16 +169,16 @@ def test_export_signs_a_checkpoint_for_an_uncovered_probation(
         return CliRunner().invoke(cli, ["audit", *args], env=env, catch_exceptions=False)
 
     unsigned = run("export", "F-1", "--format", "csv", "--out", str(out))
-    assert f"the newest events of probation {P2} are not covered" in unsigned.output
+    assert f"试用期 {P2} 最新的记录没有已签名的检查点覆盖" in unsigned.output
     exported = run(
         "export", "F-1", "--format", "csv", "--out", str(out), "--key", str(keys.private_path)
     )
     assert exported.exit_code == 0, exported.output
-    assert "case F-1, 10 event(s), 2 probation(s) with 11 event(s), csv" in exported.output
-    assert "all covered by checkpoint #2" in exported.output
+    assert "案件 F-1，10 条记录，2 个试用期共 11 条记录，格式 csv" in exported.output
+    assert "全部由检查点 #2 覆盖" in exported.output
     checked = run("verify-dossier", str(out), "--public-key", str(keys.public_path))
     assert checked.exit_code == 0, checked.output
-    assert "case F-1, 10 event(s), 2 probation(s) with 11 event(s), all covered" in checked.output
+    assert "案件 F-1，10 条记录，2 个试用期共 11 条记录，全部由已签名的检查点" in checked.output
 
 
 # --------------------------------------------------------------------------- format v1

@@ -72,8 +72,8 @@ async def test_reconciliation_with_temporal_history(
     assert (found.missing_from_log, found.unknown_to_temporal) == ([3], [999])
     assert found.differing == [(5, "summary")]
     assert found.problems() == [
-        "case rec-1: seq 3 was recorded by a completed activity but is not in the log",
-        "case rec-1: seq 999 is in the log but Temporal never scheduled it",
-        "case rec-1: seq 5 in the log differs from the activity's input (summary)",
+        "案件 rec-1：序号 3 已由完成的活动登记，但不在审计记录中",
+        "案件 rec-1：序号 999 在审计记录中，但 Temporal 从未安排过它",
+        "案件 rec-1：审计记录中的序号 5 与活动的输入不一致（summary）",
     ]
     assert not gone.held and gone.ok  # no history: the log alone vouches for it

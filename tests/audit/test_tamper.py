@@ -69,7 +69,7 @@ async def test_an_edited_event_is_found_where_it_was_edited(
     assert [(f.kind, f.case_id, f.chain_index, f.seq) for f in report.faults] == [
         ("edited", "B-2", 5, await seq_at(signed_log, CASE_CHAIN, "B-2", 5))
     ]
-    assert "case B-2: event 5" in report.faults[0].message
+    assert "案件 B-2：第 5 条记录" in report.faults[0].message
 
 
 async def test_an_edited_payload_is_found_too(
@@ -91,7 +91,7 @@ async def test_a_deleted_event_is_found_by_the_gap(
     await tamper(signed_log, "DELETE FROM case_events WHERE case_id = 'C-3' AND chain_index = 4")
     report = await check(log_sessions, keys)
     assert [(f.kind, f.case_id, f.chain_index) for f in report.faults] == [("missing", "C-3", 4)]
-    assert "event 4 of the chain removed" in report.faults[0].message
+    assert "链上第 4 条记录被删除" in report.faults[0].message
 
 
 async def test_an_inserted_event_is_found_by_the_broken_link(
@@ -112,7 +112,7 @@ async def test_an_inserted_event_is_found_by_the_broken_link(
     first = report.first_fault_per_case()
     assert set(first) == {"B-2"}
     assert (first["B-2"].kind, first["B-2"].chain_index) == ("broken_link", 4)
-    assert "inserted" in first["B-2"].message
+    assert "插入" in first["B-2"].message
 
 
 async def test_a_truncated_tail_is_found_against_the_checkpoint(
@@ -121,7 +121,7 @@ async def test_a_truncated_tail_is_found_against_the_checkpoint(
     await tamper(signed_log, "DELETE FROM case_events WHERE case_id = 'A-1' AND chain_index >= 7")
     report = await check(log_sessions, keys)
     assert [(f.kind, f.case_id, f.chain_index) for f in report.faults] == [("truncated", "A-1", 7)]
-    assert "events 7 to 8 were removed from the end" in report.faults[0].message
+    assert "末尾的第 7 至 8 条被删除了" in report.faults[0].message
 
 
 async def test_no_checkpoint_is_signed_over_a_cut_tail(
@@ -131,7 +131,7 @@ async def test_no_checkpoint_is_signed_over_a_cut_tail(
     async with log_sessions() as session:
         with pytest.raises(CheckpointRefused) as refused:
             await create_checkpoint(session, keys.private)
-    assert refused.value.problems == ["case A-1: event 8, which checkpoint #2 signed, is gone"]
+    assert refused.value.problems == ["案件 A-1：检查点 #2 所签的第 8 条记录已不存在"]
     [row] = await fetch(signed_log, "SELECT count(*) AS n FROM audit_checkpoints")
     assert row["n"] == 2
 
@@ -146,10 +146,13 @@ async def test_a_recomputed_chain_is_found_against_the_signed_heads(
     report = await check(log_sessions, keys, checkpoints=None)
     assert [(f.kind, f.case_id, f.chain_index) for f in report.faults] == [("rewritten", "C-3", 8)]
     # the older checkpoint still vouches for events 1-3: the change lies after them
-    assert "at or before event 8, after event 3" in report.faults[0].message
+    assert (
+        "链在第 8 条或其之前被改写过，在第 3 条（仍有检查点为其作证）之后"
+        in report.faults[0].message
+    )
     async with log_sessions() as session:  # and the next checkpoint will not launder it
         with pytest.raises(
-            CheckpointRefused, match="case C-3: event 8, which checkpoint #2 signed, has changed"
+            CheckpointRefused, match="案件 C-3：检查点 #2 所签的第 8 条记录已被改动"
         ):
             await create_checkpoint(session, keys.private)
 
@@ -172,8 +175,8 @@ async def test_an_altered_checkpoint_is_found(
     )
     report = await check(log_sessions, keys)
     assert [f.kind for f in report.faults] == ["checkpoint", "checkpoint"]
-    assert "do not give its Merkle root" in report.faults[0].message
-    assert "add up to 16 events" in report.faults[1].message
+    assert "推不出它的默克尔根" in report.faults[0].message
+    assert "其链头合计 16 条记录" in report.faults[1].message
 
 
 async def test_a_checkpoint_of_another_key_is_refused(
@@ -249,7 +252,7 @@ async def test_an_altered_checkpoint_statement_breaks_the_next_link(
         ("checkpoint", 1),
         ("checkpoint_link", 1),
     ]
-    assert "the signature does not match" in report.faults[0].message
+    assert "签名与其声明不符" in report.faults[0].message
     assert "被替换或篡改" in report.faults[1].message
     assert report.checkpoints == [2]  # #2 itself is still the service's
 
@@ -330,7 +333,7 @@ async def test_without_copies_deleted_checkpoints_leave_only_a_note(
     await tamper(log_url, "DELETE FROM audit_checkpoints")
     report = await check(log_sessions, keys)
     assert report.ok
-    assert "no checkpoint yet" in report.notes[0] and "--against" in report.notes[0]
+    assert "还没有检查点" in report.notes[0] and "--against" in report.notes[0]
 
 
 async def test_without_a_checkpoint_the_chains_still_verify_with_a_note(
@@ -339,4 +342,4 @@ async def test_without_a_checkpoint_the_chains_still_verify_with_a_note(
     await record_all(log_sessions, story("N-1"))
     report = await check(log_sessions, keys)
     assert report.ok
-    assert "no checkpoint yet" in report.notes[0]
+    assert "还没有检查点" in report.notes[0]

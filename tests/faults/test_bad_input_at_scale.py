@@ -625,7 +625,7 @@ def field_case_files(draw: st.DrawFn) -> CaseFile:
     text = dump(body, as_json, draw(st.booleans()))
     kinds = "+".join(sorted({d.kind for d in defects}))
     if defects[0].path == ():
-        return CaseFile(name, text.encode(), kinds, ("expected a mapping",))
+        return CaseFile(name, text.encode(), kinds, ("文件的最上层应为",))
     return CaseFile(name, text.encode(), kinds, (), fields=tuple(d.path for d in defects))
 
 
@@ -657,21 +657,21 @@ def whole_case_files(draw: st.DrawFn) -> CaseFile:
         else:
             at = draw(st.integers(0, len(raw)))
             raw = raw[:at] + draw(st.sampled_from(NOT_UTF8)) + raw[at:]
-        return CaseFile(name, raw, kind, ("not UTF-8 text",))
+        return CaseFile(name, raw, kind, ("不是 UTF-8 编码的文本",))
     if kind == "syntax":
         if as_json:
             cut = draw(st.integers(1, len(text.rstrip()) - 1))
-            return CaseFile(name, text[:cut].encode(), kind, ("line ", "column "))
+            return CaseFile(name, text[:cut].encode(), kind, ("第 ", " 列"))
         lines = text.splitlines(keepends=True)
         at = draw(st.integers(0, len(lines) - 1))
         lines[at] = "\t" + lines[at]
-        return CaseFile(name, "".join(lines).encode(), kind, ("not valid YAML", "line "))
+        return CaseFile(name, "".join(lines).encode(), kind, ("不是有效的 YAML", "第 "))
     if kind == "top not a mapping":
         top = draw(st.sampled_from([[], [body], "text", 5, None, True]))
         raw = b"" if top is None and draw(st.booleans()) else dump(top, as_json, True).encode()
         if as_json and raw == b"":
-            return CaseFile(name, raw, kind, ("line 1, column 1",))
-        return CaseFile(name, raw, kind, ("expected a mapping",))
+            return CaseFile(name, raw, kind, ("第 1 行第 1 列",))
+        return CaseFile(name, raw, kind, ("文件的最上层应为",))
     if kind == "deep nesting":
         depth = draw(
             st.one_of(st.integers(2, 100), st.integers(100, 3000), st.integers(3000, 200_000))
@@ -680,7 +680,7 @@ def whole_case_files(draw: st.DrawFn) -> CaseFile:
         put_at(body, target, "DEEPJUNK")
         deep = re.sub(r"['\"]?DEEPJUNK['\"]?", deep_text(depth), dump(body, as_json, True), count=1)
         return CaseFile(
-            name, deep.encode(), kind, (), either=(f"  {cli_field(target)}", "nested too deeply")
+            name, deep.encode(), kind, (), either=(f"  {cli_field(target)}", "嵌套层数过多")
         )
     if kind == "alias bomb":
         levels = draw(st.integers(2, 9))
@@ -693,9 +693,9 @@ def whole_case_files(draw: st.DrawFn) -> CaseFile:
         return CaseFile("case.yaml", raw, kind, (), fields=(("j0",), (bombed_field,)))
     if kind == "extension":
         ext = draw(st.sampled_from(["case.txt", "case", "case.yaml.bak", "case.toml", "case.j"]))
-        return CaseFile(ext, text.encode(), kind, ("unknown file type",))
+        return CaseFile(ext, text.encode(), kind, ("无法识别的文件类型",))
     body["opened_by"] = draw(st.sampled_from([{"name": "部长", "role": "department_head"}, "me"]))
-    return CaseFile(name, dump(body, as_json, True).encode(), kind, ("opened_by must not be",))
+    return CaseFile(name, dump(body, as_json, True).encode(), kind, ("文件中不能写 opened_by",))
 
 
 @st.composite
@@ -807,7 +807,7 @@ async def test_malformed_case_files_are_refused_with_a_message(
             tally["writes"] += 1
             findings.fail(f"the file was not refused: {written}\n{said}")
         findings.check(result.exit_code == case_file.status, f"exit {result.exit_code}\n{said}")
-        prefix = "error: " if case_file.status == 2 else "refused: "
+        prefix = "错误：" if case_file.status == 2 else "未能办理："
         findings.check(result.stderr.startswith(prefix), f"not an {prefix!r} message\n{said}")
         missing = case_file.unnamed(result.stderr)
         findings.check(not missing, f"the message does not name {missing}\n{said}")

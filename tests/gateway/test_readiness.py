@@ -48,12 +48,12 @@ async def test_the_file_lives_while_the_worker_runs(tmp_path: Path) -> None:
 
 def test_a_stale_or_missing_file_is_not_ready(tmp_path: Path) -> None:
     path = tmp_path / "worker.ready"
-    assert "does not exist" in (ready_file_problem(path) or "")
+    assert "不存在：工作进程没有运行" in (ready_file_problem(path) or "")
     touch(path)
     assert ready_file_problem(path) is None
     old = time.time() - READY_MAX_AGE - 5
     os.utime(path, (old, old))
-    assert "last touched" in (ready_file_problem(path) or "")
+    assert "上次更新是在" in (ready_file_problem(path) or "")
 
 
 def test_the_probe_command_exits_0_when_ready_3_when_not_2_unset(
@@ -62,10 +62,10 @@ def test_the_probe_command_exits_0_when_ready_3_when_not_2_unset(
     path = tmp_path / "worker.ready"
     monkeypatch.delenv("WORKER_READY_FILE", raising=False)
     assert run(["health", "worker"]) == 2
-    assert "WORKER_READY_FILE is not set" in capsys.readouterr().err
+    assert "未设置 WORKER_READY_FILE" in capsys.readouterr().err
     monkeypatch.setenv("WORKER_READY_FILE", str(path))
     assert run(["health", "worker"]) == 3
-    assert "not ready" in capsys.readouterr().err
+    assert "工作进程尚未就绪" in capsys.readouterr().err
     touch(path)
     assert run(["health", "worker"]) == 0
-    assert "the worker is ready" in capsys.readouterr().out
+    assert "工作进程已就绪" in capsys.readouterr().out

@@ -247,7 +247,8 @@ async def test_the_schedule_is_created_once_and_a_trigger_mails_the_digest(
         assert listed.exit_code == 0 and DIGEST_SCHEDULE_ID in listed.output
         assert (await asyncio.to_thread(invoke, "unpause")).exit_code == 0
         assert not (await handle.describe()).schedule.state.paused
-        assert (await asyncio.to_thread(invoke, "create")).output.strip().endswith("updated")
+        created = await asyncio.to_thread(invoke, "create")
+        assert created.output.strip().endswith("已调整到政策规定的时点")
         assert (await asyncio.to_thread(invoke, "delete")).exit_code == 0
         gone = await asyncio.to_thread(invoke, "trigger")
-        assert gone.exit_code == 1 and "no schedule daily-digest" in gone.output
+        assert gone.exit_code == 1 and "没有计划任务 daily-digest" in gone.output

@@ -21,6 +21,7 @@ from tests.probation.conftest import (
     SmtpServer,
     probation_input,
 )
+from workflows.glossary import zh_recorded
 from workflows.probation_types import (
     ReminderOutcome,
     probation_end,
@@ -120,10 +121,10 @@ async def test_import_list_review_and_show_from_the_command_line(
 
     imported = await asyncio.to_thread(_invoke, env, "probation", "import", str(csv_file))
     assert imported.exit_code == 0, imported.output
-    assert "reminders recorded as missed: 60 days, 30 days" in imported.output
-    assert "imported 2 probation(s); 0 already on record" in imported.output
+    assert "记为未及时发出的提醒：届满前 60 天、届满前 30 天" in imported.output
+    assert "已导入 2 个试用期；0 个已有记录" in imported.output
     again = await asyncio.to_thread(_invoke, env, "probation", "import", str(csv_file))
-    assert "imported 0 probation(s); 2 already on record" in again.output
+    assert "已导入 0 个试用期；2 个已有记录" in again.output
 
     await runner.sleep_until(await runner.now() + timedelta(minutes=1))
     listed = await asyncio.to_thread(_invoke, env, "probation", "list", "--json")
@@ -151,7 +152,7 @@ async def test_import_list_review_and_show_from_the_command_line(
     )
     assert reviewed.exit_code == 0, reviewed.output
     assert "removed (免去试任职务)" in reviewed.output
-    assert "former rank restored: 正科级" in reviewed.output
+    assert "已恢复原职级：正科级" in reviewed.output
     twice = await asyncio.to_thread(
         _invoke,
         env,
@@ -181,13 +182,14 @@ async def test_import_list_review_and_show_from_the_command_line(
     )
     assert (
         clerk.exit_code == 1
-        and "refused: 试用期满考核只能由部领导登记（本地政策）；" in clerk.output
+        and "未能办理：试用期满考核只能由部领导登记（本地政策）；" in clerk.output
     )
 
     shown = await asyncio.to_thread(_invoke, env, "probation", "show", new_id, "P1")
     assert shown.exit_code == 0, shown.output
-    assert "reminder_missed" in shown.output and "review" in shown.output
-    assert "former rank restored: 正科级" in shown.output
+    assert zh_recorded("reminder_missed") in shown.output
+    assert zh_recorded("review") in shown.output
+    assert "已恢复原职级：正科级" in shown.output
 
 
 def test_the_import_file_is_checked_whole_before_anything_is_sent(tmp_path: Path) -> None:
@@ -203,10 +205,10 @@ def test_the_import_file_is_checked_whole_before_anything_is_sent(tmp_path: Path
     with pytest.raises(InputError) as refused:
         read_probations(bad, date(2026, 11, 25))
     message = refused.value.message
-    assert "line 2, column starts_on" in message
-    assert "line 3, column person_id: P1 of case C-1 already appears on line 2" in message
-    assert "line 4, column starts_on: 2027-01-01 is in the future" in message
-    assert "line 5, column case_id" in message and "line 5, column post" in message
+    assert "第 2 行，starts_on 列" in message
+    assert "第 3 行，person_id 列：案件 C-1 的 P1 已在第 2 行出现过" in message
+    assert "第 4 行，starts_on 列：2027-01-01 是将来的日期" in message
+    assert "第 5 行，case_id 列" in message and "第 5 行，post 列" in message
     good = tmp_path / "good.csv"
     good.write_text(
         "case_id,person_id,name,unit,post,starts_on,former_rank,former_post\n"

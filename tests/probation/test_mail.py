@@ -76,8 +76,8 @@ async def test_two_roles_of_one_person_get_one_message(
     result = await ActivityEnvironment().run(mailer.send_mail, request(new_id, roles=roles))
     assert result.sent == [HEAD_MAIL]
     assert result.not_sent == [
-        "role:committee_secretary: not sent: the policy gives no mail address for "
-        "committee_secretary (probation.recipients)"
+        "role:committee_secretary: 未发送：政策文件没有写常委会秘书（committee_secretary）"
+        "的邮件地址（probation.recipients）"
     ]
     assert [m.rcpt_tos for m in smtp.about(new_id)] == [[HEAD_MAIL]]
 
@@ -90,7 +90,7 @@ async def test_without_an_smtp_server_mail_stays_in_the_outbox(
     assert result.sent == [] and len(result.not_sent) == 2
     rows = await outbox_rows(session_factory, new_id)
     assert {(r.status, r.note) for r in rows} == {("not_sent", NOT_CONFIGURED)}
-    assert NOT_CONFIGURED == "not sent: no SMTP server configured"
+    assert NOT_CONFIGURED == "未发送：未配置邮件服务器（SMTP）"
 
 
 async def test_an_unreachable_server_is_retried_and_then_sends_once(
@@ -104,7 +104,7 @@ async def test_an_unreachable_server_is_retried_and_then_sends_once(
     assert failed.value.type == "MailTemporaryFailure" and not failed.value.non_retryable
     rows = await outbox_rows(session_factory, new_id)
     assert [r.status for r in rows] == ["pending", "pending"]
-    assert all(r.note.startswith("attempt 1: SMTP 127.0.0.1") for r in rows)
+    assert all(r.note.startswith("第 1 次尝试：") and "SMTP 127.0.0.1" in r.note for r in rows)
 
     up = MailActivities(session_factory, DEFAULT_POLICY, smtp.config())
     result = await ActivityEnvironment().run(up.send_mail, request(new_id))
@@ -127,7 +127,7 @@ async def test_a_line_break_in_a_header_fails_once_for_good(
     assert smtp.about(new_id) == []
     rows = await outbox_rows(session_factory, new_id)
     assert [(r.status, r.attempts) for r in rows] == [("failed", 1), ("failed", 1)]
-    assert all(r.note.startswith("not sent: cannot be written:") for r in rows)
+    assert all(r.note.startswith("未发送：邮件无法生成：") for r in rows)
     # a retry all the same (Temporal would not) sends nothing and fails nothing
     again = await ActivityEnvironment().run(mailer.send_mail, broken)
     assert again.sent == [] and len(again.not_sent) == 2

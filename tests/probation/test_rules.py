@@ -71,13 +71,13 @@ def _problems(**changes: Any) -> list[str]:
 
 def test_bad_probation_values_are_refused_each_with_its_reason() -> None:
     assert _problems(reminder_days_before_end=[60, 30, 30, 400]) == [
-        "probation.reminder_days_before_end has 400, but a reminder falls within the year: "
-        "from 0 (the last day) to 364 days before it",
-        "probation.reminder_days_before_end lists 30 more than once",
+        "probation.reminder_days_before_end 中有 400，但提醒须在试用期内："
+        "从届满前 364 天到届满当天（0）",
+        "probation.reminder_days_before_end 中 30 出现了不止一次",
     ]
-    assert _problems(review_roles=[]) == ["probation.review_roles is empty: name at least one role"]
+    assert _problems(review_roles=[]) == ["probation.review_roles 是空的：至少应写一个角色"]
     assert _problems(recipients={"clerk": "not an address"}) == [
-        "probation.recipients.clerk is 'not an address', which is not a mail address"
+        "probation.recipients.clerk 为 'not an address'，不是有效的邮件地址"
     ]
     ladder = [
         {"role": "department_head", "working_days_after": 3},
@@ -90,9 +90,9 @@ def test_bad_probation_values_are_refused_each_with_its_reason() -> None:
             "escalation": ladder,
         }
     )
-    assert problem.startswith("probation.review.escalation must climb")
+    assert problem.startswith("probation.review.escalation 的 working_days_after 须逐级严格递增")
     (problem,) = _problems(review_window_days_before_end=400)
-    assert problem.startswith("probation.review_window_days_before_end: Input should be")
+    assert problem.startswith("probation.review_window_days_before_end：不能大于")
 
 
 def test_the_reminder_mail_names_the_case_person_post_and_due_date() -> None:

@@ -61,5 +61,5 @@ async def test_an_old_name_with_a_line_break_does_not_hold_the_early_end(
         assert [e.kind for e in await runner.events(h.id)][-1] == "ended_early"
         rows = await runner.outbox(h.id)
         assert rows and all(r.status == "failed" and r.attempts == 1 for r in rows)
-        assert all("cannot be written" in r.note for r in rows)
+        assert all("邮件无法生成" in r.note for r in rows)
         assert smtp.about(h.id) == []

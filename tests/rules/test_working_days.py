@@ -110,7 +110,8 @@ def test_a_year_without_data_is_refused():
     assert e.value.year == 2027
     assert str(e.value) == (
         "缺少 2027 年的工作日历：日历数据中还没有国务院办公厅关于该年部分节假日安排的通知；"
-        "须由系统管理员将该年的日历补入日历补充文件，方能计算落在该年的期限"
+        "须由系统管理员在控制台“系统设置 → 工作日历”录入该年的放假和调休上班日"
+        "（或补入日历补充文件），方能计算落在该年的期限"
     )
     assert e.value.rule == "calendar.year"
     assert e.value.source == "工作日：国务院办公厅每年发布的部分节假日安排通知"

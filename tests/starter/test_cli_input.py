@@ -216,8 +216,8 @@ def test_malformed_case_file_names_each_field(
     )
     result = invoke(["case", "start", str(bad)], people.clerk)
     assert result.exit_code == 2
-    assert "unit: Field required" in result.stderr
-    assert "positions: Input should be a valid integer" in result.stderr
+    assert "unit: 「单位」必须填写" in result.stderr
+    assert "positions: 「职数」应为整数" in result.stderr
     assert "candidates[0].birth_date:" in result.stderr
     assert connections == []
 
@@ -229,8 +229,8 @@ def test_case_file_with_a_yaml_syntax_error_names_the_line(
     bad.write_text("case_id: GY-2026-030\nunit: [县环保局\npost: 副局长\n", encoding="utf-8")
     result = invoke(["case", "start", str(bad)], people.clerk)
     assert result.exit_code == 2
-    assert "not valid YAML" in result.stderr
-    assert "line 4" in result.stderr or "line 3" in result.stderr
+    assert "不是有效的 YAML" in result.stderr
+    assert "第 4 行" in result.stderr or "第 3 行" in result.stderr
     assert connections == []
 
 
@@ -245,7 +245,7 @@ def test_opened_by_comes_from_the_token_not_the_file(
     )
     result = invoke(["case", "start", str(bad)], people.clerk)
     assert result.exit_code == 2
-    assert "opened_by must not be in the file" in result.stderr
+    assert "文件中不能写 opened_by" in result.stderr
     assert connections == []
 
 
@@ -309,7 +309,7 @@ def test_a_step_without_a_token_is_refused_before_anything_is_read(
             no_login.chmod(0o600)
         result = invoke(["case", "start", str(bad)])
         assert result.exit_code == 2, result.output
-        assert result.stderr == f"error: {NOT_SIGNED_IN}\n"
+        assert result.stderr == f"错误：{NOT_SIGNED_IN}\n"
     result = invoke(["step", "withdraw", "GY-2026-017", "-"], input="reason: 岗位撤销\n")
     assert result.exit_code == 2 and NOT_SIGNED_IN in result.stderr
     assert connections == []
@@ -335,7 +335,7 @@ def test_a_token_that_is_not_valid_is_refused(
 def test_an_auditor_may_not_start_a_case(connections: list[str], people: People) -> None:
     result = invoke(["case", "start", str(FIXTURES / "regular_case.yaml")], people.auditor)
     assert result.exit_code == 1
-    assert "refused: the role auditor may not start a case (it is for: clerk)" in result.stderr
+    assert "未能办理：审计人员无权新建案件（新建案件由clerk (干部科工作人员)办理）" in result.stderr
     assert connections == []
 
 
@@ -442,11 +442,9 @@ def test_csv_with_a_bad_score_names_line_and_column(
         ["exam", "written", "GY-2026-017", str(scores), "--held-on", "2026-09-19"], people.clerk
     )
     assert result.exit_code == 2
-    assert "written.csv, line 3, column score: Input should be a valid number" in result.stderr
-    assert "written.csv, line 4, column score: Input should be less than or equal to 100" in (
-        result.stderr
-    )
-    assert "nothing was sent" in result.stderr
+    assert "written.csv，第 3 行，score 列：「成绩」应为数字" in result.stderr
+    assert "written.csv，第 4 行，score 列：「成绩」不能大于 100" in result.stderr
+    assert "未发送任何内容" in result.stderr
     assert connections == []
 
 
@@ -473,9 +471,9 @@ def test_applicants_csv_problems_name_line_and_column(
         people.clerk,
     )
     assert result.exit_code == 2
-    assert "line 3, column qualified: write yes or no (是/否), not '也许'" in result.stderr
-    assert "line 5, column registered_on:" in result.stderr
-    assert "line 6, column sanctions: item 1 kind:" in result.stderr
+    assert "第 3 行，qualified 列：应填 是 或 否" in result.stderr
+    assert "第 5 行，registered_on 列：" in result.stderr
+    assert "第 6 行，sanctions 列：「warning」不是处分种类" in result.stderr
     assert connections == []
 
 
@@ -488,7 +486,7 @@ def test_csv_with_a_missing_column_is_refused(
         ["exam", "interview", "GY-2026-017", str(scores), "--held-on", "2026-10-17"], people.clerk
     )
     assert result.exit_code == 2
-    assert "line 1: missing column: score" in result.stderr
+    assert "第 1 行：缺少列：score" in result.stderr
     assert connections == []
 
 
@@ -523,7 +521,7 @@ def test_meeting_without_quorum_is_refused_and_nothing_is_sent(
     meeting.write_text(text, "utf-8")
     result = invoke(["vote", "record", str(meeting)], people.secretary)
     assert result.exit_code == 1
-    assert f"refused: {QUORUM_SENTENCE}" in result.stderr
+    assert f"未能办理：{QUORUM_SENTENCE}" in result.stderr
     assert "cannot reach Temporal" not in result.stderr
     assert connections == []
 
@@ -552,7 +550,7 @@ def test_meeting_sends_one_vote_per_case(fake_client: FakeClient, people: People
         assert arg.actor == people.secretary.actor
     assert [i.person_id for i in sent["appointment-case-GY-2026-017"][1].items] == ["P-17003"]
     assert "P-17003: 通过：应到 11 人，同意 8 人，至少须 6 人同意" in result.stdout
-    assert "recorded for all 2 case(s)" in result.stdout
+    assert "2 个案件均已登记" in result.stdout
 
 
 def test_a_case_refusing_its_vote_is_reported_with_the_others(
@@ -562,8 +560,8 @@ def test_a_case_refusing_its_vote_is_reported_with_the_others(
     result = invoke(["vote", "record", str(FIXTURES / "meeting.yaml")], people.secretary)
     assert result.exit_code == 1
     assert len(fake_client.updates) == 2  # the second case still got its vote
-    assert "recorded: GY-2026-021" in result.stderr
-    assert "not recorded: GY-2026-017 — case GY-2026-017 is at stage inspection" in result.stderr
+    assert "已登记：GY-2026-021" in result.stderr
+    assert "未登记：GY-2026-017——case GY-2026-017 is at stage inspection" in result.stderr
 
 
 def test_notice_file_publishes_to_each_case(fake_client: FakeClient, people: People) -> None:
@@ -593,7 +591,7 @@ def test_a_refused_step_prints_the_rules_sentence(fake_client: FakeClient, peopl
         people.clerk,
     )
     assert result.exit_code == 1
-    assert "refused: inspection team needs at least 2 members" in result.stderr
+    assert "未能办理：inspection team needs at least 2 members" in result.stderr
 
 
 # --------------------------------------------------------------------------- the step table
@@ -636,11 +634,11 @@ def test_the_step_command_checks_the_file_with_the_rows_model(
     bad.write_text('{"person_id": "P-1", "notice_issued_on": "2026-13-01"}', "utf-8")
     result = invoke(["step", "record_appointment", "GY-2026-017", str(bad)], people.clerk)
     assert result.exit_code == 2
-    assert "notice_issued_on" in result.stderr and "talk_by: Field required" in result.stderr
+    assert "notice_issued_on" in result.stderr and "talk_by: 「谈话人」必须填写" in result.stderr
     forged = tmp_path / "forged.yaml"
     forged.write_text("actor: {name: 部长, role: department_head}\nreason: 不需要了\n", "utf-8")
     result = invoke(["step", "withdraw", "GY-2026-017", str(forged)], people.clerk)
-    assert result.exit_code == 2 and "actor must not be in the file" in result.stderr
+    assert result.exit_code == 2 and "文件中不能写 actor" in result.stderr
     assert connections == []
 
 

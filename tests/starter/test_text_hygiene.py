@@ -80,4 +80,4 @@ def test_a_summary_keeps_its_line_breaks(tmp_path: Path) -> None:
 def test_an_account_whose_name_is_not_one_line_exits_2(name: str) -> None:
     result = invoke("accounts", "create", name, "--role", "clerk")
     assert result.exit_code == 2, result.output
-    assert "NAME is not usable" in result.output and "此处只能填一行文字" in result.output
+    assert "NAME 无法使用" in result.output and "此处只能填一行文字" in result.output

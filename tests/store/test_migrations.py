@@ -25,8 +25,11 @@ APP_TABLES = {
     "console_sessions",
     "objection_intake",
     "informant_disclosures",
+    "calendar_years",
+    "calendar_year_diffs",
+    "account_changes",
 }
-HEAD = "0010_informant_disclosures"
+HEAD = "0012_account_admin"
 
 
 async def table_names(url: str) -> set[str]:

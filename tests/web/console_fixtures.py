@@ -154,5 +154,9 @@ def vote_form(present: int, agree: int) -> dict[str, str]:
         "meeting.members": "11",
         "meeting.present": str(present),
         "meeting.method": "secret_ballot",
-        "items": f"person_id,agree,disagree,defer,deferred_reason\np1,{agree},1,0,\n",
+        # the first row of the items' table (a row per person, the person chosen)
+        "items.0.person_id": "p1",
+        "items.0.agree": str(agree),
+        "items.0.disagree": "1",
+        "items.0.defer": "0",
     }

@@ -81,7 +81,10 @@ async def start_case(stack: Stack, clerk: Page, case_id: str) -> None:
     )
     await clerk.click("text=新建案件")
     await clerk.wait_for_url(f"{stack.base}/console/cases/new")
-    await fill(clerk, form_values(regular_case(case_id), skip=frozenset({"opened_by"})))
+    # first the selection method: the form then asks only what that method needs
+    await clerk.click('a[href="/console/cases/new?method=regular_appointment"]')
+    await clerk.wait_for_url(f"{stack.base}/console/cases/new?method=regular_appointment")
+    await fill(clerk, form_values(regular_case(case_id), skip=frozenset({"opened_by", "method"})))
     await clerk.click('form.step button[type="submit"]')
     await clerk.wait_for_url(f"{stack.base}/console/cases/{case_id}")
 
@@ -112,7 +115,7 @@ async def test_a_clerk_signs_in_starts_a_case_and_takes_it_to_the_vote(
     await secretary.click('form.step button[type="submit"]')
     assert QUORUM_REFUSAL in await secretary.inner_text(".refused")
     assert await secretary.input_value('[name="meeting.present"]') == "7"
-    await fill(secretary, {"meeting.present": "9", "items": vote_form(9, 8)["items"]})
+    await fill(secretary, {"meeting.present": "9", "items.0.agree": "8"})
     await secretary.click('form.step button[type="submit"]')
     await secretary.wait_for_url(f"{stack.base}/console/cases/{new_case_id}?done=record_vote")
     assert "已记录：常委会票决" in await secretary.inner_text(".flash")

@@ -59,7 +59,7 @@ async def start_from_the_form(
     clerk: Person, runner: CaseRunner, case_id: str, **extra: str
 ) -> None:
     runner.started.append(runner.env.client.get_workflow_handle(case_workflow_id(case_id)))
-    form = await clerk.get("/console/cases/new")
+    form = await clerk.get("/console/cases/new?method=regular_appointment")
     assert "案件编号" in form and "人选" in form
     values = form_values(regular_case(case_id), skip=frozenset({"opened_by"}))
     response = await clerk.post("/console/cases/new", {**values, **extra})
@@ -118,7 +118,7 @@ async def test_a_clerk_takes_a_case_to_the_vote_through_the_console(
             f"/console/cases/{new_case_id}/steps/record_vote",
             {**vote_form(present=9, agree=8), "meeting.held_on": "9月22日"},
         )
-        assert malformed.status_code == 422 and "日期应为 YYYY-MM-DD" in malformed.text
+        assert malformed.status_code == 422 and "格式不对，应为 YYYY-MM-DD" in malformed.text
         # without the session's CSRF token: refused before anything is read
         forged = await sec.http.post(
             f"/console/cases/{new_case_id}/steps/record_vote", data=vote_form(9, 8)
@@ -206,10 +206,10 @@ async def test_a_malformed_case_form_starts_nothing(
     async with await sign_in(app, name, Role.CLERK) as clerk:
         await clerk.get("/console/cases/new")
         for bad, said in (
-            ({"positions": "0"}, "职数：应≥ 1"),
-            ({"candidates": "person_id,name,height\np1,张三,180"}, "未知的列 height"),
-            ({"case_id": "no spaces allowed"}, "案件编号：格式不符"),
-            ({"opened_on": "2026-02-30"}, "立案日期：日期应为 YYYY-MM-DD"),
+            ({"positions": "0"}, "职数：不能小于 1"),
+            ({"candidates": "person_id,name,height\np1,张三,180"}, "「height」：不是可识别的列"),
+            ({"case_id": "no spaces allowed"}, "案件编号：格式不对"),
+            ({"opened_on": "2026-02-30"}, "立案日期：格式不对，应为 YYYY-MM-DD"),
         ):
             response = await clerk.post("/console/cases/new", {**values, **bad})
             assert response.status_code == 422, bad

@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.console import admin, audit, cases, probation, signin
+from web.console import admin, audit, calendar_years, cases, probation, signin
 from web.console.auth import PageRefused, SignInNeeded, sign_in_url
 from web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-for part in (signin, cases, probation, audit, admin):
+for part in (signin, cases, probation, audit, admin, calendar_years):
     router.include_router(part.router)
 
 

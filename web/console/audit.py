@@ -1,7 +1,8 @@
-"""The auditors' pages (审计): search the log, a case's timeline with its hash chain, the
-case as of a day, its dossier for download, and verification of the log or of a dossier
-file. Reads only: nothing here changes anything, so the pages are plain GETs, except the
-upload of a dossier to verify (a POST with the session's CSRF token, which writes nothing).
+"""The auditors' pages (审计): search the log, a case's timeline in the order of its hash
+chain, the case as of a day (by the days its acts happened), its dossier for download, and
+verification of the log or of a dossier file. Reads only: nothing here changes anything, so
+the pages are plain GETs, except the upload of a dossier to verify (a POST with the session's
+CSRF token, which writes nothing).
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
 from audit import dossier as dossiers
 from audit import queries as audit_queries
 from audit.keyring import Keyring
+from audit.last_checks import record_check_async
 from audit.verify import verify_log
 from store import queries
 from web.console.auth import Console, PageRefused, check_csrf, read_form, require
 from web.console.cases import CaseId
 from web.console.common import day, page
 from web.templating import beijing_today as today
-from workflows.glossary import EVENT_KINDS
-from workflows.types import CaseStage, Line
+from workflows.glossary import EVENT_KINDS, zh
+from workflows.types import CaseStage, CaseStatus, Line
 
 router = APIRouter(prefix="/audit")
 
@@ -119,9 +121,11 @@ async def find_case(
 async def timeline(
     request: Request, user: Console, parts: ServicesDep, case_id: CaseId
 ) -> Response:
-    """A case's full timeline, each event with its place in the hash chain."""
+    """A case's full timeline in the order of its hash chain, so that each row's previous
+    hash is the hash of the row above it (the workflow's own numbering, ``seq``, may differ
+    where an event was recorded late)."""
     require(user, READ_AUDIT)
-    events = await _timeline(parts, case_id)
+    events = sorted(await _timeline(parts, case_id), key=lambda e: e.chain_index)
     return page(
         request,
         user,
@@ -137,13 +141,22 @@ async def timeline(
 async def as_of(
     request: Request, user: Console, parts: ServicesDep, case_id: CaseId, on: date
 ) -> Response:
-    """What the case looked like at the end of a day, from its recorded events alone."""
+    """What the case looked like at the end of a day, from its recorded events alone, each
+    by the day it happened (with the moment it was typed in beside)."""
     require(user, READ_AUDIT)
     async with parts.sessions() as s:
         if not await queries.count_events(s, case_id):
             raise PageRefused(404, f"案件 {case_id} 没有任何记录。")
         view = await audit_queries.as_of(s, case_id, on)
-    return page(request, user, "console_audit_as_of.html", case_id=case_id, view=view)
+    status = view.standing.status if view.standing else ""
+    return page(
+        request,
+        user,
+        "console_audit_as_of.html",
+        case_id=case_id,
+        view=view,
+        status=zh(CaseStatus(status)) if status in set(CaseStatus) else status,
+    )
 
 
 @router.get("/cases/{case_id}/dossier.{fmt}")
@@ -186,6 +199,10 @@ async def verify(
                     checkpoints=1,
                     case_id=case_id or None,
                     copies=service_copies(parts.settings),
+                )
+            if not case_id:  # the whole log: its outcome for monitoring (/metrics)
+                await record_check_async(
+                    parts.settings.data_dir, "verify", report.ok, len(report.faults)
                 )
         except ApiError as exc:
             error = exc.detail

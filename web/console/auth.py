@@ -25,6 +25,7 @@ COOKIE = "console_session"
 SESSION_LIFETIME = timedelta(hours=9)  # a working day; signing in again after that
 MAX_KEY_LENGTH = 100
 MAX_FORM_BYTES = 4 * 1024 * 1024  # a registration of a few thousand applicants
+MAX_FORM_FIELDS = 100_000  # the inputs of a table of a few thousand rows
 
 
 class SignInNeeded(Exception):
@@ -82,9 +83,10 @@ async def read_form(request: Request, limit: int = MAX_FORM_BYTES) -> FormData:
         body += chunk
         if len(body) > limit:
             raise PageRefused(413, f"提交的内容过大（上限 {limit // 1024} KB）。")
-    # the body is read: let Starlette parse it from its cache
+    # the body is read: let Starlette parse it from its cache (a table of rows has an input
+    # per cell: the size limit bounds their number, not Starlette's default of 1,000)
     request._body = body
-    return await request.form()
+    return await request.form(max_fields=MAX_FORM_FIELDS)
 
 
 def check_csrf(user: SignedIn, form: FormData) -> None:

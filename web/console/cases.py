@@ -3,17 +3,23 @@
 A step's form is made from the workflow update's input model (``web.forms``); what it sends
 goes to the workflow exactly as the API sends it (``api.temporal``), with the signed-in
 account as the actor. A refusal shows the rule's own sentence above the form, which keeps
-what was typed.
+what was typed. A list of people is a table of rows with Chinese headers: its button adds
+rows (no script), an ``.xlsx`` sent with the form fills it (``sheets``), and its empty
+template is downloaded from ``/console/sheets/KIND.xlsx``. A new case first asks for its
+selection method, then only for what a case of that method is started with.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from activities.policy import read_policy
 from api import temporal
@@ -27,22 +33,29 @@ from api.permissions import (
     must_be_on_team,
 )
 from api.schemas import STEP_INPUTS
+from sheets.columns import SHEETS
+from sheets.xlsx import CONTENT_TYPE as XLSX_TYPE
+from sheets.xlsx import template_xlsx
 from store import queries
 from store.console_models import SignedIn
 from store.objection_models import commitment_holds, intake_of_case
 from store.probation_models import ProbationListRow, list_probations
 from web.console.auth import Console, PageRefused, form_of, may, require
+from web.console.calendar_years import next_year_missing
 from web.console.common import FilterText, FormPage, chosen, page
+from web.forms import SHEET_FILE, FormProblem, import_sheets, more_rows
 from web.templating import beijing_today as today
-from workflows.glossary import awaited, step_title
+from workflows.glossary import awaited, field_label, step_title, zh
 from workflows.probation_types import ProbationStatus, ReviewStatus
 from workflows.steps import CASE_STEPS
 from workflows.types import (
+    EXAM_METHODS,
     CaseInput,
     CaseStage,
     CaseState,
     CaseStatus,
     Role,
+    SelectionMethod,
 )
 
 router = APIRouter()
@@ -100,6 +113,7 @@ async def dashboard(
         filters={"stage": stage, "status": status, "unit": unit or "", "overdue": overdue},
         stages=list(CaseStage),
         statuses=list(CaseStatus),
+        calendar_missing=await next_year_missing(parts, user),
     )
 
 
@@ -205,29 +219,139 @@ def _steps_for(user: SignedIn, state: CaseState | None) -> list[tuple[str, str, 
 # ``/cases/new`` before ``/cases/{case_id}``, which would take "new" for a case id
 
 
-START_PAGE = FormPage(
-    "新建案件", "/console/cases/new", "/console/", CaseInput, skip=frozenset({"opened_by"})
-)
+# What a case of each selection method is started with, beyond the post: the exam's
+# candidates come from its registration, a regular appointment's from its recommendation.
+EXAM_CASE_SKIPS = frozenset({"candidates", "recommendation", "relationships"})
+
+
+def _start_page(method: SelectionMethod) -> FormPage:
+    """The new-case form of ``method``: only what a case of that method is started with."""
+    skip = frozenset({"opened_by", "method"})
+    if method in EXAM_METHODS:
+        skip |= EXAM_CASE_SKIPS
+    return FormPage(
+        f"新建案件（{zh(method)}）",
+        f"/console/cases/new?method={method.value}",
+        "/console/cases/new",
+        CaseInput,
+        skip=skip,
+    )
+
+
+def _method_choices() -> list[tuple[SelectionMethod, str, str]]:
+    """(method, its name, what its case is started with) for the new-case page."""
+    registration = step_title("record_registration")
+    exam = (
+        "人选由考试报名产生：立案时只填岗位信息，"
+        f"报名人员在“{registration}”一步录入（可从 Excel 导入）。"
+    )
+    regular = (
+        f"人选经{field_label('recommendation')}产生：立案时填写推荐情况和人选名单"
+        "（可逐行填写，也可从 Excel 导入）。"
+    )
+    return [
+        (m, zh(m), exam if m in EXAM_METHODS else regular)
+        for m in (
+            SelectionMethod.REGULAR_APPOINTMENT,
+            SelectionMethod.OPEN_SELECTION,
+            SelectionMethod.COMPETITIVE_APPOINTMENT,
+        )
+    ]
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
-async def start_form(request: Request, user: Console) -> Response:
+async def start_form(
+    request: Request,
+    user: Console,
+    method_text: Annotated[FilterText, Query(alias="method")] = None,
+) -> Response:
+    """The choice of the selection method, then the form of the method chosen."""
     require(user, START_CASE)
-    return START_PAGE.show(request, user, {})
+    method = chosen(SelectionMethod, method_text)
+    if method is None:
+        sheets = [(s.kind, s.title) for s in SHEETS.values()]
+        return page(
+            request, user, "console_case_new.html", methods=_method_choices(), sheets=sheets
+        )
+    return _start_page(method).show(request, user, {})
 
 
 @router.post("/cases/new")
-async def start(request: Request, user: Console, parts: ServicesDep) -> Response:
+async def start(
+    request: Request,
+    user: Console,
+    parts: ServicesDep,
+    method_text: Annotated[FilterText, Query(alias="method")] = None,
+) -> Response:
     require(user, START_CASE)
     form = await form_of(request, user)
+    # the method is in the form's address; a form sent without it may name it as a field
+    method = chosen(SelectionMethod, method_text or form.get("method", "").strip())
+    if method is None:
+        raise PageRefused(422, "请先选择选拔方式。")
 
     async def send(fields: dict[str, Any]) -> None:
-        case = CaseInput.model_validate({**fields, "opened_by": actor_of(user.caller)})
+        case = CaseInput.model_validate(
+            {**fields, "method": method.value, "opened_by": actor_of(user.caller)}
+        )
         await temporal.start_case(parts.client, parts.settings.task_queue, case)
         await temporal.first_state(parts.client, case.case_id)
 
     case_id = form.get("case_id", "").strip()
-    return await START_PAGE.submit(request, user, form, send, f"/console/cases/{case_id}")
+    done = f"/console/cases/{case_id}"
+    return await _send_with_tables(request, user, _start_page(method), form, send, done)
+
+
+async def _sheets_sent(request: Request) -> dict[str, bytes]:
+    """The ``.xlsx`` files sent with a form (read and checked already by ``form_of``), by
+    the name of their input."""
+    out: dict[str, bytes] = {}
+    for name, value in (await request.form()).multi_items():
+        if isinstance(value, UploadFile) and name.startswith(SHEET_FILE):
+            data = await value.read()
+            if data:
+                out[name] = data
+    return out
+
+
+async def _send_with_tables(
+    request: Request,
+    user: SignedIn,
+    form_page: FormPage,
+    form: dict[str, str],
+    send: Callable[[dict[str, Any]], Awaitable[object]],
+    done: str,
+) -> Response:
+    """A form with tables of rows: shown again with more rows when its button asked for
+    them; else the rows of its Excel files added to its tables (a bad row in a file: every
+    problem shown, nothing sent), then sent as any form."""
+    grown = more_rows(form)
+    if grown is not None:
+        return form_page.show(request, user, grown)
+    try:
+        files = await _sheets_sent(request)
+        # reading a workbook is work for a thread, not for the loop serving every page
+        form = await asyncio.to_thread(
+            import_sheets, form_page.model, form, files, skip=form_page.skip
+        )
+    except FormProblem as exc:
+        return form_page.show(request, user, form, problems=exc.problems, status_code=422)
+    return await form_page.submit(request, user, form, send, done)
+
+
+@router.get("/sheets/{kind}.xlsx")
+async def sheet_template(user: Console, kind: Annotated[str, Path(max_length=32)]) -> Response:
+    """The empty Excel template of a list (its Chinese headers, how to fill each in)."""
+    sheet = SHEETS.get(kind)
+    if sheet is None:
+        raise PageRefused(404, "没有这种表格模板。")
+    data = await asyncio.to_thread(template_xlsx, sheet)
+    name = quote(f"{sheet.title}模板.xlsx")
+    return Response(
+        data,
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -321,4 +445,6 @@ async def record_step(
         await temporal.execute_update(parts.client, case_id, update, arg)
 
     done = f"/console/cases/{case_id}?done={update}"
-    return await _step_page(case_id, update, state).submit(request, user, form, send, done)
+    return await _send_with_tables(
+        request, user, _step_page(case_id, update, state), form, send, done
+    )

@@ -29,7 +29,8 @@ class CalendarYearMissing(RuleViolation):
     def __init__(self, year: int) -> None:
         super().__init__(
             f"缺少 {year} 年的工作日历：日历数据中还没有国务院办公厅关于该年部分节假日安排的"
-            "通知；须由系统管理员将该年的日历补入日历补充文件，方能计算落在该年的期限",
+            "通知；须由系统管理员在控制台“系统设置 → 工作日历”录入该年的放假和调休上班日"
+            "（或补入日历补充文件），方能计算落在该年的期限",
             RULE_CALENDAR,
         )
         self.year = year

@@ -1,0 +1,158 @@
+"""Every console page in a real browser (Debian's Chromium through Playwright, the service on
+a real port with the Temporal dev server, a worker and PostgreSQL behind it): each page is
+opened by a role that may see it, saved as a screenshot (``tests/web/browser.py`` says
+where), and read for English: a page a person reads is in Chinese, save for codes, names,
+ids and units (the allowed list below).
+
+The pages are listed from the console's own routes, so a new page cannot be forgotten:
+``test_every_console_page_is_visited`` fails until it is added to ``PAGES`` (or, for what is
+not a page, such as a download, to ``NOT_PAGES``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from playwright.async_api import Page
+
+from tests.api.test_probation import DAYS_IN, bring_in, today
+from tests.web.browser import screenshot_path, sign_in
+from tests.web.console_fixtures import PASSWORD, make_person
+from tests.web.test_browser import Stack, quiet, stack  # noqa: F401  (fixture)
+from tests.workflows.scenarios import regular_case
+from web import console
+from workflows.types import Role
+
+CASE = "{case_id}"
+# Each GET page of the console: (who opens it, the address with the test's case filled in).
+PAGES: dict[str, tuple[Role | None, str]] = {
+    "/console/login": (None, "/console/login"),
+    "/console/": (Role.CLERK, "/console/"),
+    "/console/tasks": (Role.CLERK, "/console/tasks"),
+    "/console/cases/new": (Role.CLERK, "/console/cases/new"),
+    "/console/cases/{case_id}": (Role.CLERK, f"/console/cases/{CASE}"),
+    "/console/cases/{case_id}/steps/{update}": (
+        Role.CLERK,
+        f"/console/cases/{CASE}/steps/record_investigation_notice",
+    ),
+    "/console/probation": (Role.DEPARTMENT_HEAD, "/console/probation"),
+    "/console/probation/{case_id}/{person_id}": (
+        Role.DEPARTMENT_HEAD,
+        f"/console/probation/{CASE}/p1",
+    ),
+    "/console/probation/{case_id}/{person_id}/{slug}": (
+        Role.DEPARTMENT_HEAD,
+        f"/console/probation/{CASE}/p1/review",
+    ),
+    "/console/audit": (Role.AUDITOR, f"/console/audit?unit={regular_case('x').unit}"),
+    "/console/audit/cases/{case_id}": (Role.AUDITOR, f"/console/audit/cases/{CASE}"),
+    "/console/audit/cases/{case_id}/as-of": (
+        Role.AUDITOR,
+        f"/console/audit/cases/{CASE}/as-of?on={{today}}",
+    ),
+    "/console/audit/verify": (Role.AUDITOR, f"/console/audit/verify?case={CASE}&run=true"),
+    "/console/admin": (Role.ADMINISTRATOR, "/console/admin"),
+    "/console/admin/calendar": (Role.ADMINISTRATOR, "/console/admin/calendar"),
+}
+# Further visits of a page: the new-case form of a selection method, once it is chosen.
+MORE_VISITS: list[tuple[str, Role | None, str]] = [
+    ("/console/cases/new", Role.CLERK, "/console/cases/new?method=regular_appointment"),
+]
+# GET routes that are not pages a person reads: downloads, and a box that only redirects.
+NOT_PAGES = {
+    "/console/sheets/{kind}.xlsx",
+    "/console/audit/case",
+    "/console/audit/cases/{case_id}/dossier.{fmt}",
+}
+
+# English a page may show: codes, names, ids, units and commands, never a sentence.
+ALLOWED_ENGLISH = {
+    "JSON CSV HTML",  # the dossier's formats, one link each
+}
+ALLOWED_PREFIXES = (
+    "appointments ",  # a command of the command line, in <code>
+    # the working-day calendar's source as a deadline records it ("chinese_calendar 1.11.0 +
+    # supplement NAME"): an identifier kept in the log and the dossier, read by machines
+    "supplement ",
+)
+WORD_RUN = re.compile(r"[A-Za-z]{3,}(?:[ ,:'-]+[A-Za-z]{3,}){2,}")
+
+
+def console_get_routes() -> set[str]:
+    """The address template of every GET route of the console, as the app serves them."""
+
+    def walk(routes: list[Any]) -> Iterator[tuple[set[str], str]]:
+        for route in routes:
+            contexts = getattr(route, "effective_route_contexts", None)
+            if contexts is not None:  # an included router
+                for c in contexts():
+                    yield set(c.methods or ()), c.path
+            elif hasattr(route, "methods"):
+                yield set(route.methods or ()), route.path
+
+    return {path for methods, path in walk(console.router.routes) if "GET" in methods}
+
+
+def test_every_console_page_is_visited() -> None:
+    routes = console_get_routes()
+    assert len(routes) > 10, "the walk found too few routes: the router's layout changed"
+    assert routes == set(PAGES) | NOT_PAGES, (
+        "pages without a visit: "
+        f"{sorted(routes - set(PAGES) - NOT_PAGES)}; visits without a page: "
+        f"{sorted(set(PAGES) | NOT_PAGES - routes)}"
+    )
+
+
+def english_runs(text: str) -> list[str]:
+    """Runs of three or more English words (of three letters or more) in the text, less
+    the allowed ones."""
+    return [
+        run
+        for run in WORD_RUN.findall(text)
+        if run not in ALLOWED_ENGLISH and not run.startswith(ALLOWED_PREFIXES)
+    ]
+
+
+def test_the_english_check_would_see_a_sentence() -> None:
+    sentence = "未能办理：the date of the investigation notice lies in the future"
+    assert english_runs(sentence) == ["the investigation notice lies"]
+    assert english_runs("stage vote → public_notice, personnel_file done for 刘建国") != []
+    assert english_runs("导出档案 JSON CSV HTML，案件 GY-2026-017，PDF，政策 2026.1") == []
+
+
+async def test_every_page_in_the_browser_is_in_chinese(
+    stack: Stack,  # noqa: F811
+    new_case_id: str,
+) -> None:
+    await stack.runner.start(regular_case(new_case_id))
+    now = await today(stack.runner)
+    await bring_in(stack.runner, new_case_id, "p1", now - timedelta(days=DAYS_IN))
+    await quiet(stack, new_case_id)
+
+    pages: dict[Role | None, Page] = {}
+    context = await stack.browser.new_context()
+    pages[None] = await context.new_page()
+    for person in {r for r, _ in PAGES.values() if r is not None}:
+        name = await make_person(stack.sessions, person)
+        signed_in = await (await stack.browser.new_context()).new_page()
+        await sign_in(signed_in, stack.base, name, PASSWORD)
+        pages[person] = signed_in
+
+    english: dict[str, list[str]] = {}
+    visits = [(route, role, address) for route, (role, address) in PAGES.items()]
+    for route, role, address in visits + MORE_VISITS:
+        page = pages[role]
+        url = address.replace(CASE, new_case_id).replace("{today}", now.isoformat())
+        response = await page.goto(f"{stack.base}{url}")
+        assert response is not None and response.status == 200, (route, url)
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "_", url.replace(new_case_id, "case")).strip("_")
+        await page.screenshot(path=str(screenshot_path(f"page-{slug}")), full_page=True)
+        found = english_runs(await page.inner_text("body"))
+        if found:
+            english[url] = found
+    assert not english, "English on the pages:\n" + "\n".join(
+        f"{url}: {runs}" for url, runs in english.items()
+    )
