@@ -145,9 +145,7 @@ async def test_the_converter_follows_the_settings(tmp_path: Path) -> None:
         await DATA_CONVERTER.decode([payload], [Candidate])
     # ... and a file that is not a key is refused when the converter is made
     (tmp_path / "bad.key").write_text("nope")
-    with pytest.raises(
-        PayloadKeyError, match=r"PAYLOAD_KEY_FILES：.*bad\.key 不是载荷密钥"
-    ):
+    with pytest.raises(PayloadKeyError, match=r"PAYLOAD_KEY_FILES：.*bad\.key 不是载荷密钥"):
         data_converter(load_settings({"PAYLOAD_KEY_FILES": str(tmp_path / "bad.key")}))
 
 

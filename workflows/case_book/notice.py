@@ -104,9 +104,7 @@ class NoticeRules(CaseBookBase):
         if twice:
             raise RuleViolation(f"反映 {names(twice)} 在同一核查结果中重复列出", RULE_PROCEDURE)
         person = self._objection(data.objection_id).person_id
-        check_recorder(
-            self.state, data.actor, [self.candidate(person)], "record_objection_verdict"
-        )
+        check_recorder(self.state, data.actor, [self.candidate(person)], "record_objection_verdict")
         check_not_future(data.verified_on, today, "核查")
         for objection_id in ids:
             o = self._objection(objection_id)
