@@ -34,7 +34,14 @@ from temporalio.converter import (
     EncodingPayloadConverter,
     JSONPlainPayloadConverter,
 )
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 from gateway.payload_codec import ENCODING, EncryptionCodec, key_id_of
 from gateway.payload_keys import PayloadKeyError, load_payload_keys
@@ -131,21 +138,33 @@ async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Clie
 
 
 _runtimes: dict[str, Runtime] = {}
+# the logger the SDK core's lines are forwarded to
+CORE_LOGGER = "temporalio.core"
 
 
-def worker_runtime(settings: Settings) -> Runtime | None:
-    """The SDK runtime serving its metrics (workflow and activity task counts and latencies,
-    polls, slots, ``temporal_*``) for Prometheus at WORKER_METRICS_ADDRESS; None when unset.
-    One per address and process: the runtime holds the port until the process ends."""
+def worker_runtime(settings: Settings) -> Runtime:
+    """The worker's SDK runtime: the SDK core's own log lines (connection trouble, a server
+    lacking a capability) go through Python's logging as ``temporalio.core``, so they come
+    out as the service's structured lines; with WORKER_METRICS_ADDRESS, it serves its
+    metrics (workflow and activity task counts and latencies, polls, slots, ``temporal_*``)
+    for Prometheus there. One per address and process: the runtime holds the port until the
+    process ends."""
     address = settings.worker_metrics_address
-    if address is None:
-        return None
-    if address not in _runtimes:
-        metrics = PrometheusConfig(bind_address=address, durations_as_seconds=True)
+    key = address or ""
+    if key not in _runtimes:
+        logs = LoggingConfig(
+            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+            forwarding=LogForwardingConfig(logger=logging.getLogger(CORE_LOGGER)),
+        )
+        metrics = (
+            PrometheusConfig(bind_address=address, durations_as_seconds=True)
+            if address is not None
+            else None
+        )
         try:
-            _runtimes[address] = Runtime(telemetry=TelemetryConfig(metrics=metrics))
+            _runtimes[key] = Runtime(telemetry=TelemetryConfig(logging=logs, metrics=metrics))
         except Exception as e:  # the SDK's core raises its own errors for a port in use
             raise RuntimeError(
                 f"WORKER_METRICS_ADDRESS {address}：无法在此地址提供指标（{e}）"
             ) from e
-    return _runtimes[address]
+    return _runtimes[key]

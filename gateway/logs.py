@@ -44,7 +44,8 @@ _SECRET = re.compile(
     r"(?i)\b(authorization|proxy-authorization|cookie|set-cookie|password|passwd|token|secret)"
     r"(\"?\s*[:=]\s*\"?)(bearer\s+|basic\s+)?[^\s,;\"']+"
 )
-_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
+# a token is long (the service's are 43 characters); "bearer tokens" in a sentence is not one
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{12,}")
 _HANDLER_NAME = "appointments"
 # The SDK's worker internals print whole activations and completions at DEBUG, payloads
 # (people's data) included: never below INFO, whatever LOG_LEVEL says.

@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import uuid
 
 import httpx
 import pytest
+from temporalio import activity
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
-from gateway.client import worker_runtime
+from gateway.client import CORE_LOGGER, worker_runtime
 from settings import load_settings
 from tests.conftest import free_port
+from tests.workflows.conftest import start_time_skipping
 from worker import run_worker
 
 pytestmark = pytest.mark.devserver
@@ -71,3 +76,32 @@ def test_a_metrics_address_that_is_not_host_and_port_is_refused() -> None:
         with pytest.raises(ValueError, match="WORKER_METRICS_ADDRESS 须为“主机:端口”"):
             load_settings({"WORKER_METRICS_ADDRESS": bad})
     assert load_settings({}).worker_metrics_address is None
+
+
+@activity.defn
+async def _idle(_: str) -> str:
+    return ""
+
+
+async def test_the_sdk_cores_own_lines_go_through_python_logging(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The core warns, on a worker's start against the time-skipping server, that it lacks a
+    capability: that line reaches Python's logging (and so the service's JSON lines) instead
+    of the core's own text on stderr."""
+    caplog.set_level(logging.WARNING)
+    env = await start_time_skipping()
+    try:
+        client = await Client.connect(
+            env.client.service_client.config.target_host, runtime=worker_runtime(load_settings({}))
+        )
+        async with Worker(client, task_queue="core-logs", activities=[_idle]):
+            for _ in range(100):
+                core = [r for r in caplog.records if r.name.startswith(CORE_LOGGER)]
+                if core:
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        await env.shutdown()
+    assert core, [r.name for r in caplog.records]
+    assert any("Temporal Server" in r.getMessage() for r in core), [r.getMessage() for r in core]
