@@ -31,6 +31,7 @@ from starter.cli_base import (
     table,
     validation_lines,
 )
+from starter.click_zh import ZhGroup
 from store import account_service as service
 from store.account_models import AccountError, list_accounts
 from workflows.glossary import with_value
@@ -41,7 +42,7 @@ from workflows.types import Actor, Role
 COMMAND_LINE = service.ChangedBy("命令行", "数据库所有者")
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def accounts() -> None:
     """HTTP API 的账号及其令牌（bearer token）。"""
 

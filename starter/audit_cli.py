@@ -39,6 +39,7 @@ from starter.cli_base import (
     format_instant,
     open_client,
 )
+from starter.click_zh import ZhGroup
 from workflows.glossary import awaited, zh, zh_recorded
 from workflows.types import CaseStatus, SelectionMethod
 
@@ -192,7 +193,7 @@ def _events_json(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
     return [dataclasses.asdict(e) for e in events]
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def audit() -> None:
     """审计记录：检查点、核验、查询和案卷。"""
 

@@ -42,6 +42,7 @@ from starter.cli_base import (
     standing,
     table,
 )
+from starter.click_zh import ZhGroup
 from starter.inputs import load_model
 from workflows.glossary import with_value, zh, zh_recorded
 from workflows.rules.errors import RuleViolation
@@ -58,7 +59,7 @@ from workflows.types import (
 # --------------------------------------------------------------------------- case
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def case() -> None:
     """立案、列出、查看和撤回案件。"""
 

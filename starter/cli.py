@@ -56,6 +56,7 @@ from starter.cli_base import (
     table,
     validation_lines,
 )
+from starter.click_zh import ZhGroup, show_usage_problem
 from starter.inputs import (
     CsvProblems,
     load_data_file,
@@ -129,7 +130,7 @@ COMMAND_MODULES: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(ZhGroup):
     """The root group: its commands are found in ``COMMAND_MODULES`` when first asked for."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -170,6 +171,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status (the errors printed, nothing raised)."""
     try:
         result = cli.main(args=argv, prog_name="appointments", standalone_mode=False)
+    except click.UsageError as exc:
+        show_usage_problem(exc)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

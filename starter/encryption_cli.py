@@ -13,11 +13,12 @@ from pathlib import Path
 import click
 
 from starter.cli_base import App, InputError, pass_app
+from starter.click_zh import ZhGroup
 
 KEY_PATH = click.Path(dir_okay=False, path_type=Path)
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def encryption() -> None:
     """Temporal 中所存载荷的加密密钥（载荷加密）：生成密钥，列出在用的密钥。"""
 

@@ -19,12 +19,13 @@ from starter.cli_base import (
     format_instant,
     pass_app,
 )
+from starter.click_zh import ZhGroup
 from workflows.glossary import zh
 
 # --------------------------------------------------------------------------- inbox
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def inbox() -> None:
     """发给各角色的提醒和督办消息。"""
 

@@ -45,6 +45,7 @@ from starter.cli_base import (
     pass_app,
     table,
 )
+from starter.click_zh import ZhGroup
 from starter.inputs import CsvProblems, read_csv
 from workflows import field_errors
 from workflows.digest import DIGEST_SCHEDULE_ID
@@ -80,7 +81,7 @@ def _label(enum_value: str, kind: type[Any]) -> str:
 # --------------------------------------------------------------------------- probation
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def probation() -> None:
     """试用期：谁在试用期、试用期满考核、提前结束，以及导入已在试用期的干部。"""
 
@@ -378,7 +379,7 @@ def probation_import(app: App, file: Path) -> None:
 # --------------------------------------------------------------------------- schedule
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def schedule() -> None:
     """定时发送每日待办汇总邮件的 Temporal 计划任务（Schedule）。"""
 

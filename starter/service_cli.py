@@ -24,6 +24,7 @@ from starter.cli_base import (
     is_connect_failure,
     pass_app,
 )
+from starter.click_zh import ZhGroup
 
 
 @click.command()
@@ -130,7 +131,7 @@ def web(app: App, host: str | None, port: int | None) -> None:
     run_service(app, run())
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def health() -> None:
     """供 compose 和 Kubernetes 使用的探针：就绪时退出状态为 0，未就绪为 3。"""
 

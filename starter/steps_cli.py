@@ -23,6 +23,7 @@ from starter.cli_base import (
     record_many,
     record_step,
 )
+from starter.click_zh import ZhCommand, ZhGroup
 from starter.inputs import (
     MeetingFile,
     NoticeFile,
@@ -56,7 +57,7 @@ from workflows.types import (
 # --------------------------------------------------------------------------- exam
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def exam() -> None:
     """公开选拔、竞争上岗案件的报名、笔试和面试。"""
 
@@ -110,7 +111,7 @@ def _scores_command(update: str, what: str) -> click.Command:
         f"从 FILE.csv（列：`person_id,score`）或 FILE.xlsx（列：人员编号、成绩）登记{what}。"
         "\n\n空白模板：appointments template scores。文件格式：appointments schema scores。"
     )
-    return click.command()(command)
+    return click.command(cls=ZhCommand)(command)
 
 
 exam.add_command(_scores_command("record_written_test", "笔试成绩"), "written")
@@ -120,7 +121,7 @@ exam.add_command(_scores_command("record_interview", "面试成绩"), "interview
 # --------------------------------------------------------------------------- inspection
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def inspection() -> None:
     """考察预告、考察组、各项核查及考察结论。"""
 
@@ -274,7 +275,7 @@ def inspection_conclude(
 # --------------------------------------------------------------------------- approval, vote
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def approval() -> None:
     """上级组织部门的批复（破格提拔等）。"""
 
@@ -311,7 +312,7 @@ def approval_record(
     record_step(app, case_id, "record_higher_approval", arg)
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def vote() -> None:
     """常委会表决。"""
 
@@ -347,7 +348,7 @@ def vote_record(app: App, meeting_file: Path) -> None:
 # --------------------------------------------------------------------------- notice
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def notice() -> None:
     """任前公示、公示期间的反映及暂缓任用。"""
 

@@ -13,7 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from starter.cli import cli
+from starter.cli import cli, run
 
 # three words of Latin letters in a row: an English sentence, or the start of one
 ENGLISH = re.compile(r"\b[A-Za-z][a-z']+(?:[ ,;:()/-]+[A-Za-z][a-z']+){2,}\b")
@@ -106,3 +106,29 @@ def test_every_help_page_shows(path: tuple[str, ...]) -> None:
 )
 def test_the_scan_sees_a_sentence(text: str, english: bool) -> None:
     assert bool(english_in(text)) == english
+
+
+def test_clicks_own_words_are_chinese_too() -> None:
+    """The headings, the help option and a malformed command line's refusal."""
+    runner = CliRunner()
+    page = runner.invoke(cli, ["case", "--help"], prog_name="appointments").output
+    assert page.startswith("用法：appointments case")
+    assert "选项：" in page and "命令：" in page and "显示本帮助并退出。" in page
+    assert "Usage" not in page and "Show this message" not in page
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["case", "show"], "错误：缺少参数 'CASE'"),
+        (["nosuch"], "错误：没有命令 nosuch"),
+        (["case", "list", "--bogus"], "错误：没有选项 --bogus"),
+    ],
+)
+def test_a_malformed_command_line_is_refused_in_chinese(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err and "请运行「appointments" in err
+    assert "Error" not in err and "Try '" not in err
