@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent
+# a technical bound, not the regulation's: the largest attachment, unless set otherwise
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 
 # name -> what it is; the compose test reads this table
 SETTING_NAMES: dict[str, str] = {
@@ -60,6 +62,10 @@ SETTING_NAMES: dict[str, str] = {
     " (Prometheus), e.g. 0.0.0.0:9464; unset: none",
     "TEMPORAL_UI_ORIGINS": "origins of the Temporal Web UI whose pages may call the service's"
     " codec endpoint (CORS), comma-separated, e.g. https://temporal.example.org",
+    "ATTACHMENT_MAX_BYTES": "the largest attachment a step may be given, in bytes; default"
+    " 20971520 (20 MiB)",
+    "ATTACHMENT_SCAN_COMMAND": "a command (e.g. a virus scanner) given every uploaded attachment"
+    " on its standard input before it is stored; a non-zero exit refuses the file; unset: none",
 }
 
 
@@ -93,6 +99,8 @@ class Settings:
     smtp_ca_file: Path | None = None
     metrics_token: str | None = field(default=None, repr=False)
     worker_metrics_address: str | None = None
+    attachment_max_bytes: int = ATTACHMENT_MAX_BYTES
+    attachment_scan_command: str | None = None
     # the command line's only: why the embedded stack's settings could not be filled in (its
     # state file names a process that is gone); None when there was nothing to fill in
     stack_problem: str | None = None
@@ -141,6 +149,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, stack: bool = False) 
         worker_metrics_address=_listen_address(
             "WORKER_METRICS_ADDRESS", env.get("WORKER_METRICS_ADDRESS", "")
         ),
+        attachment_max_bytes=_size(
+            "ATTACHMENT_MAX_BYTES", env.get("ATTACHMENT_MAX_BYTES"), ATTACHMENT_MAX_BYTES
+        ),
+        attachment_scan_command=env.get("ATTACHMENT_SCAN_COMMAND") or None,
         stack_problem=stack_problem,
     )
 
@@ -265,6 +277,18 @@ def _seconds(name: str, text: str | None, default: float = 10.0) -> float:
     if not 1 <= seconds <= 300:
         raise ValueError(f"{name} must be between 1 and 300 seconds, not {text}")
     return seconds
+
+
+def _size(name: str, text: str | None, default: int) -> int:
+    if not text:
+        return default
+    try:
+        size = int(text)
+    except ValueError:
+        raise ValueError(f"{name} 须为字节数（正整数），不能是 {text!r}") from None
+    if size < 1:
+        raise ValueError(f"{name} 须为正的字节数，不能是 {size}")
+    return size
 
 
 def _port(text: str, name: str = "SMTP_PORT") -> int:

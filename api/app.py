@@ -19,6 +19,7 @@ from api import errors, http_metrics
 from api.deps import Services
 from api.limits import BodyLimit
 from api.request_log import RequestLog
+from api.routers import attachments as attachment_routes
 from api.routers import audit, cases, codec, health, informants, probation, reads, steps
 from api.routers import metrics as metrics_route
 from settings import Settings
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(codec.router)
     app.include_router(informants.router)
+    app.include_router(attachment_routes.router)
     codec.install(app)  # inside the pages' security headers, which every answer carries
     install_web(app)
     app.add_middleware(BodyLimit)

@@ -68,6 +68,11 @@ ENCODE_PAYLOADS = "encode_payloads"
 DISCLOSE_INFORMANTS = "disclose_informants"
 # a year's holidays and make-up working days, copied from the State Council's notice
 ENTER_CALENDAR_YEAR = "enter_calendar_year"
+# a file a step relies on, given to the case: the roles that take any of its steps
+ATTACH_FILE = "attach_file"
+# the reports (报表): how long stages take, where steps go overdue, per month; for those who
+# run and check the department's work
+READ_REPORTS = "read_reports"
 
 ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
     {
@@ -78,11 +83,18 @@ ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
         DECODE_PAYLOADS: frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
         ENCODE_PAYLOADS: frozenset({Role.ADMINISTRATOR}),
         ENTER_CALENDAR_YEAR: frozenset({Role.ADMINISTRATOR}),
+        READ_REPORTS: frozenset(
+            {Role.DEPARTMENT_HEAD, Role.SECTION_CHIEF, Role.AUDITOR, Role.ADMINISTRATOR}
+        ),
         DISCLOSE_INFORMANTS: (CASE_STEPS["record_objection_verdict"].roles - {Role.SYSTEM}) | _HEAD,
         READ_INBOX: _READERS,
         # each role its own messages; INBOX_MARKERS any role's (see reads.mark_read)
         MARK_INBOX_READ: _READERS,
         START_CASE: _CLERK,
+        # every role that takes a step of a case, less the system and the administrator, whose
+        # one step (retrying a blocked case) is upkeep of the service, not casework
+        ATTACH_FILE: frozenset().union(*(s.roles for s in CASE_STEPS.values()))
+        - {Role.SYSTEM, Role.ADMINISTRATOR},
         # every step of a case: the roles its row in the step table names, less the system's
         # own (the public board files objections as the system; no account is the system)
         **{update: step.roles - {Role.SYSTEM} for update, step in CASE_STEPS.items()},
@@ -119,10 +131,12 @@ ACTION_NAMES: MappingProxyType[str, str] = MappingProxyType(
         DECODE_PAYLOADS: "解密流程数据",
         ENCODE_PAYLOADS: "加密流程数据",
         ENTER_CALENDAR_YEAR: "录入工作日历",
+        READ_REPORTS: "查阅报表",
         DISCLOSE_INFORMANTS: "查看反映人身份",
         READ_INBOX: "查阅待办消息",
         MARK_INBOX_READ: "将消息标为已读",
         START_CASE: "新建案件",
+        ATTACH_FILE: "上传附件",
         READ_PROBATIONS: "查阅试用期",
         RECORD_PROBATION_REVIEW: PROBATION_STEPS["record_probation_review"],
         END_PROBATION_EARLY: PROBATION_STEPS["end_probation_early"],

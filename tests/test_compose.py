@@ -221,6 +221,7 @@ def test_every_setting_name_is_read_by_load_settings() -> None:
     env["LOG_LEVEL"] = "DEBUG"  # a level, and not the default
     env["SMTP_SECURITY"] = "starttls"  # one of its words, and not the default
     env["WORKER_METRICS_ADDRESS"] = "0.0.0.0:9464"  # host:port
+    env["ATTACHMENT_MAX_BYTES"] = "1048577"  # a number of bytes, and not the default
     env["TRUSTED_PROXIES"] = "198.51.100.0/24"  # a network, and one no default has
     env["TEMPORAL_UI_ORIGINS"] = "https://temporal-ui.example.org"  # an origin
     loaded = load_settings(env)

@@ -295,6 +295,8 @@ class AppointmentCaseWorkflow:
     ) -> None:
         assert step.policy_step is not None
         self._deadline, self._overdue = schedule.deadline_at, False
+        # an extension may be asked for while the deadline is being recorded
+        self._awaited_deadline = (step.key, schedule)
         if book.state.step is not None:
             book.state.step.deadline_at = schedule.deadline_at
         days = book.policy.steps[step.policy_step].deadline_working_days
@@ -842,10 +844,19 @@ class AppointmentCaseWorkflow:
     async def extend_deadline(self, data: ExtendDeadlineInput) -> Answer:
         async def apply(d: ExtendDeadlineInput) -> list[Happening]:
             book = self.book
-            step, current = book.awaited_step(), self._awaited_deadline
-            assert step is not None and step.policy_step is not None and current is not None
-            state = book.state.step
-            assert state is not None
+            step, current, state = book.awaited_step(), self._awaited_deadline, book.state.step
+            if (
+                step is None
+                or step.policy_step is None
+                or current is None
+                or current[0] != step.key
+                or state is None
+            ):  # the validator's check passed, but the case moved on since
+                raise ApplicationError(
+                    "这一事项的期限尚未算出或已经变化，请稍后再办",
+                    type="RuleViolation",
+                    non_retryable=True,
+                )
             timing = book.policy.steps[step.policy_step]
             longer = timing.deadline_working_days + state.extended_working_days + d.working_days
             request = ScheduleStepInput(

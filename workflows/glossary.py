@@ -305,6 +305,7 @@ FIELDS = MappingProxyType(
         "verified_on": "核查日期",
         "outcome": "核查结果",
         "same_for": "同一核查结果的其他反映（反映编号，每行一个，须涉及同一人员）",
+        "attachments": "所依据的附件（先在案件页上传，填其 SHA-256 摘要，每行一个）",
         "decided_on": "决定日期",
         "step": "待办事项编号（案件页所示）",
         "working_days": "延长的工作日数",

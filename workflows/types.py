@@ -115,6 +115,21 @@ Text = Annotated[str, AfterValidator(_free_text)]
 
 # how many objections one verdict may cover (a limit on one input, not a rule)
 MAX_OBJECTIONS_PER_VERDICT = 1_000
+# A file a step relied on, named by the sha256 (hex) of its bytes: the case's attachment
+# (``store.attachments``); the doors check the case has it before sending the step.
+AttachmentHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+# how many files one step may name (a limit on one input, not a rule)
+MAX_ATTACHMENTS_PER_STEP = 100
+
+
+def attachments_field() -> Any:
+    """A step's ``attachments``: none by default, and left out of the step's recorded payload
+    when none, so a step without files is recorded exactly as before the field existed."""
+    return Field(default_factory=list, max_length=MAX_ATTACHMENTS_PER_STEP, exclude_if=_none)
+
+
+def _none(value: list[str]) -> bool:
+    return not value
 
 
 class Model(BaseModel):
@@ -426,6 +441,7 @@ class InspectionReportInput(Model):
     person_id: Line
     submitted_on: date
     summary: Text = Field(min_length=1)
+    attachments: list[AttachmentHash] = attachments_field()
 
 
 class InspectionConclusionInput(Model):
@@ -440,6 +456,7 @@ class HigherApprovalInput(Model):
     replied_on: date
     approved: bool
     reference: Line = Field(min_length=1)  # the reply's document number
+    attachments: list[AttachmentHash] = attachments_field()
 
 
 class Meeting(Model):
@@ -471,6 +488,7 @@ class VoteInput(Model):
     actor: Actor
     meeting: Meeting
     items: list[VoteItem]
+    attachments: list[AttachmentHash] = attachments_field()
 
 
 class RelationshipInput(Model):
@@ -513,6 +531,7 @@ class ObjectionVerdictInput(Model):
     outcome: ObjectionOutcome
     finding: Text = Field(min_length=1)
     same_for: list[Line] = Field(default_factory=list, max_length=MAX_OBJECTIONS_PER_VERDICT)
+    attachments: list[AttachmentHash] = attachments_field()
 
 
 class SuspensionDecisionInput(Model):

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends
 from temporalio.client import Client
 
 from api import temporal
+from api.attachment_checks import check_named_attachments
 from api.deps import ServicesDep, actor_of, permit
 from api.errors import ApiError, no_case, unavailable
 from api.permissions import must_be_on_team
@@ -69,6 +70,7 @@ def _endpoint(update: str) -> Callable[..., Awaitable[CaseState]]:
         if must_be_on_team(update, who.role):
             await check_on_team(parts.client, case_id, who)
         arg = input_model.model_validate({**fields, "actor": actor_of(who)})
+        await check_named_attachments(parts.sessions, case_id, arg)
         return await temporal.state_after(parts.client, case_id, update, arg)
 
     record.__name__ = update

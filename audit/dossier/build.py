@@ -20,6 +20,7 @@ from audit.dossier.events import derived_sections, event_json, link_json
 from audit.dossier.spec import DOSSIER_FORMAT, MERKLE_RECIPES, VERIFY_COMMAND, signature_recipe
 from audit.merkle import inclusion_proof, leaf_name
 from audit.queries import case_probations, probation_chain, timeline
+from store.attachments import case_attachments
 
 
 def checkpoint_json(
@@ -67,6 +68,9 @@ async def build_dossier(
             )
     ids = [p["probation_id"] for p in probations]
     version = 2 if cp is None else cp.version
+    # The files the case was given, by sha256 (a step's event names those it relied on). Only
+    # a case that has any carries the section, so no dossier of a case without is changed.
+    files = [a.to_json() for a in await case_attachments(session, case_id)]
     return {
         "format": DOSSIER_FORMAT,
         "case_id": case_id,
@@ -74,6 +78,7 @@ async def build_dossier(
         **derived_sections(events),
         "events": [event_json(e) for e in events],
         "probations": probations,
+        **({"attachments": files} if files else {}),
         "checkpoint": None if cp is None else checkpoint_json(cp, case_id, ids, with_heads=True),
         "verification": {
             "command": VERIFY_COMMAND,

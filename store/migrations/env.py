@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from store.account_models import Account  # noqa: F401  (its tables join Base.metadata)
+from store.attachments import Attachment  # noqa: F401  (its tables join Base.metadata)
 from store.calendar_models import CalendarYear  # noqa: F401  (its tables join Base.metadata)
 from store.console_models import ConsoleSession  # noqa: F401  (its table joins Base.metadata)
 from store.db import to_async_url

@@ -23,7 +23,7 @@ from api.permissions import (
     must_be_on_team,
     refusal,
 )
-from api.routers import audit, cases, codec, informants, probation, reads, steps
+from api.routers import attachments, audit, cases, codec, informants, probation, reads, steps
 from api.schemas import STEP_INPUTS
 from gateway.errors import TEMPORAL_UNREACHABLE
 from store.account_models import hash_token, revoke_token
@@ -80,6 +80,8 @@ EXPECTED: dict[str, set[Role]] = {
     "encode_payloads": {M},
     "disclose_informants": {C, H},  # who verifies objections, and the head; with a reason
     "enter_calendar_year": {M},  # the console's calendar page (tests/web/test_console_calendar)
+    "read_reports": {S, H, A, M},  # the console's reports page (tests/web/test_reports)
+    "attach_file": {C, S, H, T, V},  # who takes a case's steps (not the administrator's retry)
 }
 
 CASE = "MATRIX-1"
@@ -105,7 +107,15 @@ REQUESTS: dict[str, list[Request]] = {
     "read_cases": [
         ("GET", "/cases", "/cases?limit=0", None),
         ("GET", "/cases/{case_id}", "/cases/bad!id", None),
+        ("GET", "/cases/{case_id}/attachments", "/cases/bad!id/attachments", None),
+        (
+            "GET",
+            "/cases/{case_id}/attachments/{sha256}",
+            f"/cases/{CASE}/attachments/not-a-hash",
+            None,
+        ),
     ],
+    "attach_file": [("POST", "/cases/{case_id}/attachments", "/cases/bad!id/attachments", None)],
     "read_inbox": [("GET", "/inbox", "/inbox?limit=0", None)],
     "mark_inbox_read": [("POST", "/inbox/{message_id}/read", "/inbox/abc/read", None)],
     "read_audit": [
@@ -152,6 +162,7 @@ REQUESTS: dict[str, list[Request]] = {
         ("POST", "/cases/{case_id}/informants", f"/cases/{CASE}/informants", MALFORMED)
     ],
     "enter_calendar_year": [],  # no API route: the console's calendar page only
+    "read_reports": [],  # no API route: the console's reports page only
 }
 # Withdrawing is also reachable by its own name.
 REQUESTS["withdraw"].append(
@@ -172,13 +183,14 @@ def test_the_table_is_the_brief() -> None:
         "verify_audit",
         "read_probations",
         "decode_payloads",
+        "read_reports",
     }
 
 
 def test_every_route_of_the_api_is_in_the_matrix() -> None:
     routes = {
         (method, route.path)
-        for module in (cases, steps, reads, probation, audit, codec, informants)
+        for module in (cases, steps, reads, probation, audit, codec, informants, attachments)
         for route in module.router.routes
         if isinstance(route, APIRoute)
         for method in route.methods or ()

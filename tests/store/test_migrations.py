@@ -28,8 +28,10 @@ APP_TABLES = {
     "calendar_years",
     "calendar_year_diffs",
     "account_changes",
+    "attachments",
+    "case_attachments",
 }
-HEAD = "0012_account_admin"
+HEAD = "0013_attachments"
 
 
 async def table_names(url: str) -> set[str]:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.console import admin, audit, calendar_years, cases, probation, signin
+from web.console import admin, audit, calendar_years, cases, probation, reports, signin
+from web.console import attachments as attachment_pages
 from web.console.auth import PageRefused, SignInNeeded, sign_in_url
 from web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-for part in (signin, cases, probation, audit, admin, calendar_years):
+for part in (signin, cases, probation, audit, reports, admin, calendar_years):
     router.include_router(part.router)
+router.include_router(attachment_pages.router)
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:

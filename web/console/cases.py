@@ -23,6 +23,7 @@ from starlette.datastructures import UploadFile
 
 from activities.policy import read_policy
 from api import temporal
+from api.attachment_checks import check_named_attachments
 from api.deps import ServicesDep, actor_of
 from api.permissions import (
     MARK_INBOX_READ,
@@ -37,6 +38,7 @@ from sheets.columns import SHEETS
 from sheets.xlsx import CONTENT_TYPE as XLSX_TYPE
 from sheets.xlsx import template_xlsx
 from store import queries
+from store.attachments import case_attachments
 from store.console_models import SignedIn
 from store.objection_models import commitment_holds, intake_of_case
 from store.probation_models import ProbationListRow, list_probations
@@ -371,6 +373,7 @@ async def case_page(
         # the board's objections as typed, with who sent them: only for those who verify them
         rows = await intake_of_case(s, case_id) if may(user, "record_objection_verdict") else []
         intake = [(row, commitment_holds(row)) for row in rows]
+        files = await case_attachments(s, case_id)
     state, why = await temporal.query_state(parts.client, case_id)
     if state is None and listing is None:
         if why:
@@ -387,6 +390,7 @@ async def case_page(
         history=history,
         messages=messages,
         intake=intake,
+        attachments=files,
         steps=_steps_for(user, state),
         may_withdraw=may(user, "withdraw") and state is not None and state.status.value == "active",
         flash=f"已记录：{step_title(done)}" if done in STEP_INPUTS else "",
@@ -442,6 +446,7 @@ async def record_step(
 
     async def send(fields: dict[str, Any]) -> None:
         arg = STEP_INPUTS[update].model_validate({**fields, "actor": actor_of(user.caller)})
+        await check_named_attachments(parts.sessions, case_id, arg)
         await temporal.execute_update(parts.client, case_id, update, arg)
 
     done = f"/console/cases/{case_id}?done={update}"

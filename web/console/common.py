@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from api.errors import ApiError
-from api.permissions import READ_AUDIT, START_CASE
+from api.permissions import READ_AUDIT, READ_REPORTS, START_CASE
 from api.schemas import nul_refusal
 from store.console_models import SignedIn
 from web import csrf
@@ -31,6 +31,8 @@ def navigation(user: SignedIn) -> list[tuple[str, str]]:
     links.append(("/console/probation", "试用期"))
     if may(user, READ_AUDIT):
         links.append(("/console/audit", "审计查询"))
+    if may(user, READ_REPORTS):
+        links.append(("/console/reports", "报表"))
     if user.caller.role is Role.ADMINISTRATOR:
         links.append(("/console/admin", "系统设置"))
     links.append(("/board/", "公示栏"))

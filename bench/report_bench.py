@@ -1,0 +1,141 @@
+"""Benchmark of the reports (报表): the four queries of ``store.reports`` over synthetic cases
+(run by hand).
+
+    .venv/bin/python -m bench.report_bench [--cases 100000] [--repeats 5]
+
+On a database of its own (created, migrated, dropped at the end): the cases and their events
+are made by one ``INSERT ... SELECT`` over ``generate_series`` each (every case opened, two
+steps awaited, two transitions; some overdue, some escalated, half closed; spread over two
+years and 20 units), then each report's query is timed through ``store.reports`` beside the
+floor, a bare ``SELECT count(*)`` over the same events in the same run.
+Results go to standard output as a Markdown block for bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store import reports
+from store.db import make_engine, make_session_factory, with_database
+from store.migrate import drop_database, ensure_database, upgrade_to_head
+
+SERVER = os.environ.get("TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+HASH = "'" + "0" * 64 + "'"
+
+CASES_SQL = """
+INSERT INTO cases (case_id, unit, post, method, stage, status, opened_on, last_seq)
+SELECT 'B-' || n, 'unit' || (n % 20), 'post', (ARRAY['regular_appointment',
+       'open_selection', 'competitive_appointment'])[1 + n % 3],
+       CASE WHEN n % 2 = 0 THEN 'closed' ELSE 'vote' END,
+       CASE WHEN n % 2 = 0 THEN 'appointed' ELSE 'active' END,
+       DATE '2025-01-01' + (n % 700), 8
+FROM generate_series(1, :cases) AS n
+"""
+
+# (seq, kind, stage, days after opening, which cases have it)
+EVENTS_SQL = f"""
+INSERT INTO case_events (case_id, seq, chain_index, kind, stage, occurred_at, actor_name,
+                         actor_role, summary, payload, prev_hash, hash)
+SELECT 'B-' || n, e.seq, e.seq, e.kind, e.stage,
+       TIMESTAMPTZ '2025-01-01 09:00+08' + (n % 700) * INTERVAL '1 day'
+         + (e.day + n % 5) * INTERVAL '1 day' + e.seq * INTERVAL '1 minute',
+       'bench', 'system', e.kind, e.payload::jsonb, {HASH}, {HASH}
+FROM generate_series(1, :cases) AS n
+CROSS JOIN (VALUES
+  (1, 'opened', 'investigation_notice', 0, 1, '{{}}'),
+  (2, 'deadline', 'investigation_notice', 0, 1, '{{"step": "investigation_notice"}}'),
+  (3, 'transition', 'inspection', 3, 1, '{{}}'),
+  (4, 'deadline', 'inspection', 3, 1, '{{"step": "inspection"}}'),
+  (5, 'overdue', 'inspection', 20, 5, '{{}}'),
+  (6, 'escalation', 'inspection', 22, 7, '{{}}'),
+  (7, 'transition', 'vote', 25, 1, '{{}}'),
+  (8, 'closed', 'closed', 40, 2, '{{}}')
+) AS e(seq, kind, stage, day, every, payload)
+WHERE n % e.every = 0
+"""
+
+
+async def timed(call: Callable[[], Awaitable[object]], repeats: int) -> float:
+    """The median of ``repeats`` runs, in milliseconds (after one warm-up)."""
+    await call()
+    runs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        await call()
+        runs.append((time.perf_counter() - started) * 1000)
+    return statistics.median(runs)
+
+
+async def main(args: argparse.Namespace) -> None:
+    name = f"appointments_report_bench_{os.getpid()}"
+    await ensure_database(SERVER, name)
+    url = with_database(SERVER, name)
+    engine = make_engine(url)
+    try:
+        await upgrade_to_head(url)
+        started = time.perf_counter()
+        async with engine.begin() as conn:
+            await conn.execute(text(CASES_SQL), {"cases": args.cases})
+            await conn.execute(text(EVENTS_SQL), {"cases": args.cases})
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE cases"))
+            await conn.execute(text("VACUUM ANALYZE case_events"))
+            events = (await conn.execute(text("SELECT count(*) FROM case_events"))).scalar_one()
+        loaded = time.perf_counter() - started
+        sessions = make_session_factory(engine)
+        f = reports.ReportFilter()
+
+        def run(
+            query: Callable[[AsyncSession], Awaitable[object]],
+        ) -> Callable[[], Awaitable[object]]:
+            async def call() -> object:
+                async with sessions() as s:
+                    return await query(s)
+
+            return call
+
+        async def floor(s: AsyncSession) -> object:
+            return (await s.execute(text("SELECT count(*) FROM case_events"))).scalar_one()
+
+        rows = {
+            "floor: SELECT count(*) FROM case_events": floor,
+            "1. stage durations by method (median, p90)": lambda s: reports.stage_durations(
+                s, f, "method"
+            ),
+            "1. stage durations by unit (median, p90)": lambda s: reports.stage_durations(
+                s, f, "unit"
+            ),
+            "2. overdue rate by unit": lambda s: reports.overdue_rates(s, f, "unit"),
+            "2. overdue rate by step": lambda s: reports.overdue_rates(s, f, "step"),
+            "3. escalations per month": lambda s: reports.escalations_per_month(s, f),
+            "4. opened and closed per month": lambda s: reports.opened_closed_per_month(s, f),
+            "1. stage durations by unit, one unit, one year": lambda s: reports.stage_durations(
+                s,
+                reports.ReportFilter(date(2025, 1, 1), date(2025, 12, 31), "unit3"),
+                "unit",
+            ),
+        }
+        print(f"- setup: {args.cases:,} cases, {events:,} events in {loaded:.0f} s")
+        print("\n| query | median of 5 (ms) |\n|---|---:|")
+        for label, query in rows.items():
+            print(f"| {label} | {await timed(run(query), args.repeats):,.0f} |", flush=True)
+    finally:
+        await engine.dispose()
+        await drop_database(SERVER, name)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    asyncio.run(main(parser.parse_args()))

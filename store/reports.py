@@ -1,0 +1,185 @@
+"""The figures of the reports (报表), each one aggregate query over the audit log
+(``case_events``) joined to the listing (``cases``) for a case's method and unit.
+
+- a stage's stay runs from the event that entered it (``opened`` or ``transition``) to the
+  next event that changed where the case stands (``lead()`` over the case's events in the
+  workflow's order, ``seq``); a stay not yet ended counts for nothing;
+- an awaited step is a ``deadline`` event; it went overdue when the next deadline-or-overdue
+  event of its case is an ``overdue`` one (the workflow records one per step and deadline);
+- months, like days, are Beijing's (Asia/Shanghai).
+
+The filter's period selects stays by the day they began, awaited steps by the day their
+deadline was set, and counted events by their own day; its unit selects the unit's cases.
+Rows come back with stages, methods and steps as stored (plain text): naming them is the
+reader's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, extract, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit.queries import STANDING_KINDS, start_of_day
+from store.models import Case, CaseEvent
+
+SECONDS_PER_DAY = 86400
+BEIJING = "Asia/Shanghai"  # the zone the department counts its days and months in
+Grouping = Literal["method", "unit"]
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    date_from: date | None = None  # from the start of this day
+    date_to: date | None = None  # to the end of this day
+    unit: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"日期范围为空：起始日 {self.date_from} 晚于截止日 {self.date_to}")
+
+    def period(self, moment: Any) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.date_from is not None:
+            found.append(moment >= start_of_day(self.date_from))
+        if self.date_to is not None:
+            found.append(moment < start_of_day(self.date_to + timedelta(days=1)))
+        return found
+
+    def cases(self) -> list[ColumnElement[bool]]:
+        """The events of the unit's cases only (pushed inside the windows: each window is
+        per case, so leaving other cases out changes no row of the unit's)."""
+        if self.unit is None:
+            return []
+        return [CaseEvent.case_id.in_(select(Case.case_id).where(Case.unit == self.unit))]
+
+
+@dataclass(frozen=True)
+class StageDuration:
+    group: str  # the method or the unit
+    stage: str
+    stays: int
+    median_days: float
+    p90_days: float
+
+
+@dataclass(frozen=True)
+class OverdueRate:
+    group: str  # the unit or the step
+    awaited: int
+    overdue: int
+
+    @property
+    def rate(self) -> float:
+        return self.overdue / self.awaited if self.awaited else 0.0
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    month: date  # the first day of the month
+    counts: tuple[int, ...]  # in the order of the kinds asked
+
+
+def stage_durations_query(f: ReportFilter, by: Grouping) -> Select[Any]:
+    stays = (
+        select(
+            CaseEvent.case_id,
+            CaseEvent.stage,
+            CaseEvent.occurred_at.label("entered_at"),
+            func.lead(CaseEvent.occurred_at)
+            .over(partition_by=CaseEvent.case_id, order_by=CaseEvent.seq)
+            .label("left_at"),
+        )
+        .where(CaseEvent.kind.in_(STANDING_KINDS), *f.cases())
+        .cte("stays")
+    )
+    days = extract("epoch", stays.c.left_at - stays.c.entered_at) / SECONDS_PER_DAY
+    group = Case.method if by == "method" else Case.unit
+    return (
+        select(
+            group,
+            stays.c.stage,
+            func.count(),
+            func.percentile_cont(0.5).within_group(days),
+            func.percentile_cont(0.9).within_group(days),
+        )
+        .join(Case, Case.case_id == stays.c.case_id)
+        .where(stays.c.left_at.is_not(None), *f.period(stays.c.entered_at))
+        .group_by(group, stays.c.stage)
+        .order_by(group, stays.c.stage)
+    )
+
+
+async def stage_durations(
+    session: AsyncSession, f: ReportFilter, by: Grouping
+) -> list[StageDuration]:
+    """Median and 90th percentile of the stays in each stage, in days, by method or unit."""
+    rows = await session.execute(stage_durations_query(f, by))
+    return [StageDuration(g, s, n, float(m), float(p)) for g, s, n, m, p in rows]
+
+
+def overdue_rates_query(f: ReportFilter, by: Literal["unit", "step"]) -> Select[Any]:
+    marks = (
+        select(
+            CaseEvent.case_id,
+            CaseEvent.kind,
+            CaseEvent.occurred_at,
+            # a step's key may carry a round after ":" (a revote); the step is before it
+            func.split_part(CaseEvent.payload["step"].astext, ":", 1).label("step"),
+            func.lead(CaseEvent.kind)
+            .over(partition_by=CaseEvent.case_id, order_by=CaseEvent.seq)
+            .label("next_kind"),
+        )
+        .where(CaseEvent.kind.in_(("deadline", "overdue")), *f.cases())
+        .cte("marks")
+    )
+    group = Case.unit if by == "unit" else marks.c.step
+    return (
+        select(
+            group,
+            func.count(),
+            func.count().filter(marks.c.next_kind == "overdue"),
+        )
+        .join(Case, Case.case_id == marks.c.case_id)
+        .where(marks.c.kind == "deadline", *f.period(marks.c.occurred_at))
+        .group_by(group)
+        .order_by(group)
+    )
+
+
+async def overdue_rates(
+    session: AsyncSession, f: ReportFilter, by: Literal["unit", "step"]
+) -> list[OverdueRate]:
+    """Of the steps awaited (a deadline set), how many went overdue, by unit or by step."""
+    rows = await session.execute(overdue_rates_query(f, by))
+    return [OverdueRate(g, n, o) for g, n, o in rows]
+
+
+def monthly_query(f: ReportFilter, kinds: Sequence[str]) -> Select[Any]:
+    month = func.date_trunc("month", func.timezone(BEIJING, CaseEvent.occurred_at))
+    return (
+        select(month, *(func.count().filter(CaseEvent.kind == k) for k in kinds))
+        .where(CaseEvent.kind.in_(kinds), *f.cases(), *f.period(CaseEvent.occurred_at))
+        .group_by(month)
+        .order_by(month)
+    )
+
+
+async def monthly_counts(
+    session: AsyncSession, f: ReportFilter, kinds: Sequence[str]
+) -> list[MonthCount]:
+    """How many events of each kind each month (Beijing time); months without any left out."""
+    rows = (await session.execute(monthly_query(f, kinds))).all()
+    return [MonthCount(row[0].date(), tuple(int(n) for n in row[1:])) for row in rows]
+
+
+async def escalations_per_month(session: AsyncSession, f: ReportFilter) -> list[MonthCount]:
+    return await monthly_counts(session, f, ("escalation",))
+
+
+async def opened_closed_per_month(session: AsyncSession, f: ReportFilter) -> list[MonthCount]:
+    return await monthly_counts(session, f, ("opened", "closed"))
