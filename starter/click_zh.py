@@ -61,13 +61,30 @@ def usage_problem(exc: click.UsageError) -> str:
         return f"缺少{kind} {hint}".rstrip()
     if isinstance(exc, click.BadParameter):
         hint = exc.param.get_error_hint(exc.ctx) if exc.param and exc.ctx else ""
-        return f"{hint} 的值不对：{exc.message}" if hint else f"值不对：{exc.message}"
+        said = exc.message if not exc.message.isascii() else _expected(exc.param)
+        return f"{hint} 的值不对：{said}" if hint else f"值不对：{said}"
     if exc.message.startswith("No such command"):
         name = exc.message.removeprefix("No such command").strip(" .'\"")
         return f"没有命令 {name}"
     if exc.message == "Missing command.":
         return "缺少命令"
     return exc.message
+
+
+def _expected(param: click.Parameter | None) -> str:
+    """What a value of ``param`` must be, for click's own (English) conversion errors."""
+    kind = param.type if param is not None else None
+    if isinstance(kind, click.Choice):
+        return f"只能是以下之一：{'、'.join(str(c) for c in kind.choices)}"
+    if isinstance(kind, click.types.IntParamType):
+        return "应为整数"
+    if isinstance(kind, click.types.FloatParamType):
+        return "应为数字"
+    if isinstance(kind, click.Path | click.File):
+        return "文件不存在或无法读取"
+    if isinstance(kind, click.DateTime):
+        return "日期格式不对，应为 YYYY-MM-DD"
+    return "格式不对"
 
 
 def show_usage_problem(exc: click.UsageError, file: IO[Any] | None = None) -> None:

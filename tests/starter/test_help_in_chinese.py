@@ -123,6 +123,7 @@ def test_clicks_own_words_are_chinese_too() -> None:
         (["case", "show"], "错误：缺少参数 'CASE'"),
         (["nosuch"], "错误：没有命令 nosuch"),
         (["case", "list", "--bogus"], "错误：没有选项 --bogus"),
+        (["case", "list", "--limit", "abc"], "错误：'--limit' 的值不对：应为整数"),
     ],
 )
 def test_a_malformed_command_line_is_refused_in_chinese(
