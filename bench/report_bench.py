@@ -1,13 +1,15 @@
-"""Benchmark of the reports (报表): the four queries of ``store.reports`` over synthetic cases
-(run by hand).
+"""Benchmark of the reports (报表): the queries of ``store.reports`` over synthetic cases, and
+the page's reports computed together as the console does (run by hand).
 
     .venv/bin/python -m bench.report_bench [--cases 100000] [--repeats 5]
 
 On a database of its own (created, migrated, dropped at the end): the cases and their events
 are made by one ``INSERT ... SELECT`` over ``generate_series`` each (every case opened, two
-steps awaited, two transitions; some overdue, some escalated, half closed; spread over two
-years and 20 units), then each report's query is timed through ``store.reports`` beside the
-floor, a bare ``SELECT count(*)`` over the same events in the same run.
+steps awaited and answered, two transitions; some overdue, some escalated, half closed, and
+their appointees' probations; spread over two years and 20 units), then each report's query
+is timed through ``store.reports`` beside the floor, a bare ``SELECT count(*)`` over the
+same events in the same run, and so is the whole page (``web.console.reports.compute``:
+every report, a session each, at once), which the console then keeps for a few minutes.
 Results go to standard output as a Markdown block for bench/RESULTS.md.
 """
 
@@ -20,6 +22,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date
+from functools import partial
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store import reports
 from store.db import make_engine, make_session_factory, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
+from web.console.reports import compute
 
 SERVER = os.environ.get("TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 HASH = "'" + "0" * 64 + "'"
@@ -37,8 +41,19 @@ SELECT 'B-' || n, 'unit' || (n % 20), 'post', (ARRAY['regular_appointment',
        'open_selection', 'competitive_appointment'])[1 + n % 3],
        CASE WHEN n % 2 = 0 THEN 'closed' ELSE 'vote' END,
        CASE WHEN n % 2 = 0 THEN 'appointed' ELSE 'active' END,
-       DATE '2025-01-01' + (n % 700), 8
+       DATE '2025-01-01' + (n % 700), 10
 FROM generate_series(1, :cases) AS n
+"""
+
+PROBATIONS_SQL = """
+INSERT INTO probations (probation_id, case_id, person_id, name, unit, post, starts_on, ends_on,
+                        status, review_status, closed_on, last_seq)
+SELECT 'P-' || n, 'B-' || n, 'p' || n, 'name', 'unit' || (n % 20), 'post',
+       DATE '2025-02-10' + (n % 700), DATE '2026-02-10' + (n % 700),
+       (ARRAY['formally_appointed', 'formally_appointed', 'removed', 'ended_early',
+              'on_probation'])[1 + n % 5], 'pending',
+       CASE WHEN n % 5 = 4 THEN NULL ELSE DATE '2026-02-10' + (n % 700) END, 3
+FROM generate_series(2, :cases, 2) AS n
 """
 
 # (seq, kind, stage, days after opening, which cases have it)
@@ -53,12 +68,15 @@ FROM generate_series(1, :cases) AS n
 CROSS JOIN (VALUES
   (1, 'opened', 'investigation_notice', 0, 1, '{{}}'),
   (2, 'deadline', 'investigation_notice', 0, 1, '{{"step": "investigation_notice"}}'),
-  (3, 'transition', 'inspection', 3, 1, '{{}}'),
-  (4, 'deadline', 'inspection', 3, 1, '{{"step": "inspection"}}'),
-  (5, 'overdue', 'inspection', 20, 5, '{{}}'),
-  (6, 'escalation', 'inspection', 22, 7, '{{}}'),
-  (7, 'transition', 'vote', 25, 1, '{{}}'),
-  (8, 'closed', 'closed', 40, 2, '{{}}')
+  (3, 'input', 'investigation_notice', 2, 1, '{{}}'),
+  (4, 'transition', 'inspection', 3, 1, '{{}}'),
+  (5, 'deadline', 'inspection', 3, 1,
+   '{{"step": "inspection", "alarms": [{{"kind": "reminder", "role": "inspection_team"}}]}}'),
+  (6, 'overdue', 'inspection', 20, 5, '{{}}'),
+  (7, 'escalation', 'inspection', 22, 7, '{{}}'),
+  (8, 'input', 'inspection', 24, 1, '{{}}'),
+  (9, 'transition', 'vote', 25, 1, '{{}}'),
+  (10, 'closed', 'closed', 40, 2, '{{}}')
 ) AS e(seq, kind, stage, day, every, payload)
 WHERE n % e.every = 0
 """
@@ -86,14 +104,18 @@ async def main(args: argparse.Namespace) -> None:
         async with engine.begin() as conn:
             await conn.execute(text(CASES_SQL), {"cases": args.cases})
             await conn.execute(text(EVENTS_SQL), {"cases": args.cases})
+            await conn.execute(text(PROBATIONS_SQL), {"cases": args.cases})
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("VACUUM ANALYZE cases"))
             await conn.execute(text("VACUUM ANALYZE case_events"))
+            await conn.execute(text("VACUUM ANALYZE probations"))
             events = (await conn.execute(text("SELECT count(*) FROM case_events"))).scalar_one()
         loaded = time.perf_counter() - started
         sessions = make_session_factory(engine)
         f = reports.ReportFilter()
+        one_unit_year = reports.ReportFilter(date(2025, 1, 1), date(2025, 12, 31), "unit3")
+        roles = {"investigation_notice": "clerk", "inspection": "inspection_team"}
 
         def run(
             query: Callable[[AsyncSession], Awaitable[object]],
@@ -117,18 +139,30 @@ async def main(args: argparse.Namespace) -> None:
             ),
             "2. overdue rate by unit": lambda s: reports.overdue_rates(s, f, "unit"),
             "2. overdue rate by step": lambda s: reports.overdue_rates(s, f, "step"),
+            "1. stage durations, both groupings in one pass (the page's)": lambda s: (
+                reports.stage_durations_both(s, f)
+            ),
+            "5. time waiting on each role (median, p90)": lambda s: reports.role_waits(s, f, roles),
+            "6. probation outcomes by year and unit": lambda s: reports.probation_outcomes(s, f),
             "3. escalations per month": lambda s: reports.escalations_per_month(s, f),
             "4. opened and closed per month": lambda s: reports.opened_closed_per_month(s, f),
             "1. stage durations by unit, one unit, one year": lambda s: reports.stage_durations(
-                s,
-                reports.ReportFilter(date(2025, 1, 1), date(2025, 12, 31), "unit3"),
-                "unit",
+                s, one_unit_year, "unit"
             ),
         }
         print(f"- setup: {args.cases:,} cases, {events:,} events in {loaded:.0f} s")
-        print("\n| query | median of 5 (ms) |\n|---|---:|")
+        print("\n| query | median (ms) | × floor |\n|---|---:|---:|")
+        floor_ms = 0.0
         for label, query in rows.items():
-            print(f"| {label} | {await timed(run(query), args.repeats):,.0f} |", flush=True)
+            ms = await timed(run(query), args.repeats)
+            floor_ms = floor_ms or ms
+            print(f"| {label} | {ms:,.0f} | {ms / floor_ms:.1f} |", flush=True)
+        for label, page_filter in (
+            ("page: every report at once, unfiltered", f),
+            ("page: every report at once, one unit, one year", one_unit_year),
+        ):
+            ms = await timed(partial(compute, sessions, page_filter, roles), args.repeats)
+            print(f"| {label} | {ms:,.0f} | {ms / floor_ms:.1f} |", flush=True)
     finally:
         await engine.dispose()
         await drop_database(SERVER, name)

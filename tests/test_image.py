@@ -236,7 +236,7 @@ def test_the_images_commands_run_from_the_installed_wheel(installed: Installed) 
     assert "worker" in installed.command("--help")
     for command in ("worker", "migrate", "web", "health"):
         shown = installed.command(command, "--help")
-        assert f"Usage: appointments {command}" in shown, shown
+        assert f"用法：appointments {command}" in shown, shown
     where = installed.python(
         "import starter.cli, worker; print(starter.cli.__file__, worker.__file__)"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +16,7 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowQueryFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -77,6 +79,13 @@ def write_policy(tmp_path: Path, **changes: Any) -> Path:
     return path
 
 
+# How long a test waits for what a busy machine's worker does in the background (a case
+# setting itself up, a deadline scheduled after an update): generous, it returns at once when done.
+SETTLE_SECONDS = 30
+# what a case answers a query while it loads its policy
+STARTING = "案件正在启动"
+
+
 @dataclass
 class CaseRunner:
     """Runs cases on a worker of its own and reads back what PostgreSQL holds."""
@@ -130,7 +139,16 @@ class CaseRunner:
         return state
 
     async def state(self, handle: WorkflowHandle[Any, Any]) -> CaseState:
-        return await handle.query("state", result_type=CaseState)
+        """The case's state; a case still loading its policy (a busy machine) is asked
+        again for up to ``SETTLE_SECONDS``."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
+            try:
+                return await handle.query("state", result_type=CaseState)
+            except WorkflowQueryFailedError as e:
+                if STARTING not in str(e) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.05)
 
     async def events(self, case_id: str) -> list[queries.EventRow]:
         async with self.sessions() as s:

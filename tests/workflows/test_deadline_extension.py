@@ -11,7 +11,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from tests.workflows.conftest import CaseRunner
+from tests.workflows.conftest import SETTLE_SECONDS, CaseRunner
 from tests.workflows.scenarios import CLERK, HEAD, regular_case
 from workflows import search_attributes as sa
 from workflows.rules.deadline_extension import RULE_EXTENSION
@@ -39,7 +39,7 @@ def extension(
 
 async def awaiting(runner: CaseRunner, h) -> CaseState:
     """The case once its first step's deadline is set (the case sets itself up first)."""
-    for _ in range(100):
+    for _ in range(SETTLE_SECONDS * 20):
         state = await runner.state(h)
         if state.step is not None and state.step.deadline_at is not None:
             return state

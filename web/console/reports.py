@@ -2,25 +2,35 @@
 each table downloadable as CSV or ``.xlsx`` with the same figures and Chinese headers.
 
 The figures come from ``store.reports``; this module names them (the glossary's words for
-stages, methods and steps) and lays them out. Reads only: plain GETs.
+stages, methods, steps, roles and probation outcomes) and lays them out. Reads only: plain
+GETs.
+
+Unfiltered over 100k cases the queries take seconds (``bench/RESULTS.md``), so a page's
+reports are computed together (in parallel, a session each) and kept in the web process for
+``FRESH_FOR``, by filter: the page says when they were computed (数据截至) and offers to
+compute them again; a download of the same filter gives the figures the page showed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.policy import read_policy
 from api.deps import ServicesDep
 from api.permissions import READ_REPORTS
 from sheets.xlsx import CONTENT_TYPE as XLSX_TYPE
@@ -28,7 +38,8 @@ from store import reports as figures
 from web.charts import Series, bars
 from web.console.auth import Console, PageRefused, require
 from web.console.common import day, page
-from workflows.glossary import EVENT_KINDS, FIELDS, awaited, zh, zh_recorded
+from workflows.glossary import EVENT_KINDS, FIELDS, PROBATION_STATUSES, awaited, zh, zh_recorded
+from workflows.policy import PolicyError
 from workflows.types import CaseStage, Line, SelectionMethod
 
 router = APIRouter(prefix="/reports")
@@ -36,6 +47,11 @@ router = APIRouter(prefix="/reports")
 Cell = str | int | float
 DAYS = "天"
 EMPTY = "所选范围内没有数据。"
+NO_ROLE = "（未注明）"
+BEIJING = ZoneInfo(figures.BEIJING)
+FRESH_FOR = timedelta(minutes=5)  # how long computed reports are shown again unchanged
+KEPT_FILTERS = 64  # computed pages kept at most, the oldest dropped first
+MEDIAN, P90 = "中位数（天）", "第90百分位（天）"
 
 
 @dataclass(frozen=True)
@@ -63,11 +79,10 @@ def _durations(name: str, title: str, by: str, rows: Sequence[figures.StageDurat
     ordered = sorted(rows, key=lambda r: (r.group, _stage_order(r.stage)))
     name_of: Callable[[str], str] = _method if by == "method" else str
     labels = [f"{name_of(r.group)} · {zh_recorded(r.stage)}" for r in ordered]
-    median, p90 = "中位数（天）", "第90百分位（天）"
     return Report(
         name,
         title,
-        (FIELDS["method"] if by == "method" else FIELDS["unit"], "环节", "次数", median, p90),
+        (FIELDS["method"] if by == "method" else FIELDS["unit"], "环节", "次数", MEDIAN, P90),
         [
             (
                 name_of(r.group),
@@ -130,48 +145,133 @@ def _monthly(
     )
 
 
-Builder = Callable[[AsyncSession, figures.ReportFilter], Awaitable[Report]]
+def _role_waits(rows: Sequence[figures.RoleWait]) -> Report:
+    title = "事项等待时长（按责任角色）"
+    names = [zh_recorded(r.role) if r.role else NO_ROLE for r in rows]
+    return Report(
+        "waits-by-role",
+        title,
+        ("责任角色", "事项数", MEDIAN, P90),
+        [
+            (n, r.steps, round(r.median_days, 2), round(r.p90_days, 2))
+            for n, r in zip(names, rows, strict=True)
+        ],
+        bars(
+            title,
+            names,
+            [
+                Series("中位数", [r.median_days for r in rows]),
+                Series("第90百分位", [r.p90_days for r in rows]),
+            ],
+            suffix=DAYS,
+            empty=EMPTY,
+        ),
+    )
 
 
-async def _by_method(s: AsyncSession, f: figures.ReportFilter) -> Report:
-    rows = await figures.stage_durations(s, f, "method")
-    return _durations("durations-by-method", "各环节用时（按选任方式）", "method", rows)
+def _probations(rows: Sequence[figures.ProbationOutcome]) -> Report:
+    title = "试用期结果（按年度、单位）"
+    known = [s.value for s in PROBATION_STATUSES]
+    statuses = known + sorted({r.status for r in rows} - set(known))  # others as recorded
+    table: dict[tuple[int, str], dict[str, int]] = {}
+    for r in rows:
+        table.setdefault((r.year, r.unit), {})[r.status] = r.count
+    keys = sorted(table)
+    words = [zh_recorded(s) for s in statuses]
+    return Report(
+        "probation-outcomes",
+        title,
+        ("年度", FIELDS["unit"], *words, "合计"),
+        [
+            (year, unit, *(table[(year, unit)].get(s, 0) for s in statuses), sum(counts.values()))
+            for (year, unit), counts in ((k, table[k]) for k in keys)
+        ],
+        bars(
+            title,
+            [f"{year} · {unit}" for year, unit in keys],
+            [
+                Series(w, [table[k].get(s, 0) for k in keys])
+                for s, w in zip(statuses, words, strict=True)
+                if any(s in table[k] for k in keys)  # no bar for an outcome nobody had
+            ],
+            empty=EMPTY,
+        ),
+    )
 
 
-async def _by_unit(s: AsyncSession, f: figures.ReportFilter) -> Report:
-    rows = await figures.stage_durations(s, f, "unit")
-    return _durations("durations-by-unit", "各环节用时（按单位）", "unit", rows)
+Builder = Callable[[AsyncSession, figures.ReportFilter, Mapping[str, str]], Awaitable[list[Report]]]
 
 
-async def _overdue_by_unit(s: AsyncSession, f: figures.ReportFilter) -> Report:
+async def _durations_both(
+    s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
+) -> list[Report]:
+    rows = await figures.stage_durations_both(s, f)
+    return [
+        _durations("durations-by-method", "各环节用时（按选任方式）", "method", rows["method"]),
+        _durations("durations-by-unit", "各环节用时（按单位）", "unit", rows["unit"]),
+    ]
+
+
+async def _waits(
+    s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
+) -> list[Report]:
+    return [_role_waits(await figures.role_waits(s, f, roles))]
+
+
+async def _overdue_by_unit(
+    s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
+) -> list[Report]:
     rows = await figures.overdue_rates(s, f, "unit")
-    return _overdue("overdue-by-unit", "逾期率（按单位）", "unit", rows)
+    return [_overdue("overdue-by-unit", "逾期率（按单位）", "unit", rows)]
 
 
-async def _overdue_by_step(s: AsyncSession, f: figures.ReportFilter) -> Report:
+async def _overdue_by_step(
+    s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
+) -> list[Report]:
     rows = await figures.overdue_rates(s, f, "step")
-    return _overdue("overdue-by-step", "逾期率（按事项）", "step", rows)
+    return [_overdue("overdue-by-step", "逾期率（按事项）", "step", rows)]
 
 
-async def _escalations(s: AsyncSession, f: figures.ReportFilter) -> Report:
+async def _escalations(
+    s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
+) -> list[Report]:
     rows = await figures.escalations_per_month(s, f)
-    return _monthly("escalations", "每月督办次数", ("escalation",), rows)
+    return [_monthly("escalations", "每月督办次数", ("escalation",), rows)]
 
 
-async def _opened_closed(s: AsyncSession, f: figures.ReportFilter) -> Report:
+async def _opened_closed(
+    s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
+) -> list[Report]:
     rows = await figures.opened_closed_per_month(s, f)
-    return _monthly("opened-closed", "每月立案与结案数", ("opened", "closed"), rows)
+    return [_monthly("opened-closed", "每月立案与结案数", ("opened", "closed"), rows)]
 
 
-# the reports by the name in their download's address, in the order of the page
-BUILDERS: dict[str, Builder] = {
-    "durations-by-method": _by_method,
-    "durations-by-unit": _by_unit,
-    "overdue-by-unit": _overdue_by_unit,
-    "overdue-by-step": _overdue_by_step,
-    "escalations": _escalations,
-    "opened-closed": _opened_closed,
-}
+async def _probation_outcomes(
+    s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
+) -> list[Report]:
+    return [_probations(await figures.probation_outcomes(s, f))]
+
+
+# the page's reports, in its order, and the names of their downloads
+BUILDERS: tuple[Builder, ...] = (
+    _durations_both,
+    _waits,
+    _overdue_by_unit,
+    _overdue_by_step,
+    _escalations,
+    _opened_closed,
+    _probation_outcomes,
+)
+NAMES = (
+    "durations-by-method",
+    "durations-by-unit",
+    "waits-by-role",
+    "overdue-by-unit",
+    "overdue-by-step",
+    "escalations",
+    "opened-closed",
+    "probation-outcomes",
+)
 FORMATS = ("csv", "xlsx")
 
 
@@ -185,6 +285,66 @@ def _filter(from_text: str, to_text: str, unit: str) -> figures.ReportFilter:
         raise PageRefused(422, str(exc)) from None
 
 
+@dataclass(frozen=True)
+class Computed:
+    at: datetime  # when the figures were read, Beijing time
+    reports: list[Report]
+
+    def named(self, name: str) -> Report:
+        return next(r for r in self.reports if r.name == name)
+
+
+def _policy_roles(parts: ServicesDep) -> dict[str, str]:
+    """Each step's responsible role by the policy file in force, for deadlines recorded
+    without reminders (which would name it); none if the file cannot be read."""
+    try:
+        policy = read_policy(parts.settings.policy_file).policy
+    except PolicyError:
+        return {}
+    return {name: timing.responsible_role.value for name, timing in policy.steps.items()}
+
+
+async def compute(
+    sessions: async_sessionmaker[AsyncSession], f: figures.ReportFilter, roles: Mapping[str, str]
+) -> Computed:
+    """Every report of the page, its queries at once, each in a session of its own."""
+    at = datetime.now(BEIJING)
+
+    async def one(make: Builder) -> list[Report]:
+        async with sessions() as s:
+            return await make(s, f, roles)
+
+    found = await asyncio.gather(*(one(make) for make in BUILDERS))
+    return Computed(at, [r for reports in found for r in reports])
+
+
+async def _computed(
+    request: Request, parts: ServicesDep, f: figures.ReportFilter, fresh: bool
+) -> Computed:
+    """The page's reports for ``f``: computed within ``FRESH_FOR``, or now."""
+    kept: dict[figures.ReportFilter, Computed] = (
+        getattr(request.app.state, "report_figures", None) or {}
+    )
+    request.app.state.report_figures = kept
+    now = datetime.now(BEIJING)
+    found = kept.get(f)
+    if found is None or fresh or now - found.at >= FRESH_FOR:
+        roles = await asyncio.to_thread(_policy_roles, parts)
+        found = kept[f] = await compute(parts.sessions, f, roles)
+        for stale in [k for k, c in kept.items() if now - c.at >= FRESH_FOR]:
+            del kept[stale]
+        while len(kept) > KEPT_FILTERS:
+            del kept[min(kept, key=lambda k: kept[k].at)]
+    return found
+
+
+def _without_fresh(request: Request) -> str:
+    query = "&".join(
+        f"{quote(k)}={quote(v)}" for k, v in request.query_params.multi_items() if k != "fresh"
+    )
+    return f"?{query}" if query else ""
+
+
 @router.get("", response_class=HTMLResponse)
 async def show(
     request: Request,
@@ -193,21 +353,24 @@ async def show(
     unit: Filter = "",
     from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
     to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
+    fresh: Annotated[str, Query(max_length=1)] = "",
 ) -> Response:
     require(user, READ_REPORTS)
     f = _filter(from_text, to_text, unit)
-    async with parts.sessions() as s:
-        found = [await make(s, f) for make in BUILDERS.values()]
-    query = request.url.query
+    computed = await _computed(request, parts, f, fresh == "1")
+    query = _without_fresh(request)
     return page(
         request,
         user,
         "console_reports.html",
-        reports=found,
+        reports=computed.reports,
+        computed_at=computed.at,
+        fresh_minutes=int(FRESH_FOR.total_seconds() // 60),
         unit=unit,
         date_from=f.date_from,
         date_to=f.date_to,
-        query=f"?{query}" if query else "",
+        query=query,
+        again=f"{query}&fresh=1" if query else "?fresh=1",
     )
 
 
@@ -237,6 +400,7 @@ def _xlsx(report: Report) -> bytes:
 
 @router.get("/{name}.{fmt}")
 async def download(
+    request: Request,
     user: Console,
     parts: ServicesDep,
     name: str,
@@ -246,12 +410,10 @@ async def download(
     to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
 ) -> Response:
     require(user, READ_REPORTS)
-    make = BUILDERS.get(name)
-    if make is None or fmt not in FORMATS:
+    if name not in NAMES or fmt not in FORMATS:
         raise PageRefused(404, f"没有“{name}.{fmt}”这份报表（可下载 CSV 或 xlsx）。")
     f = _filter(from_text, to_text, unit)
-    async with parts.sessions() as s:
-        report = await make(s, f)
+    report = (await _computed(request, parts, f, fresh=False)).named(name)
     data, media = (
         (_csv(report), "text/csv; charset=utf-8") if fmt == "csv" else (_xlsx(report), XLSX_TYPE)
     )
