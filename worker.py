@@ -50,6 +50,7 @@ def build_activities(
         calendar.working_days_end,
         policy.load_policy,
         records.record_event,
+        records.record_events,
     ]
 
 

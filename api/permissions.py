@@ -73,6 +73,8 @@ ATTACH_FILE = "attach_file"
 # the reports (报表): how long stages take, where steps go overdue, per month; for those who
 # run and check the department's work
 READ_REPORTS = "read_reports"
+# 代理: name who acts for oneself while away (an administrator: for anyone)
+SET_SUBSTITUTE = "set_substitute"
 
 ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
     {
@@ -88,6 +90,7 @@ ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
         ),
         DISCLOSE_INFORMANTS: (CASE_STEPS["record_objection_verdict"].roles - {Role.SYSTEM}) | _HEAD,
         READ_INBOX: _READERS,
+        SET_SUBSTITUTE: _CHANGERS,
         # each role its own messages; INBOX_MARKERS any role's (see reads.mark_read)
         MARK_INBOX_READ: _READERS,
         START_CASE: _CLERK,
@@ -132,6 +135,7 @@ ACTION_NAMES: MappingProxyType[str, str] = MappingProxyType(
         ENCODE_PAYLOADS: "加密流程数据",
         ENTER_CALENDAR_YEAR: "录入工作日历",
         READ_REPORTS: "查阅报表",
+        SET_SUBSTITUTE: "指定代理人",
         DISCLOSE_INFORMANTS: "查看反映人身份",
         READ_INBOX: "查阅待办消息",
         MARK_INBOX_READ: "将消息标为已读",

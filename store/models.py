@@ -71,6 +71,11 @@ class Case(Base):
     policy_version: Mapped[str] = mapped_column(Text, server_default="")
     probation_required: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     opened_on: Mapped[date] = mapped_column(Date)
+    # the awaited step (its key), its responsible role and its assignee (None: the role's
+    # queue), for "my tasks" without asking each case (migration 0014)
+    awaited_step: Mapped[str | None] = mapped_column(Text)
+    awaited_role: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(Text)
     # The seq of the newest event applied to this row: an older event arriving late (a retry)
     # must not roll the listing back.
     last_seq: Mapped[int] = mapped_column(Integer)
@@ -82,6 +87,8 @@ class Case(Base):
         Index("ix_cases_status", "status"),
         Index("ix_cases_next_deadline", "next_deadline"),
         Index("ix_cases_unit", "unit"),
+        Index("ix_cases_assignee", "assignee"),
+        Index("ix_cases_awaited_role", "awaited_role"),
     )
 
 

@@ -18,6 +18,7 @@ from temporalio.worker import Replayer
 from gateway.client import DATA_CONVERTER
 from workflows.appointment_case import (
     CONTINUE_AS_NEW_PATCH,
+    RECORD_BATCH_PATCH,
     SMALL_ANSWER_PATCH,
     SUSPENSION_DECISION_PATCH,
     UPSERT_CHANGES_PATCH,
@@ -76,7 +77,13 @@ def _patches(path: Path) -> set[str]:
 
 @pytest.mark.parametrize(
     "patch",
-    [SMALL_ANSWER_PATCH, UPSERT_CHANGES_PATCH, CONTINUE_AS_NEW_PATCH, SUSPENSION_DECISION_PATCH],
+    [
+        SMALL_ANSWER_PATCH,
+        UPSERT_CHANGES_PATCH,
+        CONTINUE_AS_NEW_PATCH,
+        SUSPENSION_DECISION_PATCH,
+        RECORD_BATCH_PATCH,
+    ],
 )
 def test_both_sides_of_the_answer_and_upsert_patches_are_replayed(patch: str) -> None:
     """Histories from before the small answers (each update answered with the whole state,

@@ -26,6 +26,7 @@ from workflows.probation_types import (
 from workflows.types import (
     PolicyRequest,
     RecordEventInput,
+    RecordEventsInput,
     ScheduleStepInput,
     StepSchedule,
     WorkingDaysInput,
@@ -47,6 +48,7 @@ LOAD_POLICY = ActivityRef("load_policy", PolicyRequest, PolicySnapshot)
 SCHEDULE_STEP = ActivityRef("schedule_step", ScheduleStepInput, StepSchedule)
 WORKING_DAYS_END = ActivityRef("working_days_end", WorkingDaysInput, WorkingDaysResult)
 RECORD_EVENT = ActivityRef("record_event", RecordEventInput, bool)
+RECORD_EVENTS = ActivityRef("record_events", RecordEventsInput, int)
 RECORD_PROBATION_EVENT = ActivityRef("record_probation_event", ProbationEventInput, bool)
 SEND_MAIL = ActivityRef("send_mail", MailRequest, MailResult)
 GATHER_DIGEST = ActivityRef("gather_digest", DigestRequest, Digest)
@@ -59,6 +61,7 @@ ALL: tuple[ActivityRef[Any, Any], ...] = (
     SCHEDULE_STEP,
     WORKING_DAYS_END,
     RECORD_EVENT,
+    RECORD_EVENTS,
     RECORD_PROBATION_EVENT,
     SEND_MAIL,
     GATHER_DIGEST,

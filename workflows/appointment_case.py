@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activity_refs import (
         LOAD_POLICY,
         RECORD_EVENT,
+        RECORD_EVENTS,
         SCHEDULE_STEP,
         WORKING_DAYS_END,
         ActivityRef,
@@ -48,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         RECORDED,
         Alarm,
         AppointmentInput,
+        AssignStepInput,
         CaseInput,
         CaseStage,
         CaseState,
@@ -66,7 +68,9 @@ with workflow.unsafe.imports_passed_through():
         PolicyRequest,
         PublicNoticeInput,
         PublicNoticeView,
+        RecordedEvent,
         RecordEventInput,
+        RecordEventsInput,
         RegistrationInput,
         RelationshipInput,
         RetryInput,
@@ -106,6 +110,8 @@ CONTINUE_AS_NEW_PATCH = "continue-as-new-when-suggested"
 PROBATION_WORKFLOW_NAME = "ProbationWorkflow"
 # The search attributes are upserted only when one of them changes, not after every record.
 UPSERT_CHANGES_PATCH = "upsert-only-changes"
+# A step's events are recorded by one activity in one transaction, not one activity each.
+RECORD_BATCH_PATCH = "record-step-in-one-activity"
 # A suspension (暂缓任用) is a step for people, reminded and escalated by the policy's
 # suspension_decision, and its national limit is recorded as a lapse naming whom the case told;
 # before, the limit was a silent timer.
@@ -475,12 +481,12 @@ class AppointmentCaseWorkflow:
         book = self.book
         # Number the whole batch before the first await, so that events recorded meanwhile
         # by the main loop (a new deadline) come after it in the history.
+        row = book.case_row(self._deadline, self._overdue)
         events = []
         for h in happenings:
             self._seq += 1
             events.append(
-                RecordEventInput(
-                    case_id=book.state.case_id,
+                RecordedEvent(
                     seq=self._seq,
                     kind=h.kind,
                     stage=book.state.stage,
@@ -489,13 +495,18 @@ class AppointmentCaseWorkflow:
                     actor_role=h.actor.role,
                     summary=h.summary,
                     payload=h.payload,
-                    case=book.case_row(self._deadline, self._overdue),
                     notification=notification,
                 )
             )
         book.state.events_recorded = self._seq
-        for event in events:
-            await self._activity(RECORD_EVENT, event)
+        case_id = book.state.case_id
+        if events and workflow.patched(RECORD_BATCH_PATCH):
+            batch = RecordEventsInput(case_id=case_id, case=row, events=events)
+            await self._activity(RECORD_EVENTS, batch)
+        else:  # one activity per event, as histories before the patch recorded them
+            for event in events:
+                one = RecordEventInput(case_id=case_id, case=row, **event.model_dump())
+                await self._activity(RECORD_EVENT, one)
         self._upsert()
 
     def _upsert(self) -> None:
@@ -878,6 +889,15 @@ class AppointmentCaseWorkflow:
     @extend_deadline.validator
     def _v_extend(self, data: ExtendDeadlineInput) -> None:
         self._check_when_ready(lambda b: b.check_deadline_extension, data)
+
+    # A new update (认领/放弃/指派): histories from before it never sent it.
+    @workflow.update
+    async def assign_step(self, data: AssignStepInput) -> Answer:
+        return await self._simple(data, lambda b: b.check_assignment, lambda b: b.apply_assignment)
+
+    @assign_step.validator
+    def _v_assign(self, data: AssignStepInput) -> None:
+        self._check_when_ready(lambda b: b.check_assignment, data)
 
     @workflow.update
     async def retry_blocked(self, data: RetryInput) -> Answer:

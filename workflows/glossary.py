@@ -189,6 +189,7 @@ RELATIONSHIP_KINDS = MappingProxyType(
         RelationshipKind.LINEAL: "直系血亲关系",
         RelationshipKind.COLLATERAL: "三代以内旁系血亲关系",
         RelationshipKind.CLOSE_IN_LAW: "近姻亲关系",
+        RelationshipKind.OTHER_INTEREST: "其他可能影响公正的关系",
     }
 )
 
@@ -309,6 +310,7 @@ FIELDS = MappingProxyType(
         "decided_on": "决定日期",
         "step": "待办事项编号（案件页所示）",
         "working_days": "延长的工作日数",
+        "assignee": "经办人（账户名；空：退回待办队列）",
         "appoint": "予以任用",
         "notice_issued_on": "任职通知日期",
         "talk_held_on": "任职谈话日期",

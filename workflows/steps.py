@@ -22,6 +22,7 @@ from types import MappingProxyType
 from workflows.types import (
     Actor,
     AppointmentInput,
+    AssignStepInput,
     CaseStage,
     DemocraticEvaluationInput,
     ExamScoresInput,
@@ -83,6 +84,16 @@ _TEAM = frozenset({Role.INSPECTION_TEAM})
 _HEAD = frozenset({Role.DEPARTMENT_HEAD})
 # who may ever extend a deadline; the policy names which of them do
 EXTENSION_ROLES = frozenset({Role.SECTION_CHIEF, Role.DEPARTMENT_HEAD})
+# who may ever claim or give an awaited step (the rule narrows it to the step's own role)
+ASSIGN_ROLES = frozenset(
+    {
+        Role.CLERK,
+        Role.SECTION_CHIEF,
+        Role.DEPARTMENT_HEAD,
+        Role.INSPECTION_TEAM,
+        Role.COMMITTEE_SECRETARY,
+    }
+)
 _EXAM = frozenset({CaseStage.EXAM})
 _INSPECTION = frozenset({CaseStage.INSPECTION})
 _NOTICE = frozenset({CaseStage.PUBLIC_NOTICE})
@@ -181,6 +192,15 @@ CASE_STEPS: Mapping[str, CaseStep] = _steps(
         "延长办理期限",
         ExtendDeadlineInput,
         EXTENSION_ROLES,
+        frozenset(CaseStage) - {CaseStage.CLOSED},
+    ),
+    # 认领/放弃/指派 of the awaited step: every role that is ever responsible for one, and
+    # the leadership; ``workflows.rules.assignment`` decides who may give it to whom
+    CaseStep(
+        "assign_step",
+        "认领或指派待办事项",
+        AssignStepInput,
+        ASSIGN_ROLES,
         frozenset(CaseStage) - {CaseStage.CLOSED},
     ),
     CaseStep(

@@ -252,6 +252,8 @@ class RelationshipKind(StrEnum):
     LINEAL = "lineal"  # lineal blood relatives: parents, children, grandparents ...
     COLLATERAL = "collateral"  # collateral blood relatives within three generations
     CLOSE_IN_LAW = "close_in_law"  # a spouse's parents and siblings, a child's spouse ...
+    # another interest that could affect fairness, declared and handled the same way
+    OTHER_INTEREST = "other_interest"
 
 
 class CandidateStatus(StrEnum):
@@ -281,6 +283,9 @@ class Actor(Model):
 
     name: Line = Field(min_length=1, max_length=100)
     role: Role
+    # 代理: the person this one acts for, set by the service only while a substitution
+    # (store.substitutes) covers the day; the record shows "李四 代 张三"
+    on_behalf_of: Line | None = Field(default=None, min_length=1, max_length=100)
 
 
 class Sanction(Model):
@@ -572,6 +577,16 @@ class ExtendDeadlineInput(Model):
     decided_on: date
 
 
+class AssignStepInput(Model):
+    """认领 / 放弃 / 指派: the awaited step given to a person (``assignee``), or back to its
+    responsible role's queue (None); who may do which is ``workflows.rules.assignment``."""
+
+    actor: Actor
+    step: Line = Field(min_length=1)  # the awaited step's key, as the case shows it
+    assignee: Line | None = Field(default=None, min_length=1, max_length=100)
+    reason: Text = ""
+
+
 # --------------------------------------------------------------------------- state (query)
 
 
@@ -618,6 +633,8 @@ class StepState(Model):
     # 延期: the working days added to the policy's deadline, and how many extensions
     extended_working_days: int = 0
     extensions: int = 0
+    # 认领/指派: the person the step is given to; None: its responsible role's queue
+    assignee: str | None = None
 
 
 class CaseState(Model):
@@ -762,6 +779,10 @@ class CaseRow(Model):
     policy_version: str = ""
     probation_required: bool = False
     opened_on: date
+    # the awaited step (its key), its responsible role and its assignee (None: the queue)
+    awaited_step: str | None = None
+    awaited_role: Role | None = None
+    assignee: str | None = None
 
 
 class RecordEventInput(Model):
@@ -778,3 +799,26 @@ class RecordEventInput(Model):
     payload: dict[str, Any] = Field(default_factory=dict)
     case: CaseRow
     notification: Notification | None = None
+
+
+class RecordedEvent(Model):
+    """One event of a step's batch (``RecordEventsInput``): an entry without the listing row."""
+
+    seq: int = Field(ge=1)
+    kind: str
+    stage: CaseStage
+    occurred_at: datetime
+    actor_name: str
+    actor_role: Role
+    summary: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    notification: Notification | None = None
+
+
+class RecordEventsInput(Model):
+    """The events of one step, recorded in one transaction with the listing row they leave;
+    each keyed by (case_id, seq) as ``RecordEventInput`` is."""
+
+    case_id: str
+    case: CaseRow
+    events: list[RecordedEvent] = Field(min_length=1)

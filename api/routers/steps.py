@@ -11,6 +11,7 @@ the case's live state has it) names the member's account; otherwise 403, and not
 # its signature, and the body types here are made at import time.
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -18,13 +19,15 @@ from temporalio.client import Client
 
 from api import temporal
 from api.attachment_checks import check_named_attachments
-from api.deps import ServicesDep, actor_of, permit
+from api.deps import Services, ServicesDep, permit
 from api.errors import ApiError, no_case, unavailable
 from api.permissions import must_be_on_team
 from api.routers.cases import ERRORS, CaseId
 from api.schemas import STEP_INPUTS, Malformed, Problem, nul_refusal, step_body
 from store.account_models import Caller
-from workflows.types import CaseState, Model
+from store.substitutes import actor_on_case
+from workflows.rules.working_days import SHANGHAI
+from workflows.types import Actor, CaseState, Model
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["steps"])
 
@@ -53,6 +56,14 @@ async def check_on_team(client: Client, case_id: str, who: Caller) -> None:
         )
 
 
+async def acting(parts: Services, who: Caller, case_id: str) -> Actor:
+    """The caller as the actor; on the assignee's behalf while a substitution of the
+    assignee by the caller covers today (代理: the service decides, never the body)."""
+    today = datetime.now(SHANGHAI).date()
+    async with parts.sessions() as s:
+        return await actor_on_case(s, who.name, who.role, case_id, today)
+
+
 def _endpoint(update: str) -> Callable[..., Awaitable[CaseState]]:
     body_model = step_body(update)
     input_model = STEP_INPUTS[update]
@@ -69,7 +80,7 @@ def _endpoint(update: str) -> Callable[..., Awaitable[CaseState]]:
             raise ApiError(422, refusal)
         if must_be_on_team(update, who.role):
             await check_on_team(parts.client, case_id, who)
-        arg = input_model.model_validate({**fields, "actor": actor_of(who)})
+        arg = input_model.model_validate({**fields, "actor": await acting(parts, who, case_id)})
         await check_named_attachments(parts.sessions, case_id, arg)
         return await temporal.state_after(parts.client, case_id, update, arg)
 

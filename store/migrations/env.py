@@ -28,6 +28,7 @@ from store.objection_models import (  # noqa: F401  (their tables join Base.meta
     ObjectionIntake,
 )
 from store.probation_models import Probation  # noqa: F401  (its tables join Base.metadata)
+from store.substitutes import Substitute  # noqa: F401  (its table joins Base.metadata)
 
 config = context.config
 target_metadata = Base.metadata

@@ -16,7 +16,9 @@ from workflows.types import (
     CaseStage,
     CaseStatus,
     Notification,
+    RecordedEvent,
     RecordEventInput,
+    RecordEventsInput,
     Role,
     SelectionMethod,
 )
@@ -210,3 +212,44 @@ async def test_queries_read_back_what_was_recorded(
     async with session_factory() as session:
         again = (await queries.inbox(session, case_id=second))[0]
     assert again.read_at == read.read_at  # the first reading time is kept
+
+
+def batch(case_id: str, seqs: list[int], **row: object) -> RecordEventsInput:
+    """A step's events as the workflow sends them since the patch record-step-in-one-activity."""
+    items = [event(case_id, seq, **row) for seq in seqs]  # type: ignore[arg-type]
+    return RecordEventsInput(
+        case_id=case_id,
+        case=items[-1].case,
+        events=[RecordedEvent(**i.model_dump(exclude={"case_id", "case"})) for i in items],
+    )
+
+
+async def test_a_steps_batch_is_written_once_in_order_with_its_inbox(
+    session_factory: async_sessionmaker[AsyncSession], new_case_id: str
+) -> None:
+    records = RecordActivities(session_factory)
+    step = batch(new_case_id, [1, 2, 3], stage=CaseStage.VOTE)
+    # retried whole, and after a retry that had written only its first event
+    assert await records.record_event(event(new_case_id, 1, stage=CaseStage.VOTE))
+    assert [await records.record_events(step) for _ in range(3)] == [2, 0, 0]
+
+    async with session_factory() as session:
+        history = await queries.case_history(session, new_case_id)
+        inbox = await queries.inbox(session, case_id=new_case_id)
+        case = await queries.get_case(session, new_case_id)
+    assert [e.seq for e in history] == [1, 2, 3]
+    assert sorted(m.event_seq for m in inbox) == [1, 2, 3]
+    assert case is not None and (case.stage, case.last_seq) == (CaseStage.VOTE, 3)
+
+
+async def test_an_older_batch_arriving_late_does_not_roll_the_case_back(
+    session_factory: async_sessionmaker[AsyncSession], new_case_id: str
+) -> None:
+    records = RecordActivities(session_factory)
+    assert await records.record_events(batch(new_case_id, [3, 4], stage=CaseStage.CLOSED)) == 2
+    assert await records.record_events(batch(new_case_id, [1, 2], stage=CaseStage.VOTE)) == 2
+    async with session_factory() as session:
+        case = await queries.get_case(session, new_case_id)
+        history = await queries.case_history(session, new_case_id)
+    assert case is not None and (case.stage, case.last_seq) == (CaseStage.CLOSED, 4)
+    assert [e.seq for e in history] == [1, 2, 3, 4]

@@ -82,6 +82,9 @@ EXPECTED: dict[str, set[Role]] = {
     "enter_calendar_year": {M},  # the console's calendar page (tests/web/test_console_calendar)
     "read_reports": {S, H, A, M},  # the console's reports page (tests/web/test_reports)
     "attach_file": {C, S, H, T, V},  # who takes a case's steps (not the administrator's retry)
+    # 认领/指派: every role responsible for a step, and the leadership; the rule narrows it
+    "assign_step": {C, S, H, T, V},
+    "set_substitute": EVERYONE - {A},  # 代理: one's own; an administrator anyone's
 }
 
 CASE = "MATRIX-1"
@@ -163,6 +166,7 @@ REQUESTS: dict[str, list[Request]] = {
     ],
     "enter_calendar_year": [],  # no API route: the console's calendar page only
     "read_reports": [],  # no API route: the console's reports page only
+    "set_substitute": [],  # no API route: the console's substitutes page only
 }
 # Withdrawing is also reachable by its own name.
 REQUESTS["withdraw"].append(

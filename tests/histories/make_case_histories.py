@@ -36,6 +36,8 @@ SCENARIOS: dict[str, tuple[Callable[[CaseRunner], Awaitable[None]], str]] = {
     # it (reminders, escalations and a recorded lapse): regenerate only the new one
     "case_suspension_ran_out": (test_paths.test_suspension_running_out, "suspend-expire"),
     "case_suspension_lapsed": (test_paths.test_suspension_running_out, "suspend-expire"),
+    # made after the patch "record-step-in-one-activity": a step's events in one activity
+    "case_recorded_in_batches": (test_paths.test_regular_appointment_to_appointed, "reg-1"),
     # a deadline extended (延期): the same wait taken up on the later deadline
     "case_deadline_extended": (
         test_deadline_extension.test_an_extension_moves_the_deadline_its_reminders_and_its_ladder,

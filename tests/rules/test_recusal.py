@@ -72,6 +72,7 @@ def test_every_kind_of_the_regulation_requires_recusal_and_has_its_name():
         "直系血亲关系",
         "三代以内旁系血亲关系",
         "近姻亲关系",
+        "其他可能影响公正的关系",
     ]
 
 

@@ -30,8 +30,9 @@ APP_TABLES = {
     "account_changes",
     "attachments",
     "case_attachments",
+    "substitutes",
 }
-HEAD = "0013_attachments"
+HEAD = "0014_assignment"
 
 
 async def table_names(url: str) -> set[str]:

@@ -56,6 +56,9 @@ PAGES: dict[str, tuple[Role | None, str]] = {
     "/console/audit/verify": (Role.AUDITOR, f"/console/audit/verify?case={CASE}&run=true"),
     "/console/admin": (Role.ADMINISTRATOR, "/console/admin"),
     "/console/admin/calendar": (Role.ADMINISTRATOR, "/console/admin/calendar"),
+    "/console/cases/{case_id}/attachments": (Role.CLERK, f"/console/cases/{CASE}/attachments"),
+    "/console/reports": (Role.DEPARTMENT_HEAD, "/console/reports"),
+    "/console/substitutes": (Role.CLERK, "/console/substitutes"),
 }
 # Further visits of a page: the new-case form of a selection method, once it is chosen.
 MORE_VISITS: list[tuple[str, Role | None, str]] = [
@@ -66,6 +69,8 @@ NOT_PAGES = {
     "/console/sheets/{kind}.xlsx",
     "/console/audit/case",
     "/console/audit/cases/{case_id}/dossier.{fmt}",
+    "/console/cases/{case_id}/attachments/{sha256}",
+    "/console/reports/{name}.{fmt}",
 }
 
 # English a page may show: codes, names, ids, units and commands, never a sentence.

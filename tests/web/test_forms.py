@@ -27,6 +27,7 @@ from tests.workflows.scenarios import (
 from web.forms import FormProblem, form_fields, form_values, parse_form, problems_of
 from workflows.glossary import FIELDS, STEPS
 from workflows.types import (
+    AssignStepInput,
     CaseInput,
     DemocraticEvaluationInput,
     ExceptionalPromotion,
@@ -125,6 +126,7 @@ EXAMPLES: dict[str, BaseModel] = {
         actor=HEAD, step="vote", working_days=3, reason="等待上级答复", decided_on=DAY
     ),
     "retry_blocked": RetryInput(actor=SECRETARY),
+    "assign_step": AssignStepInput(actor=HEAD, step="vote", assignee="王科员", reason="熟悉情况"),
 }
 
 

@@ -6,7 +6,16 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.console import admin, audit, calendar_years, cases, probation, reports, signin
+from web.console import (
+    admin,
+    assignment,
+    audit,
+    calendar_years,
+    cases,
+    probation,
+    reports,
+    signin,
+)
 from web.console import attachments as attachment_pages
 from web.console.auth import PageRefused, SignInNeeded, sign_in_url
 from web.templating import render
@@ -15,6 +24,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 for part in (signin, cases, probation, audit, reports, admin, calendar_years):
     router.include_router(part.router)
 router.include_router(attachment_pages.router)
+router.include_router(assignment.router)
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:

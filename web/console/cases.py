@@ -38,10 +38,14 @@ from sheets.columns import SHEETS
 from sheets.xlsx import CONTENT_TYPE as XLSX_TYPE
 from sheets.xlsx import template_xlsx
 from store import queries
+from store.account_models import list_accounts
 from store.attachments import case_attachments
 from store.console_models import SignedIn
 from store.objection_models import commitment_holds, intake_of_case
 from store.probation_models import ProbationListRow, list_probations
+from store.substitutes import actor_for, covered
+from store.tasks import inbox_of, tasks_of
+from web.console.assignment import choices as assignment_choices
 from web.console.auth import Console, PageRefused, form_of, may, require
 from web.console.calendar_years import next_year_missing
 from web.console.common import FilterText, FormPage, chosen, page
@@ -56,7 +60,6 @@ from workflows.types import (
     CaseStage,
     CaseState,
     CaseStatus,
-    Role,
     SelectionMethod,
 )
 
@@ -68,9 +71,6 @@ STEP_STAGES: dict[str, frozenset[CaseStage]] = {u: s.stages for u, s in CASE_STE
 
 CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 PAGE_SIZE = 50
-# "My tasks" asks each active case what it waits for: at most this many, this many at once.
-MAX_TASK_SCAN = 500
-TASK_SCAN_CONCURRENCY = 8
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -119,44 +119,27 @@ async def dashboard(
     )
 
 
-def _is_mine(user: SignedIn, state: CaseState) -> bool:
-    step = state.step
-    if step is None:
-        return False
-    if user.caller.role is Role.INSPECTION_TEAM:  # the team's own cases, while inspected
-        return state.stage is CaseStage.INSPECTION and user.caller.name in state.inspection_team
-    return step.responsible_role is user.caller.role
-
-
 @router.get("/tasks", response_class=HTMLResponse)
 async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Response:
-    """What waits for the signed-in person: cases on a step of their role, and messages."""
+    """What waits for the signed-in person, from the listing alone (no case is asked): the
+    steps assigned to them, their role's unassigned queue, the steps of the people they
+    substitute for today, and the messages to them and to those people."""
     require(user, READ_INBOX)
+    me = user.caller
     async with parts.sessions() as s:
-        active = await queries.list_cases(s, status=CaseStatus.ACTIVE.value, limit=MAX_TASK_SCAN)
-        messages = await queries.inbox(s, recipient_role=user.caller.role.value, limit=PAGE_SIZE)
-    gate = asyncio.Semaphore(TASK_SCAN_CONCURRENCY)
-
-    async def ask(case_id: str) -> tuple[CaseState | None, str]:
-        async with gate:
-            return await temporal.query_state(parts.client, case_id, open_only=True)
-
-    answers = await asyncio.gather(*(ask(r.case_id) for r in active))
+        covering = await covered(s, me.name, today())
+        found = await tasks_of(s, me.name, me.role, [name for name, _ in covering])
+        messages = await inbox_of(s, me.role, covering, limit=PAGE_SIZE)
     reviews = await _reviews_for(parts, user)
-    mine = [st for st, _ in answers if st is not None and _is_mine(user, st)]
-    unanswered = [r.case_id for r, (st, why) in zip(active, answers, strict=True) if why]
     return page(
         request,
         user,
         "console_tasks.html",
-        cases=sorted(mine, key=lambda st: (st.step.deadline_at is None, st.step.deadline_at))
-        if mine
-        else [],
+        tasks=found,
+        covering=covering,
         messages=messages,
-        unanswered=unanswered,
-        scanned=len(active),
-        scan_limit=MAX_TASK_SCAN,
         reviews=reviews,
+        may_assign=may(user, "assign_step"),
     )
 
 
@@ -205,7 +188,8 @@ def _steps_for(user: SignedIn, state: CaseState | None) -> list[tuple[str, str, 
     answer = awaited(state.step.step)[1] if state.step else None
     out = []
     for update in STEP_INPUTS:
-        if update == "withdraw" or not may(user, update):
+        # withdrawing has its own link; assignment its own buttons (web.console.assignment)
+        if update in ("withdraw", "assign_step") or not may(user, update):
             continue
         if state.stage not in STEP_STAGES[update]:
             continue
@@ -374,6 +358,7 @@ async def case_page(
         rows = await intake_of_case(s, case_id) if may(user, "record_objection_verdict") else []
         intake = [(row, commitment_holds(row)) for row in rows]
         files = await case_attachments(s, case_id)
+        people = await list_accounts(s) if may(user, "assign_step") else []
     state, why = await temporal.query_state(parts.client, case_id)
     if state is None and listing is None:
         if why:
@@ -392,6 +377,7 @@ async def case_page(
         intake=intake,
         attachments=files,
         steps=_steps_for(user, state),
+        assign=assignment_choices(user, state, people) if people else None,
         may_withdraw=may(user, "withdraw") and state is not None and state.status.value == "active",
         flash=f"已记录：{step_title(done)}" if done in STEP_INPUTS else "",
     )
@@ -445,7 +431,11 @@ async def record_step(
     _check_step(user, update, state)
 
     async def send(fields: dict[str, Any]) -> None:
-        arg = STEP_INPUTS[update].model_validate({**fields, "actor": actor_of(user.caller)})
+        # 代理: on the assignee's behalf when a substitution covers today (the server's word)
+        assignee = state.step.assignee if state.step is not None else None
+        async with parts.sessions() as s:
+            actor = await actor_for(s, user.caller.name, user.caller.role, assignee, today())
+        arg = STEP_INPUTS[update].model_validate({**fields, "actor": actor})
         await check_named_attachments(parts.sessions, case_id, arg)
         await temporal.execute_update(parts.client, case_id, update, arg)
 

@@ -9,13 +9,15 @@ give the same case, in tests and on replay.
 The package: ``core`` (state, constructor, shared helpers), one module per stage (``exam``,
 ``inspection``, ``decisions``, ``notice``, ``appointment``, ``withdrawal``), the declared
 kinships and the recusal they impose (``relationships``), ``awaited``
-(the awaited step and timers), ``extension`` (延期 of its deadline) and ``projections``
+(the awaited step and timers), ``extension`` (延期 of its deadline), ``assignment``
+(认领、指派 of the awaited step) and ``projections``
 (the public board view, the listing row).
 """
 
 from __future__ import annotations
 
 from workflows.case_book.appointment import AppointmentRules
+from workflows.case_book.assignment import AssignmentRules
 from workflows.case_book.awaited import AwaitedStep, AwaitedSteps
 from workflows.case_book.core import (
     ON_OR_AFTER_NOTICE,
@@ -53,5 +55,6 @@ class CaseBook(
     AppointmentRules,
     RelationshipRules,
     ExtensionRules,
+    AssignmentRules,
 ):
     """One case: its state (``self.state``), the people in it and the rules."""

@@ -106,6 +106,11 @@ class Happening:
     actor: Actor = field(default_factory=lambda: SYSTEM_ACTOR)
     payload: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # 代理: whom the actor acted for is part of what the chained record proves
+        if self.actor.on_behalf_of is not None:
+            self.payload.setdefault("on_behalf_of", self.actor.on_behalf_of)
+
 
 class CaseBookBase:
     """One case: its state (``self.state``), the people in it and the shared helpers."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from workflows.case_book.awaited import AwaitedStep
 from workflows.case_book.core import ON_OR_AFTER_NOTICE, CaseBookBase
 from workflows.types import (
     CandidateStatus,
@@ -77,4 +79,24 @@ class Projections(CaseBookBase):
             policy_version=s.policy_version,
             probation_required=s.probation_required,
             opened_on=s.opened_on,
+            **self._awaited_columns(),
         )
+
+    def _awaited_columns(self) -> dict[str, Any]:
+        """The awaited step, its role and assignee as the listing shows them: the step the
+        case waits on now (an input that ends a step is recorded before the next one starts,
+        and the next step starts in its role's queue)."""
+        now = self.awaited_step() if self.active else None
+        if now is None or now.policy_step is None:
+            return {}
+        step = self.state.step
+        assignee = step.assignee if step is not None and step.step == now.key else None
+        return {
+            "awaited_step": now.key,
+            "awaited_role": now.responsible_role,
+            "assignee": assignee,
+        }
+
+    if TYPE_CHECKING:
+
+        def awaited_step(self) -> AwaitedStep | None: ...  # awaited

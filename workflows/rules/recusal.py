@@ -26,14 +26,16 @@ RULE_VOTE = "recusal.vote"
 RULE_HANDLING = "recusal.handling"
 RULE_DECLARATION = "recusal.declaration"
 
-# Every kinship the regulation names requires withdrawal; a kind added later (a looser tie
-# declared for the record only) would be left out here.
+# Every kinship the regulation names requires withdrawal, and so does another interest that
+# could affect fairness, once declared; a kind added later (a looser tie declared for the
+# record only) would be left out here.
 REQUIRES_RECUSAL: frozenset[RelationshipKind] = frozenset(
     {
         RelationshipKind.SPOUSE,
         RelationshipKind.LINEAL,
         RelationshipKind.COLLATERAL,
         RelationshipKind.CLOSE_IN_LAW,
+        RelationshipKind.OTHER_INTEREST,
     }
 )
 

@@ -77,6 +77,7 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         "inspection.timing": "本地政策：考察各环节的时间要求",
         "deadline.extension": "本地政策：延期须说明理由，由规定的审批人批准，次数与天数有限",
         "calendar.year": "工作日：国务院办公厅每年发布的部分节假日安排通知",
+        "step.assignment": "本部门分工：本角色人员认领或放弃，科长、部长指派",
     }
 )
 
