@@ -1,10 +1,11 @@
 """The log compared with Temporal's own history (对账), for the cases Temporal still holds.
 
-Every event reaches the log through a ``record_event`` activity, and Temporal keeps each
+Every event reaches the log through a recording activity (``record_events``, a step's events
+at once; ``record_event``, one, in histories from before the batches), and Temporal keeps each
 activity's input in the workflow's history until the history is deleted (the namespace's
 retention after the case closes). So while it is there, the history is a second, independent
-record: the log must hold exactly the events of the ``record_event`` activities that
-completed, with the same content.
+record: the log must hold exactly the events of the recording activities that completed,
+with the same content.
 
 Reported per case:
 
@@ -34,10 +35,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from audit.chain import canonical_json, iso_utc
 from audit.queries import AuditEvent, timeline
 from store.models import CaseEvent
+from workflows.activity_refs import RECORD_EVENT, RECORD_EVENTS
 from workflows.ids import case_workflow_id
-from workflows.types import RecordEventInput
+from workflows.types import RecordedEvent, RecordEventInput, RecordEventsInput
 
-RECORD_ACTIVITY = "record_event"
 CONCURRENCY = 8
 
 
@@ -75,14 +76,15 @@ class CaseReconciliation:
 
 @dataclass(frozen=True, slots=True)
 class RecordedInTemporal:
-    completed: dict[int, RecordEventInput]
+    completed: dict[int, RecordedEvent]
     scheduled_only: list[int]
 
 
 async def record_inputs(
     client: Client, case_id: str, converter: DataConverter | None = None
 ) -> RecordedInTemporal | None:
-    """The ``record_event`` inputs in the case's history; None if Temporal no longer has it."""
+    """The events the recording activities in the case's history were given; None if
+    Temporal no longer has the history."""
     handle = client.get_workflow_handle(case_workflow_id(case_id))
     try:
         history = await handle.fetch_history()
@@ -90,25 +92,29 @@ async def record_inputs(
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
-    scheduled: dict[int, RecordEventInput] = {}
+    # the client's own converter by default: it holds the payload keys
+    decode = (converter or client.data_converter).decode
+    scheduled: dict[int, list[RecordedEvent]] = {}
     completed: set[int] = set()
     for event in history.events:
         if event.HasField("activity_task_scheduled_event_attributes"):
             attrs = event.activity_task_scheduled_event_attributes
-            if attrs.activity_type.name == RECORD_ACTIVITY:
-                # the client's own converter by default: it holds the payload keys
-                [value] = await (converter or client.data_converter).decode(
-                    attrs.input.payloads, [RecordEventInput]
-                )
-                scheduled[event.event_id] = value
+            name, payloads = attrs.activity_type.name, attrs.input.payloads
+            if name == RECORD_EVENTS.name:
+                [batch] = await decode(payloads, [RecordEventsInput])
+                scheduled[event.event_id] = list(batch.events)
+            elif name == RECORD_EVENT.name:
+                [one] = await decode(payloads, [RecordEventInput])
+                entry = one.model_dump(exclude={"case_id", "case"})
+                scheduled[event.event_id] = [RecordedEvent.model_validate(entry)]
         elif event.HasField("activity_task_completed_event_attributes"):
             completed.add(event.activity_task_completed_event_attributes.scheduled_event_id)
-    done = {v.seq: v for k, v in scheduled.items() if k in completed}
-    pending = sorted({v.seq for k, v in scheduled.items() if k not in completed} - set(done))
-    return RecordedInTemporal(done, pending)
+    done = {e.seq: e for k, events in scheduled.items() if k in completed for e in events}
+    waiting = {e.seq for k, events in scheduled.items() if k not in completed for e in events}
+    return RecordedInTemporal(done, sorted(waiting - set(done)))
 
 
-def _differences(logged: AuditEvent, sent: RecordEventInput) -> list[str]:
+def _differences(logged: AuditEvent, sent: RecordedEvent) -> list[str]:
     pairs = {
         "kind": (logged.kind, sent.kind),
         "stage": (logged.stage, sent.stage.value),

@@ -311,6 +311,32 @@ def case_show(app: App, case_id: str, as_json: bool) -> None:
         )
 
 
+@case.command("resync")
+@pass_app
+def case_resync(app: App) -> None:
+    """升级后补齐待办：向每个尚未在列表中登记待办事项的在办案件询问一次当前待办，并写入列表。"""
+    from store.task_backfill import cases_without_step, fill_step
+
+    async def run() -> tuple[int, list[str]]:
+        client = await open_client(app.settings)
+        filled, problems = 0, []
+        async with database(app.settings) as session:
+            for case_id in await cases_without_step(session):
+                state, note = await query_state(client, app.settings, case_id)
+                if state is None or state.step is None:
+                    if note:
+                        problems.append(f"{case_id}：{note}")
+                    continue
+                filled += await fill_step(session, case_id, state.step)
+            await session.commit()
+        return filled, problems
+
+    filled, problems = asyncio.run(run())
+    click.echo(f"已补齐 {filled} 个案件的待办事项")
+    for line in problems:
+        click.echo(f"  未能询问：{line}", err=True)
+
+
 @case.command("withdraw")
 @click.argument("case_id", metavar="CASE")
 @click.option("--reason", required=True)

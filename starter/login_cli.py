@@ -17,6 +17,7 @@ import sys
 import click
 
 from starter.cli_base import App, InputError, pass_app
+from starter.click_zh import ZhCommand
 from starter.identity import TOKEN_ENV, Token, account_of, forget_token, save_token, token_file
 from workflows.glossary import with_value
 
@@ -32,7 +33,7 @@ def _read_token() -> str:
     return sys.stdin.readline().strip()
 
 
-@click.command("login")
+@click.command("login", cls=ZhCommand)
 @pass_app
 def login(app: App) -> None:
     """保存你的令牌，此后的命令以你的账号登记各环节。
@@ -50,7 +51,7 @@ def login(app: App) -> None:
         click.echo(f"注意：{TOKEN_ENV} 已设置，它优先于令牌文件", err=True)
 
 
-@click.command("logout")
+@click.command("logout", cls=ZhCommand)
 @pass_app
 def logout(app: App) -> None:
     """删除 `appointments login` 写下的令牌文件。"""

@@ -21,6 +21,7 @@ import click
 from pydantic import BaseModel, TypeAdapter
 
 from starter.cli_base import InputError
+from starter.click_zh import ZhCommand
 from starter.inputs import MeetingFile, NoticeFile
 from workflows.glossary import BY_ENUM, field_label, step_title
 from workflows.probation_types import ProbationInput
@@ -165,7 +166,7 @@ def kind_help(kind: str) -> str:
     return f"文件格式：appointments schema {kind}"
 
 
-@click.command("schema")
+@click.command("schema", cls=ZhCommand)
 @click.argument("kind", required=False, metavar="[KIND]")
 def schema(kind: str | None) -> None:
     """列出命令行读取的文件种类；给出 KIND 时打印其 JSON Schema。"""
@@ -181,7 +182,7 @@ def schema(kind: str | None) -> None:
     click.echo(json.dumps(schema_of(kind), ensure_ascii=False, indent=2))
 
 
-@click.command("template")
+@click.command("template", cls=ZhCommand)
 @click.argument("kind", required=False, metavar="[KIND]")
 @click.option(
     "-o",

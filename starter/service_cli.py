@@ -24,10 +24,10 @@ from starter.cli_base import (
     is_connect_failure,
     pass_app,
 )
-from starter.click_zh import ZhGroup
+from starter.click_zh import ZhCommand, ZhGroup
 
 
-@click.command()
+@click.command(cls=ZhCommand)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -48,7 +48,7 @@ def serve(
     ctx.exit(run_serve_command(data_dir, ui_port, temporal_port, api_port))
 
 
-@click.command()
+@click.command(cls=ZhCommand)
 @pass_app
 def worker(app: App) -> None:
     """连接 TEMPORAL_ADDRESS 运行案件工作进程，直到停止（Ctrl-C）。"""
@@ -78,7 +78,7 @@ def run_service(app: App, service: Coroutine[Any, Any, None]) -> None:
         raise
 
 
-@click.command()
+@click.command(cls=ZhCommand)
 @pass_app
 def migrate(app: App) -> None:
     """将 DATABASE_URL 所指的数据库升级到最新结构。"""
@@ -95,7 +95,7 @@ def migrate(app: App) -> None:
     click.echo(f"{_safe_url(url)} 上的数据库已是最新结构")
 
 
-@click.command()
+@click.command(cls=ZhCommand)
 @click.option("--host", help="监听地址  [默认：WEB_HOST，未设置时 127.0.0.1]")
 @click.option("--port", type=int, help="监听端口  [默认：WEB_PORT，未设置时 8000]")
 @pass_app

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from starter.cli_base import App, pass_app, record_step
+from starter.click_zh import ZhCommand
 from starter.inputs import load_data_file, model_of, parse_data
 from workflows.glossary import ROLES
 from workflows.steps import CASE_STEPS
@@ -29,7 +30,7 @@ def _step_list() -> str:
     return "\n".join(lines)
 
 
-@click.command("step", epilog=_step_list())
+@click.command("step", cls=ZhCommand, epilog=_step_list())
 @click.argument("update", metavar="STEP", type=click.Choice(list(CASE_STEPS)))
 @click.argument("case_id", metavar="CASE")
 @click.argument("source", metavar="FILE|-")

@@ -472,7 +472,7 @@ def notice_suspension(
 # --------------------------------------------------------------------------- appointment
 
 
-@click.command()
+@click.command(cls=ZhCommand)
 @click.argument("case_id", metavar="CASE")
 @click.argument("person_id", metavar="PERSON")
 @click.option("--notice-issued-on", type=DATE, required=True, help="任职通知")
@@ -502,7 +502,7 @@ def appoint(
     record_step(app, case_id, "record_appointment", arg)
 
 
-@click.command()
+@click.command(cls=ZhCommand)
 @click.argument("case_id", metavar="CASE")
 @pass_app
 def retry(app: App, case_id: str) -> None:

@@ -164,7 +164,8 @@ async def test_list_read_review_and_end_early(
     )
     assert done.status_code == 200, done.text
     assert done.json()["review_status"] == "competent"
-    assert done.json()["review"]["actor"] == {"name": head.name, "role": "department_head"}
+    actor = done.json()["review"]["actor"]
+    assert actor == {"name": head.name, "role": "department_head", "on_behalf_of": None}
     again = await http.post(
         f"/probations/{new_case_id}/P1/review", json=review(now), headers=head.headers
     )

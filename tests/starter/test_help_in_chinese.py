@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from starter.cli import cli, run
+from starter.click_zh import ZhCommand
 
 # three words of Latin letters in a row: an English sentence, or the start of one
 ENGLISH = re.compile(r"\b[A-Za-z][a-z']+(?:[ ,;:()/-]+[A-Za-z][a-z']+){2,}\b")
@@ -133,3 +134,10 @@ def test_a_malformed_command_line_is_refused_in_chinese(
     err = capsys.readouterr().err
     assert said in err and "请运行「appointments" in err
     assert "Error" not in err and "Try '" not in err
+
+
+def test_every_command_speaks_chinese_of_its_own() -> None:
+    """Every command and group is of the classes that put click's own words in Chinese."""
+    root = click.Context(cli, info_name="appointments")
+    plain = [" ".join(path) for path, c in commands(cli, root) if not isinstance(c, ZhCommand)]
+    assert plain == []

@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from click.testing import CliRunner
+from sqlalchemy import update
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 
 from gateway.client import DATA_CONVERTER
+from starter.cli import cli
 from store.models import Case
 from tests.workflows.conftest import CaseRunner
 from tests.workflows.scenarios import CLERK, INVESTIGATION_NOTICE, regular_case
@@ -116,3 +119,33 @@ async def test_the_assignee_is_cleared_when_the_step_changes_and_on_behalf_is_ke
     replayer = Replayer(workflows=[AppointmentCaseWorkflow], data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(await h.fetch_history(), raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+async def test_resync_fills_the_awaited_step_of_rows_from_before_the_listing_had_it(
+    runner: CaseRunner, database_url: str
+) -> None:
+    """A case that ran before migration 0014 has no awaited step in its row until its next
+    event; `appointments case resync` asks it once and writes it, leaving other rows alone."""
+    h = await runner.start(regular_case("asg-old", opened_on=None))  # nothing overdue
+    await awaiting(runner, h)
+    async with runner.sessions() as s, s.begin():
+        await s.execute(
+            update(Case)
+            .where(Case.case_id == "asg-old")
+            .values(awaited_step=None, awaited_role=None, assignee=None)
+        )
+    assert await listing(runner, "asg-old") == (None, None, None)
+    env = {
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": runner.env.client.service_client.config.target_host,
+        "TASK_QUEUE": runner.task_queue,
+        "DATA_DIR": "/nonexistent-data-dir",
+    }
+    result = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["case", "resync"], env=env, prog_name="appointments"
+    )
+    assert result.exit_code == 0, result.output
+    assert "已补齐 1 个案件的待办事项" in result.output, (result.output, result.stderr)
+    assert await listing(runner, "asg-old") == (KEY, "clerk", None)
+    again = await asyncio.to_thread(CliRunner().invoke, cli, ["case", "resync"], env=env)
+    assert "已补齐 0 个案件的待办事项" in again.output
