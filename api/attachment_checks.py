@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from fastapi import Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -155,3 +156,20 @@ def content_disposition(file_name: str, sha256: str, media_type: str) -> str:
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
     fallback = f"attachment-{sha256[:12]}.{extension.get(media_type, 'bin')}"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+def missing(case_id: str, sha256: str) -> str:
+    """The refusal of a file the case was not given, for every door."""
+    return f"案件 {case_id} 没有摘要为 {sha256} 的附件"
+
+
+def file_response(media_type: str, file_name: str, sha256: str, content: bytes) -> Response:
+    """The stored file as every door hands it out: a download, never shown in the page."""
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": content_disposition(file_name, sha256, media_type),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

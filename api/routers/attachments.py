@@ -22,7 +22,8 @@ from api.attachment_checks import (
     ENVELOPE_BYTES,
     AttachmentRefused,
     check,
-    content_disposition,
+    file_response,
+    missing,
     too_large,
 )
 from api.deps import ServicesDep, SessionDep, permit
@@ -168,16 +169,9 @@ async def download(
 ) -> Response:
     found = await store.get(session, case_id, sha256)
     if found is None:
-        raise ApiError(404, f"案件 {case_id} 没有摘要为 {sha256} 的附件", code="no_such_attachment")
+        raise ApiError(404, missing(case_id, sha256), code="no_such_attachment")
     entry, content = found
-    return Response(
-        content,
-        media_type=entry.media_type,
-        headers={
-            "Content-Disposition": content_disposition(entry.file_name, sha256, entry.media_type),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return file_response(entry.media_type, entry.file_name, sha256, content)
 
 
 __all__ = ["router", "uploaded_file"]

@@ -14,7 +14,8 @@ from api.attachment_checks import (
     ENVELOPE_BYTES,
     AttachmentRefused,
     check,
-    content_disposition,
+    file_response,
+    missing,
     too_large,
 )
 from api.deps import ServicesDep
@@ -96,13 +97,6 @@ async def download(user: Console, parts: ServicesDep, case_id: CaseId, sha256: S
     async with parts.sessions() as s:
         found = await store.get(s, case_id, sha256)
     if found is None:
-        raise PageRefused(404, f"案件 {case_id} 没有摘要为 {sha256} 的附件。")
+        raise PageRefused(404, f"{missing(case_id, sha256)}。")
     entry, content = found
-    return Response(
-        content,
-        media_type=entry.media_type,
-        headers={
-            "Content-Disposition": content_disposition(entry.file_name, sha256, entry.media_type),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return file_response(entry.media_type, entry.file_name, sha256, content)
