@@ -10,6 +10,7 @@ from web.console import (
     admin,
     assignment,
     audit,
+    bulk,
     calendar_years,
     cases,
     probation,
@@ -21,7 +22,7 @@ from web.console.auth import PageRefused, SignInNeeded, sign_in_url
 from web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-for part in (signin, cases, probation, audit, reports, admin, calendar_years):
+for part in (signin, cases, probation, audit, reports, admin, calendar_years, bulk):
     router.include_router(part.router)
 router.include_router(attachment_pages.router)
 router.include_router(assignment.router)

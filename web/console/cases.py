@@ -47,6 +47,7 @@ from store.substitutes import actor_for, covered
 from store.tasks import inbox_of, tasks_of
 from web.console.assignment import choices as assignment_choices
 from web.console.auth import Console, PageRefused, form_of, may, require
+from web.console.bulk import MAX_BULK
 from web.console.calendar_years import next_year_missing
 from web.console.common import FilterText, FormPage, chosen, page
 from web.forms import SHEET_FILE, FormProblem, import_sheets, more_rows
@@ -140,6 +141,8 @@ async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Respo
         messages=messages,
         reviews=reviews,
         may_assign=may(user, "assign_step"),
+        may_withdraw=may(user, "withdraw"),
+        bulk_limit=MAX_BULK,
     )
 
 
