@@ -29,7 +29,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -175,6 +175,12 @@ def parse_supplement(text: str, name: str) -> dict[int, SupplementYear]:
     return dict(_parse_year(k, v, name) for k, v in years.items())
 
 
+# The file is read on every call, but parsed only when its text changed: parsing YAML was a
+# tenth of the worker's CPU under load (bench/RESULTS.md). The years are frozen; the mapping is
+# only read.
+_parsed_supplement = lru_cache(maxsize=4)(parse_supplement)
+
+
 def build_calendar(
     supplement_text: str | None,
     supplement_name: str = "",
@@ -185,7 +191,9 @@ def build_calendar(
     holidays, workdays, package_years = _package_data()
     console = console or {}
     extra = (
-        parse_supplement(supplement_text, supplement_name) if supplement_text is not None else {}
+        _parsed_supplement(supplement_text, supplement_name)
+        if supplement_text is not None
+        else {}
     )
     origins = decide_origins(package_years, console, extra)
     from_console = sorted(y for y, o in origins.items() if o is Origin.CONSOLE)

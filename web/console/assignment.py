@@ -84,7 +84,7 @@ def choices(user: SignedIn, state: CaseState | None, people: list[AccountRow]) -
     )
 
 
-async def _check_assignee(parts: Services, name: str, role: Role) -> None:
+async def check_assignee(parts: Services, name: str, role: Role) -> None:
     async with parts.sessions() as s:
         accounts = {a.name: a for a in await list_accounts(s)}
     found = accounts.get(name)
@@ -113,7 +113,7 @@ async def assign(request: Request, user: Console, parts: ServicesDep, case_id: C
     if state is None or state.step is None:
         raise PageRefused(409, why or f"案件 {case_id} 当前没有待办事项。")
     if action == "assign" and assignee is not None:
-        await _check_assignee(parts, assignee, state.step.responsible_role)
+        await check_assignee(parts, assignee, state.step.responsible_role)
     try:
         arg = AssignStepInput(
             actor=Actor(name=user.caller.name, role=user.caller.role),

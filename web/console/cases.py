@@ -30,7 +30,6 @@ from api.permissions import (
     READ_CASES,
     READ_INBOX,
     START_CASE,
-    may_mark_read,
     must_be_on_team,
 )
 from api.schemas import STEP_INPUTS
@@ -47,7 +46,7 @@ from store.substitutes import actor_for, covered
 from store.tasks import inbox_of, tasks_of
 from web.console.assignment import choices as assignment_choices
 from web.console.auth import Console, PageRefused, form_of, may, require
-from web.console.bulk import MAX_BULK
+from web.console.bulk import MAX_BULK, read_message
 from web.console.calendar_years import next_year_missing
 from web.console.common import FilterText, FormPage, chosen, page
 from web.forms import SHEET_FILE, FormProblem, import_sheets, more_rows
@@ -173,14 +172,7 @@ async def mark_read(
 ) -> Response:
     require(user, MARK_INBOX_READ)
     await form_of(request, user)
-    async with parts.sessions() as s:
-        found = await queries.inbox_message(s, message_id)
-        if found is None:
-            raise PageRefused(404, "没有这条消息。")
-        if not may_mark_read(user.caller.role, found.recipient_role.value):
-            raise PageRefused(403, "这条消息不是发给您的角色的。")
-        await queries.mark_read(s, message_id)
-        await s.commit()
+    await read_message(parts, user, message_id)
     return RedirectResponse("/console/tasks", status_code=303)
 
 
