@@ -191,9 +191,7 @@ def build_calendar(
     holidays, workdays, package_years = _package_data()
     console = console or {}
     extra = (
-        _parsed_supplement(supplement_text, supplement_name)
-        if supplement_text is not None
-        else {}
+        _parsed_supplement(supplement_text, supplement_name) if supplement_text is not None else {}
     )
     origins = decide_origins(package_years, console, extra)
     from_console = sorted(y for y, o in origins.items() if o is Origin.CONSOLE)
