@@ -75,6 +75,6 @@ def create_app(
     codec.install(app)  # inside the pages' security headers, which every answer carries
     install_web(app)
     app.add_middleware(BodyLimit)
-    http_metrics.install(app)  # counts every answer by route template, the refusals too
-    app.add_middleware(RequestLog)  # outermost: it sees every answer, the refusals too
+    # outermost: it sees every answer, the refusals too, logs it and counts it by route
+    app.add_middleware(RequestLog, observe=http_metrics.install(app).observe)
     return app

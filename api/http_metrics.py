@@ -9,22 +9,20 @@ not count into each other.
 
 from __future__ import annotations
 
-import time
-
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
 
 
 class HttpMetrics:
-    """ASGI middleware: one count and one duration per request, after it is answered."""
+    """One count and one duration per answered request (``api.request_log.RequestLog`` times
+    each request once and tells this)."""
 
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
-        self.app = app
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
             "appointments_http_requests",
             "HTTP requests answered, by route template, method and status",
@@ -38,27 +36,12 @@ class HttpMetrics:
             registry=registry,
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500  # unless an answer starts
-        started = time.perf_counter()
-
-        async def answer(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, answer)
-        finally:
-            route = route_template(scope)
-            method = scope.get("method", "")
-            method = method if method in METHODS else "other"
-            self.requests.labels(route, method, str(status)).inc()
-            self.duration.labels(route, method).observe(time.perf_counter() - started)
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        route = route_template(scope)
+        method = scope.get("method", "")
+        method = method if method in METHODS else "other"
+        self.requests.labels(route, method, str(status)).inc()
+        self.duration.labels(route, method).observe(seconds)
 
 
 def route_template(scope: Scope) -> str:
@@ -70,11 +53,11 @@ def route_template(scope: Scope) -> str:
     return f"{path}/{{path}}" if isinstance(route, Mount) else path or "/"
 
 
-def install(app: FastAPI) -> None:
-    """Count every request of ``app``, in its own registry."""
+def install(app: FastAPI) -> HttpMetrics:
+    """The counters of ``app``'s requests, in its own registry."""
     registry = CollectorRegistry(auto_describe=True)
     app.state.http_metrics_registry = registry
-    app.add_middleware(HttpMetrics, registry=registry)
+    return HttpMetrics(registry)
 
 
 def registry_of(app: FastAPI) -> CollectorRegistry:

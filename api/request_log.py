@@ -16,6 +16,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +28,8 @@ PROBES = ("/healthz", "/readyz", "/metrics")
 _PLAUSIBLE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
 log = logging.getLogger("api.requests")
+# told of each answered request: its scope (the route that answered), status and seconds
+Observer = Callable[[Scope, int, float], None]
 
 
 def request_id_of(scope: Scope) -> str:
@@ -40,8 +43,12 @@ def request_id_of(scope: Scope) -> str:
 
 
 class RequestLog:
-    def __init__(self, app: ASGIApp) -> None:
+    """ASGI middleware: the request's id, its log line, and ``observe`` (the metrics) told its
+    status and time, once per request."""
+
+    def __init__(self, app: ASGIApp, observe: Observer | None = None) -> None:
         self.app = app
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,6 +72,9 @@ class RequestLog:
         try:
             await self.app(scope, receive, answer)
         finally:
+            seconds = time.perf_counter() - started
+            if self.observe is not None:
+                self.observe(scope, status, seconds)
             path = str(scope.get("path", ""))
             log.log(
                 logging.DEBUG if path in PROBES else logging.INFO,
@@ -76,7 +86,7 @@ class RequestLog:
                     "method": scope.get("method", ""),
                     "path": path,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": round(seconds * 1000, 1),
                     **({"rule": state["rule"]} if "rule" in state else {}),
                 },
             )

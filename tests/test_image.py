@@ -27,7 +27,7 @@ import sysconfig
 import tomllib
 import uuid
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -372,6 +372,46 @@ async def make_accounts(database_url: str) -> dict[Role, tuple[str, dict[str, st
     return made
 
 
+async def appoint_through_the_api(
+    base_url: str,
+    people: dict[Role, tuple[str, dict[str, str]]],
+    case_id: str,
+    logs: Callable[[], str],
+) -> None:
+    """A regular case from its start to appointed, every step by its role's account through
+    the HTTP API; ``logs`` says what the services printed, for a failure."""
+    clerk = people[Role.CLERK][1]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        body = regular_case(case_id).model_dump(mode="json", exclude={"opened_by"})
+        started = await http.post("/cases", json=body, headers=clerk)
+        assert started.status_code == 201, (started.text, logs())
+        for who, update, step in the_story(case_id, people[Role.INSPECTION_TEAM][0]):
+            answer = await http.post(
+                f"/cases/{case_id}/steps/{update}", json=step, headers=people[who][1]
+            )
+            assert answer.status_code == 200, (update, answer.text, logs())
+        # the notice period is over (the real clock is past it): the case moves on itself
+        stage = ""
+        for _ in range(300):
+            shown = await http.get(f"/cases/{case_id}", headers=people[Role.AUDITOR][1])
+            stage = shown.json()["state"]["stage"]
+            if stage == "appointment":
+                break
+            await asyncio.sleep(0.1)
+        assert stage == "appointment", (stage, logs())
+        appointment = {
+            "person_id": "p1",
+            "notice_issued_on": str(APPOINTED_ON),
+            "talk_held_on": str(APPOINTED_ON),
+            "talk_by": "部长 赵",
+        }
+        done = await http.post(
+            f"/cases/{case_id}/steps/record_appointment", json=appointment, headers=clerk
+        )
+        assert done.status_code == 200, (done.text, logs())
+        assert (done.json()["stage"], done.json()["status"]) == ("closed", "appointed")
+
+
 def the_story(case_id: str, team: str) -> list[tuple[Role, str, dict[str, Any]]]:
     """Every step of a regular case up to the public notice (who, update, body), on the
     known-good timeline of tests/workflows/scenarios.py."""
@@ -476,37 +516,8 @@ async def test_migrate_worker_and_web_run_from_the_installed_wheel_and_appoint(
         assert '"status":"ready"' in ready.replace(" ", ""), ready
 
         people = await make_accounts(throwaway_database_url)
-        clerk = people[Role.CLERK][1]
         case_id = f"IMG-{uuid.uuid4().hex[:8]}"
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            body = regular_case(case_id).model_dump(mode="json", exclude={"opened_by"})
-            started = await http.post("/cases", json=body, headers=clerk)
-            assert started.status_code == 201, started.text
-            for who, update, step in the_story(case_id, people[Role.INSPECTION_TEAM][0]):
-                answer = await http.post(
-                    f"/cases/{case_id}/steps/{update}", json=step, headers=people[who][1]
-                )
-                assert answer.status_code == 200, (update, answer.text, roles.logs())
-            # the notice period is over (the real clock is past it): the case moves on itself
-            stage = ""
-            for _ in range(300):
-                shown = await http.get(f"/cases/{case_id}", headers=people[Role.AUDITOR][1])
-                stage = shown.json()["state"]["stage"]
-                if stage == "appointment":
-                    break
-                await asyncio.sleep(0.1)
-            assert stage == "appointment", (stage, roles.logs())
-            appointment = {
-                "person_id": "p1",
-                "notice_issued_on": str(APPOINTED_ON),
-                "talk_held_on": str(APPOINTED_ON),
-                "talk_by": "部长 赵",
-            }
-            done = await http.post(
-                f"/cases/{case_id}/steps/record_appointment", json=appointment, headers=clerk
-            )
-            assert done.status_code == 200, (done.text, roles.logs())
-            assert (done.json()["stage"], done.json()["status"]) == ("closed", "appointed")
+        await appoint_through_the_api(f"http://127.0.0.1:{port}", people, case_id, roles.logs)
 
         for role in (web, *workers):
             assert await stop(role) == 0, role.tail()

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
@@ -209,9 +208,12 @@ async def test_the_embedded_worker_and_web_run_a_case_to_appointment_as_the_rest
     one case from its start to the appointment (events, outbox, probations, the first
     checkpoint as the signer), and the log still refuses that login any change."""
     from tests.test_embedded import ServeProcess, _free_port
-    from tests.test_image import TEST_SUPPLEMENT, make_accounts, the_story
-    from tests.workflows.scenarios import APPOINTED_ON, regular_case
-    from workflows.types import Role
+    from tests.test_image import (
+        TEST_SUPPLEMENT,
+        appoint_through_the_api,
+        make_accounts,
+        the_story,
+    )
 
     monkeypatch.setenv("CALENDAR_SUPPLEMENT", str(TEST_SUPPLEMENT))
     ports: list[int] = []
@@ -228,36 +230,9 @@ async def test_the_embedded_worker_and_web_run_a_case_to_appointment_as_the_rest
         # accounts are made as the embedded server's owner, as `appointments accounts` does
         owner_url = make_url(service_url).set(username="postgres").render_as_string(False)
         people = await make_accounts(owner_url)
-        clerk = people[Role.CLERK][1]
         case_id = "EMBEDDED-ROLES-CASE"
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as http:
-            body = regular_case(case_id).model_dump(mode="json", exclude={"opened_by"})
-            started = await http.post("/cases", json=body, headers=clerk)
-            assert started.status_code == 201, (started.text, run.output())
-            for who, update, step in the_story(case_id, people[Role.INSPECTION_TEAM][0]):
-                answer = await http.post(
-                    f"/cases/{case_id}/steps/{update}", json=step, headers=people[who][1]
-                )
-                assert answer.status_code == 200, (update, answer.text, run.output())
-            stage = ""
-            for _ in range(300):
-                shown = await http.get(f"/cases/{case_id}", headers=people[Role.AUDITOR][1])
-                stage = shown.json()["state"]["stage"]
-                if stage == "appointment":
-                    break
-                await asyncio.sleep(0.1)
-            assert stage == "appointment", (stage, run.output())
-            appointment = {
-                "person_id": "p1",
-                "notice_issued_on": str(APPOINTED_ON),
-                "talk_held_on": str(APPOINTED_ON),
-                "talk_by": "部长 赵",
-            }
-            done = await http.post(
-                f"/cases/{case_id}/steps/record_appointment", json=appointment, headers=clerk
-            )
-            assert done.status_code == 200, (done.text, run.output())
-            assert (done.json()["stage"], done.json()["status"]) == ("closed", "appointed")
+        base_url = f"http://127.0.0.1:{api_port}"
+        await appoint_through_the_api(base_url, people, case_id, run.output)
 
         owner = await _connect(owner_url)
         try:
