@@ -32,7 +32,7 @@ APP_TABLES = {
     "case_attachments",
     "substitutes",
 }
-HEAD = "0014_assignment"
+HEAD = "0017_cadre_register"
 
 
 async def table_names(url: str) -> set[str]:
