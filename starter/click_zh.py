@@ -35,6 +35,31 @@ class ZhContext(click.Context):
     formatter_class = ZhHelpFormatter
 
 
+def help_record(param: click.Parameter, ctx: click.Context) -> tuple[str, str] | None:
+    """An option's line on the help page, its bracket (default, range, required, setting)
+    in Chinese; click's own says "default:" and "required"."""
+    if not isinstance(param, click.Option):
+        return param.get_help_record(ctx)
+    if param.hidden:
+        return None
+    extra = param.get_help_extra(ctx)
+    items = []
+    if "envvars" in extra:
+        items.append(f"环境变量：{', '.join(extra['envvars'])}")
+    if "default" in extra:
+        shown = "（动态）" if extra["default"] == "(dynamic)" else extra["default"]
+        items.append(f"默认：{shown}")
+    if "range" in extra:
+        items.append(extra["range"])  # 1<=x<=10000: symbols, no words
+    if "required" in extra:
+        items.append("必填")
+    help_text = param.help or ""
+    if items:
+        bracket = f"[{'；'.join(items)}]"
+        help_text = f"{help_text}  {bracket}" if help_text else bracket
+    return param.get_help_spec(ctx), help_text
+
+
 class ZhCommand(click.Command):
     context_class = ZhContext
 
@@ -44,10 +69,20 @@ class ZhCommand(click.Command):
             option.help = HELP_OPTION_TEXT
         return option
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        records = [r for p in self.get_params(ctx) if (r := help_record(p, ctx)) is not None]
+        if records:
+            with formatter.section("Options"):
+                formatter.write_dl(records)
+
 
 class ZhGroup(ZhCommand, click.Group):
     command_class = ZhCommand
     group_class = type  # a group's groups are of its own class
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        ZhCommand.format_options(self, ctx, formatter)
+        self.format_commands(ctx, formatter)
 
 
 def usage_problem(exc: click.UsageError) -> str:

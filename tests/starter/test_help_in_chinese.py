@@ -90,9 +90,11 @@ def test_every_help_text_is_chinese(path: tuple[str, ...], command: click.Comman
     "path", [p for p, _ in TREE if p != ("appointments",)], ids=lambda p: " ".join(p)
 )
 def test_every_help_page_shows(path: tuple[str, ...]) -> None:
-    shown = CliRunner().invoke(cli, [*path, "--help"])
+    shown = CliRunner().invoke(cli, [*path, "--help"], prog_name="appointments")
     assert shown.exit_code == 0, shown.output
     assert re.search(r"[\u4e00-\u9fff]", shown.output), shown.output
+    assert not english_in(shown.output), english_in(shown.output)
+    assert "default:" not in shown.output and "required]" not in shown.output
 
 
 @pytest.mark.parametrize(
@@ -116,6 +118,8 @@ def test_clicks_own_words_are_chinese_too() -> None:
     assert page.startswith("用法：appointments case")
     assert "选项：" in page and "命令：" in page and "显示本帮助并退出。" in page
     assert "Usage" not in page and "Show this message" not in page
+    listing = runner.invoke(cli, ["case", "list", "--help"], prog_name="appointments").output
+    assert "[默认：100；1<=x<=10000]" in listing, listing
 
 
 @pytest.mark.parametrize(
