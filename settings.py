@@ -17,6 +17,10 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent
 # a technical bound, not the regulation's: the largest attachment, unless set otherwise
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+# the worker's sticky cache: its memory is the cache's, not the number of parked cases
+# (bench/RESULTS.md, "Parked cases": about 0.3 MB per cached workflow over a 112 MB base, so
+# 400 keep the worker near 230 MB however many wait; the SDK's own default is 1,000)
+WORKER_MAX_CACHED_WORKFLOWS = 400
 
 # name -> what it is; the compose test reads this table
 SETTING_NAMES: dict[str, str] = {
@@ -52,6 +56,9 @@ SETTING_NAMES: dict[str, str] = {
     " comma-separated; the first encrypts, every one decrypts; unset: payloads are plain",
     "WEB_HOST": "address the web service (API, console, board) listens on; default 127.0.0.1",
     "WEB_PORT": "port the web service listens on; default 8000",
+    "WORKER_MAX_CACHED_WORKFLOWS": "cases and probations the worker keeps in memory between"
+    " their tasks (its sticky cache, about 0.3 MB each); one not kept is replayed from its"
+    " history when it next moves; default 400",
     "WORKER_READY_FILE": "file the worker touches while it polls its task queue, for health"
     " probes (`appointments health worker`); unset: none is written",
     "LOG_LEVEL": "the lowest level of the lines the service logs: DEBUG, INFO, WARNING, ERROR;"
@@ -86,6 +93,7 @@ class Settings:
     audit_export_dir: Path | None = None
     audit_signer_database_url: str | None = None
     worker_sticky_timeout: float = 10.0
+    worker_max_cached_workflows: int = WORKER_MAX_CACHED_WORKFLOWS
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     payload_key_files: tuple[Path, ...] = ()
     temporal_ui_origins: tuple[str, ...] = ()
@@ -140,6 +148,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, stack: bool = False) 
         audit_export_dir=Path(env["AUDIT_EXPORT_DIR"]) if env.get("AUDIT_EXPORT_DIR") else None,
         audit_signer_database_url=env.get("AUDIT_SIGNER_DATABASE_URL") or None,
         worker_sticky_timeout=_seconds("WORKER_STICKY_TIMEOUT", env.get("WORKER_STICKY_TIMEOUT")),
+        worker_max_cached_workflows=_count(
+            "WORKER_MAX_CACHED_WORKFLOWS",
+            env.get("WORKER_MAX_CACHED_WORKFLOWS"),
+            WORKER_MAX_CACHED_WORKFLOWS,
+        ),
         trusted_proxies=_networks("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "")),
         payload_key_files=tuple(Path(p) for p in _items(env.get("PAYLOAD_KEY_FILES", ""))),
         temporal_ui_origins=_origins("TEMPORAL_UI_ORIGINS", env.get("TEMPORAL_UI_ORIGINS", "")),
@@ -227,7 +240,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 def _level(text: str) -> str:
     if text.upper() not in LOG_LEVELS:
-        raise ValueError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
+        raise ValueError(f"LOG_LEVEL 只能是 {'、'.join(LOG_LEVELS)} 之一，不能是 {text!r}")
     return text.upper()
 
 
@@ -241,8 +254,8 @@ def _origins(name: str, text: str) -> tuple[str, ...]:
     for item in _items(text):
         if not _ORIGIN.fullmatch(item):
             raise ValueError(
-                f"{name}: {item!r} is not an origin such as https://temporal.example.org"
-                " (a scheme and a host, and a port if not the default; no path, no *)"
+                f"{name}：{item!r} 不是来源（origin），应如 https://temporal.example.org"
+                "（协议与主机名，非默认端口时加端口；不带路径，不用 *）"
             )
         found.append(item.rstrip("/").lower())
     return tuple(found)
@@ -257,12 +270,10 @@ def _networks(name: str, text: str) -> tuple[IPv4Network | IPv6Network, ...]:
         try:
             network = ip_network(item)
         except ValueError:
-            raise ValueError(
-                f"{name}: {item!r} is not an IP address or a network such as 10.0.0.0/8"
-            ) from None
+            raise ValueError(f"{name}：{item!r} 不是 IP 地址或网段（如 10.0.0.0/8）") from None
         if network.prefixlen == 0:
             # every address a proxy: any client could write its own X-Forwarded-For
-            raise ValueError(f"{name}: {item} would trust every address as a proxy")
+            raise ValueError(f"{name}：{item} 会把所有地址都当作可信代理")
         found.append(network)
     return tuple(found)
 
@@ -273,10 +284,22 @@ def _seconds(name: str, text: str | None, default: float = 10.0) -> float:
     try:
         seconds = float(text)
     except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, not {text!r}") from None
+        raise ValueError(f"{name} 须为秒数，不能是 {text!r}") from None
     if not 1 <= seconds <= 300:
-        raise ValueError(f"{name} must be between 1 and 300 seconds, not {text}")
+        raise ValueError(f"{name} 须在 1 至 300 秒之间，不能是 {text}")
     return seconds
+
+
+def _count(name: str, text: str | None, default: int) -> int:
+    if not text:
+        return default
+    try:
+        count = int(text)
+    except ValueError:
+        raise ValueError(f"{name} 须为正整数，不能是 {text!r}") from None
+    if count < 1:
+        raise ValueError(f"{name} 须为正整数，不能是 {count}")
+    return count
 
 
 def _size(name: str, text: str | None, default: int) -> int:
@@ -295,7 +318,7 @@ def _port(text: str, name: str = "SMTP_PORT") -> int:
     try:
         port = int(text)
     except ValueError:
-        raise ValueError(f"{name} must be a port number, not {text!r}") from None
+        raise ValueError(f"{name} 须为端口号，不能是 {text!r}") from None
     if not 0 < port < 65536:
-        raise ValueError(f"{name} must be between 1 and 65535, not {port}")
+        raise ValueError(f"{name} 须在 1 至 65535 之间，不能是 {port}")
     return port

@@ -96,6 +96,7 @@ def build_worker(
         workflows=workflows,
         activities=activities,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.worker_sticky_timeout),
+        max_cached_workflows=settings.worker_max_cached_workflows,
         interceptors=[RefusalLog()],  # a refused step: one line with its workflow id
     )
 
@@ -103,7 +104,7 @@ def build_worker(
 async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set; then finish in-flight tasks and close the database pool."""
     if not settings.database_url:
-        raise RuntimeError("DATABASE_URL is not set: the worker records every case in PostgreSQL")
+        raise RuntimeError("未设置 DATABASE_URL：工作进程须把每个案件记入 PostgreSQL")
     engine = make_engine(settings.database_url)
     # the checkpoint signer's own login, when it has one: the app's may not insert checkpoints
     signer = make_engine(signer_database_url(settings) or settings.database_url)

@@ -108,7 +108,7 @@ async def first_checkpoint(settings: Settings) -> CheckpointResult | None:
     ``sign_checkpoint`` does: a database without checkpoints whose copies say it had some is
     refused, never signed afresh."""
     if not settings.database_url:
-        raise ValueError("DATABASE_URL is not set")
+        raise ValueError("未设置 DATABASE_URL")
     signer = make_engine(signer_database_url(settings) or settings.database_url)
     try:
         async with make_session_factory(signer)() as session:

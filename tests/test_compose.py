@@ -218,6 +218,7 @@ def test_every_setting_name_is_read_by_load_settings() -> None:
     env["WEB_PORT"] = "8123"
     env["TEMPORAL_UI_ORIGINS"] = "https://temporal.example.org"  # an origin, as it must be
     env["WORKER_STICKY_TIMEOUT"] = "4.5"
+    env["WORKER_MAX_CACHED_WORKFLOWS"] = "37"  # a count, and not the default
     env["LOG_LEVEL"] = "DEBUG"  # a level, and not the default
     env["SMTP_SECURITY"] = "starttls"  # one of its words, and not the default
     env["WORKER_METRICS_ADDRESS"] = "0.0.0.0:9464"  # host:port
@@ -316,20 +317,38 @@ def test_dockerfile_is_pinned_and_drops_root() -> None:
 
 
 def test_a_port_that_is_not_a_number_is_refused_with_its_name() -> None:
-    with pytest.raises(ValueError, match="SMTP_PORT must be a port number"):
+    with pytest.raises(ValueError, match="SMTP_PORT 须为端口号"):
         load_settings({"SMTP_PORT": "twenty-five"})
-    with pytest.raises(ValueError, match="between 1 and 65535"):
+    with pytest.raises(ValueError, match="须在 1 至 65535 之间"):
         load_settings({"SMTP_PORT": "70000"})
 
 
 def test_the_sticky_timeout_is_seconds_within_bounds() -> None:
     assert load_settings({}).worker_sticky_timeout == 10.0
     assert load_settings({"WORKER_STICKY_TIMEOUT": "2.5"}).worker_sticky_timeout == 2.5
-    with pytest.raises(ValueError, match="WORKER_STICKY_TIMEOUT must be a number of seconds"):
+    with pytest.raises(ValueError, match="WORKER_STICKY_TIMEOUT 须为秒数"):
         load_settings({"WORKER_STICKY_TIMEOUT": "soon"})
     for out_of_bounds in ("0", "0.5", "301", "-3"):
-        with pytest.raises(ValueError, match="between 1 and 300 seconds"):
+        with pytest.raises(ValueError, match="须在 1 至 300 秒之间"):
             load_settings({"WORKER_STICKY_TIMEOUT": out_of_bounds})
+
+
+def test_the_worker_cache_is_a_positive_count() -> None:
+    assert load_settings({}).worker_max_cached_workflows == 400
+    assert load_settings({"WORKER_MAX_CACHED_WORKFLOWS": "50"}).worker_max_cached_workflows == 50
+    for bad in ("0", "-1", "many", "2.5"):
+        with pytest.raises(ValueError, match="WORKER_MAX_CACHED_WORKFLOWS 须为正整数"):
+            load_settings({"WORKER_MAX_CACHED_WORKFLOWS": bad})
+
+
+def test_a_malformed_setting_is_refused_in_chinese() -> None:
+    for env, said in [
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL 只能是 DEBUG、INFO"),
+        ({"TRUSTED_PROXIES": "0.0.0.0/0"}, "会把所有地址都当作可信代理"),
+        ({"TRUSTED_PROXIES": "proxy"}, "不是 IP 地址或网段"),
+    ]:
+        with pytest.raises(ValueError, match=said):
+            load_settings(env)
 
 
 def test_the_web_ui_origins_are_origins() -> None:
@@ -338,7 +357,7 @@ def test_the_web_ui_origins_are_origins() -> None:
     )
     assert loaded.temporal_ui_origins == ("http://127.0.0.1:8233", "https://ui.example.org")
     for bad in ("*", "http://*", "https://ui.example.org/path", "ui.example.org", "ftp://x"):
-        with pytest.raises(ValueError, match=r"TEMPORAL_UI_ORIGINS: .* is not an origin"):
+        with pytest.raises(ValueError, match=r"TEMPORAL_UI_ORIGINS：.* 不是来源"):
             load_settings({"TEMPORAL_UI_ORIGINS": bad})
     assert load_settings({}).payload_key_files == ()
     assert load_settings({"PAYLOAD_KEY_FILES": "/k/new.key, /k/old.key"}).payload_key_files == (

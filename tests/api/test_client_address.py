@@ -79,7 +79,7 @@ def test_trusted_proxies_setting() -> None:
         with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
             load_settings({"TRUSTED_PROXIES": wrong})
     for everyone in ("0.0.0.0/0", "::/0"):
-        with pytest.raises(ValueError, match="every address"):
+        with pytest.raises(ValueError, match="会把所有地址都当作可信代理"):
             load_settings({"TRUSTED_PROXIES": everyone})
 
 
