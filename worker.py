@@ -21,6 +21,7 @@ from activities.mail import MailConfig
 from activities.policy import PolicyActivities
 from activities.probation_parts import ensure_digest_schedule, probation_worker_parts
 from activities.records import RecordActivities
+from activities.rotation import RotationActivities, ensure_rotation_schedule
 from audit.locations import signer_database_url
 from gateway.client import connect, warn_if_plain, worker_runtime
 from gateway.logs import RefusalLog
@@ -29,10 +30,22 @@ from settings import Settings
 from store.db import make_engine, make_session_factory
 from workflows.appointment_case import AppointmentCaseWorkflow
 from workflows.audit_checkpoint import AuditCheckpointWorkflow
+from workflows.capability_campaign import CapabilityCampaignWorkflow
+from workflows.capability_retest import CapabilityRetestWorkflow
+from workflows.double_evaluation import DoubleEvaluationWorkflow
+from workflows.removal_case import RemovalCaseWorkflow
+from workflows.rotation import RotationScanWorkflow
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS: list[type] = [AppointmentCaseWorkflow, AuditCheckpointWorkflow]
+WORKFLOWS: list[type] = [AppointmentCaseWorkflow, AuditCheckpointWorkflow, RotationScanWorkflow]
+# the capability test and the double evaluation (issue 19)
+CADRE_WORKFLOWS: list[type] = [
+    CapabilityCampaignWorkflow,
+    CapabilityRetestWorkflow,
+    DoubleEvaluationWorkflow,
+    RemovalCaseWorkflow,
+]
 
 
 def build_activities(
@@ -64,15 +77,18 @@ def worker_parts(
     """Every workflow and every activity of the service, as the worker registers them; the
     checkpoint is signed on ``signer_sessions`` (default: ``session_factory``)."""
     records = RecordActivities(session_factory)
+    rotation = RotationActivities(session_factory)
     audit = AuditCheckpointActivities(signer_sessions or session_factory, settings)
     probation_workflows, probation_activities = probation_worker_parts(
         settings, session_factory, mail=mail
     )
     return (
-        [*WORKFLOWS, *probation_workflows],
+        [*WORKFLOWS, *CADRE_WORKFLOWS, *probation_workflows],
         [
             *build_activities(settings, records, session_factory),
             audit.create_audit_checkpoint,
+            rotation.read_register_posts,
+            rotation.record_rotation_scan,
             *probation_activities,
         ],
     )
@@ -120,6 +136,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
         ) as running:
             outcome = await ensure_digest_schedule(client, settings)
             log.info("daily digest schedule: %s", outcome.value)
+            log.info("rotation scan schedule: %s", await ensure_rotation_schedule(client, settings))
             if settings.audit_signing_key is not None:
                 status = await ensure_audit_checkpoint_schedule(client, settings)
                 log.info("audit checkpoint schedule: %s", status)

@@ -1,7 +1,9 @@
 """What the daily digest reports: everything due soon and everything overdue, across all cases.
 
 Read from the listings the workflows keep current (``cases`` and ``probations``), not from
-Temporal, so one query covers every case however many are running.
+Temporal, so one query covers every case however many are running. The capability test's
+retests are read from their chains' events (``store.cadre_queries``), and the cadres listed
+for rotation and not yet decided from the newest rotation scan (``store.register_queries``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from store.cadre_queries import retest_standings
 from store.models import Case
 from store.probation_models import Probation
-from workflows.glossary import zh
+from store.register_queries import rotation_listing, rotation_scans
+from workflows.digest import OVERDUE_KINDS
+from workflows.glossary import CADRE_STEPS, zh
 from workflows.probation_types import (
     Digest,
     DigestItem,
@@ -26,7 +31,11 @@ from workflows.probation_types import (
 from workflows.rules.working_days import SHANGHAI, end_of_day
 from workflows.types import CaseStatus
 
-_OVERDUE_KINDS = (DigestItemKind.CASE_OVERDUE, DigestItemKind.REVIEW_OVERDUE)
+# the awaited step of a retest's chain (``workflows.capability_retest``), by its key
+_CADRE_STEP_NAMES = {
+    "capability_retest": CADRE_STEPS["record_retest"],
+    "capability_handling": CADRE_STEPS["record_handling"],
+}
 
 
 def deadline_day(at: datetime) -> date:
@@ -47,7 +56,9 @@ class DigestActivities:
         async with self._sessions() as session:
             items = await _case_items(session, input, horizon)
             items += await _probation_items(session, input, horizon)
-        items.sort(key=lambda i: (i.kind not in _OVERDUE_KINDS, i.due_on, i.kind.value, i.ref))
+            items += await _retest_items(session, input, horizon)
+            items += await _rotation_items(session)
+        items.sort(key=lambda i: (i.kind not in OVERDUE_KINDS, i.due_on, i.kind.value, i.ref))
         return Digest(
             as_of=input.as_of, today=input.today, days_ahead=input.days_ahead, items=items
         )
@@ -128,3 +139,64 @@ async def _probation_items(
                     )
                 )
     return items
+
+
+async def _retest_items(
+    session: AsyncSession, input: DigestRequest, horizon: date
+) -> list[DigestItem]:
+    """Retests opening within the reminder window (or the digest's, if wider); retest steps
+    due within the digest's days or overdue; every handling decision waiting, whatever its
+    deadline (a handling decision is the department head's, and rare)."""
+    opening_by = input.today + timedelta(days=max(input.retest_window_days, input.days_ahead))
+    items: list[DigestItem] = []
+    for s in await retest_standings(session):
+        base = {"ref": s.chain_id, "unit": s.unit, "post": "行政管理能力测试", "name": s.name}
+        if s.in_self_study and s.retest_opens_on is not None:
+            if input.today <= s.retest_opens_on <= opening_by:
+                items.append(
+                    DigestItem(
+                        kind=DigestItemKind.RETEST_OPENING,
+                        due_on=s.retest_opens_on,
+                        detail=f"自学期满，{s.retest_opens_on} 起补测",
+                        **base,
+                    )
+                )
+            continue
+        if not s.awaited_step or s.deadline_on is None:
+            continue
+        overdue = s.overdue or s.deadline_on < input.today
+        handling = s.awaited_step == "capability_handling"
+        if overdue or handling or s.deadline_on <= horizon:
+            step = _CADRE_STEP_NAMES.get(s.awaited_step, s.awaited_step)
+            items.append(
+                DigestItem(
+                    kind=DigestItemKind.CADRE_STEP_OVERDUE
+                    if overdue
+                    else DigestItemKind.CADRE_STEP_DUE,
+                    due_on=s.deadline_on,
+                    detail=f"待办：{step}",
+                    **base,
+                )
+            )
+    return items
+
+
+async def _rotation_items(session: AsyncSession) -> list[DigestItem]:
+    """The cadres the newest rotation scan listed as due, with no decision yet."""
+    newest = await rotation_scans(session, limit=1)
+    if not newest:
+        return []
+    scan = newest[0]
+    return [
+        DigestItem(
+            kind=DigestItemKind.ROTATION_DUE,
+            ref=scan.scan_id,
+            unit=p.township,
+            post="交流排查",
+            name=p.name,
+            due_on=scan.as_of,
+            detail=f"自 {p.since} 在{p.township}工作 {p.years} 年，待组织部决定是否交流",
+        )
+        for p in await rotation_listing(session, scan.scan_id)
+        if p.decision is None
+    ]

@@ -21,7 +21,10 @@ from api.limits import BodyLimit
 from api.request_log import RequestLog
 from api.routers import attachments as attachment_routes
 from api.routers import audit, cases, codec, health, informants, probation, reads, steps
+from api.routers import cadre as cadre_routes
+from api.routers import extension_requests as extension_routes
 from api.routers import metrics as metrics_route
+from api.routers import register as register_routes
 from settings import Settings
 from web import install as install_web
 from web import is_page, malformed_page
@@ -72,6 +75,9 @@ def create_app(
     app.include_router(codec.router)
     app.include_router(informants.router)
     app.include_router(attachment_routes.router)
+    app.include_router(extension_routes.router)
+    app.include_router(register_routes.router)
+    app.include_router(cadre_routes.router)
     codec.install(app)  # inside the pages' security headers, which every answer carries
     install_web(app)
     app.add_middleware(BodyLimit)

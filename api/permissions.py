@@ -30,8 +30,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from workflows.glossary import PROBATION_STEPS, STEPS, zh
-from workflows.steps import CASE_STEPS
+from workflows.glossary import CADRE_STEPS, PROBATION_STEPS, STEPS, zh
+from workflows.steps import CASE_STEPS, EXTENSION_REQUEST_ROLES
 from workflows.types import Role
 
 _READERS = frozenset(
@@ -61,6 +61,8 @@ READ_PROBATIONS = "read_probations"
 RECORD_PROBATION_REVIEW = "record_probation_review"
 END_PROBATION_EARLY = "end_probation_early"
 EXPORT_AUDIT = "export_audit"
+# a dossier with the files themselves (a zip): those who may both export it and read the case
+EXPORT_AUDIT_FILES = "export_audit_files"
 VERIFY_AUDIT = "verify_audit"
 DECODE_PAYLOADS = "decode_payloads"
 ENCODE_PAYLOADS = "encode_payloads"
@@ -75,12 +77,34 @@ ATTACH_FILE = "attach_file"
 READ_REPORTS = "read_reports"
 # 代理: name who acts for oneself while away (an administrator: for anyone)
 SET_SUBSTITUTE = "set_substitute"
+# the cadre register (干部名册): read by those who do or check cadre work, changed (imported)
+# by the clerks and their chief; rotation (交流) decided by the head
+READ_REGISTER = "read_register"
+CHANGE_REGISTER = "change_register"
+DECIDE_ROTATION = "decide_rotation"
+# 延期申请: who acts on an awaited step asks for more time (the rule narrows it to the step's
+# own role or assignee); the approvers are those who may extend a deadline, as the policy
+# narrows them (``extension.approver_roles``)
+REQUEST_EXTENSION = "request_extension"
+DECIDE_EXTENSION = "decide_extension"
+# the capability test (能力测试) and the double evaluation (双重考核): read by those who do or
+# check cadre work; started (a sheet imported) by the clerks and their chief; each human step
+# (a retest score, a handling decision, the committee's vote on a removal) may be asked by
+# every role but the auditor, and the workflow's policy (``cadre.capability_test.
+# retest_roles``, ``handling_roles``, ``cadre.double_evaluation.vote_roles``) decides (403)
+READ_CADRE_WORK = "read_cadre_work"
+START_CAPABILITY_TEST = "start_capability_test"
+RECORD_RETEST = "record_retest"
+RECORD_HANDLING = "record_handling"
+START_DOUBLE_EVALUATION = "start_double_evaluation"
+RECORD_REMOVAL_VOTE = "record_removal_vote"
 
 ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
     {
         READ_CASES: _READERS,
         READ_AUDIT: _AUDITORS,
         EXPORT_AUDIT: _AUDITORS,
+        EXPORT_AUDIT_FILES: _AUDITORS & _READERS,
         VERIFY_AUDIT: _AUDITORS | {Role.ADMINISTRATOR},
         DECODE_PAYLOADS: frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
         ENCODE_PAYLOADS: frozenset({Role.ADMINISTRATOR}),
@@ -91,6 +115,8 @@ ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
         DISCLOSE_INFORMANTS: (CASE_STEPS["record_objection_verdict"].roles - {Role.SYSTEM}) | _HEAD,
         READ_INBOX: _READERS,
         SET_SUBSTITUTE: _CHANGERS,
+        REQUEST_EXTENSION: EXTENSION_REQUEST_ROLES,
+        DECIDE_EXTENSION: CASE_STEPS["extend_deadline"].roles,
         # each role its own messages; INBOX_MARKERS any role's (see reads.mark_read)
         MARK_INBOX_READ: _READERS,
         START_CASE: _CLERK,
@@ -105,6 +131,25 @@ ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
         READ_PROBATIONS: _READERS,
         RECORD_PROBATION_REVIEW: _CHANGERS,
         END_PROBATION_EARLY: _CHANGERS,
+        READ_REGISTER: frozenset(
+            {Role.CLERK, Role.SECTION_CHIEF, Role.DEPARTMENT_HEAD, Role.AUDITOR}
+        ),
+        CHANGE_REGISTER: frozenset({Role.CLERK, Role.SECTION_CHIEF}),
+        DECIDE_ROTATION: _HEAD,
+        READ_CADRE_WORK: frozenset(
+            {
+                Role.CLERK,
+                Role.SECTION_CHIEF,
+                Role.DEPARTMENT_HEAD,
+                Role.COMMITTEE_SECRETARY,
+                Role.AUDITOR,
+            }
+        ),
+        START_CAPABILITY_TEST: frozenset({Role.CLERK, Role.SECTION_CHIEF}),
+        START_DOUBLE_EVALUATION: frozenset({Role.CLERK, Role.SECTION_CHIEF}),
+        RECORD_RETEST: _CHANGERS,
+        RECORD_HANDLING: _CHANGERS,
+        RECORD_REMOVAL_VOTE: _CHANGERS,
     }
 )
 
@@ -130,12 +175,22 @@ ACTION_NAMES: MappingProxyType[str, str] = MappingProxyType(
         READ_CASES: "查阅案件",
         READ_AUDIT: "查阅审计记录",
         EXPORT_AUDIT: "导出案卷",
+        EXPORT_AUDIT_FILES: "导出案卷及附件",
         VERIFY_AUDIT: "核验审计记录",
         DECODE_PAYLOADS: "解密流程数据",
         ENCODE_PAYLOADS: "加密流程数据",
         ENTER_CALENDAR_YEAR: "录入工作日历",
         READ_REPORTS: "查阅报表",
         SET_SUBSTITUTE: "指定代理人",
+        READ_REGISTER: "查阅干部名册",
+        CHANGE_REGISTER: "导入干部名册",
+        DECIDE_ROTATION: "决定干部交流",
+        READ_CADRE_WORK: "查阅能力测试和双重考核",
+        START_CAPABILITY_TEST: "导入能力测试成绩",
+        START_DOUBLE_EVALUATION: "导入双重考核测评结果",
+        **CADRE_STEPS,
+        REQUEST_EXTENSION: "申请延期",
+        DECIDE_EXTENSION: "审批延期申请",
         DISCLOSE_INFORMANTS: "查看反映人身份",
         READ_INBOX: "查阅待办消息",
         MARK_INBOX_READ: "将消息标为已读",

@@ -30,14 +30,16 @@ from workflows.types import (
     Model,
     Role,
     SelectionMethod,
+    service_filled,
 )
 
 
-def without(model: type[Model], field: str, name: str) -> type[Model]:
-    """``model`` minus ``field``: same types, constraints and defaults; unknown fields (the
-    removed one included) are refused."""
+def without(model: type[Model], field: str | frozenset[str], name: str) -> type[Model]:
+    """``model`` minus ``field`` (or several): same types, constraints and defaults; unknown
+    fields (the removed ones included) are refused."""
+    gone = frozenset({field}) if isinstance(field, str) else field
     fields: dict[str, Any] = {
-        f: (info.annotation, info) for f, info in model.model_fields.items() if f != field
+        f: (info.annotation, info) for f, info in model.model_fields.items() if f not in gone
     }
     body: type[Model] = create_model(name, __base__=Model, __doc__=model.__doc__, **fields)
     return body
@@ -54,7 +56,9 @@ _BODIES: dict[type[Model], type[Model]] = {}
 def step_body(update: str) -> type[Model]:
     model = STEP_INPUTS[update]
     if model not in _BODIES:
-        _BODIES[model] = without(model, "actor", model.__name__.removesuffix("Input") + "Body")
+        # the actor is the caller; a field the service fills is never the caller's to send
+        gone = frozenset({"actor"}) | service_filled(model)
+        _BODIES[model] = without(model, gone, model.__name__.removesuffix("Input") + "Body")
     return _BODIES[model]
 
 

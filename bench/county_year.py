@@ -694,7 +694,7 @@ async def play_case(sim: Sim, plan: CasePlan) -> None:
 
 def approval(pid: str, day: date) -> HigherApprovalInput:
     return HigherApprovalInput(
-        actor=CLERK,
+        actor=HEAD,  # the step table's row: the department head records the city's reply
         person_id=pid,
         replied_on=day,
         approved=True,

@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from workflows.cadre_rows import OwnTallyRow, UnifiedTallyRow
+from workflows.capability_types import CapabilityResult
+from workflows.register_types import AssessmentRow, PersonRow, PostRow, SanctionsRow
 from workflows.types import Applicant, Candidate, Model, Score, VoteItem
 
 FLAG_NOTE = "填 是 或 否"
@@ -42,6 +45,11 @@ class Sheet:
     about_case_people: bool = False
     # headers a department's sheet often has beside the columns, read and left aside
     ignored: tuple[str, ...] = ("序号", "备注")
+    # a person appears in one row only (a list of candidates); False: a row per post or result
+    one_row_per_person: bool = True
+    # what the list fills: a case's step ("case"), the cadre register ("register"), or a
+    # capability test or double evaluation it starts ("cadre")
+    group: str = "case"
 
     def column(self, field: str) -> Column | None:
         return next((c for c in self.columns if c.field == field), None)
@@ -87,7 +95,12 @@ _CANDIDATE = (
     ),
 )
 
-CANDIDATES = Sheet("candidates", "人选名册", Candidate, _CANDIDATE)
+# a case's candidate may be named by the cadre register (干部名册): its facts then come from
+# the register (``store.register_cases``), and the other columns may be left empty
+_REGISTER_ID = Column(
+    "register_id", "名册编号", ("干部名册编号",), "引用干部名册的人选填写，其信息取自名册"
+)
+CANDIDATES = Sheet("candidates", "人选名册", Candidate, (_PERSON_ID, _REGISTER_ID, *_CANDIDATE[1:]))
 
 APPLICANTS = Sheet(
     "applicants",
@@ -128,8 +141,140 @@ VOTE_ITEMS = Sheet(
     ignored=("序号", "姓名", "备注"),
 )
 
+# The cadre register (干部名册): each sheet fills one part of the named persons' records
+# (``store.register``); the people's sheet first, the others name people already in it.
+_PERSON_FIELDS = (
+    "person_id",
+    "name",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "party_member",
+    "education",
+    "work_started_on",
+)
+_REGISTER_IGNORED = ("序号", "姓名", "备注")
+
+REGISTER_PEOPLE = Sheet(
+    "register-people",
+    "干部名册·基本信息",
+    PersonRow,
+    tuple(c for c in _CANDIDATE if c.field in _PERSON_FIELDS),
+    group="register",
+)
+
+REGISTER_POSTS = Sheet(
+    "register-posts",
+    "干部名册·任职经历",
+    PostRow,
+    (
+        _PERSON_ID,
+        Column("unit", "单位", ("工作单位", "任职单位")),
+        Column("township", "所在乡镇", ("乡镇",), "乡镇的职务填乡镇名，县直单位不填"),
+        Column("post", "职务", ("职务名称",)),
+        Column("rank", "职级", ("职务层次",)),
+        Column("leading", "领导职务", ("是否领导职务",), "是：领导职务；否：一般干部"),
+        Column("started_on", "任职日期", ("任职时间", "起始日期"), DATE_NOTE),
+        Column(
+            "ended_on",
+            "免职日期",
+            ("免职时间", "终止日期"),
+            "在任不填；填任职的最后一天，" + DATE_NOTE,
+        ),
+        Column("promotion", "提拔任职", ("是否提拔",), FLAG_NOTE + "；不填视为否"),
+        Column("probation_ends_on", "试用期满日期", (), "无试用期不填；" + DATE_NOTE),
+    ),
+    ignored=_REGISTER_IGNORED,
+    one_row_per_person=False,
+    group="register",
+)
+
+REGISTER_SANCTIONS = Sheet(
+    "register-sanctions",
+    "干部名册·处分",
+    SanctionsRow,
+    (_PERSON_ID, *(c for c in _CANDIDATE if c.field == "sanctions")),
+    ignored=_REGISTER_IGNORED,
+    group="register",
+)
+
+REGISTER_ASSESSMENTS = Sheet(
+    "register-assessments",
+    "干部名册·考核与测试",
+    AssessmentRow,
+    (
+        _PERSON_ID,
+        Column("kind", "类别", ("考核类别",), "年度考核、能力测试 或 补测"),
+        Column("held_on", "日期", ("考核日期", "测试日期"), DATE_NOTE),
+        Column(
+            "grade",
+            "结果",
+            ("等次", "考核等次", "测试结果"),
+            "考核填 优秀、称职、基本称职 或 不称职；测试填 合格 或 不合格",
+        ),
+        Column("score", "分数", ("测试成绩",), "0 至 100，没有分数不填"),
+    ),
+    ignored=_REGISTER_IGNORED,
+    one_row_per_person=False,
+    group="register",
+)
+
+REGISTER_SHEETS = (REGISTER_PEOPLE, REGISTER_POSTS, REGISTER_SANCTIONS, REGISTER_ASSESSMENTS)
+
+# The capability test's results and the double evaluation's two tallies (``sheets.cadre_imports``
+# joins the two tallies by person): each starts a workflow of its own.
+CAPABILITY_RESULTS = Sheet(
+    "capability-results",
+    "能力测试成绩表",
+    CapabilityResult,
+    (
+        _PERSON_ID,
+        Column("name", "姓名"),
+        Column("unit", "单位", ("工作单位",)),
+        Column("post", "职务", ("现任职务",)),
+        Column("score", "成绩", ("测试成绩", "分数", "得分"), "0 至满分，最多两位小数，如 59.5"),
+    ),
+    group="cadre",
+)
+
+_TALLY = (
+    Column("voters", "参加测评人数", ("参评人数", "测评人数")),
+    Column("excellent", "优秀票", ("优秀",), "不填为 0"),
+    Column("competent", "称职票", ("称职",), "不填为 0"),
+    Column("basically_competent", "基本称职票", ("基本称职",), "不填为 0"),
+    Column("incompetent", "不称职票", ("不称职",), "不填为 0"),
+)
+
+EVALUATION_UNIFIED = Sheet(
+    "evaluation-unified",
+    "双重考核·统一民主测评",
+    UnifiedTallyRow,
+    (
+        _PERSON_ID,
+        Column("name", "姓名"),
+        Column("unit", "单位", ("工作单位",)),
+        Column("post", "职务", ("现任职务",), "党政正职的职务，如 局长"),
+        *_TALLY,
+    ),
+    group="cadre",
+)
+
+EVALUATION_OWN = Sheet(
+    "evaluation-own",
+    "双重考核·本单位民主测评",
+    OwnTallyRow,
+    (_PERSON_ID, *_TALLY),
+    ignored=("序号", "姓名", "单位", "职务", "备注"),
+    group="cadre",
+)
+
+CADRE_SHEETS = (CAPABILITY_RESULTS, EVALUATION_UNIFIED, EVALUATION_OWN)
+
 SHEETS: Mapping[str, Sheet] = MappingProxyType(
-    {s.kind: s for s in (CANDIDATES, APPLICANTS, SCORES, VOTE_ITEMS)}
+    {
+        s.kind: s
+        for s in (CANDIDATES, APPLICANTS, SCORES, VOTE_ITEMS, *REGISTER_SHEETS, *CADRE_SHEETS)
+    }
 )
 
 # The list of a row model, for the forms that meet a list of them.

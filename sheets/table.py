@@ -47,6 +47,13 @@ def read_table(sheet: Sheet, records: Iterable[tuple[int, Sequence[object]]]) ->
     """The rows under the first non-empty line (the header), numbered as given; blank lines
     are skipped. ``SheetProblems`` when a header is unknown, repeated or missing, or any row
     is not good."""
+    return [model for _, model in read_numbered_table(sheet, records)]
+
+
+def read_numbered_table(
+    sheet: Sheet, records: Iterable[tuple[int, Sequence[object]]]
+) -> list[tuple[int, Model]]:
+    """``read_table``'s rows, each with its row number (for problems found later)."""
     names = header_names(sheet)
     header: list[Column | None] | None = None
     header_row = 0
@@ -73,14 +80,15 @@ def read_table(sheet: Sheet, records: Iterable[tuple[int, Sequence[object]]]) ->
         raise SheetProblems(["表格是空的：第一行应为表头（列名），其下每行一人"])
     if not rows:
         raise SheetProblems([at_row(header_row, "", "只有表头，没有数据行")])
-    repeated = _repeated_people(sheet, rows)
+    repeated = _repeated_people(sheet, rows) if sheet.one_row_per_person else []
     try:
         found = read_rows(sheet, rows)
     except SheetProblems as exc:
         raise SheetProblems(exc.problems + repeated) from None
     if repeated:
         raise SheetProblems(repeated)
-    return found
+    # read_rows gives one model per row when no row has a problem
+    return [(number, model) for (number, _), model in zip(rows, found, strict=True)]
 
 
 def _repeated_people(sheet: Sheet, rows: list[tuple[int, Mapping[str, object]]]) -> list[str]:

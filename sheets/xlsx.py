@@ -22,7 +22,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sheets.cells import leaf_type
 from sheets.columns import Sheet
 from sheets.problems import SheetProblems
-from sheets.table import read_table, required_columns
+from sheets.table import read_numbered_table, read_table, required_columns
 from workflows.types import Model
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -58,6 +58,11 @@ def read_xlsx(sheet: Sheet, data: bytes) -> list[Model]:
     """The rows of the first worksheet of ``data`` (its first non-empty line the header),
     or ``SheetProblems`` naming every bad row and column; nothing when any row is bad."""
     return read_table(sheet, _records(data))
+
+
+def read_numbered_xlsx(sheet: Sheet, data: bytes) -> list[tuple[int, Model]]:
+    """``read_xlsx``'s rows, each with its row number in the worksheet."""
+    return read_numbered_table(sheet, _records(data))
 
 
 def _note(sheet: Sheet, field: str, note: str) -> str:

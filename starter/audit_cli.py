@@ -565,7 +565,7 @@ def verify_dossier(
     keyring_file: Path | None,
     as_json: bool,
 ) -> None:
-    """仅用公钥（或公钥环）离线核验导出的案卷（JSON、CSV 或 HTML）。"""
+    """仅用公钥（或公钥环）离线核验导出的案卷（JSON、CSV、HTML，或带附件的 zip 包）。"""
     from audit.dossier import verify_dossier_file
 
     report = verify_dossier_file(file, _keyring(keyring_file, public_key, None))
@@ -584,6 +584,11 @@ def verify_dossier(
             f"通过：{file}（{report.format}）：案件 {report.case_id}，{report.events} 条记录"
             f"{probations}，全部由已签名的检查点 #{report.checkpoint_id} 覆盖"
         )
+        if report.format == "zip":
+            click.echo(
+                f"  附件 {report.files} 个，内容均与其 SHA-256 相符；"
+                f"其中 {report.files_named} 个为已签名的记录所引用"
+            )
         return
     click.echo(f"{file}（{report.format}）发现问题：")
     _fail(ctx, report.faults, f"案卷核验未通过：共 {len(report.faults)} 处问题")

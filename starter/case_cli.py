@@ -80,6 +80,20 @@ def _recommendation_valid_months(settings: Settings) -> int:
     return int(loaded.policy.recommendation.valid_months)
 
 
+async def _from_register(app: App, case_input: CaseInput) -> CaseInput:
+    """The file's register candidates with their facts from the register (the database is
+    opened only when the file names one)."""
+    from store.register_cases import RegisterRefusal, fill_candidates
+
+    if not any(c.register_id is not None for c in case_input.candidates):
+        return case_input
+    async with database(app.settings) as session:
+        try:
+            return await fill_candidates(session, case_input, _today())
+        except RegisterRefusal as exc:
+            raise Refused(_problems("案件未立案，干部名册与案件文件不符：", exc.problems)) from exc
+
+
 @case.command("start")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
@@ -96,6 +110,7 @@ def case_start(app: App, file: Path) -> None:
         roles = "、".join(sorted(with_value(r) for r in ALLOWED[START_CASE]))
         raise Refused(f"{refusal(START_CASE, actor.role)}（新建案件由{roles}办理）")
     case_input = load_model(CaseInput, file, {"opened_by": actor.model_dump(mode="json")})
+    case_input = asyncio.run(_from_register(app, case_input))
     try:
         check_case_input(case_input, _today(), _recommendation_valid_months(app.settings))
     except RuleViolation as exc:

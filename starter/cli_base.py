@@ -213,10 +213,23 @@ def cli_error(error: GatewayError, settings: Settings) -> CliError:
 async def state_after(
     client: Client, settings: Settings, case_id: str, update: str, arg: BaseModel
 ) -> CaseState:
+    arg = await _with_register(settings, case_id, arg)
     try:
         return await cases.state_after(client, case_id, update, arg)
     except GatewayError as exc:
         raise cli_error(exc, settings) from exc
+
+
+async def _with_register(settings: Settings, case_id: str, arg: BaseModel) -> BaseModel:
+    """A step that judges candidates again, with the register's facts of its day
+    (``store.register_cases``); any other step as it is, without opening the database."""
+    from store.register_cases import ReadsCandidates, with_register
+    from workflows.types import Model
+
+    if not isinstance(arg, ReadsCandidates) or not isinstance(arg, Model):
+        return arg
+    async with database(settings) as session:
+        return await with_register(session, case_id, arg)
 
 
 def table_step(update: str, arg: BaseModel) -> None:

@@ -23,10 +23,12 @@ from pydantic import BaseModel, TypeAdapter
 from starter.cli_base import InputError
 from starter.click_zh import ZhCommand
 from starter.inputs import MeetingFile, NoticeFile
+from workflows.cadre_rows import OwnTallyRow, UnifiedTallyRow
+from workflows.capability_types import CapabilityResult
 from workflows.glossary import BY_ENUM, field_label, step_title
 from workflows.probation_types import ProbationInput
 from workflows.steps import CASE_STEPS
-from workflows.types import Applicant, CaseInput, Score
+from workflows.types import Applicant, CaseInput, Score, service_filled
 
 JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 # the columns of ``appointments probation import`` (its reader checks them)
@@ -130,6 +132,21 @@ def _kinds() -> Mapping[str, FileKind]:
             "appointments exam written / exam interview",
             lambda: _rows_schema(Score),
         ),
+        "capability-results": FileKind(
+            "能力测试成绩表（.xlsx 中文列名，或 CSV）：每行一人",
+            "appointments capability start",
+            lambda: _rows_schema(CapabilityResult),
+        ),
+        "evaluation-unified": FileKind(
+            "双重考核·统一民主测评表（.xlsx 中文列名，或 CSV）：每行一名党政正职",
+            "appointments evaluation start",
+            lambda: _rows_schema(UnifiedTallyRow),
+        ),
+        "evaluation-own": FileKind(
+            "双重考核·本单位民主测评表（.xlsx 中文列名，或 CSV）：每行一名党政正职",
+            "appointments evaluation start",
+            lambda: _rows_schema(OwnTallyRow),
+        ),
         "probation-import": FileKind(
             "部署前已在试用期的干部（CSV）：每行一人",
             "appointments probation import",
@@ -143,7 +160,9 @@ def _kinds() -> Mapping[str, FileKind]:
         kinds[f"step.{update}"] = FileKind(
             f"{step_title(update)}（YAML 或 JSON；不含 actor）",
             f"appointments step {update}",
-            lambda model=row.input: _model_schema(model, ("actor",)),  # type: ignore[misc]
+            lambda model=row.input: _model_schema(  # type: ignore[misc]
+                model, ("actor", *sorted(service_filled(model)))
+            ),
         )
     return MappingProxyType(kinds)
 

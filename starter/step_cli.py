@@ -13,11 +13,12 @@ from pathlib import Path
 
 import click
 
-from starter.cli_base import App, pass_app, record_step
+from starter.cli_base import App, InputError, pass_app, record_step
 from starter.click_zh import ZhCommand
 from starter.inputs import load_data_file, model_of, parse_data
 from workflows.glossary import ROLES
 from workflows.steps import CASE_STEPS
+from workflows.types import service_filled
 
 STDIN = "-"
 
@@ -49,5 +50,11 @@ def step(app: App, update: str, case_id: str, source: str) -> None:
         data = parse_data(sys.stdin.read(), "standard input")
     else:
         data = load_data_file(Path(source))
+    filled = sorted(service_filled(row.input) & set(data) if isinstance(data, dict) else ())
+    if filled:
+        raise InputError(
+            f"{source}：文件中不能写 {'、'.join(filled)}；它由系统按所批准的延期申请填写"
+            "（appointments extension approve）"
+        )
     arg = model_of(row.input, data, source, {"actor": actor.model_dump(mode="json")})
     record_step(app, case_id, update, arg)

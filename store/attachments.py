@@ -4,6 +4,7 @@ service may add to them and read them, never change or remove a row).
 
 ``put`` is idempotent: the same bytes given to the same case again return the entry they
 already have, and the same bytes given to another case are stored once and listed twice.
+Given the hash the sender computed, it refuses bytes that do not give it, before writing.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from store.models import Base, Case
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class HashMismatch(ValueError):
+    """The bytes received do not give the hash their sender computed: nothing was stored."""
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(
+            f"收到的文件的 SHA-256 是 {actual}，与发送方算得的 {expected} 不符："
+            "文件在传送中损坏或被调换，未保存"
+        )
+        self.expected = expected
+        self.actual = actual
 
 
 class Attachment(Base):
@@ -139,9 +152,13 @@ async def put(
     file_name: str,
     uploaded_by: str,
     uploaded_role: str,
+    expected_sha256: str | None = None,
 ) -> Listed:
-    """Store ``content`` (checked by the caller) and list it on the case, once; commits."""
+    """Store ``content`` (checked by the caller) and list it on the case, once; commits.
+    HashMismatch, and nothing written, if ``content`` does not give ``expected_sha256``."""
     digest = sha256_of(content)
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise HashMismatch(expected_sha256, digest)
     # One upload to a case at a time, so that the case's numbers follow one another.
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext('case_attachments:' || :case_id))"),

@@ -5,7 +5,8 @@ and its assignee, written with every event the case records; so a person's tasks
 queries, however many cases run, and never a question to each case: the steps assigned to
 them, the unassigned steps of their role's queue, and the steps assigned to the people they
 substitute for today (``store.substitutes``). An inspection-team member's queue holds only
-the cases whose recorded inspection team names them.
+the cases whose recorded inspection team names them. The leadership's list (全部待办) is the
+same rows for the whole department, narrowed by assignee and by role.
 """
 
 from __future__ import annotations
@@ -60,12 +61,19 @@ class Tasks:
     covered: list[TaskRow]  # assigned to someone I substitute for today
 
 
-async def _rows(session: AsyncSession, *where: ColumnElement[bool]) -> list[TaskRow]:
+def _open() -> list[ColumnElement[bool]]:
+    """An active case that waits on a step."""
+    return [Case.status == "active", Case.awaited_step.is_not(None)]
+
+
+async def _rows(
+    session: AsyncSession, *where: ColumnElement[bool], limit: int = TASK_LIMIT
+) -> list[TaskRow]:
     query = (
         select(Case)
-        .where(Case.status == "active", Case.awaited_step.is_not(None), *where)
+        .where(*_open(), *where)
         .order_by(Case.next_deadline.asc().nulls_last(), Case.case_id)
-        .limit(TASK_LIMIT)
+        .limit(limit)
     )
     result = await session.scalars(query.execution_options(populate_existing=True))
     return [TaskRow.of(c) for c in result]
@@ -91,6 +99,47 @@ async def tasks_of(
         mine=await _rows(session, Case.assignee == name),
         queue=await _rows(session, *queue_where),
         covered=await _rows(session, Case.assignee.in_(list(covering))) if covering else [],
+    )
+
+
+async def department_tasks(
+    session: AsyncSession,
+    *,
+    assignee: str | None = None,
+    unassigned: bool = False,
+    role: Role | None = None,
+    limit: int = TASK_LIMIT,
+) -> list[TaskRow]:
+    """Every awaited step of the department (the leadership's list), soonest deadline first:
+    those assigned to ``assignee``, or (``unassigned``) those in a queue, of ``role``'s
+    queue when given; at most ``limit``."""
+    where: list[ColumnElement[bool]] = []
+    if assignee is not None:
+        where.append(Case.assignee == assignee)
+    if unassigned:
+        where.append(Case.assignee.is_(None))
+    if role is not None:
+        where.append(Case.awaited_role == role.value)
+    return await _rows(session, *where, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTaskChoices:
+    """What the leadership's list can be narrowed to: the people steps are assigned to and
+    the roles steps wait on, among the open steps."""
+
+    assignees: list[str]
+    roles: list[Role]
+
+
+async def open_task_choices(session: AsyncSession) -> OpenTaskChoices:
+    assignees = await session.scalars(
+        select(Case.assignee).where(*_open(), Case.assignee.is_not(None)).distinct()
+    )
+    roles = await session.scalars(select(Case.awaited_role).where(*_open()).distinct())
+    return OpenTaskChoices(
+        assignees=sorted(a for a in assignees if a is not None),
+        roles=sorted((Role(r) for r in roles if r is not None), key=list(Role).index),
     )
 
 

@@ -23,6 +23,11 @@ from workflows.probation_types import (
     MailResult,
     ProbationEventInput,
 )
+from workflows.register_types import (
+    RecordRotationScanInput,
+    RegisterReadInput,
+    RegisterReadResult,
+)
 from workflows.types import (
     PolicyRequest,
     RecordEventInput,
@@ -55,6 +60,8 @@ GATHER_DIGEST = ActivityRef("gather_digest", DigestRequest, Digest)
 CREATE_AUDIT_CHECKPOINT = ActivityRef(
     "create_audit_checkpoint", CheckpointRequest, CheckpointResult
 )
+READ_REGISTER_POSTS = ActivityRef("read_register_posts", RegisterReadInput, RegisterReadResult)
+RECORD_ROTATION_SCAN = ActivityRef("record_rotation_scan", RecordRotationScanInput, bool)
 
 ALL: tuple[ActivityRef[Any, Any], ...] = (
     LOAD_POLICY,
@@ -66,6 +73,8 @@ ALL: tuple[ActivityRef[Any, Any], ...] = (
     SEND_MAIL,
     GATHER_DIGEST,
     CREATE_AUDIT_CHECKPOINT,
+    READ_REGISTER_POSTS,
+    RECORD_ROTATION_SCAN,
 )
 
 

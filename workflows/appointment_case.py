@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ids import legacy_probation_workflow_id
     from workflows.probation_types import ProbationInput, probation_workflow_id
     from workflows.rules.errors import RuleViolation
+    from workflows.rules.register_facts import register_sources
     from workflows.rules.working_days import SHANGHAI
     from workflows.step_outcome import StepOutcome, outcome_of
     from workflows.steps import NOT_PERMITTED, role_refusal
@@ -232,10 +233,14 @@ class AppointmentCaseWorkflow:
         except RuleViolation as e:
             raise _refusal(e) from e
         book = self._book = CaseBook(case, snapshot, today)
+        # which register person and version each candidate's facts came from (the payload's
+        # candidates say it too); nothing added for a case whose candidates were typed in
+        sources = register_sources(case.candidates)
         opened = Happening(
             "opened",
             f"立案：{case.unit} {case.post}，拟任职数 {case.positions} 个，"
-            f"{zh(case.method)}，政策版本 {snapshot.policy.version}",
+            f"{zh(case.method)}，政策版本 {snapshot.policy.version}"
+            + (f"；人选信息取自干部名册：{sources}" if sources else ""),
             case.opened_by,
             {
                 "case": case.model_dump(mode="json"),

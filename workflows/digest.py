@@ -44,7 +44,9 @@ MAIL_RETRY = RetryPolicy(
     maximum_attempts=12,
 )
 
-OVERDUE_KINDS = frozenset({DigestItemKind.CASE_OVERDUE, DigestItemKind.REVIEW_OVERDUE})
+OVERDUE_KINDS = frozenset(
+    {DigestItemKind.CASE_OVERDUE, DigestItemKind.REVIEW_OVERDUE, DigestItemKind.CADRE_STEP_OVERDUE}
+)
 
 
 def _line(number: int, item: DigestItem) -> str:
@@ -64,7 +66,7 @@ def digest_mail(digest: Digest) -> tuple[str, str]:
         f"每日待办汇总（{digest.today}）：已逾期 {len(overdue)} 项，"
         f"{digest.days_ahead} 天内到期 {len(due)} 项"
     )
-    lines = [f"截至 {digest.today}，各案件与试用期的到期和逾期事项如下。", ""]
+    lines = [f"截至 {digest.today}，各案件、试用期和干部管理工作的到期和逾期事项如下。", ""]
     lines.append(f"一、已逾期（{len(overdue)} 项）")
     lines += [_line(n, i) for n, i in enumerate(overdue, 1)] or ["无"]
     lines += ["", f"二、{digest.days_ahead} 天内到期（{len(due)} 项）"]
@@ -84,11 +86,15 @@ class DigestWorkflow:
             retry_policy=ACTIVITY_RETRY,
         )
         policy = snapshot.policy.probation.digest
+        cadre = snapshot.policy.cadre
         now = workflow.now()
         request = DigestRequest(
             as_of=now,
             today=now.astimezone(SHANGHAI).date(),
             days_ahead=input.days_ahead or policy.days_ahead,
+            retest_window_days=max(
+                cadre.capability_test.reminder_days_before_retest if cadre else [], default=0
+            ),
         )
         digest = await call(
             GATHER_DIGEST,

@@ -14,17 +14,27 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from workflows.cadre_enums import RemovalMeasure, RemovalStatus, RetestStatus
 from workflows.probation_types import (
     DigestItemKind,
     ProbationStatus,
     ReviewOutcome,
     ReviewStatus,
 )
+from workflows.register_types import (
+    AssessmentGrade,
+    AssessmentKind,
+    RegisterSection,
+    RotationDecision,
+)
+from workflows.rules.cadre_capability import HandlingOption
+from workflows.rules.cadre_capability import Outcome as CapabilityOutcome
 from workflows.steps import CASE_STEPS
 from workflows.types import (
     CandidateStatus,
     CaseStage,
     CaseStatus,
+    ExtensionDecision,
     InspectionCheck,
     NoticeKind,
     ObjectionOutcome,
@@ -161,6 +171,10 @@ DIGEST_KINDS = MappingProxyType(
         DigestItemKind.PROBATION_ENDING: "试用期即将届满",
         DigestItemKind.REVIEW_DUE: "试用期考核即将到期",
         DigestItemKind.REVIEW_OVERDUE: "试用期考核已逾期",
+        DigestItemKind.RETEST_OPENING: "能力测试补测即将开始",
+        DigestItemKind.CADRE_STEP_DUE: "补测或组织处理待办",
+        DigestItemKind.CADRE_STEP_OVERDUE: "补测或组织处理已逾期",
+        DigestItemKind.ROTATION_DUE: "干部交流待决定",
     }
 )
 
@@ -183,6 +197,15 @@ SANCTIONS = MappingProxyType(
 )
 
 # The kinships for which a person withdraws from a candidate's matters (回避).
+EXTENSION_DECISIONS = MappingProxyType(
+    {
+        ExtensionDecision.APPROVED: "已批准",
+        ExtensionDecision.REFUSED: "未批准",
+        ExtensionDecision.WITHDRAWN: "已撤回",
+        ExtensionDecision.LAPSED: "已作废",
+    }
+)
+
 RELATIONSHIP_KINDS = MappingProxyType(
     {
         RelationshipKind.SPOUSE: "夫妻关系",
@@ -195,6 +218,84 @@ RELATIONSHIP_KINDS = MappingProxyType(
 
 NOTICE_KINDS = MappingProxyType(
     {NoticeKind.INVESTIGATION: "考察预告", NoticeKind.PRE_APPOINTMENT: "任前公示"}
+)
+
+# The cadre register (干部名册): its parts, its assessments, and rotation (交流) decisions.
+REGISTER_SECTIONS = MappingProxyType(
+    {
+        RegisterSection.PERSON: "基本信息",
+        RegisterSection.POSTS: "任职经历",
+        RegisterSection.SANCTIONS: "处分",
+        RegisterSection.ASSESSMENTS: "考核与测试",
+    }
+)
+ASSESSMENT_KINDS = MappingProxyType(
+    {
+        AssessmentKind.ANNUAL: "年度考核",
+        AssessmentKind.CAPABILITY_TEST: "能力测试",
+        AssessmentKind.RETEST: "补测",
+    }
+)
+ASSESSMENT_GRADES = MappingProxyType(
+    {
+        AssessmentGrade.EXCELLENT: "优秀",
+        AssessmentGrade.COMPETENT: "称职",
+        AssessmentGrade.BASICALLY_COMPETENT: "基本称职",
+        AssessmentGrade.INCOMPETENT: "不称职",
+        AssessmentGrade.PASSED: "合格",
+        AssessmentGrade.FAILED: "不合格",
+    }
+)
+ROTATION_DECISIONS = MappingProxyType(
+    {
+        RotationDecision.ROTATE: "交流",
+        RotationDecision.DEFER: "暂缓交流",
+        RotationDecision.EXEMPT: "不予交流",
+    }
+)
+
+# The capability test (行政管理能力测试) and the double evaluation's removal cases (降免职).
+CAPABILITY_OUTCOMES = MappingProxyType(
+    {
+        CapabilityOutcome.PASSED: "合格",
+        CapabilityOutcome.SELF_STUDY: "不合格，自学后补测",
+        CapabilityOutcome.HANDLING: "补测不合格，组织处理",
+    }
+)
+HANDLING_OPTIONS = MappingProxyType(
+    {
+        HandlingOption.REVERSE_ROTATION: "逆向交流",
+        HandlingOption.DEMOTION: "降职",
+        HandlingOption.NON_LEADING_POST: "改任非领导职务",
+    }
+)
+RETEST_STATUSES = MappingProxyType(
+    {
+        RetestStatus.SELF_STUDY: "自学中",
+        RetestStatus.AWAITING_RETEST: "待补测",
+        RetestStatus.AWAITING_HANDLING: "待组织处理",
+        RetestStatus.PASSED: "补测合格",
+        RetestStatus.HANDLED: "已组织处理",
+    }
+)
+REMOVAL_MEASURES = MappingProxyType(
+    {RemovalMeasure.DEMOTION: "降职", RemovalMeasure.REMOVAL: "免职"}
+)
+REMOVAL_STATUSES = MappingProxyType(
+    {
+        RemovalStatus.AWAITING_VOTE: "待常委会票决",
+        RemovalStatus.DEFERRED: "暂缓表决",
+        RemovalStatus.DECIDED: "表决通过",
+        RemovalStatus.REJECTED: "表决未通过，不予降免职",
+    }
+)
+# the steps people take in these workflows, as their letters and refusals name them
+CADRE_STEPS = MappingProxyType(
+    {
+        "record_retest": "登记补测成绩",
+        "record_handling": "登记组织处理决定",
+        "record_removal_vote": "登记常委会票决结果",
+    }
 )
 
 # Every enum a page shows, with its names: what the ``zh`` filter looks values up in.
@@ -216,6 +317,16 @@ BY_ENUM: Mapping[type, Mapping[Any, str]] = MappingProxyType(
         ReviewOutcome: REVIEW_OUTCOMES,
         DigestItemKind: DIGEST_KINDS,
         RelationshipKind: RELATIONSHIP_KINDS,
+        ExtensionDecision: EXTENSION_DECISIONS,
+        RegisterSection: REGISTER_SECTIONS,
+        AssessmentKind: ASSESSMENT_KINDS,
+        AssessmentGrade: ASSESSMENT_GRADES,
+        RotationDecision: ROTATION_DECISIONS,
+        CapabilityOutcome: CAPABILITY_OUTCOMES,
+        HandlingOption: HANDLING_OPTIONS,
+        RetestStatus: RETEST_STATUSES,
+        RemovalMeasure: REMOVAL_MEASURES,
+        RemovalStatus: REMOVAL_STATUSES,
     }
 )
 
@@ -310,6 +421,24 @@ FIELDS = MappingProxyType(
         "decided_on": "决定日期",
         "step": "待办事项编号（案件页所示）",
         "working_days": "延长的工作日数",
+        "request_id": "延期申请编号",
+        "register_id": "名册编号",
+        "register_version": "名册版本",
+        "register_readings": "读取的干部名册信息",
+        "requested_by": "延期申请人",
+        # the capability test and the double evaluation (workflows.capability_types,
+        # double_evaluation_types)
+        "tested_on": "测试日期",
+        "notified_on": "成绩通知日期",
+        "note": "备注",
+        "decision": "决定",
+        "campaign_id": "能力测试编号",
+        "evaluation_id": "双重考核编号",
+        "title": "名称",
+        "measure": "提请的处理",
+        "voters": "参加测评人数",
+        "leaders": "党政正职",
+        "results": "成绩",
         "assignee": "经办人（账户名；空：退回待办队列）",
         "appoint": "予以任用",
         "notice_issued_on": "任职通知日期",
@@ -380,6 +509,37 @@ EVENT_KINDS = MappingProxyType(
         "formal": "正式任职",
         "review": "试用期满考核",
         "ended_early": "提前结束试用期",
+        # the cadre register's chain (store.register_audit)
+        "register_changed": "干部名册变更",
+        # a case's candidate whose register facts changed since the case read them
+        "register_updated": "名册已更新",
+        "rotation_listed": "交流排查",
+        "rotation_decided": "交流决定",
+        # a capability test campaign and a cadre's retest (workflows.capability_*)
+        "capability_opened": "能力测试成绩导入",
+        "capability_result": "能力测试成绩",
+        "capability_retest_started": "启动自学补测",
+        "capability_finished": "能力测试办结",
+        "capability_self_study": "自学",
+        "capability_reminder": "补测提醒",
+        "capability_reminder_missed": "补测提醒未及时发出",
+        "capability_deadline": "期限",
+        "capability_alarm": "提醒督办",
+        "capability_overdue": "逾期",
+        "capability_blocked": "受阻",
+        "capability_retest": "补测",
+        "capability_handling": "组织处理",
+        # a double evaluation and its removal cases (workflows.double_evaluation, removal_case)
+        "evaluation_opened": "双重考核测评导入",
+        "evaluation_ranked": "双重考核排队",
+        "evaluation_case_started": "启动降免职案件",
+        "evaluation_finished": "双重考核办结",
+        "removal_opened": "降免职立案",
+        "removal_deadline": "期限",
+        "removal_alarm": "提醒督办",
+        "removal_overdue": "逾期",
+        "removal_blocked": "受阻",
+        "removal_vote": "常委会票决",
     }
 )
 

@@ -46,3 +46,29 @@ def probation_id_accepted(workflow_id: str, case_id: str, person_id: str) -> boo
         probation_workflow_id(case_id, person_id),
         legacy_probation_workflow_id(case_id, person_id),
     )
+
+
+# The cadre workflows (capability test, double evaluation): each ID is also the id of the
+# workflow's audit chain (``workflows.cadre_records``). Appointment case ids never hold ``:``,
+# so none of these can be a case's; keys are escaped as a probation's are.
+CAPABILITY_PREFIX = "capability:"
+DOUBLE_EVALUATION_PREFIX = "double-evaluation:"
+REMOVAL_PREFIX = "removal:"
+
+
+def capability_campaign_workflow_id(campaign_id: str) -> str:
+    return f"{CAPABILITY_PREFIX}{_escaped(campaign_id)}"
+
+
+def capability_retest_workflow_id(campaign_id: str, person_id: str) -> str:
+    """One retest per cadre of a campaign, so it can never run twice."""
+    return f"{CAPABILITY_PREFIX}{_escaped(campaign_id)}:{_escaped(person_id)}"
+
+
+def double_evaluation_workflow_id(evaluation_id: str) -> str:
+    return f"{DOUBLE_EVALUATION_PREFIX}{_escaped(evaluation_id)}"
+
+
+def removal_case_workflow_id(evaluation_id: str, person_id: str) -> str:
+    """One removal case per proposed leader of an evaluation."""
+    return f"{REMOVAL_PREFIX}{_escaped(evaluation_id)}:{_escaped(person_id)}"

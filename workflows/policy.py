@@ -16,6 +16,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from workflows.cadre_policy import CadrePolicy, cadre_problems
 from workflows.rules.eligibility import (
     LOCAL_IMPACT_KINDS,
     NATIONAL_IMPACT_MONTHS,
@@ -159,9 +160,14 @@ class Policy(Model):
     probation: ProbationPolicy = Field(default_factory=ProbationPolicy)
     # how often the audit log's chain heads are signed (a signed checkpoint)
     audit_checkpoint_hours: int = Field(default=24, ge=1, le=168)
+    # how old the reports' summary (报表汇总) may be before a view of the reports refreshes it
+    report_summary_minutes: int = Field(default=5, ge=1, le=1440)
     # deadline extensions; a policy without this section (the snapshots of cases started
     # before extensions existed) allows none
     extension: ExtensionPolicy | None = None
+    # capability test, rotation, double evaluation (workflows.cadre_policy); a policy without
+    # it loads, and the cadre workflows refuse to start under it
+    cadre: CadrePolicy | None = None
 
     @model_validator(mode="after")
     def _check_rules(self) -> Policy:
@@ -170,6 +176,7 @@ class Policy(Model):
             + _step_problems(self.steps)
             + _extension_problems(self.extension)
             + _probation_problems(self.probation)
+            + cadre_problems(self.cadre, _timing_problems)
         )
         if problems:
             raise PydanticCustomError(

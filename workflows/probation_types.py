@@ -282,6 +282,9 @@ class DigestRequest(Model):
     as_of: datetime  # the digest's moment (the workflow's clock)
     today: date  # its day in China
     days_ahead: int = Field(ge=1)
+    # retests opening within this many days are listed (the policy's widest reminder before
+    # a retest, ``cadre.capability_test.reminder_days_before_retest``); 0: within days_ahead
+    retest_window_days: int = Field(default=0, ge=0)
 
 
 class DigestItemKind(StrEnum):
@@ -290,6 +293,12 @@ class DigestItemKind(StrEnum):
     PROBATION_ENDING = "probation_ending"  # a probation year ends within the window
     REVIEW_DUE = "review_due"  # a probation review's deadline falls within the window
     REVIEW_OVERDUE = "review_overdue"  # a probation review is past its deadline
+    # the cadre workflows (issue 19): a retest opening within the reminder window, a retest
+    # or handling step due or overdue, a cadre listed as due for rotation and not yet decided
+    RETEST_OPENING = "retest_opening"
+    CADRE_STEP_DUE = "cadre_step_due"
+    CADRE_STEP_OVERDUE = "cadre_step_overdue"
+    ROTATION_DUE = "rotation_due"
 
 
 class DigestItem(Model):

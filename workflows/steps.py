@@ -94,6 +94,10 @@ ASSIGN_ROLES = frozenset(
         Role.COMMITTEE_SECRETARY,
     }
 )
+# who may ever ask for more time on the awaited step (延期申请): every role that is ever
+# responsible for one; ``workflows.rules.deadline_extension`` narrows it to the step's own
+# role or its assignee, and the approvers are ``extend_deadline``'s row, as the policy narrows
+EXTENSION_REQUEST_ROLES = ASSIGN_ROLES
 _EXAM = frozenset({CaseStage.EXAM})
 _INSPECTION = frozenset({CaseStage.INSPECTION})
 _NOTICE = frozenset({CaseStage.PUBLIC_NOTICE})

@@ -132,6 +132,26 @@ def _none(value: list[str]) -> bool:
     return not value
 
 
+def _unset(value: object) -> bool:
+    return value is None
+
+
+# A field the service fills from its own records (the stored request an approval grants),
+# never from what a caller sends: every door leaves it out of its forms, bodies and files
+# (``service_filled``). Left out of the recorded payload when unset, so an input without it
+# is recorded exactly as before the field existed.
+SERVICE_FILLED: dict[str, Any] = {"service_filled": True}
+
+
+def service_filled(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` that only the service fills."""
+    return frozenset(
+        name
+        for name, f in model.model_fields.items()
+        if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("service_filled")
+    )
+
+
 class Model(BaseModel):
     """Base of every wire model: unknown fields are refused, so a typo never passes silently;
     text that PostgreSQL or UTF-8 cannot hold, or longer than ``MAX_TEXT``, is refused
@@ -323,6 +343,41 @@ class Candidate(Model):
     # the post is higher than the candidate's present one (提拔); False for a lateral move
     # (平级交流). Accountability's 24 months bar a promotion only (eligibility.applied_months)
     promotion: bool = True
+    # 干部名册: the register person whose facts these are. Every door that starts a case fills
+    # the facts from the register as of the case's day (``store.register_cases``) and the
+    # version it read (``SERVICE_FILLED``); both left out of the payload when unset, so a
+    # candidate typed in is recorded exactly as before the fields existed.
+    register_id: Line | None = Field(default=None, min_length=1, max_length=64, exclude_if=_unset)
+    register_version: int | None = Field(
+        default=None, ge=1, json_schema_extra=SERVICE_FILLED, exclude_if=_unset
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _person_id_of_register(cls, data: Any) -> Any:
+        """A candidate named by the register needs no person id of its own: it is the
+        register's."""
+        if isinstance(data, dict) and data.get("register_id") and not data.get("person_id"):
+            return {**data, "person_id": data["register_id"]}
+        return data
+
+
+class RegisterReading(Model):
+    """A register-linked candidate's facts as the register gave them on the day a step
+    judges the candidate again, and the version read: filled by the door that sends the step
+    (``store.register_cases``), never by the person; the case records a version it did not
+    hold before it uses it (名册已更新)."""
+
+    person_id: Line = Field(min_length=1, max_length=64)
+    version: int = Field(ge=1)
+    candidate: Candidate
+
+
+def register_readings_field() -> Any:
+    """The ``register_readings`` of a step that judges candidates again: service-filled,
+    and left out of the payload when empty (a case without register candidates records as
+    before)."""
+    return Field(default_factory=list, json_schema_extra=SERVICE_FILLED, exclude_if=_none)
 
 
 class DeclaredRelationship(Model):
@@ -420,6 +475,11 @@ class InspectionTeamInput(Model):
     actor: Actor
     members: list[Line]
     started_on: date
+    register_readings: list[RegisterReading] = register_readings_field()
+
+    def facts_day(self) -> date:
+        """The day this step judges the candidates again (the inspection starts)."""
+        return self.started_on
 
 
 class InspectionCheckInput(Model):
@@ -494,6 +554,11 @@ class VoteInput(Model):
     meeting: Meeting
     items: list[VoteItem]
     attachments: list[AttachmentHash] = attachments_field()
+    register_readings: list[RegisterReading] = register_readings_field()
+
+    def facts_day(self) -> date:
+        """The day this step judges the candidates again (the meeting)."""
+        return self.meeting.held_on
 
 
 class RelationshipInput(Model):
@@ -553,6 +618,11 @@ class AppointmentInput(Model):
     notice_issued_on: date  # 任职通知
     talk_held_on: date  # 任职谈话
     talk_by: Line = Field(min_length=1)
+    register_readings: list[RegisterReading] = register_readings_field()
+
+    def facts_day(self) -> date:
+        """The day this step judges the candidate again (the notice issued)."""
+        return self.notice_issued_on
 
 
 class WithdrawInput(Model):
@@ -575,6 +645,27 @@ class ExtendDeadlineInput(Model):
     working_days: int = Field(ge=1)
     reason: Text = Field(min_length=1)
     decided_on: date
+    # 延期申请: the stored request this approval grants and who filed it, filled by the
+    # service from the request (``SERVICE_FILLED``); None when the approver extends directly
+    request_id: int | None = Field(
+        default=None, ge=1, json_schema_extra=SERVICE_FILLED, exclude_if=_unset
+    )
+    requested_by: Line | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        json_schema_extra=SERVICE_FILLED,
+        exclude_if=_unset,
+    )
+
+
+class ExtensionDecision(StrEnum):
+    """What became of an extension request (延期申请); its Chinese name is the glossary's."""
+
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"  # by the person who filed it
+    LAPSED = "lapsed"  # the step it was filed for is no longer awaited
 
 
 class AssignStepInput(Model):
@@ -619,6 +710,9 @@ class CandidateState(Model):
     reminded: bool = False  # appointed with a reminder (提醒) after a minor finding
     appointment_notice_on: date | None = None
     talk_on: date | None = None
+    # 干部名册: the register person and the version whose facts the case holds (None: typed in)
+    register_id: str | None = None
+    register_version: int | None = None
 
 
 class StepState(Model):
@@ -635,6 +729,8 @@ class StepState(Model):
     extensions: int = 0
     # 认领/指派: the person the step is given to; None: its responsible role's queue
     assignee: str | None = None
+    # 延期申请 whose approval moved this step's deadline (each moves it once)
+    extension_requests: list[int] = Field(default_factory=list)
 
 
 class CaseState(Model):

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from api.audit_calls import MEDIA_TYPES, DossierFormat, service_copies, service_keyring
 from api.deps import ServicesDep, SessionDep, permit
 from api.errors import ApiError, no_history
-from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
+from api.permissions import EXPORT_AUDIT, EXPORT_AUDIT_FILES, READ_AUDIT, VERIFY_AUDIT
 from api.routers.cases import ERRORS, CaseId
 from api.schemas import (
     FIRST_DAY,
@@ -40,6 +40,7 @@ from api.schemas import (
 from audit import dossier as dossiers
 from audit import queries as audit_queries
 from audit.checkpoints import Checkpoint
+from audit.dossier import bundle
 from audit.last_checks import record_check_async
 from audit.verify import verify_log
 from store import queries
@@ -172,6 +173,40 @@ async def export(
             "X-Dossier-Events": str(len(dossier["events"])),
             "X-Dossier-Covered-Through": str(dossiers.covered_through(dossier)),
         },
+    )
+
+
+@router.get(
+    "/cases/{case_id}/dossier.zip",
+    response_class=Response,
+    responses={
+        **CASE_ERRORS,
+        200: {
+            "description": (
+                "the JSON dossier and every file it lists, named by sha256 (a zip), each file "
+                "checked against its hash on the way out; verified offline like a dossier"
+            ),
+            "content": {bundle.MEDIA_TYPE: {}},
+        },
+        500: {"model": Problem, "description": "a stored file no longer gives its hash"},
+    },
+    summary="Export a case's dossier with its attachments' files, verifiable offline",
+)
+async def export_with_files(
+    _: Annotated[Caller, Depends(permit(EXPORT_AUDIT_FILES))],
+    case_id: CaseId,
+    session: SessionDep,
+) -> Response:
+    try:
+        data = await bundle.build_bundle(session, case_id)
+    except dossiers.DossierError as exc:
+        raise ApiError(500, str(exc), code="attachment_altered") from None
+    if data is None:
+        raise _no_case(case_id)
+    return Response(
+        content=data,
+        media_type=bundle.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="dossier-{case_id}.zip"'},
     )
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
 from api import temporal
-from api.deps import ServicesDep, SessionDep, actor_of, permit
-from api.errors import no_case, unavailable
+from api.deps import Services, ServicesDep, SessionDep, actor_of, permit
+from api.errors import ApiError, no_case, unavailable
 from api.permissions import READ_CASES, START_CASE
 from api.schemas import CaseDetail, CaseStart, CaseSummary, Event, Malformed, Problem, Started
 from store import queries
 from store.account_models import Caller
+from store.register_cases import RegisterRefusal, fill_candidates
 from workflows.ids import case_workflow_id
+from workflows.rules.working_days import SHANGHAI
 from workflows.types import CaseInput, CaseStage, CaseStatus, Line, Model
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -39,12 +42,25 @@ async def start_case(
     parts: ServicesDep,
 ) -> Started:
     data: Model = body
-    case = CaseInput.model_validate({**data.model_dump(), "opened_by": actor_of(who)})
+    # only what the caller sent: a fact left out is not a fact typed in (register candidates)
+    case = CaseInput.model_validate(
+        {**data.model_dump(exclude_unset=True), "opened_by": actor_of(who)}
+    )
+    case = await from_register(parts, case)
     workflow_id = await temporal.start_case(parts.client, parts.settings.task_queue, case)
     state, why = await temporal.first_state(parts.client, case.case_id)
     return Started(
         case_id=case.case_id, workflow_id=workflow_id, state=state, state_unavailable=why
     )
+
+
+async def from_register(parts: Services, case: CaseInput) -> CaseInput:
+    """The case's register candidates' facts from the register (409 when it contradicts)."""
+    try:
+        async with parts.sessions() as s:
+            return await fill_candidates(s, case, datetime.now(SHANGHAI).date())
+    except RegisterRefusal as exc:
+        raise ApiError(409, str(exc), code="register_refused") from exc
 
 
 @router.get(

@@ -25,6 +25,7 @@ from api.permissions import must_be_on_team
 from api.routers.cases import ERRORS, CaseId
 from api.schemas import STEP_INPUTS, Malformed, Problem, nul_refusal, step_body
 from store.account_models import Caller
+from store.register_cases import with_register
 from store.substitutes import actor_on_case
 from workflows.rules.working_days import SHANGHAI
 from workflows.types import Actor, CaseState, Model
@@ -81,6 +82,8 @@ def _endpoint(update: str) -> Callable[..., Awaitable[CaseState]]:
         if must_be_on_team(update, who.role):
             await check_on_team(parts.client, case_id, who)
         arg = input_model.model_validate({**fields, "actor": await acting(parts, who, case_id)})
+        async with parts.sessions() as s:  # a step judging candidates again: the register's facts
+            arg = await with_register(s, case_id, arg)
         await check_named_attachments(parts.sessions, case_id, arg)
         return await temporal.state_after(parts.client, case_id, update, arg)
 

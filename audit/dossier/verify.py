@@ -1,10 +1,13 @@
 """A dossier verified offline, from its own content and the public key: its chains, the
 signed checkpoint and the heads it proves, the probations the case started, the sections
-derived from the events, and (CSV, HTML) every byte of the file as rendered again."""
+derived from the events, (CSV, HTML) every byte of the file as rendered again, and (a
+package with its files, ``bundle``) every file's bytes against its hash and the hashes the
+chained events name."""
 
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.chain import CASE_CHAIN, PROBATION_CHAIN, Chain, ChainLink, check_chain, parse_iso_utc
+from audit.dossier.bundle import file_faults, named_by_events, unpack
 from audit.dossier.events import derived_sections, event_from_json, link_from_json
 from audit.dossier.formats import parse, render, sniff
 from audit.dossier.spec import DOSSIER_FORMAT, DOSSIER_FORMAT_V1, DOSSIER_FORMATS, DossierError
@@ -38,6 +42,8 @@ class DossierReport:
     faults: list[str] = field(default_factory=list)
     probations: int = 0
     probation_events: int = 0
+    files: int = 0  # a package's files
+    files_named: int = 0  # of them, those the chained events name
 
     @property
     def ok(self) -> bool:
@@ -267,8 +273,33 @@ def verify_dossier_data(
     return report
 
 
+def verify_bundle_file(path: Path, keys: Keyring | Ed25519PublicKey) -> DossierReport:
+    """Verify a package of a dossier and its files (``bundle``), offline: the dossier as a
+    JSON one, then the files against their names and the events."""
+    try:
+        text, files, others = unpack(path.read_bytes())
+        data = parse(text, "json")
+    except OSError as exc:
+        return DossierReport("zip", faults=[f"{path}：无法读取：{exc.strerror}"])
+    except json.JSONDecodeError as exc:
+        return DossierReport(
+            "zip", faults=[f"{path}：案卷第 {exc.lineno} 行：不是有效的 JSON：{exc.msg}"]
+        )
+    except DossierError as exc:
+        return DossierReport("zip", faults=[f"{path}：{exc}"])
+    report = verify_dossier_data(data, keys, "zip")
+    report.files = len(files)
+    report.files_named = len(set(files) & set(named_by_events(data)))
+    report.faults.extend(f"{path}：包中有不属于案卷的文件 {name}" for name in others)
+    report.faults.extend(file_faults(data, files))
+    return report
+
+
 def verify_dossier_file(path: Path, keys: Keyring | Ed25519PublicKey) -> DossierReport:
-    """Verify a dossier file of any of the three formats, offline."""
+    """Verify a dossier file of any of the three formats, or a package with its files,
+    offline."""
+    if zipfile.is_zipfile(path):
+        return verify_bundle_file(path, keys)
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             text = f.read()

@@ -22,12 +22,14 @@ from store.attachments import Attachment  # noqa: F401  (its tables join Base.me
 from store.calendar_models import CalendarYear  # noqa: F401  (its tables join Base.metadata)
 from store.console_models import ConsoleSession  # noqa: F401  (its table joins Base.metadata)
 from store.db import to_async_url
+from store.extension_requests import ExtensionRequest  # noqa: F401  (its table joins Base.metadata)
 from store.models import Base
 from store.objection_models import (  # noqa: F401  (their tables join Base.metadata)
     InformantDisclosure,
     ObjectionIntake,
 )
 from store.probation_models import Probation  # noqa: F401  (its tables join Base.metadata)
+from store.register_models import RegisterVersionRow  # noqa: F401  (its tables join Base.metadata)
 from store.substitutes import Substitute  # noqa: F401  (its table joins Base.metadata)
 
 config = context.config

@@ -23,7 +23,19 @@ from api.permissions import (
     must_be_on_team,
     refusal,
 )
-from api.routers import attachments, audit, cases, codec, informants, probation, reads, steps
+from api.routers import (
+    attachments,
+    audit,
+    cadre,
+    cases,
+    codec,
+    extension_requests,
+    informants,
+    probation,
+    reads,
+    register,
+    steps,
+)
 from api.schemas import STEP_INPUTS
 from gateway.errors import TEMPORAL_UNREACHABLE
 from store.account_models import hash_token, revoke_token
@@ -48,6 +60,7 @@ EXPECTED: dict[str, set[Role]] = {
     "mark_inbox_read": EVERYONE,  # its own role's messages; see the overseers' test
     "read_audit": {A, H},
     "export_audit": {A, H},
+    "export_audit_files": {A, H},
     "verify_audit": {A, H, M},
     "start_case": {C},
     "record_registration": {C},
@@ -85,6 +98,23 @@ EXPECTED: dict[str, set[Role]] = {
     # 认领/指派: every role responsible for a step, and the leadership; the rule narrows it
     "assign_step": {C, S, H, T, V},
     "set_substitute": EVERYONE - {A},  # 代理: one's own; an administrator anyone's
+    # 延期申请: whoever acts on a step asks (the rule narrows it); the approvers decide (the
+    # policy narrows them)
+    "request_extension": {C, S, H, T, V},
+    "decide_extension": {S, H},
+    # 干部名册: read by who does or checks cadre work, imported by the clerks and their chief;
+    # rotation (交流) decided by the head
+    "read_register": {C, S, H, A},
+    "change_register": {C, S},
+    "decide_rotation": {H},
+    # 能力测试、双重考核: read by cadre work and its checkers, started by the clerks and their
+    # chief; each step asked by anyone but the auditor, the workflow's policy decides
+    "read_cadre_work": {C, S, H, V, A},
+    "start_capability_test": {C, S},
+    "start_double_evaluation": {C, S},
+    "record_retest": EVERYONE - {A},
+    "record_handling": EVERYONE - {A},
+    "record_removal_vote": EVERYONE - {A},
 }
 
 CASE = "MATRIX-1"
@@ -134,6 +164,9 @@ REQUESTS: dict[str, list[Request]] = {
             None,
         )
     ],
+    "export_audit_files": [
+        ("GET", "/audit/cases/{case_id}/dossier.zip", "/audit/cases/bad!id/dossier.zip", None)
+    ],
     "verify_audit": [
         ("GET", "/audit/verify", "/audit/verify?checkpoints=-1", None),
         ("GET", "/audit/checkpoints", "/audit/checkpoints?limit=0", None),
@@ -167,8 +200,103 @@ REQUESTS: dict[str, list[Request]] = {
     "enter_calendar_year": [],  # no API route: the console's calendar page only
     "read_reports": [],  # no API route: the console's reports page only
     "set_substitute": [],  # no API route: the console's substitutes page only
+    "request_extension": [
+        (
+            "POST",
+            "/cases/{case_id}/extension-requests",
+            f"/cases/{CASE}/extension-requests",
+            MALFORMED,
+        ),
+        (
+            "POST",
+            "/extension-requests/{request_id}/withdraw",
+            "/extension-requests/abc/withdraw",
+            None,
+        ),
+    ],
+    "decide_extension": [
+        ("GET", "/extension-requests/pending", "/extension-requests/pending?limit=0", None),
+        (
+            "POST",
+            "/extension-requests/{request_id}/approve",
+            "/extension-requests/abc/approve",
+            None,
+        ),
+        (
+            "POST",
+            "/extension-requests/{request_id}/refuse",
+            "/extension-requests/1/refuse",
+            MALFORMED,
+        ),
+    ],
+}
+REQUESTS |= {
+    "read_register": [
+        ("GET", "/register", "/register?limit=0", None),
+        ("GET", "/register/people/{person_id}", "/register/people/bad!id", None),
+        ("GET", "/register/rotations", "/register/rotations?limit=0", None),
+        ("GET", "/register/rotations/{scan_id}", "/register/rotations/bad!id", None),
+    ],
+    # no reason given: refused for its shape before the file is read
+    "change_register": [
+        ("POST", "/register/import/{kind}", "/register/import/register-people", None)
+    ],
+    "decide_rotation": [
+        (
+            "POST",
+            "/register/rotations/{scan_id}/{person_id}",
+            "/register/rotations/s1/R1",
+            MALFORMED,
+        )
+    ],
 }
 # Withdrawing is also reachable by its own name.
+REQUESTS["read_cases"].append(
+    (
+        "GET",
+        "/cases/{case_id}/extension-requests",
+        "/cases/bad!id/extension-requests",
+        None,
+    )
+)
+CAMPAIGN, EVALUATION = "/capability-tests", "/double-evaluations"
+REQUESTS |= {
+    "read_cadre_work": [
+        ("GET", CAMPAIGN, f"{CAMPAIGN}?limit=0", None),
+        ("GET", f"{CAMPAIGN}/{{campaign_id}}", f"{CAMPAIGN}/bad!id", None),
+        ("GET", EVALUATION, f"{EVALUATION}?limit=0", None),
+        ("GET", f"{EVALUATION}/{{evaluation_id}}", f"{EVALUATION}/bad!id", None),
+    ],
+    "start_capability_test": [("POST", CAMPAIGN, CAMPAIGN, MALFORMED)],
+    "start_double_evaluation": [
+        ("POST", EVALUATION, EVALUATION, MALFORMED),
+        ("POST", f"{EVALUATION}/preview", f"{EVALUATION}/preview", MALFORMED),
+    ],
+    "record_retest": [
+        (
+            "POST",
+            f"{CAMPAIGN}/{{campaign_id}}/{{person_id}}/retest",
+            f"{CAMPAIGN}/K1/P1/retest",
+            MALFORMED,
+        )
+    ],
+    "record_handling": [
+        (
+            "POST",
+            f"{CAMPAIGN}/{{campaign_id}}/{{person_id}}/handling",
+            f"{CAMPAIGN}/K1/P1/handling",
+            MALFORMED,
+        )
+    ],
+    "record_removal_vote": [
+        (
+            "POST",
+            f"{EVALUATION}/{{evaluation_id}}/{{person_id}}/vote",
+            f"{EVALUATION}/E1/P1/vote",
+            MALFORMED,
+        )
+    ],
+}
 REQUESTS["withdraw"].append(
     ("POST", "/cases/{case_id}/withdraw", f"/cases/{CASE}/withdraw", MALFORMED)
 )
@@ -184,17 +312,32 @@ def test_the_table_is_the_brief() -> None:
         "mark_inbox_read",
         "read_audit",
         "export_audit",
+        "export_audit_files",
         "verify_audit",
         "read_probations",
         "decode_payloads",
         "read_reports",
+        "read_register",
+        "read_cadre_work",
     }
 
 
 def test_every_route_of_the_api_is_in_the_matrix() -> None:
     routes = {
         (method, route.path)
-        for module in (cases, steps, reads, probation, audit, codec, informants, attachments)
+        for module in (
+            cases,
+            steps,
+            reads,
+            probation,
+            audit,
+            codec,
+            informants,
+            attachments,
+            extension_requests,
+            register,
+            cadre,
+        )
         for route in module.router.routes
         if isinstance(route, APIRoute)
         for method in route.methods or ()

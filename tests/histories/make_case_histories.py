@@ -19,7 +19,12 @@ from pathlib import Path
 from store.db import make_engine, make_session_factory, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
 from tests.conftest import throwaway_database_name
-from tests.workflows import test_deadline_extension, test_paths, test_probation_ids
+from tests.workflows import (
+    test_deadline_extension,
+    test_extension_requests,
+    test_paths,
+    test_probation_ids,
+)
 from tests.workflows.conftest import CaseRunner, case_runner, start_time_skipping
 from workflows.ids import case_workflow_id
 
@@ -42,6 +47,12 @@ SCENARIOS: dict[str, tuple[Callable[[CaseRunner], Awaitable[None]], str]] = {
     "case_deadline_extended": (
         test_deadline_extension.test_an_extension_moves_the_deadline_its_reminders_and_its_ladder,
         "ext-1",
+    ),
+    # a clerk's extension request (延期申请) approved by a section chief: the update carries
+    # the request's id and requester, the history entry names both
+    "case_extension_request_approved": (
+        test_extension_requests.test_an_approved_request_moves_the_deadline_and_its_reminders,
+        "extreq-1",
     ),
     "case_too_few_passed_interview": (
         test_paths.test_exam_with_too_few_passing_the_interview,

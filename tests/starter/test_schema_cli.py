@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from openpyxl import load_workbook
 
 from sheets.columns import SCORES, SHEETS
+from sheets.files import read_numbered_file
 from starter.cli import cli, load_data_file, read_applicants, read_scores
 from starter.schema_cli import FILE_KINDS, schema_of
 from tests.sheet_files import FIXTURES
@@ -51,6 +52,10 @@ def documents(kind: str) -> list[tuple[str, Any]]:
         return [(n, _dumped(read_scores(FIXTURES / n))) for n in ("written.csv", "interview.csv")]
     if kind == "probation-import":
         return [("probations.csv", _csv_rows(FIXTURES / "probations.csv"))]
+    if kind in SHEETS and SHEETS[kind].group == "cadre":  # read as the command reads them
+        name = kind.replace("-", "_") + ".csv"
+        rows = read_numbered_file(SHEETS[kind], name, (FIXTURES / name).read_bytes())
+        return [(name, [m.model_dump(mode="json") for _, m in rows])]
     update = kind.removeprefix("step.")
     own = [p for p in STEPS.glob(f"{update}.*")]
     if own:
@@ -134,6 +139,9 @@ COMMANDS = [
     (("notice", "publish"), "notice"),
     (("step",), "step.STEP"),
     (("probation", "import"), "probation-import"),
+    (("capability", "start"), "capability-results"),
+    (("evaluation", "start"), "evaluation-unified"),
+    (("evaluation", "start"), "evaluation-own"),
 ]
 
 

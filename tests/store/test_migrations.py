@@ -31,6 +31,11 @@ APP_TABLES = {
     "attachments",
     "case_attachments",
     "substitutes",
+    "extension_requests",
+    "register_versions",
+    "rotation_scans",
+    "rotation_listings",
+    "rotation_decisions",
 }
 HEAD = "0017_cadre_register"
 

@@ -11,27 +11,42 @@ not a page, such as a download, to ``NOT_PAGES``).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from playwright.async_api import Page
 
+from gateway import cadre
+from sheets.cadre_imports import Upload, read_leaders
+from store.register import record_rotation_scan
 from tests.api.test_probation import DAYS_IN, bring_in, today
+from tests.register.people import add_person
+from tests.sheet_files import FIXTURES
 from tests.web.browser import screenshot_path, sign_in
 from tests.web.console_fixtures import PASSWORD, make_person
 from tests.web.test_browser import Stack, quiet, stack  # noqa: F401  (fixture)
 from tests.workflows.scenarios import regular_case
 from web import console
-from workflows.types import Role
+from workflows.capability_types import CapabilityCampaignInput, CapabilityResult
+from workflows.double_evaluation_types import DoubleEvaluationInput
+from workflows.register_types import RotationDue, RotationScanResult
+from workflows.types import Actor, Role
 
 CASE = "{case_id}"
+# the register's person and rotation scan the pages show (the register is one per database:
+# made again on each run, which changes nothing)
+REGISTER_PERSON = "BROWSER-R1"
+ROTATION_SCAN = "rotation-scan-browser"
 # Each GET page of the console: (who opens it, the address with the test's case filled in).
 PAGES: dict[str, tuple[Role | None, str]] = {
     "/console/login": (None, "/console/login"),
     "/console/": (Role.CLERK, "/console/"),
     "/console/tasks": (Role.CLERK, "/console/tasks"),
+    "/console/tasks/all": (Role.SECTION_CHIEF, "/console/tasks/all"),
     "/console/cases/new": (Role.CLERK, "/console/cases/new"),
     "/console/cases/{case_id}": (Role.CLERK, f"/console/cases/{CASE}"),
     "/console/cases/{case_id}/steps/{update}": (
@@ -59,6 +74,33 @@ PAGES: dict[str, tuple[Role | None, str]] = {
     "/console/cases/{case_id}/attachments": (Role.CLERK, f"/console/cases/{CASE}/attachments"),
     "/console/reports": (Role.DEPARTMENT_HEAD, "/console/reports"),
     "/console/substitutes": (Role.CLERK, "/console/substitutes"),
+    # the capability test and the double evaluation started for the test (``cadre_work``),
+    # under the test's case id
+    "/console/capability": (Role.CLERK, "/console/capability"),
+    "/console/capability/{campaign_id}": (Role.CLERK, f"/console/capability/{CASE}"),
+    "/console/capability/{campaign_id}/{person_id}/{slug}": (
+        Role.CLERK,
+        f"/console/capability/{CASE}/C1/retest",
+    ),
+    "/console/evaluation": (Role.COMMITTEE_SECRETARY, "/console/evaluation"),
+    "/console/evaluation/{evaluation_id}": (
+        Role.COMMITTEE_SECRETARY,
+        f"/console/evaluation/{CASE}",
+    ),
+    "/console/evaluation/{evaluation_id}/{person_id}/vote": (
+        Role.COMMITTEE_SECRETARY,
+        f"/console/evaluation/{CASE}/L2/vote",
+    ),
+    # the cadre register (干部名册): its person and its scan are made by the test
+    "/console/register": (Role.CLERK, "/console/register"),
+    "/console/register/people/{person_id}": (
+        Role.CLERK,
+        f"/console/register/people/{REGISTER_PERSON}",
+    ),
+    "/console/register/rotations/{scan_id}": (
+        Role.DEPARTMENT_HEAD,
+        f"/console/register/rotations/{ROTATION_SCAN}",
+    ),
 }
 # Further visits of a page: the new-case form of a selection method, once it is chosen.
 MORE_VISITS: list[tuple[str, Role | None, str]] = [
@@ -71,6 +113,8 @@ NOT_PAGES = {
     "/console/audit/cases/{case_id}/dossier.{fmt}",
     "/console/cases/{case_id}/attachments/{sha256}",
     "/console/reports/{name}.{fmt}",
+    "/console/capability/{campaign_id}/report.{fmt}",
+    "/console/evaluation/{evaluation_id}/report.{fmt}",
 }
 
 # English a page may show: codes, names, ids, units and commands, never a sentence.
@@ -86,6 +130,48 @@ ALLOWED_PREFIXES = (
 # three or more words joined by spaces or punctuation: a sentence; words joined by hyphens
 # alone ("past-test-ddcc") are an identifier, such as a case id another test made
 WORD_RUN = re.compile(r"[A-Za-z]{3,}(?:(?:[ ,:'-]*[ ,:'][ ,:'-]*)[A-Za-z]{3,}){2,}")
+
+
+async def cadre_work(stack: Stack, key: str, on: date) -> None:  # noqa: F811
+    """A capability test with one failing cadre (C1) and a double evaluation proposing one
+    leader (L2, the fixtures' tallies), both under ``key``, once their children run."""
+    client, queue = stack.runner.env.client, stack.runner.task_queue
+    clerk = Actor(name="王科员", role=Role.CLERK)
+    await cadre.start_campaign(
+        client,
+        queue,
+        CapabilityCampaignInput(
+            campaign_id=key,
+            title="行政管理能力测试",
+            tested_on=on,
+            notified_on=on,
+            results=[
+                CapabilityResult(person_id="C1", name="张三", unit="县财政局", score=Decimal(40)),
+                CapabilityResult(person_id="C2", name="李四", unit="县财政局", score=Decimal(90)),
+            ],
+            opened_by=clerk,
+        ),
+    )
+    leaders = read_leaders(*(Upload(n, (FIXTURES / n).read_bytes()) for n in SHEET_FILES))
+    await cadre.start_evaluation(
+        client,
+        queue,
+        DoubleEvaluationInput(
+            evaluation_id=key, title="双重考核", held_on=on, leaders=leaders, opened_by=clerk
+        ),
+    )
+    for _ in range(300):
+        campaign = await cadre.campaign_state(client, key)
+        evaluation = await cadre.evaluation_state(client, key)
+        if campaign and campaign.retests and evaluation and evaluation.cases:
+            await cadre.retest_state(client, key, "C1")
+            await cadre.removal_state(client, key, "L2")
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the cadre workflows did not start their children")
+
+
+SHEET_FILES = ("evaluation_unified.csv", "evaluation_own.csv")
 
 
 def console_get_routes() -> set[str]:
@@ -139,6 +225,28 @@ async def test_every_page_in_the_browser_is_in_chinese(
     now = await today(stack.runner)
     await bring_in(stack.runner, new_case_id, "p1", now - timedelta(days=DAYS_IN))
     await quiet(stack, new_case_id)
+    await cadre_work(stack, new_case_id, now)
+    await add_person(stack.sessions, REGISTER_PERSON, "冯名册")
+    async with stack.sessions() as s, s.begin():
+        await record_rotation_scan(
+            s,
+            RotationScanResult(
+                scan_id=ROTATION_SCAN,
+                as_of=date(2026, 3, 1),
+                threshold_years=8,
+                scanned=1,
+                due=[
+                    RotationDue(
+                        person_id=REGISTER_PERSON,
+                        name="冯名册",
+                        version=2,
+                        township="城关镇",
+                        since=date(2016, 1, 4),
+                        years=10,
+                    )
+                ],
+            ),
+        )
 
     pages: dict[Role | None, Page] = {}
     context = await stack.browser.new_context()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sheets.columns import APPLICANTS
 from sheets.xlsx import CONTENT_TYPE
 from tests.api.conftest import live  # noqa: F401  (fixture)
+from tests.register.people import add_person, new_register_id
 from tests.sheet_files import applicants_xlsx, scores_xlsx
 from tests.web.console_fixtures import Person, make_person, sign_in
 from tests.web.test_console_cases import app_of, inputs
@@ -160,3 +161,42 @@ async def test_a_table_grows_without_a_script_and_records_nothing_meanwhile(
         book = load_workbook(io.BytesIO(response.content))
         assert [c.value for c in book.worksheets[0][1]] == [c.header for c in APPLICANTS.columns]
         assert (await clerk.http.get("/console/sheets/nothing.xlsx")).status_code == 404
+
+
+async def test_a_case_from_the_register_through_the_new_case_form(
+    live: Live,  # noqa: F811
+    session_factory: async_sessionmaker[AsyncSession],
+    new_case_id: str,
+) -> None:
+    """A candidate named by register id: the facts come from the register (the row's empty
+    cells, as a browser sends them, are not facts typed in); a typed fact the register says
+    otherwise is told in Chinese and starts nothing; the case page names the version."""
+    app = app_of(live)
+    rid = new_register_id()
+    await add_person(session_factory, rid, "卫名册")
+    name = await make_person(session_factory, Role.CLERK)
+    form = {
+        "case_id": new_case_id,
+        "unit": "县环保局",
+        "post": "副局长",
+        "positions": "1",
+        "opened_on": "2026-08-03",
+        "recommendation.held_on": "2026-07-20",
+        "recommendation.participants": "45",
+        "candidates.0.register_id": rid,
+        "candidates.0.name": "卫名册",
+        "candidates.0.person_id": "",
+        "candidates.0.birth_date": "",
+        "candidates.0.sanctions": "",
+        "candidates.0.education": "",
+    }
+    async with await sign_in(app, name, Role.CLERK) as clerk:
+        address = "/console/cases/new?method=regular_appointment"
+        refused = await clerk.post(address, {**form, "candidates.0.birth_date": "1990-01-01"})
+        assert refused.status_code == 422, refused.text[:2000]
+        assert f"人选 卫名册（{rid}）的「出生日期」与干部名册第 2 版不符" in refused.text
+        started = await clerk.post(address, form)
+        assert started.status_code == 303, started.text[:3000]
+        page = await clerk.get(f"/console/cases/{new_case_id}")
+        assert f"干部名册 {rid} 第 2 版" in page
+        assert f"人选信息取自干部名册：卫名册（{rid}）第 2 版" in page

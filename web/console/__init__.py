@@ -13,19 +13,28 @@ from web.console import (
     bulk,
     calendar_years,
     cases,
+    department_tasks,
     probation,
+    register,
     reports,
     signin,
 )
 from web.console import attachments as attachment_pages
+from web.console import capability as capability_pages
+from web.console import evaluation as evaluation_pages
+from web.console import extension_requests as extension_pages
 from web.console.auth import PageRefused, SignInNeeded, sign_in_url
 from web.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-for part in (signin, cases, probation, audit, reports, admin, calendar_years, bulk):
+for part in (signin, cases, probation, register, audit, reports, admin, calendar_years, bulk):
     router.include_router(part.router)
 router.include_router(attachment_pages.router)
 router.include_router(assignment.router)
+router.include_router(extension_pages.router)
+router.include_router(department_tasks.router)
+router.include_router(capability_pages.router)
+router.include_router(evaluation_pages.router)
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:

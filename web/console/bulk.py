@@ -35,6 +35,11 @@ WITHDRAW = "withdraw"
 # a page's worth of rows: more at once is refused (a batch waits on every case it asks)
 MAX_BULK = 100
 DONE = "已办理"
+# the lists whose tick boxes feed a batch (the form's ``back``): where its result leads back
+BACK_TO = {
+    "tasks": ("/console/tasks", "返回我的待办"),
+    "all": ("/console/tasks/all", "返回全部待办"),
+}
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,13 @@ async def _each(items: list[str], act: Callable[[str], Awaitable[None]]) -> list
 
 
 def _result_page(
-    request: Request, user: SignedIn, title: str, results: list[BulkResult]
+    request: Request,
+    user: SignedIn,
+    title: str,
+    results: list[BulkResult],
+    back: str = "tasks",
 ) -> Response:
+    back_to, back_label = BACK_TO.get(back, BACK_TO["tasks"])
     return page(
         request,
         user,
@@ -88,6 +98,8 @@ def _result_page(
         results=results,
         done=sum(r.done for r in results),
         refused=sum(not r.done for r in results),
+        back_to=back_to,
+        back_label=back_label,
     )
 
 
@@ -121,7 +133,7 @@ async def bulk_assign(request: Request, user: Console, parts: ServicesDep) -> Re
     reason = form.get("reason", "").strip()
     results = await _each(cases, lambda c: _assign_one(parts, user, c, assignee, reason))
     title = f"批量指派给 {assignee}" if assignee else "批量退回待认领"
-    return _result_page(request, user, title, results)
+    return _result_page(request, user, title, results, form.get("back", ""))
 
 
 async def _withdraw_one(parts: Services, user: SignedIn, case_id: str, reason: str) -> None:
@@ -147,7 +159,7 @@ async def bulk_withdraw(request: Request, user: Console, parts: ServicesDep) -> 
     except ValidationError:
         raise PageRefused(422, "请填写撤回的理由（不得含有不允许的字符），未办理。") from None
     results = await _each(cases, lambda c: _withdraw_one(parts, user, c, reason))
-    return _result_page(request, user, "批量撤回案件", results)
+    return _result_page(request, user, "批量撤回案件", results, form.get("back", ""))
 
 
 async def read_message(parts: Services, user: SignedIn, message_id: int) -> None:

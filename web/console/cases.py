@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -42,8 +42,10 @@ from store.attachments import case_attachments
 from store.console_models import SignedIn
 from store.objection_models import commitment_holds, intake_of_case
 from store.probation_models import ProbationListRow, list_probations
+from store.register_cases import RegisterRefusal, fill_candidates, with_register
 from store.substitutes import actor_for, covered
 from store.tasks import inbox_of, tasks_of
+from web.console import extension_requests as extension_pages
 from web.console.assignment import choices as assignment_choices
 from web.console.auth import Console, PageRefused, form_of, may, require
 from web.console.bulk import MAX_BULK, read_message
@@ -61,6 +63,7 @@ from workflows.types import (
     CaseState,
     CaseStatus,
     SelectionMethod,
+    service_filled,
 )
 
 router = APIRouter()
@@ -135,6 +138,7 @@ async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Respo
         request,
         user,
         "console_tasks.html",
+        extension_pending=await extension_pages.pending_for(parts, user),
         tasks=found,
         covering=covering,
         messages=messages,
@@ -250,7 +254,7 @@ async def start_form(
     require(user, START_CASE)
     method = chosen(SelectionMethod, method_text)
     if method is None:
-        sheets = [(s.kind, s.title) for s in SHEETS.values()]
+        sheets = [(s.kind, s.title) for s in SHEETS.values() if s.group == "case"]
         return page(
             request, user, "console_case_new.html", methods=_method_choices(), sheets=sheets
         )
@@ -275,6 +279,11 @@ async def start(
         case = CaseInput.model_validate(
             {**fields, "method": method.value, "opened_by": actor_of(user.caller)}
         )
+        try:
+            async with parts.sessions() as s:
+                case = await fill_candidates(s, case, today())
+        except RegisterRefusal as exc:
+            raise FormProblem(*exc.problems) from exc
         await temporal.start_case(parts.client, parts.settings.task_queue, case)
         await temporal.first_state(parts.client, case.case_id)
 
@@ -342,6 +351,7 @@ async def case_page(
     parts: ServicesDep,
     case_id: CaseId,
     done: Annotated[str, Query(max_length=64)] = "",
+    extension: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     """A case: where it stands, its people, its dates and its recorded timeline."""
     require(user, READ_CASES)
@@ -359,10 +369,13 @@ async def case_page(
         if why:
             raise PageRefused(503, f"暂时无法读取案件 {case_id}：{why}")
         raise PageRefused(404, f"没有案件 {case_id}。")
+    now = datetime.now(UTC)
+    requests = await extension_pages.panel(parts, user, case_id, state, history, now)
     return page(
         request,
         user,
         "console_case.html",
+        extension=requests,
         case_id=case_id,
         listing=listing,
         state=state,
@@ -374,7 +387,9 @@ async def case_page(
         steps=_steps_for(user, state),
         assign=assignment_choices(user, state, people) if people else None,
         may_withdraw=may(user, "withdraw") and state is not None and state.status.value == "active",
-        flash=f"已记录：{step_title(done)}" if done in STEP_INPUTS else "",
+        flash=f"已记录：{step_title(done)}"
+        if done in STEP_INPUTS
+        else extension_pages.FLASH.get(extension, ""),
     )
 
 
@@ -384,6 +399,8 @@ def _step_page(case_id: str, update: str, state: CaseState | None) -> FormPage:
         f"/console/cases/{case_id}/steps/{update}",
         f"/console/cases/{case_id}",
         STEP_INPUTS[update],
+        # a field the service fills (the request an approval grants) is no one's to type
+        skip=frozenset({"actor"}) | service_filled(STEP_INPUTS[update]),
         case_id=case_id,
         state=state,
     )
@@ -430,7 +447,9 @@ async def record_step(
         assignee = state.step.assignee if state.step is not None else None
         async with parts.sessions() as s:
             actor = await actor_for(s, user.caller.name, user.caller.role, assignee, today())
-        arg = STEP_INPUTS[update].model_validate({**fields, "actor": actor})
+            arg = STEP_INPUTS[update].model_validate({**fields, "actor": actor})
+            # a step that judges candidates again takes the register's facts of its day
+            arg = await with_register(s, case_id, arg)
         await check_named_attachments(parts.sessions, case_id, arg)
         await temporal.execute_update(parts.client, case_id, update, arg)
 

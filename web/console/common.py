@@ -13,22 +13,30 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from api.errors import ApiError
-from api.permissions import READ_AUDIT, READ_REPORTS, START_CASE
+from api.permissions import READ_AUDIT, READ_CADRE_WORK, READ_REGISTER, READ_REPORTS, START_CASE
 from api.schemas import nul_refusal
 from store.console_models import SignedIn
 from web import csrf
 from web.console.auth import PageRefused, may
 from web.forms import FormProblem, form_fields, parse_form, problems_of
 from web.templating import render
+from workflows.rules.assignment import ASSIGNERS
 from workflows.types import CaseState, Line, Role
 
 
 def navigation(user: SignedIn) -> list[tuple[str, str]]:
     """(address, name) of the pages this person's role may open."""
     links = [("/console/", "工作台"), ("/console/tasks", "我的待办")]
+    if user.caller.role in ASSIGNERS:
+        links.append(("/console/tasks/all", "全部待办"))
     if may(user, START_CASE):
         links.append(("/console/cases/new", "新建案件"))
     links.append(("/console/probation", "试用期"))
+    if may(user, READ_REGISTER):
+        links.append(("/console/register", "干部名册"))
+    if may(user, READ_CADRE_WORK):
+        links.append(("/console/capability", "能力测试"))
+        links.append(("/console/evaluation", "双重考核"))
     if may(user, READ_AUDIT):
         links.append(("/console/audit", "审计查询"))
     if may(user, READ_REPORTS):

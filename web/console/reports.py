@@ -1,14 +1,19 @@
 """The reports page (报表): each report a table and its chart, for a period and a unit, and
 each table downloadable as CSV or ``.xlsx`` with the same figures and Chinese headers.
 
-The figures come from ``store.reports``; this module names them (the glossary's words for
-stages, methods, steps, roles and probation outcomes) and lays them out. Reads only: plain
-GETs.
+The figures come from the reports' summary (``store.report_summary``: the stays, waits and
+awaited steps precomputed in materialized views; probation outcomes from their listing, as
+``store.reports`` counts them); this module names them (the glossary's words for stages,
+methods, steps, roles and probation outcomes) and lays them out. GETs only; the one thing a
+view may write is the summary, brought up to date.
 
-Unfiltered over 100k cases the queries take seconds (``bench/RESULTS.md``), so a page's
-reports are computed together (in parallel, a session each) and kept in the web process for
-``FRESH_FOR``, by filter: the page says when they were computed (数据截至) and offers to
-compute them again; a download of the same filter gives the figures the page showed.
+Over the whole log at 100k cases the reports take seconds (``bench/RESULTS.md``); over the
+summary, milliseconds. The page says how recent the summary is (数据截至). A view that finds
+it older than the policy's ``report_summary_minutes`` has it refreshed in the background
+(one refresh at a time, whichever process asks) and shows it as it stands; "立即更新"
+(``fresh=1``) refreshes it and waits, and so does the first view of a summary never
+refreshed. Every filter and every download reads the same summary, so a download gives the
+figures the page showed unless the summary was refreshed in between.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -28,18 +34,19 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from activities.policy import read_policy
 from api.deps import ServicesDep
 from api.permissions import READ_REPORTS
 from sheets.xlsx import CONTENT_TYPE as XLSX_TYPE
+from store import report_summary as summary
 from store import reports as figures
 from web.charts import Series, bars
 from web.console.auth import Console, PageRefused, require
 from web.console.common import day, page
 from workflows.glossary import EVENT_KINDS, FIELDS, PROBATION_STATUSES, awaited, zh, zh_recorded
-from workflows.policy import PolicyError
+from workflows.policy import Policy, PolicyError
 from workflows.types import CaseStage, Line, SelectionMethod
 
 router = APIRouter(prefix="/reports")
@@ -49,8 +56,8 @@ DAYS = "天"
 EMPTY = "所选范围内没有数据。"
 NO_ROLE = "（未注明）"
 BEIJING = ZoneInfo(figures.BEIJING)
-FRESH_FOR = timedelta(minutes=5)  # how long computed reports are shown again unchanged
-KEPT_FILTERS = 64  # computed pages kept at most, the oldest dropped first
+NEVER = datetime.min.replace(tzinfo=UTC)
+log = logging.getLogger(__name__)
 MEDIAN, P90 = "中位数（天）", "第90百分位（天）"
 
 
@@ -205,7 +212,7 @@ Builder = Callable[[AsyncSession, figures.ReportFilter, Mapping[str, str]], Awai
 async def _durations_both(
     s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
 ) -> list[Report]:
-    rows = await figures.stage_durations_both(s, f)
+    rows = await summary.stage_durations_both(s, f)
     return [
         _durations("durations-by-method", "各环节用时（按选任方式）", "method", rows["method"]),
         _durations("durations-by-unit", "各环节用时（按单位）", "unit", rows["unit"]),
@@ -215,34 +222,34 @@ async def _durations_both(
 async def _waits(
     s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
 ) -> list[Report]:
-    return [_role_waits(await figures.role_waits(s, f, roles))]
+    return [_role_waits(await summary.role_waits(s, f, roles))]
 
 
 async def _overdue_by_unit(
     s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
 ) -> list[Report]:
-    rows = await figures.overdue_rates(s, f, "unit")
+    rows = await summary.overdue_rates(s, f, "unit")
     return [_overdue("overdue-by-unit", "逾期率（按单位）", "unit", rows)]
 
 
 async def _overdue_by_step(
     s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
 ) -> list[Report]:
-    rows = await figures.overdue_rates(s, f, "step")
+    rows = await summary.overdue_rates(s, f, "step")
     return [_overdue("overdue-by-step", "逾期率（按事项）", "step", rows)]
 
 
 async def _escalations(
     s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
 ) -> list[Report]:
-    rows = await figures.escalations_per_month(s, f)
+    rows = await summary.escalations_per_month(s, f)
     return [_monthly("escalations", "每月督办次数", ("escalation",), rows)]
 
 
 async def _opened_closed(
     s: AsyncSession, f: figures.ReportFilter, roles: Mapping[str, str]
 ) -> list[Report]:
-    rows = await figures.opened_closed_per_month(s, f)
+    rows = await summary.opened_closed_per_month(s, f)
     return [_monthly("opened-closed", "每月立案与结案数", ("opened", "closed"), rows)]
 
 
@@ -287,55 +294,92 @@ def _filter(from_text: str, to_text: str, unit: str) -> figures.ReportFilter:
 
 @dataclass(frozen=True)
 class Computed:
-    at: datetime  # when the figures were read, Beijing time
+    at: datetime  # what the figures count: the log as of this moment, Beijing time
     reports: list[Report]
+    max_age: timedelta  # how old the policy lets the summary be before a view refreshes it
+    refreshing: bool = False  # the summary is being brought up to date in the background
 
     def named(self, name: str) -> Report:
         return next(r for r in self.reports if r.name == name)
 
 
-def _policy_roles(parts: ServicesDep) -> dict[str, str]:
-    """Each step's responsible role by the policy file in force, for deadlines recorded
-    without reminders (which would name it); none if the file cannot be read."""
+@dataclass(frozen=True)
+class PolicyParts:
+    roles: dict[str, str]  # each step's responsible role, for deadlines without reminders
+    max_age: timedelta  # how old the summary may be before a view refreshes it
+
+
+def _policy_parts(parts: ServicesDep) -> PolicyParts:
+    """What the reports take from the policy file in force; if it cannot be read, no roles
+    and the policy's default age."""
     try:
         policy = read_policy(parts.settings.policy_file).policy
     except PolicyError:
-        return {}
-    return {name: timing.responsible_role.value for name, timing in policy.steps.items()}
+        default = Policy.model_fields["report_summary_minutes"].default
+        return PolicyParts({}, timedelta(minutes=default))
+    return PolicyParts(
+        {name: timing.responsible_role.value for name, timing in policy.steps.items()},
+        timedelta(minutes=policy.report_summary_minutes),
+    )
 
 
 async def compute(
     sessions: async_sessionmaker[AsyncSession], f: figures.ReportFilter, roles: Mapping[str, str]
-) -> Computed:
-    """Every report of the page, its queries at once, each in a session of its own."""
-    at = datetime.now(BEIJING)
+) -> list[Report]:
+    """Every report of the page from the summary, one after another in one session: each
+    takes milliseconds but the waits (``bench/RESULTS.md``), less than a session each would
+    cost in connections."""
+    async with sessions() as s:
+        return [r for make in BUILDERS for r in await make(s, f, roles)]
 
-    async def one(make: Builder) -> list[Report]:
-        async with sessions() as s:
-            return await make(s, f, roles)
 
-    found = await asyncio.gather(*(one(make) for make in BUILDERS))
-    return Computed(at, [r for reports in found for r in reports])
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _engine(parts: ServicesDep) -> AsyncEngine:
+    engine: AsyncEngine = parts.sessions.kw["bind"]
+    return engine
+
+
+def _logged(task: asyncio.Task[datetime | None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("报表汇总更新失败", exc_info=task.exception())
+
+
+def _refresh_behind(request: Request, parts: ServicesDep) -> None:
+    """Refresh the summary in the background, unless this process is doing it already (and
+    another process's refresh makes this one give up at once)."""
+    running: asyncio.Task[datetime | None] | None = getattr(
+        request.app.state, "report_refresh", None
+    )
+    if running is None or running.done():
+        task = asyncio.create_task(summary.refresh(_engine(parts), wait=False))
+        task.add_done_callback(_logged)
+        request.app.state.report_refresh = task
 
 
 async def _computed(
     request: Request, parts: ServicesDep, f: figures.ReportFilter, fresh: bool
 ) -> Computed:
-    """The page's reports for ``f``: computed within ``FRESH_FOR``, or now."""
-    kept: dict[figures.ReportFilter, Computed] = (
-        getattr(request.app.state, "report_figures", None) or {}
-    )
-    request.app.state.report_figures = kept
-    now = datetime.now(BEIJING)
-    found = kept.get(f)
-    if found is None or fresh or now - found.at >= FRESH_FOR:
-        roles = await asyncio.to_thread(_policy_roles, parts)
-        found = kept[f] = await compute(parts.sessions, f, roles)
-        for stale in [k for k, c in kept.items() if now - c.at >= FRESH_FOR]:
-            del kept[stale]
-        while len(kept) > KEPT_FILTERS:
-            del kept[min(kept, key=lambda k: kept[k].at)]
-    return found
+    """The page's reports for ``f`` from the summary: refreshed first if it never was or if
+    asked (``fresh``); refreshed in the background if older than the policy allows."""
+    asked = _now()
+    policy = await asyncio.to_thread(_policy_parts, parts)
+    async with parts.sessions() as s:
+        at = await summary.as_of(s)
+    refreshing = False
+    if at is None or fresh:
+        # never refreshed: any refresh will do; asked for: one that began after the asking
+        at = await summary.refresh(
+            _engine(parts), wait=True, unless_since=asked if fresh else NEVER
+        )
+    elif asked - at >= policy.max_age:
+        _refresh_behind(request, parts)
+        refreshing = True
+    assert at is not None  # refresh(wait=True) always answers
+    reports = await compute(parts.sessions, f, policy.roles)
+    return Computed(at.astimezone(BEIJING), reports, policy.max_age, refreshing)
 
 
 def _without_fresh(request: Request) -> str:
@@ -365,7 +409,8 @@ async def show(
         "console_reports.html",
         reports=computed.reports,
         computed_at=computed.at,
-        fresh_minutes=int(FRESH_FOR.total_seconds() // 60),
+        refreshing=computed.refreshing,
+        summary_minutes=int(computed.max_age.total_seconds() // 60),
         unit=unit,
         date_from=f.date_from,
         date_to=f.date_to,

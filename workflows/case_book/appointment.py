@@ -31,19 +31,25 @@ class AppointmentRules(CaseBookBase):
                 )
         check_recorder(self.state, data.actor, [c], "record_appointment")
         # judged again on the appointment's own date (the notice issued)
-        self._check_eligible(data.notice_issued_on, "appointment_notice", "予以任职", [c])
+        self._check_eligible(
+            data.notice_issued_on, "appointment_notice", "予以任职", [c], data.register_readings
+        )
 
     def apply_appointment(self, data: AppointmentInput, today: date) -> list[Happening]:
+        register = self._take_register(
+            data.register_readings, {data.person_id}, data.notice_issued_on
+        )
         c = self.candidate(data.person_id)
         c.status = CandidateStatus.APPOINTED
         c.appointment_notice_on, c.talk_on = data.notice_issued_on, data.talk_held_on
         out = [
+            *register,
             self._input(
                 data.actor,
                 f"{c.name}任职：{data.notice_issued_on} 发出任职通知，"
                 f"{data.talk_held_on} 由{data.talk_by}进行任职谈话",
                 data,
-            )
+            ),
         ]
         if self.with_status(CandidateStatus.TO_APPOINT):
             return out

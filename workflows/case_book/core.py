@@ -7,6 +7,7 @@ workflow to record, and ``check_case_input``, the check of a case file before it
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Self
@@ -16,6 +17,7 @@ from workflows.policy import Policy, PolicySnapshot
 from workflows.rules import eligibility
 from workflows.rules.dates import check_not_before, check_not_future
 from workflows.rules.errors import RuleViolation
+from workflows.rules.register_facts import changed_facts, unread_register, with_register_facts
 from workflows.types import (
     EXAM_METHODS,
     Actor,
@@ -26,6 +28,7 @@ from workflows.types import (
     CaseStage,
     CaseState,
     CaseStatus,
+    RegisterReading,
     Role,
     SelectionMethod,
 )
@@ -72,6 +75,7 @@ def check_case_input(case: CaseInput, today: date, recommendation_valid_months: 
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise RuleViolation(f"人选编号不能重复；重复的有：{names(duplicates)}", RULE_CASE_FILE)
+    check_register_read(case.candidates)
     if case.opened_on is not None:
         check_not_future(case.opened_on, today, date_label("opened"))
     if case.method in EXAM_METHODS:
@@ -95,6 +99,18 @@ def check_case_input(case: CaseInput, today: date, recommendation_valid_months: 
     eligibility.check_recommendation_valid(
         case.recommendation.held_on, case.opened_on or today, recommendation_valid_months
     )
+
+
+def check_register_read(candidates: list[Candidate]) -> None:
+    """Candidates named by the register come with the facts read from it (every door reads
+    them); one without is refused, never judged on facts nobody read."""
+    unread = unread_register(candidates)
+    if unread:
+        raise RuleViolation(
+            f"人选{names(unread)}引用了干部名册，但其信息未从名册读取；"
+            "请通过立案的页面、命令或接口立案，由其读取名册",
+            RULE_CASE_FILE,
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +175,8 @@ class CaseBookBase:
             status=status,
             exceptional=c.exceptional is not None,
             needs_approval_before_inspection=eligibility.needs_approval_before_inspection(c),
+            register_id=c.register_id,
+            register_version=c.register_version,
         )
 
     @property
@@ -193,18 +211,83 @@ class CaseBookBase:
         check_not_before(d, self._date(after_key), what, date_label(after_key))
 
     def _check_eligible(
-        self, on: date, act_key: str, refused: str, candidates: list[CandidateState]
+        self,
+        on: date,
+        act_key: str,
+        refused: str,
+        candidates: list[CandidateState],
+        readings: Sequence[RegisterReading] = (),
     ) -> None:
         """Judge ``candidates`` again on ``on``, the recorded date of the act ``act_key``
-        (考察开始, 常委会会议 …), never on the day the case is typed in."""
+        (考察开始, 常委会会议 …), never on the day the case is typed in; a candidate named by
+        the register on the facts the register gave for that day (``readings``)."""
+        people = self._facts(readings)
         eligibility.check_eligible_on(
-            [self.people[c.person_id] for c in candidates],
+            [people[c.person_id] for c in candidates],
             on,
             date_label(act_key),
             refused,
             self.policy.impact_months_all(),
             leading_post=self.case.leading_post,
         )
+
+    def _facts(self, readings: Sequence[RegisterReading]) -> dict[str, Candidate]:
+        """The candidates' facts with the register's ``readings`` taken in (without changing
+        the case: a validator's view); a reading older than the version the case holds is
+        refused (a stale read: the step is to be sent again)."""
+        people = dict(self.people)
+        for r in readings:
+            held = people.get(r.person_id)
+            if held is None or held.register_id is None:
+                continue
+            if held.register_version is not None and r.version < held.register_version:
+                raise RuleViolation(
+                    f"读取的干部名册是{held.name}的第 {r.version} 版，早于案件已有的第 "
+                    f"{held.register_version} 版；请重新提交",
+                    RULE_CASE,
+                )
+            people[r.person_id] = with_register_facts(held, r.candidate, r.version)
+        return people
+
+    def _take_register(
+        self, readings: Sequence[RegisterReading], person_ids: Collection[str], on: date
+    ) -> list[Happening]:
+        """The register's ``readings`` of the candidates a step judges (``person_ids``) taken
+        into the case, each change recorded (名册已更新) before the step uses it: a register
+        change never alters a running case silently."""
+        out = []
+        for r in readings:
+            held = self.people.get(r.person_id)
+            if r.person_id not in person_ids or held is None or held.register_id is None:
+                continue
+            now = with_register_facts(held, r.candidate, r.version)
+            changed = changed_facts(held, now)
+            if r.version == held.register_version and not changed:
+                continue
+            self.people[r.person_id] = now
+            self.candidate(r.person_id).register_version = r.version
+            facts = "、".join(changed) if changed else "与本案件相关的信息无变化"
+            if r.version != held.register_version:
+                what = f"名册已更新：{held.name}（{held.register_id}）由第 {held.register_version} "
+                what += f"版更新为第 {r.version} 版"
+            else:
+                what = f"名册信息（{held.name}，{held.register_id} 第 {r.version} 版）"
+            out.append(
+                Happening(
+                    "register_updated",
+                    f"{what}，截至 {on}：{facts}；此后按第 {r.version} 版办理",
+                    payload={
+                        "person_id": r.person_id,
+                        "register_id": held.register_id,
+                        "from_version": held.register_version,
+                        "to_version": r.version,
+                        "as_of": on.isoformat(),
+                        "changed": changed,
+                        "candidate": now.model_dump(mode="json"),
+                    },
+                )
+            )
+        return out
 
     def _check_recommendation(self, on: date) -> None:
         """The democratic recommendation is still valid on ``on`` (an act's date)."""
@@ -237,7 +320,8 @@ class CaseBookBase:
 
     @staticmethod
     def _input(actor: Actor, summary: str, data: Any) -> Happening:
-        payload = data.model_dump(mode="json", exclude={"actor"})
+        # the register's readings are recorded as what they changed (名册已更新), not again
+        payload = data.model_dump(mode="json", exclude={"actor", "register_readings"})
         return Happening("input", summary, actor, payload)
 
     @property

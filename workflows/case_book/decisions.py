@@ -117,7 +117,9 @@ class DecisionRules(CaseBookBase):
                     f"对{c.name}的破格提拔尚未得到上级组织部门同意，不能提交常委会表决",
                     RULE_APPROVAL,
                 )
-            self._check_eligible(m.held_on, "last_meeting", "提交常委会表决", [c])
+            self._check_eligible(
+                m.held_on, "last_meeting", "提交常委会表决", [c], data.register_readings
+            )
             # a member related to the candidate, present, is recorded as withdrawn
             recusal.check_item_recusal(m, item, c.name, self.state.relationships)
             vote.decide_item(m, item)
@@ -126,6 +128,8 @@ class DecisionRules(CaseBookBase):
 
     def apply_vote(self, data: VoteInput, today: date) -> list[Happening]:
         m = data.meeting
+        voted = {item.person_id for item in data.items}
+        register = self._take_register(data.register_readings, voted, m.held_on)
         self.state.dates["last_meeting"] = m.held_on
         results = []
         for item in data.items:
@@ -140,12 +144,13 @@ class DecisionRules(CaseBookBase):
             c.note = vote.describe_result(m, item, result)
             results.append(f"{c.name}：{c.note}")
         out = [
+            *register,
             self._input(
                 data.actor,
                 f"常委会会议 {m.meeting_id}（{m.held_on}，应到 {m.members} 人，"
                 f"实到 {m.present} 人，{zh(m.method)}）：" + "；".join(results),
                 data,
-            )
+            ),
         ]
         if self.with_status(CandidateStatus.PROPOSED, CandidateStatus.DEFERRED):
             return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from workflows.case_book.core import CaseBookBase, Happening, names
+from workflows.case_book.core import CaseBookBase, Happening, check_register_read, names
 from workflows.case_book.relationships import check_recorder
 from workflows.glossary import date_label
 from workflows.rules import exam
@@ -36,6 +36,7 @@ class ExamRules(CaseBookBase):
         ids = [a.candidate.person_id for a in data.applicants]
         if len(set(ids)) != len(ids):
             raise RuleViolation("每人只能报名一次", RULE_REGISTRATION)
+        check_register_read([a.candidate for a in data.applicants])
         for a in data.applicants:
             check_not_before(
                 a.registered_on, data.announced_on, f"{a.candidate.name}的报名", announced

@@ -6,12 +6,17 @@ from datetime import date
 
 from workflows.case_book.core import CaseBookBase, Happening
 from workflows.rules.dates import check_not_future
-from workflows.rules.deadline_extension import check_extension
+from workflows.rules.deadline_extension import (
+    check_approver_not_requester,
+    check_extension,
+    check_request_not_applied,
+)
 from workflows.types import ExtendDeadlineInput, StepSchedule
 
 
 class ExtensionRules(CaseBookBase):
-    """A step's deadline moved later, with its reason and approver."""
+    """A step's deadline moved later, with its reason and approver (and, when it grants a
+    request, who asked for it)."""
 
     def check_deadline_extension(self, data: ExtendDeadlineInput, today: date) -> None:
         check_not_future(data.decided_on, today, "延期批准")
@@ -23,6 +28,8 @@ class ExtensionRules(CaseBookBase):
             data.working_days,
             data.decided_on,
         )
+        check_approver_not_requester(data.requested_by, data.actor.name)
+        check_request_not_applied(self.state.step, data.request_id)
 
     def apply_deadline_extension(
         self,
@@ -39,11 +46,19 @@ class ExtensionRules(CaseBookBase):
         step.extensions += 1
         step.deadline_at = schedule.deadline_at
         step.overdue = False
+        if data.request_id is not None:
+            step.extension_requests.append(data.request_id)
+        # an approved request (延期申请) names who asked and who granted it
+        asked = (
+            f"{data.requested_by} 申请，{data.actor.name} 批准："
+            if data.requested_by is not None
+            else ""
+        )
         return [
             self._input(
                 data.actor,
-                f"{description}：期限延长 {data.working_days} 个工作日，由 {before.deadline_on} "
-                f"日终延至 {schedule.deadline_on} 日终；理由：{data.reason}",
+                f"{description}：{asked}期限延长 {data.working_days} 个工作日，由 "
+                f"{before.deadline_on} 日终延至 {schedule.deadline_on} 日终；理由：{data.reason}",
                 data,
             ),
             Happening(

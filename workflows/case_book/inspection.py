@@ -140,17 +140,22 @@ class InspectionRules(CaseBookBase):
         )
         # the gate of the inspection, judged on its start (a case brought in late included)
         self._check_recommendation(data.started_on)
-        self._check_eligible(data.started_on, "inspection_started", "进行考察", pool)
+        self._check_eligible(
+            data.started_on, "inspection_started", "进行考察", pool, data.register_readings
+        )
 
     def apply_inspection_team(self, data: InspectionTeamInput, today: date) -> list[Happening]:
+        pool = {c.person_id for c in self.with_status(CandidateStatus.IN_POOL)}
+        register = self._take_register(data.register_readings, pool, data.started_on)
         self.state.inspection_team = list(data.members)
         self.state.dates["inspection_started"] = data.started_on
         return [
+            *register,
             self._input(
                 data.actor,
                 f"{data.started_on} 开始考察，考察组：{names(data.members)}",
                 data,
-            )
+            ),
         ]
 
     def _inspected(self, person_id: str, data: _Recorded | None = None) -> CandidateState:

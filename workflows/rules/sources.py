@@ -76,8 +76,17 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         # local policy and the calendar
         "inspection.timing": "本地政策：考察各环节的时间要求",
         "deadline.extension": "本地政策：延期须说明理由，由规定的审批人批准，次数与天数有限",
+        "deadline.extension.request": "本部门分工：延期由办理该事项的人员申请，由另一位审批人批准",
         "calendar.year": "工作日：国务院办公厅每年发布的部分节假日安排通知",
         "step.assignment": "本部门分工：本角色人员认领或放弃，科长、部长指派",
+        # the county's own cadre management (本地规定, the seed's county), figures in the policy
+        "capability.score": "本地规定：行政管理能力测试按合格线评定，成绩在满分以内",
+        "capability.retest": "本地规定：能力测试不合格者自学后补测，补测不合格者组织处理"
+        "（逆向交流、降职、改任非领导职务）",
+        "rotation.posts": "本地规定：在同一乡镇连续工作满规定年限的一般干部应当交流",
+        "double_evaluation.tally": "本地规定：双重考核民主测评的票数不能多于参加测评人数",
+        "double_evaluation.leaders": "本地规定：双重考核对县直单位党政正职逐人统一测评，"
+        "并在本单位测评",
     }
 )
 

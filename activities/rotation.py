@@ -1,0 +1,95 @@
+"""The rotation scan's activities (reading the register, recording what a scan found) and
+its schedule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.policy import read_policy
+from activities.probation_parts import SCHEDULE_TIME_ZONE
+from settings import Settings
+from store.register import record_rotation_scan
+from store.register_queries import register_posts
+from workflows.register_types import (
+    RecordRotationScanInput,
+    RegisterReadInput,
+    RegisterReadResult,
+    RotationScanInput,
+)
+from workflows.rotation import ROTATION_SCAN_SCHEDULE_ID, RotationScanWorkflow
+
+# a scan missed while the service was down is run when it is back within a week
+CATCHUP = timedelta(days=7)
+
+
+class RotationActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @activity.defn
+    async def read_register_posts(self, request: RegisterReadInput) -> RegisterReadResult:
+        async with self._sessions() as session:
+            return RegisterReadResult(people=await register_posts(session))
+
+    @activity.defn
+    async def record_rotation_scan(self, request: RecordRotationScanInput) -> bool:
+        # idempotent: the scan's rows are written once per scan id
+        async with self._sessions() as session, session.begin():
+            return await record_rotation_scan(session, request.result)
+
+
+def rotation_schedule(task_queue: str, hour: int) -> Schedule:
+    """On the first day of every month, at the policy's reminder hour (Beijing time)."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            RotationScanWorkflow.run,
+            RotationScanInput(),
+            id=ROTATION_SCAN_SCHEDULE_ID,
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    day_of_month=[ScheduleRange(1)],
+                    hour=[ScheduleRange(hour)],
+                    minute=[ScheduleRange(0)],
+                    second=[ScheduleRange(0)],
+                    comment=f"monthly rotation scan at {hour:02d}:00 on {task_queue}",
+                )
+            ],
+            time_zone_name=SCHEDULE_TIME_ZONE,
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP),
+    )
+
+
+async def ensure_rotation_schedule(client: Client, settings: Settings) -> str:
+    """Create the rotation scan's schedule once (a second call finds it): created, exists, or
+    unsupported (a server without Schedules: the time-skipping test server)."""
+    hour = read_policy(settings.policy_file).policy.reminder_hour
+    try:
+        await client.create_schedule(
+            ROTATION_SCAN_SCHEDULE_ID, rotation_schedule(settings.task_queue, hour)
+        )
+    except ScheduleAlreadyRunningError:
+        return "exists"
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.UNIMPLEMENTED:
+            return "unsupported"
+        raise
+    return "created"
