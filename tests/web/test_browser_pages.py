@@ -111,6 +111,7 @@ NOT_PAGES = {
     "/console/sheets/{kind}.xlsx",
     "/console/audit/case",
     "/console/audit/cases/{case_id}/dossier.{fmt}",
+    "/console/audit/cases/{case_id}/dossier.zip",
     "/console/cases/{case_id}/attachments/{sha256}",
     "/console/reports/{name}.{fmt}",
     "/console/capability/{campaign_id}/report.{fmt}",

@@ -20,14 +20,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.audit_calls import MEDIA_TYPES, DossierFormat, service_copies, service_keyring
 from api.deps import ServicesDep
 from api.errors import ApiError
-from api.permissions import EXPORT_AUDIT, READ_AUDIT, VERIFY_AUDIT
+from api.permissions import EXPORT_AUDIT, EXPORT_AUDIT_FILES, READ_AUDIT, VERIFY_AUDIT
 from audit import dossier as dossiers
 from audit import queries as audit_queries
+from audit.dossier import bundle
 from audit.keyring import Keyring
 from audit.last_checks import record_check_async
 from audit.verify import verify_log
 from store import queries
-from web.console.auth import Console, PageRefused, check_csrf, read_form, require
+from web.console.auth import Console, PageRefused, check_csrf, may, read_form, require
 from web.console.cases import CaseId
 from web.console.common import day, page
 from web.templating import beijing_today as today
@@ -134,6 +135,7 @@ async def timeline(
         events=events,
         today=today(),
         formats=list(MEDIA_TYPES),
+        with_files=may(user, EXPORT_AUDIT_FILES),
     )
 
 
@@ -156,6 +158,25 @@ async def as_of(
         case_id=case_id,
         view=view,
         status=zh(CaseStatus(status)) if status in set(CaseStatus) else status,
+    )
+
+
+@router.get("/cases/{case_id}/dossier.zip")
+async def dossier_with_files(user: Console, parts: ServicesDep, case_id: CaseId) -> Response:
+    """The case's JSON dossier with its attachments' files (a zip), each file checked against
+    its hash on the way out, as the API's export gives it to the roles that may have files."""
+    require(user, EXPORT_AUDIT_FILES)
+    async with parts.sessions() as s:
+        try:
+            data = await bundle.build_bundle(s, case_id)
+        except dossiers.DossierError as exc:
+            raise PageRefused(500, str(exc)) from None
+    if data is None:
+        raise PageRefused(404, f"案件 {case_id} 没有任何记录。")
+    return Response(
+        content=data,
+        media_type=bundle.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="dossier-{case_id}.zip"'},
     )
 
 
