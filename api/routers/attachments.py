@@ -66,9 +66,11 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-async def uploaded_file(request: Request, max_bytes: int) -> tuple[bytes, str | None]:
+async def uploaded_file(request: Request, max_bytes: int) -> tuple[bytes, str | None, str | None]:
     """The bytes and the claimed name of the one file of a multipart request (field
-    ``file``), read with the attachment limit; ApiError when there is none."""
+    ``file``), read with the attachment limit, and the sha256 the sender computed (field
+    ``sha256``, optional, 64 hex digits); ApiError when there is no file or the hash is not
+    one."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(
             415, "请以 multipart/form-data 上传附件（字段名 file）", code="not_multipart"
@@ -88,8 +90,13 @@ async def uploaded_file(request: Request, max_bytes: int) -> tuple[bytes, str | 
     if not isinstance(file, UploadFile):
         raise ApiError(422, "上传内容中没有文件（字段名须为 file）", code="no_file")
     content = await file.read()
+    expected = form.get("sha256")
     await form.close()
-    return content, file.filename
+    if expected is not None and not (
+        isinstance(expected, str) and store.SHA256_HEX.fullmatch(expected.strip().lower())
+    ):
+        raise ApiError(422, "字段 sha256 须为 64 位十六进制的 SHA-256 值", code="bad_sha256")
+    return content, file.filename, expected.strip().lower() if expected is not None else None
 
 
 @router.post(
@@ -117,21 +124,25 @@ async def upload(
     if not await store.case_exists(session, case_id):
         raise no_case(case_id)
     try:
-        content, name = await uploaded_file(request, settings.attachment_max_bytes)
+        content, name, expected = await uploaded_file(request, settings.attachment_max_bytes)
         checked = await check(settings, content, name)
     except AttachmentRefused as refused:
         if refused.status == 413:
             refused = too_large(settings)
         raise ApiError(refused.status, refused.message, code=refused.code) from None
-    entry = await store.put(
-        session,
-        case_id,
-        checked.content,
-        media_type=checked.media_type,
-        file_name=checked.file_name,
-        uploaded_by=who.name,
-        uploaded_role=who.role.value,
-    )
+    try:
+        entry = await store.put(
+            session,
+            case_id,
+            checked.content,
+            media_type=checked.media_type,
+            file_name=checked.file_name,
+            uploaded_by=who.name,
+            uploaded_role=who.role.value,
+            expected_sha256=expected,
+        )
+    except store.HashMismatch as mismatch:
+        raise ApiError(422, str(mismatch), code="hash_mismatch") from None
     return JSONResponse(_out(entry).model_dump(), status_code=201 if entry.new else 200)
 
 

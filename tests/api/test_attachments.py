@@ -121,6 +121,26 @@ async def test_refusals_store_nothing(log_api: LogApi) -> None:
     assert await counts(log_api) == (0, 0)
 
 
+async def test_the_senders_hash_is_checked_before_anything_is_kept(log_api: LogApi) -> None:
+    """The uploader may send the sha256 it computed (field ``sha256``): bytes that do not
+    give it are refused and nothing is stored; a malformed hash is refused as such."""
+    clerk = log_api.accounts[Role.CLERK].headers
+    url = "/cases/L-1/attachments"
+    files = {"file": ("考察材料.pdf", PDF, "application/pdf")}
+    wrong = await log_api.http.post(url, headers=clerk, files=files, data={"sha256": sha(PNG)})
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "hash_mismatch")
+    assert f"与发送方算得的 {sha(PNG)} 不符" in wrong.json()["detail"]
+    malformed = await log_api.http.post(url, headers=clerk, files=files, data={"sha256": "abc"})
+    assert (malformed.status_code, malformed.json()["code"]) == (422, "bad_sha256")
+    assert await counts(log_api) == (0, 0)
+    right = await log_api.http.post(
+        url, headers=clerk, files=files, data={"sha256": sha(PDF).upper()}
+    )
+    assert right.status_code == 201, right.text
+    assert right.json()["sha256"] == sha(PDF)
+    assert await counts(log_api) == (1, 1)
+
+
 async def test_the_scan_hook_refuses_what_it_flags(log_api: LogApi, tmp_path: Path) -> None:
     scanner = tmp_path / "scan.py"
     scanner.write_text(
