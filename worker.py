@@ -35,16 +35,18 @@ from workflows.capability_retest import CapabilityRetestWorkflow
 from workflows.double_evaluation import DoubleEvaluationWorkflow
 from workflows.removal_case import RemovalCaseWorkflow
 from workflows.rotation import RotationScanWorkflow
+from workflows.rotation_batch import RotationBatchWorkflow
 
 log = logging.getLogger(__name__)
 
 WORKFLOWS: list[type] = [AppointmentCaseWorkflow, AuditCheckpointWorkflow, RotationScanWorkflow]
-# the capability test and the double evaluation (issue 19)
+# the capability test, the double evaluation and the rotation batches (issue 19)
 CADRE_WORKFLOWS: list[type] = [
     CapabilityCampaignWorkflow,
     CapabilityRetestWorkflow,
     DoubleEvaluationWorkflow,
     RemovalCaseWorkflow,
+    RotationBatchWorkflow,
 ]
 
 
@@ -89,6 +91,7 @@ def worker_parts(
             audit.create_audit_checkpoint,
             rotation.read_register_posts,
             rotation.record_rotation_scan,
+            rotation.record_rotation_arrival,
             *probation_activities,
         ],
     )

@@ -3,7 +3,9 @@
 Read from the listings the workflows keep current (``cases`` and ``probations``), not from
 Temporal, so one query covers every case however many are running. The capability test's
 retests are read from their chains' events (``store.cadre_queries``), and the cadres listed
-for rotation and not yet decided from the newest rotation scan (``store.register_queries``).
+for rotation and not yet decided from the newest rotation scan (``store.register_queries``),
+and the moves of the rotation batches waiting for a step from the batches' chains
+(``store.rotation_batch_queries``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from store.cadre_queries import retest_standings
 from store.models import Case
 from store.probation_models import Probation
 from store.register_queries import rotation_listing, rotation_scans
+from store.rotation_batch_queries import move_standings
 from workflows.digest import OVERDUE_KINDS
 from workflows.glossary import CADRE_STEPS, zh
 from workflows.probation_types import (
@@ -29,12 +32,17 @@ from workflows.probation_types import (
     ReviewStatus,
 )
 from workflows.rules.working_days import SHANGHAI, end_of_day
-from workflows.types import CaseStatus
+from workflows.types import CaseStatus, ChainKind
 
 # the awaited step of a retest's chain (``workflows.capability_retest``), by its key
 _CADRE_STEP_NAMES = {
     "capability_retest": CADRE_STEPS["record_retest"],
     "capability_handling": CADRE_STEPS["record_handling"],
+}
+# the awaited step of a rotation batch's move (``workflows.rotation_batch``), by its key
+_MOVE_STEP_NAMES = {
+    "rotation_document": CADRE_STEPS["record_rotation_document"],
+    "rotation_arrival": CADRE_STEPS["record_rotation_arrival"],
 }
 
 
@@ -58,6 +66,7 @@ class DigestActivities:
             items += await _probation_items(session, input, horizon)
             items += await _retest_items(session, input, horizon)
             items += await _rotation_items(session)
+            items += await _move_items(session, input, horizon)
         items.sort(key=lambda i: (i.kind not in OVERDUE_KINDS, i.due_on, i.kind.value, i.ref))
         return Digest(
             as_of=input.as_of, today=input.today, days_ahead=input.days_ahead, items=items
@@ -70,6 +79,7 @@ async def _case_items(
     rows = await session.scalars(
         select(Case)
         .where(
+            Case.chain == ChainKind.APPOINTMENT.value,
             Case.status == CaseStatus.ACTIVE.value,
             Case.next_deadline.is_not(None),
             or_(Case.overdue.is_(True), Case.next_deadline <= end_of_day(horizon)),
@@ -200,3 +210,31 @@ async def _rotation_items(session: AsyncSession) -> list[DigestItem]:
         for p in await rotation_listing(session, scan.scan_id)
         if p.decision is None
     ]
+
+
+async def _move_items(
+    session: AsyncSession, input: DigestRequest, horizon: date
+) -> list[DigestItem]:
+    """The moves of the rotation batches whose awaited step falls due within the digest's
+    days, or is overdue."""
+    items: list[DigestItem] = []
+    for m in await move_standings(session):
+        if not m.awaited_step or m.deadline_on is None:
+            continue
+        overdue = m.deadline_on < input.today
+        if overdue or m.deadline_on <= horizon:
+            step = _MOVE_STEP_NAMES.get(m.awaited_step, m.awaited_step)
+            items.append(
+                DigestItem(
+                    kind=DigestItemKind.ROTATION_MOVE_OVERDUE
+                    if overdue
+                    else DigestItemKind.ROTATION_MOVE_DUE,
+                    ref=m.chain_id,
+                    unit=m.from_township,
+                    post=f"交流至{m.destination}",
+                    name=m.name,
+                    due_on=m.deadline_on,
+                    detail=f"待办：{step}（{m.title}）",
+                )
+            )
+    return items

@@ -1,5 +1,5 @@
-"""The rotation scan's activities (reading the register, recording what a scan found) and
-its schedule."""
+"""The rotation scan's activities (reading the register, recording what a scan found), its
+schedule, and the rotation batch's (a cadre's new post in the register on arrival)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from temporalio.client import (
     ScheduleRange,
     ScheduleSpec,
 )
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.policy import read_policy
 from activities.probation_parts import SCHEDULE_TIME_ZONE
 from settings import Settings
-from store.register import record_rotation_scan
+from store.register import RegisterRefused, record_rotation_arrival, record_rotation_scan
 from store.register_queries import register_posts
 from workflows.register_types import (
     RecordRotationScanInput,
@@ -32,6 +33,7 @@ from workflows.register_types import (
     RotationScanInput,
 )
 from workflows.rotation import ROTATION_SCAN_SCHEDULE_ID, RotationScanWorkflow
+from workflows.rotation_batch_types import RotationArrivalInput, RotationArrivalResult
 
 # a scan missed while the service was down is run when it is back within a week
 CATCHUP = timedelta(days=7)
@@ -51,6 +53,15 @@ class RotationActivities:
         # idempotent: the scan's rows are written once per scan id
         async with self._sessions() as session, session.begin():
             return await record_rotation_scan(session, request.result)
+
+    @activity.defn
+    async def record_rotation_arrival(self, move: RotationArrivalInput) -> RotationArrivalResult:
+        # idempotent: a version that already holds the new post is the answer
+        try:
+            async with self._sessions() as session, session.begin():
+                return await record_rotation_arrival(session, move)
+        except RegisterRefused as exc:
+            raise ApplicationError(str(exc), type="RegisterRefused", non_retryable=True) from exc
 
 
 def rotation_schedule(task_queue: str, hour: int) -> Schedule:

@@ -25,6 +25,7 @@ from api.routers import cadre as cadre_routes
 from api.routers import extension_requests as extension_routes
 from api.routers import metrics as metrics_route
 from api.routers import register as register_routes
+from api.routers import rotation_batch as rotation_batch_routes
 from settings import Settings
 from web import install as install_web
 from web import is_page, malformed_page
@@ -77,6 +78,7 @@ def create_app(
     app.include_router(attachment_routes.router)
     app.include_router(extension_routes.router)
     app.include_router(register_routes.router)
+    app.include_router(rotation_batch_routes.router)
     app.include_router(cadre_routes.router)
     codec.install(app)  # inside the pages' security headers, which every answer carries
     install_web(app)

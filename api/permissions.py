@@ -98,6 +98,14 @@ RECORD_RETEST = "record_retest"
 RECORD_HANDLING = "record_handling"
 START_DOUBLE_EVALUATION = "start_double_evaluation"
 RECORD_REMOVAL_VOTE = "record_removal_vote"
+# rotation batches (交流批次): read as the register is; made from the head's decisions by those
+# who do cadre work; each move's steps may be asked by every role but the auditor, and the
+# batch's policy (``cadre.rotation.batch.document_roles``, ``arrival_roles``,
+# ``cancel_roles``) decides (403)
+MAKE_ROTATION_BATCH = "make_rotation_batch"
+RECORD_ROTATION_DOCUMENT = "record_rotation_document"
+RECORD_ROTATION_ARRIVAL = "record_rotation_arrival"
+CANCEL_ROTATION_MOVE = "cancel_rotation_move"
 
 ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
     {
@@ -150,6 +158,10 @@ ALLOWED: MappingProxyType[str, frozenset[Role]] = MappingProxyType(
         RECORD_RETEST: _CHANGERS,
         RECORD_HANDLING: _CHANGERS,
         RECORD_REMOVAL_VOTE: _CHANGERS,
+        MAKE_ROTATION_BATCH: frozenset({Role.CLERK, Role.SECTION_CHIEF, Role.DEPARTMENT_HEAD}),
+        RECORD_ROTATION_DOCUMENT: _CHANGERS,
+        RECORD_ROTATION_ARRIVAL: _CHANGERS,
+        CANCEL_ROTATION_MOVE: _CHANGERS,
     }
 )
 
@@ -185,6 +197,7 @@ ACTION_NAMES: MappingProxyType[str, str] = MappingProxyType(
         READ_REGISTER: "查阅干部名册",
         CHANGE_REGISTER: "导入干部名册",
         DECIDE_ROTATION: "决定干部交流",
+        MAKE_ROTATION_BATCH: "编组交流批次",
         READ_CADRE_WORK: "查阅能力测试和双重考核",
         START_CAPABILITY_TEST: "导入能力测试成绩",
         START_DOUBLE_EVALUATION: "导入双重考核测评结果",

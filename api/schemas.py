@@ -27,6 +27,7 @@ from workflows.types import (
     CaseStage,
     CaseState,
     CaseStatus,
+    ChainKind,
     Model,
     Role,
     SelectionMethod,
@@ -91,6 +92,7 @@ class CaseSummary(_Row):
     last_seq: int
     created_at: datetime
     updated_at: datetime
+    chain: ChainKind  # appointment: a case; else an audit chain's listing row (not a case)
 
 
 class Event(_Row):

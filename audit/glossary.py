@@ -6,6 +6,12 @@ dossier exported before fails verification. These tables therefore belong to the
 trail, not to the living names the console, the CLI and mail use (which may be reworded at
 any time), and they are never edited. A new name, or a reworded one, goes into a new
 dossier format version with a glossary of its own, and the version-2 names stay here.
+
+Formats v1 to v4 render with the tables of version 2 (the first block). Format v5 names the
+event kinds recorded since (``KIND_LABELS_V5``: the case's probations, the register's chain,
+the cadre workflows' chains) and the kind of chain a dossier is of (``CHAIN_LABELS_V5``), and
+shows each name alone, without the word it stands for; its roles, statuses, methods, stages
+and a probation's kinds are those of version 2.
 """
 
 from __future__ import annotations
@@ -79,5 +85,71 @@ STAGE_LABELS = MappingProxyType(
         "public_notice": "任前公示",
         "appointment": "任职",
         "closed": "已结束",
+    }
+)
+
+# ----------------------------------------------------------------- dossier format v5
+
+# The kinds of a chain of the case kind (``cases.chain``): an appointment case, or an audit
+# chain that is not one.
+CHAIN_LABELS_V5 = MappingProxyType(
+    {
+        "appointment": "干部选拔任用案件",
+        "cadre_register": "干部名册及交流决定",
+        "capability_campaign": "能力测试",
+        "capability_retest": "能力测试补测与组织处理",
+        "double_evaluation": "双重考核",
+        "removal": "双重考核降免职",
+        "rotation_batch": "交流批次",
+    }
+)
+# Every kind a chain of the case kind records: the version-2 names of a case's, and those
+# recorded since.
+KIND_LABELS_V5 = MappingProxyType(
+    {
+        **KIND_LABELS,
+        # a case's appointee's probation started
+        "probation": "试用期",
+        # a case's candidate whose register facts changed since the case read them
+        "register_updated": "名册已更新",
+        # the cadre register's chain
+        "register_changed": "干部名册变更",
+        "rotation_listed": "交流排查",
+        "rotation_decided": "交流决定",
+        # a capability test campaign and a cadre's retest
+        "capability_opened": "能力测试成绩导入",
+        "capability_result": "能力测试成绩",
+        "capability_retest_started": "启动自学补测",
+        "capability_finished": "能力测试办结",
+        "capability_self_study": "自学",
+        "capability_reminder": "补测提醒",
+        "capability_reminder_missed": "补测提醒（时间已过）",
+        "capability_deadline": "设定期限",
+        "capability_alarm": "提醒督办",
+        "capability_overdue": "逾期",
+        "capability_blocked": "受阻",
+        "capability_retest": "补测",
+        "capability_handling": "组织处理",
+        # a double evaluation and its removal cases
+        "evaluation_opened": "双重考核测评导入",
+        "evaluation_ranked": "双重考核排队",
+        "evaluation_case_started": "启动降免职案件",
+        "evaluation_finished": "双重考核办结",
+        "removal_opened": "降免职立案",
+        "removal_deadline": "设定期限",
+        "removal_alarm": "提醒督办",
+        "removal_overdue": "逾期",
+        "removal_blocked": "受阻",
+        "removal_vote": "常委会票决",
+        # a rotation batch and its moves
+        "rotation_batch_opened": "交流批次编组",
+        "rotation_document": "交流文件印发",
+        "rotation_arrived": "到岗报到",
+        "rotation_move_cancelled": "撤销交流",
+        "rotation_batch_finished": "交流批次办结",
+        "rotation_deadline": "设定期限",
+        "rotation_alarm": "提醒督办",
+        "rotation_overdue": "逾期",
+        "rotation_blocked": "受阻",
     }
 )

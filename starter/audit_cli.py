@@ -41,7 +41,7 @@ from starter.cli_base import (
 )
 from starter.click_zh import ZhGroup
 from workflows.glossary import awaited, zh, zh_recorded
-from workflows.types import CaseStatus, SelectionMethod
+from workflows.types import CaseStatus, ChainKind, SelectionMethod
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -434,22 +434,27 @@ def search(
         cursor = Cursor.parse(after) if after else None
     except ValueError as exc:
         raise InputError(str(exc)) from exc
+    from store.queries import chain_kinds
+
     filters = Search(person, actor, unit, stage, kind, _day(date_from), _day(date_to))
+
+    async def read(session: Any) -> tuple[Any, dict[str, ChainKind]]:
+        found = await run_search(session, filters, page_size=page_size, after=cursor)
+        return found, await chain_kinds(session, {e.case_id for e in found.events})
+
     try:
-        page = _run_db(
-            lambda session: run_search(session, filters, page_size=page_size, after=cursor)
-        )
+        page, chains = _run_db(read)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     if as_json:
-        echo_json(
-            {"events": _events_json(page.events), "next": str(page.next) if page.next else None}
-        )
+        events = [{**e, "chain": chains.get(e["case_id"])} for e in _events_json(page.events)]
+        echo_json({"events": events, "next": str(page.next) if page.next else None})
         return
     if not page.events:
         click.echo("没有符合条件的记录")
     for e in page.events:
-        click.echo(_event_line(e))
+        # each event with what its chain records: a case, or an audit chain that is not
+        click.echo(f"{zh(chains.get(e.case_id))}  {_event_line(e)}")
     if page.next is not None:
         click.echo(f"下一页：--after {page.next}")
 

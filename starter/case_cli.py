@@ -52,6 +52,7 @@ from workflows.types import (
     CaseStage,
     CaseState,
     CaseStatus,
+    ChainKind,
     InspectionCheck,
     WithdrawInput,
 )
@@ -138,6 +139,13 @@ def case_start(app: App, file: Path) -> None:
 @click.option("--unit", help="与案件文件中的写法完全一致")
 @click.option("--overdue", is_flag=True, default=None, help="只列已逾期的案件")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option(
+    "--chain",
+    type=_choice(ChainKind),
+    default=ChainKind.APPOINTMENT.value,
+    show_default=True,
+    help="审计链类别：默认只列任用案件；其他类别列出干部名册、能力测试等审计链的登记行",
+)
 @click.option("--json", "as_json", is_flag=True, help="输出机器可读的 JSON")
 @pass_app
 def case_list(
@@ -147,9 +155,10 @@ def case_list(
     unit: str | None,
     overdue: bool | None,
     limit: int,
+    chain: str,
     as_json: bool,
 ) -> None:
-    """案件列表，期限最近的在前。"""
+    """案件列表，期限最近的在前（默认只列任用案件）。"""
     from store.queries import list_cases
 
     async def read() -> list[Any]:
@@ -161,6 +170,7 @@ def case_list(
                 unit=unit,
                 overdue=overdue or None,
                 limit=limit,
+                chain=ChainKind(chain),
             )
 
     rows = asyncio.run(read())

@@ -123,6 +123,7 @@ COMMAND_MODULES: dict[str, str] = {
     "probation": "starter.probation_cli",
     "schedule": "starter.probation_cli",
     "register": "starter.register_cli",
+    "rotation": "starter.rotation_cli",
     "capability": "starter.cadre_cli",
     "evaluation": "starter.cadre_cli",
     "audit": "starter.audit_cli",

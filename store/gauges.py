@@ -2,7 +2,8 @@
 
 A few aggregates over the listing and the outbox, each served by an index, so a scrape every
 few seconds costs little; never a Temporal query per case. Only counts, stages and ages come
-out: no case id, no name.
+out: no case id, no name. Cases are appointment cases (``cases.chain``): the listing rows of
+the audit chains that are not are never counted.
 
 A case is *blocked on the calendar* when the newest of its events that start or end a wait on
 the working-day calendar is ``blocked`` (the workflow records it when a deadline cannot be
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.probation_models import OutboxStatus
 from store.queries import active_cases_by_stage
 from workflows.probation_types import ProbationStatus
-from workflows.types import CaseStage, CaseStatus
+from workflows.types import CaseStage, CaseStatus, ChainKind
 
 CASE_WAIT_KINDS = ("blocked", "deadline", "transition", "timer", "closed")
 PROBATION_WAIT_KINDS = ("blocked", "deadline", "review", "formal", "ended_early")
@@ -32,7 +33,7 @@ WATCHED_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.FAILED)
 _BLOCKED_CASES = text(
     """
     SELECT count(*) FROM cases c
-    WHERE c.status = :active AND (
+    WHERE c.chain = :appointment AND c.status = :active AND (
         SELECT e.kind FROM case_events e
         WHERE e.case_id = c.case_id AND e.kind = ANY(:kinds)
         ORDER BY e.seq DESC LIMIT 1
@@ -73,7 +74,12 @@ async def read_gauges(session: AsyncSession) -> Gauges:
     counts = await active_cases_by_stage(session)
     open_stages = [stage for stage in CaseStage if stage is not CaseStage.CLOSED]
     blocked_cases = await session.scalar(
-        _BLOCKED_CASES, {"active": CaseStatus.ACTIVE.value, "kinds": list(CASE_WAIT_KINDS)}
+        _BLOCKED_CASES,
+        {
+            "appointment": ChainKind.APPOINTMENT.value,
+            "active": CaseStatus.ACTIVE.value,
+            "kinds": list(CASE_WAIT_KINDS),
+        },
     )
     blocked_probations = await session.scalar(
         _BLOCKED_PROBATIONS,

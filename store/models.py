@@ -81,8 +81,14 @@ class Case(Base):
     last_seq: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # what the chain records (``workflows.types.ChainKind``): the listings, counts and reports
+    # show appointment cases only unless asked; the register's and the cadre workflows' audit
+    # chains have rows here only to be locked through (migration 0018)
+    chain: Mapped[str] = mapped_column(Text, server_default="appointment")
 
     __table_args__ = (
+        # the case list, nearest deadline first, of one kind
+        Index("ix_cases_chain_next_deadline", "chain", "next_deadline", "case_id"),
         Index("ix_cases_stage", "stage"),
         Index("ix_cases_status", "status"),
         Index("ix_cases_next_deadline", "next_deadline"),

@@ -1,5 +1,9 @@
 """What the command line and the console read from the database: cases, histories, inboxes.
 
+The listing (``cases``) holds appointment cases and the rows of the audit chains that are not
+(``cases.chain``, ``workflows.types.ChainKind``): the case list and the counts by stage give
+appointment cases only unless asked for another kind.
+
 Every function takes the caller's ``AsyncSession`` and returns frozen rows, never ORM objects,
 so nothing read here can be changed by accident or loaded lazily after the session is gone.
 Reads refresh rows the session may already hold (``populate_existing``), so a long-lived
@@ -9,6 +13,7 @@ the caller's transaction, and the caller commits its unit of work.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Case, CaseEvent, InboxMessage
-from workflows.types import CaseStage, CaseStatus, Role, SelectionMethod
+from workflows.types import CaseStage, CaseStatus, ChainKind, Role, SelectionMethod
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,7 @@ class CaseListRow:
     last_seq: int
     created_at: datetime
     updated_at: datetime
+    chain: ChainKind
 
     @classmethod
     def of(cls, case: Case) -> CaseListRow:
@@ -56,6 +62,7 @@ class CaseListRow:
             last_seq=case.last_seq,
             created_at=case.created_at,
             updated_at=case.updated_at,
+            chain=ChainKind(case.chain),
         )
 
 
@@ -126,9 +133,11 @@ async def list_cases(
     overdue: bool | None = None,
     limit: int = 100,
     offset: int = 0,
+    chain: ChainKind = ChainKind.APPOINTMENT,
 ) -> list[CaseListRow]:
-    """Cases matching every filter given, the nearest deadline first, cases without one last."""
-    query = select(Case)
+    """Cases matching every filter given, the nearest deadline first, cases without one last:
+    appointment cases, or the listing rows of the audit chains of ``chain``."""
+    query = select(Case).where(Case.chain == chain.value)
     if stage is not None:
         query = query.where(Case.stage == stage)
     if status is not None:
@@ -204,10 +213,18 @@ async def active_cases_by_stage(session: AsyncSession) -> dict[CaseStage, tuple[
     """For each stage, (active cases there, how many of them are overdue)."""
     query = (
         select(Case.stage, func.count(), func.count().filter(Case.overdue.is_(True)))
-        .where(Case.status == "active")
+        .where(Case.chain == ChainKind.APPOINTMENT.value, Case.status == "active")
         .group_by(Case.stage)
     )
     return {CaseStage(stage): (n, late) for stage, n, late in (await session.execute(query)).all()}
+
+
+async def chain_kinds(session: AsyncSession, case_ids: Collection[str]) -> dict[str, ChainKind]:
+    """What each of these chains records, by its listing row (those without one: none)."""
+    if not case_ids:
+        return {}
+    query = select(Case.case_id, Case.chain).where(Case.case_id.in_(list(set(case_ids))))
+    return {case_id: ChainKind(chain) for case_id, chain in await session.execute(query)}
 
 
 async def inbox_message(session: AsyncSession, inbox_id: int) -> InboxRow | None:

@@ -1,5 +1,6 @@
 """Changes of the cadre register (干部名册): a sheet's rows into new versions of the persons'
-records, the rotation scans' findings, and the department's decision on each person listed.
+records, the rotation scans' findings, the department's decision on each person listed, and
+the new post of a cadre who arrived through a rotation batch.
 
 Every change is a new version of the person's whole record (``register_versions``) and an
 event of the register's hash chain (``store.register_audit``), with who made it, when and
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
@@ -61,6 +63,7 @@ from workflows.register_types import (
     RotationScanResult,
     SanctionsRow,
 )
+from workflows.rotation_batch_types import RotationArrivalInput, RotationArrivalResult
 from workflows.types import Actor, Model
 
 SECTIONS: dict[str, RegisterSection] = {
@@ -306,3 +309,71 @@ async def decide_rotation(
         )
     )
     await session.flush()
+
+
+# --------------------------------------------------------------------------- a move done
+
+
+def _same_place(township: str | None, other: str | None) -> bool:
+    return (township or "").strip() == (other or "").strip()
+
+
+def _moved_record(record: PersonRecord, move: RotationArrivalInput) -> PersonRecord:
+    """The record with the posts held in the township left ended the day before arrival and
+    the new post from that day (same rank and title unless the move names a title)."""
+    day = move.arrived_on
+    left = [
+        p
+        for p in record.posts
+        if _same_place(p.township, move.from_township)
+        and p.started_on < day
+        and (p.ended_on is None or p.ended_on >= day)
+    ]
+    if not left:
+        raise RegisterRefused(
+            f"名册中 {record.person.name}（{move.person_id}）在 {day} 前没有在{move.from_township}"
+            "任职的记录：请先核对其任职经历，再登记到岗"
+        )
+    held = left[0]
+    posts = [
+        p.model_copy(update={"ended_on": day - timedelta(days=1)}) if p in left else p
+        for p in record.posts
+    ]
+    posts.append(
+        PostHeld(
+            unit=move.to_unit,
+            township=move.to_township,
+            post=move.to_post or held.post,
+            rank=held.rank,
+            leading=False,  # ordinary cadres are rotated (rules.cadre_rotation)
+            started_on=day,
+        )
+    )
+    posts.sort(key=lambda p: (p.started_on, p.unit))
+    return PersonRecord.model_validate({**record.model_dump(), "posts": posts})
+
+
+async def record_rotation_arrival(
+    session: AsyncSession, move: RotationArrivalInput
+) -> RotationArrivalResult:
+    """The cadre's new post on arrival as a new version of his record, in the caller's
+    transaction, the batch named as the reason; once however often the activity retries
+    (a version that already holds the new post is the answer)."""
+    await lock_register(session)
+    found = (await current_versions(session, [move.person_id])).get(move.person_id)
+    if found is None:
+        raise RegisterRefused(f"干部名册中没有 {move.person_id}")
+    for p in found.record.posts:
+        if (
+            p.unit == move.to_unit
+            and _same_place(p.township, move.to_township)
+            and p.started_on == move.arrived_on
+        ):
+            return RotationArrivalResult(version=found.version, written=False)
+    record = _moved_record(found.record, move)
+    reason = f"交流批次 {move.batch_id}（{move.title}）：{move.arrived_on} 到岗"
+    version = found.version + 1
+    await _write_version(
+        session, move.person_id, version, record, [RegisterSection.POSTS], move.actor, reason
+    )
+    return RotationArrivalResult(version=version, written=True)

@@ -5,8 +5,9 @@ The log's chains are cases' and probations' (``audit.chain``); the register's ev
 chain of the case kind, under the id ``REGISTER_CHAIN_ID``, so ``audit verify``, the signed
 checkpoints, the auditors' search (by person) and the dossier cover them as they cover a
 case. A case's chain is locked through its listing row, and the register's through one as
-well: a ``cases`` row that says what it is (closed, 已撤回, its reason naming the register),
-never an appointment case; the reports count events of the cases' own kinds only.
+well: a ``cases`` row of the chain kind ``cadre_register`` (``cases.chain``), which every
+listing, count and report of cases leaves out; its other columns say what they must (closed,
+已撤回, its reason naming the register).
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audit.append import append_event
 from audit.chain import CASE_CHAIN, ChainFields, person_ids
 from store.models import Case, CaseEvent
+from workflows.ids import REGISTER_CHAIN_ID, chain_kind_of
 from workflows.types import Actor, CaseStage, CaseStatus, SelectionMethod
 
-REGISTER_CHAIN_ID = "cadre-register"
+__all__ = ["REGISTER_CHAIN_ID", "append_register_event", "lock_register"]
+
 _LISTING = {
+    "chain": chain_kind_of(REGISTER_CHAIN_ID).value,
     "unit": "组织部",
     "post": "干部名册",
     "method": SelectionMethod.REGULAR_APPOINTMENT.value,

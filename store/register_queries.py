@@ -171,6 +171,7 @@ class ListedPerson:
     note: str
     decided_by: str
     decided_at: datetime | None
+    decision_seq: int | None = None  # the newest decision's event in the register's chain
 
 
 async def rotation_scans(session: AsyncSession, limit: int = 50) -> list[RotationScanRow]:
@@ -212,6 +213,7 @@ async def rotation_listing(session: AsyncSession, scan_id: str) -> list[ListedPe
                 note=d.note if d else "",
                 decided_by=d.decided_by if d else "",
                 decided_at=d.decided_at if d else None,
+                decision_seq=d.audit_seq if d else None,
             )
         )
     return out

@@ -19,7 +19,8 @@
 
 The filter's period selects stays by the day they began, awaited steps by the day their
 deadline was set, counted events by their own day and probations by the day of their
-outcome; its unit selects the unit's cases and probations.
+outcome; its unit selects the unit's cases and probations. Cases are appointment cases
+(``cases.chain``): the audit chains that are not are never counted.
 Rows come back with stages, methods and steps as stored (plain text): naming them is the
 reader's job.
 """
@@ -48,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audit.queries import STANDING_KINDS, start_of_day
 from store.models import Case, CaseEvent
 from store.probation_models import Probation
+from workflows.types import ChainKind
 
 SECONDS_PER_DAY = 86400
 BEIJING = "Asia/Shanghai"  # the zone the department counts its days and months in
@@ -73,11 +75,13 @@ class ReportFilter:
         return found
 
     def cases(self) -> list[ColumnElement[bool]]:
-        """The events of the unit's cases only (pushed inside the windows: each window is
-        per case, so leaving other cases out changes no row of the unit's)."""
-        if self.unit is None:
-            return []
-        return [CaseEvent.case_id.in_(select(Case.case_id).where(Case.unit == self.unit))]
+        """The events of appointment cases only (``cases.chain``), of the unit's when given
+        (pushed inside the windows: each window is per case, so leaving other cases out
+        changes no row of the others)."""
+        counted = select(Case.case_id).where(Case.chain == ChainKind.APPOINTMENT.value)
+        if self.unit is not None:
+            counted = counted.where(Case.unit == self.unit)
+        return [CaseEvent.case_id.in_(counted)]
 
     def days(self, day: Any) -> list[ColumnElement[bool]]:
         """The period for a column of days (not moments)."""

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Case, CaseEvent, InboxMessage
 from store.queries import InboxRow
-from workflows.types import CaseStage, Role
+from workflows.types import CaseStage, ChainKind, Role
 
 # the most rows each list of "my tasks" shows
 TASK_LIMIT = 200
@@ -62,8 +62,12 @@ class Tasks:
 
 
 def _open() -> list[ColumnElement[bool]]:
-    """An active case that waits on a step."""
-    return [Case.status == "active", Case.awaited_step.is_not(None)]
+    """An active appointment case that waits on a step."""
+    return [
+        Case.chain == ChainKind.APPOINTMENT.value,
+        Case.status == "active",
+        Case.awaited_step.is_not(None),
+    ]
 
 
 async def _rows(

@@ -62,7 +62,7 @@ def test_default_policy_loads():
     assert snapshot.digest == hashlib.sha256(text.encode("utf-8")).hexdigest()
     assert snapshot.source == "policy/default.yaml"
     p = snapshot.policy
-    assert p.version == "2026.3"
+    assert p.version == "2026.4"
     assert p.exam.written_weight == 0.4
     assert (p.exam.written_pass_mark, p.exam.interview_pass_mark) == (60, 60)
     assert (p.exam.ratio_into_interview, p.exam.ratio_into_inspection) == (5, 3)
@@ -322,7 +322,7 @@ async def test_load_policy_activity_reads_the_file(tmp_path):
     path = tmp_path / "policy.yaml"
     path.write_text(DEFAULT.read_text("utf-8"), "utf-8")
     snapshot = await PolicyActivities(path).load_policy(PolicyRequest(case_id="C1"))
-    assert snapshot.policy.version == "2026.3"
+    assert snapshot.policy.version == "2026.4"
     assert snapshot.source == str(path)
     assert snapshot.digest == hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -332,9 +332,9 @@ async def test_load_policy_activity_sees_a_changed_file(tmp_path):
     path.write_text(DEFAULT.read_text("utf-8"), "utf-8")
     activities = PolicyActivities(path)
     first = await activities.load_policy(PolicyRequest(case_id="C1"))
-    path.write_text(changed(("version", "2026.4")), "utf-8")
+    path.write_text(changed(("version", "2026.5")), "utf-8")
     second = await activities.load_policy(PolicyRequest(case_id="C1"))
-    assert (first.policy.version, second.policy.version) == ("2026.3", "2026.4")
+    assert (first.policy.version, second.policy.version) == ("2026.4", "2026.5")
     assert first.digest != second.digest
 
 

@@ -28,6 +28,7 @@ from workflows.register_types import (
     RegisterReadInput,
     RegisterReadResult,
 )
+from workflows.rotation_batch_types import RotationArrivalInput, RotationArrivalResult
 from workflows.types import (
     PolicyRequest,
     RecordEventInput,
@@ -62,6 +63,9 @@ CREATE_AUDIT_CHECKPOINT = ActivityRef(
 )
 READ_REGISTER_POSTS = ActivityRef("read_register_posts", RegisterReadInput, RegisterReadResult)
 RECORD_ROTATION_SCAN = ActivityRef("record_rotation_scan", RecordRotationScanInput, bool)
+RECORD_ROTATION_ARRIVAL = ActivityRef(
+    "record_rotation_arrival", RotationArrivalInput, RotationArrivalResult
+)
 
 ALL: tuple[ActivityRef[Any, Any], ...] = (
     LOAD_POLICY,
@@ -75,6 +79,7 @@ ALL: tuple[ActivityRef[Any, Any], ...] = (
     CREATE_AUDIT_CHECKPOINT,
     READ_REGISTER_POSTS,
     RECORD_ROTATION_SCAN,
+    RECORD_ROTATION_ARRIVAL,
 )
 
 

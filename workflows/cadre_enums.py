@@ -26,3 +26,12 @@ class RemovalStatus(StrEnum):
     DEFERRED = "deferred"  # 暂缓表决, to be voted again
     DECIDED = "decided"  # 表决通过：降职或免职
     REJECTED = "rejected"  # 表决未通过：不予降免职
+
+
+class MoveStatus(StrEnum):
+    """Where one move of a rotation batch (交流批次) stands."""
+
+    AWAITING_DOCUMENT = "awaiting_document"  # 待印发交流文件
+    AWAITING_ARRIVAL = "awaiting_arrival"  # 待到岗报到
+    ARRIVED = "arrived"  # 已到岗
+    CANCELLED = "cancelled"  # 已撤销

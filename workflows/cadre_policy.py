@@ -38,11 +38,25 @@ class CapabilityTestPolicy(Model):
     handling_options: list[HandlingOption] = Field(min_length=1)
 
 
+class RotationBatchPolicy(Model):
+    """交流批次: each move's two steps (the rotation document, the cadre reporting at the new
+    post), who records each, and who may cancel a move."""
+
+    document_roles: list[Role] = Field(min_length=1)  # who records 交流文件印发
+    document: StepTiming  # from the day the batch is made
+    arrival_roles: list[Role] = Field(min_length=1)  # who records 到岗报到
+    arrival: StepTiming  # from the day the document is issued
+    cancel_roles: list[Role] = Field(min_length=1)  # who may cancel a move (撤销交流)
+
+
 class RotationPolicy(Model):
     """交流: ordinary cadres so many years in the same township are due to move."""
 
     years_in_same_township: int = Field(ge=1, le=40)
     ordinary_ranks: list[str] = Field(min_length=1)  # the ranks that count as 一般干部
+    # the batches' steps; a policy from before batches (the snapshots of scans run under
+    # 2026.3) has none, and a batch refuses to start under it
+    batch: RotationBatchPolicy | None = None
 
 
 class DoubleEvaluationPolicy(Model):
@@ -106,6 +120,10 @@ def cadre_problems(cadre: CadrePolicy | None, timing_problems: TimingCheck) -> l
     ranks = [r.strip() for r in cadre.rotation.ordinary_ranks]
     if any(not r for r in ranks):
         problems.append("cadre.rotation.ordinary_ranks 中有空的职级名称")
+    batch = cadre.rotation.batch
+    if batch is not None:
+        problems.extend(timing_problems("cadre.rotation.batch.document", batch.document))
+        problems.extend(timing_problems("cadre.rotation.batch.arrival", batch.arrival))
     d = cadre.double_evaluation
     problems.extend(timing_problems("cadre.double_evaluation.vote", d.vote))
     return problems

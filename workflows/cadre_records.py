@@ -4,12 +4,12 @@ of the case kind, and each notification through ``send_mail`` with the same (cha
 
 A chain of the case kind is locked through its ``cases`` listing row. These chains are not
 appointment cases, and their listing row says so, as the register's chain does
-(``store.register_audit``): closed, 已撤回, its reason naming what the chain records. So
-the appointment listings, gauges and "my tasks" (which read active cases) never count them,
-while ``audit verify``, the signed checkpoints, the auditors' search by person and the
-dossier cover them as they cover a case. The event kinds are the workflows' own
-(``capability_*``, ``evaluation_*``, ``removal_*``), so the reports, which count the cases'
-kinds, leave them out too.
+(``store.register_audit``): its chain kind (``cases.chain``, from the chain's id), which the
+appointment listings, gauges, "my tasks" and reports go by and leave out; closed, 已撤回
+and its reason naming what the chain records where the other columns need a value. The
+auditors' search, ``audit verify``, the signed checkpoints and the dossier cover them as they
+cover a case. The event kinds are the workflows' own (``capability_*``, ``evaluation_*``,
+``removal_*``).
 
 Workflow code only: deterministic, everything through activities.
 """
@@ -25,6 +25,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from workflows.activity_refs import RECORD_EVENTS, SEND_MAIL, call
+from workflows.glossary import zh
+from workflows.ids import chain_kind_of
 from workflows.probation_types import MailRequest, MailResult
 from workflows.types import (
     Actor,
@@ -53,16 +55,18 @@ MAIL_RETRY = RetryPolicy(
 )
 
 
-def chain_listing(unit: str, post: str, what: str, opened_on: date) -> CaseRow:
+def chain_listing(chain_id: str, unit: str, post: str, opened_on: date) -> CaseRow:
     """The listing row of a cadre workflow's chain: never an appointment case (see module)."""
+    chain = chain_kind_of(chain_id)
     return CaseRow(
         unit=unit,
         post=post,
-        method=SelectionMethod.REGULAR_APPOINTMENT,  # the column's type; the reason says what
+        method=SelectionMethod.REGULAR_APPOINTMENT,  # the column's type; the chain says what
         stage=CaseStage.CLOSED,
         status=CaseStatus.WITHDRAWN,
-        outcome_reason=f"{what}的审计链，不是任用案件",
+        outcome_reason=f"{zh(chain)}的审计链，不是任用案件",
         opened_on=opened_on,
+        chain=chain,
     )
 
 

@@ -108,7 +108,7 @@ class CapabilityCampaignWorkflow:
             policy_version=snapshot.policy.version,
             cadres=first_outcomes(input, rules),
         )
-        listing = chain_listing("组织部", input.title, "能力测试", input.tested_on)
+        listing = chain_listing(chain_id, "组织部", input.title, input.tested_on)
         failing = [c for c in s.cadres if c.outcome is not rule.Outcome.PASSED]
         reserve = [c for c in s.cadres if c.reserve]
         await record(

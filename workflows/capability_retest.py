@@ -100,10 +100,7 @@ class CapabilityRetestWorkflow:
             retest_opens_on=rule.retest_opens_on(input.notified_on, months),
         )
         self._listing: CaseRow = chain_listing(
-            input.unit,
-            input.post or "行政管理能力测试",
-            "能力测试补测与组织处理",
-            input.notified_on,
+            self._state.chain_id, input.unit, input.post or "行政管理能力测试", input.notified_on
         )
 
     @workflow.run

@@ -45,7 +45,12 @@ MAIL_RETRY = RetryPolicy(
 )
 
 OVERDUE_KINDS = frozenset(
-    {DigestItemKind.CASE_OVERDUE, DigestItemKind.REVIEW_OVERDUE, DigestItemKind.CADRE_STEP_OVERDUE}
+    {
+        DigestItemKind.CASE_OVERDUE,
+        DigestItemKind.REVIEW_OVERDUE,
+        DigestItemKind.CADRE_STEP_OVERDUE,
+        DigestItemKind.ROTATION_MOVE_OVERDUE,
+    }
 )
 
 

@@ -103,7 +103,7 @@ class DoubleEvaluationWorkflow:
             policy_version=snapshot.policy.version,
             ranking=rows,
         )
-        listing = chain_listing("组织部", input.title, "双重考核", input.held_on)
+        listing = chain_listing(chain_id, "组织部", input.title, input.held_on)
         await record(
             s,
             listing,

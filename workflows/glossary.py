@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from workflows.cadre_enums import RemovalMeasure, RemovalStatus, RetestStatus
+from workflows.cadre_enums import MoveStatus, RemovalMeasure, RemovalStatus, RetestStatus
 from workflows.probation_types import (
     DigestItemKind,
     ProbationStatus,
@@ -34,6 +34,7 @@ from workflows.types import (
     CandidateStatus,
     CaseStage,
     CaseStatus,
+    ChainKind,
     ExtensionDecision,
     InspectionCheck,
     NoticeKind,
@@ -66,6 +67,20 @@ STATUSES = MappingProxyType(
         CaseStatus.APPOINTED: "已任职",
         CaseStatus.NOT_APPOINTED: "未任用",
         CaseStatus.WITHDRAWN: "已撤回",
+    }
+)
+
+# What each chain of the case kind records (``cases.chain``); the audit chains that are not
+# appointment cases by what they record, their listing rows' reason too (``cadre_records``).
+CHAIN_KINDS = MappingProxyType(
+    {
+        ChainKind.APPOINTMENT: "干部选拔任用案件",
+        ChainKind.CADRE_REGISTER: "干部名册及交流决定",
+        ChainKind.CAPABILITY_CAMPAIGN: "能力测试",
+        ChainKind.CAPABILITY_RETEST: "能力测试补测与组织处理",
+        ChainKind.DOUBLE_EVALUATION: "双重考核",
+        ChainKind.REMOVAL: "双重考核降免职",
+        ChainKind.ROTATION_BATCH: "交流批次",
     }
 )
 
@@ -175,6 +190,8 @@ DIGEST_KINDS = MappingProxyType(
         DigestItemKind.CADRE_STEP_DUE: "补测或组织处理待办",
         DigestItemKind.CADRE_STEP_OVERDUE: "补测或组织处理已逾期",
         DigestItemKind.ROTATION_DUE: "干部交流待决定",
+        DigestItemKind.ROTATION_MOVE_DUE: "干部交流待办",
+        DigestItemKind.ROTATION_MOVE_OVERDUE: "干部交流已逾期",
     }
 )
 
@@ -289,12 +306,23 @@ REMOVAL_STATUSES = MappingProxyType(
         RemovalStatus.REJECTED: "表决未通过，不予降免职",
     }
 )
+MOVE_STATUSES = MappingProxyType(
+    {
+        MoveStatus.AWAITING_DOCUMENT: "待印发交流文件",
+        MoveStatus.AWAITING_ARRIVAL: "待到岗报到",
+        MoveStatus.ARRIVED: "已到岗",
+        MoveStatus.CANCELLED: "已撤销",
+    }
+)
 # the steps people take in these workflows, as their letters and refusals name them
 CADRE_STEPS = MappingProxyType(
     {
         "record_retest": "登记补测成绩",
         "record_handling": "登记组织处理决定",
         "record_removal_vote": "登记常委会票决结果",
+        "record_rotation_document": "登记交流文件印发",
+        "record_rotation_arrival": "登记到岗报到",
+        "cancel_rotation_move": "撤销交流",
     }
 )
 
@@ -303,6 +331,7 @@ BY_ENUM: Mapping[type, Mapping[Any, str]] = MappingProxyType(
     {
         CaseStage: STAGES,
         CaseStatus: STATUSES,
+        ChainKind: CHAIN_KINDS,
         Role: ROLES,
         SelectionMethod: METHODS,
         CandidateStatus: CANDIDATE_STATUSES,
@@ -327,6 +356,7 @@ BY_ENUM: Mapping[type, Mapping[Any, str]] = MappingProxyType(
         RetestStatus: RETEST_STATUSES,
         RemovalMeasure: REMOVAL_MEASURES,
         RemovalStatus: REMOVAL_STATUSES,
+        MoveStatus: MOVE_STATUSES,
     }
 )
 
@@ -451,6 +481,15 @@ FIELDS = MappingProxyType(
         "declared_on": "申报日期",
         "attendees": "到会成员（姓名，每行一人；表决的人选申报有亲属关系时必填）",
         "withdrawn": "回避的成员（姓名）",
+        # the rotation batches (workflows.rotation_batch_types)
+        "batch_id": "交流批次编号",
+        "scan_id": "交流排查编号",
+        "moves": "交流人员",
+        "to_unit": "交流去向单位",
+        "to_township": "交流去向乡镇",
+        "to_post": "新任职务",
+        "issued_on": "交流文件印发日期",
+        "arrived_on": "到岗报到日期",
         # where a name means something else inside a group
         "meeting.held_on": "会议日期",
         "meeting.members": "常委会组成人数（应到）",
@@ -540,6 +579,16 @@ EVENT_KINDS = MappingProxyType(
         "removal_overdue": "逾期",
         "removal_blocked": "受阻",
         "removal_vote": "常委会票决",
+        # a rotation batch and its moves (workflows.rotation_batch)
+        "rotation_batch_opened": "交流批次编组",
+        "rotation_document": "交流文件印发",
+        "rotation_arrived": "到岗报到",
+        "rotation_move_cancelled": "撤销交流",
+        "rotation_batch_finished": "交流批次办结",
+        "rotation_deadline": "期限",
+        "rotation_alarm": "提醒督办",
+        "rotation_overdue": "逾期",
+        "rotation_blocked": "受阻",
     }
 )
 

@@ -16,6 +16,8 @@ under the new ID only from the patch ``unambiguous-probation-id`` on, and the fr
 find an old probation through ``gateway.probations``.
 """
 
+from workflows.types import ChainKind
+
 CASE_WORKFLOW_PREFIX = "appointment-case-"
 PROBATION_WORKFLOW_PREFIX = "probation:"
 LEGACY_PROBATION_WORKFLOW_PREFIX = "probation-"
@@ -54,6 +56,7 @@ def probation_id_accepted(workflow_id: str, case_id: str, person_id: str) -> boo
 CAPABILITY_PREFIX = "capability:"
 DOUBLE_EVALUATION_PREFIX = "double-evaluation:"
 REMOVAL_PREFIX = "removal:"
+ROTATION_BATCH_PREFIX = "rotation-batch:"
 
 
 def capability_campaign_workflow_id(campaign_id: str) -> str:
@@ -72,3 +75,31 @@ def double_evaluation_workflow_id(evaluation_id: str) -> str:
 def removal_case_workflow_id(evaluation_id: str, person_id: str) -> str:
     """One removal case per proposed leader of an evaluation."""
     return f"{REMOVAL_PREFIX}{_escaped(evaluation_id)}:{_escaped(person_id)}"
+
+
+def rotation_batch_workflow_id(batch_id: str) -> str:
+    """One workflow per rotation batch (交流批次), so a batch can never run twice."""
+    return f"{ROTATION_BATCH_PREFIX}{_escaped(batch_id)}"
+
+
+# The cadre register's one chain (``store.register_audit``): no workflow's, but of the case
+# kind as theirs are.
+REGISTER_CHAIN_ID = "cadre-register"
+
+
+def chain_kind_of(chain_id: str) -> ChainKind:
+    """What a chain of the case kind records, from its id alone (a dossier says it offline
+    from its events, each of which names its chain): the prefixes above, one key after a
+    capability campaign's and two after a retest's, else an appointment case."""
+    if chain_id == REGISTER_CHAIN_ID:
+        return ChainKind.CADRE_REGISTER
+    if chain_id.startswith(CAPABILITY_PREFIX):
+        keys = chain_id.removeprefix(CAPABILITY_PREFIX).count(":") + 1
+        return ChainKind.CAPABILITY_RETEST if keys == 2 else ChainKind.CAPABILITY_CAMPAIGN
+    if chain_id.startswith(DOUBLE_EVALUATION_PREFIX):
+        return ChainKind.DOUBLE_EVALUATION
+    if chain_id.startswith(REMOVAL_PREFIX):
+        return ChainKind.REMOVAL
+    if chain_id.startswith(ROTATION_BATCH_PREFIX):
+        return ChainKind.ROTATION_BATCH
+    return ChainKind.APPOINTMENT

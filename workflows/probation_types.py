@@ -299,6 +299,8 @@ class DigestItemKind(StrEnum):
     CADRE_STEP_DUE = "cadre_step_due"
     CADRE_STEP_OVERDUE = "cadre_step_overdue"
     ROTATION_DUE = "rotation_due"
+    ROTATION_MOVE_DUE = "rotation_move_due"  # a step of a rotation batch's move falls due
+    ROTATION_MOVE_OVERDUE = "rotation_move_overdue"  # … is past its deadline
 
 
 class DigestItem(Model):

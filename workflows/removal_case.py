@@ -66,7 +66,7 @@ class RemovalCaseWorkflow:
             measure=input.measure,
             reason=input.reason,
         )
-        self._listing = chain_listing(input.unit, input.post, "双重考核降免职", input.opened_on)
+        self._listing = chain_listing(self._state.chain_id, input.unit, input.post, input.opened_on)
 
     @workflow.run
     async def run(self, input: RemovalCaseInput) -> RemovalState:

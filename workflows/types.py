@@ -201,6 +201,20 @@ class CaseStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class ChainKind(StrEnum):
+    """What a chain of the case kind records (``cases.chain``): an appointment case, or one of
+    the audit chains that are not (each locked through a ``cases`` row of its own). Its id
+    says which (``workflows.ids.chain_kind_of``); every listing and count of cases goes by it."""
+
+    APPOINTMENT = "appointment"
+    CADRE_REGISTER = "cadre_register"
+    CAPABILITY_CAMPAIGN = "capability_campaign"
+    CAPABILITY_RETEST = "capability_retest"
+    DOUBLE_EVALUATION = "double_evaluation"
+    REMOVAL = "removal"
+    ROTATION_BATCH = "rotation_batch"
+
+
 class Role(StrEnum):
     CLERK = "clerk"
     SECTION_CHIEF = "section_chief"
@@ -421,6 +435,21 @@ class CaseInput(Model):
     # kinships known when the case opens (the cadres' own reports); later ones are declared
     # with the step ``declare_relationship``
     relationships: list[DeclaredRelationship] = Field(default_factory=list)
+
+    @field_validator("case_id")
+    @classmethod
+    def _not_another_chains_id(cls, value: str) -> str:
+        """The id of an audit chain of another kind (the cadre register's) is not a case's."""
+        from workflows.ids import chain_kind_of  # ids reads this module's ChainKind
+
+        kind = chain_kind_of(value)
+        if kind is not ChainKind.APPOINTMENT:
+            raise PydanticCustomError(
+                "reserved_case_id",
+                "案件编号 {value} 已用作另一类审计链的编号，请另选一个",
+                {"value": value},
+            )
+        return value
 
     @model_validator(mode="after")
     def _relationships_of_candidates(self) -> CaseInput:
@@ -879,6 +908,8 @@ class CaseRow(Model):
     awaited_step: str | None = None
     awaited_role: Role | None = None
     assignee: str | None = None
+    # what the chain is (histories recorded before it was kept lack it: appointment cases)
+    chain: ChainKind = ChainKind.APPOINTMENT
 
 
 class RecordEventInput(Model):

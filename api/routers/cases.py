@@ -17,7 +17,7 @@ from store.account_models import Caller
 from store.register_cases import RegisterRefusal, fill_candidates
 from workflows.ids import case_workflow_id
 from workflows.rules.working_days import SHANGHAI
-from workflows.types import CaseInput, CaseStage, CaseStatus, Line, Model
+from workflows.types import CaseInput, CaseStage, CaseStatus, ChainKind, Line, Model
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -78,8 +78,13 @@ async def list_cases(
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    chain: Annotated[
+        ChainKind,
+        Query(description="appointment cases, or the listing rows of another kind of chain"),
+    ] = ChainKind.APPOINTMENT,
 ) -> list[CaseSummary]:
-    """Cases matching every filter given, the nearest deadline first."""
+    """Cases matching every filter given, the nearest deadline first: appointment cases
+    unless another kind of chain is asked for."""
     rows = await queries.list_cases(
         session,
         stage=stage.value if stage else None,
@@ -88,6 +93,7 @@ async def list_cases(
         overdue=overdue,
         limit=limit,
         offset=offset,
+        chain=chain,
     )
     return [CaseSummary.model_validate(r) for r in rows]
 

@@ -25,7 +25,10 @@ Formats. Dossiers of format v1 were exported before probations were chained: no
 ``probations``, a checkpoint of version 1, CSV without the ``probation_id`` and
 ``checkpoint_version`` columns. They still verify, and are rendered again exactly as they were
 written; a v1 dossier cannot carry a checkpoint of version 2, so probations cannot be dropped
-from a new dossier by calling it an old one.
+from a new dossier by calling it an old one. So do those of v2 to v4 (``spec``). From v5 a
+dossier says what its chain records (``case.chain``: an appointment case, or the register's,
+a capability test's, ... audit chain, each derived from the chain's id, which every event
+carries under its hash), and its page is headed by that kind.
 
 The package, a module to a job: ``spec`` (format names, recipes, DossierError), ``events``
 (an event written and read back, the sections derived from the events), ``build`` (the
@@ -44,6 +47,7 @@ from audit.dossier.spec import (
     DOSSIER_FORMAT_V1,
     DOSSIER_FORMAT_V2,
     DOSSIER_FORMAT_V3,
+    DOSSIER_FORMAT_V4,
     FORMATS,
     DossierError,
 )
@@ -54,6 +58,7 @@ __all__ = [
     "DOSSIER_FORMAT_V1",
     "DOSSIER_FORMAT_V2",
     "DOSSIER_FORMAT_V3",
+    "DOSSIER_FORMAT_V4",
     "FORMATS",
     "DossierError",
     "DossierReport",

@@ -10,7 +10,8 @@ written as v2 (or v1) and is read, and rendered again for verification, as it wa
 
 From format v4 the column ``checkpoint_previous`` carries the checkpoint's link to the one
 before it (canonical JSON of ``{"digest", "number"}``, ``null`` for the first; empty for a
-checkpoint of a version without one), which a checkpoint of version 3 signs.
+checkpoint of a version without one), which a checkpoint of version 3 signs. Format v5 has
+the rows of v4 (the kind of chain it adds is derived from them), its name in ``format``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from audit.dossier.spec import (
     DOSSIER_FORMAT_V1,
     DOSSIER_FORMAT_V2,
     DOSSIER_FORMAT_V3,
+    DOSSIER_FORMAT_V4,
     DossierError,
 )
 
@@ -86,9 +88,12 @@ _COLUMNS = {
     DOSSIER_FORMAT_V1: CSV_COLUMNS,
     DOSSIER_FORMAT_V2: CSV_COLUMNS_V2,
     DOSSIER_FORMAT_V3: CSV_COLUMNS_V3,
-    DOSSIER_FORMAT: CSV_COLUMNS_V4,
+    DOSSIER_FORMAT_V4: CSV_COLUMNS_V4,
+    DOSSIER_FORMAT: CSV_COLUMNS_V4,  # v5's rows are v4's: what it adds is derived
 }
-_NEUTRALISED = (DOSSIER_FORMAT_V3, DOSSIER_FORMAT)
+_NEUTRALISED = (DOSSIER_FORMAT_V3, DOSSIER_FORMAT_V4, DOSSIER_FORMAT)
+# the formats of the v4 layout, told apart by the ``format`` column
+_V4_LAYOUT = (DOSSIER_FORMAT_V4, DOSSIER_FORMAT)
 _CHECKPOINT_COLUMNS = {
     "checkpoint_id": "id",
     "checkpoint_version": "version",
@@ -225,7 +230,8 @@ def dossier_from_csv(text: str) -> dict[str, Any]:
     if "probation_id" not in header:
         fmt = DOSSIER_FORMAT_V1
     elif "checkpoint_previous" in header:
-        fmt = DOSSIER_FORMAT
+        named = rows[0].get("format")
+        fmt = named if named in _V4_LAYOUT else DOSSIER_FORMAT
     else:
         fmt = DOSSIER_FORMAT_V3 if "format" in header else DOSSIER_FORMAT_V2
     v1 = fmt == DOSSIER_FORMAT_V1
@@ -289,7 +295,7 @@ def dossier_from_csv(text: str) -> dict[str, Any]:
     dossier = {
         "format": fmt,
         "case_id": events[0]["case_id"],
-        **derived_sections(parsed),
+        **derived_sections(parsed, fmt),
         "events": events,
     }
     if not v1:

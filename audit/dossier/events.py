@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from audit.chain import CASE_CHAIN, Chain, ChainFields, ChainLink, iso_utc, parse_iso_utc
-from audit.dossier.spec import DossierError
+from audit.dossier.spec import DOSSIER_FORMAT, WITH_CHAIN_KIND, DossierError
 from audit.queries import AuditEvent, LoggedLink, standing
+from workflows.ids import chain_kind_of
 
 
 def link_json(link: ChainLink, id: int, recorded_at: datetime) -> dict[str, Any]:
@@ -55,9 +56,11 @@ def event_from_json(d: Any) -> AuditEvent:
     )
 
 
-def derived_sections(events: list[AuditEvent]) -> dict[str, Any]:
-    """``case``, ``policy`` and ``deadlines``: what the events say, and nothing else."""
+def derived_sections(events: list[AuditEvent], fmt: str = DOSSIER_FORMAT) -> dict[str, Any]:
+    """``case``, ``policy`` and ``deadlines``: what the events say, and nothing else (in a
+    dossier of format ``fmt``: from v5, the case's ``chain``, by the id its events carry)."""
     now = standing(events)
+    chain = {"chain": chain_kind_of(events[0].case_id).value} if events else {"chain": ""}
     opened = next((e for e in events if e.kind == "opened"), None)
     policy = opened.payload if opened is not None else {}
     deadlines = []
@@ -79,6 +82,7 @@ def derived_sections(events: list[AuditEvent]) -> dict[str, Any]:
         )
     return {
         "case": {
+            **(chain if fmt in WITH_CHAIN_KIND else {}),
             "unit": now.unit if now else "",
             "post": now.post if now else "",
             "method": now.method if now else "",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,11 +16,14 @@ from audit.dossier.spec import (
     DOSSIER_FORMAT_V1,
     MERKLE_RECIPES,
     VERIFY_COMMAND,
+    WITH_CHAIN_KIND,
     DossierError,
     signature_recipe,
 )
 from audit.glossary import (
+    CHAIN_LABELS_V5,
     KIND_LABELS,
+    KIND_LABELS_V5,
     METHOD_LABELS,
     PROBATION_KIND_LABELS,
     ROLE_LABELS,
@@ -73,6 +76,15 @@ def _label(labels: Mapping[str, str], value: str) -> str:
     return f"{label}（{value}）" if label else value
 
 
+def _name(labels: Mapping[str, str], value: str) -> str:
+    """A value by its name alone (format v5 on); one without a name as it is."""
+    return labels.get(value) or value
+
+
+Labeller = Callable[[Mapping[str, str], str], str]
+APPOINTMENT = "appointment"  # the chain kind of a case (``workflows.types.ChainKind``)
+
+
 def _embedded(dossier: dict[str, Any]) -> str:
     # "<", ">" and "&" only ever occur inside JSON strings, where \\u escapes mean the same:
     # the page's script block can then never be closed early by the data.
@@ -84,39 +96,26 @@ def render_html(dossier: dict[str, Any]) -> str:
     """A self-contained page (no external resources) that prints well; the dossier it shows
     is embedded in it, for ``verify-dossier``."""
     d = without_heads(dossier)
-    case, policy, cp = d["case"], d["policy"], d.get("checkpoint")
+    case, cp = d["case"], d.get("checkpoint")
     events = d["events"]
     head = covered_through(d)
     v1 = d.get("format") == DOSSIER_FORMAT_V1  # rendered exactly as v1 pages were
+    v5 = d.get("format") in WITH_CHAIN_KIND  # names alone, the chain's kind said
     version = cp.get("version", 1) if cp is not None else 1 if v1 else 2
+    named: Labeller = _name if v5 else _label
+    kinds = KIND_LABELS_V5 if v5 else KIND_LABELS
+    chain = str(case.get("chain", APPOINTMENT)) if v5 else APPOINTMENT
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN">',
         "<head>",
         '<meta charset="utf-8">',
-        f"<title>案件审计档案 {_e(d['case_id'])}</title>",
-        f"<style>\n{_CSS}\n</style>",
-        "</head>",
-        "<body>",
-        f"<h1>干部选拔任用案件审计档案：{_e(d['case_id'])}</h1>",
-        f'<p class="note">导出时间（北京时间）：{_e(_beijing(d.get("exported_at", "")))}</p>',
-        "<h2>案件概况</h2>",
-        "<dl>",
-        f"<dt>案件编号</dt><dd>{_e(d['case_id'])}</dd>",
-        f"<dt>单位</dt><dd>{_e(case['unit'])}</dd>",
-        f"<dt>职务</dt><dd>{_e(case['post'])}</dd>",
-        f"<dt>选任方式</dt><dd>{_e(_label(METHOD_LABELS, case['method']))}</dd>",
-        f"<dt>当前阶段</dt><dd>{_e(_label(STAGE_LABELS, case['stage']))}</dd>",
-        f"<dt>状态</dt><dd>{_e(_label(STATUS_LABELS, case['status']))}</dd>",
-        f"<dt>结案理由</dt><dd>{_e(case['outcome_reason'] or '—')}</dd>",
-        f"<dt>政策版本</dt><dd>{_e(policy['version'] or '—')}</dd>",
-        f'<dt>政策摘要</dt><dd class="mono">{_e(policy["digest"] or "—")}</dd>',
-        f"<dt>政策来源</dt><dd>{_e(policy['source'] or '—')}</dd>",
-        "</dl>",
+        *(_case_head(d, named, v5) if chain == APPOINTMENT else _chain_head(d, chain)),
         "<h2>核验信息（签名检查点）</h2>",
     ]
+    this = "本案件" if chain == APPOINTMENT else "本审计链"
     if cp is None:
-        parts.append('<p class="warn">尚无签名检查点覆盖本案件，本档案无法离线证明。</p>')
+        parts.append(f'<p class="warn">尚无签名检查点覆盖{this}，本档案无法离线证明。</p>')
     else:
         parts += [
             "<dl>",
@@ -128,7 +127,8 @@ def render_html(dossier: dict[str, Any]) -> str:
             f'<dt>公钥指纹</dt><dd class="mono">{_e(cp["key_id"])}</dd>',
             f'<dt>签名</dt><dd class="mono">{_e(cp["signature"])}</dd>',
             *([_previous(cp["previous"])] if "previous" in cp else []),
-            f'<dt>本案链头</dt><dd class="mono">第 {_e(cp["case_head"][0])} 条：'
+            f"<dt>{'本案' if chain == APPOINTMENT else '本链'}链头</dt>"
+            f'<dd class="mono">第 {_e(cp["case_head"][0])} 条：'
             f"{_e(cp['case_head'][1])}</dd>",
             f'<dt>默克尔证明</dt><dd class="mono">{_e(canonical_json(cp["merkle_proof"]))}</dd>',
             "</dl>",
@@ -150,8 +150,8 @@ def render_html(dossier: dict[str, Any]) -> str:
         ]
         for dl in d["deadlines"]:
             alarms = "；".join(
-                f"{_label(KIND_LABELS, str(a.get('kind', '')))} "
-                f"{_label(ROLE_LABELS, str(a.get('role', '')))} "
+                f"{named(kinds, str(a.get('kind', '')))} "
+                f"{named(ROLE_LABELS, str(a.get('role', '')))} "
                 f"{_beijing_any(a.get('at', ''))}"
                 for a in dl["alarms"]
                 if isinstance(a, dict)
@@ -170,10 +170,10 @@ def render_html(dossier: dict[str, Any]) -> str:
         "</thead>",
         "<tbody>",
     ]
-    parts += [_event_row(e, KIND_LABELS) for e in events]
+    parts += [_event_row(e, kinds, named) for e in events]
     parts += ["</tbody>", "</table>"]
     if not v1:
-        parts += _probation_sections(d)
+        parts += _probation_sections(d, named)
     recipes = [("事件哈希", HASH_RECIPE)]
     if not v1:
         recipes.append(("试用期事件哈希", PROBATION_HASH_RECIPE))
@@ -189,6 +189,54 @@ def render_html(dossier: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _case_head(d: dict[str, Any], named: Labeller, v5: bool) -> list[str]:
+    """The page's title and what the case was and became."""
+    case, policy = d["case"], d["policy"]
+    return [
+        f"<title>案件审计档案 {_e(d['case_id'])}</title>",
+        f"<style>\n{_CSS}\n</style>",
+        "</head>",
+        "<body>",
+        f"<h1>干部选拔任用案件审计档案：{_e(d['case_id'])}</h1>",
+        f'<p class="note">导出时间（北京时间）：{_e(_beijing(d.get("exported_at", "")))}</p>',
+        "<h2>案件概况</h2>",
+        "<dl>",
+        f"<dt>案件编号</dt><dd>{_e(d['case_id'])}</dd>",
+        *([f"<dt>审计链类别</dt><dd>{_e(CHAIN_LABELS_V5[APPOINTMENT])}</dd>"] if v5 else []),
+        f"<dt>单位</dt><dd>{_e(case['unit'])}</dd>",
+        f"<dt>职务</dt><dd>{_e(case['post'])}</dd>",
+        f"<dt>选任方式</dt><dd>{_e(named(METHOD_LABELS, case['method']))}</dd>",
+        f"<dt>当前阶段</dt><dd>{_e(named(STAGE_LABELS, case['stage']))}</dd>",
+        f"<dt>状态</dt><dd>{_e(named(STATUS_LABELS, case['status']))}</dd>",
+        f"<dt>结案理由</dt><dd>{_e(case['outcome_reason'] or '—')}</dd>",
+        f"<dt>政策版本</dt><dd>{_e(policy['version'] or '—')}</dd>",
+        f'<dt>政策摘要</dt><dd class="mono">{_e(policy["digest"] or "—")}</dd>',
+        f"<dt>政策来源</dt><dd>{_e(policy['source'] or '—')}</dd>",
+        "</dl>",
+    ]
+
+
+def _chain_head(d: dict[str, Any], chain: str) -> list[str]:
+    """The page's title and what the chain records, for an audit chain that is not a case
+    (format v5 on): it has no method, stage or status of its own."""
+    kind = CHAIN_LABELS_V5.get(chain, chain)
+    return [
+        f"<title>{_e(kind)}审计档案 {_e(d['case_id'])}</title>",
+        f"<style>\n{_CSS}\n</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_e(kind)}审计档案：{_e(d['case_id'])}</h1>",
+        f'<p class="note">导出时间（北京时间）：{_e(_beijing(d.get("exported_at", "")))}</p>',
+        "<h2>审计链概况</h2>",
+        "<dl>",
+        f"<dt>审计链编号</dt><dd>{_e(d['case_id'])}</dd>",
+        f"<dt>审计链类别</dt><dd>{_e(kind)}</dd>",
+        f"<dt>说明</dt><dd>本审计链记录{_e(kind)}，不是干部选拔任用案件，"
+        "没有选任方式、阶段和状态。</dd>",
+        "</dl>",
+    ]
+
+
 def _previous(previous: Any) -> str:
     """The checkpoint's link to the one before it (version 3 on)."""
     if not isinstance(previous, dict):
@@ -199,22 +247,22 @@ def _previous(previous: Any) -> str:
     )
 
 
-def _event_row(e: dict[str, Any], kinds: Mapping[str, str]) -> str:
+def _event_row(e: dict[str, Any], kinds: Mapping[str, str], named: Labeller) -> str:
     """A row of an events table; a case's event has a stage, a probation's has none."""
-    stage = f"<td>{_e(_label(STAGE_LABELS, e['stage']))}</td>" if "stage" in e else ""
+    stage = f"<td>{_e(named(STAGE_LABELS, e['stage']))}</td>" if "stage" in e else ""
     return (
         f"<tr><td>{_e(e['chain_index'])}</td><td>{_e(e['seq'])}</td>"
         f"<td>{_e(_beijing(e['occurred_at']))}</td>"
-        f"<td>{_e(_label(kinds, e['kind']))}</td>"
+        f"<td>{_e(named(kinds, e['kind']))}</td>"
         f"{stage}"
-        f"<td>{_e(e['actor_name'])}</td><td>{_e(_label(ROLE_LABELS, e['actor_role']))}</td>"
+        f"<td>{_e(e['actor_name'])}</td><td>{_e(named(ROLE_LABELS, e['actor_role']))}</td>"
         f"<td>{_e(e['summary'])}</td>"
         f'<td class="payload">{_e(canonical_json(e["payload"]))}</td>'
         f'<td class="mono">{_e(e["hash"])}<br>← {_e(e["prev_hash"])}</td></tr>'
     )
 
 
-def _probation_sections(d: dict[str, Any]) -> list[str]:
+def _probation_sections(d: dict[str, Any], named: Labeller) -> list[str]:
     """The probations of the case's appointees: each one's head in the checkpoint and its
     events."""
     parts = ["<h2>试用期记录（按链序）</h2>"]
@@ -247,7 +295,7 @@ def _probation_sections(d: dict[str, Any]) -> list[str]:
             "<th>操作人</th><th>角色</th><th>摘要</th><th>内容</th><th>哈希 / 前序哈希</th></tr>"
             "</thead>",
             "<tbody>",
-            *(_event_row(e, PROBATION_KIND_LABELS) for e in events),
+            *(_event_row(e, PROBATION_KIND_LABELS, named) for e in events),
             "</tbody>",
             "</table>",
         ]

@@ -9,13 +9,25 @@ from audit.statement import LINKED_VERSIONS, statement_prefix
 # v1: a case's events; v2: and the probations it started, with their chains; v3: as v2, and
 # its CSV shows every cell as text in a spreadsheet (``csv_format``), saying so in a column;
 # v4: as v3, and the checkpoint's link to the one before it (checkpoints of version 3 sign
-# it), in a column of its own in the CSV. A dossier of each is read and verified as it was
-# written.
+# it), in a column of its own in the CSV; v5: as v4, and the kind of chain it is of (its
+# ``case`` section's ``chain``, from the chain's id: an appointment case or an audit chain
+# that is not), its HTML in the names of the v5 glossary (``audit.glossary``: the event kinds
+# recorded since, each name alone) with a chain that is not a case headed by its kind. A
+# dossier of each is read and verified as it was written.
 DOSSIER_FORMAT_V1 = "cadre-appointments/audit-dossier/v1"
 DOSSIER_FORMAT_V2 = "cadre-appointments/audit-dossier/v2"
 DOSSIER_FORMAT_V3 = "cadre-appointments/audit-dossier/v3"
-DOSSIER_FORMAT = "cadre-appointments/audit-dossier/v4"
-DOSSIER_FORMATS = (DOSSIER_FORMAT_V1, DOSSIER_FORMAT_V2, DOSSIER_FORMAT_V3, DOSSIER_FORMAT)
+DOSSIER_FORMAT_V4 = "cadre-appointments/audit-dossier/v4"
+DOSSIER_FORMAT = "cadre-appointments/audit-dossier/v5"
+DOSSIER_FORMATS = (
+    DOSSIER_FORMAT_V1,
+    DOSSIER_FORMAT_V2,
+    DOSSIER_FORMAT_V3,
+    DOSSIER_FORMAT_V4,
+    DOSSIER_FORMAT,
+)
+# the formats whose dossier says the kind of chain it is of
+WITH_CHAIN_KIND = frozenset({DOSSIER_FORMAT})
 FORMATS = ("json", "csv", "html")
 VERIFY_COMMAND = "appointments audit verify-dossier FILE --public-key PUBLIC_KEY.pem"
 

@@ -266,7 +266,7 @@ def verify_dossier_data(
     else:
         _check_probations(d, report, proven, started_probations(events))
 
-    derived = derived_sections(events)
+    derived = derived_sections(events, d["format"])
     for section in ("case", "policy", "deadlines"):
         if d.get(section) != derived[section]:
             report.faults.append(f"案卷的 {section!r} 部分与其记录所载不一致")

@@ -34,6 +34,7 @@ from api.routers import (
     probation,
     reads,
     register,
+    rotation_batch,
     steps,
 )
 from api.schemas import STEP_INPUTS
@@ -115,6 +116,12 @@ EXPECTED: dict[str, set[Role]] = {
     "record_retest": EVERYONE - {A},
     "record_handling": EVERYONE - {A},
     "record_removal_vote": EVERYONE - {A},
+    # 交流批次: made by cadre work from the head's decisions; each move's step asked by anyone
+    # but the auditor, the batch's policy decides
+    "make_rotation_batch": {C, S, H},
+    "record_rotation_document": EVERYONE - {A},
+    "record_rotation_arrival": EVERYONE - {A},
+    "cancel_rotation_move": EVERYONE - {A},
 }
 
 CASE = "MATRIX-1"
@@ -297,6 +304,29 @@ REQUESTS |= {
         )
     ],
 }
+BATCHES = "/register/rotation-batches"
+REQUESTS["read_register"] += [
+    ("GET", BATCHES, f"{BATCHES}?limit=0", None),
+    ("GET", f"{BATCHES}/{{batch_id}}", f"{BATCHES}/bad!id", None),
+]
+REQUESTS |= {
+    "make_rotation_batch": [("POST", BATCHES, BATCHES, MALFORMED)],
+    **{
+        action: [
+            (
+                "POST",
+                f"{BATCHES}/{{batch_id}}/{{person_id}}/{slug}",
+                f"{BATCHES}/B1/P1/{slug}",
+                MALFORMED,
+            )
+        ]
+        for action, slug in (
+            ("record_rotation_document", "document"),
+            ("record_rotation_arrival", "arrival"),
+            ("cancel_rotation_move", "cancel"),
+        )
+    },
+}
 REQUESTS["withdraw"].append(
     ("POST", "/cases/{case_id}/withdraw", f"/cases/{CASE}/withdraw", MALFORMED)
 )
@@ -336,6 +366,7 @@ def test_every_route_of_the_api_is_in_the_matrix() -> None:
             attachments,
             extension_requests,
             register,
+            rotation_batch,
             cadre,
         )
         for route in module.router.routes

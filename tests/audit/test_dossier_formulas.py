@@ -55,7 +55,7 @@ def cells(text: str) -> list[list[str]]:
 
 
 def test_a_formula_is_written_as_text(dossier: dict[str, Any], tmp_path: Path) -> None:
-    assert dossier["format"] == dossiers.DOSSIER_FORMAT == "cadre-appointments/audit-dossier/v4"
+    assert dossier["format"] == dossiers.DOSSIER_FORMAT == "cadre-appointments/audit-dossier/v5"
     rows = cells(write(dossier, "csv", tmp_path).read_text("utf-8-sig"))
     header, body = rows[0], rows[1:]
     assert header[-1] == "format" and {r[-1] for r in body} == {dossiers.DOSSIER_FORMAT}

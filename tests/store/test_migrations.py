@@ -37,7 +37,7 @@ APP_TABLES = {
     "rotation_listings",
     "rotation_decisions",
 }
-HEAD = "0017_cadre_register"
+HEAD = "0018_chain_kinds"
 
 
 async def table_names(url: str) -> set[str]:

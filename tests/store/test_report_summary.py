@@ -16,8 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store import report_summary as summary
 from store import reports as live
+from store.register_audit import append_register_event
 from tests.audit.conftest import SHANGHAI, log_sessions, log_url, record_all  # noqa: F401
-from workflows.types import CaseRow, CaseStage, CaseStatus, RecordEventInput, Role, SelectionMethod
+from workflows.ids import capability_retest_workflow_id
+from workflows.types import (
+    Actor,
+    CaseRow,
+    CaseStage,
+    CaseStatus,
+    ChainKind,
+    RecordEventInput,
+    Role,
+    SelectionMethod,
+)
 
 UNITS = ("县交通运输局", "县水利局", "县财政局")
 STAGES = (
@@ -86,6 +97,31 @@ def random_case(rng: random.Random, number: int) -> list[RecordEventInput]:
     return events
 
 
+def other_chain(rng: random.Random, number: int) -> list[RecordEventInput]:
+    """An audit chain that is not an appointment case (a capability retest's), whose events
+    are of the cases' own kinds, in a unit of its own: the reports must count none of them."""
+    chain_id = capability_retest_workflow_id("2026", f"p{number}")
+    return [
+        e.model_copy(
+            update={
+                "case_id": chain_id,
+                "case": e.case.model_copy(
+                    update={"chain": ChainKind.CAPABILITY_RETEST, "unit": OTHER_UNIT}
+                ),
+            }
+        )
+        for e in random_case(rng, number)
+    ]
+
+
+async def record_the_register(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as s:
+        for kind in ("opened", "escalation", "closed"):  # as if it wrote the cases' kinds
+            await append_register_event(s, Actor(name="李科员", role=Role.CLERK), kind, kind, {})
+        await s.commit()
+
+
+OTHER_UNIT = "组织部"
 FILTERS = (
     live.ReportFilter(),
     live.ReportFilter(unit=UNITS[0]),
@@ -93,6 +129,7 @@ FILTERS = (
     live.ReportFilter(date(2026, 7, 15), None, UNITS[1]),
     live.ReportFilter(None, date(2026, 10, 31)),
     live.ReportFilter(unit="没有这个单位"),
+    live.ReportFilter(unit=OTHER_UNIT),
 )
 
 
@@ -112,6 +149,17 @@ async def every_report(
     }
 
 
+def rows_of(figures: dict[str, object]) -> list[object]:
+    """Every row of every report of the page (those grouped both ways, each way's)."""
+    found: list[object] = []
+    for value in figures.values():
+        parts = value.values() if isinstance(value, dict) else [value]
+        for rows in parts:
+            assert isinstance(rows, list)
+            found += rows
+    return found
+
+
 async def refresh(sessions: async_sessionmaker[AsyncSession]) -> datetime:
     engine = sessions.kw["bind"]
     refreshed = await summary.refresh(engine, wait=True)
@@ -126,6 +174,10 @@ async def test_the_summary_gives_the_logs_figures(
     cases = [random_case(rng, n) for n in range(40)]
     for events in cases[:30]:
         await record_all(log_sessions, events)
+    # chains that are not appointment cases, present in the log and the listing
+    for n in range(100, 106):
+        await record_all(log_sessions, other_chain(rng, n))
+    await record_the_register(log_sessions)
     async with log_sessions() as s:
         assert await summary.as_of(s) is None  # never refreshed: it holds nothing yet
     first = await refresh(log_sessions)
@@ -145,6 +197,15 @@ async def test_the_summary_gives_the_logs_figures(
                 assert await every_report(s, summary, f, roles) == expected, (f, roles)
                 checked += sum(bool(v) for v in expected.values())
     assert checked > 60  # the reports had rows to compare, not only empty lists
+    async with log_sessions() as s:
+        # neither the retests nor the register is counted, by either source
+        for source in (live, summary):
+            figures = await every_report(s, source, live.ReportFilter(), ROLES)
+            assert OTHER_UNIT not in {getattr(r, "group", None) for r in rows_of(figures)}
+            unit_only = await every_report(s, source, live.ReportFilter(unit=OTHER_UNIT), ROLES)
+            assert rows_of(unit_only) == []
+        opened = sum(m.counts[0] for m in await live.opened_closed_per_month(s, FILTERS[0]))
+    assert opened == 40  # the cases' own, not the retests' nor the register's
     async with log_sessions() as s:
         # a deadline that names no step is counted under none, as the log's SQL counts it
         assert None in {r.group for r in await summary.overdue_rates(s, FILTERS[0], "step")}

@@ -20,9 +20,10 @@ from typing import Any
 
 from playwright.async_api import Page
 
-from gateway import cadre
+from gateway import cadre, rotation_batch
+from settings import PROJECT_DIR
 from sheets.cadre_imports import Upload, read_leaders
-from store.register import record_rotation_scan
+from store.register import decide_rotation, record_rotation_scan
 from tests.api.test_probation import DAYS_IN, bring_in, today
 from tests.register.people import add_person
 from tests.sheet_files import FIXTURES
@@ -33,7 +34,7 @@ from tests.workflows.scenarios import regular_case
 from web import console
 from workflows.capability_types import CapabilityCampaignInput, CapabilityResult
 from workflows.double_evaluation_types import DoubleEvaluationInput
-from workflows.register_types import RotationDue, RotationScanResult
+from workflows.register_types import RotationDecision, RotationDue, RotationScanResult
 from workflows.types import Actor, Role
 
 CASE = "{case_id}"
@@ -100,6 +101,12 @@ PAGES: dict[str, tuple[Role | None, str]] = {
     "/console/register/rotations/{scan_id}": (
         Role.DEPARTMENT_HEAD,
         f"/console/register/rotations/{ROTATION_SCAN}",
+    ),
+    # the rotation batch of the scan's person, made by the test under the test's case id
+    "/console/register/rotation-batches": (Role.CLERK, "/console/register/rotation-batches"),
+    "/console/register/rotation-batches/{batch_id}": (
+        Role.CLERK,
+        f"/console/register/rotation-batches/{CASE}",
     ),
 }
 # Further visits of a page: the new-case form of a selection method, once it is chosen.
@@ -175,6 +182,33 @@ async def cadre_work(stack: Stack, key: str, on: date) -> None:  # noqa: F811
 SHEET_FILES = ("evaluation_unified.csv", "evaluation_own.csv")
 
 
+async def rotation_work(stack: Stack, key: str, on: date) -> None:  # noqa: F811
+    """The scan's person decided 交流 and put in a rotation batch under ``key``, once the
+    batch has read its policy (its page then shows the steps' forms)."""
+    head = Actor(name="部长 赵", role=Role.DEPARTMENT_HEAD)
+    async with stack.sessions() as s, s.begin():
+        await decide_rotation(s, ROTATION_SCAN, REGISTER_PERSON, RotationDecision.ROTATE, "", head)
+    client = stack.runner.env.client
+    await rotation_batch.make_batch(
+        client,
+        stack.runner.task_queue,
+        stack.sessions,
+        PROJECT_DIR / "policy" / "default.yaml",
+        batch_id=key,
+        title="乡镇一般干部交流",
+        scan_id=ROTATION_SCAN,
+        made_on=on,
+        moves=[rotation_batch.Destination(REGISTER_PERSON, "樟市镇人民政府", "樟市镇")],
+        opened_by=Actor(name="王科员", role=Role.CLERK),
+    )
+    for _ in range(300):
+        state = await rotation_batch.batch_state(client, key)
+        if state.policy_version and state.moves[0].document_schedule:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the rotation batch did not start")
+
+
 def console_get_routes() -> set[str]:
     """The address template of every GET route of the console, as the app serves them."""
 
@@ -248,6 +282,7 @@ async def test_every_page_in_the_browser_is_in_chinese(
                 ],
             ),
         )
+    await rotation_work(stack, new_case_id, now)
 
     pages: dict[Role | None, Page] = {}
     context = await stack.browser.new_context()

@@ -51,7 +51,7 @@ async def test_the_zip_with_the_files_for_those_who_may_have_them(
 
     async with await sign_in(app, auditor_name, Role.AUDITOR) as auditor:
         page = await auditor.get("/console/audit/cases/Z-1")
-        assert f'href="{ZIP_LINK}"' in page and "ZIP（含附件文件）" in page
+        assert f'href="{ZIP_LINK}"' in page and "含附件文件（ZIP）" in page
         response = await auditor.http.get(ZIP_LINK)
     assert response.status_code == 200, response.text[:500]
     assert response.headers["content-type"] == "application/zip"

@@ -427,7 +427,7 @@ def test_a_new_book_mirrors_the_case() -> None:
         CaseStatus.ACTIVE,
         OPENED,
     )
-    assert s.policy_version == "2026.3"
+    assert s.policy_version == "2026.4"
     assert s.policy_digest == POLICY.digest
     assert [(c.person_id, c.status) for c in s.candidates] == [
         ("p1", CandidateStatus.IN_POOL),
@@ -1957,7 +1957,7 @@ def test_the_full_run_passes_through_every_stage_in_order() -> None:
     assert (row.stage, row.status, row.policy_version) == (
         CaseStage.CLOSED,
         CaseStatus.APPOINTED,
-        "2026.3",
+        "2026.4",
     )
 
 

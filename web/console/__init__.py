@@ -23,6 +23,7 @@ from web.console import attachments as attachment_pages
 from web.console import capability as capability_pages
 from web.console import evaluation as evaluation_pages
 from web.console import extension_requests as extension_pages
+from web.console import rotation_batch as rotation_batch_pages
 from web.console.auth import PageRefused, SignInNeeded, sign_in_url
 from web.templating import render
 
@@ -35,6 +36,7 @@ router.include_router(extension_pages.router)
 router.include_router(department_tasks.router)
 router.include_router(capability_pages.router)
 router.include_router(evaluation_pages.router)
+router.include_router(rotation_batch_pages.router)
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:

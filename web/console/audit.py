@@ -15,6 +15,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as InPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.audit_calls import MEDIA_TYPES, DossierFormat, service_copies, service_keyring
@@ -29,17 +30,21 @@ from audit.last_checks import record_check_async
 from audit.verify import verify_log
 from store import queries
 from web.console.auth import Console, PageRefused, check_csrf, may, read_form, require
-from web.console.cases import CaseId
 from web.console.common import day, page
 from web.templating import beijing_today as today
 from workflows.glossary import EVENT_KINDS, zh
-from workflows.types import CaseStage, CaseStatus, Line
+from workflows.types import CaseStage, CaseStatus, ChainKind, Line
 
 router = APIRouter(prefix="/audit")
 
 PAGE_SIZE = 100
 MAX_DOSSIER_BYTES = 20 * 1024 * 1024
 Filter = Annotated[Line, Query(max_length=200)]  # one line, as common.FilterText
+# a case's id, or the id of an audit chain that is not a case (``workflows.ids``: a prefix
+# and keys of a case id's letters, joined by ":")
+ChainId = Annotated[
+    str, InPath(min_length=1, max_length=160, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -62,6 +67,7 @@ async def search(
     filters = {"person": person, "actor": actor, "unit": unit, "stage": stage, "kind": kind}
     asked = any(filters.values()) or date_from or date_to
     found, next_cursor, error = [], "", ""
+    chains: dict[str, ChainKind] = {}
     if asked:
         try:
             cursor = audit_queries.Cursor.parse(after) if after else None
@@ -76,6 +82,7 @@ async def search(
             )
             async with parts.sessions() as s:
                 result = await audit_queries.search(s, search, page_size=PAGE_SIZE, after=cursor)
+                chains = await queries.chain_kinds(s, {e.case_id for e in result.events})
             found = result.events
             next_cursor = str(result.next) if result.next else ""
         except ValueError as exc:
@@ -89,6 +96,7 @@ async def search(
         date_to=date_to,
         asked=asked,
         events=found,
+        chains=chains,
         next_cursor=next_cursor,
         error=error,
         stages=list(CaseStage),
@@ -120,18 +128,21 @@ async def find_case(
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def timeline(
-    request: Request, user: Console, parts: ServicesDep, case_id: CaseId
+    request: Request, user: Console, parts: ServicesDep, case_id: ChainId
 ) -> Response:
     """A case's full timeline in the order of its hash chain, so that each row's previous
     hash is the hash of the row above it (the workflow's own numbering, ``seq``, may differ
     where an event was recorded late)."""
     require(user, READ_AUDIT)
     events = sorted(await _timeline(parts, case_id), key=lambda e: e.chain_index)
+    async with parts.sessions() as s:
+        chain = (await queries.chain_kinds(s, [case_id])).get(case_id)
     return page(
         request,
         user,
         "console_audit_case.html",
         case_id=case_id,
+        chain=chain,
         events=events,
         today=today(),
         formats=list(MEDIA_TYPES),
@@ -141,7 +152,7 @@ async def timeline(
 
 @router.get("/cases/{case_id}/as-of", response_class=HTMLResponse)
 async def as_of(
-    request: Request, user: Console, parts: ServicesDep, case_id: CaseId, on: date
+    request: Request, user: Console, parts: ServicesDep, case_id: ChainId, on: date
 ) -> Response:
     """What the case looked like at the end of a day, from its recorded events alone, each
     by the day it happened (with the moment it was typed in beside)."""
@@ -162,7 +173,7 @@ async def as_of(
 
 
 @router.get("/cases/{case_id}/dossier.zip")
-async def dossier_with_files(user: Console, parts: ServicesDep, case_id: CaseId) -> Response:
+async def dossier_with_files(user: Console, parts: ServicesDep, case_id: ChainId) -> Response:
     """The case's JSON dossier with its attachments' files (a zip), each file checked against
     its hash on the way out, as the API's export gives it to the roles that may have files."""
     require(user, EXPORT_AUDIT_FILES)
@@ -182,7 +193,7 @@ async def dossier_with_files(user: Console, parts: ServicesDep, case_id: CaseId)
 
 @router.get("/cases/{case_id}/dossier.{fmt}")
 async def dossier(
-    user: Console, parts: ServicesDep, case_id: CaseId, fmt: DossierFormat
+    user: Console, parts: ServicesDep, case_id: ChainId, fmt: DossierFormat
 ) -> Response:
     """The case's dossier to save, as ``audit export`` writes it."""
     require(user, EXPORT_AUDIT)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ServicesDep
-from api.permissions import CHANGE_REGISTER, DECIDE_ROTATION, READ_REGISTER
+from api.permissions import CHANGE_REGISTER, DECIDE_ROTATION, MAKE_ROTATION_BATCH, READ_REGISTER
 from sheets.columns import REGISTER_SHEETS
 from sheets.problems import SheetProblems
 from store.console_models import SignedIn
@@ -150,6 +150,8 @@ async def rotation_page(
         listed=listed,
         decisions=list(RotationDecision),
         may_decide=may(user, DECIDE_ROTATION),
+        may_batch=may(user, MAKE_ROTATION_BATCH),
+        rotate=RotationDecision.ROTATE,
         flash=done,
     )
 

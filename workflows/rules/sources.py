@@ -84,6 +84,9 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         "capability.retest": "本地规定：能力测试不合格者自学后补测，补测不合格者组织处理"
         "（逆向交流、降职、改任非领导职务）",
         "rotation.posts": "本地规定：在同一乡镇连续工作满规定年限的一般干部应当交流",
+        "rotation.batch.members": "本地规定：交流批次只列入排查列为应交流、经组织部决定交流的"
+        "一般干部，每人只列入一次",
+        "rotation.batch.dates": "本地规定：交流文件印发后到岗报到，各环节日期依次登记",
         "double_evaluation.tally": "本地规定：双重考核民主测评的票数不能多于参加测评人数",
         "double_evaluation.leaders": "本地规定：双重考核对县直单位党政正职逐人统一测评，"
         "并在本单位测评",
