@@ -19,11 +19,19 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.pool import QueuePool
 
+_DRIVER = "audit.driver"  # where a session keeps them for its transaction (``session.info``)
+
 
 async def driver_of(session: AsyncSession) -> tuple[AsyncConnection, asyncpg.Connection]:
-    """The session's connection, and asyncpg's connection beneath it."""
+    """The session's connection, and asyncpg's connection beneath it (kept by the session
+    for as long as its transaction lasts, which holds the one connection)."""
+    known = session.info.get(_DRIVER)
+    transaction = session.sync_session.get_transaction()
+    if known is not None and transaction is not None and known[0] is transaction:
+        return known[1], known[2]
     conn = await session.connection()
     driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), conn, driver)
     return conn, driver
 
 

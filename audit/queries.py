@@ -10,6 +10,11 @@ row's pair, so a page never shifts when events are recorded meanwhile. Each filt
 index ending in (occurred_at, id) (migration 0002); a person is found through ``person_ids``,
 every person id the payload names at any depth, under a GIN index.
 
+The timeline, the searches and a probation's chain are read as plain rows on the session's own
+connection (asyncpg, no ORM objects): once the session's transaction is open on the server,
+straight through the driver; the session's first statement goes through SQLAlchemy, so the
+transaction opens as the caller set it up (e.g. REPEATABLE READ for a dossier).
+
 Days are days in Asia/Shanghai, as the department counts them: "up to 2026-09-15" means up
 to midnight at the end of that day, Beijing time. Searches go by the moment an event was
 recorded; "a case as of a day" by the day its act happened (``audit.act_dates``).
@@ -22,12 +27,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.act_dates import act_days
-from audit.chain import CASE_CHAIN, PROBATION_CHAIN, Chain, ChainLink, iso_utc, parse_iso_utc
-from store.models import Case, CaseEvent
+from audit.chain import (
+    CASE_CHAIN,
+    PROBATION_CHAIN,
+    Chain,
+    ChainLink,
+    iso_utc,
+    loads_json,
+    parse_iso_utc,
+)
+from audit.driver import as_dbapi_errors, driver_of
+from store.models import CaseEvent
 from store.probation_models import Probation, ProbationEvent
 from workflows.rules.working_days import SHANGHAI
 
@@ -54,6 +68,27 @@ class AuditEvent:
     prev_hash: str
     hash: str
     person_ids: tuple[str, ...]
+
+    @classmethod
+    def of_row(cls, row: Sequence[Any]) -> AuditEvent:
+        """From a row of ``_EVENT_COLUMNS`` (the fields in order, the payload as JSON text)."""
+        return cls(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            loads_json(row[10]),
+            row[11],
+            row[12],
+            row[13],
+            tuple(row[14]),
+        )
 
     @classmethod
     def of(cls, e: CaseEvent) -> AuditEvent:
@@ -99,15 +134,29 @@ def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=SHANGHAI)
 
 
-async def _events(session: AsyncSession, query: Select[CaseEvent]) -> list[AuditEvent]:
-    result = await session.scalars(query.execution_options(populate_existing=True))
-    return [AuditEvent.of(e) for e in result]
+_EVENT_COLUMNS = (
+    "id, case_id, seq, chain_index, kind, stage, occurred_at, actor_name, actor_role, summary, "
+    "payload::text, recorded_at, prev_hash, hash, person_ids"
+)
+
+
+async def rows(session: AsyncSession, query: str, *arguments: Any) -> Sequence[Sequence[Any]]:
+    """The rows of ``query`` (parameters $1, $2, ...) in the session's transaction, as tuples.
+
+    Once the transaction is open on the server the query goes straight to asyncpg on the
+    session's connection; before that, through SQLAlchemy, which opens it first as the
+    session was set up. Errors are SQLAlchemy's either way (``DBAPIError``)."""
+    conn, driver = await driver_of(session)
+    if not driver.is_in_transaction():
+        return (await conn.exec_driver_sql(query, arguments)).all()
+    with as_dbapi_errors(query, arguments):
+        return await driver.fetch(query, *arguments)
 
 
 async def timeline(session: AsyncSession, case_id: str) -> list[AuditEvent]:
     """Every event of a case, in the order the workflow numbered them."""
-    query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
-    return await _events(session, query)
+    query = f"SELECT {_EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY seq"
+    return [AuditEvent.of_row(row) for row in await rows(session, query, case_id)]
 
 
 # --------------------------------------------------------------------------- probations
@@ -115,13 +164,21 @@ async def timeline(session: AsyncSession, case_id: str) -> list[AuditEvent]:
 
 async def probation_chain(session: AsyncSession, probation_id: str) -> list[LoggedLink]:
     """Every event of a probation, in chain order."""
+    names = PROBATION_CHAIN.field_names()
+    columns = ", ".join("payload::text" if n == "payload" else n for n in names)
     query = (
-        select(ProbationEvent)
-        .where(ProbationEvent.probation_id == probation_id)
-        .order_by(ProbationEvent.chain_index)
-        .execution_options(populate_existing=True)
+        f"SELECT {columns}, prev_hash, hash, id, recorded_at FROM probation_events "
+        "WHERE probation_id = $1 ORDER BY chain_index"
     )
-    return [LoggedLink.of(PROBATION_CHAIN, e) for e in await session.scalars(query)]
+    at = names.index("payload")
+    links = []
+    for row in await rows(session, query, probation_id):
+        values = list(row[: len(names)])
+        values[at] = loads_json(values[at])
+        fields = PROBATION_CHAIN.fields(*values)
+        n = len(names)
+        links.append(LoggedLink(ChainLink(fields, row[n], row[n + 1]), row[n + 2], row[n + 3]))
+    return links
 
 
 def started_probations(events: Sequence[AuditEvent]) -> set[str]:
@@ -198,29 +255,35 @@ async def search(
         raise ValueError(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间")
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise ValueError(f"日期范围为空：起始日 {filters.date_from} 晚于截止日 {filters.date_to}")
-    query = select(CaseEvent)
+    arguments: list[Any] = []
+
+    def given(value: Any) -> str:
+        arguments.append(value)
+        return f"${len(arguments)}"
+
+    where = []
     if filters.person is not None:
-        query = query.where(CaseEvent.person_ids.contains([filters.person]))
+        where.append(f"person_ids @> ARRAY[{given(filters.person)}]::text[]")
     if filters.actor is not None:
-        query = query.where(CaseEvent.actor_name == filters.actor)
+        where.append(f"actor_name = {given(filters.actor)}")
     if filters.unit is not None:
-        unit_cases = select(Case.case_id).where(Case.unit == filters.unit)
-        query = query.where(CaseEvent.case_id.in_(unit_cases))
+        where.append(f"case_id IN (SELECT case_id FROM cases WHERE unit = {given(filters.unit)})")
     if filters.stage is not None:
-        query = query.where(CaseEvent.stage == filters.stage)
+        where.append(f"stage = {given(filters.stage)}")
     if filters.kind is not None:
-        query = query.where(CaseEvent.kind == filters.kind)
+        where.append(f"kind = {given(filters.kind)}")
     if filters.date_from is not None:
-        query = query.where(CaseEvent.occurred_at >= start_of_day(filters.date_from))
+        where.append(f"occurred_at >= {given(start_of_day(filters.date_from))}")
     if filters.date_to is not None:
-        end = start_of_day(filters.date_to + timedelta(days=1))
-        query = query.where(CaseEvent.occurred_at < end)
+        where.append(f"occurred_at < {given(start_of_day(filters.date_to + timedelta(days=1)))}")
     if after is not None:
-        query = query.where(
-            tuple_(CaseEvent.occurred_at, CaseEvent.id) > (after.occurred_at, after.id)
-        )
-    query = query.order_by(CaseEvent.occurred_at, CaseEvent.id).limit(page_size + 1)
-    events = await _events(session, query)
+        where.append(f"(occurred_at, id) > ({given(after.occurred_at)}, {given(after.id)})")
+    query = (
+        f"SELECT {_EVENT_COLUMNS} FROM case_events"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + f" ORDER BY occurred_at, id LIMIT {given(page_size + 1)}"
+    )
+    events = [AuditEvent.of_row(row) for row in await rows(session, query, *arguments)]
     if len(events) <= page_size:
         return Page(events, None)
     last = events[page_size - 1]

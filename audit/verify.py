@@ -33,38 +33,41 @@ them yet: a forged tail there shows only in the reconciliation with Temporal (``
 or after the next checkpoint; checkpoint often (a schedule) to keep that window short.
 
 The log and the checkpoints are read in one REPEATABLE READ snapshot, so recording may go on
-while verification runs.
+while verification runs. A large log is checked on several cores: each kind of chain is cut
+into ranges of chain ids, one checked here and the others each in a process of its own that
+imports this transaction's snapshot (``audit.chain_scan``); their answers are taken in chain
+order, so the report is the one a single process gives.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import os
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.chain import (
-    CASE_CHAIN,
-    CHAINS,
-    PROBATION_CHAIN,
-    Chain,
-    ChainChecker,
-    ChainLink,
-    iso_utc,
-)
+from audit.chain import CASE_CHAIN, CHAINS, PROBATION_CHAIN, Chain, iso_utc
+from audit.chain_scan import Scan, ScanTask, Signed, scan, scan_elsewhere
 from audit.checkpoint_chain import ChainFault, check_checkpoint_chain
 from audit.checkpoints import Checkpoint, checkpoint_by_id, checkpoint_statements
 from audit.copies import compare_with_copies
+from audit.driver import as_dbapi_errors, driver_of
 from audit.keyring import Keyring
 from audit.queries import case_probations
 from audit.statement import heads_problems
+from store.db import to_libpq_url
 
-STREAM_BATCH = 5000
+# A kind of chain with fewer events than this (by the planner's estimate) is checked in this
+# process alone: starting another costs more than it saves.
+PARALLEL_FROM = 200_000
+MAX_PROCESSES = 4
+SAMPLE_ROWS = 20_000  # events sampled to cut the chain ids into ranges of about equal size
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,54 +133,8 @@ class Report:
         return first
 
 
-_EVENTS = """
-    SELECT {columns}, prev_hash, hash
-    FROM {table}
-    {where}
-    ORDER BY {id_key}, chain_index
-"""
-
-
-async def stream_links(
-    session: AsyncSession, chain: Chain = CASE_CHAIN, chain_ids: Collection[str] | None = None
-) -> AsyncIterator[ChainLink]:
-    """Every event of one kind of chain (of the chains ``chain_ids`` only, if given) as the
-    verifier reads it, by chain, in chain order."""
-    names = chain.field_names()
-    columns = ", ".join("payload::text" if n == "payload" else n for n in names)
-    query = text(
-        _EVENTS.format(
-            columns=columns,
-            table=chain.table,
-            id_key=chain.id_key,
-            where=f"WHERE {chain.id_key} IN :ids" if chain_ids is not None else "",
-        )
-    )
-    params = {}
-    if chain_ids is not None:
-        query = query.bindparams(bindparam("ids", expanding=True))
-        params["ids"] = list(chain_ids)
-    result = await session.stream(query.execution_options(yield_per=STREAM_BATCH), params)
-    payload_at = names.index("payload")
-    # A batch at a time: each step of an async result crosses into SQLAlchemy's greenlet,
-    # which per row would cost more than hashing the event.
-    async for batch in result.partitions():
-        for row in batch:
-            values = list(row[:-2])
-            values[payload_at] = json.loads(values[payload_at])
-            yield ChainLink(chain.fields(*values), row[-2], row[-1])
-
-
-@dataclass
-class _Signed:
-    """What the checkpoints say about one chain: (checkpoint, chain_index, hash), newest
-    first."""
-
-    heads: list[tuple[Checkpoint, int, str]] = field(default_factory=list)
-
-
 class _HeadCheck:
-    """Compares each chain of one kind, as streamed, with the heads the checkpoints signed."""
+    """Compares each chain of one kind, as checked, with the heads the checkpoints signed."""
 
     def __init__(
         self,
@@ -188,16 +145,19 @@ class _HeadCheck:
     ) -> None:
         self.chain = chain
         self.report = report
-        self.signed: dict[str, _Signed] = {}
-        for cp in checkpoints:
-            for chain_id, (index, digest) in cp.heads(chain).items():
-                if only is None or chain_id in only:
-                    self.signed.setdefault(chain_id, _Signed()).heads.append((cp, index, digest))
+        self.checkpoints = checkpoints
+        # chain id → (chain_index, hash, which checkpoint) of each head signed, newest first
+        self.signed: dict[str, Signed] = {}
+        for k, cp in enumerate(checkpoints):
+            heads = cp.heads(chain)
+            if only is not None:
+                heads = {c: head for c, head in heads.items() if c in only}
+            if not self.signed:
+                self.signed = {c: ((i, d, k),) for c, (i, d) in heads.items()}
+                continue
+            for chain_id, (index, digest) in heads.items():
+                self.signed[chain_id] = (*self.signed.get(chain_id, ()), (index, digest, k))
         self.seen: set[str] = set()
-
-    def wanted(self, chain_id: str) -> set[int]:
-        signed = self.signed.get(chain_id)
-        return {index for _, index, _ in signed.heads} if signed else set()
 
     def _fault(self, kind: str, says: str, chain_id: str, index: int, seq: int | None) -> None:
         message = f"{self.chain.word} {chain_id}：{says}"
@@ -206,11 +166,10 @@ class _HeadCheck:
     def finish_chain(self, chain_id: str, last: int, at: dict[int, tuple[str, int]]) -> None:
         """``at``: chain_index → (hash, seq) of the events some checkpoint has a head at."""
         self.seen.add(chain_id)
-        signed = self.signed.get(chain_id)
-        if signed is None:
-            return
-        vouched = [index for _, index, digest in signed.heads if at.get(index, ("",))[0] == digest]
-        for cp, index, digest in signed.heads:  # newest checkpoint first: report it once
+        signed = self.signed.get(chain_id, ())
+        vouched = [index for index, digest, _ in signed if at.get(index, ("",))[0] == digest]
+        for index, digest, k in signed:  # newest checkpoint first: report it once
+            cp = self.checkpoints[k]
             when = f"{iso_utc(cp.created_at)} 的检查点 #{cp.id}"
             if index > last:
                 self._fault(
@@ -239,10 +198,9 @@ class _HeadCheck:
                 return
 
     def finish(self) -> None:
-        for chain_id, signed in sorted(self.signed.items()):
-            if chain_id in self.seen:
-                continue
-            cp, index, _ = signed.heads[0]
+        for chain_id in sorted(self.signed.keys() - self.seen):
+            index, _, k = self.signed[chain_id][0]
+            cp = self.checkpoints[k]
             self._fault(
                 "vanished",
                 f"{iso_utc(cp.created_at)} 的检查点 #{cp.id} 签了它的 {index} 条记录，"
@@ -259,39 +217,85 @@ async def _check_chains(
     trusted: list[Checkpoint],
     report: Report,
     only: Collection[str] | None,
+    processes: int | None,
 ) -> None:
     """Every chain of one kind (of ``only``, if given) checked, and compared with ``trusted``."""
     heads = _HeadCheck(chain, trusted, report, only)
-    checker: ChainChecker | None = None
-    wanted: set[int] = set()
-    at: dict[int, tuple[str, int]] = {}
-
-    def finish(checker: ChainChecker) -> None:
-        if chain is CASE_CHAIN:
-            report.cases += 1
-        else:
-            report.probations += 1
-        report.faults.extend(
-            chain_fault(chain, f.kind, f.message, f.chain_id, f.chain_index, f.seq)
-            for f in checker.faults
-        )
-        heads.finish_chain(checker.chain_id, checker.expected_index - 1, at)
-
     if only is None or only:
-        async for link in stream_links(session, chain, only):
-            f = link.fields
-            if checker is None or checker.chain_id != f.chain_id:
-                if checker is not None:
-                    finish(checker)
-                checker = ChainChecker(f.chain_id, chain)
-                wanted, at = heads.wanted(f.chain_id), {}
-            checker.check(link)
-            report.events += 1
-            if f.chain_index in wanted:
-                at[f.chain_index] = (link.hash, f.seq)
-        if checker is not None:
-            finish(checker)
+        conn, driver = await driver_of(session)
+        with as_dbapi_errors(chain.table):
+            if only is not None:
+                scans = [await scan(driver, chain, heads.signed, only=only)]
+            else:
+                url = to_libpq_url(conn.engine.url.render_as_string(hide_password=False))
+                scans = await _scan_all(driver, url, chain, heads.signed, processes)
+        for part in scans:  # in chain order
+            if chain is CASE_CHAIN:
+                report.cases += len(part.seen)
+            else:
+                report.probations += len(part.seen)
+            report.events += part.events
+            heads.seen.update(part.seen)
+            for summary in part.details:
+                report.faults.extend(
+                    chain_fault(chain, f.kind, f.message, f.chain_id, f.chain_index, f.seq)
+                    for f in summary.faults
+                )
+                heads.finish_chain(summary.chain_id, summary.last, summary.at)
     heads.finish()
+
+
+async def _scan_all(
+    driver: asyncpg.Connection,
+    url: str,
+    chain: Chain,
+    signed: Mapping[str, Signed],
+    processes: int | None,
+) -> list[Scan]:
+    """Every chain of one kind, in chain order: in ranges on ``processes`` processes (None:
+    as many as the cores allow, if the log is large enough), this one among them."""
+    estimate = await driver.fetchval(
+        "SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass", chain.table
+    )
+    if processes is None:
+        large = (estimate or 0) >= PARALLEL_FROM
+        processes = min(os.cpu_count() or 1, MAX_PROCESSES) if large else 1
+    bounds = await _bounds(driver, chain, processes, estimate or 0) if processes > 1 else []
+    ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
+    if len(ranges) == 1:
+        return [await scan(driver, chain, signed)]
+    snapshot = await driver.fetchval("SELECT pg_export_snapshot()")
+    elsewhere = [
+        asyncio.ensure_future(scan_elsewhere(ScanTask(url, snapshot, chain.name, signed, lo, hi)))
+        for lo, hi in ranges[1:]
+    ]
+    lo, hi = ranges[0]
+    here = await scan(driver, chain, signed, lo=lo, hi=hi)
+    there: list[Scan] = []
+    for (lo, hi), task in zip(ranges[1:], elsewhere, strict=True):
+        try:
+            there.append(await task)
+        except OSError:  # no process could be started here: this one checks the range
+            there.append(await scan(driver, chain, signed, lo=lo, hi=hi))
+    return [here, *there]
+
+
+async def _bounds(driver: asyncpg.Connection, chain: Chain, parts: int, estimate: int) -> list[str]:
+    """Chain ids that cut a kind of chain into ``parts`` ranges of about as many events each
+    (from a sample of its events), ascending in the database's order; fewer if there are few
+    chains."""
+    percent = min(100.0, max(0.01, 100.0 * SAMPLE_ROWS / max(estimate, 1)))
+    found = await driver.fetchval(
+        f"SELECT percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY {chain.id_key}) "
+        f"FROM {chain.table} TABLESAMPLE SYSTEM ($2)",
+        [n / parts for n in range(1, parts)],
+        percent,
+    )
+    bounds: list[str] = []
+    for bound in found or []:
+        if bound is not None and (not bounds or bound != bounds[-1]):
+            bounds.append(bound)
+    return bounds
 
 
 async def _trusted(
@@ -320,11 +324,14 @@ async def verify_log(
     checkpoints: int | None = 1,
     case_id: str | None = None,
     copies: Path | None = None,
+    processes: int | None = None,
 ) -> Report:
     """Check every chain (or one case's and its appointees' probations'), the whole chain of
     checkpoints with ``keys`` (a keyring, or one public key valid always) and against the
     copies in ``copies``, and compare the log with the newest ``checkpoints`` checkpoints
-    that pass (None: all of them). ``session`` must not be in a transaction yet."""
+    that pass (None: all of them). ``session`` must not be in a transaction yet. ``processes``:
+    how many processes check the whole log (None: decided by its size and the cores; 1: this
+    one only)."""
     started = time.perf_counter()
     report = Report()
     keyring = Keyring.of(keys)
@@ -356,7 +363,7 @@ async def verify_log(
                 PROBATION_CHAIN.name: await case_probations(session, case_id),
             }
         for kind in CHAINS:
-            await _check_chains(session, kind, trusted, report, only[kind.name])
+            await _check_chains(session, kind, trusted, report, only[kind.name], processes)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -8,11 +8,14 @@ What it does, on a database of its own (created, migrated, dropped at the end):
    recipe as ``record_event`` (so verification below does real work), person ids indexed;
 2. signs a checkpoint over every case's head, then another (which first checks the log still
    holds every head the first one signed);
-3. times a case's timeline and a search by person, each through ``audit.queries`` (SQLAlchemy,
-   what the command line uses) and as the bare SQL through asyncpg (the floor);
+3. times a case's timeline and a search by person, each through ``audit.queries`` and as the
+   bare SQL through asyncpg on one connection (the floor): with one session kept open (one
+   connection, as the floor has) and with a new session per query (a pool checkout each);
 4. verifies the whole log (every chain, against the checkpoint): events per second;
-5. records new events through ``RecordActivities.record_event`` (the hot path with the
-   chain), one at a time and several at once.
+5. records new events through ``RecordActivities`` (the hot path with the chain): one at a
+   time, 50 cases at once one event per activity (``record_event``, as histories from before
+   the batches do), and 50 cases at once a step's events per activity (``record_events``, in
+   batches of the sizes a recorded case history has).
 
 Results go to standard output as a Markdown block for bench/RESULTS.md.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import platform
 import random
@@ -39,7 +43,16 @@ from audit.queries import Search, search, timeline
 from audit.verify import verify_log
 from store.db import make_engine, make_session_factory, to_libpq_url, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
-from workflows.types import CaseRow, CaseStage, CaseStatus, RecordEventInput, Role, SelectionMethod
+from workflows.types import (
+    CaseRow,
+    CaseStage,
+    CaseStatus,
+    RecordedEvent,
+    RecordEventInput,
+    RecordEventsInput,
+    Role,
+    SelectionMethod,
+)
 
 SERVER = os.environ.get("TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 START = datetime(2024, 1, 1, 1, 0, tzinfo=UTC)
@@ -59,6 +72,9 @@ EVENT_COLUMNS = (
     "hash",
     "person_ids",
 )
+# the sizes of a step's batch, in the proportions of tests/histories/case_recorded_in_batches.json
+# (25 steps of one event, 4 of two, 2 of three)
+BATCH_SIZES = (1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 3, 1, 1, 2)
 CASE_COLUMNS = ("case_id", "unit", "post", "method", "stage", "status", "opened_on", "last_seq")
 
 
@@ -235,6 +251,10 @@ async def main(args: argparse.Namespace) -> None:
         persons = await person_sample(url, rng, args.samples)
         raw = await asyncpg.connect(to_libpq_url(url))
         try:
+            kept = sessions()
+
+            async def kept_timeline(case_id: str) -> None:
+                assert len(await timeline(kept, case_id)) == args.events_per_case
 
             async def orm_timeline(case_id: str) -> None:
                 async with sessions() as session:
@@ -245,6 +265,10 @@ async def main(args: argparse.Namespace) -> None:
                     "SELECT * FROM case_events WHERE case_id = $1 ORDER BY seq", case_id
                 )
                 assert len(rows) == args.events_per_case
+
+            async def kept_search(person: str) -> None:
+                page = await search(kept, Search(person=person), page_size=50)
+                assert page.events
 
             async def orm_search(person: str) -> None:
                 async with sessions() as session:
@@ -259,19 +283,30 @@ async def main(args: argparse.Namespace) -> None:
                 )
                 assert rows
 
-            for label, orm, bare, keys in (
-                ("case timeline (10 events)", orm_timeline, bare_timeline, case_ids),
-                ("search by person (page of ≤ 50)", orm_search, bare_search, persons),
+            for label, one, each, bare, keys in (
+                ("case timeline (10 events)", kept_timeline, orm_timeline, bare_timeline, case_ids),
+                ("search by person (page of ≤ 50)", kept_search, orm_search, bare_search, persons),
             ):
-                await timed(orm, keys[:20])  # warm the pool and the caches
-                await timed(bare, keys[:20])
-                a = await timed(orm, keys)
-                b = await timed(bare, keys)
+                for call in (one, each, bare):
+                    await timed(call, keys[:20])  # warm the pool and the caches
+                # interleaved in rounds of 50, so a burst of other work hits all three alike
+                a: list[float] = []
+                c: list[float] = []
+                b: list[float] = []
+                for first in range(0, len(keys), 50):
+                    chunk = keys[first : first + 50]
+                    a += await timed(one, chunk)
+                    c += await timed(each, chunk)
+                    b += await timed(bare, chunk)
                 say(
-                    f"- {label}, {len(keys)} samples: audit.queries p50 {pct(a, 50):.2f} ms, "
-                    f"p95 {pct(a, 95):.2f} ms; bare SQL via asyncpg p50 {pct(b, 50):.2f} ms, "
-                    f"p95 {pct(b, 95):.2f} ms"
+                    f"- {label}, {len(keys)} samples: audit.queries, one session: p50 "
+                    f"{pct(a, 50):.2f} ms, p95 {pct(a, 95):.2f} ms; a new session per query: "
+                    f"p50 {pct(c, 50):.2f} ms, p95 {pct(c, 95):.2f} ms; bare SQL via asyncpg: "
+                    f"p50 {pct(b, 50):.2f} ms, p95 {pct(b, 95):.2f} ms; **p95 ÷ floor "
+                    f"{pct(a, 95) / pct(b, 95):.2f}** (one session), "
+                    f"{pct(c, 95) / pct(b, 95):.2f} (a session per query)"
                 )
+            await kept.close()
             hits = [
                 len(await raw.fetch("SELECT 1 FROM case_events WHERE person_ids @> ARRAY[$1]", p))
                 for p in persons[:100]
@@ -284,9 +319,16 @@ async def main(args: argparse.Namespace) -> None:
             report = await verify_log(session, key.public_key())
         assert report.ok, report.faults[:5]
         say(
-            f"- verify (every chain + the checkpoint): {report.events:,} events of "
-            f"{report.cases:,} cases in {report.seconds:.1f} s = "
-            f"{report.events / report.seconds:,.0f} events/s"
+            f"- verify (every chain + the checkpoint, processes by size and cores): "
+            f"{report.events:,} events of {report.cases:,} cases in {report.seconds:.1f} s = "
+            f"**{report.events / report.seconds:,.0f} events/s**"
+        )
+        async with sessions() as session:
+            alone = await verify_log(session, key.public_key(), processes=1)
+        assert alone.ok and alone.events == report.events
+        say(
+            f"- verify in this process alone: {alone.seconds:.1f} s = "
+            f"{alone.events / alone.seconds:,.0f} events/s"
         )
 
         await record_events(sessions, say)
@@ -349,14 +391,45 @@ async def record_events(sessions: Any, say: Callable[[str], None]) -> None:
 
     async def case_stream(case_id: str) -> None:
         for s in range(1, 41):
-            await records.record_event(event(case_id, s))
+            assert await records.record_event(event(case_id, s))
 
     await asyncio.gather(*(case_stream(c) for c in cases))
     took = time.perf_counter() - started
     say(
-        f"- record_event, 50 cases at once (2,000 events, pool of 5+10 connections): "
-        f"{2000 / took:,.0f} events/s"
+        f"- record_event, 50 cases at once, an event per activity (2,000 events, pool of 5+10 "
+        f"connections): **{2000 / took:,.0f} events/s**"
     )
+
+    def step(case_id: str, first: int, size: int) -> RecordEventsInput:
+        events = [
+            RecordedEvent.model_validate(event(case_id, s).model_dump(exclude={"case_id", "case"}))
+            for s in range(first, first + size)
+        ]
+        return RecordEventsInput(case_id=case_id, case=row, events=events)
+
+    async def case_steps(case_id: str) -> int:
+        seq, steps = 1, 0
+        for size in itertools.cycle(BATCH_SIZES):
+            size = min(size, 41 - seq)
+            if size <= 0:
+                return steps
+            assert await records.record_events(step(case_id, seq, size)) == size
+            seq, steps = seq + size, steps + 1
+        raise AssertionError("unreachable")
+
+    cases = [f"NEW-S{n}" for n in range(2, 52)]
+    started = time.perf_counter()
+    steps = sum(await asyncio.gather(*(case_steps(c) for c in cases)))
+    took = time.perf_counter() - started
+    say(
+        f"- record_events, 50 cases at once, a step per activity (2,000 events in {steps:,} "
+        f"steps of {2000 / steps:.2f} events on average): **{2000 / took:,.0f} events/s**"
+    )
+
+
+def load_average() -> str:
+    with open("/proc/loadavg") as f:
+        return " / ".join(f.read().split()[:3])
 
 
 if __name__ == "__main__":
@@ -369,4 +442,6 @@ if __name__ == "__main__":
     arguments = parser.parse_args()
     python = platform.python_version()
     print(f"machine: {os.cpu_count()} cores, {platform.platform()}, Python {python}")
+    print(f"load average before: {load_average()}", flush=True)
     asyncio.run(main(arguments))
+    print(f"load average after: {load_average()}")
