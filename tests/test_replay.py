@@ -12,10 +12,13 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from gateway.client import DATA_CONVERTER
+from settings import PROJECT_DIR, load_settings
+from worker import worker_parts
 from workflows.appointment_case import (
     CONTINUE_AS_NEW_PATCH,
     RECORD_BATCH_PATCH,
@@ -28,6 +31,27 @@ from workflows.audit_checkpoint import MAIL_PATCH, AuditCheckpointWorkflow
 from workflows.ids import LEGACY_PROBATION_WORKFLOW_PREFIX, PROBATION_WORKFLOW_PREFIX
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("case_*.json"))
+EVERY_HISTORY = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def worker_workflows() -> list[type]:
+    """The workflow classes the worker registers (``worker.worker_parts``); nothing connects."""
+    settings = load_settings({"POLICY_FILE": str(PROJECT_DIR / "policy" / "default.yaml")})
+    workflows, _ = worker_parts(settings, async_sessionmaker())
+    return workflows
+
+
+def test_every_workflow_the_worker_runs_has_a_saved_history() -> None:
+    """A workflow added to the worker without a saved history to replay fails here."""
+    saved = {
+        WorkflowHistory.from_json(p.stem, p.read_text("utf-8"))
+        .events[0]
+        .workflow_execution_started_event_attributes.workflow_type.name
+        for p in EVERY_HISTORY
+    }
+    registered = {w.__name__ for w in worker_workflows()}
+    assert len(registered) >= 10
+    assert registered <= saved, f"no saved history of: {sorted(registered - saved)}"
 
 
 def test_there_are_saved_histories() -> None:

@@ -88,9 +88,10 @@ async def test_probation_events_written_before_their_chain_get_chained(
     sessions = make_session_factory(engine)
     conn = await asyncpg.connect(to_libpq_url(url))
     try:
-        # today's recording writes the listing's task columns (0014): lent to the old schema
-        # for the writing, then taken away again before the upgrade adds them for real
-        listing = ("awaited_step", "awaited_role", "assignee")
+        # today's recording writes the listing's task columns (0014) and its chain's kind
+        # (0018): lent to the old schema for the writing, then taken away again before the
+        # upgrade adds them for real
+        listing = ("awaited_step", "awaited_role", "assignee", "chain")
         for column in listing:
             await conn.execute(f"ALTER TABLE cases ADD COLUMN {column} varchar")
         await record_all(sessions, story("old-3"))
