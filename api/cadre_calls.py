@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from api import temporal
 from api.deps import Services, actor_of
 from api.errors import ApiError
+from api.temporal import answer
 from gateway import cadre, cadre_checks
 from gateway.errors import GatewayError
 from store.account_models import Caller
@@ -34,14 +34,23 @@ from workflows.double_evaluation_types import (
     RemovalVoteInput,
 )
 
-T = TypeVar("T")
+S = TypeVar("S", RetestState, RemovalState)
 
 
-async def _api(call: Awaitable[T]) -> T:
-    try:
-        return await call
-    except GatewayError as exc:
-        raise temporal.api_error(exc) from exc
+async def _states(calls: Sequence[Awaitable[S]], kind: type[S]) -> tuple[dict[str, S], str]:
+    """The states of a campaign's retests or an evaluation's removal cases, read at once:
+    person id -> state, and why one could not be read (the others are shown all the same)."""
+    found = await asyncio.gather(*calls, return_exceptions=True)
+    states: dict[str, S] = {}
+    why = ""
+    for item in found:
+        if isinstance(item, kind):
+            states[item.person_id] = item
+        elif isinstance(item, GatewayError):
+            why = item.message
+        elif isinstance(item, BaseException):
+            raise item
+    return states, why
 
 
 # --------------------------------------------------------------------------- capability test
@@ -55,8 +64,9 @@ async def start_campaign(
 ) -> str:
     """Check the campaign with the policy in force (``SheetProblems`` by row for a sheet's
     scores), then start it; its workflow ID."""
-    await _api(cadre_checks.check_campaign_input(data, parts.settings.policy_file, numbered, title))
-    return await _api(cadre.start_campaign(parts.client, parts.settings.task_queue, data))
+    policy_file = parts.settings.policy_file
+    await answer(cadre_checks.check_campaign_input(data, policy_file, numbered, title))
+    return await answer(cadre.start_campaign(parts.client, parts.settings.task_queue, data))
 
 
 @dataclass(frozen=True)
@@ -67,25 +77,16 @@ class Campaign:
 
 
 async def campaign(parts: Services, campaign_id: str) -> Campaign:
-    state = await _api(cadre.campaign_state(parts.client, campaign_id))
+    state = await answer(cadre.campaign_state(parts.client, campaign_id))
     if state is None:
         return Campaign(None, {})
     # a retest's ID ends with the person's id (escaped; ids of a campaign's rows hold no
     # character that is)
     started = {workflow_id.rpartition(":")[2] for workflow_id in state.retests}
-    found = await asyncio.gather(
-        *(cadre.retest_state(parts.client, campaign_id, pid) for pid in sorted(started)),
-        return_exceptions=True,
+    retests, why = await _states(
+        [cadre.retest_state(parts.client, campaign_id, pid) for pid in sorted(started)],
+        RetestState,
     )
-    retests: dict[str, RetestState] = {}
-    why = ""
-    for item in found:
-        if isinstance(item, RetestState):
-            retests[item.person_id] = item
-        elif isinstance(item, GatewayError):
-            why = item.message
-        elif isinstance(item, BaseException):
-            raise item
     return Campaign(state, retests, why)
 
 
@@ -94,7 +95,7 @@ async def record_retest(
 ) -> RetestState:
     """补测成绩 as ``who`` (``ValidationError`` when ``fields`` do not fit)."""
     data = RetestInput.model_validate({**fields, "actor": actor_of(who)})
-    return await _api(cadre.record_retest(parts.client, campaign_id, person_id, data))
+    return await answer(cadre.record_retest(parts.client, campaign_id, person_id, data))
 
 
 async def record_handling(
@@ -102,7 +103,7 @@ async def record_handling(
 ) -> RetestState:
     """组织处理决定 as ``who``."""
     data = HandlingInput.model_validate({**fields, "actor": actor_of(who)})
-    return await _api(cadre.record_handling(parts.client, campaign_id, person_id, data))
+    return await answer(cadre.record_handling(parts.client, campaign_id, person_id, data))
 
 
 # --------------------------------------------------------------------------- double evaluation
@@ -110,12 +111,12 @@ async def record_handling(
 
 async def preview_evaluation(parts: Services, data: DoubleEvaluationInput) -> list[RankedRow]:
     """The ranking and proposals the evaluation would record (409 for a bad tally)."""
-    return await _api(cadre_checks.preview_evaluation(data, parts.settings.policy_file))
+    return await answer(cadre_checks.preview_evaluation(data, parts.settings.policy_file))
 
 
 async def start_evaluation(parts: Services, data: DoubleEvaluationInput) -> str:
     await preview_evaluation(parts, data)
-    return await _api(cadre.start_evaluation(parts.client, parts.settings.task_queue, data))
+    return await answer(cadre.start_evaluation(parts.client, parts.settings.task_queue, data))
 
 
 @dataclass(frozen=True)
@@ -126,22 +127,13 @@ class Evaluation:
 
 
 async def evaluation(parts: Services, evaluation_id: str) -> Evaluation:
-    state = await _api(cadre.evaluation_state(parts.client, evaluation_id))
+    state = await answer(cadre.evaluation_state(parts.client, evaluation_id))
     if state is None:
         return Evaluation(None, {})
-    found = await asyncio.gather(
-        *(cadre.removal_state(parts.client, evaluation_id, pid) for pid in state.cases),
-        return_exceptions=True,
+    cases, why = await _states(
+        [cadre.removal_state(parts.client, evaluation_id, pid) for pid in state.cases],
+        RemovalState,
     )
-    cases: dict[str, RemovalState] = {}
-    why = ""
-    for item in found:
-        if isinstance(item, RemovalState):
-            cases[item.person_id] = item
-        elif isinstance(item, GatewayError):
-            why = item.message
-        elif isinstance(item, BaseException):
-            raise item
     return Evaluation(state, cases, why)
 
 
@@ -150,7 +142,7 @@ async def record_removal_vote(
 ) -> RemovalState:
     """常委会票决结果 as ``who``."""
     data = RemovalVoteInput.model_validate({**fields, "actor": actor_of(who)})
-    return await _api(cadre.record_removal_vote(parts.client, evaluation_id, person_id, data))
+    return await answer(cadre.record_removal_vote(parts.client, evaluation_id, person_id, data))
 
 
 def no_campaign(campaign_id: str) -> ApiError:

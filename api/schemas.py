@@ -351,3 +351,26 @@ FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
 # Paging of a listing.
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+# --------------------------------------------------------------------------- cadre work
+
+# the answers of a route to a workflow of the cadre work (a capability test, a double
+# evaluation, a rotation batch) besides its own: a list, one of them, a step sent to one
+WORKFLOW_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem},
+    403: {"model": Problem},
+    422: {"model": Malformed},
+    503: {"model": Problem},
+}
+WORKFLOW_ONE_ERRORS: dict[int | str, dict[str, Any]] = {**WORKFLOW_ERRORS, 404: {"model": Problem}}
+WORKFLOW_STEP_ERRORS: dict[int | str, dict[str, Any]] = {
+    **WORKFLOW_ONE_ERRORS,
+    409: {"model": Problem, "description": "refused by a rule, or the workflow has ended"},
+}
+
+
+class WorkflowStarted(BaseModel):
+    """A workflow of the cadre work just started: its ID."""
+
+    workflow_id: str

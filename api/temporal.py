@@ -6,6 +6,9 @@ an unknown case is 404; a silent worker or server is 503.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 
@@ -33,6 +36,7 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "QUERY_WAIT",
     "UPDATE_WAIT",
+    "answer",
     "api_error",
     "check_size",
     "connect_error",
@@ -44,6 +48,8 @@ __all__ = [
     "state_after",
     "unreachable",
 ]
+
+T = TypeVar("T")
 
 STATUS: dict[type[GatewayError], int] = {
     Refused: 409,
@@ -64,6 +70,14 @@ def api_error(error: GatewayError) -> ApiError:
     rule = getattr(error, "rule", "")
     status = STATUS[type(error)]
     return ApiError(status, error.message, source(rule) if rule else "", code=rule or error.code)
+
+
+async def answer(call: Awaitable[T]) -> T:
+    """What one of the gateway's calls returns; its failure as an ``ApiError``."""
+    try:
+        return await call
+    except GatewayError as exc:
+        raise api_error(exc) from exc
 
 
 def unreachable(detail: str) -> ApiError:

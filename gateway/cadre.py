@@ -12,32 +12,9 @@ The doors check an input before starting it with the workflows' own pure checks
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from temporalio.client import Client
 
-from temporalio.client import (
-    Client,
-    WorkflowExecutionStatus,
-    WorkflowHandle,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
-
-from gateway.cases import (
-    QUERY_WAIT,
-    UPDATE_WAIT,
-    check_size,
-    connect_problem,
-    no_worker,
-    refusal,
-)
-from gateway.errors import BadRequest, CaseEnded, CaseExists, NoSuchCase, Refused, Unreachable
+from gateway import workflow_calls
 from workflows.capability_campaign import CapabilityCampaignWorkflow
 from workflows.capability_retest import CapabilityRetestWorkflow
 from workflows.capability_types import (
@@ -62,8 +39,6 @@ from workflows.ids import (
 )
 from workflows.removal_case import RemovalCaseWorkflow
 
-T = TypeVar("T")
-
 
 def campaign_name(campaign_id: str) -> str:
     return f"能力测试 {campaign_id}"
@@ -81,84 +56,32 @@ def removal_name(evaluation_id: str, person_id: str) -> str:
     return f"双重考核 {evaluation_id} 中 {person_id} 的降免职案件"
 
 
-async def _has_ended(client: Client, workflow_id: str) -> bool:
-    try:
-        described = await client.get_workflow_handle(workflow_id).describe()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise Unreachable(exc.message) from exc
-    return described.status not in (None, WorkflowExecutionStatus.RUNNING)
-
-
-async def _call(client: Client, workflow_id: str, about: str, call: Awaitable[T]) -> T:
-    """One call to a cadre workflow, Temporal's failures as ``gateway.errors``."""
-    try:
-        return await asyncio.wait_for(call, UPDATE_WAIT.total_seconds())
-    except WorkflowUpdateFailedError as exc:
-        raise refusal(exc) from exc
-    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as exc:
-        raise Refused(str(exc)) from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.INVALID_ARGUMENT:
-            raise BadRequest(f"Temporal 拒绝了对{about}的请求：{exc.message}") from exc
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise Unreachable(exc.message) from exc
-        if await _has_ended(client, workflow_id):
-            raise CaseEnded(f"{about}已经结束，不能再登记任何事项") from exc
-        raise NoSuchCase(f"没有{about}") from exc
-    except RuntimeError as exc:
-        raise connect_problem(exc) from exc
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise no_worker(about, about) from exc
-
-
-async def _started(about: str, start: Awaitable[WorkflowHandle[Any, Any]]) -> str:
-    """The workflow ID of a workflow just started, Temporal's refusals as ``gateway.errors``;
-    a second start under one ID (the key of a campaign or an evaluation) is ``CaseExists``."""
-    try:
-        handle = await start
-    except WorkflowAlreadyStartedError as exc:
-        raise CaseExists(f"{about}已经存在（编号不能重复使用）") from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.INVALID_ARGUMENT:
-            raise BadRequest(f"Temporal 拒绝了对{about}的请求：{exc.message}") from exc
-        raise Unreachable(exc.message) from exc
-    except RuntimeError as exc:
-        raise connect_problem(exc) from exc
-    return handle.id
-
-
 # --------------------------------------------------------------------------- capability test
 
 
 async def start_campaign(client: Client, task_queue: str, data: CapabilityCampaignInput) -> str:
     """Start a campaign; its workflow ID, from the campaign's id (never used twice)."""
-    about = campaign_name(data.campaign_id)
-    check_size(about, data)
-    start = client.start_workflow(
+    return await workflow_calls.start(
+        client,
+        task_queue,
+        campaign_name(data.campaign_id),
         CapabilityCampaignWorkflow.run,
         data,
-        id=capability_campaign_workflow_id(data.campaign_id),
-        task_queue=task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        capability_campaign_workflow_id(data.campaign_id),
     )
-    return await _started(about, start)
 
 
 async def campaign_state(client: Client, campaign_id: str) -> CampaignState | None:
     """The campaign's state; None while it is still reading its policy."""
     workflow_id = capability_campaign_workflow_id(campaign_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.query(CapabilityCampaignWorkflow.state, rpc_timeout=QUERY_WAIT)
-    return await _call(client, workflow_id, campaign_name(campaign_id), call)
+    about = campaign_name(campaign_id)
+    return await workflow_calls.query(client, workflow_id, about, CapabilityCampaignWorkflow.state)
 
 
 async def retest_state(client: Client, campaign_id: str, person_id: str) -> RetestState:
     workflow_id = capability_retest_workflow_id(campaign_id, person_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.query(CapabilityRetestWorkflow.state, rpc_timeout=QUERY_WAIT)
-    return await _call(client, workflow_id, retest_name(campaign_id, person_id), call)
+    about = retest_name(campaign_id, person_id)
+    return await workflow_calls.query(client, workflow_id, about, CapabilityRetestWorkflow.state)
 
 
 async def record_retest(
@@ -166,9 +89,9 @@ async def record_retest(
 ) -> RetestState:
     """补测成绩; the cadre's state after it."""
     workflow_id = capability_retest_workflow_id(campaign_id, person_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.execute_update(CapabilityRetestWorkflow.record_retest, data)
-    return await _call(client, workflow_id, retest_name(campaign_id, person_id), call)
+    about = retest_name(campaign_id, person_id)
+    step = CapabilityRetestWorkflow.record_retest
+    return await workflow_calls.update(client, workflow_id, about, step, data)
 
 
 async def record_handling(
@@ -176,9 +99,9 @@ async def record_handling(
 ) -> RetestState:
     """组织处理决定; the cadre's state after it."""
     workflow_id = capability_retest_workflow_id(campaign_id, person_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.execute_update(CapabilityRetestWorkflow.record_handling, data)
-    return await _call(client, workflow_id, retest_name(campaign_id, person_id), call)
+    about = retest_name(campaign_id, person_id)
+    step = CapabilityRetestWorkflow.record_handling
+    return await workflow_calls.update(client, workflow_id, about, step, data)
 
 
 # --------------------------------------------------------------------------- double evaluation
@@ -186,31 +109,27 @@ async def record_handling(
 
 async def start_evaluation(client: Client, task_queue: str, data: DoubleEvaluationInput) -> str:
     """Start a double evaluation; its workflow ID, from the evaluation's id."""
-    about = evaluation_name(data.evaluation_id)
-    check_size(about, data)
-    start = client.start_workflow(
+    return await workflow_calls.start(
+        client,
+        task_queue,
+        evaluation_name(data.evaluation_id),
         DoubleEvaluationWorkflow.run,
         data,
-        id=double_evaluation_workflow_id(data.evaluation_id),
-        task_queue=task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        double_evaluation_workflow_id(data.evaluation_id),
     )
-    return await _started(about, start)
 
 
 async def evaluation_state(client: Client, evaluation_id: str) -> EvaluationState | None:
     """The evaluation's state; None while it is still reading its policy."""
     workflow_id = double_evaluation_workflow_id(evaluation_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.query(DoubleEvaluationWorkflow.state, rpc_timeout=QUERY_WAIT)
-    return await _call(client, workflow_id, evaluation_name(evaluation_id), call)
+    about = evaluation_name(evaluation_id)
+    return await workflow_calls.query(client, workflow_id, about, DoubleEvaluationWorkflow.state)
 
 
 async def removal_state(client: Client, evaluation_id: str, person_id: str) -> RemovalState:
     workflow_id = removal_case_workflow_id(evaluation_id, person_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.query(RemovalCaseWorkflow.state, rpc_timeout=QUERY_WAIT)
-    return await _call(client, workflow_id, removal_name(evaluation_id, person_id), call)
+    about = removal_name(evaluation_id, person_id)
+    return await workflow_calls.query(client, workflow_id, about, RemovalCaseWorkflow.state)
 
 
 async def record_removal_vote(
@@ -218,6 +137,6 @@ async def record_removal_vote(
 ) -> RemovalState:
     """常委会票决结果; the removal case's state after it."""
     workflow_id = removal_case_workflow_id(evaluation_id, person_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.execute_update(RemovalCaseWorkflow.record_vote, data)
-    return await _call(client, workflow_id, removal_name(evaluation_id, person_id), call)
+    about = removal_name(evaluation_id, person_id)
+    step = RemovalCaseWorkflow.record_vote
+    return await workflow_calls.update(client, workflow_id, about, step, data)

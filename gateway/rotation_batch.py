@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.workflow import UpdateMethodMultiParam
 
-from gateway.cadre import _call, _started
+from gateway import workflow_calls
 from gateway.cadre_checks import cadre_policy
-from gateway.cases import QUERY_WAIT, check_size
 from gateway.errors import NoSuchCase, Refused
 from store.register_queries import rotation_listing, rotation_scan
 from store.rotation_batch_queries import moving_elsewhere
@@ -43,6 +43,8 @@ from workflows.rotation_batch_types import (
 from workflows.rules import rotation_batch as rule
 from workflows.rules.errors import RuleViolation
 from workflows.types import Actor
+
+I = TypeVar("I", DocumentInput, ArrivalInput, CancelMoveInput)  # noqa: E741 - a step's input
 
 
 @dataclass(frozen=True)
@@ -153,44 +155,42 @@ async def make_batch(
             moves=moves,
             opened_by=opened_by,
         )
-    about = batch_name(batch_id)
-    check_size(about, data)
-    start = client.start_workflow(
+    return await workflow_calls.start(
+        client,
+        task_queue,
+        batch_name(batch_id),
         RotationBatchWorkflow.run,
         data,
-        id=rotation_batch_workflow_id(batch_id),
-        task_queue=task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        rotation_batch_workflow_id(batch_id),
     )
-    return await _started(about, start)
 
 
 async def batch_state(client: Client, batch_id: str) -> RotationBatchState:
     workflow_id = rotation_batch_workflow_id(batch_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.query(RotationBatchWorkflow.state, rpc_timeout=QUERY_WAIT)
-    return await _call(client, workflow_id, batch_name(batch_id), call)
+    about = batch_name(batch_id)
+    return await workflow_calls.query(client, workflow_id, about, RotationBatchWorkflow.state)
 
 
 async def record_document(client: Client, batch_id: str, data: DocumentInput) -> MoveState:
     """交流文件印发; the move after it."""
-    workflow_id = rotation_batch_workflow_id(batch_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.execute_update(RotationBatchWorkflow.record_document, data)
-    return await _call(client, workflow_id, batch_name(batch_id), call)
+    return await _update(client, batch_id, RotationBatchWorkflow.record_document, data)
 
 
 async def record_arrival(client: Client, batch_id: str, data: ArrivalInput) -> MoveState:
     """到岗报到 (the register gets the new post); the move after it."""
-    workflow_id = rotation_batch_workflow_id(batch_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.execute_update(RotationBatchWorkflow.record_arrival, data)
-    return await _call(client, workflow_id, batch_name(batch_id), call)
+    return await _update(client, batch_id, RotationBatchWorkflow.record_arrival, data)
 
 
 async def cancel_move(client: Client, batch_id: str, data: CancelMoveInput) -> MoveState:
     """撤销交流; the move after it."""
+    return await _update(client, batch_id, RotationBatchWorkflow.cancel_move, data)
+
+
+async def _update(
+    client: Client,
+    batch_id: str,
+    step: UpdateMethodMultiParam[[RotationBatchWorkflow, I], MoveState],
+    data: I,
+) -> MoveState:
     workflow_id = rotation_batch_workflow_id(batch_id)
-    handle = client.get_workflow_handle(workflow_id)
-    call = handle.execute_update(RotationBatchWorkflow.cancel_move, data)
-    return await _call(client, workflow_id, batch_name(batch_id), call)
+    return await workflow_calls.update(client, workflow_id, batch_name(batch_id), step, data)

@@ -11,6 +11,10 @@ from workflows.field_errors import predicate
 error_text = predicate
 
 
+# what every door says first of a file refused: nothing of it was taken
+NOT_IMPORTED = "文件未导入，请改正以下各处后重新导入："
+
+
 def at_row(row: int, header: str, message: str) -> str:
     """A problem of one cell (or of the whole row, without a header)."""
     return f"第 {row} 行「{header}」：{message}" if header else f"第 {row} 行：{message}"
@@ -23,3 +27,7 @@ class SheetProblems(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+    def told(self) -> list[str]:
+        """The problems as a door tells them of a file: first that nothing was imported."""
+        return [NOT_IMPORTED, *self.problems]

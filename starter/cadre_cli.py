@@ -25,12 +25,9 @@ from typing import Any, TypeVar
 import click
 
 from api.permissions import (
-    ALLOWED,
     READ_CADRE_WORK,
     START_CAPABILITY_TEST,
     START_DOUBLE_EVALUATION,
-    allowed,
-    refusal,
 )
 from gateway import cadre, cadre_checks
 from gateway.errors import GatewayError
@@ -41,16 +38,14 @@ from starter.cli_base import (
     DATE,
     App,
     InputError,
-    Refused,
     build,
     cli_error,
-    database,
     echo_json,
     format_instant,
-    open_client,
     pass_app,
     table,
 )
+from starter.cli_calls import permitted, read_database, through_temporal
 from starter.click_zh import ZhGroup
 from workflows.cadre_enums import RemovalMeasure
 from workflows.capability_types import (
@@ -66,37 +61,15 @@ from workflows.double_evaluation_types import (
     RemovalState,
     RemovalVoteInput,
 )
-from workflows.glossary import with_value, zh
+from workflows.glossary import zh
 from workflows.rules.cadre_capability import HandlingOption
-from workflows.types import Actor, VoteMethod
+from workflows.types import VoteMethod
 
 T = TypeVar("T")
-NOT_IMPORTED = "文件未导入，请改正以下各处后重新导入：\n"
-
-
-def _permitted(app: App, action: str) -> Actor:
-    actor = app.actor()
-    if not allowed(action, actor.role):
-        roles = "、".join(sorted(with_value(r) for r in ALLOWED[action]))
-        raise Refused(f"{refusal(action, actor.role)}（由{roles}办理）")
-    return actor
 
 
 def _upload(path: Path) -> Upload:
     return Upload(path.name, path.read_bytes())
-
-
-def _temporal(app: App, call: Callable[[Any], Awaitable[T]]) -> T:
-    """Run ``call(client)``, the gateway's errors as the command line says them."""
-
-    async def run() -> T:
-        client = await open_client(app.settings)
-        try:
-            return await call(client)
-        except GatewayError as exc:
-            raise cli_error(exc, app.settings) from exc
-
-    return asyncio.run(run())
 
 
 def _checked(app: App, check: Coroutine[Any, Any, T]) -> T:
@@ -104,9 +77,21 @@ def _checked(app: App, check: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(check)
     except SheetProblems as exc:
-        raise InputError(NOT_IMPORTED + "\n".join(exc.problems)) from exc
+        raise InputError("\n".join(exc.told())) from exc
     except GatewayError as exc:
         raise cli_error(exc, app.settings) from exc
+
+
+def _list(
+    app: App, query: Callable[[Any], Awaitable[list[Any]]], nothing: str, day: str, people: str
+) -> None:
+    """The campaigns or the evaluations, the newest first; ``nothing`` when there are none."""
+    permitted(app, READ_CADRE_WORK)
+    rows = read_database(app, query)
+    if not rows:
+        click.echo(nothing)
+        return
+    _opened(rows, day, people)
 
 
 def _opened(rows: list[Any], day: str, people: str) -> None:
@@ -155,11 +140,11 @@ def capability_start(
 
     文件格式：appointments schema capability-results
     """
-    actor = _permitted(app, START_CAPABILITY_TEST)
+    actor = permitted(app, START_CAPABILITY_TEST)
     try:
         numbered = read_results(_upload(file))
     except SheetProblems as exc:
-        raise InputError(NOT_IMPORTED + "\n".join(exc.problems)) from exc
+        raise InputError("\n".join(exc.told())) from exc
     data = build(
         CapabilityCampaignInput,
         {
@@ -176,7 +161,7 @@ def capability_start(
         data, app.settings.policy_file, numbered, CAPABILITY_RESULTS.title
     )
     _checked(app, check)
-    workflow_id = _temporal(
+    workflow_id = through_temporal(
         app, lambda client: cadre.start_campaign(client, app.settings.task_queue, data)
     )
     click.echo(f"能力测试已开始：{len(data.results)} 人（{workflow_id}）")
@@ -188,17 +173,7 @@ def capability_list(app: App) -> None:
     """列出能力测试，最新的在前。"""
     from store.cadre_queries import campaigns
 
-    _permitted(app, READ_CADRE_WORK)
-
-    async def read() -> Any:
-        async with database(app.settings) as session:
-            return await campaigns(session)
-
-    rows = asyncio.run(read())
-    if not rows:
-        click.echo("还没有能力测试")
-        return
-    _opened(rows, "测试日期", "人数")
+    _list(app, campaigns, "还没有能力测试", "测试日期", "人数")
 
 
 def _standing(r: RetestState) -> str:
@@ -222,7 +197,7 @@ def _standing(r: RetestState) -> str:
 @pass_app
 def capability_show(app: App, campaign_id: str, as_json: bool) -> None:
     """能力测试 CAMPAIGN：各人的成绩、结果，不合格者的自学、补测和组织处理情况。"""
-    _permitted(app, READ_CADRE_WORK)
+    permitted(app, READ_CADRE_WORK)
 
     async def read(client: Any) -> tuple[CampaignState | None, dict[str, RetestState]]:
         state = await cadre.campaign_state(client, campaign_id)
@@ -236,7 +211,7 @@ def capability_show(app: App, campaign_id: str, as_json: bool) -> None:
         )
         return state, {r.person_id: r for r in found}
 
-    state, retests = _temporal(app, read)
+    state, retests = through_temporal(app, read)
     if state is None:
         click.echo(f"能力测试 {campaign_id} 正在启动（读取政策），请稍后再查看")
         return
@@ -283,7 +258,9 @@ def capability_retest(
     """登记能力测试 CAMPAIGN 中 PERSON 的补测成绩（自学期满后）。"""
     fields = {"actor": app.actor(), "tested_on": tested_on, "score": score, "note": note}
     data = build(RetestInput, fields)
-    state = _temporal(app, lambda client: cadre.record_retest(client, campaign_id, person_id, data))
+    state = through_temporal(
+        app, lambda client: cadre.record_retest(client, campaign_id, person_id, data)
+    )
     click.echo(f"已记录补测成绩 {data.score} 分：{state.name}{_standing(state)}")
 
 
@@ -319,7 +296,7 @@ def capability_handle(
         "reference": reference,
     }
     data = build(HandlingInput, fields)
-    state = _temporal(
+    state = through_temporal(
         app, lambda client: cadre.record_handling(client, campaign_id, person_id, data)
     )
     click.echo(f"已记录组织处理决定：{state.name}{_standing(state)}")
@@ -395,11 +372,11 @@ def evaluation_start(
 
     文件格式：appointments schema evaluation-own
     """
-    actor = _permitted(app, START_DOUBLE_EVALUATION)
+    actor = permitted(app, START_DOUBLE_EVALUATION)
     try:
         leaders = read_leaders(_upload(unified), _upload(own))
     except SheetProblems as exc:
-        raise InputError(NOT_IMPORTED + "\n".join(exc.problems)) from exc
+        raise InputError("\n".join(exc.told())) from exc
     data = build(
         DoubleEvaluationInput,
         {
@@ -419,7 +396,7 @@ def evaluation_start(
     if preview:
         click.echo("（仅预览，未开始）")
         return
-    workflow_id = _temporal(
+    workflow_id = through_temporal(
         app, lambda client: cadre.start_evaluation(client, app.settings.task_queue, data)
     )
     click.echo(f"双重考核已开始（{workflow_id}）")
@@ -431,17 +408,7 @@ def evaluation_list(app: App) -> None:
     """列出双重考核，最新的在前。"""
     from store.cadre_queries import evaluations
 
-    _permitted(app, READ_CADRE_WORK)
-
-    async def read() -> Any:
-        async with database(app.settings) as session:
-            return await evaluations(session)
-
-    rows = asyncio.run(read())
-    if not rows:
-        click.echo("还没有双重考核")
-        return
-    _opened(rows, "测评日期", "党政正职人数")
+    _list(app, evaluations, "还没有双重考核", "测评日期", "党政正职人数")
 
 
 def _case_text(c: RemovalState) -> str:
@@ -456,7 +423,7 @@ def _case_text(c: RemovalState) -> str:
 @pass_app
 def evaluation_show(app: App, evaluation_id: str) -> None:
     """双重考核 EVALUATION：排队结果、降免职建议和各降免职案件的情况。"""
-    _permitted(app, READ_CADRE_WORK)
+    permitted(app, READ_CADRE_WORK)
 
     async def read(client: Any) -> Any:
         state = await cadre.evaluation_state(client, evaluation_id)
@@ -467,7 +434,7 @@ def evaluation_show(app: App, evaluation_id: str) -> None:
         )
         return state, found
 
-    state, found = _temporal(app, read)
+    state, found = through_temporal(app, read)
     if state is None:
         click.echo(f"双重考核 {evaluation_id} 正在启动（读取政策），请稍后再查看")
         return
@@ -531,7 +498,7 @@ def evaluation_vote(
             "deferred_reason": deferred_reason,
         },
     )
-    state = _temporal(
+    state = through_temporal(
         app, lambda client: cadre.record_removal_vote(client, evaluation_id, person_id, data)
     )
     click.echo("已记录：" + _case_text(state))

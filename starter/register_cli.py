@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.permissions import (
-    ALLOWED,
     CHANGE_REGISTER,
     DECIDE_ROTATION,
     READ_REGISTER,
-    allowed,
-    refusal,
 )
 from sheets.columns import REGISTER_SHEETS
 from sheets.problems import SheetProblems
@@ -38,23 +36,15 @@ from starter.cli_base import (
     pass_app,
     table,
 )
+from starter.cli_calls import permitted, read_database
 from starter.click_zh import ZhGroup
-from workflows.glossary import with_value, zh
+from workflows.glossary import zh
 from workflows.register_types import RotationDecision
 from workflows.rules.working_days import SHANGHAI
-from workflows.types import Actor
 
 
 def _today() -> date:
     return datetime.now(SHANGHAI).date()
-
-
-def _permitted(app: App, action: str) -> Actor:
-    actor = app.actor()
-    if not allowed(action, actor.role):
-        roles = "、".join(sorted(with_value(r) for r in ALLOWED[action]))
-        raise Refused(f"{refusal(action, actor.role)}（由{roles}办理）")
-    return actor
 
 
 @click.group(cls=ZhGroup)
@@ -78,7 +68,7 @@ def register_import(app: App, kind: str, file: Path, reason: str) -> None:
 
     from store.register import RegisterRefused, import_xlsx
 
-    actor = _permitted(app, CHANGE_REGISTER)
+    actor = permitted(app, CHANGE_REGISTER)
     data = file.read_bytes()
 
     async def run() -> Any:
@@ -89,9 +79,7 @@ def register_import(app: App, kind: str, file: Path, reason: str) -> None:
     try:
         outcome = asyncio.run(run())
     except SheetProblems as exc:
-        raise InputError(
-            "文件未导入，请改正以下各处后重新导入：\n" + "\n".join(exc.problems)
-        ) from exc
+        raise InputError("\n".join(exc.told())) from exc
     except RegisterRefused as exc:
         raise Refused(str(exc)) from exc
     click.echo(
@@ -111,13 +99,9 @@ def register_list(app: App, search: str | None, limit: int, as_json: bool) -> No
     """干部名册中的人员（各人的最新版本），按人员编号排列。"""
     from store.register_queries import list_register
 
-    _permitted(app, READ_REGISTER)
+    permitted(app, READ_REGISTER)
 
-    async def read() -> Any:
-        async with database(app.settings) as session:
-            return await list_register(session, search, limit)
-
-    rows = asyncio.run(read())
+    rows = read_database(app, lambda session: list_register(session, search, limit))
     today = _today()
     if as_json:
         echo_json(
@@ -154,13 +138,9 @@ def register_show(app: App, person_id: str) -> None:
     """PERSON 的名册记录（最新版本）及其历次变更：谁、何时、为何。"""
     from store.register_queries import person_history
 
-    _permitted(app, READ_REGISTER)
+    permitted(app, READ_REGISTER)
 
-    async def read() -> Any:
-        async with database(app.settings) as session:
-            return await person_history(session, person_id)
-
-    history = asyncio.run(read())
+    history = read_database(app, lambda session: person_history(session, person_id))
     if not history:
         raise CliError(f"干部名册中没有 {person_id}")
     newest = history[-1]
@@ -210,15 +190,14 @@ def register_rotations(app: App, scan_id: str | None) -> None:
     """交流排查：不给 SCAN 时列出历次排查；给出时列出该次排查的人员及决定。"""
     from store.register_queries import rotation_listing, rotation_scans
 
-    _permitted(app, READ_REGISTER)
+    permitted(app, READ_REGISTER)
 
-    async def read() -> Any:
-        async with database(app.settings) as session:
-            if scan_id is None:
-                return await rotation_scans(session)
-            return await rotation_listing(session, scan_id)
+    async def read(session: AsyncSession) -> Any:
+        if scan_id is None:
+            return await rotation_scans(session)
+        return await rotation_listing(session, scan_id)
 
-    rows = asyncio.run(read())
+    rows = read_database(app, read)
     if scan_id is None:
         if not rows:
             click.echo("还没有交流排查")
@@ -269,7 +248,7 @@ def register_decide(app: App, scan_id: str, person_id: str, decision: str, note:
     """
     from store.register import RegisterRefused, decide_rotation
 
-    actor = _permitted(app, DECIDE_ROTATION)
+    actor = permitted(app, DECIDE_ROTATION)
     chosen = RotationDecision(decision)
 
     async def run() -> None:

@@ -15,20 +15,18 @@ batch is the API's table (``api.permissions``); who may record a step is the bat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
-from api.permissions import ALLOWED, MAKE_ROTATION_BATCH, READ_REGISTER, allowed, refusal
+from api.permissions import MAKE_ROTATION_BATCH, READ_REGISTER
 from gateway import rotation_batch
 from gateway.errors import GatewayError
 from starter.cli_base import (
     DATE,
     App,
     InputError,
-    Refused,
     build,
     cli_error,
     database,
@@ -38,8 +36,9 @@ from starter.cli_base import (
     pass_app,
     table,
 )
+from starter.cli_calls import permitted, read_database, through_temporal
 from starter.click_zh import ZhGroup
-from workflows.glossary import with_value, zh
+from workflows.glossary import zh
 from workflows.rotation_batch_types import (
     ArrivalInput,
     CancelMoveInput,
@@ -47,30 +46,8 @@ from workflows.rotation_batch_types import (
     MoveState,
 )
 from workflows.rules.working_days import SHANGHAI
-from workflows.types import Actor
 
 T = TypeVar("T")
-
-
-def _permitted(app: App, action: str) -> Actor:
-    actor = app.actor()
-    if not allowed(action, actor.role):
-        roles = "、".join(sorted(with_value(r) for r in ALLOWED[action]))
-        raise Refused(f"{refusal(action, actor.role)}（由{roles}办理）")
-    return actor
-
-
-def _temporal(app: App, call: Callable[[Any], Awaitable[T]]) -> T:
-    """Run ``call(client)``, the gateway's errors as the command line says them."""
-
-    async def run() -> T:
-        client = await open_client(app.settings)
-        try:
-            return await call(client)
-        except GatewayError as exc:
-            raise cli_error(exc, app.settings) from exc
-
-    return asyncio.run(run())
 
 
 def _destination(text: str) -> rotation_batch.Destination:
@@ -110,13 +87,8 @@ def rotation_batches(app: App) -> None:
     """列出交流批次，最新的在前。"""
     from store.rotation_batch_queries import batches
 
-    _permitted(app, READ_REGISTER)
-
-    async def read() -> Any:
-        async with database(app.settings) as session:
-            return await batches(session)
-
-    rows = asyncio.run(read())
+    permitted(app, READ_REGISTER)
+    rows = read_database(app, batches)
     if not rows:
         click.echo("还没有交流批次")
         return
@@ -161,7 +133,7 @@ def rotation_make(
     """
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    actor = _permitted(app, MAKE_ROTATION_BATCH)
+    actor = permitted(app, MAKE_ROTATION_BATCH)
     destinations = [_destination(m) for m in moves]
     made_on = datetime.now(SHANGHAI).date()
 
@@ -195,8 +167,8 @@ def rotation_make(
 @pass_app
 def rotation_show(app: App, batch_id: str, as_json: bool) -> None:
     """交流批次 BATCH：每人的交流去向和目前情况。"""
-    _permitted(app, READ_REGISTER)
-    state = _temporal(app, lambda client: rotation_batch.batch_state(client, batch_id))
+    permitted(app, READ_REGISTER)
+    state = through_temporal(app, lambda client: rotation_batch.batch_state(client, batch_id))
     if as_json:
         echo_json(state.model_dump(mode="json"))
         return
@@ -232,7 +204,9 @@ def rotation_document(
         "reference": reference,
     }
     data = build(DocumentInput, fields, positional=("person_id",))
-    move = _temporal(app, lambda client: rotation_batch.record_document(client, batch_id, data))
+    move = through_temporal(
+        app, lambda client: rotation_batch.record_document(client, batch_id, data)
+    )
     click.echo(f"已记录交流文件印发：{move.name}{_standing(move)}")
 
 
@@ -246,7 +220,9 @@ def rotation_arrive(app: App, batch_id: str, person_id: str, arrived_on: date, n
     """登记交流批次 BATCH 中 PERSON 到岗报到；干部名册随即记入新职务（新版本）。"""
     fields = {"actor": app.actor(), "person_id": person_id, "arrived_on": arrived_on, "note": note}
     data = build(ArrivalInput, fields, positional=("person_id",))
-    move = _temporal(app, lambda client: rotation_batch.record_arrival(client, batch_id, data))
+    move = through_temporal(
+        app, lambda client: rotation_batch.record_arrival(client, batch_id, data)
+    )
     click.echo(f"已记录到岗报到：{move.name}{_standing(move)}")
 
 
@@ -259,5 +235,5 @@ def rotation_cancel(app: App, batch_id: str, person_id: str, reason: str) -> Non
     """撤销交流批次 BATCH 中 PERSON 的交流（尚未到岗时），须说明理由。"""
     fields = {"actor": app.actor(), "person_id": person_id, "reason": reason}
     data = build(CancelMoveInput, fields, positional=("person_id",))
-    move = _temporal(app, lambda client: rotation_batch.cancel_move(client, batch_id, data))
+    move = through_temporal(app, lambda client: rotation_batch.cancel_move(client, batch_id, data))
     click.echo(f"已撤销交流：{move.name}{_standing(move)}")

@@ -1,6 +1,8 @@
-"""One human step of a cadre workflow (a retest, a handling decision, a committee vote):
-its deadline from the working-day calendar, reminders before it and the escalation ladder
-after it, each recorded in the workflow's chain and mailed to the role it names.
+"""One human step of a cadre workflow (a retest, a handling decision, a committee vote, a
+rotation's document or arrival): its deadline from the working-day calendar, reminders before
+it and the escalation ladder after it, each recorded in the workflow's chain and mailed to the
+role it names; and how such a step is refused (a role the workflow's policy does not name, a
+rule), the same sentence in every cadre workflow.
 
 The same machinery as a case's steps: the schedule comes from the calendar activity
 ``schedule_step`` (so replay sees the recorded dates) and is kept by
@@ -24,9 +26,48 @@ from workflows.activity_refs import SCHEDULE_STEP, call
 from workflows.cadre_records import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, record
 from workflows.deadlines import keep_deadline, wait_until
 from workflows.glossary import zh
-from workflows.types import Alarm, CaseRow, Role, ScheduleStepInput, StepSchedule, StepTiming
+from workflows.rules.errors import RuleViolation
+from workflows.rules.sources import source
+from workflows.rules.working_days import SHANGHAI
+from workflows.steps import NOT_PERMITTED
+from workflows.types import (
+    Actor,
+    Alarm,
+    CaseRow,
+    Role,
+    ScheduleStepInput,
+    StepSchedule,
+    StepTiming,
+)
 
 CALENDAR_RETRY_EVERY = timedelta(days=1)
+
+
+def refused(e: RuleViolation) -> ApplicationError:
+    """A rule's refusal of a step as the update's failure: its sentence, rule and source."""
+    return ApplicationError(
+        e.message, e.rule, source(e.rule), type="RuleViolation", non_retryable=True
+    )
+
+
+def roles_text(roles: list[Role]) -> str:
+    return "、".join(zh(r) for r in roles)
+
+
+def check_role(actor: Actor, allowed: list[Role], what: str, rule: str) -> None:
+    """Refuse the step ``what`` unless the workflow's policy names the actor's role."""
+    if actor.role not in allowed:
+        raise ApplicationError(
+            f"{what}只能由{roles_text(allowed)}登记（本地政策）；{actor.name}是{zh(actor.role)}",
+            rule,
+            type=NOT_PERMITTED,
+            non_retryable=True,
+        )
+
+
+def today() -> date:
+    """The workflow's day in Beijing (its clock, so replay sees the same day)."""
+    return workflow.now().astimezone(SHANGHAI).date()
 
 
 class Stepped(Protocol):

@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.cadre_enums import RetestStatus
     from workflows.cadre_policy import CapabilityTestPolicy
     from workflows.cadre_records import chain_listing, record
-    from workflows.cadre_steps import keep_step
+    from workflows.cadre_steps import check_role, keep_step, refused, roles_text, today
     from workflows.capability_types import (
         CapabilityRetestInput,
         HandlingInput,
@@ -55,25 +55,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules import cadre_capability as rule
     from workflows.rules.dates import check_not_future
     from workflows.rules.errors import RuleViolation
-    from workflows.rules.sources import source
-    from workflows.rules.working_days import SHANGHAI, at_hour
-    from workflows.steps import NOT_PERMITTED
-    from workflows.types import Actor, CaseRow, Role, StepSchedule, StepTiming
+    from workflows.rules.working_days import at_hour
+    from workflows.types import CaseRow, StepSchedule, StepTiming
 
 RETEST_STEP = "capability_retest"
 HANDLING_STEP = "capability_handling"
 RETEST = CADRE_STEPS["record_retest"]
 HANDLING = CADRE_STEPS["record_handling"]
-
-
-def _refuse(e: RuleViolation) -> ApplicationError:
-    return ApplicationError(
-        e.message, e.rule, source(e.rule), type="RuleViolation", non_retryable=True
-    )
-
-
-def _roles(roles: list[Role]) -> str:
-    return "、".join(zh(r) for r in roles)
 
 
 @workflow.defn
@@ -163,7 +151,7 @@ class CapabilityRetestWorkflow:
             )
             await self._record(
                 "capability_reminder",
-                f"提醒{_roles(roles)}：{text}",
+                f"提醒{roles_text(roles)}：{text}",
                 payload=payload,
                 mail=(
                     roles,
@@ -252,7 +240,7 @@ class CapabilityRetestWorkflow:
 
     def _check_retest(self, data: RetestInput) -> None:
         s = self._state
-        self._check_role(data.actor, self._rules.retest_roles, RETEST)
+        check_role(data.actor, self._rules.retest_roles, RETEST, rule.RULE_RETEST)
         try:
             if s.status is not RetestStatus.AWAITING_RETEST:
                 raise RuleViolation(
@@ -264,13 +252,13 @@ class CapabilityRetestWorkflow:
                     ),
                     rule.RULE_RETEST,
                 )
-            check_not_future(data.tested_on, self._today(), "补测")
+            check_not_future(data.tested_on, today(), "补测")
             rule.check_retest_date(
                 data.tested_on, self._input.notified_on, self._rules.self_study_months
             )
             rule.check_score(data.score, self._rules.full_mark, s.name)
         except RuleViolation as e:
-            raise _refuse(e) from e
+            raise refused(e) from e
 
     @workflow.update
     async def record_handling(self, data: HandlingInput) -> RetestState:
@@ -311,7 +299,7 @@ class CapabilityRetestWorkflow:
 
     def _check_handling(self, data: HandlingInput) -> None:
         s = self._state
-        self._check_role(data.actor, self._rules.handling_roles, HANDLING)
+        check_role(data.actor, self._rules.handling_roles, HANDLING, rule.RULE_RETEST)
         try:
             if s.status is not RetestStatus.AWAITING_HANDLING or s.retest is None:
                 raise RuleViolation(f"{s.name}现在{zh(s.status)}，不能{HANDLING}", rule.RULE_RETEST)
@@ -321,28 +309,16 @@ class CapabilityRetestWorkflow:
                     f"组织处理方式只能是：{allowed}（本地政策），不能是{zh(data.decision)}",
                     rule.RULE_RETEST,
                 )
-            check_not_future(data.decided_on, self._today(), "组织处理决定")
+            check_not_future(data.decided_on, today(), "组织处理决定")
             if data.decided_on < s.retest.tested_on:
                 raise RuleViolation(
                     f"组织处理决定日期 {data.decided_on} 早于补测日期 {s.retest.tested_on}",
                     rule.RULE_RETEST,
                 )
         except RuleViolation as e:
-            raise _refuse(e) from e
-
-    def _check_role(self, actor: Actor, allowed: list[Role], what: str) -> None:
-        if actor.role not in allowed:
-            raise ApplicationError(
-                f"{what}只能由{_roles(allowed)}登记（本地政策）；{actor.name}是{zh(actor.role)}",
-                rule.RULE_RETEST,
-                type=NOT_PERMITTED,
-                non_retryable=True,
-            )
+            raise refused(e) from e
 
     # ------------------------------------------------------------------ plumbing
-
-    def _today(self) -> date:
-        return workflow.now().astimezone(SHANGHAI).date()
 
     async def _record(self, kind: str, summary: str, **kwargs: Any) -> None:
         await record(self._state, self._listing, kind, summary, **kwargs)

@@ -27,7 +27,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from workflows.cadre_enums import RemovalStatus
     from workflows.cadre_records import chain_listing, record
-    from workflows.cadre_steps import keep_step
+    from workflows.cadre_steps import check_role, keep_step, refused, today
     from workflows.double_evaluation_types import (
         RemovalCaseInput,
         RemovalState,
@@ -38,9 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules import vote
     from workflows.rules.dates import check_not_future
     from workflows.rules.errors import RuleViolation
-    from workflows.rules.sources import source
-    from workflows.rules.working_days import SHANGHAI
-    from workflows.steps import NOT_PERMITTED
     from workflows.types import StepSchedule, VoteResult
 
 VOTE_STEP = "removal_vote"
@@ -156,25 +153,14 @@ class RemovalCaseWorkflow:
     def _decide(self, data: RemovalVoteInput) -> VoteResult:
         """The vote's result, or the refusal: who records, the case's state, the vote's rules."""
         s = self._state
-        allowed = self._rules.vote_roles
-        if data.actor.role not in allowed:
-            raise ApplicationError(
-                f"{VOTE}只能由{'、'.join(zh(r) for r in allowed)}登记（本地政策）；"
-                f"{data.actor.name}是{zh(data.actor.role)}",
-                vote.RULE_PASS,
-                type=NOT_PERMITTED,
-                non_retryable=True,
-            )
+        check_role(data.actor, self._rules.vote_roles, VOTE, vote.RULE_PASS)
         try:
             if s.settled:
                 raise RuleViolation(f"{s.name}的降免职已经表决（{zh(s.status)}）", "case.state")
-            today = workflow.now().astimezone(SHANGHAI).date()
-            check_not_future(data.meeting.held_on, today, "常委会会议")
+            check_not_future(data.meeting.held_on, today(), "常委会会议")
             return vote.decide_item(data.meeting, data.item(s.person_id))
         except RuleViolation as e:
-            raise ApplicationError(
-                e.message, e.rule, source(e.rule), type="RuleViolation", non_retryable=True
-            ) from e
+            raise refused(e) from e
 
     async def _record(self, kind: str, summary: str, **kwargs: Any) -> None:
         await record(self._state, self._listing, kind, summary, **kwargs)

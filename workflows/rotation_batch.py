@@ -27,7 +27,7 @@ of its commands while batches run go behind ``workflow.patched``.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.cadre_enums import MoveStatus
     from workflows.cadre_policy import RotationBatchPolicy
     from workflows.cadre_records import ACTIVITY_TIMEOUT, chain_listing, record
-    from workflows.cadre_steps import keep_step
+    from workflows.cadre_steps import check_role, keep_step, refused, today
     from workflows.glossary import CADRE_STEPS, zh
     from workflows.rotation_batch_types import (
         ArrivalInput,
@@ -55,10 +55,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.rules import rotation_batch as rule
     from workflows.rules.errors import RuleViolation
-    from workflows.rules.sources import source
-    from workflows.rules.working_days import SHANGHAI
-    from workflows.steps import NOT_PERMITTED
-    from workflows.types import Actor, CaseRow, PolicyRequest, Role, StepSchedule
+    from workflows.types import CaseRow, PolicyRequest, StepSchedule
 
 __all__ = ["ARRIVAL_STEP", "DOCUMENT_STEP", "MAX_MOVES", "RotationBatchWorkflow"]
 
@@ -74,16 +71,6 @@ POLICY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
 REGISTER_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1), non_retryable_error_types=["RegisterRefused"]
 )
-
-
-def _refuse(e: RuleViolation) -> ApplicationError:
-    return ApplicationError(
-        e.message, e.rule, source(e.rule), type="RuleViolation", non_retryable=True
-    )
-
-
-def _roles(roles: list[Role]) -> str:
-    return "、".join(zh(r) for r in roles)
 
 
 class _MoveSteps:
@@ -179,7 +166,7 @@ class RotationBatchWorkflow:
         try:
             rule.check_made_on(input.made_on, input.scan_as_of)
         except RuleViolation as e:
-            raise _refuse(e) from e
+            raise refused(e) from e
         async with self._lock:
             self._rules = rules
             s.policy_version = snapshot.policy.version
@@ -291,16 +278,16 @@ class RotationBatchWorkflow:
 
     def _check_document(self, data: DocumentInput) -> MoveState:
         rules = self._policy()
-        self._check_role(data.actor, rules.document_roles, DOCUMENT)
+        check_role(data.actor, rules.document_roles, DOCUMENT, rule.RULE_MEMBERS)
         move = self._move(data.person_id)
         try:
             if move.status is not MoveStatus.AWAITING_DOCUMENT:
                 raise RuleViolation(
                     f"{move.name}的交流现在{zh(move.status)}，不能{DOCUMENT}", rule.RULE_DATES
                 )
-            rule.check_document_on(data.issued_on, self._state.made_on, self._today())
+            rule.check_document_on(data.issued_on, self._state.made_on, today())
         except RuleViolation as e:
-            raise _refuse(e) from e
+            raise refused(e) from e
         return move
 
     @workflow.update
@@ -358,16 +345,16 @@ class RotationBatchWorkflow:
 
     def _check_arrival(self, data: ArrivalInput) -> MoveState:
         rules = self._policy()
-        self._check_role(data.actor, rules.arrival_roles, ARRIVAL)
+        check_role(data.actor, rules.arrival_roles, ARRIVAL, rule.RULE_MEMBERS)
         move = self._move(data.person_id)
         try:
             if move.status is not MoveStatus.AWAITING_ARRIVAL or move.document is None:
                 raise RuleViolation(
                     f"{move.name}的交流现在{zh(move.status)}，不能{ARRIVAL}", rule.RULE_DATES
                 )
-            rule.check_arrival_on(data.arrived_on, move.document.issued_on, self._today())
+            rule.check_arrival_on(data.arrived_on, move.document.issued_on, today())
         except RuleViolation as e:
-            raise _refuse(e) from e
+            raise refused(e) from e
         return move
 
     @workflow.update
@@ -403,17 +390,17 @@ class RotationBatchWorkflow:
 
     def _check_cancel(self, data: CancelMoveInput) -> MoveState:
         rules = self._policy()
-        self._check_role(data.actor, rules.cancel_roles, CANCEL)
+        check_role(data.actor, rules.cancel_roles, CANCEL, rule.RULE_MEMBERS)
         move = self._move(data.person_id)
         if move.settled:
-            raise _refuse(
+            raise refused(
                 RuleViolation(
                     f"{move.name}的交流已{zh(move.status).removeprefix('已')}，不能{CANCEL}",
                     rule.RULE_DATES,
                 )
             )
         if not data.reason.strip():
-            raise _refuse(RuleViolation(f"{CANCEL}须说明理由", rule.RULE_DATES))
+            raise refused(RuleViolation(f"{CANCEL}须说明理由", rule.RULE_DATES))
         return move
 
     # ------------------------------------------------------------------ plumbing
@@ -426,24 +413,12 @@ class RotationBatchWorkflow:
     def _move(self, person_id: str) -> MoveState:
         move = self._state.move(person_id)
         if move is None:
-            raise _refuse(
+            raise refused(
                 RuleViolation(
                     f"交流批次 {self._state.batch_id} 中没有 {person_id}", rule.RULE_MEMBERS
                 )
             )
         return move
-
-    def _check_role(self, actor: Actor, allowed: list[Role], what: str) -> None:
-        if actor.role not in allowed:
-            raise ApplicationError(
-                f"{what}只能由{_roles(allowed)}登记（本地政策）；{actor.name}是{zh(actor.role)}",
-                rule.RULE_MEMBERS,
-                type=NOT_PERMITTED,
-                non_retryable=True,
-            )
-
-    def _today(self) -> date:
-        return workflow.now().astimezone(SHANGHAI).date()
 
     async def _record(self, kind: str, summary: str, **kwargs: Any) -> None:
         await record(self._state, self._listing, kind, summary, **kwargs)

@@ -27,7 +27,15 @@ from api.permissions import (
     START_CAPABILITY_TEST,
     START_DOUBLE_EVALUATION,
 )
-from api.schemas import Limit, Malformed, Problem, without
+from api.schemas import (
+    WORKFLOW_ERRORS,
+    WORKFLOW_ONE_ERRORS,
+    WORKFLOW_STEP_ERRORS,
+    Limit,
+    Problem,
+    WorkflowStarted,
+    without,
+)
 from store import cadre_queries
 from store.account_models import Caller
 from workflows.capability_types import (
@@ -48,17 +56,6 @@ from workflows.double_evaluation_types import (
 router = APIRouter(tags=["cadre"])
 
 Key = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem},
-    403: {"model": Problem},
-    422: {"model": Malformed},
-    503: {"model": Problem},
-}
-ONE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 404: {"model": Problem}}
-STEP_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ONE_ERRORS,
-    409: {"model": Problem, "description": "refused by a rule, or the workflow has ended"},
-}
 
 CampaignBody = without(CapabilityCampaignInput, "opened_by", "CampaignBody")
 EvaluationBody = without(DoubleEvaluationInput, "opened_by", "EvaluationBody")
@@ -78,10 +75,6 @@ class OpenedSummary(BaseModel):
     opened_by: str
     opened_at: datetime
     finished: bool
-
-
-class Started(BaseModel):
-    workflow_id: str
 
 
 class CampaignDetail(BaseModel):
@@ -106,7 +99,7 @@ def _summaries(rows: list[cadre_queries.Opened]) -> list[OpenedSummary]:
 @router.get(
     "/capability-tests",
     response_model=list[OpenedSummary],
-    responses=ERRORS,
+    responses=WORKFLOW_ERRORS,
     summary="List the capability test campaigns, the newest first",
 )
 async def list_campaigns(
@@ -118,24 +111,24 @@ async def list_campaigns(
 @router.post(
     "/capability-tests",
     status_code=201,
-    response_model=Started,
-    responses={**ERRORS, 409: {"model": Problem}},
+    response_model=WorkflowStarted,
+    responses={**WORKFLOW_ERRORS, 409: {"model": Problem}},
     summary="Start a capability test campaign from its results; the caller opens it",
 )
 async def start_campaign(
     who: Annotated[Caller, Depends(permit(START_CAPABILITY_TEST))],
     body: CampaignBody,  # type: ignore[valid-type]
     parts: ServicesDep,
-) -> Started:
+) -> WorkflowStarted:
     fields = body.model_dump()  # type: ignore[attr-defined]
     data = CapabilityCampaignInput.model_validate({**fields, "opened_by": actor_of(who)})
-    return Started(workflow_id=await cadre_calls.start_campaign(parts, data))
+    return WorkflowStarted(workflow_id=await cadre_calls.start_campaign(parts, data))
 
 
 @router.get(
     "/capability-tests/{campaign_id}",
     response_model=CampaignDetail,
-    responses=ONE_ERRORS,
+    responses=WORKFLOW_ONE_ERRORS,
     summary="Read a campaign: each cadre's result, each failing cadre's retest",
 )
 async def get_campaign(
@@ -152,7 +145,7 @@ async def get_campaign(
 @router.post(
     "/capability-tests/{campaign_id}/{person_id}/retest",
     response_model=RetestState,
-    responses=STEP_ERRORS,
+    responses=WORKFLOW_STEP_ERRORS,
     summary="Record a failing cadre's retest score (补测成绩)",
 )
 async def record_retest(
@@ -169,7 +162,7 @@ async def record_retest(
 @router.post(
     "/capability-tests/{campaign_id}/{person_id}/handling",
     response_model=RetestState,
-    responses=STEP_ERRORS,
+    responses=WORKFLOW_STEP_ERRORS,
     summary="Record the department's handling of a cadre who failed the retest (组织处理)",
 )
 async def record_handling(
@@ -189,7 +182,7 @@ async def record_handling(
 @router.get(
     "/double-evaluations",
     response_model=list[OpenedSummary],
-    responses=ERRORS,
+    responses=WORKFLOW_ERRORS,
     summary="List the double evaluations, the newest first",
 )
 async def list_evaluations(
@@ -205,7 +198,7 @@ def _evaluation(who: Caller, body: Any) -> DoubleEvaluationInput:
 @router.post(
     "/double-evaluations/preview",
     response_model=list[RankedRow],
-    responses={**ERRORS, 409: {"model": Problem}},
+    responses={**WORKFLOW_ERRORS, 409: {"model": Problem}},
     summary="The ranking and proposals an evaluation would record, starting nothing",
 )
 async def preview_evaluation(
@@ -219,22 +212,24 @@ async def preview_evaluation(
 @router.post(
     "/double-evaluations",
     status_code=201,
-    response_model=Started,
-    responses={**ERRORS, 409: {"model": Problem}},
+    response_model=WorkflowStarted,
+    responses={**WORKFLOW_ERRORS, 409: {"model": Problem}},
     summary="Start a double evaluation from both tallies; the caller opens it",
 )
 async def start_evaluation(
     who: Annotated[Caller, Depends(permit(START_DOUBLE_EVALUATION))],
     body: EvaluationBody,  # type: ignore[valid-type]
     parts: ServicesDep,
-) -> Started:
-    return Started(workflow_id=await cadre_calls.start_evaluation(parts, _evaluation(who, body)))
+) -> WorkflowStarted:
+    return WorkflowStarted(
+        workflow_id=await cadre_calls.start_evaluation(parts, _evaluation(who, body))
+    )
 
 
 @router.get(
     "/double-evaluations/{evaluation_id}",
     response_model=EvaluationDetail,
-    responses=ONE_ERRORS,
+    responses=WORKFLOW_ONE_ERRORS,
     summary="Read an evaluation: the ranking, the proposals and each removal case",
 )
 async def get_evaluation(
@@ -251,7 +246,7 @@ async def get_evaluation(
 @router.post(
     "/double-evaluations/{evaluation_id}/{person_id}/vote",
     response_model=RemovalState,
-    responses=STEP_ERRORS,
+    responses=WORKFLOW_STEP_ERRORS,
     summary="Record the standing committee's vote on a proposed leader (常委会票决)",
 )
 async def record_removal_vote(

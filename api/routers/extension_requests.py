@@ -18,9 +18,8 @@ from api.deps import ServicesDep, SessionDep, actor_of, permit
 from api.permissions import DECIDE_EXTENSION, READ_CASES, REQUEST_EXTENSION
 from api.routers.cases import ERRORS, CaseId
 from api.schemas import Malformed, Problem
-from api.temporal import api_error
+from api.temporal import answer
 from gateway import extension_requests as service
-from gateway.errors import GatewayError
 from store.account_models import Caller
 from store.extension_requests import PendingRow, RequestRow, requests_of_case
 from workflows.rules.working_days import SHANGHAI
@@ -100,10 +99,7 @@ async def file_request(
     body: service.ExtensionRequestInput,
     parts: ServicesDep,
 ) -> ExtensionRequestOut:
-    try:
-        row = await service.file_request(_door(parts), actor_of(who), case_id, body, _today())
-    except GatewayError as exc:
-        raise api_error(exc) from exc
+    row = await answer(service.file_request(_door(parts), actor_of(who), case_id, body, _today()))
     return ExtensionRequestOut.of(row)
 
 
@@ -149,10 +145,7 @@ async def approve(
     request_id: RequestId,
     parts: ServicesDep,
 ) -> ApprovalOut:
-    try:
-        done = await service.approve_request(_door(parts), actor_of(who), request_id, _today())
-    except GatewayError as exc:
-        raise api_error(exc) from exc
+    done = await answer(service.approve_request(_door(parts), actor_of(who), request_id, _today()))
     return ApprovalOut(request=ExtensionRequestOut.of(done.request), state=done.state)
 
 
@@ -168,10 +161,7 @@ async def refuse(
     body: service.ExtensionDecisionInput,
     parts: ServicesDep,
 ) -> ExtensionRequestOut:
-    try:
-        row = await service.refuse_request(_door(parts), actor_of(who), request_id, body)
-    except GatewayError as exc:
-        raise api_error(exc) from exc
+    row = await answer(service.refuse_request(_door(parts), actor_of(who), request_id, body))
     return ExtensionRequestOut.of(row)
 
 
@@ -186,8 +176,5 @@ async def withdraw(
     request_id: RequestId,
     parts: ServicesDep,
 ) -> ExtensionRequestOut:
-    try:
-        row = await service.withdraw_request(_door(parts), actor_of(who), request_id)
-    except GatewayError as exc:
-        raise api_error(exc) from exc
+    row = await answer(service.withdraw_request(_door(parts), actor_of(who), request_id))
     return ExtensionRequestOut.of(row)

@@ -20,7 +20,7 @@ from api.errors import ApiError
 from api.permissions import CHANGE_REGISTER, DECIDE_ROTATION, READ_REGISTER
 from api.routers.cases import ERRORS
 from api.schemas import Malformed, Problem
-from sheets.problems import SheetProblems
+from sheets.problems import NOT_IMPORTED, SheetProblems
 from store.account_models import Caller
 from store.register import RegisterRefused, decide_rotation, import_xlsx
 from store.register_queries import (
@@ -127,6 +127,14 @@ def _person(row: VersionRow) -> PersonOut:
     )
 
 
+def _no_scan(scan_id: str) -> ApiError:
+    return ApiError(404, f"没有交流排查 {scan_id}", code="no_scan")
+
+
+def _refused(exc: RegisterRefused) -> ApiError:
+    return ApiError(409, str(exc), code="register_refused")
+
+
 def _listed(p: ListedPerson) -> ListedOut:
     return ListedOut.model_validate({name: getattr(p, name) for name in ListedOut.model_fields})
 
@@ -194,10 +202,10 @@ async def import_sheet(
     try:
         outcome = await import_xlsx(parts.sessions, kind, data, actor_of(who), reason)
     except SheetProblems as exc:
-        detail = "文件未导入，请改正以下各处后重新导入：" + "；".join(exc.problems)
+        detail = NOT_IMPORTED + "；".join(exc.problems)
         raise ApiError(422, detail, code="sheet_problems") from exc
     except RegisterRefused as exc:
-        raise ApiError(409, str(exc), code="register_refused") from exc
+        raise _refused(exc) from exc
     return ImportOut(kind=kind, changed=dict(outcome.changed), unchanged=outcome.unchanged)
 
 
@@ -231,7 +239,7 @@ async def scan(
 ) -> ScanDetailOut:
     found = await rotation_scan(session, scan_id)
     if found is None:
-        raise ApiError(404, f"没有交流排查 {scan_id}", code="no_scan")
+        raise _no_scan(scan_id)
     base = ScanOut.model_validate(found, from_attributes=True)
     listed = [_listed(p) for p in await rotation_listing(session, scan_id)]
     return ScanDetailOut(**base.model_dump(), listed=listed)
@@ -253,9 +261,9 @@ async def decide(
     try:
         async with parts.sessions() as s, s.begin():
             if await rotation_scan(s, scan_id) is None:
-                raise ApiError(404, f"没有交流排查 {scan_id}", code="no_scan")
+                raise _no_scan(scan_id)
             await decide_rotation(s, scan_id, person_id, body.decision, body.note, actor_of(who))
     except RegisterRefused as exc:
-        raise ApiError(409, str(exc), code="register_refused") from exc
+        raise _refused(exc) from exc
     async with parts.sessions() as s:
         return await scan(who, s, scan_id)

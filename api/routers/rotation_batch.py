@@ -11,14 +11,12 @@ its rules refuse with 409 and the rule.
 # No ``from __future__ import annotations``: FastAPI reads each endpoint's body type from
 # its signature, and the body types here are made at import time.
 
-from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from api import temporal
 from api.deps import ServicesDep, SessionDep, actor_of, permit
 from api.permissions import (
     CANCEL_ROTATION_MOVE,
@@ -27,9 +25,17 @@ from api.permissions import (
     RECORD_ROTATION_ARRIVAL,
     RECORD_ROTATION_DOCUMENT,
 )
-from api.schemas import Limit, Malformed, Problem, without
+from api.schemas import (
+    WORKFLOW_ERRORS,
+    WORKFLOW_ONE_ERRORS,
+    WORKFLOW_STEP_ERRORS,
+    Limit,
+    Problem,
+    WorkflowStarted,
+    without,
+)
+from api.temporal import answer
 from gateway import rotation_batch
-from gateway.errors import GatewayError
 from store.account_models import Caller
 from store.rotation_batch_queries import batches
 from workflows.rotation_batch import MAX_MOVES
@@ -46,20 +52,9 @@ from workflows.types import Line, Model
 
 router = APIRouter(prefix="/register/rotation-batches", tags=["register"])
 
-T = TypeVar("T")
+S = TypeVar("S", DocumentInput, ArrivalInput, CancelMoveInput)
 Key = Annotated[str, Path(min_length=1, max_length=64, pattern=KEY_PATTERN)]
 Person = Annotated[str, Path(min_length=1, max_length=64, pattern=KEY_PATTERN)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem},
-    403: {"model": Problem},
-    422: {"model": Malformed},
-    503: {"model": Problem},
-}
-ONE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 404: {"model": Problem}}
-STEP_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ONE_ERRORS,
-    409: {"model": Problem, "description": "refused by a rule, or the batch has ended"},
-}
 
 _SERVER = frozenset({"actor", "person_id"})  # the caller, and the path's person
 DocumentBody = without(DocumentInput, _SERVER, "DocumentBody")
@@ -95,21 +90,16 @@ class BatchOut(BaseModel):
     finished: bool
 
 
-class Started(BaseModel):
-    workflow_id: str
-
-
-async def _api(call: Awaitable[T]) -> T:
-    try:
-        return await call
-    except GatewayError as exc:
-        raise temporal.api_error(exc) from exc
+def _step(model: type[S], body: Any, person_id: str, who: Caller) -> S:
+    """The step's input: the body's fields, the path's person, the caller as the actor."""
+    fields = body.model_dump()
+    return model.model_validate({**fields, "person_id": person_id, "actor": actor_of(who)})
 
 
 @router.get(
     "",
     response_model=list[BatchOut],
-    responses=ERRORS,
+    responses=WORKFLOW_ERRORS,
     summary="List the rotation batches, the newest first",
 )
 async def list_batches(
@@ -121,16 +111,16 @@ async def list_batches(
 @router.post(
     "",
     status_code=201,
-    response_model=Started,
-    responses={**ONE_ERRORS, 409: {"model": Problem}},
+    response_model=WorkflowStarted,
+    responses={**WORKFLOW_ONE_ERRORS, 409: {"model": Problem}},
     summary="Make a rotation batch from a scan's people decided 交流; the caller makes it",
 )
 async def make_batch(
     who: Annotated[Caller, Depends(permit(MAKE_ROTATION_BATCH))],
     body: BatchIn,
     parts: ServicesDep,
-) -> Started:
-    workflow_id = await _api(
+) -> WorkflowStarted:
+    workflow_id = await answer(
         rotation_batch.make_batch(
             parts.client,
             parts.settings.task_queue,
@@ -147,25 +137,25 @@ async def make_batch(
             opened_by=actor_of(who),
         )
     )
-    return Started(workflow_id=workflow_id)
+    return WorkflowStarted(workflow_id=workflow_id)
 
 
 @router.get(
     "/{batch_id}",
     response_model=RotationBatchState,
-    responses=ONE_ERRORS,
+    responses=WORKFLOW_ONE_ERRORS,
     summary="Read a rotation batch: each move with its steps",
 )
 async def get_batch(
     _: Annotated[Caller, Depends(permit(READ_REGISTER))], batch_id: Key, parts: ServicesDep
 ) -> RotationBatchState:
-    return await _api(rotation_batch.batch_state(parts.client, batch_id))
+    return await answer(rotation_batch.batch_state(parts.client, batch_id))
 
 
 @router.post(
     "/{batch_id}/{person_id}/document",
     response_model=MoveState,
-    responses=STEP_ERRORS,
+    responses=WORKFLOW_STEP_ERRORS,
     summary="Record a move's rotation document (交流文件印发)",
 )
 async def record_document(
@@ -175,15 +165,14 @@ async def record_document(
     body: DocumentBody,  # type: ignore[valid-type]
     parts: ServicesDep,
 ) -> MoveState:
-    fields = body.model_dump()  # type: ignore[attr-defined]
-    data = DocumentInput.model_validate({**fields, "person_id": person_id, "actor": actor_of(who)})
-    return await _api(rotation_batch.record_document(parts.client, batch_id, data))
+    data = _step(DocumentInput, body, person_id, who)
+    return await answer(rotation_batch.record_document(parts.client, batch_id, data))
 
 
 @router.post(
     "/{batch_id}/{person_id}/arrival",
     response_model=MoveState,
-    responses=STEP_ERRORS,
+    responses=WORKFLOW_STEP_ERRORS,
     summary="Record a cadre's arrival at the new post (到岗报到); the register gets the post",
 )
 async def record_arrival(
@@ -193,15 +182,14 @@ async def record_arrival(
     body: ArrivalBody,  # type: ignore[valid-type]
     parts: ServicesDep,
 ) -> MoveState:
-    fields = body.model_dump()  # type: ignore[attr-defined]
-    data = ArrivalInput.model_validate({**fields, "person_id": person_id, "actor": actor_of(who)})
-    return await _api(rotation_batch.record_arrival(parts.client, batch_id, data))
+    data = _step(ArrivalInput, body, person_id, who)
+    return await answer(rotation_batch.record_arrival(parts.client, batch_id, data))
 
 
 @router.post(
     "/{batch_id}/{person_id}/cancel",
     response_model=MoveState,
-    responses=STEP_ERRORS,
+    responses=WORKFLOW_STEP_ERRORS,
     summary="Cancel a move not yet arrived (撤销交流), with the reason",
 )
 async def cancel_move(
@@ -211,8 +199,5 @@ async def cancel_move(
     body: CancelBody,  # type: ignore[valid-type]
     parts: ServicesDep,
 ) -> MoveState:
-    fields = body.model_dump()  # type: ignore[attr-defined]
-    data = CancelMoveInput.model_validate(
-        {**fields, "person_id": person_id, "actor": actor_of(who)}
-    )
-    return await _api(rotation_batch.cancel_move(parts.client, batch_id, data))
+    data = _step(CancelMoveInput, body, person_id, who)
+    return await answer(rotation_batch.cancel_move(parts.client, batch_id, data))

@@ -31,6 +31,7 @@ from store.console_models import SignedIn
 from web.console.auth import Console, PageRefused, check_csrf, form_of, may, read_form, require
 from web.console.cadre_reports import campaign_report, download
 from web.console.common import FormPage, page
+from web.console.refusal import shown
 from web.forms import problems_of
 from web.templating import beijing_today
 from workflows.cadre_enums import RetestStatus
@@ -101,7 +102,7 @@ async def start_campaign(request: Request, user: Console, parts: ServicesDep) ->
         try:
             numbered = read_results(Upload(upload.filename, await upload.read()))
         except SheetProblems as exc:
-            problems += ["文件未导入，请改正以下各处后重新导入：", *exc.problems]
+            problems += exc.told()
     data: CapabilityCampaignInput | None = None
     if numbered:
         try:
@@ -118,7 +119,7 @@ async def start_campaign(request: Request, user: Console, parts: ServicesDep) ->
         try:
             await cadre_calls.start_campaign(parts, data, numbered, CAPABILITY_RESULTS.title)
         except SheetProblems as exc:
-            problems += ["文件未导入，请改正以下各处后重新导入：", *exc.problems]
+            problems += exc.told()
         except ApiError as exc:
             problems.append(exc.detail)
         else:
@@ -145,10 +146,7 @@ async def _allowed_steps(parts: ServicesDep, user: SignedIn) -> set[str]:
 
 
 async def _campaign(parts: ServicesDep, campaign_id: str) -> cadre_calls.Campaign:
-    try:
-        return await cadre_calls.campaign(parts, campaign_id)
-    except ApiError as exc:
-        raise PageRefused(exc.status, exc.detail) from exc
+    return await shown(cadre_calls.campaign(parts, campaign_id))
 
 
 @router.get("/{campaign_id}", response_class=HTMLResponse)

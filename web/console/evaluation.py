@@ -26,6 +26,7 @@ from store.console_models import SignedIn
 from web.console.auth import Console, PageRefused, check_csrf, form_of, may, read_form, require
 from web.console.cadre_reports import download, ranking_report
 from web.console.common import FormPage, page
+from web.console.refusal import shown
 from web.forms import problems_of
 from web.templating import beijing_today
 from workflows.cadre_enums import RemovalMeasure
@@ -100,7 +101,7 @@ async def preview(request: Request, user: Console, parts: ServicesDep) -> Respon
         try:
             leaders = read_leaders(unified, own)
         except SheetProblems as exc:
-            problems += ["文件未导入，请改正以下各处后重新导入：", *exc.problems]
+            problems += exc.told()
         else:
             fields: dict[str, Any] = {k: v for k, v in values.items() if v}
             try:
@@ -142,10 +143,7 @@ async def start_evaluation(request: Request, user: Console, parts: ServicesDep) 
 
 
 async def _evaluation(parts: ServicesDep, evaluation_id: str) -> cadre_calls.Evaluation:
-    try:
-        return await cadre_calls.evaluation(parts, evaluation_id)
-    except ApiError as exc:
-        raise PageRefused(exc.status, exc.detail) from exc
+    return await shown(cadre_calls.evaluation(parts, evaluation_id))
 
 
 @router.get("/{evaluation_id}", response_class=HTMLResponse)

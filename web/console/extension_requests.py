@@ -20,13 +20,13 @@ from pydantic import ValidationError
 
 from api.deps import Services, ServicesDep, actor_of
 from api.permissions import DECIDE_EXTENSION, REQUEST_EXTENSION
-from api.temporal import api_error
 from gateway import extension_requests as service
 from gateway.errors import GatewayError
 from store.console_models import SignedIn
 from store.extension_requests import PendingRow, RequestRow, requests_of_case
 from store.queries import EventRow
 from web.console.auth import Console, PageRefused, form_of, may, require
+from web.console.refusal import page_refused
 from web.templating import beijing_today as today
 from workflows.rules.deadline_extension import check_extension_request
 from workflows.rules.errors import RuleViolation
@@ -123,11 +123,6 @@ async def pending_for(parts: Services, user: SignedIn) -> list[PendingRow]:
     return await service.pending_for(_door(parts), actor_of(user.caller))
 
 
-def _refused(exc: GatewayError) -> PageRefused:
-    answer = api_error(exc)
-    return PageRefused(answer.status, answer.detail)
-
-
 def _back(form: dict[str, str], case_id: str, done: str) -> Response:
     if form.get("back") == BACK_TO_TASKS:
         return RedirectResponse("/console/tasks", status_code=303)
@@ -155,7 +150,7 @@ async def file_request(
     try:
         await service.file_request(_door(parts), actor_of(user.caller), case_id, data, today())
     except GatewayError as exc:
-        raise _refused(exc) from exc
+        raise page_refused(exc) from exc
     return _back(form, case_id, "filed")
 
 
@@ -177,29 +172,23 @@ async def _decided(
         else:
             row = await service.withdraw_request(door, me, request_id)
     except GatewayError as exc:
-        raise _refused(exc) from exc
+        raise page_refused(exc) from exc
     return _back(form, row.case_id, action)
 
 
-@router.post("/extension-requests/{request_id}/approve")
-async def approve(
-    request: Request, user: Console, parts: ServicesDep, request_id: RequestId
-) -> Response:
-    require(user, DECIDE_EXTENSION)
-    return await _decided(request, user, parts, request_id, "approve")
+# the buttons on a request, each with who may press it
+DECISIONS = {"approve": DECIDE_EXTENSION, "refuse": DECIDE_EXTENSION, "withdraw": REQUEST_EXTENSION}
 
 
-@router.post("/extension-requests/{request_id}/refuse")
-async def refuse(
-    request: Request, user: Console, parts: ServicesDep, request_id: RequestId
-) -> Response:
-    require(user, DECIDE_EXTENSION)
-    return await _decided(request, user, parts, request_id, "refuse")
+def _decision_route(action: str, permission: str) -> None:
+    async def decide(
+        request: Request, user: Console, parts: ServicesDep, request_id: RequestId
+    ) -> Response:
+        require(user, permission)
+        return await _decided(request, user, parts, request_id, action)
+
+    router.post(f"/extension-requests/{{request_id}}/{action}", name=action)(decide)
 
 
-@router.post("/extension-requests/{request_id}/withdraw")
-async def withdraw(
-    request: Request, user: Console, parts: ServicesDep, request_id: RequestId
-) -> Response:
-    require(user, REQUEST_EXTENSION)
-    return await _decided(request, user, parts, request_id, "withdraw")
+for _action, _permission in DECISIONS.items():
+    _decision_route(_action, _permission)

@@ -82,7 +82,7 @@ async def register_import(request: Request, user: Console, parts: ServicesDep) -
         try:
             outcome = await import_xlsx(parts.sessions, kind, data, _actor(user), reason)
         except SheetProblems as exc:
-            problems = ["文件未导入，请改正以下各处后重新导入：", *exc.problems]
+            problems = exc.told()
         except RegisterRefused as exc:
             problems = [str(exc)]
         else:

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api import temporal
 from api.deps import ServicesDep
 from api.permissions import (
     CANCEL_ROTATION_MOVE,
@@ -27,6 +26,7 @@ from store.console_models import SignedIn
 from store.rotation_batch_queries import batches
 from web.console.auth import Console, PageRefused, check_csrf, may, read_form, require
 from web.console.common import page
+from web.console.refusal import page_refused
 from web.forms import problems_of
 from web.templating import beijing_today
 from workflows.cadre_enums import MoveStatus
@@ -56,11 +56,6 @@ AWAITS = {MoveStatus.AWAITING_DOCUMENT: "document", MoveStatus.AWAITING_ARRIVAL:
 def _actor(user: SignedIn) -> Actor:
     """Who acts: the signed-in account, never what the form says."""
     return Actor(name=user.caller.name, role=user.caller.role)
-
-
-def _refused(exc: GatewayError) -> PageRefused:
-    error = temporal.api_error(exc)
-    return PageRefused(error.status, error.detail)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -110,7 +105,7 @@ async def make_batch(request: Request, user: Console, parts: ServicesDep) -> Res
     except ValidationError as exc:
         raise PageRefused(422, "；".join(problems_of(exc))) from exc
     except GatewayError as exc:
-        raise _refused(exc) from exc
+        raise page_refused(exc) from exc
     done = quote(f"交流批次已编组：{len(moves)} 人")
     return RedirectResponse(
         f"/console/register/rotation-batches/{batch_id}?done={done}", status_code=303
@@ -129,7 +124,7 @@ async def batch_page(
     try:
         state = await rotation_batch.batch_state(parts.client, batch_id)
     except GatewayError as exc:
-        raise _refused(exc) from exc
+        raise page_refused(exc) from exc
     return page(
         request,
         user,
@@ -177,7 +172,7 @@ async def record_step(
         else:
             await rotation_batch.cancel_move(parts.client, batch_id, data)
     except GatewayError as exc:
-        raise _refused(exc) from exc
+        raise page_refused(exc) from exc
     done = quote(f"已记录：{title}")
     return RedirectResponse(
         f"/console/register/rotation-batches/{batch_id}?done={done}", status_code=303
