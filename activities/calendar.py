@@ -93,6 +93,7 @@ class SupplementYear:
     workdays: frozenset[date]
 
 
+@cache  # the installed release, looked up once per process (a lookup reads the disk)
 def package_version() -> str:
     try:
         return version("chinesecalendar")

@@ -5,6 +5,7 @@ its activity returns."""
 from __future__ import annotations
 
 import asyncio
+from functools import lru_cache
 from pathlib import Path
 
 from temporalio import activity
@@ -21,7 +22,13 @@ def read_policy(path: Path) -> PolicySnapshot:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise PolicyError([f"the policy file {path} cannot be read: {e.strerror or e}"]) from e
-    return parse_policy(text, str(path))
+    return _parsed(text, str(path)).model_copy(deep=True)
+
+
+# Parsed once per text: a worker reads the file at every case's start, and the YAML alone is
+# most of 30 ms of CPU, a tenth of a case's (bench/RESULTS.md); a changed file is a new text.
+# Each caller gets a copy of its own.
+_parsed = lru_cache(maxsize=4)(parse_policy)
 
 
 class PolicyActivities:

@@ -47,9 +47,9 @@ def as_dbapi_errors(statement: str, arguments: Sequence[Any] = ()) -> Iterator[N
 class KeptConnections:
     """Connections of an engine's pool handed from one write to the next while writes queue.
 
-    Each checkout of the application's pool pings the database first (``pool_pre_ping``:
-    three round trips), which costs a write of a step's events more than the write itself;
-    and more writes at once than the pool keeps open make it open and close a connection per
+    A checkout of the application's pool may ping the database first (``store.db``: a
+    connection idle for a while; three round trips, more than a write of a step's events
+    costs); and more writes at once than the pool keeps open make it open and close a connection per
     write. So at most as many writes run at once as the pool keeps connections, and while
     others wait, a write hands its connection (idle, out of any transaction) to the next one
     instead of giving it back: one checkout per burst of writes rather than one per write.

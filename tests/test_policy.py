@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
 from activities.calendar import build_calendar
-from activities.policy import PolicyActivities
+from activities.policy import PolicyActivities, read_policy
 from workflows.policy import (
     STEP_NAMES,
     Policy,
@@ -336,6 +336,16 @@ async def test_load_policy_activity_sees_a_changed_file(tmp_path):
     second = await activities.load_policy(PolicyRequest(case_id="C1"))
     assert (first.policy.version, second.policy.version) == ("2026.4", "2026.5")
     assert first.digest != second.digest
+
+
+def test_each_reader_gets_a_policy_of_its_own(tmp_path):
+    """The file's text is parsed once; what one reader does to its snapshot no other sees."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(DEFAULT.read_text("utf-8"), "utf-8")
+    first, second = read_policy(path), read_policy(path)
+    assert first == second and first is not second
+    first.policy.reminder_hour = 23
+    assert read_policy(path).policy.reminder_hour == second.policy.reminder_hour != 23
 
 
 async def test_load_policy_activity_refuses_an_invalid_policy(tmp_path):
