@@ -160,6 +160,22 @@ async def devserver() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
+@pytest.fixture
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server of the test's own, for what there is one of per namespace (a schedule of a
+    fixed id, which any worker on the shared ``devserver`` creates when it starts)."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(find_temporal_cli()),
+        data_converter=pydantic_data_converter,
+        ui=False,
+        port=free_port(),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
 # --------------------------------------------------------------------------- order and figures
 
 FIGURES = "figures"  # user property of a test whose figures belong in the run's summary

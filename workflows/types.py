@@ -371,8 +371,8 @@ class Candidate(Model):
     def _person_id_of_register(cls, data: Any) -> Any:
         """A candidate named by the register needs no person id of its own: it is the
         register's."""
-        if isinstance(data, dict) and data.get("register_id") and not data.get("person_id"):
-            return {**data, "person_id": data["register_id"]}
+        if isinstance(data, dict) and data.get("register_id") and data.get("person_id") is None:
+            return {**data, "person_id": data["register_id"]}  # an empty one stays refused
         return data
 
 

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -18,7 +17,6 @@ from activities.audit_checkpoint import ensure_audit_checkpoint_schedule
 from audit.checkpoints import checkpoint_problems, latest_checkpoints
 from audit.keys import load_public_key, public_key_path, write_keypair
 from settings import PROJECT_DIR, load_settings
-from starter.temporal_binaries import find_temporal_cli
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade_to_head
 from store.probation_models import OutboxMail
@@ -31,18 +29,6 @@ from workflows.audit_checkpoint import (
 from workflows.checkpoint_types import CHECKPOINT_MAIL_SOURCE
 
 pytestmark = pytest.mark.devserver
-
-
-@pytest.fixture
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(find_temporal_cli()),
-        data_converter=pydantic_data_converter,
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture

@@ -449,6 +449,11 @@ EXTRA_KEYS = st.one_of(
 )
 
 
+# A required field another field stands in for: a candidate named by the register
+# (``register_id``) takes the register's id as its ``person_id``.
+STANDS_IN = {"person_id": "register_id"}
+
+
 def defects_at(place: Place, value: Any, taken: Sequence[Loc]) -> list[str]:
     """The kinds of defect that can be put at ``place`` (holding ``value``)."""
     node, kind = place.schema, place.schema.get("type")
@@ -500,6 +505,7 @@ def field_defect(draw: st.DrawFn, shape: Shape, body: Any, taken: Sequence[Loc])
     if choice == "missing field":
         key = draw(st.sampled_from(removable(place, here, taken)))
         del here[key]
+        here.pop(STANDS_IN.get(key, ""), None)  # else the field is not missing after all
         return Defect(choice, (*place.path, key))
     if choice == "wrong type":
         wrong = WRONG[str(kind)] + ([] if place.nullable else [None])

@@ -9,23 +9,19 @@ digest should find are written relative to today.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.digest import DigestActivities
 from activities.probation_parts import ScheduleOutcome, ensure_digest_schedule
 from starter.cli import cli
-from starter.temporal_binaries import find_temporal_cli
 from store.models import Case
 from store.probation_models import Probation
 from tests.probation.conftest import (
@@ -142,18 +138,6 @@ async def test_the_digest_gathers_what_is_due_and_what_is_overdue(
 
 
 # --------------------------------------------------------------------------- the dev server
-
-
-@pytest.fixture
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(find_temporal_cli()),
-        data_converter=pydantic_data_converter,
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 async def _schedule_ids(client: Client) -> list[str]:

@@ -147,10 +147,10 @@ async def test_the_scan_lists_exactly_the_cadres_at_or_over_eight_years(
 
 @pytest.mark.devserver
 async def test_the_schedule_is_created_once_and_starts_the_scan(
-    devserver: WorkflowEnvironment,
+    dev_env: WorkflowEnvironment,
 ) -> None:
     settings = _settings()
-    client = devserver.client
+    client = dev_env.client
     handle = client.get_schedule_handle(ROTATION_SCAN_SCHEDULE_ID)
     try:
         assert await ensure_rotation_schedule(client, settings) == "created"
