@@ -18,9 +18,10 @@ PROJECT_DIR = Path(__file__).resolve().parent
 # a technical bound, not the regulation's: the largest attachment, unless set otherwise
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 # the worker's sticky cache: its memory is the cache's, not the number of parked cases
-# (bench/RESULTS.md, "Parked cases": about 0.3 MB per cached workflow over a 112 MB base, so
-# 400 keep the worker near 230 MB however many wait; the SDK's own default is 1,000)
-WORKER_MAX_CACHED_WORKFLOWS = 400
+# (bench/RESULTS.md, "Parked cases": 0.3–0.4 MB per cached workflow over a 120 MB base; 300
+# kept the worker at 236 MB with 1,000 parked, and replays ran as fast as with 1,000 cached;
+# the SDK's own default is 1,000)
+WORKER_MAX_CACHED_WORKFLOWS = 300
 
 # name -> what it is; the compose test reads this table
 SETTING_NAMES: dict[str, str] = {
@@ -58,7 +59,7 @@ SETTING_NAMES: dict[str, str] = {
     "WEB_PORT": "port the web service listens on; default 8000",
     "WORKER_MAX_CACHED_WORKFLOWS": "cases and probations the worker keeps in memory between"
     " their tasks (its sticky cache, about 0.3 MB each); one not kept is replayed from its"
-    " history when it next moves; default 400",
+    " history when it next moves; default 300",
     "WORKER_READY_FILE": "file the worker touches while it polls its task queue, for health"
     " probes (`appointments health worker`); unset: none is written",
     "LOG_LEVEL": "the lowest level of the lines the service logs: DEBUG, INFO, WARNING, ERROR;"

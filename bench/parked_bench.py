@@ -26,9 +26,9 @@ Then it measures:
 
 1. **memory while they wait**: the worker's resident memory (VmRSS, and its peak VmHWM) and the
    dev server's, at start, once all are parked and the machine is quiet (the worker's
-   workflow cache then holds min(N, cache size) of them: the SDK's default of 1,000, which
-   ``build_worker`` keeps, unless ``--max-cached-workflows`` runs the same worker with
-   another size through ``bench.cached_worker``), during an idle wait, and after each
+   workflow cache then holds min(N, cache size) of them: the setting
+   WORKER_MAX_CACHED_WORKFLOWS, its default unless ``--max-cached-workflows`` sets it),
+   during an idle wait, and after each
    resume; with the CPU the idle worker and server use;
 2. **resume by their timers**: every probation's first reminder falls due at the same
    instant F, the worst case (a term change's appointments all dated the same day). F is a
@@ -107,6 +107,7 @@ from bench.driver import (
     worker_env,
 )
 from bench.pipeline_bench import machine
+from settings import load_settings
 from starter.temporal_binaries import find_temporal_cli
 from store.db import to_libpq_url, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
@@ -121,10 +122,10 @@ from workflows.probation_types import (
 )
 from workflows.rules.working_days import SHANGHAI, end_of_day
 from workflows.search_attributes import SEARCH_ATTRIBUTES
+from workflows.step_outcome import StepOutcome
 from workflows.types import CaseStage, CaseState, CaseStatus
 
 SERVER = os.environ.get("TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SDK_DEFAULT_CACHE = 1000  # temporalio.worker.Worker(max_cached_workflows=1000)
 MB = 1024 * 1024
 UNITS = ("县发展和改革局", "县财政局", "县教育局", "县卫生局", "县环保局", "县农业局", "县交通局")
 # What the reminder of 60 days before the end mails: one row per role of
@@ -533,7 +534,7 @@ async def park_all(
             "AppointmentCaseWorkflow", regular_case(case_id), case_workflow_id(case_id), CaseState
         )
         for index, step in enumerate(steps):
-            await driver.update(handle, index, step, CaseState)
+            await driver.update(handle, index, step, StepOutcome)
         done["notice"] += 1
 
     async def park_probation(p: ProbationInput) -> None:
@@ -890,17 +891,13 @@ async def run(args: argparse.Namespace) -> Result:
         for name in ("SMTP_HOST", "AUDIT_SIGNING_KEY"):  # outbox only; no checkpoint schedule
             wenv.pop(name, None)
         if args.max_cached_workflows is not None:
-            command: tuple[str, ...] = (
-                sys.executable,
-                "-m",
-                "bench.cached_worker",
-                str(args.max_cached_workflows),
-            )
-            cache_size, cache_source = args.max_cached_workflows, "bench.cached_worker"
+            wenv["WORKER_MAX_CACHED_WORKFLOWS"] = str(args.max_cached_workflows)
+            cache_source = "WORKER_MAX_CACHED_WORKFLOWS"
         else:
-            command = APPOINTMENT_WORKER
-            cache_size, cache_source = SDK_DEFAULT_CACHE, "SDK default, build_worker keeps it"
-        worker = WorkerProcess(command, wenv, tmp / "worker.log")
+            wenv.pop("WORKER_MAX_CACHED_WORKFLOWS", None)
+            cache_source = "the setting's default"
+        cache_size = load_settings(wenv).worker_max_cached_workflows
+        worker = WorkerProcess(APPOINTMENT_WORKER, wenv, tmp / "worker.log")
         stack = Stack(worker, server_pids, [db_file, Path(f"{db_file}-wal")])
         prefix = f"{PROBATION_WORKFLOW_PREFIX}K{token}-"
         try:
@@ -1092,8 +1089,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--max-cached-workflows",
         type=int,
-        help="run the worker with this cache size (bench.cached_worker) instead of the "
-        "production entry point and the SDK's default of 1000",
+        help="the worker's cache size (WORKER_MAX_CACHED_WORKFLOWS) instead of the setting's "
+        "default",
     )
     parser.add_argument(
         "--timer-timeout", type=float, default=3600, help="seconds after F to give up"

@@ -334,7 +334,7 @@ def test_the_sticky_timeout_is_seconds_within_bounds() -> None:
 
 
 def test_the_worker_cache_is_a_positive_count() -> None:
-    assert load_settings({}).worker_max_cached_workflows == 400
+    assert load_settings({}).worker_max_cached_workflows == 300
     assert load_settings({"WORKER_MAX_CACHED_WORKFLOWS": "50"}).worker_max_cached_workflows == 50
     for bad in ("0", "-1", "many", "2.5"):
         with pytest.raises(ValueError, match="WORKER_MAX_CACHED_WORKFLOWS 须为正整数"):
