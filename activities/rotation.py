@@ -64,8 +64,8 @@ class RotationActivities:
             raise ApplicationError(str(exc), type="RegisterRefused", non_retryable=True) from exc
 
 
-def rotation_schedule(task_queue: str, hour: int) -> Schedule:
-    """On the first day of every month, at the policy's reminder hour (Beijing time)."""
+def rotation_schedule(task_queue: str, hour: int, day: int) -> Schedule:
+    """On the policy's day of every month, at its reminder hour (Beijing time)."""
     return Schedule(
         action=ScheduleActionStartWorkflow(
             RotationScanWorkflow.run,
@@ -76,11 +76,11 @@ def rotation_schedule(task_queue: str, hour: int) -> Schedule:
         spec=ScheduleSpec(
             calendars=[
                 ScheduleCalendarSpec(
-                    day_of_month=[ScheduleRange(1)],
+                    day_of_month=[ScheduleRange(day)],
                     hour=[ScheduleRange(hour)],
                     minute=[ScheduleRange(0)],
                     second=[ScheduleRange(0)],
-                    comment=f"monthly rotation scan at {hour:02d}:00 on {task_queue}",
+                    comment=f"monthly rotation scan, day {day} at {hour:02d}:00 on {task_queue}",
                 )
             ],
             time_zone_name=SCHEDULE_TIME_ZONE,
@@ -90,12 +90,17 @@ def rotation_schedule(task_queue: str, hour: int) -> Schedule:
 
 
 async def ensure_rotation_schedule(client: Client, settings: Settings) -> str:
-    """Create the rotation scan's schedule once (a second call finds it): created, exists, or
-    unsupported (a server without Schedules: the time-skipping test server)."""
-    hour = read_policy(settings.policy_file).policy.reminder_hour
+    """Create the rotation scan's schedule once (a second call finds it): created, exists,
+    unsupported (a server without Schedules: the time-skipping test server), or no policy (the
+    policy has no ``cadre`` section)."""
+    policy = read_policy(settings.policy_file).policy
+    if policy.cadre is None:  # no rotation in this policy: nothing to scan for
+        return "no policy"
+    day = policy.cadre.rotation.scan_day_of_month
     try:
         await client.create_schedule(
-            ROTATION_SCAN_SCHEDULE_ID, rotation_schedule(settings.task_queue, hour)
+            ROTATION_SCAN_SCHEDULE_ID,
+            rotation_schedule(settings.task_queue, policy.reminder_hour, day),
         )
     except ScheduleAlreadyRunningError:
         return "exists"

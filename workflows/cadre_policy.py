@@ -54,6 +54,9 @@ class RotationPolicy(Model):
 
     years_in_same_township: int = Field(ge=1, le=40)
     ordinary_ranks: list[str] = Field(min_length=1)  # the ranks that count as 一般干部
+    # the day of each month the register is scanned (at the policy's reminder hour); 28 at
+    # most, so that every month has it
+    scan_day_of_month: int = Field(default=1, ge=1, le=28)
     # the batches' steps; a policy from before batches (the snapshots of scans run under
     # 2026.3) has none, and a batch refuses to start under it
     batch: RotationBatchPolicy | None = None

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -20,7 +22,7 @@ from settings import PROJECT_DIR, Settings, load_settings
 from store.register import RegisterRefused, decide_rotation, import_xlsx
 from store.register_queries import rotation_listing, rotation_scan
 from tests.register.conftest import CLERK, workbook
-from tests.workflows.conftest import start_time_skipping
+from tests.workflows.conftest import start_time_skipping, write_policy
 from worker import build_worker
 from workflows.audit_checkpoint import AUDIT_CHECKPOINT_SCHEDULE_ID
 from workflows.register_types import RotationDecision, RotationScanInput, RotationScanResult
@@ -147,9 +149,10 @@ async def test_the_scan_lists_exactly_the_cadres_at_or_over_eight_years(
 
 @pytest.mark.devserver
 async def test_the_schedule_is_created_once_and_starts_the_scan(
-    dev_env: WorkflowEnvironment,
+    dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    settings = _settings()
+    policy = write_policy(tmp_path, cadre__rotation__scan_day_of_month=15)
+    settings = replace(_settings(), policy_file=policy)
     client = dev_env.client
     handle = client.get_schedule_handle(ROTATION_SCAN_SCHEDULE_ID)
     try:
@@ -161,6 +164,9 @@ async def test_the_schedule_is_created_once_and_starts_the_scan(
         assert action.workflow == "RotationScanWorkflow"
         assert action.id == ROTATION_SCAN_SCHEDULE_ID != AUDIT_CHECKPOINT_SCHEDULE_ID
         [calendar] = described.schedule.spec.calendars
-        assert calendar.day_of_month[0].start == 1 and calendar.hour[0].start == 9
+        assert calendar.day_of_month[0].start == 15 and calendar.hour[0].start == 9
     finally:
         await handle.delete()
+    # a policy without the cadre section scans nothing: no schedule
+    bare = replace(settings, policy_file=write_policy(tmp_path, cadre=None))
+    assert await ensure_rotation_schedule(client, bare) == "no policy"
