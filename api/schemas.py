@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, create_model
 
 from api.errors import MALFORMED
@@ -23,6 +23,8 @@ from workflows.probation_types import (
 )
 from workflows.steps import CASE_STEPS
 from workflows.types import (
+    ID_MAX,
+    ID_PATTERN,
     CaseInput,
     CaseStage,
     CaseState,
@@ -33,6 +35,9 @@ from workflows.types import (
     SelectionMethod,
     service_filled,
 )
+
+# an identifier in a URL path (a case, a campaign, a person): as the inputs take it
+IdPath = Annotated[str, Path(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)]
 
 
 def without(model: type[Model], field: str | frozenset[str], name: str) -> type[Model]:

@@ -16,17 +16,16 @@ from pydantic_core import PydanticCustomError
 from workflows.cadre_enums import RetestStatus
 from workflows.policy import PolicySnapshot
 from workflows.rules.cadre_capability import Attempt, HandlingOption, Outcome
-from workflows.types import Actor, Line, Model, StepSchedule, Text
+from workflows.types import ID_MAX, ID_PATTERN, Actor, Line, Model, StepSchedule, Text
 
 # a key as it goes into workflow ids and the chain's id: letters, digits and . _ -
-KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 Score = Decimal  # a score as typed, compared exactly (workflows.rules.cadre_capability)
 
 
 class CapabilityResult(Model):
     """One cadre's result in a test campaign (one row of the imported sheet)."""
 
-    person_id: Line = Field(min_length=1, max_length=64, pattern=KEY_PATTERN)
+    person_id: Line = Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)
     name: Line = Field(min_length=1, max_length=100)
     unit: Line = Field(min_length=1, max_length=200)
     post: Line = Field(default="", max_length=200)
@@ -34,7 +33,7 @@ class CapabilityResult(Model):
 
 
 class CapabilityCampaignInput(Model):
-    campaign_id: Line = Field(min_length=1, max_length=64, pattern=KEY_PATTERN)
+    campaign_id: Line = Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)
     title: Line = Field(min_length=1, max_length=200)
     tested_on: date
     notified_on: date  # results notified: a failing cadre's self-study begins that day

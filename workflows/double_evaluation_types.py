@@ -12,9 +12,18 @@ from pydantic_core import PydanticCustomError
 from workflows.cadre_enums import RemovalMeasure, RemovalStatus
 from workflows.policy import PolicySnapshot
 from workflows.rules.double_evaluation import Leader, Tally
-from workflows.types import Actor, Line, Meeting, Model, StepSchedule, Text, VoteItem, VoteResult
-
-KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+from workflows.types import (
+    ID_MAX,
+    ID_PATTERN,
+    Actor,
+    Line,
+    Meeting,
+    Model,
+    StepSchedule,
+    Text,
+    VoteItem,
+    VoteResult,
+)
 
 
 class TallyInput(Model):
@@ -36,7 +45,7 @@ class TallyInput(Model):
 class LeaderTallies(Model):
     """A principal leader (党政正职) of a county-level unit, with both evaluations."""
 
-    person_id: Line = Field(min_length=1, max_length=64, pattern=KEY_PATTERN)
+    person_id: Line = Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)
     name: Line = Field(min_length=1, max_length=100)
     unit: Line = Field(min_length=1, max_length=200)
     post: Line = Field(min_length=1, max_length=200)  # e.g. 局长, 党组书记
@@ -48,7 +57,7 @@ class LeaderTallies(Model):
 
 
 class DoubleEvaluationInput(Model):
-    evaluation_id: Line = Field(min_length=1, max_length=64, pattern=KEY_PATTERN)
+    evaluation_id: Line = Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)
     title: Line = Field(min_length=1, max_length=200)  # e.g. 2026 年度县直单位双重考核
     held_on: date
     leaders: list[LeaderTallies] = Field(min_length=1, max_length=1_000)

@@ -17,15 +17,13 @@ from pydantic import Field
 from workflows.ids import probation_workflow_id
 from workflows.policy import PolicySnapshot
 from workflows.rules.dates import add_months
-from workflows.types import Actor, Line, Model, Role, StepSchedule, Text
+from workflows.types import ID_MAX, ID_PATTERN, Actor, Line, Model, Role, StepSchedule, Text
 
 # National: the probation lasts one year, counted from the trial appointment notice.
 PROBATION_MONTHS = 12
 # Technical: a run whose history reaches this many events continues as new (see
 # workflows/probation.py); a full year needs about a tenth of it.
 DEFAULT_HISTORY_LIMIT = 1000
-
-_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
 def probation_end(starts_on: date) -> date:
@@ -198,7 +196,7 @@ class ProbationCarry(Model):
 class ProbationInput(Model):
     """Start of one probation: the appointee, the post, and the day the year begins."""
 
-    case_id: Line = Field(min_length=1, max_length=64, pattern=_ID_PATTERN)
+    case_id: Line = Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)
     person_id: Line = Field(min_length=1, max_length=64)
     name: Line = Field(min_length=1, max_length=100)
     unit: Line = Field(min_length=1, max_length=200)

@@ -20,11 +20,9 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from workflows.types import Line, Model, Sanction, Text
+from workflows.types import ID_MAX, ID_PATTERN, Line, Model, Sanction, Text
 
-PersonId = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-]
+PersonId = Annotated[str, Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)]
 
 
 class AssessmentKind(StrEnum):

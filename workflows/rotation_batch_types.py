@@ -13,10 +13,9 @@ from pydantic_core import PydanticCustomError
 
 from workflows.cadre_enums import MoveStatus
 from workflows.register_types import PersonId
-from workflows.types import Actor, Line, Model, StepSchedule, Text
+from workflows.types import ID_MAX, ID_PATTERN, Actor, Line, Model, StepSchedule, Text
 
 # a batch's key as it goes into the workflow id and the chain's id
-KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 Unit = Line  # a unit's name (单位)
 
 
@@ -36,7 +35,7 @@ class PlannedMove(Model):
 
 
 class RotationBatchInput(Model):
-    batch_id: Line = Field(min_length=1, max_length=64, pattern=KEY_PATTERN)
+    batch_id: Line = Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)
     title: Line = Field(min_length=1, max_length=200)
     scan_id: Line = Field(min_length=1, max_length=200)
     scan_as_of: date

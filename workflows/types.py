@@ -38,6 +38,11 @@ MAX_TEXT = 20_000
 # holds text refused today (these checks came after it) still replays and runs on.
 RECORDED: dict[str, bool] = {"recorded": True}
 
+# What an identifier a person gives looks like (a case's, a campaign's, a person's in the
+# register): letters, digits and ._-, starting with a letter or a digit; at most ID_MAX long.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+ID_MAX = 64
+
 NUL_REFUSAL = "文本不能含空字符 NUL（U+0000）"
 
 
@@ -419,7 +424,7 @@ class DemocraticRecommendation(Model):
 class CaseInput(Model):
     """Start of one appointment case (one post, its positions, its candidates)."""
 
-    case_id: Line = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    case_id: Line = Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)
     unit: Line = Field(min_length=1, max_length=200)
     post: Line = Field(min_length=1, max_length=200)
     positions: int = Field(ge=1, le=100)

@@ -14,7 +14,7 @@ its rules refuse with 409 and the rule.
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api import cadre_calls
@@ -31,6 +31,7 @@ from api.schemas import (
     WORKFLOW_ERRORS,
     WORKFLOW_ONE_ERRORS,
     WORKFLOW_STEP_ERRORS,
+    IdPath,
     Limit,
     Problem,
     WorkflowStarted,
@@ -55,7 +56,7 @@ from workflows.double_evaluation_types import (
 
 router = APIRouter(tags=["cadre"])
 
-Key = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Key = IdPath
 
 CampaignBody = without(CapabilityCampaignInput, "opened_by", "CampaignBody")
 EvaluationBody = without(DoubleEvaluationInput, "opened_by", "EvaluationBody")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -13,7 +13,16 @@ from api import temporal
 from api.deps import Services, ServicesDep, SessionDep, actor_of, permit
 from api.errors import ApiError, no_case, unavailable
 from api.permissions import READ_CASES, START_CASE
-from api.schemas import CaseDetail, CaseStart, CaseSummary, Event, Malformed, Problem, Started
+from api.schemas import (
+    CaseDetail,
+    CaseStart,
+    CaseSummary,
+    Event,
+    IdPath,
+    Malformed,
+    Problem,
+    Started,
+)
 from store import queries
 from store.account_models import Caller
 from store.register_cases import RegisterRefusal, fill_candidates
@@ -23,7 +32,7 @@ from workflows.types import CaseInput, CaseStage, CaseStatus, ChainKind, Line, M
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
-CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+CaseId = IdPath
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem},
     403: {"model": Problem},

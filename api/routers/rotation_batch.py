@@ -14,7 +14,7 @@ its rules refuse with 409 and the rule.
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep, SessionDep, actor_of, permit
@@ -29,6 +29,7 @@ from api.schemas import (
     WORKFLOW_ERRORS,
     WORKFLOW_ONE_ERRORS,
     WORKFLOW_STEP_ERRORS,
+    IdPath,
     Limit,
     Problem,
     WorkflowStarted,
@@ -40,7 +41,6 @@ from store.account_models import Caller
 from store.rotation_batch_queries import batches
 from workflows.rotation_batch import MAX_MOVES
 from workflows.rotation_batch_types import (
-    KEY_PATTERN,
     ArrivalInput,
     CancelMoveInput,
     DocumentInput,
@@ -48,13 +48,13 @@ from workflows.rotation_batch_types import (
     RotationBatchState,
 )
 from workflows.rules.working_days import SHANGHAI
-from workflows.types import Line, Model
+from workflows.types import ID_MAX, ID_PATTERN, Line, Model
 
 router = APIRouter(prefix="/register/rotation-batches", tags=["register"])
 
 S = TypeVar("S", DocumentInput, ArrivalInput, CancelMoveInput)
-Key = Annotated[str, Path(min_length=1, max_length=64, pattern=KEY_PATTERN)]
-Person = Annotated[str, Path(min_length=1, max_length=64, pattern=KEY_PATTERN)]
+Key = IdPath
+Person = IdPath
 
 _SERVER = frozenset({"actor", "person_id"})  # the caller, and the path's person
 DocumentBody = without(DocumentInput, _SERVER, "DocumentBody")
@@ -65,14 +65,14 @@ CancelBody = without(CancelMoveInput, _SERVER, "CancelBody")
 class MoveIn(Model):
     """Where one person of the scan goes: the rest of the move comes from the scan."""
 
-    person_id: Line = Field(min_length=1, max_length=64, pattern=KEY_PATTERN)
+    person_id: Line = Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)
     to_unit: Line = Field(min_length=1, max_length=200)
     to_township: Line | None = Field(default=None, max_length=100)
     to_post: Line = Field(default="", max_length=200)
 
 
 class BatchIn(Model):
-    batch_id: Line = Field(min_length=1, max_length=64, pattern=KEY_PATTERN)
+    batch_id: Line = Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)
     title: Line = Field(min_length=1, max_length=200)
     scan_id: Line = Field(min_length=1, max_length=200)
     moves: list[MoveIn] = Field(min_length=1, max_length=MAX_MOVES)

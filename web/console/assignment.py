@@ -21,6 +21,7 @@ from api import temporal
 from api.deps import Services, ServicesDep
 from api.errors import ApiError
 from api.permissions import SET_SUBSTITUTE
+from api.schemas import IdPath
 from store.account_models import AccountRow, list_accounts
 from store.console_models import SignedIn
 from store.substitutes import (
@@ -39,7 +40,7 @@ from workflows.types import Actor, AssignStepInput, CaseState, Role
 router = APIRouter()
 
 ASSIGN = "assign_step"
-CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+CaseId = IdPath
 # where a button leads back to: the case's page or "my tasks"
 BACK_TO_TASKS = "tasks"
 

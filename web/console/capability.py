@@ -21,6 +21,7 @@ from api.permissions import (
     RECORD_RETEST,
     START_CAPABILITY_TEST,
 )
+from api.schemas import IdPath
 from gateway import cadre_checks
 from gateway.errors import GatewayError
 from sheets.cadre_imports import Upload, read_results
@@ -41,7 +42,7 @@ from workflows.types import Role
 
 router = APIRouter(prefix="/capability")
 
-Key = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Key = IdPath
 Slug = Annotated[str, Path(pattern=r"^(retest|handling)$")]
 Fmt = Annotated[str, Path(pattern=r"^(csv|xlsx)$")]
 # slug -> (the action, its input, its title)

@@ -32,7 +32,7 @@ from api.permissions import (
     START_CASE,
     must_be_on_team,
 )
-from api.schemas import STEP_INPUTS
+from api.schemas import STEP_INPUTS, IdPath
 from sheets.columns import SHEETS
 from sheets.xlsx import CONTENT_TYPE as XLSX_TYPE
 from sheets.xlsx import template_xlsx
@@ -72,7 +72,7 @@ router = APIRouter()
 # whether it is taken; a step's form can still be opened by its address at any stage).
 STEP_STAGES: dict[str, frozenset[CaseStage]] = {u: s.stages for u, s in CASE_STEPS.items()}
 
-CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+CaseId = IdPath
 PAGE_SIZE = 50
 
 

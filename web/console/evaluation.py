@@ -18,6 +18,7 @@ from api import cadre_calls
 from api.deps import ServicesDep, actor_of
 from api.errors import ApiError
 from api.permissions import READ_CADRE_WORK, RECORD_REMOVAL_VOTE, START_DOUBLE_EVALUATION
+from api.schemas import IdPath
 from sheets.cadre_imports import Upload, read_leaders
 from sheets.columns import EVALUATION_OWN, EVALUATION_UNIFIED
 from sheets.problems import SheetProblems
@@ -35,7 +36,7 @@ from workflows.glossary import CADRE_STEPS
 
 router = APIRouter(prefix="/evaluation")
 
-Key = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Key = IdPath
 Fmt = Annotated[str, Path(pattern=r"^(csv|xlsx)$")]
 FIELDS = ("evaluation_id", "title", "held_on", "measure")
 VOTE = CADRE_STEPS["record_removal_vote"]

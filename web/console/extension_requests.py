@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from api.deps import Services, ServicesDep, actor_of
 from api.permissions import DECIDE_EXTENSION, REQUEST_EXTENSION
+from api.schemas import IdPath
 from gateway import extension_requests as service
 from gateway.errors import GatewayError
 from store.console_models import SignedIn
@@ -34,7 +35,7 @@ from workflows.types import CaseState, CaseStatus
 
 router = APIRouter()
 
-CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+CaseId = IdPath
 RequestId = Annotated[int, Path(ge=1, le=2**62)]
 BACK_TO_TASKS = "tasks"
 # what the case's page says after each button (``?extension=...``)

@@ -16,6 +16,7 @@ from api.permissions import (
     RECORD_PROBATION_REVIEW,
 )
 from api.probation_calls import INPUTS, probation_roles, record_probation_action
+from api.schemas import IdPath
 from store.console_models import SignedIn
 from store.probation_models import list_probations, probation_history, probation_of
 from web.console.auth import Console, PageRefused, form_of, may, require
@@ -27,7 +28,7 @@ from workflows.probation_types import ProbationStatus
 router = APIRouter(prefix="/probation")
 
 PAGE_SIZE = 200
-Ident = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Ident = IdPath
 ACTIONS = {
     "review": (RECORD_PROBATION_REVIEW, PROBATION_STEPS[RECORD_PROBATION_REVIEW]),
     "end-early": (END_PROBATION_EARLY, PROBATION_STEPS[END_PROBATION_EARLY]),

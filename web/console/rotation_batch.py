@@ -20,6 +20,7 @@ from api.permissions import (
     RECORD_ROTATION_ARRIVAL,
     RECORD_ROTATION_DOCUMENT,
 )
+from api.schemas import IdPath
 from gateway import rotation_batch
 from gateway.errors import GatewayError
 from store.console_models import SignedIn
@@ -32,7 +33,6 @@ from web.templating import beijing_today
 from workflows.cadre_enums import MoveStatus
 from workflows.glossary import CADRE_STEPS
 from workflows.rotation_batch_types import (
-    KEY_PATTERN,
     ArrivalInput,
     CancelMoveInput,
     DocumentInput,
@@ -41,7 +41,7 @@ from workflows.types import Actor
 
 router = APIRouter(prefix="/register/rotation-batches")
 
-Key = Annotated[str, Path(min_length=1, max_length=64, pattern=KEY_PATTERN)]
+Key = IdPath
 Slug = Annotated[str, Path(pattern=r"^(document|arrival|cancel)$")]
 # slug -> (the action, its input, its title)
 STEPS: dict[str, tuple[str, type[Any], str]] = {
