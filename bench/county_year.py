@@ -126,6 +126,7 @@ from bench.driver import (
     worker_env,
 )
 from bench.pipeline_bench import machine
+from gateway.cases import query_state
 from store.db import to_libpq_url, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
 from tests.workflows.conftest import start_time_skipping
@@ -537,10 +538,13 @@ async def play_case(sim: Sim, plan: CasePlan) -> None:
     )
 
     async def step(name: str, data: Any) -> CaseState:
-        """Send the step; the case answers with its outcome, the state is read after it."""
+        """Send the step; the case answers with its outcome, the state is read after it as
+        every door reads it (``gateway.cases.query_state``: a closed case's from its result)."""
         await driver.update(handle, played.updates, Step(name, data), StepOutcome)
         played.updates += 1
-        state: CaseState = await handle.query("state", result_type=CaseState)
+        state, why = await query_state(sim.env.client, plan.case_id)
+        if state is None:
+            raise RuntimeError(f"{plan.case_id}: no state after {name}: {why}")
         return state
 
     day = plan.opens_on

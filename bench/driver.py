@@ -533,12 +533,18 @@ def worker_env(
     database_url: str | None = None,
     namespace: str = "default",
 ) -> dict[str, str]:
-    """The environment of a worker subprocess: ours, with the service's settings."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TASK_QUEUE", "TEMPORAL_NAMESPACE")
-    }
+    """The environment of a worker subprocess: ours, with the service's settings. Bytecode
+    is written, as the image has it (pip compiles each module at install): a shell that
+    forbids it (PYTHONDONTWRITEBYTECODE) would have every workflow's sandbox compile its
+    module's source again, a sixth of the worker's CPU in a county-year (bench/RESULTS.md)."""
+    left_out = (
+        "DATABASE_URL",
+        "TEMPORAL_ADDRESS",
+        "TASK_QUEUE",
+        "TEMPORAL_NAMESPACE",
+        "PYTHONDONTWRITEBYTECODE",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in left_out}
     env.update(
         TEMPORAL_ADDRESS=temporal_address,
         TEMPORAL_NAMESPACE=namespace,

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
+    WorkflowFailureError,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
@@ -188,21 +189,37 @@ async def state_after(client: Client, case_id: str, update: str, arg: BaseModel)
 async def query_state(
     client: Client, case_id: str, *, open_only: bool = False
 ) -> tuple[CaseState | None, str]:
-    """The live state, or why there is none; (None, "") when Temporal has no such case, or,
-    with ``open_only``, when the case is closed: the server then refuses the query at once
-    instead of waking a worker to replay a finished case. Never raises for a missing or
-    silent case."""
-    handle = client.get_workflow_handle(case_workflow_id(case_id))
+    """The case's state, or why there is none; (None, "") when Temporal has no such case, or,
+    with ``open_only``, when the case is closed. Never raises for a missing or silent case.
+
+    The ``state`` query is asked of open cases only: a closed case's query would wake a worker
+    to replay its whole history (hundreds of events, every page view), so the server refuses
+    it at once and the state comes from the run's result, the state the case returned when it
+    closed, read from the history without a worker. Only a case that closed without a result
+    (terminated, failed) is asked the query then, and replayed."""
+    handle = client.get_workflow_handle(case_workflow_id(case_id), result_type=CaseState)
+    state, why = await _ask_state(handle, QueryRejectCondition.NOT_OPEN)
+    if state is not None or why != CLOSED or open_only:
+        return state, "" if why == CLOSED else why
+    ended = await _result_state(handle)
+    if ended is not None:
+        return ended, ""
+    return await _ask_state(handle, None)
+
+
+CLOSED = "closed"  # ``_ask_state``'s word for a query the server refused: the case has closed
+
+
+async def _ask_state(
+    handle: WorkflowHandle[Any, Any], reject: QueryRejectCondition | None
+) -> tuple[CaseState | None, str]:
     try:
         state = await handle.query(
-            "state",
-            result_type=CaseState,
-            rpc_timeout=QUERY_WAIT,
-            reject_condition=QueryRejectCondition.NOT_OPEN if open_only else None,
+            "state", result_type=CaseState, rpc_timeout=QUERY_WAIT, reject_condition=reject
         )
         return state, ""
-    except WorkflowQueryRejectedError as exc:
-        return None, "" if open_only else str(exc)
+    except WorkflowQueryRejectedError:
+        return None, CLOSED
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None, ""
@@ -215,6 +232,14 @@ async def query_state(
         return None, str(exc)
     except RuntimeError as exc:
         return None, f"{TEMPORAL_UNREACHABLE}：{connect_problem(exc)}"
+
+
+async def _result_state(handle: WorkflowHandle[Any, CaseState]) -> CaseState | None:
+    """The state a closed case returned, from its history; None if it closed without one."""
+    try:
+        return await handle.result(rpc_timeout=QUERY_WAIT)
+    except (WorkflowFailureError, RPCError, RuntimeError):
+        return None
 
 
 async def query_public_notice(

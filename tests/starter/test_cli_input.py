@@ -90,7 +90,7 @@ class FakeClient:
         self.updates: list[tuple[str, str, Any]] = []
         self.refuse: dict[str, str] = {}
 
-    def get_workflow_handle(self, workflow_id: str) -> FakeHandle:
+    def get_workflow_handle(self, workflow_id: str, **_: Any) -> FakeHandle:
         return FakeHandle(self, workflow_id)
 
 
