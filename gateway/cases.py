@@ -186,6 +186,9 @@ async def state_after(client: Client, case_id: str, update: str, arg: BaseModel)
     return state
 
 
+_CLOSED = "closed"  # ``_ask_state``'s word for a query the server refused: the case has closed
+
+
 async def query_state(
     client: Client, case_id: str, *, open_only: bool = False
 ) -> tuple[CaseState | None, str]:
@@ -199,15 +202,12 @@ async def query_state(
     (terminated, failed) is asked the query then, and replayed."""
     handle = client.get_workflow_handle(case_workflow_id(case_id), result_type=CaseState)
     state, why = await _ask_state(handle, QueryRejectCondition.NOT_OPEN)
-    if state is not None or why != CLOSED or open_only:
-        return state, "" if why == CLOSED else why
+    if state is not None or why != _CLOSED or open_only:
+        return state, "" if why == _CLOSED else why
     ended = await _result_state(handle)
     if ended is not None:
         return ended, ""
     return await _ask_state(handle, None)
-
-
-CLOSED = "closed"  # ``_ask_state``'s word for a query the server refused: the case has closed
 
 
 async def _ask_state(
@@ -219,7 +219,7 @@ async def _ask_state(
         )
         return state, ""
     except WorkflowQueryRejectedError:
-        return None, CLOSED
+        return None, _CLOSED
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None, ""
