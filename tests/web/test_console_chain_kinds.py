@@ -48,7 +48,12 @@ async def chains(sessions: async_sessionmaker[AsyncSession], person: str) -> str
             actor_name="系统",
             actor_role=Role.SYSTEM,
             summary="自学（测试）",
-            payload={"person_id": person},
+            # as the retest workflow writes it (the digest reads every retest's self-study)
+            payload={
+                "person_id": person,
+                "self_study_ends_on": str(at.date() + timedelta(days=90)),
+                "retest_opens_on": str(at.date() + timedelta(days=91)),
+            },
             case=listing,
         )
     )
