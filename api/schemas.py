@@ -7,11 +7,13 @@ from the request. They are derived from ``workflows.types`` so the two never dri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, create_model
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from api.errors import MALFORMED
 from workflows.probation_types import (
@@ -40,15 +42,32 @@ from workflows.types import (
 IdPath = Annotated[str, Path(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)]
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def without(model: type[Model], field: str | frozenset[str], name: str) -> type[Model]:
     """``model`` minus ``field`` (or several): same types, constraints and defaults; unknown
-    fields (the removed ones included) are refused."""
+    fields (the removed ones included) are refused. Not its model validators (they may read a
+    field removed): ``completed`` runs them on the whole input."""
     gone = frozenset({field}) if isinstance(field, str) else field
     fields: dict[str, Any] = {
         f: (info.annotation, info) for f, info in model.model_fields.items() if f not in gone
     }
     body: type[Model] = create_model(name, __base__=Model, __doc__=model.__doc__, **fields)
     return body
+
+
+def completed(model: type[M], fields: Mapping[str, Any], **filled: Any) -> M:
+    """The workflow's input: a body's ``fields`` and what the service fills in (the caller as
+    ``actor`` or ``opened_by``, the path's person). What only the whole input can tell (each
+    cadre once in a campaign, a kinship naming a candidate) is the request's fault: a 422 like
+    any malformed body, never a 500."""
+    try:
+        return model.model_validate({**fields, **filled})
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        ) from None
 
 
 CaseStart = without(CaseInput, "opened_by", "CaseStart")

@@ -35,6 +35,7 @@ from api.schemas import (
     Limit,
     Problem,
     WorkflowStarted,
+    completed,
     without,
 )
 from store import cadre_queries
@@ -122,7 +123,7 @@ async def start_campaign(
     parts: ServicesDep,
 ) -> WorkflowStarted:
     fields = body.model_dump()  # type: ignore[attr-defined]
-    data = CapabilityCampaignInput.model_validate({**fields, "opened_by": actor_of(who)})
+    data = completed(CapabilityCampaignInput, fields, opened_by=actor_of(who))
     return WorkflowStarted(workflow_id=await cadre_calls.start_campaign(parts, data))
 
 
@@ -193,7 +194,7 @@ async def list_evaluations(
 
 
 def _evaluation(who: Caller, body: Any) -> DoubleEvaluationInput:
-    return DoubleEvaluationInput.model_validate({**body.model_dump(), "opened_by": actor_of(who)})
+    return completed(DoubleEvaluationInput, body.model_dump(), opened_by=actor_of(who))
 
 
 @router.post(

@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
 from api import temporal
 from api.deps import Services, ServicesDep, SessionDep, actor_of, permit
@@ -22,6 +20,7 @@ from api.schemas import (
     Malformed,
     Problem,
     Started,
+    completed,
 )
 from store import queries
 from store.account_models import Caller
@@ -54,14 +53,7 @@ async def start_case(
 ) -> Started:
     data: Model = body
     # only what the caller sent: a fact left out is not a fact typed in (register candidates)
-    try:
-        case = CaseInput.model_validate(
-            {**data.model_dump(exclude_unset=True), "opened_by": actor_of(who)}
-        )
-    except ValidationError as exc:  # what only the whole case can tell (e.g. its kinships)
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
-        ) from None
+    case = completed(CaseInput, data.model_dump(exclude_unset=True), opened_by=actor_of(who))
     case = await from_register(parts, case)
     workflow_id = await temporal.start_case(parts.client, parts.settings.task_queue, case)
     state, why = await temporal.first_state(parts.client, case.case_id)

@@ -33,6 +33,7 @@ from api.schemas import (
     Limit,
     Problem,
     WorkflowStarted,
+    completed,
     without,
 )
 from api.temporal import answer
@@ -93,7 +94,7 @@ class BatchOut(BaseModel):
 def _step(model: type[S], body: Any, person_id: str, who: Caller) -> S:
     """The step's input: the body's fields, the path's person, the caller as the actor."""
     fields = body.model_dump()
-    return model.model_validate({**fields, "person_id": person_id, "actor": actor_of(who)})
+    return completed(model, fields, person_id=person_id, actor=actor_of(who))
 
 
 @router.get(

@@ -23,7 +23,7 @@ from api.deps import Services, ServicesDep, permit
 from api.errors import ApiError, no_case, unavailable
 from api.permissions import must_be_on_team
 from api.routers.cases import ERRORS, CaseId
-from api.schemas import STEP_INPUTS, Malformed, Problem, nul_refusal, step_body
+from api.schemas import STEP_INPUTS, Malformed, Problem, completed, nul_refusal, step_body
 from store.account_models import Caller
 from store.register_cases import with_register
 from store.substitutes import actor_on_case
@@ -81,7 +81,7 @@ def _endpoint(update: str) -> Callable[..., Awaitable[CaseState]]:
             raise ApiError(422, refusal)
         if must_be_on_team(update, who.role):
             await check_on_team(parts.client, case_id, who)
-        arg = input_model.model_validate({**fields, "actor": await acting(parts, who, case_id)})
+        arg = completed(input_model, fields, actor=await acting(parts, who, case_id))
         async with parts.sessions() as s:  # a step judging candidates again: the register's facts
             arg = await with_register(s, case_id, arg)
         await check_named_attachments(parts.sessions, case_id, arg)

@@ -553,6 +553,67 @@ async def test_no_request_content_is_a_500(
         assert response.json()["detail"]
 
 
+_CADRE = {"person_id": "K1", "name": "张三", "unit": "县财政局"}
+_TALLY = {"voters": 10, "excellent": 5}
+_LEADER = {**_CADRE, "post": "局长", "unified": _TALLY, "own": _TALLY}
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "says"),
+    [
+        (
+            CAMPAIGN,
+            {
+                "campaign_id": "K-1",
+                "title": "能力测试",
+                "tested_on": "2026-03-02",
+                "notified_on": "2026-03-02",
+                "results": [{**_CADRE, "score": "40"}, {**_CADRE, "score": "50"}],
+            },
+            "同一名干部在本次测试中有不止一个成绩：K1",
+        ),
+        (
+            CAMPAIGN,
+            {
+                "campaign_id": "K-1",
+                "title": "能力测试",
+                "tested_on": "2026-03-02",
+                "notified_on": "2026-03-01",
+                "results": [{**_CADRE, "score": "40"}],
+            },
+            "成绩通知日期（2026-03-01）不能早于测试日期（2026-03-02）",
+        ),
+        *(
+            (
+                url,
+                {
+                    "evaluation_id": "E-1",
+                    "title": "双重考核",
+                    "held_on": "2026-03-02",
+                    "leaders": [_LEADER, _LEADER],
+                },
+                "同一名干部有不止一组测评结果：K1",
+            )
+            for url in (EVALUATION, f"{EVALUATION}/preview")
+        ),
+    ],
+    ids=["campaign-twice", "campaign-dates", "evaluation-twice", "preview-twice"],
+)
+async def test_what_only_the_whole_input_tells_is_a_422(
+    offline_api: httpx.AsyncClient,
+    accounts: dict[Role, Account],
+    url: str,
+    body: dict[str, object],
+    says: str,
+) -> None:
+    """A body each of whose fields fits but which breaks a rule of the whole input (a cadre
+    twice, dates out of order): 422 with the rule's sentence, before anything is started (the
+    engine is out of reach here: a request that got that far would be a 503)."""
+    response = await offline_api.post(url, json=body, headers=accounts[C].headers)
+    assert response.status_code == 422, response.text
+    assert [p["msg"] for p in response.json()["problems"]] == [says]
+
+
 @pytest.mark.parametrize(
     "url",
     [
