@@ -4,8 +4,9 @@ Read from the listings the workflows keep current (``cases`` and ``probations``)
 Temporal, so one query covers every case however many are running. The capability test's
 retests are read from their chains' events (``store.cadre_queries``), and the cadres listed
 for rotation and not yet decided from the newest rotation scan (``store.register_queries``),
-and the moves of the rotation batches waiting for a step from the batches' chains
-(``store.rotation_batch_queries``).
+the moves of the rotation batches waiting for a step from the batches' chains
+(``store.rotation_batch_queries``), and the removal cases (降免职) waiting for the standing
+committee's vote from theirs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from store.cadre_queries import retest_standings
+from store.cadre_queries import removal_standings, retest_standings
 from store.models import Case
 from store.probation_models import Probation
 from store.register_queries import rotation_listing, rotation_scans
@@ -67,6 +68,7 @@ class DigestActivities:
             items += await _retest_items(session, input, horizon)
             items += await _rotation_items(session)
             items += await _move_items(session, input, horizon)
+            items += await _removal_items(session, input, horizon)
         items.sort(key=lambda i: (i.kind not in OVERDUE_KINDS, i.due_on, i.kind.value, i.ref))
         return Digest(
             as_of=input.as_of, today=input.today, days_ahead=input.days_ahead, items=items
@@ -235,6 +237,33 @@ async def _move_items(
                     name=m.name,
                     due_on=m.deadline_on,
                     detail=f"待办：{step}（{m.title}）",
+                )
+            )
+    return items
+
+
+async def _removal_items(
+    session: AsyncSession, input: DigestRequest, horizon: date
+) -> list[DigestItem]:
+    """The removal cases whose vote falls due within the digest's days, or is overdue (a
+    deferred vote stays on its deadline)."""
+    items: list[DigestItem] = []
+    for r in await removal_standings(session):
+        if r.deadline_on is None:
+            continue
+        overdue = r.overdue or r.deadline_on < input.today
+        if overdue or r.deadline_on <= horizon:
+            items.append(
+                DigestItem(
+                    kind=DigestItemKind.REMOVAL_VOTE_OVERDUE
+                    if overdue
+                    else DigestItemKind.REMOVAL_VOTE_DUE,
+                    ref=r.chain_id,
+                    unit=r.unit,
+                    post=r.post,
+                    name=r.name,
+                    due_on=r.deadline_on,
+                    detail=f"待办：{CADRE_STEPS['record_removal_vote']}",
                 )
             )
     return items

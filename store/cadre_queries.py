@@ -2,8 +2,9 @@
 list (from the event that opened each chain, ``capability_opened`` / ``evaluation_opened``,
 which holds the whole input) and, for the daily digest, where each failing cadre's retest
 stands (from the events of its chain: self-study, the awaited step's deadline, the steps
-recorded). Temporal holds the live state (``gateway.cadre``); these need no workflow to
-answer and cover every campaign at once.
+recorded) and where each proposed leader's removal case stands (the vote's deadline, the
+votes recorded). Temporal holds the live state (``gateway.cadre``); these need no workflow
+to answer and cover every campaign and evaluation at once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import CaseEvent
-from workflows.ids import CAPABILITY_PREFIX
+from workflows.double_evaluation_types import RemovalVoteInput
+from workflows.ids import CAPABILITY_PREFIX, REMOVAL_PREFIX
+from workflows.rules import vote
+from workflows.types import VoteResult
 
 CAMPAIGN_OPENED = "capability_opened"
 CAMPAIGN_FINISHED = "capability_finished"
@@ -31,6 +35,12 @@ OVERDUE = "capability_overdue"
 RETEST = "capability_retest"
 HANDLING = "capability_handling"
 _RETEST_KINDS = (SELF_STUDY, DEADLINE, OVERDUE, RETEST, HANDLING)
+
+REMOVAL_OPENED = "removal_opened"
+REMOVAL_DEADLINE = "removal_deadline"
+REMOVAL_OVERDUE = "removal_overdue"
+REMOVAL_VOTE = "removal_vote"
+_REMOVAL_KINDS = (REMOVAL_OPENED, REMOVAL_DEADLINE, REMOVAL_OVERDUE, REMOVAL_VOTE)
 
 
 @dataclass(frozen=True)
@@ -170,4 +180,62 @@ async def retest_standings(session: AsyncSession) -> list[RetestStanding]:
             name, unit = people.get((_campaign_of(e.case_id), person_id), (person_id, ""))
             s = standings[e.case_id] = RetestStanding(e.case_id, person_id, name, unit)
         _apply(s, e.kind, e.payload)
+    return [s for s in standings.values() if not s.settled]
+
+
+@dataclass
+class RemovalStanding:
+    """Where one proposed leader's removal case (降免职) stands, as its chain's events say: the
+    standing committee's vote awaited (by its deadline) until a vote decides it; a deferred
+    vote (暂缓表决) leaves it awaited, on the same deadline."""
+
+    chain_id: str
+    person_id: str = ""
+    name: str = ""
+    unit: str = ""
+    post: str = ""
+    deadline_on: date | None = None
+    overdue: bool = False
+    settled: bool = False
+
+
+def vote_result(payload: dict[str, Any]) -> VoteResult:
+    """The result of a recorded removal vote: as recorded, or for a vote recorded before the
+    result was written with it, as the vote's rule decides its tallies."""
+    if "result" in payload:
+        return VoteResult(payload["result"])
+    data = RemovalVoteInput.model_validate({k: v for k, v in payload.items() if k != "person_id"})
+    return vote.decide_item(data.meeting, data.item(str(payload.get("person_id", ""))))
+
+
+def _apply_removal(s: RemovalStanding, kind: str, payload: dict[str, Any]) -> None:
+    if kind == REMOVAL_OPENED:
+        s.person_id = str(payload.get("person_id", ""))
+        s.name, s.unit = str(payload.get("name", "")), str(payload.get("unit", ""))
+        s.post = str(payload.get("post", ""))
+    elif kind == REMOVAL_DEADLINE:
+        s.deadline_on = date.fromisoformat(str(payload["deadline_on"]))
+        s.overdue = False
+    elif kind == REMOVAL_OVERDUE:
+        s.overdue = True
+    elif kind == REMOVAL_VOTE and vote_result(payload) is not VoteResult.DEFERRED:
+        s.settled = True
+
+
+async def removal_standings(session: AsyncSession) -> list[RemovalStanding]:
+    """Every removal case whose vote is still awaited."""
+    events: Sequence[CaseEvent] = list(
+        await session.scalars(
+            select(CaseEvent)
+            .where(
+                CaseEvent.case_id.like(f"{REMOVAL_PREFIX}%"),
+                CaseEvent.kind.in_(_REMOVAL_KINDS),
+            )
+            .order_by(CaseEvent.case_id, CaseEvent.seq)
+        )
+    )
+    standings: dict[str, RemovalStanding] = {}
+    for e in events:
+        s = standings.setdefault(e.case_id, RemovalStanding(e.case_id))
+        _apply_removal(s, e.kind, e.payload)
     return [s for s in standings.values() if not s.settled]

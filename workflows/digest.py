@@ -50,6 +50,7 @@ OVERDUE_KINDS = frozenset(
         DigestItemKind.REVIEW_OVERDUE,
         DigestItemKind.CADRE_STEP_OVERDUE,
         DigestItemKind.ROTATION_MOVE_OVERDUE,
+        DigestItemKind.REMOVAL_VOTE_OVERDUE,
     }
 )
 

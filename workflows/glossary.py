@@ -192,6 +192,8 @@ DIGEST_KINDS = MappingProxyType(
         DigestItemKind.ROTATION_DUE: "干部交流待决定",
         DigestItemKind.ROTATION_MOVE_DUE: "干部交流待办",
         DigestItemKind.ROTATION_MOVE_OVERDUE: "干部交流已逾期",
+        DigestItemKind.REMOVAL_VOTE_DUE: "降免职待常委会表决",
+        DigestItemKind.REMOVAL_VOTE_OVERDUE: "降免职表决已逾期",
     }
 )
 

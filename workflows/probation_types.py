@@ -299,6 +299,9 @@ class DigestItemKind(StrEnum):
     ROTATION_DUE = "rotation_due"
     ROTATION_MOVE_DUE = "rotation_move_due"  # a step of a rotation batch's move falls due
     ROTATION_MOVE_OVERDUE = "rotation_move_overdue"  # … is past its deadline
+    # a proposed leader's removal case (降免职) awaiting the standing committee's vote
+    REMOVAL_VOTE_DUE = "removal_vote_due"
+    REMOVAL_VOTE_OVERDUE = "removal_vote_overdue"
 
 
 class DigestItem(Model):

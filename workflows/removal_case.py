@@ -137,7 +137,13 @@ class RemovalCaseWorkflow:
                 "removal_vote",
                 summary,
                 actor=data.actor,
-                payload={"person_id": s.person_id, **data.model_dump(mode="json")},
+                # the result as decided, so a reader of the chain (the digest, an auditor)
+                # need not decide it again; votes recorded before it was written lack it
+                payload={
+                    "person_id": s.person_id,
+                    **data.model_dump(mode="json"),
+                    "result": result.value,
+                },
                 mail=(
                     [self._rules.vote.responsible_role, *self._rules.vote_roles],
                     f"双重考核降免职表决结果：{s.name}（{s.unit}）",
