@@ -20,6 +20,8 @@ from gateway.client import DATA_CONVERTER
 from settings import PROJECT_DIR, load_settings
 from worker import worker_parts
 from workflows.appointment_case import (
+    CASE_BASELINE,
+    CASE_BASELINE_PATCH,
     CONTINUE_AS_NEW_PATCH,
     RECORD_BATCH_PATCH,
     SMALL_ANSWER_PATCH,
@@ -68,7 +70,8 @@ async def test_saved_history_replays(path: Path) -> None:
 
 async def test_an_unguarded_change_is_caught(tmp_path: Path) -> None:
     """The check itself can fail: a history whose recorded commands differ is refused."""
-    text = HISTORIES[0].read_text("utf-8").replace('"record_event"', '"record_something_else"', 1)
+    text = next(t for p in HISTORIES if '"record_event"' in (t := p.read_text("utf-8")))
+    text = text.replace('"record_event"', '"record_something_else"', 1)
     history = WorkflowHistory.from_json("tampered", text)
     replayer = Replayer(workflows=[AppointmentCaseWorkflow], data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
@@ -114,6 +117,17 @@ def test_both_sides_of_the_answer_and_upsert_patches_are_replayed(patch: str) ->
     the search attributes upserted after every record) and from after them."""
     taken = {p.stem: patch in _patches(p) for p in HISTORIES}
     assert any(taken.values()) and not all(taken.values()), taken
+
+
+def test_cases_begun_before_and_under_the_baseline_are_replayed() -> None:
+    """A case begun under the baseline took its patches by the baseline's marker alone; the
+    cases begun before it took each patch by its own marker, or its old branch."""
+    taken = {p.stem: _patches(p) for p in HISTORIES}
+    under = {name for name, patches in taken.items() if CASE_BASELINE_PATCH in patches}
+    assert under and under != set(taken), taken
+    assert all(taken[name] == {CASE_BASELINE_PATCH} for name in under), taken
+    before = set().union(*(taken[name] for name in set(taken) - under))
+    assert before < CASE_BASELINE, before - CASE_BASELINE  # only patches the baseline folds
 
 
 def test_a_run_that_continued_as_new_and_a_run_from_a_carry_are_replayed() -> None:

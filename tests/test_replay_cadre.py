@@ -30,11 +30,13 @@ from workflows import (
     appointment_case,
     capability_campaign,
     capability_retest,
+    deadlines,
     double_evaluation,
     removal_case,
     rotation,
     rotation_batch,
 )
+from workflows.deadlines import NO_ALARM_WHEN_DONE_PATCH
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("cadre_*.json"))
 CADRE_MODULES = [
@@ -134,19 +136,21 @@ async def test_commands_in_another_order_are_caught(stem: str) -> None:
 
 
 def live_patches(module: ModuleType) -> set[str]:
-    """The patch ids a workflow module branches on (``workflow.patched(SOME_PATCH)``)."""
+    """The patch ids a workflow module branches on (``workflow.patched(SOME_PATCH)``, or
+    through the run's baseline, ``self._patched(SOME_PATCH)``); a call that passes on an id
+    it was given (a parameter's lower-case name) names none."""
     found = set()
     for node in ast.walk(ast.parse(inspect.getsource(module))):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "patched"
+        if isinstance(node, ast.Call) and (
+            (isinstance(node.func, ast.Attribute) and node.func.attr in ("patched", "_patched"))
+            or (isinstance(node.func, ast.Name) and node.func.id == "patched")  # one passed in
         ):
             (argument,) = node.args
             assert isinstance(argument, ast.Name), (
                 f"{module.__name__}:{node.lineno}: name the patch id by a module constant"
             )
-            found.add(getattr(module, argument.id))
+            if argument.id.isupper():
+                found.add(getattr(module, argument.id))
     return found
 
 
@@ -154,7 +158,10 @@ def test_live_patches_are_found() -> None:
     """The scan below sees the patches of a module that has some."""
     declared = {v for k, v in vars(appointment_case).items() if k.endswith("_PATCH")}
     assert len(declared) >= 5
-    assert live_patches(appointment_case) == declared
+    # the baseline is asked by ``workflows.patches``; the deadlines' patch by keep_deadline
+    asked_elsewhere = {appointment_case.CASE_BASELINE_PATCH, NO_ALARM_WHEN_DONE_PATCH}
+    assert live_patches(appointment_case) | asked_elsewhere == declared
+    assert live_patches(deadlines) == {NO_ALARM_WHEN_DONE_PATCH}
 
 
 def test_both_sides_of_every_live_cadre_patch_are_replayed() -> None:

@@ -37,9 +37,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.case_book import AwaitedStep, CaseBook, Happening, check_case_input
     from workflows.case_carry import CaseCarry, CaseRun
-    from workflows.deadlines import keep_deadline, wait_until
+    from workflows.deadlines import NO_ALARM_WHEN_DONE_PATCH, keep_deadline, wait_until
     from workflows.glossary import zh
     from workflows.ids import legacy_probation_workflow_id
+    from workflows.patches import Baseline
     from workflows.probation_types import ProbationInput, probation_workflow_id
     from workflows.rules.errors import RuleViolation
     from workflows.rules.register_facts import register_sources
@@ -117,6 +118,29 @@ RECORD_BATCH_PATCH = "record-step-in-one-activity"
 # suspension_decision, and its national limit is recorded as a lapse naming whom the case told;
 # before, the limit was a silent timer.
 SUSPENSION_DECISION_PATCH = "suspension-decision-reminded"
+# The search attributes are upserted when the case settles into a wait (and when it closes),
+# not after a step's record that ends the awaited step: the main loop goes straight on to the
+# next step's deadline and records it, so the upsert in between was overwritten at once (one
+# upsert in two; each costs the server a visibility write). A continued run now upserts the
+# deadline it carries over, which it left unset before.
+UPSERT_WHEN_WAITING_PATCH = "upsert-when-the-case-waits"
+# A run begun under this code takes every patch above (and the deadlines' one) by one marker
+# (``workflows.patches``): one visibility write where there were ten.
+CASE_BASELINE_PATCH = "case-baseline-2026-12"
+CASE_BASELINE = frozenset(
+    {
+        START_PROBATION_PATCH,
+        UNAMBIGUOUS_PROBATION_ID_PATCH,
+        NOTICE_ALREADY_OVER_PATCH,
+        SMALL_ANSWER_PATCH,
+        CONTINUE_AS_NEW_PATCH,
+        UPSERT_CHANGES_PATCH,
+        RECORD_BATCH_PATCH,
+        SUSPENSION_DECISION_PATCH,
+        UPSERT_WHEN_WAITING_PATCH,
+        NO_ALARM_WHEN_DONE_PATCH,
+    }
+)
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -158,12 +182,13 @@ class AppointmentCaseWorkflow:
         self._awaited_deadline: tuple[str, StepSchedule] | None = None
         # a deadline just extended (延期), for the step waiting on it to take up
         self._extended: tuple[str, StepSchedule] | None = None
+        self._baseline: Baseline | None = None  # the run's patches, asked first thing in run
 
     # ------------------------------------------------------------------ run
 
     @workflow.run
     async def run(self, case: CaseRun) -> CaseState:
-        self._may_continue = workflow.patched(CONTINUE_AS_NEW_PATCH)
+        self._may_continue = self._patched(CONTINUE_AS_NEW_PATCH)
         case_file = CaseInput.model_validate(case.model_dump(exclude={"carry"}))
         # Updates sent right after the start wait (in ``_apply``) until the case is set up.
         async with self._lock:
@@ -177,12 +202,20 @@ class AppointmentCaseWorkflow:
                 await self._wait_for_timer(book, step)
             else:
                 await self._wait_for_people(book, step)
+        if self._patched(UPSERT_WHEN_WAITING_PATCH):
+            self._upsert()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return book.state
 
+    def _patched(self, patch: str) -> bool:
+        """Whether this run takes ``patch`` (``workflows.patches``: the case's baseline)."""
+        if self._baseline is None:  # the first thing ``run`` asks
+            self._baseline = Baseline(CASE_BASELINE_PATCH, CASE_BASELINE)
+        return self._baseline.patched(patch)
+
     def _people_before_limit(self, step: AwaitedStep) -> bool:
         """A step with both a limit and people who must act before it (a suspension)."""
-        return step.policy_step is not None and workflow.patched(SUSPENSION_DECISION_PATCH)
+        return step.policy_step is not None and self._patched(SUSPENSION_DECISION_PATCH)
 
     def _continue_now(self) -> bool:
         return self._may_continue and workflow.info().is_continue_as_new_suggested()
@@ -291,6 +324,8 @@ class AppointmentCaseWorkflow:
                 await self._record_deadline(book, step, schedule)
             else:
                 self._deadline = schedule.deadline_at
+            if self._patched(UPSERT_WHEN_WAITING_PATCH):
+                self._upsert()  # (after a recorded deadline, the same values: no command)
             await self._keep(book, step, schedule, sent_until, told)
         if not done() and step.until is not None and workflow.now() >= step.until:
             await self._lapse(book, step, told)
@@ -359,7 +394,13 @@ class AppointmentCaseWorkflow:
         while True:
             self._awaited_deadline = (step.key, current)
             await keep_deadline(
-                current, stop, on_alarm, on_overdue, sent_until, give_up_at=step.until
+                current,
+                stop,
+                on_alarm,
+                on_overdue,
+                sent_until,
+                give_up_at=step.until,
+                patched=self._patched,
             )
             if not extended() or done():
                 return
@@ -481,8 +522,14 @@ class AppointmentCaseWorkflow:
         )
 
     async def _record(
-        self, happenings: list[Happening], notification: Notification | None = None
+        self,
+        happenings: list[Happening],
+        notification: Notification | None = None,
+        *,
+        upsert: bool = True,
     ) -> None:
+        """Record ``happenings`` (with ``notification``) and, if ``upsert``, bring the search
+        attributes up to date."""
         book = self.book
         # Number the whole batch before the first await, so that events recorded meanwhile
         # by the main loop (a new deadline) come after it in the history.
@@ -505,21 +552,22 @@ class AppointmentCaseWorkflow:
             )
         book.state.events_recorded = self._seq
         case_id = book.state.case_id
-        if events and workflow.patched(RECORD_BATCH_PATCH):
+        if events and self._patched(RECORD_BATCH_PATCH):
             batch = RecordEventsInput(case_id=case_id, case=row, events=events)
             await self._activity(RECORD_EVENTS, batch)
         else:  # one activity per event, as histories before the patch recorded them
             for event in events:
                 one = RecordEventInput(case_id=case_id, case=row, **event.model_dump())
                 await self._activity(RECORD_EVENT, one)
-        self._upsert()
+        if upsert:
+            self._upsert()
 
     def _upsert(self) -> None:
         s = self.book.state
         deadline = self._deadline if s.stage is not CaseStage.CLOSED else None
         overdue = self._overdue and deadline is not None
         values = (s.stage, s.unit, s.post, deadline, overdue)
-        if values == self._upserted and workflow.patched(UPSERT_CHANGES_PATCH):
+        if values == self._upserted and self._patched(UPSERT_CHANGES_PATCH):
             return
         self._upserted = values
         workflow.upsert_search_attributes(
@@ -581,12 +629,18 @@ class AppointmentCaseWorkflow:
             book = self.book
             # another update may have changed the case since this one was validated
             self._validate(check(book), data)
-            await self._record(await apply(book)(data))
+            awaited = book.step_key()
+            happenings = await apply(book)(data)
+            # a step that ends the wait: the main loop upserts when the case waits again
+            ended = book.step_key() != awaited
+            await self._record(
+                happenings, upsert=not (ended and self._patched(UPSERT_WHEN_WAITING_PATCH))
+            )
             return self._answer()
 
     def _answer(self) -> Answer:
         state = self.book.state
-        if workflow.patched(SMALL_ANSWER_PATCH):
+        if self._patched(SMALL_ANSWER_PATCH):
             update = workflow.current_update_info()
             return outcome_of(state, update.name if update is not None else "")
         return state
@@ -745,7 +799,7 @@ class AppointmentCaseWorkflow:
                 and period.key == "notice_period"
                 and period.until is not None
                 and workflow.now() >= period.until
-                and workflow.patched(NOTICE_ALREADY_OVER_PATCH)
+                and self._patched(NOTICE_ALREADY_OVER_PATCH)
             ):
                 out += book.on_timer(period.key, self._today())
             return out
@@ -790,7 +844,7 @@ class AppointmentCaseWorkflow:
             book = self.book
             out = book.apply_appointment(d, self._today())
             # Patched in after cases had run without it: their histories replay unchanged.
-            if book.case.probation_required and workflow.patched(START_PROBATION_PATCH):
+            if book.case.probation_required and self._patched(START_PROBATION_PATCH):
                 out.append(await self._start_probation(book, d))
             return out
 
@@ -813,7 +867,7 @@ class AppointmentCaseWorkflow:
             ),
             context=RECORDED,
         )
-        if workflow.patched(UNAMBIGUOUS_PROBATION_ID_PATCH):
+        if self._patched(UNAMBIGUOUS_PROBATION_ID_PATCH):
             probation_id = probation_workflow_id(book.case.case_id, person.person_id)
         else:
             probation_id = legacy_probation_workflow_id(book.case.case_id, person.person_id)

@@ -37,6 +37,7 @@ async def keep_deadline(
     on_overdue: Callable[[], Awaitable[None]],
     sent_until: datetime | None = None,
     give_up_at: datetime | None = None,
+    patched: Callable[[str], bool] = workflow.patched,
 ) -> None:
     """Wait for ``done()``, firing each reminder, the deadline, then each escalation rung.
 
@@ -45,7 +46,8 @@ async def keep_deadline(
     is sent, so a late import does not flood anyone's inbox. ``sent_until``: a run continued
     from another, whose alarms and overdue mark up to that moment were sent; only later ones
     are. ``give_up_at``: a limit the step cannot pass (a suspension's national three months):
-    the wait ends there, done or not, and no alarm at or after it is sent.
+    the wait ends there, done or not, and no alarm at or after it is sent. ``patched``: how
+    the workflow asks for a patch (``workflows.patches``).
     """
     now = workflow.now()
     if sent_until is not None:
@@ -59,7 +61,7 @@ async def keep_deadline(
             await on_overdue()
         # the step may have been done while the overdue mark was recorded: no escalation
         # then (histories from before the patch sent it all the same, and replay so)
-        if past_rungs and (not done() or not workflow.patched(NO_ALARM_WHEN_DONE_PATCH)):
+        if past_rungs and (not done() or not patched(NO_ALARM_WHEN_DONE_PATCH)):
             await on_alarm(past_rungs[-1])
     moments: list[tuple[datetime, Alarm | None]] = [
         (a.at, a) for a in schedule.alarms if a.at > now

@@ -43,6 +43,10 @@ SCENARIOS: dict[str, tuple[Callable[[CaseRunner], Awaitable[None]], str]] = {
     "case_suspension_lapsed": (test_paths.test_suspension_running_out, "suspend-expire"),
     # made after the patch "record-step-in-one-activity": a step's events in one activity
     "case_recorded_in_batches": (test_paths.test_regular_appointment_to_appointed, "reg-1"),
+    # begun under the baseline "case-baseline-2026-12" (workflows.patches): one marker for
+    # every patch before it, and the search attributes upserted when the case waits
+    # ("upsert-when-the-case-waits": none after a step's record that ends the awaited step)
+    "case_began_under_baseline": (test_paths.test_regular_appointment_to_appointed, "reg-1"),
     # a deadline extended (延期): the same wait taken up on the later deadline
     "case_deadline_extended": (
         test_deadline_extension.test_an_extension_moves_the_deadline_its_reminders_and_its_ladder,

@@ -1,0 +1,38 @@
+"""Patches a run takes all at once when it begins under the code that has them all (基线补丁).
+
+Each ``workflow.patched(id)`` a run takes writes a marker and, by the SDK's core, an upsert of
+the ``TemporalChangeVersion`` search attribute: a visibility write on the server for every
+patch of every case, about as costly as a step's own upsert, for a branch that a run begun
+under this code takes always. ``Baseline`` answers for a set of patches with one marker: a run
+that finds the baseline's marker (or writes it, beginning now) takes every patch of the set
+without a marker of its own; a run that began before the baseline (its first workflow task,
+replayed, has no such marker) asks each patch as before, so the histories it wrote replay
+unchanged and a case in flight across a deploy takes a patch the ordinary way.
+
+Only a patch whose new branch a run begun now always takes belongs in a baseline; a patch
+added later is asked on its own (or a new baseline folds it, with a saved history of each).
+Operators who list runs by ``TemporalChangeVersion`` find the baseline's id on new runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from temporalio import workflow
+
+Patched = Callable[[str], bool]
+
+
+class Baseline:
+    """``patched(id)`` for one run: True for the folded patches if the run began under the
+    baseline, else ``workflow.patched(id)``. Made as the run's first command (it asks for the
+    baseline's marker at once, so its place in the history is the same in every run)."""
+
+    def __init__(self, baseline_id: str, folded: frozenset[str]) -> None:
+        self._folded = folded
+        self._began_under = workflow.patched(baseline_id)
+
+    def patched(self, patch_id: str) -> bool:
+        if self._began_under and patch_id in self._folded:
+            return True
+        return workflow.patched(patch_id)
