@@ -10,7 +10,9 @@ step follows on a real-time server, so deadlines are compared by their uniquenes
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -28,11 +30,13 @@ from starter.temporal_binaries import find_temporal_cli
 from store.db import make_engine, make_session_factory
 from tests.conftest import free_port
 from tests.workflows import test_paths
-from tests.workflows.conftest import CaseRunner, case_runner, start_time_skipping
-from tests.workflows.scenarios import regular_case
+from tests.workflows.conftest import SETTLE_SECONDS, CaseRunner, case_runner, start_time_skipping
+from tests.workflows.scenarios import CLERK, regular_case
+from workflows import search_attributes as sa
 from workflows.case_carry import CaseCarry, CaseRun
 from workflows.ids import case_workflow_id
 from workflows.search_attributes import SEARCH_ATTRIBUTES
+from workflows.types import AssignStepInput
 
 pytestmark = pytest.mark.devserver
 
@@ -153,3 +157,31 @@ async def test_a_case_started_with_a_carry_is_refused(
         cause = failed.value.cause
         assert isinstance(cause, ApplicationError) and cause.type == "CarryRefused"
         assert await runner.events("carry-forged") == []
+
+
+async def test_a_continued_run_keeps_the_deadline_in_its_search_attributes(
+    suggesting: WorkflowEnvironment, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """A run continued while its case waits on a step (its deadline still ahead: the case is
+    opened today) shows that step's deadline to the Temporal UI and CLI (NextDeadline), as the
+    run before it did. Claims and releases of the step add events until the server suggests
+    continuing."""
+    async with case_runner(suggesting, session_factory) as runner:
+        h = await runner.start(regular_case("carry-deadline", opened_on=None))
+        deadline = time.monotonic() + SETTLE_SECONDS
+        claim = AssignStepInput(actor=CLERK, step="investigation_notice", assignee=CLERK.name)
+        release = claim.model_copy(update={"assignee": None})
+        while True:
+            state = await runner.state(h)
+            described = await suggesting.client.get_workflow_handle(h.id).describe()
+            waiting = state.step is not None and state.step.deadline_at is not None
+            if waiting and described.run_id != h.first_execution_run_id:
+                break
+            assert time.monotonic() < deadline, "the case did not continue while waiting"
+            if state.step is not None and state.step.deadline_at is not None:
+                await runner.update(h, "assign_step", release if state.step.assignee else claim)
+            await asyncio.sleep(0.1)
+        assert state.step is not None and not state.step.overdue
+        found = described.typed_search_attributes
+        assert found.get(sa.NEXT_DEADLINE) == state.step.deadline_at
+        assert found.get(sa.CASE_STAGE) == state.stage.value
