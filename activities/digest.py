@@ -138,18 +138,15 @@ async def _probation_items(
                 )
             )
         if is_pending and p.review_due_on is not None:
-            overdue = p.review_overdue or p.review_due_on < today
-            if overdue or p.review_due_on <= horizon:
-                items.append(
-                    DigestItem(
-                        kind=DigestItemKind.REVIEW_OVERDUE
-                        if overdue
-                        else DigestItemKind.REVIEW_DUE,
-                        due_on=p.review_due_on,
-                        detail=f"试用期已于 {p.ends_on} 届满，考核截止 {p.review_due_on}",
-                        **base,
-                    )
-                )
+            items += _due_or_overdue(
+                (DigestItemKind.REVIEW_DUE, DigestItemKind.REVIEW_OVERDUE),
+                p.review_due_on,
+                p.review_overdue,
+                input,
+                horizon,
+                detail=f"试用期已于 {p.ends_on} 届满，考核截止 {p.review_due_on}",
+                **base,
+            )
     return items
 
 
@@ -223,22 +220,18 @@ async def _move_items(
     for m in await move_standings(session):
         if not m.awaited_step or m.deadline_on is None:
             continue
-        overdue = m.deadline_on < input.today
-        if overdue or m.deadline_on <= horizon:
-            step = _MOVE_STEP_NAMES.get(m.awaited_step, m.awaited_step)
-            items.append(
-                DigestItem(
-                    kind=DigestItemKind.ROTATION_MOVE_OVERDUE
-                    if overdue
-                    else DigestItemKind.ROTATION_MOVE_DUE,
-                    ref=m.chain_id,
-                    unit=m.from_township,
-                    post=f"交流至{m.destination}",
-                    name=m.name,
-                    due_on=m.deadline_on,
-                    detail=f"待办：{step}（{m.title}）",
-                )
-            )
+        items += _due_or_overdue(
+            (DigestItemKind.ROTATION_MOVE_DUE, DigestItemKind.ROTATION_MOVE_OVERDUE),
+            m.deadline_on,
+            False,
+            input,
+            horizon,
+            ref=m.chain_id,
+            unit=m.from_township,
+            post=f"交流至{m.destination}",
+            name=m.name,
+            detail=f"待办：{_MOVE_STEP_NAMES.get(m.awaited_step, m.awaited_step)}（{m.title}）",
+        )
     return items
 
 
@@ -251,19 +244,33 @@ async def _removal_items(
     for r in await removal_standings(session):
         if r.deadline_on is None:
             continue
-        overdue = r.overdue or r.deadline_on < input.today
-        if overdue or r.deadline_on <= horizon:
-            items.append(
-                DigestItem(
-                    kind=DigestItemKind.REMOVAL_VOTE_OVERDUE
-                    if overdue
-                    else DigestItemKind.REMOVAL_VOTE_DUE,
-                    ref=r.chain_id,
-                    unit=r.unit,
-                    post=r.post,
-                    name=r.name,
-                    due_on=r.deadline_on,
-                    detail=f"待办：{CADRE_STEPS['record_removal_vote']}",
-                )
-            )
+        items += _due_or_overdue(
+            (DigestItemKind.REMOVAL_VOTE_DUE, DigestItemKind.REMOVAL_VOTE_OVERDUE),
+            r.deadline_on,
+            r.overdue,
+            input,
+            horizon,
+            ref=r.chain_id,
+            unit=r.unit,
+            post=r.post,
+            name=r.name,
+            detail=f"待办：{CADRE_STEPS['record_removal_vote']}",
+        )
     return items
+
+
+def _due_or_overdue(
+    kinds: tuple[DigestItemKind, DigestItemKind],
+    due_on: date,
+    marked_overdue: bool,
+    input: DigestRequest,
+    horizon: date,
+    **fields: str,
+) -> list[DigestItem]:
+    """The item of something due on ``due_on``: of the second kind if it is overdue (marked
+    so by its workflow, or its day has passed), of the first if it falls due within the
+    digest's days; none if it is further off."""
+    overdue = marked_overdue or due_on < input.today
+    if not overdue and due_on > horizon:
+        return []
+    return [DigestItem(kind=kinds[1] if overdue else kinds[0], due_on=due_on, **fields)]

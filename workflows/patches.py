@@ -10,7 +10,9 @@ replayed, has no such marker) asks each patch as before, so the histories it wro
 unchanged and a case in flight across a deploy takes a patch the ordinary way.
 
 Only a patch whose new branch a run begun now always takes belongs in a baseline; a patch
-added later is asked on its own (or a new baseline folds it, with a saved history of each).
+added later is asked on its own. A later baseline that folds it must still answer for the runs
+begun under this one (their histories hold this baseline's marker and no other): it asks this
+one's marker too, and keeps a saved history of each.
 Operators who list runs by ``TemporalChangeVersion`` find the baseline's id on new runs.
 """
 
