@@ -190,6 +190,7 @@ class RemovalStanding:
     vote (暂缓表决) leaves it awaited, on the same deadline."""
 
     chain_id: str
+    evaluation_id: str = ""
     person_id: str = ""
     name: str = ""
     unit: str = ""
@@ -211,6 +212,7 @@ def vote_result(payload: dict[str, Any]) -> VoteResult:
 def _apply_removal(s: RemovalStanding, kind: str, payload: dict[str, Any]) -> None:
     if kind == REMOVAL_OPENED:
         s.person_id = str(payload.get("person_id", ""))
+        s.evaluation_id = str(payload.get("evaluation_id", ""))
         s.name, s.unit = str(payload.get("name", "")), str(payload.get("unit", ""))
         s.post = str(payload.get("post", ""))
     elif kind == REMOVAL_DEADLINE:

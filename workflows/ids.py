@@ -82,6 +82,13 @@ def rotation_batch_workflow_id(batch_id: str) -> str:
     return f"{ROTATION_BATCH_PREFIX}{_escaped(batch_id)}"
 
 
+def chain_keys(workflow_id: str) -> list[str]:
+    """The keys an ID of the escaped kinds above holds, in order, as they were given: the
+    inverse of ``capability_retest_workflow_id`` and its kin (``probation:`` ones too)."""
+    _, _, keys = workflow_id.partition(":")
+    return [k.replace("%3A", ":").replace("%25", "%") for k in keys.split(":")]
+
+
 # The cadre register's one chain (``store.register_audit``): no workflow's, but of the case
 # kind as theirs are.
 REGISTER_CHAIN_ID = "cadre-register"

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import TypeVar
 
 import pytest_asyncio
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from gateway import cadre
 from settings import load_settings
 from tests.workflows.conftest import (  # noqa: F401  (fixture)
     SETTLE_SECONDS,
@@ -27,9 +29,14 @@ from tests.workflows.conftest import (  # noqa: F401  (fixture)
     case_runner,
     time_env,
 )
+from workflows.capability_types import CapabilityCampaignInput, CapabilityResult
+from workflows.double_evaluation_types import DoubleEvaluationInput, LeaderTallies
 from workflows.rules.working_days import SHANGHAI
+from workflows.types import Actor, Role
 
 T = TypeVar("T")
+CLERK = Actor(name="王科员", role=Role.CLERK)
+FAIL = Decimal(30)  # a failing score in the default policy (its pass mark 60)
 
 
 def workbook(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
@@ -63,6 +70,44 @@ class Stack:
 
     async def today(self) -> date:
         return (await self.env.get_current_time()).astimezone(SHANGHAI).date()
+
+    async def start_campaign(self, campaign_id: str) -> date:
+        """A campaign tested and notified today in which one cadre, C1 张三, fails (30 marks):
+        his retest opens after the self-study; the day it was started on."""
+        day = await self.today()
+        await cadre.start_campaign(
+            self.env.client,
+            self.runner.task_queue,
+            CapabilityCampaignInput(
+                campaign_id=campaign_id,
+                title="能力测试",
+                tested_on=day,
+                notified_on=day,
+                results=[
+                    CapabilityResult(
+                        person_id="C1", name="张三", unit="县财政局", score=Decimal(30)
+                    )
+                ],
+                opened_by=CLERK,
+            ),
+        )
+        return day
+
+    async def start_evaluation(self, evaluation_id: str, leaders: list[LeaderTallies]) -> date:
+        """A double evaluation held today over ``leaders``; the day it was started on."""
+        day = await self.today()
+        await cadre.start_evaluation(
+            self.env.client,
+            self.runner.task_queue,
+            DoubleEvaluationInput(
+                evaluation_id=evaluation_id,
+                title="双重考核",
+                held_on=day,
+                leaders=leaders,
+                opened_by=CLERK,
+            ),
+        )
+        return day
 
 
 @pytest_asyncio.fixture

@@ -22,13 +22,11 @@ from tests.cadre.conftest import Stack, settle
 from tests.workflows.test_double_evaluation import EDGE, vote_input
 from workflows.cadre_enums import RemovalStatus, RetestStatus
 from workflows.capability_types import (
-    CapabilityCampaignInput,
-    CapabilityResult,
     RetestInput,
     RetestState,
 )
 from workflows.digest import digest_mail
-from workflows.double_evaluation_types import DoubleEvaluationInput, RemovalState
+from workflows.double_evaluation_types import RemovalState
 from workflows.ids import capability_retest_workflow_id, removal_case_workflow_id
 from workflows.probation_types import Digest, DigestItem, DigestItemKind, DigestRequest
 from workflows.types import Actor, Role, VoteResult
@@ -41,21 +39,7 @@ async def test_the_digest_lists_retests_and_handling(
 ) -> None:
     services: Services = stack.app.state.services
     campaign_id = f"D{uuid.uuid4().hex[:8]}"
-    day = await stack.today()
-    await cadre.start_campaign(
-        stack.env.client,
-        services.settings.task_queue,
-        CapabilityCampaignInput(
-            campaign_id=campaign_id,
-            title="能力测试",
-            tested_on=day,
-            notified_on=day,
-            results=[
-                CapabilityResult(person_id="C1", name="张三", unit="县财政局", score=Decimal(30))
-            ],
-            opened_by=CLERK,
-        ),
-    )
+    day = await stack.start_campaign(campaign_id)
     chain = capability_retest_workflow_id(campaign_id, "C1")
 
     async def standing(status: RetestStatus) -> RetestState:
@@ -118,20 +102,8 @@ async def test_the_digest_lists_a_removal_vote_until_a_vote_decides_it(
     """A proposed leader's removal case waits for the standing committee's vote: listed as due
     within the digest's days (not when its deadline is further off), as overdue after its
     deadline, still listed after a deferred vote, and gone once a vote decides it."""
-    services: Services = stack.app.state.services
     evaluation_id = f"R{uuid.uuid4().hex[:8]}"
-    day = await stack.today()
-    await cadre.start_evaluation(
-        stack.env.client,
-        services.settings.task_queue,
-        DoubleEvaluationInput(
-            evaluation_id=evaluation_id,
-            title="双重考核",
-            held_on=day,
-            leaders=EDGE,
-            opened_by=CLERK,
-        ),
-    )
+    day = await stack.start_evaluation(evaluation_id, EDGE)
     chain = removal_case_workflow_id(evaluation_id, "L8")
     digest = DigestActivities(session_factory)
 

@@ -49,6 +49,7 @@ from web.console import extension_requests as extension_pages
 from web.console.assignment import choices as assignment_choices
 from web.console.auth import Console, PageRefused, form_of, may, require
 from web.console.bulk import MAX_BULK, read_message
+from web.console.cadre_tasks import cadre_tasks_for
 from web.console.calendar_years import next_year_missing
 from web.console.common import FilterText, FormPage, chosen, page
 from web.forms import SHEET_FILE, FormProblem, import_sheets, more_rows
@@ -126,7 +127,8 @@ async def dashboard(
 async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Response:
     """What waits for the signed-in person, from the listing alone (no case is asked): the
     steps assigned to them, their role's unassigned queue, the steps of the people they
-    substitute for today, and the messages to them and to those people."""
+    substitute for today, the probations and the cadre work waiting for their role, and the
+    messages to them and to those people."""
     require(user, READ_INBOX)
     me = user.caller
     async with parts.sessions() as s:
@@ -134,6 +136,7 @@ async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Respo
         found = await tasks_of(s, me.name, me.role, [name for name, _ in covering])
         messages = await inbox_of(s, me.role, covering, limit=PAGE_SIZE)
     reviews = await _reviews_for(parts, user)
+    cadre = await cadre_tasks_for(parts, user, today())
     return page(
         request,
         user,
@@ -143,6 +146,7 @@ async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Respo
         covering=covering,
         messages=messages,
         reviews=reviews,
+        cadre_tasks=cadre,
         may_assign=may(user, "assign_step"),
         may_withdraw=may(user, "withdraw"),
         bulk_limit=MAX_BULK,
