@@ -18,6 +18,7 @@ from tests.api.conftest import client_for, make_account
 from tests.cadre.conftest import Stack, settle
 from tests.register.people import imported
 from tests.web.console_fixtures import make_person, sign_in
+from workflows.glossary import CADRE_STEPS
 from workflows.register_types import (
     PersonRow,
     PostRow,
@@ -107,6 +108,16 @@ async def test_a_batch_through_the_api_and_the_console(
 
         state = await settle(scheduled)
         assert state["moves"][0]["status"] == "awaiting_document"  # type: ignore[index]
+        # the move's document waits in a clerk's tasks (干部管理待办), with the batch's page
+        person = await make_person(session_factory, Role.CLERK)
+        async with await sign_in(stack.app, person, Role.CLERK) as console_clerk:
+
+            async def in_tasks() -> str | None:
+                page = await console_clerk.get("/console/tasks")
+                return page if f"/console/register/rotation-batches/{batch_id}" in page else None
+
+            page = await settle(in_tasks)
+        assert CADRE_STEPS["record_rotation_document"] in page and "乡镇一般干部交流" in page
         where = f"{BATCHES}/{batch_id}/{first}"
         document = await http.post(
             f"{where}/document",
