@@ -79,7 +79,18 @@ def make_engine(url: str, *, idle_before_ping: float = IDLE_BEFORE_PING_SECONDS)
                 raise exc.DisconnectionError() from e  # the pool opens a new one
             raise
 
+    def discard_if_in_transaction(dbapi_connection: Any, record: Any) -> None:
+        # A transaction begun on the driver itself (asyncpg's ``transaction()``, which the
+        # recordings use) is one SQLAlchemy's reset on return does not know of: a connection
+        # given back inside one (its rollback cut short by a cancellation) would carry it to
+        # the next checkout, whose writes would then never be committed. Such a connection
+        # is not reused.
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if driver is not None and driver.is_in_transaction():
+            record.invalidate()
+
     event.listen(engine.sync_engine.pool, "connect", noted)  # a new one is alive
+    event.listen(engine.sync_engine.pool, "checkin", discard_if_in_transaction)
     event.listen(engine.sync_engine.pool, "checkin", noted)
     event.listen(engine.sync_engine.pool, "checkout", ping_if_idle)
     return engine

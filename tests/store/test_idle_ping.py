@@ -51,3 +51,28 @@ async def test_only_an_idle_connection_is_pinged_and_a_dead_one_replaced(
         assert again != first
     finally:
         await engine.dispose()
+
+
+async def test_a_connection_given_back_inside_a_driver_transaction_is_not_lent_again(
+    database_url: str,
+) -> None:
+    """A transaction begun on asyncpg itself (as the recordings' retry under the chain's lock
+    does), left open by a rollback cut short: SQLAlchemy's reset on return does not know of it,
+    so the connection is discarded, not lent to the next unit of work, whose writes would
+    otherwise stay uncommitted inside it; a clean one is lent again as before."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as c:  # as audit.driver.KeptConnections lends one
+            driver = (await c.get_raw_connection()).driver_connection
+            assert isinstance(driver, asyncpg.Connection)
+            first = await driver.fetchval("SELECT pg_backend_pid()")
+            await driver.transaction().start()  # never committed nor rolled back
+            await driver.execute("SELECT 1")
+            assert driver.is_in_transaction()
+        async with engine.connect() as c:
+            second = await c.scalar(text("SELECT pg_backend_pid()"))
+        assert second != first
+        async with engine.connect() as c:
+            assert await c.scalar(text("SELECT pg_backend_pid()")) == second
+    finally:
+        await engine.dispose()

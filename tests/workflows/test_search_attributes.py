@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.common import TypedSearchAttributes
 
 from tests.workflows.conftest import SETTLE_SECONDS, CaseRunner
 from tests.workflows.scenarios import CLERK, inspect, regular_case
@@ -22,40 +22,40 @@ from workflows.appointment_case import CASE_BASELINE, CASE_BASELINE_PATCH
 from workflows.types import CaseStage, CaseState, InvestigationNoticeInput
 
 
-async def settled(runner: CaseRunner, h, ready: Callable[[CaseState], bool]) -> CaseState:
+def shown(
+    found: TypedSearchAttributes, state: CaseState
+) -> tuple[tuple[object, ...], tuple[object, ...]]:
+    """What the attributes say of the awaited step, and what the state says of it."""
+    assert state.step is not None
+    said = (state.stage.value, state.unit, state.post, state.step.deadline_at, state.step.overdue)
+    keys = (sa.CASE_STAGE, sa.CASE_UNIT, sa.CASE_POST, sa.NEXT_DEADLINE, sa.CASE_OVERDUE)
+    return tuple(found.get(k) for k in keys), said
+
+
+async def waiting_on(runner: CaseRunner, h, stage: CaseStage) -> CaseState:
+    """The case once it waits on a step of ``stage`` (its deadline set and recorded), and its
+    attributes as the case upserted them then: equal to its state, or the test fails."""
+    found: tuple[object, ...] = ()
     for _ in range(SETTLE_SECONDS * 20):
         state = await runner.state(h)
-        if ready(state):
-            return state
+        if state.stage is stage and state.step is not None and state.step.deadline_at:
+            found, said = shown((await h.describe()).typed_search_attributes, state)
+            if found == said:
+                return state
         await asyncio.sleep(0.05)
-    raise AssertionError("the case did not settle")
-
-
-def waiting_on(stage: CaseStage) -> Callable[[CaseState], bool]:
-    return lambda s: s.stage is stage and s.step is not None and s.step.deadline_at is not None
-
-
-async def attributes_match(h, state: CaseState) -> None:
-    found = (await h.describe()).typed_search_attributes
-    assert state.step is not None
-    assert found.get(sa.CASE_STAGE) == state.stage.value
-    assert (found.get(sa.CASE_UNIT), found.get(sa.CASE_POST)) == (state.unit, state.post)
-    assert found.get(sa.NEXT_DEADLINE) == state.step.deadline_at
-    assert found.get(sa.CASE_OVERDUE) is state.step.overdue
+    raise AssertionError(f"the attributes never showed the case waiting on {stage}: {found}")
 
 
 async def test_the_attributes_are_right_whenever_the_case_waits(runner: CaseRunner) -> None:
     h = await runner.start(regular_case("sa-1", opened_on=None))
-    first = await settled(runner, h, waiting_on(CaseStage.INVESTIGATION_NOTICE))
-    await attributes_match(h, first)
+    first = await waiting_on(runner, h, CaseStage.INVESTIGATION_NOTICE)
     # the notice ends the step: the next deadline is the only one upserted after it
     await runner.update(
         h,
         "record_investigation_notice",
         InvestigationNoticeInput(actor=CLERK, published_on=first.opened_on),
     )
-    inspection = await settled(runner, h, waiting_on(CaseStage.INSPECTION))
-    await attributes_match(h, inspection)
+    await waiting_on(runner, h, CaseStage.INSPECTION)
     events = (await h.fetch_history()).events
     accepted = next(
         n
