@@ -32,6 +32,7 @@ from workflows.probation_types import (
     ProbationStatus,
     ReviewStatus,
 )
+from workflows.rules.dates import past_due
 from workflows.rules.working_days import SHANGHAI, end_of_day
 from workflows.types import CaseStatus, ChainKind
 
@@ -173,7 +174,7 @@ async def _retest_items(
             continue
         if not s.awaited_step or s.deadline_on is None:
             continue
-        overdue = s.overdue or s.deadline_on < input.today
+        overdue = past_due(s.deadline_on, s.overdue, input.today)
         handling = s.awaited_step == "capability_handling"
         if overdue or handling or s.deadline_on <= horizon:
             step = _CADRE_STEP_NAMES.get(s.awaited_step, s.awaited_step)
@@ -270,7 +271,7 @@ def _due_or_overdue(
     """The item of something due on ``due_on``: of the second kind if it is overdue (marked
     so by its workflow, or its day has passed), of the first if it falls due within the
     digest's days; none if it is further off."""
-    overdue = marked_overdue or due_on < input.today
+    overdue = past_due(due_on, marked_overdue, input.today)
     if not overdue and due_on > horizon:
         return []
     return [DigestItem(kind=kinds[1] if overdue else kinds[0], due_on=due_on, **fields)]

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.rules.dates import add_months, check_not_before, check_not_future
+from workflows.rules.dates import add_months, check_not_before, check_not_future, past_due
 from workflows.rules.errors import RuleViolation
 
 DATES = st.dates(min_value=date(1950, 1, 1), max_value=date(2200, 12, 31))
@@ -62,3 +62,16 @@ def test_check_not_before():
     with pytest.raises(RuleViolation) as e:
         check_not_before(date(2026, 11, 1), date(2026, 11, 2), "任职谈话", "任职通知")
     assert str(e.value) == "任职谈话（2026-11-01）不能早于任职通知（2026-11-02）"
+
+
+@pytest.mark.parametrize(
+    ("due_on", "marked", "overdue"),
+    [
+        (date(2026, 3, 1), False, True),  # its day passed, no mark recorded yet
+        (date(2026, 3, 2), False, False),  # due today: not yet
+        (date(2026, 3, 3), False, False),
+        (date(2026, 3, 3), True, True),  # marked by its workflow (the deadline's moment passed)
+    ],
+)
+def test_past_due(due_on: date, marked: bool, overdue: bool) -> None:
+    assert past_due(due_on, marked, date(2026, 3, 2)) is overdue

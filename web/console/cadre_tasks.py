@@ -23,8 +23,6 @@ from api.permissions import (
     RECORD_ROTATION_ARRIVAL,
     RECORD_ROTATION_DOCUMENT,
 )
-from gateway import cadre_checks
-from gateway.errors import GatewayError
 from store.cadre_queries import removal_standings, retest_standings
 from store.console_models import SignedIn
 from store.rotation_batch_queries import move_standings
@@ -32,6 +30,7 @@ from web.console.auth import may
 from workflows.cadre_policy import CadrePolicy
 from workflows.glossary import CADRE_STEPS
 from workflows.ids import chain_keys
+from workflows.rules.dates import past_due
 from workflows.types import Role
 
 # a retest's awaited step -> (the step's action, the slug of its form)
@@ -81,11 +80,12 @@ def _roles(cadre: CadrePolicy) -> dict[str, list[Role]]:
     return roles
 
 
-async def cadre_tasks_for(parts: Services, user: SignedIn, today: date) -> list[CadreTask]:
-    """The cadre steps waiting for ``user``'s role, the overdue first, then by deadline."""
-    try:
-        cadre = await cadre_checks.cadre_policy(parts.settings.policy_file)
-    except GatewayError:  # a policy without the cadre section runs no cadre work
+async def cadre_tasks_for(
+    parts: Services, user: SignedIn, cadre: CadrePolicy | None, today: date
+) -> list[CadreTask]:
+    """The cadre steps waiting for ``user``'s role under the policy in force's ``cadre``
+    section (none without one), the overdue first, then by deadline."""
+    if cadre is None:
         return []
     role = user.caller.role
     mine = {a for a, roles in _roles(cadre).items() if role in roles and may(user, a)}
@@ -99,7 +99,7 @@ async def cadre_tasks_for(parts: Services, user: SignedIn, today: date) -> list[
                 if action in mine and r.deadline_on is not None:
                     campaign, person = chain_keys(r.chain_id)
                     href = f"/console/capability/{_path(campaign)}/{_path(person)}/{slug}"
-                    late = r.overdue or r.deadline_on < today
+                    late = past_due(r.deadline_on, r.overdue, today)
                     found.append(
                         CadreTask(action, href, r.name, r.unit, campaign, r.deadline_on, late)
                     )
@@ -115,7 +115,7 @@ async def cadre_tasks_for(parts: Services, user: SignedIn, today: date) -> list[
                             v.unit,
                             v.evaluation_id,
                             v.deadline_on,
-                            v.overdue or v.deadline_on < today,
+                            past_due(v.deadline_on, v.overdue, today),
                         )
                     )
         if mine & set(_MOVE_STEPS.values()):
@@ -130,7 +130,7 @@ async def cadre_tasks_for(parts: Services, user: SignedIn, today: date) -> list[
                             m.from_township,
                             m.title,
                             m.deadline_on,
-                            m.deadline_on < today,
+                            past_due(m.deadline_on, False, today),
                         )
                     )
     return sorted(found, key=lambda t: (not t.overdue, t.deadline_on, t.href))

@@ -55,6 +55,7 @@ from web.console.common import FilterText, FormPage, chosen, page
 from web.forms import SHEET_FILE, FormProblem, import_sheets, more_rows
 from web.templating import beijing_today as today
 from workflows.glossary import awaited, field_label, step_title, zh
+from workflows.policy import ProbationPolicy
 from workflows.probation_types import ProbationStatus, ReviewStatus
 from workflows.steps import CASE_STEPS
 from workflows.types import (
@@ -135,8 +136,9 @@ async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Respo
         covering = await covered(s, me.name, today())
         found = await tasks_of(s, me.name, me.role, [name for name, _ in covering])
         messages = await inbox_of(s, me.role, covering, limit=PAGE_SIZE)
-    reviews = await _reviews_for(parts, user)
-    cadre = await cadre_tasks_for(parts, user, today())
+    policy = (await asyncio.to_thread(read_policy, parts.settings.policy_file)).policy
+    reviews = await _reviews_for(parts, user, policy.probation)
+    cadre = await cadre_tasks_for(parts, user, policy.cadre, today())
     return page(
         request,
         user,
@@ -153,12 +155,12 @@ async def my_tasks(request: Request, user: Console, parts: ServicesDep) -> Respo
     )
 
 
-async def _reviews_for(parts: ServicesDep, user: SignedIn) -> list[ProbationListRow]:
+async def _reviews_for(
+    parts: ServicesDep, user: SignedIn, probation: ProbationPolicy
+) -> list[ProbationListRow]:
     """Probations whose review window is open and not yet reviewed, when the policy in force
-    names this person's role as a reviewer (each probation's own policy has the last word
-    when the review is recorded)."""
-    snapshot = await asyncio.to_thread(read_policy, parts.settings.policy_file)
-    probation = snapshot.policy.probation
+    (its ``probation``) names this person's role as a reviewer (each probation's own policy
+    has the last word when the review is recorded)."""
     if user.caller.role not in probation.review_roles:
         return []
     opens_by = today() + timedelta(days=probation.review_window_days_before_end)

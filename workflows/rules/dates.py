@@ -38,3 +38,9 @@ def check_not_before(later: date, earlier: date, what_later: str, what_earlier: 
             f"{what_later}（{later.isoformat()}）不能早于{what_earlier}（{earlier.isoformat()}）",
             RULE_ORDER,
         )
+
+
+def past_due(due_on: date, marked_overdue: bool, today: date) -> bool:
+    """Whether a step due on ``due_on`` is overdue (逾期) on ``today``: its workflow marked it
+    so, or its day has passed (a mark not yet recorded)."""
+    return marked_overdue or due_on < today
