@@ -26,6 +26,7 @@ from audit.locations import signer_database_url
 from gateway.client import connect, warn_if_plain, worker_runtime
 from gateway.logs import RefusalLog
 from gateway.readiness import keep_ready_file
+from gateway.sandbox import workflow_runner
 from settings import Settings
 from store.db import make_engine, make_session_factory
 from workflows.appointment_case import AppointmentCaseWorkflow
@@ -116,6 +117,7 @@ def build_worker(
         activities=activities,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.worker_sticky_timeout),
         max_cached_workflows=settings.worker_max_cached_workflows,
+        workflow_runner=workflow_runner(),  # the SDK's sandbox, its code strings compiled once
         interceptors=[RefusalLog()],  # a refused step: one line with its workflow id
     )
 

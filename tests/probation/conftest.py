@@ -28,6 +28,7 @@ from activities.calendar import CalendarActivities
 from activities.mail import MailConfig
 from activities.policy import PolicyActivities
 from activities.probation_parts import probation_worker_parts, start_probation
+from gateway.sandbox import workflow_runner
 from settings import PROJECT_DIR, Settings, load_settings
 from starter.temporal_binaries import find_test_server
 from store.probation_models import (
@@ -184,6 +185,7 @@ def build_probation_worker(
         task_queue=settings.task_queue,
         workflows=workflows,
         activities=[calendar.schedule_step, policy.load_policy, *activities],
+        workflow_runner=workflow_runner(),  # the service's sandbox, as worker.py gives it
     )
 
 
