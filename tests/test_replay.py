@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
-from gateway.client import DATA_CONVERTER
 from settings import PROJECT_DIR, load_settings
+from tests.histories.replayer import service_replayer
 from worker import worker_parts
 from workflows.appointment_case import (
     CASE_BASELINE,
@@ -63,7 +62,7 @@ def test_there_are_saved_histories() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json("replayed-" + path.stem, path.read_text("utf-8"))
-    replayer = Replayer(workflows=[AppointmentCaseWorkflow], data_converter=DATA_CONVERTER)
+    replayer = service_replayer(AppointmentCaseWorkflow)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
 
@@ -73,7 +72,7 @@ async def test_an_unguarded_change_is_caught(tmp_path: Path) -> None:
     text = next(t for p in HISTORIES if '"record_event"' in (t := p.read_text("utf-8")))
     text = text.replace('"record_event"', '"record_something_else"', 1)
     history = WorkflowHistory.from_json("tampered", text)
-    replayer = Replayer(workflows=[AppointmentCaseWorkflow], data_converter=DATA_CONVERTER)
+    replayer = service_replayer(AppointmentCaseWorkflow)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
 
@@ -148,7 +147,7 @@ CHECKPOINT_HISTORIES = sorted((Path(__file__).parent / "histories").glob("checkp
 @pytest.mark.parametrize("path", CHECKPOINT_HISTORIES, ids=[p.stem for p in CHECKPOINT_HISTORIES])
 async def test_saved_checkpoint_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json("replayed-" + path.stem, path.read_text("utf-8"))
-    replayer = Replayer(workflows=[AuditCheckpointWorkflow], data_converter=DATA_CONVERTER)
+    replayer = service_replayer(AuditCheckpointWorkflow)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
 

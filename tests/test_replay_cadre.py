@@ -21,10 +21,9 @@ from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from gateway.client import DATA_CONVERTER
+from tests.histories.replayer import service_replayer
 from tests.test_replay import _patches, worker_workflows
 from workflows import (
     appointment_case,
@@ -51,7 +50,7 @@ CADRE_MODULES = [
 
 async def replay(name: str, text: str) -> Exception | None:
     history = WorkflowHistory.from_json(f"replayed-{name}", text)
-    replayer = Replayer(workflows=worker_workflows(), data_converter=DATA_CONVERTER)
+    replayer = service_replayer(*worker_workflows())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     return result.replay_failure
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
 from gateway.client import DATA_CONVERTER
+from tests.histories.replayer import service_replayer
 from workflows.digest import DigestWorkflow
 from workflows.ids import LEGACY_PROBATION_WORKFLOW_PREFIX, PROBATION_WORKFLOW_PREFIX
 from workflows.probation import ProbationWorkflow
@@ -48,9 +48,7 @@ async def workflow_id_of(text: str) -> str:
 
 async def replay(text: str, workflow_id: str | None = None) -> Exception | None:
     history = WorkflowHistory.from_json(workflow_id or await workflow_id_of(text), text)
-    replayer = Replayer(
-        workflows=[ProbationWorkflow, DigestWorkflow], data_converter=DATA_CONVERTER
-    )
+    replayer = service_replayer(ProbationWorkflow, DigestWorkflow)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     return result.replay_failure
 

@@ -11,11 +11,10 @@ from click.testing import CliRunner
 from sqlalchemy import update
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Replayer
 
-from gateway.client import DATA_CONVERTER
 from starter.cli import cli
 from store.models import Case
+from tests.histories.replayer import service_replayer
 from tests.workflows.conftest import CaseRunner
 from tests.workflows.scenarios import CLERK, INVESTIGATION_NOTICE, regular_case
 from workflows.appointment_case import AppointmentCaseWorkflow
@@ -116,7 +115,7 @@ async def test_the_assignee_is_cleared_when_the_step_changes_and_on_behalf_is_ke
     assert (entry.actor_name, entry.payload["on_behalf_of"]) == ("李四", "张三")
     assert entry.kind == "input" and entry.payload["published_on"] == "2026-09-07"
     # the history with the new update replays
-    replayer = Replayer(workflows=[AppointmentCaseWorkflow], data_converter=DATA_CONVERTER)
+    replayer = service_replayer(AppointmentCaseWorkflow)
     result = await replayer.replay_workflow(await h.fetch_history(), raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
 
