@@ -6,6 +6,9 @@ case's history), and does nothing else: its activity returns its argument, its u
 a number, it records nothing anywhere. Driven the same way as the cases (one update after
 another, each awaited), it shows what the Temporal engine alone costs on this machine; the
 gap to the real cases is the cost of the rules, the payloads and the PostgreSQL records.
+Its worker is the SDK's own, with the SDK's sandbox as it ships: the service's worker compiles
+the sandbox's code strings once (``gateway.sandbox``), and that saving counts for the service,
+not for the floor (bench/RESULTS.md gives the ratios against a floor with that runner too).
 
 Where the case waits for people, it arms a deadline timer that the next input cancels; the
 floor does the same: for its first ``timers`` waits it waits for the next update with a timeout
