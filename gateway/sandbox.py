@@ -52,11 +52,15 @@ if _runs_code_by_exec():
             # the SDK hands its string to exec, which takes the compiled code alike
             super()._run_code(compiled(code), **extra_globals)  # type: ignore[arg-type]
 
-    class CompiledSandboxRunner(SandboxedWorkflowRunner):
-        """The SDK's sandbox, with its code strings compiled once (the restrictions its own)."""
 
-        def create_instance(self, det: Any) -> Any:
+class CompiledSandboxRunner(SandboxedWorkflowRunner):
+    """The SDK's sandbox, with its code strings compiled once (the restrictions its own); the
+    SDK's sandbox as it is where its instance is not what this module knows."""
+
+    def create_instance(self, det: Any) -> Any:
+        if _runs_code_by_exec():
             return _CompiledInstance(det, self.runner_class, self.restrictions)
+        return super().create_instance(det)
 
 
 def workflow_runner() -> WorkflowRunner:
