@@ -87,8 +87,15 @@ async def test_the_digest_lists_retests_and_handling(
     request = DigestRequest(
         as_of=await stack.env.get_current_time(), today=today, days_ahead=1, retest_window_days=30
     )
-    found = await digest.gather_digest(request)
-    mine = [i for i in found.items if i.ref == chain]
+
+    async def listed() -> tuple[Digest, list[DigestItem]] | None:
+        # the state shows the schedule as soon as the workflow has it; the digest reads the
+        # deadline's record, which reaches PostgreSQL a moment later
+        found = await digest.gather_digest(request)
+        mine = [i for i in found.items if i.ref == chain]
+        return (found, mine) if mine else None
+
+    found, mine = await settle(listed)
     assert [i.kind for i in mine] == [DigestItemKind.CADRE_STEP_DUE]
     assert mine[0].detail == "待办：登记组织处理决定" and mine[0].name == "张三"
     assert mine[0].due_on == waiting.handling_schedule.deadline_on
