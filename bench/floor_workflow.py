@@ -1,11 +1,12 @@
 """The floor of the pipeline benchmark: a bare workflow with a case's shape and no logic.
 
-``FloorWorkflow`` schedules as many activities, accepts as many updates and starts as many
-timers as one real appointment case does (``Shape.of_history`` counts them in a finished
-case's history), and does nothing else: its activity returns its argument, its updates carry
-a number, it records nothing anywhere. Driven the same way as the cases (one update after
-another, each awaited), it shows what the Temporal engine alone costs on this machine; the
-gap to the real cases is the cost of the rules, the payloads and the PostgreSQL records.
+``FloorWorkflow`` schedules as many activities and local activities, accepts as many updates
+and starts as many timers as one real appointment case does (``Shape.of_history`` counts them
+in a finished case's history), and does nothing else: its activity returns its argument, its
+updates carry a number, it records nothing anywhere. Driven the same way as the cases (one
+update after another, each awaited), it shows what the Temporal engine alone costs on this
+machine; the gap to the real cases is the cost of the rules, the payloads and the PostgreSQL
+records.
 Its worker is the SDK's own, with the SDK's sandbox as it ships: the service's worker compiles
 the sandbox's code strings once (``gateway.sandbox``), and that saving counts for the service,
 not for the floor (bench/RESULTS.md gives the ratios against a floor with that runner too).
@@ -40,12 +41,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.appointment_case import ACTIVITY_TIMEOUT  # the floor calls as the case does
 
 FLOOR_WAIT = timedelta(days=1)  # never reached: the next update always comes first
+LOCAL_ACTIVITY_MARKER = "core_local_activity"  # the SDK's marker of a local activity's result
 
 
 class Shape(BaseModel):
     """What one case amounts to for the engine (and the input of a floor workflow)."""
 
     activities: int = Field(ge=0)  # ActivityTaskScheduled
+    local_activities: int = Field(default=0, ge=0)  # MarkerRecorded of a local activity
     updates: int = Field(ge=1)  # WorkflowExecutionUpdateAccepted
     timers: int = Field(ge=0)  # TimerStarted
     upserts: int = Field(default=0, ge=0)  # UpsertWorkflowSearchAttributes (not reproduced)
@@ -58,18 +61,24 @@ class Shape(BaseModel):
 
         return cls(
             activities=count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+            local_activities=sum(
+                1
+                for e in history.events
+                if e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+            ),
             updates=count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED),
             timers=count(EventType.EVENT_TYPE_TIMER_STARTED),
             upserts=count(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
             events=len(history.events),
         )
 
-    def engine_work(self) -> tuple[int, int, int]:
-        return (self.activities, self.updates, self.timers)
+    def engine_work(self) -> tuple[int, int, int, int]:
+        return (self.activities, self.local_activities, self.updates, self.timers)
 
     def describe(self) -> str:
         return (
-            f"{self.activities} activities, {self.updates} updates, {self.timers} timers, "
+            f"{self.activities} activities, {self.local_activities} local activities, "
+            f"{self.updates} updates, {self.timers} timers, "
             f"{self.upserts} search-attribute upserts, {self.events} history events"
         )
 
@@ -83,9 +92,10 @@ async def floor_noop(index: int) -> int:
     return index
 
 
-def activities_per_update(shape: Shape) -> list[int]:
-    """The case's activities spread over its updates, the first ones taking the remainder."""
-    base, extra = divmod(shape.activities, shape.updates)
+def per_update(total: int, shape: Shape) -> list[int]:
+    """``total`` (the case's activities, or its local ones) spread over its updates, the first
+    ones taking the remainder."""
+    base, extra = divmod(total, shape.updates)
     return [base + (1 if i < extra else 0) for i in range(shape.updates)]
 
 
@@ -93,7 +103,8 @@ def activities_per_update(shape: Shape) -> list[int]:
 class FloorWorkflow:
     @workflow.init
     def __init__(self, shape: Shape) -> None:
-        self._plan = activities_per_update(shape)
+        self._plan = per_update(shape.activities, shape)
+        self._local_plan = per_update(shape.local_activities, shape)
         self._done = 0
 
     @workflow.run
@@ -118,6 +129,10 @@ class FloorWorkflow:
 
     @workflow.update
     async def step(self, data: FloorStep) -> int:
+        for _ in range(self._local_plan[data.index] if data.index < len(self._local_plan) else 0):
+            await workflow.execute_local_activity(
+                floor_noop, data.index, start_to_close_timeout=ACTIVITY_TIMEOUT
+            )
         for _ in range(self._plan[data.index] if data.index < len(self._plan) else 0):
             await workflow.execute_activity(
                 floor_noop,

@@ -20,6 +20,8 @@ from tests.histories.replayer import service_replayer
 from worker import worker_parts
 from workflows.appointment_case import (
     CASE_BASELINE,
+    CASE_BASELINE_2,
+    CASE_BASELINE_2_PATCH,
     CASE_BASELINE_PATCH,
     CONTINUE_AS_NEW_PATCH,
     RECORD_BATCH_PATCH,
@@ -33,6 +35,8 @@ from workflows.ids import LEGACY_PROBATION_WORKFLOW_PREFIX, PROBATION_WORKFLOW_P
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("case_*.json"))
 EVERY_HISTORY = sorted((Path(__file__).parent / "histories").glob("*.json"))
+PATCH_MARKER = "core_patch"  # the SDK's marker of a patch taken
+LOCAL_MARKER = "core_local_activity"  # the SDK's marker of a local activity's result
 
 
 def worker_workflows() -> list[type]:
@@ -95,8 +99,9 @@ def _patches(path: Path) -> set[str]:
     history = WorkflowHistory.from_json(path.stem, path.read_text("utf-8"))
     taken = set()
     for e in history.events:
-        if e.HasField("marker_recorded_event_attributes"):
-            for details in e.marker_recorded_event_attributes.details.values():
+        marker = e.marker_recorded_event_attributes
+        if e.HasField("marker_recorded_event_attributes") and marker.marker_name == PATCH_MARKER:
+            for details in marker.details.values():
                 taken |= {json.loads(payload.data)["id"] for payload in details.payloads}
     return taken
 
@@ -118,15 +123,41 @@ def test_both_sides_of_the_answer_and_upsert_patches_are_replayed(patch: str) ->
     assert any(taken.values()) and not all(taken.values()), taken
 
 
-def test_cases_begun_before_and_under_the_baseline_are_replayed() -> None:
-    """A case begun under the baseline took its patches by the baseline's marker alone; the
-    cases begun before it took each patch by its own marker, or its old branch."""
+def test_cases_begun_before_and_under_each_baseline_are_replayed() -> None:
+    """A case begun under a baseline took its patches by that baseline's marker alone; the
+    cases begun before the first took each patch by its own marker, or its old branch."""
     taken = {p.stem: _patches(p) for p in HISTORIES}
-    under = {name for name, patches in taken.items() if CASE_BASELINE_PATCH in patches}
-    assert under and under != set(taken), taken
-    assert all(taken[name] == {CASE_BASELINE_PATCH} for name in under), taken
-    before = set().union(*(taken[name] for name in set(taken) - under))
-    assert before < CASE_BASELINE, before - CASE_BASELINE  # only patches the baseline folds
+    under = {
+        baseline: {name for name, patches in taken.items() if baseline in patches}
+        for baseline in (CASE_BASELINE_PATCH, CASE_BASELINE_2_PATCH)
+    }
+    assert all(under.values()), under
+    for baseline, names in under.items():
+        assert all(taken[name] == {baseline} for name in names), taken
+    before = set().union(*(taken[name] for name in set(taken) - set().union(*under.values())))
+    assert before and before < CASE_BASELINE, before - CASE_BASELINE  # only what it folds
+    assert CASE_BASELINE < CASE_BASELINE_2
+
+
+def _work(path: Path) -> tuple[int, set[str]]:
+    """How many local activities a saved history ran, and the activities it scheduled."""
+    events = WorkflowHistory.from_json(path.stem, path.read_text("utf-8")).events
+    local = sum(1 for e in events if e.marker_recorded_event_attributes.marker_name == LOCAL_MARKER)
+    scheduled = {
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    }
+    return local, scheduled
+
+
+def test_both_sides_of_the_local_reads_are_replayed() -> None:
+    """Cases that read the policy and the calendar by activities and recorded their opening in
+    two, and one that read them by local activities (markers) and recorded it in one."""
+    local, scheduled = _work(HISTORIES[0].with_name("case_began_under_baseline_2.json"))
+    assert local >= 2 and scheduled == {"record_events"}, (local, scheduled)
+    local, scheduled = _work(HISTORIES[0].with_name("case_began_under_baseline.json"))
+    assert local == 0 and {"load_policy", "schedule_step"} <= scheduled, (local, scheduled)
 
 
 def test_a_run_that_continued_as_new_and_a_run_from_a_carry_are_replayed() -> None:

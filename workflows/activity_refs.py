@@ -87,3 +87,13 @@ async def call(ref: ActivityRef[In, Out], arg: In, **options: Any) -> Out:
     """Run the activity from workflow code with ``options`` (timeouts, retry policy)."""
     result: Out = await workflow.execute_activity(ref.name, arg, result_type=ref.result, **options)
     return result
+
+
+async def call_local(ref: ActivityRef[In, Out], arg: In, **options: Any) -> Out:
+    """Run the activity as a local activity (本地活动): in the worker that runs the workflow,
+    its result kept in the history as a marker, no activity task on the server. Only for
+    short work on the worker's own files."""
+    result: Out = await workflow.execute_local_activity(
+        ref.name, arg, result_type=ref.result, **options
+    )
+    return result

@@ -26,15 +26,22 @@ Patched = Callable[[str], bool]
 
 
 class Baseline:
-    """``patched(id)`` for one run: True for the folded patches if the run began under the
+    """``patched(id)`` for one run: True for the folded patches if the run began under a
     baseline, else ``workflow.patched(id)``. Made as the run's first command (it asks for the
-    baseline's marker at once, so its place in the history is the same in every run)."""
+    baselines' markers at once, so their place in the history is the same in every run).
 
-    def __init__(self, baseline_id: str, folded: frozenset[str]) -> None:
-        self._folded = folded
-        self._began_under = workflow.patched(baseline_id)
+    ``baselines``: (marker, folded patches), the newest first. A run begun now writes the
+    newest's marker only; a replayed run finds the one it began under (the markers before it
+    are absent, and asking for an absent marker in replay writes nothing)."""
+
+    def __init__(self, *baselines: tuple[str, frozenset[str]]) -> None:
+        self._folded: frozenset[str] = frozenset()
+        for baseline_id, folded in baselines:
+            if workflow.patched(baseline_id):
+                self._folded = folded
+                break
 
     def patched(self, patch_id: str) -> bool:
-        if self._began_under and patch_id in self._folded:
+        if patch_id in self._folded:
             return True
         return workflow.patched(patch_id)

@@ -26,7 +26,7 @@ from settings import PROJECT_DIR, load_settings
 from starter.temporal_binaries import find_test_server
 from store import queries
 from worker import build_worker
-from workflows.appointment_case import AppointmentCaseWorkflow
+from workflows.appointment_case import STARTING, AppointmentCaseWorkflow
 from workflows.case_carry import CaseRun
 from workflows.ids import case_workflow_id
 from workflows.search_attributes import SEARCH_ATTRIBUTES
@@ -82,8 +82,6 @@ def write_policy(tmp_path: Path, **changes: Any) -> Path:
 # How long a test waits for what a busy machine's worker does in the background (a case
 # setting itself up, a deadline scheduled after an update): generous, it returns at once when done.
 SETTLE_SECONDS = 30
-# what a case answers a query while it loads its policy
-STARTING = "案件正在启动"
 
 
 @dataclass

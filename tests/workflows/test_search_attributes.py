@@ -18,7 +18,7 @@ from tests.workflows.conftest import SETTLE_SECONDS, CaseRunner
 from tests.workflows.scenarios import CLERK, inspect, regular_case
 from tests.workflows.test_paths import finish_notice_and_appoint
 from workflows import search_attributes as sa
-from workflows.appointment_case import CASE_BASELINE, CASE_BASELINE_PATCH
+from workflows.appointment_case import CASE_BASELINE_2, CASE_BASELINE_2_PATCH
 from workflows.types import CaseStage, CaseState, InvestigationNoticeInput
 
 
@@ -90,7 +90,7 @@ async def test_a_closed_case_has_no_deadline_and_one_marker(runner: CaseRunner) 
     markers = [
         e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data
         for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        if e.marker_recorded_event_attributes.marker_name == "core_patch"
     ]
-    assert [m for m in markers if CASE_BASELINE_PATCH.encode() in m] == markers
-    assert len(markers) == 1 and not any(p.encode() in markers[0] for p in CASE_BASELINE)
+    assert [m for m in markers if CASE_BASELINE_2_PATCH.encode() in m] == markers
+    assert len(markers) == 1 and not any(p.encode() in markers[0] for p in CASE_BASELINE_2)
