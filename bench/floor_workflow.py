@@ -38,10 +38,10 @@ from temporalio.worker import Worker
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
+    from workflows.activity_refs import LOCAL_ACTIVITY_MARKER
     from workflows.appointment_case import ACTIVITY_TIMEOUT  # the floor calls as the case does
 
 FLOOR_WAIT = timedelta(days=1)  # never reached: the next update always comes first
-LOCAL_ACTIVITY_MARKER = "core_local_activity"  # the SDK's marker of a local activity's result
 
 
 class Shape(BaseModel):

@@ -18,6 +18,7 @@ from temporalio.client import WorkflowHistory
 from settings import PROJECT_DIR, load_settings
 from tests.histories.replayer import service_replayer
 from worker import worker_parts
+from workflows.activity_refs import LOCAL_ACTIVITY_MARKER
 from workflows.appointment_case import (
     CASE_BASELINE,
     CASE_BASELINE_2,
@@ -32,11 +33,10 @@ from workflows.appointment_case import (
 )
 from workflows.audit_checkpoint import MAIL_PATCH, AuditCheckpointWorkflow
 from workflows.ids import LEGACY_PROBATION_WORKFLOW_PREFIX, PROBATION_WORKFLOW_PREFIX
+from workflows.patches import PATCH_MARKER
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("case_*.json"))
 EVERY_HISTORY = sorted((Path(__file__).parent / "histories").glob("*.json"))
-PATCH_MARKER = "core_patch"  # the SDK's marker of a patch taken
-LOCAL_MARKER = "core_local_activity"  # the SDK's marker of a local activity's result
 
 
 def worker_workflows() -> list[type]:
@@ -142,7 +142,9 @@ def test_cases_begun_before_and_under_each_baseline_are_replayed() -> None:
 def _work(path: Path) -> tuple[int, set[str]]:
     """How many local activities a saved history ran, and the activities it scheduled."""
     events = WorkflowHistory.from_json(path.stem, path.read_text("utf-8")).events
-    local = sum(1 for e in events if e.marker_recorded_event_attributes.marker_name == LOCAL_MARKER)
+    local = sum(
+        1 for e in events if e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+    )
     scheduled = {
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in events

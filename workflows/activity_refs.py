@@ -39,6 +39,9 @@ from workflows.types import (
     WorkingDaysResult,
 )
 
+# the name of the history's marker that keeps a local activity's result (the SDK's core)
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
 In = TypeVar("In")
 Out = TypeVar("Out")
 

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from temporalio import workflow
 
 Patched = Callable[[str], bool]
+# the name of the history's marker for a patch a run took (the SDK's core writes it)
+PATCH_MARKER = "core_patch"
 
 
 class Baseline:

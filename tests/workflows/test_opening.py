@@ -16,9 +16,9 @@ from temporalio.exceptions import ApplicationError
 from tests.workflows.conftest import CaseRunner, case_runner, write_policy
 from tests.workflows.scenarios import regular_case
 from tests.workflows.test_search_attributes import waiting_on
+from workflows.activity_refs import LOCAL_ACTIVITY_MARKER
+from workflows.patches import PATCH_MARKER
 from workflows.types import CaseStage
-
-LOCAL = "core_local_activity"  # the SDK's marker of a local activity's result
 
 
 async def test_a_case_opens_with_one_activity_before_its_first_step(runner: CaseRunner) -> None:
@@ -35,7 +35,7 @@ async def test_a_case_opens_with_one_activity_before_its_first_step(runner: Case
         for e in events[:first_activity]
         if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
     ]
-    assert markers == ["core_patch", LOCAL]  # the baseline, then the policy
+    assert markers == [PATCH_MARKER, LOCAL_ACTIVITY_MARKER]  # the baseline, then the policy
     scheduled = events[first_activity].activity_task_scheduled_event_attributes
     assert scheduled.activity_type.name == "record_events"
     # the first step's schedule was read locally too: the server ran only the records
@@ -45,7 +45,9 @@ async def test_a_case_opens_with_one_activity_before_its_first_step(runner: Case
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     }
     assert kinds == {"record_events"}, kinds
-    local = [e for e in events if e.marker_recorded_event_attributes.marker_name == LOCAL]
+    local = [
+        e for e in events if e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+    ]
     assert len(local) >= 2  # the policy, the first step's schedule
     # the opening and the eligibility check, each stamped with the stage it happened in
     recorded = await runner.events("open-1")
