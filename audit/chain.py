@@ -100,14 +100,23 @@ def _has_non_finite(value: Any) -> bool:
 
 def canonical_bytes(value: Any) -> bytes:
     """``canonical_json(value)`` in UTF-8, byte for byte, about ten times faster."""
+    return _canonical_bytes(value, finite=False)
+
+
+def _canonical_bytes(value: Any, *, finite: bool) -> bytes:
+    """``canonical_bytes``; ``finite``: the value is known to hold no NaN or infinity (orjson
+    read it), so a null in the spelling is a null."""
     try:
         spelled = orjson.dumps(value, option=_ORJSON_CANONICAL)
     except TypeError:  # orjson.JSONEncodeError is one
         return canonical_json(value).encode("utf-8")
-    # (the substring tests first: they take a fraction of the pattern's time)
+    # (the substring tests first: they take a fraction of the pattern's time; ``find``, not
+    # ``in``, which first tries the needle as an integer and clears the error it raises, three
+    # times the cost per test here — the verifier makes four per event)
     if (
-        (b"0.0000" in spelled or b"e-" in spelled) and _FLOAT_SPELLING.search(spelled) is not None
-    ) or (b"null" in spelled and _has_non_finite(value)):
+        (spelled.find(b"0.0000") >= 0 or spelled.find(b"e-") >= 0)
+        and _FLOAT_SPELLING.search(spelled) is not None
+    ) or (not finite and spelled.find(b"null") >= 0 and _has_non_finite(value)):
         return canonical_json(value).encode("utf-8")
     return spelled
 
@@ -118,11 +127,11 @@ def canonical_row(fields: dict[str, Any], payload_json: str) -> bytes:
     instant already as ``iso_utc``) but the payload, as JSON text (jsonb's own spelling).
     ``fields`` gets the payload's key (a dict per row, made for this call)."""
     try:
-        payload = orjson.loads(payload_json)
+        # orjson reads no NaN or infinity (it refuses them, and 1e400): every float is finite
+        spelled = _canonical_bytes(orjson.loads(payload_json), finite=True)
     except orjson.JSONDecodeError:  # NaN, Infinity, 1e400, lone surrogates: json.loads decides
-        payload = json.loads(payload_json)
-    spelled = canonical_bytes(payload)
-    if b"e+" in spelled:  # perhaps an integer beyond 64 bits, which orjson reads as a float
+        spelled = canonical_bytes(json.loads(payload_json))
+    if spelled.find(b"e+") >= 0:  # perhaps an integer beyond 64 bits, which orjson reads as a float
         spelled = canonical_bytes(json.loads(payload_json))  # (as loads_json does)
     # str and int are spelled alike by both, so only the payload needed checking
     fields["payload"] = orjson.Fragment(spelled)
@@ -141,7 +150,7 @@ def loads_json(text: str) -> Any:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
-    if b"e+" in orjson.dumps(value):
+    if orjson.dumps(value).find(b"e+") >= 0:
         return json.loads(text)
     return value
 

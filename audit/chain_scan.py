@@ -6,11 +6,12 @@ in the snapshot to be verified, and checks each chain as ``ChainChecker`` does. 
 ``ChainLink`` per event: the object the canonical JSON spells comes straight from the row
 (``body_hash``), which is the same hash ``event_hash`` gives.
 
-``scan_elsewhere`` does the same in a process of its own (``python -m audit.chain_scan``, its
-task on standard input, its answer on standard output), on a connection of its own that
-imports the verifier's snapshot (``SET TRANSACTION SNAPSHOT``), so several ranges are checked
-at once on several cores and all of them see the one snapshot. A plain subprocess rather than
-``multiprocessing``: that would import the caller's main module again in the child.
+``Scanner`` does the same in a process of its own (``python -m audit.chain_scan``, started
+before its task is known; its task on standard input, its answer on standard output), on a
+connection of its own that imports the verifier's snapshot (``SET TRANSACTION SNAPSHOT``), so
+several ranges are checked at once on several cores and all of them see the one snapshot. A
+plain subprocess rather than ``multiprocessing``: that would import the caller's main module
+again in the child.
 
 What a scan answers (``Scan``) is all the verifier needs: the chains it read, in chain order, how
 many events, and for each chain with a fault or whose events at the places a checkpoint signed
@@ -143,7 +144,7 @@ async def scan(
     events = 0
     checker: ChainChecker | None = None
     heads: Signed = ()
-    places: tuple[int, ...] = ()
+    places: list[int] = []
     at: dict[int, tuple[str, int]] = {}
     sha256 = hashlib.sha256
 
@@ -151,10 +152,10 @@ async def scan(
         nonlocal events
         seen.append(checker.chain_id)
         events += checker.count
-        last = checker.expected_index - 1
-        vouched = all(at.get(index, ("",))[0] == digest for index, digest, _ in heads)
-        if checker.faults or not vouched:
-            details.append(ChainSummary(checker.chain_id, last, checker.faults, at))
+        if checker.faults or not _vouched(heads, at):
+            details.append(
+                ChainSummary(checker.chain_id, checker.expected_index - 1, checker.faults, at)
+            )
 
     with _no_cycle_collection():
         coming = asyncio.ensure_future(cursor.fetch(FETCH_BATCH))
@@ -169,17 +170,26 @@ async def scan(
                         finish(checker)
                     checker = ChainChecker(chain_id, chain)
                     heads = signed.get(chain_id, ())
-                    places, at = tuple(index for index, _, _ in heads), {}
+                    places, at = [head[0] for head in heads], {}
                 prev_hash, stored = row[n], row[n + 1]
-                digest = sha256(prev_hash.encode("ascii"))
-                digest.update(canonical_row(dict(zip(names, row, strict=False)), row[n + 2]))
+                body = canonical_row(dict(zip(names, row, strict=False)), row[n + 2])
+                computed = sha256(prev_hash.encode("ascii") + body).hexdigest()
                 index, seq = row[at_index], row[at_seq]
-                checker.check_event(index, seq, row[at_kind], prev_hash, stored, digest.hexdigest())
+                checker.check_event(index, seq, row[at_kind], prev_hash, stored, computed)
                 if index in places:
                     at[index] = (stored, seq)
     if checker is not None:
         finish(checker)
     return Scan(seen, events, details)
+
+
+def _vouched(heads: Signed, at: Mapping[int, tuple[str, int]]) -> bool:
+    """Whether the chain has, at every place a checkpoint signed, the event it signed."""
+    for index, digest, _ in heads:  # a loop: ``all`` of a generator costs more per chain
+        found = at.get(index)
+        if found is None or found[0] != digest:
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,28 +222,58 @@ class ScanFailed(RuntimeError):
     pass
 
 
+class Scanner:
+    """A process of its own (this interpreter, this package) for one ``ScanTask``, started
+    before its task is known: its interpreter and imports are ready while the caller still
+    reads the checkpoints, so its range starts as soon as it is sent."""
+
+    def __init__(self, child: asyncio.subprocess.Process) -> None:
+        self._child = child
+
+    @classmethod
+    async def start(cls) -> Scanner:
+        """A process waiting for its task; OSError if none can be started."""
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")])
+            ),
+        }
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            __name__,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        return cls(child)
+
+    async def run(self, task: ScanTask) -> Scan:
+        """``scan_task`` of ``task`` there; ScanFailed if it fails."""
+        out, err = await self._child.communicate(pickle.dumps(task))
+        if self._child.returncode != 0:
+            said = err.decode("utf-8", "replace").strip().splitlines()
+            raise ScanFailed(
+                f"核验子进程失败（退出码 {self._child.returncode}）：{said[-1] if said else ''}"
+            )
+        answer: Scan = pickle.loads(out)
+        return answer
+
+    @property
+    def ended(self) -> bool:
+        return self._child.returncode is not None
+
+    async def stop(self) -> None:
+        """The process ended without a task (it leaves on an empty one); nothing if it ran."""
+        if self._child.returncode is None:
+            await self._child.communicate(b"")
+
+
 async def scan_elsewhere(task: ScanTask) -> Scan:
-    """``scan_task`` in a new process (this interpreter, this package); OSError if none can be
-    started, ScanFailed if it fails."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")])),
-    }
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        __name__,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    out, err = await child.communicate(pickle.dumps(task))
-    if child.returncode != 0:
-        said = err.decode("utf-8", "replace").strip().splitlines()
-        raise ScanFailed(f"核验子进程失败（退出码 {child.returncode}）：{said[-1] if said else ''}")
-    answer: Scan = pickle.loads(out)
-    return answer
+    """``scan_task`` in a new process; OSError if none can be started, ScanFailed if it fails."""
+    return await (await Scanner.start()).run(task)
 
 
 def main() -> None:
@@ -242,7 +282,10 @@ def main() -> None:
     # knows them
     from audit.chain_scan import scan_task as run
 
-    task = pickle.loads(sys.stdin.buffer.read())
+    sent = sys.stdin.buffer.read()
+    if not sent:
+        return  # stopped before it was given a task
+    task = pickle.loads(sent)
     sys.stdout.buffer.write(pickle.dumps(asyncio.run(run(task))))
     sys.stdout.buffer.flush()
 

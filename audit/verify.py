@@ -53,7 +53,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.chain import CASE_CHAIN, CHAINS, PROBATION_CHAIN, Chain, iso_utc
-from audit.chain_scan import Scan, ScanTask, Signed, scan, scan_elsewhere
+from audit.chain_scan import Scan, Scanner, ScanTask, Signed, scan
 from audit.checkpoint_chain import ChainFault, check_checkpoint_chain
 from audit.checkpoints import Checkpoint, checkpoint_by_id, checkpoint_statements
 from audit.copies import compare_with_copies
@@ -217,18 +217,19 @@ async def _check_chains(
     trusted: list[Checkpoint],
     report: Report,
     only: Collection[str] | None,
-    processes: int | None,
+    plan: _Plan | None,
 ) -> None:
-    """Every chain of one kind (of ``only``, if given) checked, and compared with ``trusted``."""
+    """Every chain of one kind (of ``only``, if given; else the whole kind by ``plan``)
+    checked, and compared with ``trusted``."""
     heads = _HeadCheck(chain, trusted, report, only)
     if only is None or only:
         conn, driver = await driver_of(session)
         with as_dbapi_errors(chain.table):
-            if only is not None:
+            if only is not None or plan is None:
                 scans = [await scan(driver, chain, heads.signed, only=only)]
             else:
                 url = to_libpq_url(conn.engine.url.render_as_string(hide_password=False))
-                scans = await _scan_all(driver, url, chain, heads.signed, processes)
+                scans = await _scan_all(driver, url, chain, heads.signed, plan)
         for part in scans:  # in chain order
             if chain is CASE_CHAIN:
                 report.cases += len(part.seen)
@@ -245,28 +246,61 @@ async def _check_chains(
     heads.finish()
 
 
-async def _scan_all(
-    driver: asyncpg.Connection,
-    url: str,
-    chain: Chain,
-    signed: Mapping[str, Signed],
-    processes: int | None,
-) -> list[Scan]:
-    """Every chain of one kind, in chain order: in ranges on ``processes`` processes (None:
-    as many as the cores allow, if the log is large enough), this one among them."""
+@dataclass
+class _Plan:
+    """How the whole of one kind of chain is checked: on how many processes, the planner's
+    estimate of its events, and the processes started for it ahead of its ranges."""
+
+    processes: int
+    estimate: int
+    ready: list[Scanner] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        """The processes started ahead and never given a range, ended."""
+        while self.ready:
+            await self.ready.pop().stop()
+
+
+async def _plan(driver: asyncpg.Connection, chain: Chain, processes: int | None) -> _Plan:
+    """``processes`` (None: as many as the cores allow, if the log is large enough) for one
+    kind of chain, all but this one started now: their start-up overlaps the reading of the
+    checkpoints."""
     estimate = await driver.fetchval(
         "SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass", chain.table
     )
     if processes is None:
         large = (estimate or 0) >= PARALLEL_FROM
         processes = min(os.cpu_count() or 1, MAX_PROCESSES) if large else 1
-    bounds = await _bounds(driver, chain, processes, estimate or 0) if processes > 1 else []
+    plan = _Plan(processes, estimate or 0)
+    for _ in range(processes - 1):
+        try:
+            plan.ready.append(await Scanner.start())
+        except OSError:  # none can be started here: they are tried again per range
+            break
+    return plan
+
+
+async def _scan_there(plan: _Plan, task: ScanTask) -> Scan:
+    scanner = plan.ready.pop() if plan.ready else await Scanner.start()
+    return await scanner.run(task)
+
+
+async def _scan_all(
+    driver: asyncpg.Connection, url: str, chain: Chain, signed: Mapping[str, Signed], plan: _Plan
+) -> list[Scan]:
+    """Every chain of one kind, in chain order: in ranges on the plan's processes, this one
+    among them."""
+    bounds = (
+        await _bounds(driver, chain, plan.processes, plan.estimate) if plan.processes > 1 else []
+    )
     ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
     if len(ranges) == 1:
         return [await scan(driver, chain, signed)]
     snapshot = await driver.fetchval("SELECT pg_export_snapshot()")
     elsewhere = [
-        asyncio.ensure_future(scan_elsewhere(ScanTask(url, snapshot, chain.name, signed, lo, hi)))
+        asyncio.ensure_future(
+            _scan_there(plan, ScanTask(url, snapshot, chain.name, signed, lo, hi))
+        )
         for lo, hi in ranges[1:]
     ]
     lo, hi = ranges[0]
@@ -335,37 +369,63 @@ async def verify_log(
     started = time.perf_counter()
     report = Report()
     keyring = Keyring.of(keys)
-    async with session.begin():
-        await session.connection(
-            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        )
-        statements = await checkpoint_statements(session)
-        linked = check_checkpoint_chain(statements, keyring)
-        report.checkpoint_chain = linked.checked
-        report.faults.extend(Fault.of_checkpoint(f) for f in linked.faults)
-        if copies is not None:
-            copied = compare_with_copies(statements, copies, keyring)
-            report.copies = copied.copies
-            report.faults.extend(Fault.of_checkpoint(f) for f in copied.faults)
-            report.notes.extend(copied.notes)
-        trusted = await _trusted(session, linked.authentic, checkpoints, report)
-        report.checkpoints = [cp.id for cp in trusted]
-        if not statements:
-            report.notes.append(
-                "还没有检查点：链末尾被截短或整条链被重新计算都无法发现；"
-                "请用 `appointments audit checkpoint` 签一个检查点"
-                + ("" if copies is not None else NO_COPIES)
+    plans: dict[str, _Plan] = {}
+    try:
+        async with session.begin():
+            await session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
             )
-        only: dict[str, list[str] | None] = {kind.name: None for kind in CHAINS}
-        if case_id is not None:
-            only = {
-                CASE_CHAIN.name: [case_id],
-                PROBATION_CHAIN.name: await case_probations(session, case_id),
-            }
-        for kind in CHAINS:
-            await _check_chains(session, kind, trusted, report, only[kind.name], processes)
+            if case_id is None:  # the whole log: processes started now, ready for their ranges
+                _, driver = await driver_of(session)
+                for kind in CHAINS:
+                    plans[kind.name] = await _plan(driver, kind, processes)
+            trusted = await _checkpoints(session, keyring, checkpoints, copies, report)
+            only: dict[str, list[str] | None] = {kind.name: None for kind in CHAINS}
+            if case_id is not None:
+                only = {
+                    CASE_CHAIN.name: [case_id],
+                    PROBATION_CHAIN.name: await case_probations(session, case_id),
+                }
+            for kind in CHAINS:
+                plan = plans.get(kind.name)
+                await _check_chains(session, kind, trusted, report, only[kind.name], plan)
+    finally:
+        for plan in plans.values():
+            await plan.stop()
     report.seconds = time.perf_counter() - started
     return report
+
+
+async def _checkpoints(
+    session: AsyncSession,
+    keyring: Keyring,
+    checkpoints: int | None,
+    copies: Path | None,
+    report: Report,
+) -> list[Checkpoint]:
+    """The chain of checkpoints checked (and against ``copies``), and the newest
+    ``checkpoints`` that pass, newest first."""
+    statements = await checkpoint_statements(session)
+    linked = check_checkpoint_chain(statements, keyring)
+    report.checkpoint_chain = linked.checked
+    report.faults.extend(Fault.of_checkpoint(f) for f in linked.faults)
+    if copies is not None:
+        copied = compare_with_copies(statements, copies, keyring)
+        report.copies = copied.copies
+        report.faults.extend(Fault.of_checkpoint(f) for f in copied.faults)
+        report.notes.extend(copied.notes)
+    trusted = await _trusted(session, linked.authentic, checkpoints, report)
+    report.checkpoints = [cp.id for cp in trusted]
+    if not statements:
+        report.notes.append(
+            "还没有检查点：链末尾被截短或整条链被重新计算都无法发现；"
+            "请用 `appointments audit checkpoint` 签一个检查点"
+            + ("" if copies is not None else NO_COPIES)
+        )
+    return trusted
 
 
 NO_COPIES = (

@@ -36,14 +36,14 @@ def summary(report: Report) -> tuple[Any, ...]:
 def processes_started(monkeypatch: pytest.MonkeyPatch) -> list[chain_scan.ScanTask]:
     """Each range sent to a process of its own (and then checked there, for real)."""
     sent: list[chain_scan.ScanTask] = []
-    real: Callable[[chain_scan.ScanTask], Awaitable[chain_scan.Scan]]
-    real = chain_scan.scan_elsewhere
+    real: Callable[[chain_scan.Scanner, chain_scan.ScanTask], Awaitable[chain_scan.Scan]]
+    real = chain_scan.Scanner.run
 
-    async def counted(task: chain_scan.ScanTask) -> chain_scan.Scan:
+    async def counted(self: chain_scan.Scanner, task: chain_scan.ScanTask) -> chain_scan.Scan:
         sent.append(task)
-        return await real(task)
+        return await real(self, task)
 
-    monkeypatch.setattr(verify, "scan_elsewhere", counted)
+    monkeypatch.setattr(chain_scan.Scanner, "run", counted)
     return sent
 
 
@@ -93,15 +93,28 @@ async def test_a_clean_log_counts_the_same_and_only_a_large_one_is_split(
     log_sessions: async_sessionmaker[AsyncSession],
     keys: Keys,
     processes_started: list[chain_scan.ScanTask],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    started: list[chain_scan.Scanner] = []
+    real = chain_scan.Scanner.start
+
+    async def kept() -> chain_scan.Scanner:
+        started.append(await real())
+        return started[-1]
+
+    monkeypatch.setattr(chain_scan.Scanner, "start", kept)
     for case_id in CASES[:5]:
         await record_all(log_sessions, story(case_id))
     await sign(log_sessions, keys)
     by_size = await check(log_sessions, keys)  # a small log: this process alone
-    assert processes_started == []
+    assert processes_started == [] and started == []
     split = await check(log_sessions, keys, processes=2)
     assert by_size.ok and split.ok, split.faults
     assert summary(split) == summary(by_size)
     assert (split.cases, split.events) == (5, 40)
     assert len(processes_started) == 1  # the probations' table is empty: nothing to cut
     assert verify.PARALLEL_FROM > 40
+    # a process for each kind was started before the checkpoints were read; the one whose
+    # kind had nothing to cut was never given a range, and ended all the same
+    assert len(started) == 2
+    assert all(scanner.ended for scanner in started)
