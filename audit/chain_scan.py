@@ -271,13 +271,9 @@ class Scanner:
             await self._child.communicate(b"")
 
 
-async def scan_elsewhere(task: ScanTask) -> Scan:
-    """``scan_task`` in a new process; OSError if none can be started, ScanFailed if it fails."""
-    return await (await Scanner.start()).run(task)
-
-
 def main() -> None:
-    """The child's side of ``scan_elsewhere``: a pickled ``ScanTask`` in, its summaries out."""
+    """The child's side of ``Scanner``: a pickled ``ScanTask`` in, its summaries out (nothing
+    for an empty one)."""
     # this file runs as __main__: answer with the classes of audit.chain_scan, as the parent
     # knows them
     from audit.chain_scan import scan_task as run

@@ -281,6 +281,7 @@ async def _plan(driver: asyncpg.Connection, chain: Chain, processes: int | None)
 
 
 async def _scan_there(plan: _Plan, task: ScanTask) -> Scan:
+    """``task`` in a process the plan started ahead, or in a new one if none is left."""
     scanner = plan.ready.pop() if plan.ready else await Scanner.start()
     return await scanner.run(task)
 
