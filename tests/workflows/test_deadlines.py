@@ -11,7 +11,10 @@ import yaml
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from tests.workflows.conftest import CaseRunner, case_runner, write_policy
+from activities.calendar import load_calendar
+from activities.policy import read_policy
+from settings import PROJECT_DIR
+from tests.workflows.conftest import TEST_SUPPLEMENT, CaseRunner, case_runner, write_policy
 from tests.workflows.scenarios import (
     CLERK,
     agree,
@@ -56,12 +59,18 @@ async def test_each_rung_of_the_escalation_ladder_fires(runner: CaseRunner) -> N
         for e in await runner.events("ladder")
         if e.kind in ("reminder", "overdue", "escalation")
     ]
+    # the deadline as the policy and the worker's calendar give it from the day the case opened
+    # (today in China, which is tomorrow in UTC from 16:00 on)
+    days = read_policy(PROJECT_DIR / "policy" / "default.yaml").policy.step("investigation_notice")
+    due = load_calendar(TEST_SUPPLEMENT).add_working_days(
+        state.opened_on, days.deadline_working_days
+    )
     assert alarms == [
-        ("reminder", "提醒干部科工作人员：发布考察预告将于 2026-12-11 到期"),
-        ("reminder", "提醒干部科工作人员：发布考察预告将于 2026-12-11 到期"),
-        ("overdue", "发布考察预告：已于 2026-12-11 逾期"),
-        ("escalation", "第1级督办，报科长：发布考察预告应于 2026-12-11 完成，至今未完成"),
-        ("escalation", "第2级督办，报部领导：发布考察预告应于 2026-12-11 完成，至今未完成"),
+        ("reminder", f"提醒干部科工作人员：发布考察预告将于 {due} 到期"),
+        ("reminder", f"提醒干部科工作人员：发布考察预告将于 {due} 到期"),
+        ("overdue", f"发布考察预告：已于 {due} 逾期"),
+        ("escalation", f"第1级督办，报科长：发布考察预告应于 {due} 完成，至今未完成"),
+        ("escalation", f"第2级督办，报部领导：发布考察预告应于 {due} 完成，至今未完成"),
     ]
     assert [m.body for m in inbox] == [s for k, s in alarms if k != "overdue"]
     assert tail == ["reminder", "reminder", "overdue", "escalation", "escalation"]
