@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.calendar import load_calendar
 from activities.policy import read_policy
-from settings import PROJECT_DIR
+from settings import load_settings
 from tests.workflows.conftest import TEST_SUPPLEMENT, CaseRunner, case_runner, write_policy
 from tests.workflows.scenarios import (
     CLERK,
@@ -61,9 +61,9 @@ async def test_each_rung_of_the_escalation_ladder_fires(runner: CaseRunner) -> N
     ]
     # the deadline as the policy and the worker's calendar give it from the day the case opened
     # (today in China, which is tomorrow in UTC from 16:00 on)
-    days = read_policy(PROJECT_DIR / "policy" / "default.yaml").policy.step("investigation_notice")
+    timing = read_policy(load_settings({}).policy_file).policy.step("investigation_notice")
     due = load_calendar(TEST_SUPPLEMENT).add_working_days(
-        state.opened_on, days.deadline_working_days
+        state.opened_on, timing.deadline_working_days
     )
     assert alarms == [
         ("reminder", f"提醒干部科工作人员：发布考察预告将于 {due} 到期"),
