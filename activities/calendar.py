@@ -42,6 +42,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.policy import policy_for_activity
+from audit.driver import ActivityConnections
 from store.calendar_models import StoredYear, newest_years, record_diff
 from workflows.rules.calendar_years import (
     KnownCalendar,
@@ -267,6 +268,11 @@ async def console_years(
     return stored
 
 
+# Whether the console's years changed since a worker read them: the table is append-only, so
+# every save adds a row (a save committed late, under an older id, still changes the count).
+_CONSOLE_STAMP = "SELECT count(*), coalesce(max(id), 0) FROM calendar_years"
+
+
 class CalendarActivities:
     """Deadlines and periods in working days; the only place the calendar is read."""
 
@@ -281,16 +287,43 @@ class CalendarActivities:
         self._policy_path = policy_path
         # the console's years; None: a worker without a database (the file and the package)
         self._sessions = sessions
+        self._connections = ActivityConnections(sessions) if sessions is not None else None
         self._noted: set[tuple[int, str]] = set()
+        # the console's years as last read, under the stamp they were read at
+        self._console: tuple[tuple[int, int], dict[int, StoredYear]] | None = None
+        # the calendar last built, under the supplement's text and the console entries' ids
+        self._built: tuple[tuple[str | None, tuple[int, ...]], WorkingDayCalendar] | None = None
 
     async def _calendar(self) -> WorkingDayCalendar:
-        console = await console_years(self._sessions, self._noted) if self._sessions else {}
+        console = await self._console_years()
         try:
-            return await asyncio.to_thread(load_calendar, self._supplement_path, console)
+            return await asyncio.to_thread(self._build, console)
         except CalendarSupplementError as e:
             raise ApplicationError(
                 str(e), type="CalendarSupplementInvalid", non_retryable=True
             ) from e
+
+    async def _console_years(self) -> dict[int, StoredYear]:
+        """The console's years, read again only when a year was saved since the last read."""
+        if self._sessions is None or self._connections is None:
+            return {}
+        async with self._connections.connection() as driver:
+            stamp = await driver.fetchrow(_CONSOLE_STAMP)
+        assert stamp is not None
+        seen = (int(stamp[0]), int(stamp[1]))
+        if self._console is None or self._console[0] != seen:
+            self._console = (seen, await console_years(self._sessions, self._noted))
+        return self._console[1]
+
+    def _build(self, console: Mapping[int, StoredYear]) -> WorkingDayCalendar:
+        """The calendar of the supplement as the file says now and ``console``; built again
+        only when either changed (the file is read each time)."""
+        text, name = read_supplement(self._supplement_path)
+        key = (text, tuple(sorted(entry.id for entry in console.values())))
+        built = self._built
+        if built is None or built[0] != key:
+            built = self._built = (key, build_calendar(text, name, console))
+        return built[1]
 
     @activity.defn
     async def schedule_step(self, input: ScheduleStepInput) -> StepSchedule:

@@ -39,21 +39,20 @@ import email.errors
 import re
 import smtplib
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.policy import read_policy
-from store.probation_models import OutboxMail, OutboxStatus
+from audit.driver import ActivityConnections
+from store.probation_models import OutboxStatus
 from workflows.glossary import zh
 from workflows.policy import PolicyError
 from workflows.probation_types import MailRequest, MailResult
@@ -154,6 +153,36 @@ def _message_id(row_id: int, sender: str) -> str:
     return f"<outbox-{row_id}@{re.sub(r'[^A-Za-z0-9.-]', '', domain) or 'localhost'}>"
 
 
+@dataclass(slots=True)
+class _Row:
+    """An outbox row as delivery reads and changes it."""
+
+    id: int
+    source: str
+    seq: int
+    recipient: str
+    subject: str
+    body: str
+    status: str
+    note: str
+    attempts: int
+    sent_at: datetime | None = None
+
+
+_EXISTING = "SELECT id FROM outbox WHERE source = $1 AND seq = $2 ORDER BY id"
+_QUEUE = "SELECT pg_advisory_xact_lock(hashtext($1), $2)"
+_INSERT = """
+    INSERT INTO outbox (source, seq, recipient, recipient_role, subject, body, status, note)
+    SELECT $1, $2, r.recipient, r.role, $3, $4, r.status, r.note
+    FROM unnest($5::text[], $6::text[], $7::text[], $8::text[])
+        WITH ORDINALITY AS r(recipient, role, status, note, ord)
+    ORDER BY r.ord
+    ON CONFLICT (source, seq, recipient) DO NOTHING
+"""
+_LOCKED = f"SELECT {', '.join(f.name for f in fields(_Row))} FROM outbox WHERE id = $1 FOR UPDATE"
+_CHANGED = "UPDATE outbox SET status = $2, note = $3, attempts = $4, sent_at = $5 WHERE id = $1"
+
+
 class MailActivities:
     def __init__(
         self,
@@ -161,7 +190,7 @@ class MailActivities:
         policy_file: Path,
         config: MailConfig,
     ) -> None:
-        self._sessions = session_factory
+        self._connections = ActivityConnections(session_factory)
         self._policy_file = policy_file
         self._config = config
 
@@ -187,51 +216,44 @@ class MailActivities:
 
     # ------------------------------------------------------------------ the outbox rows
 
-    async def _existing(self, session: AsyncSession, input: MailRequest) -> list[int]:
-        ids = await session.scalars(
-            select(OutboxMail.id)
-            .where(OutboxMail.source == input.source, OutboxMail.seq == input.seq)
-            .order_by(OutboxMail.id)
-        )
-        return list(ids)
-
     async def _rows(self, input: MailRequest) -> list[int]:
-        async with self._sessions() as session:
-            existing = await self._existing(session, input)
+        async with self._connections.connection() as driver:
+            existing = [r["id"] for r in await driver.fetch(_EXISTING, input.source, input.seq)]
         if existing:
             return existing
         addresses = await self._addresses()
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:source), :seq)"),
-                {"source": input.source, "seq": input.seq},
+        recipients, roles, statuses, notes = [], [], [], []
+        for role in input.roles:
+            address = addresses.get(role, "").strip()
+            recipient = address or f"role:{role.value}"
+            if recipient in recipients:  # two roles, one person: one message
+                continue
+            recipients.append(recipient)
+            roles.append(role.value)
+            statuses.append(OutboxStatus.PENDING if address else OutboxStatus.NOT_SENT)
+            notes.append(
+                ""
+                if address
+                else f"未发送：政策文件没有写{zh(role)}（{role.value}）的邮件地址"
+                "（probation.recipients）"
             )
-            existing = await self._existing(session, input)
+        async with self._connections.connection() as driver, driver.transaction():
+            await driver.execute(_QUEUE, input.source, input.seq)
+            existing = [r["id"] for r in await driver.fetch(_EXISTING, input.source, input.seq)]
             if existing:  # another attempt wrote them while we read the policy
                 return existing
-            seen: set[str] = set()
-            for role in input.roles:
-                address = addresses.get(role, "").strip()
-                recipient = address or f"role:{role.value}"
-                if recipient in seen:  # two roles, one person: one message
-                    continue
-                seen.add(recipient)
-                values: dict[str, Any] = {
-                    "source": input.source,
-                    "seq": input.seq,
-                    "recipient": recipient,
-                    "recipient_role": role.value,
-                    "subject": input.subject,
-                    "body": input.body,
-                }
-                if not address:
-                    values["status"] = OutboxStatus.NOT_SENT
-                    values["note"] = (
-                        f"未发送：政策文件没有写{zh(role)}（{role.value}）的邮件地址"
-                        "（probation.recipients）"
-                    )
-                await session.execute(insert(OutboxMail).values(**values).on_conflict_do_nothing())
-            return await self._existing(session, input)
+            await driver.execute(
+                _INSERT,
+                input.source,
+                input.seq,
+                input.subject,
+                input.body,
+                recipients,
+                roles,
+                statuses,
+                notes,
+            )
+            return [r["id"] for r in await driver.fetch(_EXISTING, input.source, input.seq)]
 
     async def _addresses(self) -> dict[Role, str]:
         path = self._policy_file
@@ -249,43 +271,51 @@ class MailActivities:
 
     async def _deliver(self, row_id: int, result: MailResult) -> _Problem | None:
         """Send one row if it is still pending; why it was not sent now, if it was not."""
-        problem: _Problem | None = None
-        async with self._sessions() as session, session.begin():
-            row = await session.get(
-                OutboxMail, row_id, with_for_update=True, populate_existing=True
-            )
-            assert row is not None
-            if row.status == OutboxStatus.SENT:
-                result.already_sent.append(row.recipient)
-                return None
-            if row.status != OutboxStatus.PENDING:
-                result.not_sent.append(f"{row.recipient}: {row.note}")
-                return None
-            if not self._config.host:
-                row.status, row.note = OutboxStatus.NOT_SENT, NOT_CONFIGURED
-                result.not_sent.append(f"{row.recipient}: {NOT_CONFIGURED}")
-                return None
-            row.attempts += 1
-            try:
-                message = self._message(row)
-            except (ValueError, email.errors.MessageError) as e:
-                row.status, row.note = OutboxStatus.FAILED, f"未发送：邮件无法生成：{e}"
-                result.not_sent.append(f"{row.recipient}: {row.note}")
-                return _Problem(f"{row.recipient}: {e}", retry=False)
-            try:
-                await asyncio.to_thread(self._smtp_send, message, row.recipient)
-            except _Refused as e:
-                row.status, row.note = OutboxStatus.FAILED, f"邮件服务器拒收：{e}"
-                result.not_sent.append(f"{row.recipient}: {row.note}")
-            except _Temporary as e:
-                row.note = f"第 {row.attempts} 次尝试：{e}"
-                problem = _Problem(f"{row.recipient}: {e}", retry=True)
-            else:
-                row.status, row.note, row.sent_at = OutboxStatus.SENT, "", datetime.now(UTC)
-                result.sent.append(row.recipient)
+        async with self._connections.connection() as driver, driver.transaction():
+            found = await driver.fetchrow(_LOCKED, row_id)
+            assert found is not None
+            row = _Row(*found)
+            before = (row.status, row.note, row.attempts)
+            problem = await self._send(row, result)
+            if (row.status, row.note, row.attempts) != before:
+                await driver.execute(
+                    _CHANGED, row.id, row.status, row.note, row.attempts, row.sent_at
+                )
         return problem
 
-    def _message(self, row: OutboxMail) -> EmailMessage:
+    async def _send(self, row: _Row, result: MailResult) -> _Problem | None:
+        """Hand a locked row to the SMTP server if it is pending, changing it as it went."""
+        if row.status == OutboxStatus.SENT:
+            result.already_sent.append(row.recipient)
+            return None
+        if row.status != OutboxStatus.PENDING:
+            result.not_sent.append(f"{row.recipient}: {row.note}")
+            return None
+        if not self._config.host:
+            row.status, row.note = OutboxStatus.NOT_SENT, NOT_CONFIGURED
+            result.not_sent.append(f"{row.recipient}: {NOT_CONFIGURED}")
+            return None
+        row.attempts += 1
+        try:
+            message = self._message(row)
+        except (ValueError, email.errors.MessageError) as e:
+            row.status, row.note = OutboxStatus.FAILED, f"未发送：邮件无法生成：{e}"
+            result.not_sent.append(f"{row.recipient}: {row.note}")
+            return _Problem(f"{row.recipient}: {e}", retry=False)
+        try:
+            await asyncio.to_thread(self._smtp_send, message, row.recipient)
+        except _Refused as e:
+            row.status, row.note = OutboxStatus.FAILED, f"邮件服务器拒收：{e}"
+            result.not_sent.append(f"{row.recipient}: {row.note}")
+        except _Temporary as e:
+            row.note = f"第 {row.attempts} 次尝试：{e}"
+            return _Problem(f"{row.recipient}: {e}", retry=True)
+        else:
+            row.status, row.note, row.sent_at = OutboxStatus.SENT, "", datetime.now(UTC)
+            result.sent.append(row.recipient)
+        return None
+
+    def _message(self, row: _Row) -> EmailMessage:
         message = EmailMessage()
         message["Subject"] = row.subject
         message["From"] = self._config.sender

@@ -25,17 +25,15 @@ pool keeps connections).
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from activities.listing import upsert_listing
 from audit.append import Linked, append_batch, insert_linked, linked_arrays
 from audit.chain import CASE_CHAIN, ChainFields, person_ids
-from audit.driver import KeptConnections, as_dbapi_errors, driver_of
+from audit.driver import ActivityConnections, as_dbapi_errors
 from workflows.types import CaseRow, RecordedEvent, RecordEventInput, RecordEventsInput
 
 # the listing row's columns, after case_id ($1) and the events' arrays
@@ -63,15 +61,8 @@ _EVENT_FIELDS = tuple(RecordedEvent.model_fields)
 
 
 def _upsert_listing(first: int) -> str:
-    """The ``cases`` row inserted, or updated by a newer event, and locked either way: $1 the
-    case, its columns from $``first`` on."""
-    given = ", ".join(f"${n}" for n in range(first, first + len(_LISTING)))
-    updates = ", ".join(f"{c} = excluded.{c}" for c in _LISTING)
-    return f"""
-        INSERT INTO cases (case_id, {", ".join(_LISTING)}) VALUES ($1, {given})
-        ON CONFLICT (case_id) DO UPDATE SET {updates}, updated_at = now()
-        WHERE cases.last_seq < excluded.last_seq
-    """
+    """The ``cases`` row, locked: $1 the case, its columns from $``first`` on."""
+    return upsert_listing("cases", "case_id", _LISTING, first)
 
 
 def _statement() -> str:
@@ -102,9 +93,7 @@ _LOCK = _upsert_listing(2)
 
 class RecordActivities:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._session_factory = session_factory
-        engine = session_factory.kw.get("bind")
-        self._connections = KeptConnections(engine) if isinstance(engine, AsyncEngine) else None
+        self._connections = ActivityConnections(session_factory)
 
     @activity.defn
     async def record_event(self, input: RecordEventInput) -> bool:
@@ -157,21 +146,10 @@ class RecordActivities:
             written = await driver.fetchval(_WRITE, case_id, *arrays, *listing, *messages)
             return int(written)
 
-        async with self._connection() as driver:
+        async with self._connections.connection() as driver:
             lock = functools.partial(driver.execute, _LOCK, case_id, *listing)
             with as_dbapi_errors(_WRITE):
                 return await append_batch(driver, CASE_CHAIN, fields, write, lock)
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection out of any transaction: one kept between recordings, or the session's
-        (a factory bound otherwise than to one engine)."""
-        if self._connections is not None:
-            async with self._connections.connection() as driver:
-                yield driver
-        else:
-            async with self._session_factory() as session:
-                yield (await driver_of(session))[1]
 
 
 def _fields(case_id: str, entry: RecordedEvent) -> ChainFields:

@@ -4,7 +4,7 @@ Temporal retries an activity whenever it cannot be sure it finished, so the same
 arrive many times, even concurrently, and an older event may arrive after a newer one. Two
 ways of writing make that harmless, and they may run side by side on one chain.
 
-Under the chain's lock (``append_event``, one event per call; probations, the register):
+Under the chain's lock (``append_event``, one event per call; the register's records):
 
 1. the caller first upserts the chain's listing row (the ``cases`` or ``probations`` row),
    which locks it (PostgreSQL locks the conflicting row even when the WHERE of ON CONFLICT DO
@@ -12,8 +12,8 @@ Under the chain's lock (``append_event``, one event per call; probations, the re
 2. ``append_event`` then looks, under that lock, whether (chain id, seq) is already there, and
    if not reads the head of the chain and inserts the event as the next link.
 
-A batch in one statement (``append_batch``; a case's step, ``activities.records``), two round
-trips in all:
+A batch in one statement (``append_batch``; a case's step, ``activities.records``, and a
+probation's event, ``activities.probation_records``), two round trips in all:
 
 1. ``link_batch`` reads, without a lock, which seqs are there already, the head, and each
    payload as jsonb gives it back, and links the new events from that head in Python;

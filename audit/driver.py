@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import QueuePool
 
 _DRIVER = "audit.driver"  # where a session keeps them for its transaction (``session.info``)
@@ -90,3 +90,23 @@ class KeptConnections:
                 await self._kept.pop()[0].close()
         finally:
             self._slots.release()
+
+
+class ActivityConnections:
+    """Where an activity talks to PostgreSQL straight through asyncpg: a connection out of any
+    transaction, kept between activities (``KeptConnections``) when the session factory is bound
+    to one engine, else the connection of a session of its own."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        engine = session_factory.kw.get("bind")
+        self._kept = KeptConnections(engine) if isinstance(engine, AsyncEngine) else None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        if self._kept is not None:
+            async with self._kept.connection() as driver:
+                yield driver
+        else:
+            async with self._session_factory() as session:
+                yield (await driver_of(session))[1]

@@ -41,6 +41,7 @@ from audit.chain import GENESIS, ChainFields, canonical_json, event_hash, person
 from audit.checkpoints import create_checkpoint
 from audit.queries import Search, search, timeline
 from audit.verify import verify_log
+from bench.driver import DATABASE_SERVER
 from store.db import make_engine, make_session_factory, to_libpq_url, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
 from workflows.types import (
@@ -54,7 +55,6 @@ from workflows.types import (
     SelectionMethod,
 )
 
-SERVER = os.environ.get("TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 START = datetime(2024, 1, 1, 1, 0, tzinfo=UTC)
 STAGES = [s.value for s in CaseStage]
 EVENT_COLUMNS = (
@@ -207,8 +207,8 @@ async def timed(call: Callable[[Any], Awaitable[Any]], arguments: list[Any]) -> 
 
 async def main(args: argparse.Namespace) -> None:
     name = f"appointments_audit_bench_{os.getpid()}"
-    await ensure_database(SERVER, name)
-    url = with_database(SERVER, name)
+    await ensure_database(DATABASE_SERVER, name)
+    url = with_database(DATABASE_SERVER, name)
     engine = make_engine(url)
     lines: list[str] = []
 
@@ -337,7 +337,7 @@ async def main(args: argparse.Namespace) -> None:
         if args.keep:
             print(f"kept database {name}")
         else:
-            await drop_database(SERVER, name)
+            await drop_database(DATABASE_SERVER, name)
 
 
 async def person_sample(url: str, rng: random.Random, n: int) -> list[str]:

@@ -112,6 +112,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.calendar import load_calendar
 from bench.driver import (
     APPOINTMENT_WORKER,
+    DATABASE_SERVER,
     DEFAULT_POLICY,
     TEST_SUPPLEMENT,
     Driver,
@@ -171,8 +172,6 @@ from workflows.types import (
     VoteItem,
     VoteMethod,
 )
-
-SERVER = os.environ.get("TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 # The seed's year (see the docstring): cases of each kind and their posts.
 OPEN_SELECTION_POSTS = (1, 1, 1, 1, 1, 1, 1, 2, 2)  # 9 exams, 11 posts
@@ -932,8 +931,8 @@ async def run(args: argparse.Namespace) -> Result:
     load_before = _loadavg()
     setup_started = time.monotonic()
     db_name = f"appointments_county_{os.getpid()}_{token}"
-    await ensure_database(SERVER, db_name)
-    database_url = with_database(SERVER, db_name)
+    await ensure_database(DATABASE_SERVER, db_name)
+    database_url = with_database(DATABASE_SERVER, db_name)
     dsn = to_libpq_url(database_url)
     env: WorkflowEnvironment | None = None
     worker: WorkerProcess | None = None
@@ -1052,7 +1051,7 @@ async def run(args: argparse.Namespace) -> Result:
             await worker.stop()
         if env is not None:
             await env.shutdown()
-        await drop_database(SERVER, db_name)
+        await drop_database(DATABASE_SERVER, db_name)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -79,6 +79,10 @@ from workflows.types import (
 APPOINTMENTS = Path(sys.executable).parent / "appointments"
 TEST_SUPPLEMENT = PROJECT_DIR / "tests" / "fixtures" / "calendar-test-supplement.yaml"
 DEFAULT_POLICY = PROJECT_DIR / "policy" / "default.yaml"
+# the PostgreSQL server the benchmarks create their databases on (as the tests do)
+DATABASE_SERVER = os.environ.get(
+    "TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 # Answers worth sending the same update (same id) again for: the call, not the case, failed.
 RETRYABLE_STATUS = frozenset(

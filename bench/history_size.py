@@ -48,6 +48,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.driver import (
     APPOINTMENT_WORKER,
+    DATABASE_SERVER,
     Driver,
     Step,
     WorkerProcess,
@@ -78,7 +79,6 @@ from workflows.types import (
     SelectionMethod,
 )
 
-SERVER = os.environ.get("TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 EVENTS_LIMIT, EVENTS_WARN = 51_200, 10_240
 BYTES_LIMIT, BYTES_WARN = 50 * 1024 * 1024, 10 * 1024 * 1024
 PAYLOAD_LIMIT, PAYLOAD_WARN = 2 * 1024 * 1024, 512 * 1024
@@ -266,13 +266,13 @@ async def measure(
 @asynccontextmanager
 async def database() -> AsyncIterator[str]:
     name = f"appointments_history_{os.getpid()}_{secrets.token_hex(3)}"
-    await ensure_database(SERVER, name)
-    url = with_database(SERVER, name)
+    await ensure_database(DATABASE_SERVER, name)
+    url = with_database(DATABASE_SERVER, name)
     try:
         await upgrade_to_head(url)
         yield url
     finally:
-        await drop_database(SERVER, name)
+        await drop_database(DATABASE_SERVER, name)
 
 
 @asynccontextmanager

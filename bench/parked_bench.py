@@ -90,6 +90,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.calendar import load_calendar
 from bench.driver import (
     APPOINTMENT_WORKER,
+    DATABASE_SERVER,
     DEFAULT_POLICY,
     RETRYABLE_STATUS,
     TEST_SUPPLEMENT,
@@ -125,7 +126,6 @@ from workflows.search_attributes import SEARCH_ATTRIBUTES
 from workflows.step_outcome import StepOutcome
 from workflows.types import CaseStage, CaseState, CaseStatus
 
-SERVER = os.environ.get("TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MB = 1024 * 1024
 UNITS = ("县发展和改革局", "县财政局", "县教育局", "县卫生局", "县环保局", "县农业局", "县交通局")
 # What the reminder of 60 days before the end mails: one row per role of
@@ -878,8 +878,8 @@ async def run(args: argparse.Namespace) -> Result:
         client = env.client
         server_pids = children_named("temporal")
         db_name = f"appointments_parked_{os.getpid()}_{token}"
-        await ensure_database(SERVER, db_name)
-        database_url = with_database(SERVER, db_name)
+        await ensure_database(DATABASE_SERVER, db_name)
+        database_url = with_database(DATABASE_SERVER, db_name)
         dsn = to_libpq_url(database_url)
         queue = f"parked-{token}"
         wenv = worker_env(
@@ -981,7 +981,7 @@ async def run(args: argparse.Namespace) -> Result:
         finally:
             await worker.stop()
             await env.shutdown()
-            await drop_database(SERVER, db_name)
+            await drop_database(DATABASE_SERVER, db_name)
 
 
 # --------------------------------------------------------------------------- output

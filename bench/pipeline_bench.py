@@ -61,6 +61,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.driver import (
     APPOINTMENT_WORKER,
+    DATABASE_SERVER,
     FLOOR_WORKER,
     Driver,
     RecordCheck,
@@ -86,7 +87,6 @@ from workflows.ids import case_workflow_id
 from workflows.search_attributes import SEARCH_ATTRIBUTES
 from workflows.types import CaseState, CaseStatus
 
-SERVER = os.environ.get("TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CLOCK_SLACK = 0.002  # seconds: PostgreSQL's now() and time.time() read the same clock
 
 
@@ -364,8 +364,8 @@ async def run_size(n: int, args: argparse.Namespace) -> SizeResult:
             )
         address = client.service_client.config.target_host
         db_name = f"appointments_bench_{os.getpid()}_{token}"
-        await ensure_database(SERVER, db_name)
-        database_url = with_database(SERVER, db_name)
+        await ensure_database(DATABASE_SERVER, db_name)
+        database_url = with_database(DATABASE_SERVER, db_name)
         case_queue, floor_queue = f"bench-cases-{token}", f"bench-floor-{token}"
         case_worker = WorkerProcess(
             APPOINTMENT_WORKER,
@@ -484,7 +484,7 @@ async def run_size(n: int, args: argparse.Namespace) -> SizeResult:
             await floor_worker.stop()
             if env is not None:
                 await env.shutdown()
-            await drop_database(SERVER, db_name)
+            await drop_database(DATABASE_SERVER, db_name)
 
 
 # --------------------------------------------------------------------------- output

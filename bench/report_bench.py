@@ -30,12 +30,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bench.driver import DATABASE_SERVER
 from store import report_summary, reports
 from store.db import make_engine, make_session_factory, with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
 from web.console.reports import compute
 
-SERVER = os.environ.get("TEST_DATABASE_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 HASH = "'" + "0" * 64 + "'"
 SUMMARY_VIEWS = (
     "report_stays",
@@ -127,8 +127,8 @@ def report_rows(source: Any, f: reports.ReportFilter, roles: dict[str, str]) -> 
 
 async def main(args: argparse.Namespace) -> None:
     name = f"appointments_report_bench_{os.getpid()}"
-    await ensure_database(SERVER, name)
-    url = with_database(SERVER, name)
+    await ensure_database(DATABASE_SERVER, name)
+    url = with_database(DATABASE_SERVER, name)
     engine = make_engine(url)
     try:
         await upgrade_to_head(url)
@@ -225,7 +225,7 @@ async def main(args: argparse.Namespace) -> None:
         )
     finally:
         await engine.dispose()
-        await drop_database(SERVER, name)
+        await drop_database(DATABASE_SERVER, name)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ disagreement is kept once; the service's role may add entries, never change one.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -87,6 +87,43 @@ async def test_an_entry_is_used_at_the_next_call_without_restart(
     async with sessions() as s:
         versions = [(v.year, v.version, v.entered_by) for v in await every_version(s)]
     assert versions == [(YEAR, 2, "管理员甲"), (YEAR, 1, "管理员甲")]
+
+
+async def test_a_save_committed_after_a_newer_one_is_still_seen(
+    sessions: async_sessionmaker[AsyncSession], migrated_database_url: str
+) -> None:
+    """The worker reads the console's years again only when a save changed them; a save that
+    took its id first and committed last (an older id under a newer one) changes them too."""
+    activities = CalendarActivities(None, sessions=sessions)
+    early, late = YEAR + 2, YEAR + 3
+    slow = await asyncpg.connect(to_libpq_url(migrated_database_url))
+    try:
+        async with slow.transaction():
+            older_id = await slow.fetchval(
+                "INSERT INTO calendar_years (year, version, holidays, workdays, holidays_text,"
+                " workdays_text, source, entered_by, entered_role)"
+                " VALUES ($1, 1, $2, '{}', '', '', $3, '管理员乙', 'administrator') RETURNING id",
+                early,
+                [first_monday(early, 3)],
+                f"国务院办公厅关于{early}年部分节假日安排的通知（测试数据）",
+            )
+            newer_id = await save(sessions, entry(late, [first_monday(late, 3)]))
+            assert older_id < newer_id
+            seen = await activities.working_days_end(
+                WorkingDaysInput(start_on=first_monday(late, 3), working_days=1)
+            )
+            assert f"{late} v1 #{newer_id}" in seen.calendar_source
+            with pytest.raises(ApplicationError) as e:
+                await activities.working_days_end(
+                    WorkingDaysInput(start_on=first_monday(early, 3), working_days=1)
+                )
+            assert e.value.type == "CalendarYearMissing"
+    finally:
+        await slow.close()
+    monday = first_monday(early, 3)
+    result = await activities.working_days_end(WorkingDaysInput(start_on=monday, working_days=1))
+    assert result.end_on == monday + timedelta(days=1)  # the Monday is a holiday
+    assert f"{early} v1 #{older_id}" in result.calendar_source
 
 
 async def test_the_console_comes_before_the_file_and_the_file_fills_the_rest(
