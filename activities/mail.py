@@ -46,6 +46,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -178,9 +179,15 @@ _INSERT = """
         WITH ORDINALITY AS r(recipient, role, status, note, ord)
     ORDER BY r.ord
     ON CONFLICT (source, seq, recipient) DO NOTHING
+    RETURNING id
 """
 _LOCKED = f"SELECT {', '.join(f.name for f in fields(_Row))} FROM outbox WHERE id = $1 FOR UPDATE"
 _CHANGED = "UPDATE outbox SET status = $2, note = $3, attempts = $4, sent_at = $5 WHERE id = $1"
+
+
+async def _existing(driver: asyncpg.Connection, input: MailRequest) -> list[int]:
+    """The outbox rows of (source, seq) already written, in the order they were."""
+    return [r["id"] for r in await driver.fetch(_EXISTING, input.source, input.seq)]
 
 
 class MailActivities:
@@ -218,7 +225,7 @@ class MailActivities:
 
     async def _rows(self, input: MailRequest) -> list[int]:
         async with self._connections.connection() as driver:
-            existing = [r["id"] for r in await driver.fetch(_EXISTING, input.source, input.seq)]
+            existing = await _existing(driver, input)
         if existing:
             return existing
         addresses = await self._addresses()
@@ -239,10 +246,10 @@ class MailActivities:
             )
         async with self._connections.connection() as driver, driver.transaction():
             await driver.execute(_QUEUE, input.source, input.seq)
-            existing = [r["id"] for r in await driver.fetch(_EXISTING, input.source, input.seq)]
+            existing = await _existing(driver, input)
             if existing:  # another attempt wrote them while we read the policy
                 return existing
-            await driver.execute(
+            written = await driver.fetch(
                 _INSERT,
                 input.source,
                 input.seq,
@@ -253,7 +260,7 @@ class MailActivities:
                 statuses,
                 notes,
             )
-            return [r["id"] for r in await driver.fetch(_EXISTING, input.source, input.seq)]
+            return sorted(r["id"] for r in written)  # none was there: all are written here
 
     async def _addresses(self) -> dict[Role, str]:
         path = self._policy_file
