@@ -86,16 +86,21 @@ class EncryptedWithoutKeys(EncodingPayloadConverter):
         )
 
 
+# The SDK's defaults with pydantic's JSON validating as recorded, and a refusal of what is
+# encrypted. Built once: the converters keep no state, and the SDK builds a payload converter
+# for each workflow activation and payload context (a county-year's worker, tens of thousands).
+_CONVERTERS = (
+    *(
+        RecordedJSONPayloadConverter() if isinstance(c, JSONPlainPayloadConverter) else c
+        for c in DefaultPayloadConverter.default_encoding_payload_converters
+    ),
+    EncryptedWithoutKeys(),
+)
+
+
 class RecordedPayloadConverter(CompositePayloadConverter):
     def __init__(self) -> None:
-        json = RecordedJSONPayloadConverter()
-        super().__init__(
-            *(
-                json if isinstance(c, JSONPlainPayloadConverter) else c
-                for c in DefaultPayloadConverter.default_encoding_payload_converters
-            ),
-            EncryptedWithoutKeys(),
-        )
+        super().__init__(*_CONVERTERS)
 
 
 # Plain: the converter of a process without payload keys, and of the replay tests.
