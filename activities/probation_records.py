@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
@@ -28,34 +29,21 @@ from activities.listing import upsert_listing
 from audit.append import Linked, append_batch, insert_linked, linked_arrays
 from audit.chain import PROBATION_CHAIN, ProbationChainFields
 from audit.driver import ActivityConnections, as_dbapi_errors
+from store.probation_models import Probation
 from workflows.probation_types import ProbationEventInput, ProbationRow
 
-# the listing row's columns (after probation_id, $1) with their SQL types
-_LISTING = {
-    "case_id": "text",
-    "person_id": "text",
-    "name": "text",
-    "unit": "text",
-    "post": "text",
-    "former_rank": "text",
-    "former_post": "text",
-    "starts_on": "date",
-    "ends_on": "date",
-    "status": "text",
-    "review_status": "text",
-    "review_due_on": "date",
-    "review_overdue": "boolean",
-    "reviewed_on": "date",
-    "rank_restored": "text",
-    "closed_on": "date",
-    "imported": "boolean",
-    "last_seq": "int",
+# the listing row's columns (after probation_id, $1): the row's fields and the newest seq,
+# typed as the table has them
+_LISTING = (*ProbationRow.model_fields, "last_seq")
+_TYPES = {
+    name: Probation.__table__.c[name].type.compile(dialect=postgresql.dialect())
+    for name in _LISTING
 }
 
 
 def _upsert_listing(first: int) -> str:
     """The ``probations`` row, queued and locked: $1 the probation, its columns from $``first``."""
-    return upsert_listing("probations", "probation_id", list(_LISTING), first, queued_as=_LISTING)
+    return upsert_listing("probations", "probation_id", _LISTING, first, queued_as=_TYPES)
 
 
 def _statement() -> str:
@@ -76,7 +64,7 @@ _LOCK = _upsert_listing(2)
 def _listing(row: ProbationRow, seq: int) -> list[Any]:
     """The listing's columns in ``_LISTING``'s order, the enumerations by their values."""
     values = {**dict(row), "status": row.status.value, "review_status": row.review_status.value}
-    return [values[name] for name in _LISTING if name != "last_seq"] + [seq]
+    return [*(values[name] for name in ProbationRow.model_fields), seq]
 
 
 class ProbationRecordActivities:
