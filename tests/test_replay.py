@@ -23,6 +23,8 @@ from workflows.appointment_case import (
     CASE_BASELINE,
     CASE_BASELINE_2,
     CASE_BASELINE_2_PATCH,
+    CASE_BASELINE_3,
+    CASE_BASELINE_3_PATCH,
     CASE_BASELINE_PATCH,
     CONTINUE_AS_NEW_PATCH,
     RECORD_BATCH_PATCH,
@@ -129,14 +131,14 @@ def test_cases_begun_before_and_under_each_baseline_are_replayed() -> None:
     taken = {p.stem: _patches(p) for p in HISTORIES}
     under = {
         baseline: {name for name, patches in taken.items() if baseline in patches}
-        for baseline in (CASE_BASELINE_PATCH, CASE_BASELINE_2_PATCH)
+        for baseline in (CASE_BASELINE_PATCH, CASE_BASELINE_2_PATCH, CASE_BASELINE_3_PATCH)
     }
     assert all(under.values()), under
     for baseline, names in under.items():
         assert all(taken[name] == {baseline} for name in names), taken
     before = set().union(*(taken[name] for name in set(taken) - set().union(*under.values())))
     assert before and before < CASE_BASELINE, before - CASE_BASELINE  # only what it folds
-    assert CASE_BASELINE < CASE_BASELINE_2
+    assert CASE_BASELINE < CASE_BASELINE_2 < CASE_BASELINE_3
 
 
 def _work(path: Path) -> tuple[int, set[str]]:
@@ -160,6 +162,23 @@ def test_both_sides_of_the_local_reads_are_replayed() -> None:
     assert local >= 2 and scheduled == {"record_events"}, (local, scheduled)
     local, scheduled = _work(HISTORIES[0].with_name("case_began_under_baseline.json"))
     assert local == 0 and {"load_policy", "schedule_step"} <= scheduled, (local, scheduled)
+
+
+def _opening(path: Path) -> list[str]:
+    """The kinds of the events a saved case sent with its first recording."""
+    events = WorkflowHistory.from_json(path.stem, path.read_text("utf-8")).events
+    first = next(e for e in events if e.HasField("activity_task_scheduled_event_attributes"))
+    batch = json.loads(first.activity_task_scheduled_event_attributes.input.payloads[0].data)
+    return [e["kind"] for e in batch["events"]]
+
+
+def test_both_sides_of_the_first_deadline_with_the_opening_are_replayed() -> None:
+    """A case that recorded its first step's deadline after its opening, and one that recorded
+    it with the opening (patch "first-deadline-with-the-opening")."""
+    opening = ["opened", "eligibility", "transition"]
+    assert _opening(HISTORIES[0].with_name("case_began_under_baseline_2.json")) == opening
+    with_it = _opening(HISTORIES[0].with_name("case_began_under_baseline_3.json"))
+    assert with_it == [*opening, "deadline"]
 
 
 def test_a_run_that_continued_as_new_and_a_run_from_a_carry_are_replayed() -> None:

@@ -161,6 +161,7 @@ def test_live_patches_are_found() -> None:
     asked_elsewhere = {
         appointment_case.CASE_BASELINE_PATCH,
         appointment_case.CASE_BASELINE_2_PATCH,
+        appointment_case.CASE_BASELINE_3_PATCH,
         NO_ALARM_WHEN_DONE_PATCH,
     }
     assert live_patches(appointment_case) | asked_elsewhere == declared

@@ -156,6 +156,15 @@ CALENDAR_READ_LOCALLY_PATCH = "calendar-read-locally"
 # under the first baseline still find theirs (``Baseline`` asks both, the newest first).
 CASE_BASELINE_2_PATCH = "case-baseline-2026-12-06"
 CASE_BASELINE_2 = CASE_BASELINE | {OPEN_IN_ONE_ROUND_TRIP_PATCH, CALENDAR_READ_LOCALLY_PATCH}
+# The first awaited step's deadline is recorded with the opening (one activity where there were
+# two), and a step sent while the case opened goes first before the case settles into that wait:
+# before, the case recorded and upserted the deadline of a step that the waiting update ended
+# at once, then upserted again for the next step (three visibility writes where one serves).
+DEADLINE_WITH_OPENING_PATCH = "first-deadline-with-the-opening"
+# A run begun under this code takes every patch above by this one marker (``Baseline`` asks
+# the three, the newest first).
+CASE_BASELINE_3_PATCH = "case-baseline-3"
+CASE_BASELINE_3 = CASE_BASELINE_2 | {DEADLINE_WITH_OPENING_PATCH}
 
 # what a case answers while it opens (its policy read, its opening being recorded)
 STARTING = "案件正在启动，请稍后再试"
@@ -183,6 +192,17 @@ def _calendar_problem(e: ActivityError | ApplicationError) -> str | None:
     return None
 
 
+def _schedule_request(book: CaseBook, step: AwaitedStep, started_on: date) -> ScheduleStepInput:
+    """The calendar's question for ``step``'s deadline, running from ``started_on``."""
+    assert step.policy_step is not None
+    return ScheduleStepInput(
+        case_id=book.state.case_id,
+        step=step.policy_step,
+        start_on=started_on,
+        timing=book.policy.steps[step.policy_step],
+    )
+
+
 @workflow.defn
 class AppointmentCaseWorkflow:
     @workflow.init
@@ -203,6 +223,9 @@ class AppointmentCaseWorkflow:
         # a deadline just extended (延期), for the step waiting on it to take up
         self._extended: tuple[str, StepSchedule] | None = None
         self._baseline: Baseline | None = None  # the run's patches, asked first thing in run
+        # the first awaited step's deadline, recorded with the opening (its key, its schedule)
+        self._opening_schedule: tuple[str, StepSchedule] | None = None
+        self._sent = 0  # updates in ``_apply``: begun, not yet answered
 
     # ------------------------------------------------------------------ run
 
@@ -231,7 +254,9 @@ class AppointmentCaseWorkflow:
         """Whether this run takes ``patch`` (``workflows.patches``: the case's baseline)."""
         if self._baseline is None:  # the first thing ``run`` asks
             self._baseline = Baseline(
-                (CASE_BASELINE_2_PATCH, CASE_BASELINE_2), (CASE_BASELINE_PATCH, CASE_BASELINE)
+                (CASE_BASELINE_3_PATCH, CASE_BASELINE_3),
+                (CASE_BASELINE_2_PATCH, CASE_BASELINE_2),
+                (CASE_BASELINE_PATCH, CASE_BASELINE),
             )
         return self._baseline.patched(patch)
 
@@ -314,13 +339,42 @@ class AppointmentCaseWorkflow:
             events = self._numbered([opened])
             if regular:
                 events += self._numbered(book.enter_inspection_phase(book.state.opened_on))
-            await self._send(events)
+            if self._patched(DEADLINE_WITH_OPENING_PATCH):
+                # the search attributes are upserted when the case settles into its first wait
+                events += await self._first_deadline(book)
+                await self._send(events, upsert=False)
+            else:
+                await self._send(events)
         else:
             await self._record([opened])
             if regular:
                 await self._record(book.enter_inspection_phase(book.state.opened_on))
         self._ready = True
         return book
+
+    async def _first_deadline(self, book: CaseBook) -> list[RecordedEvent]:
+        """The deadline of the step the case awaits first, as an event to record with the
+        opening; none for a wait without one (a timer), or while the calendar lacks the year
+        (the main loop then records the block and waits, as it does for any step)."""
+        step = book.awaited_step()
+        if step is None or step.policy_step is None or step.until is not None:
+            return []
+        started_on = self._begin_wait(book, step)
+        try:
+            schedule = await self._calendar_read(
+                SCHEDULE_STEP, _schedule_request(book, step, started_on)
+            )
+        except (ActivityError, ApplicationError) as e:
+            if _calendar_problem(e) is None:
+                raise
+            return []
+        self._opening_schedule = (step.key, schedule)
+        return self._numbered(self._set_deadline(book, step, schedule))
+
+    def _opened_with(self, key: str) -> StepSchedule | None:
+        """The schedule recorded with the opening, if ``key`` is the step it was for (once)."""
+        opened, self._opening_schedule = self._opening_schedule, None
+        return opened[1] if opened is not None and opened[0] == key else None
 
     async def _wait_for_timer(self, book: CaseBook, step: AwaitedStep) -> None:
         assert step.until is not None
@@ -343,20 +397,22 @@ class AppointmentCaseWorkflow:
             await self._lapse(book, step, told)  # brought in after its limit
             return
         carried = self._carried_schedule(step.key)
+        opened = self._opened_with(step.key)
         sent_until = self._carry.carried_at if carried is not None and self._carry else None
-        if carried is None:
-            started_on = book.step_started_on(step, self._today())
-            book.state.step = StepState(
-                step=step.key, responsible_role=step.responsible_role, started_on=started_on
-            )
+        schedule: StepSchedule | None
+        if opened is not None:  # its wait begun and its deadline recorded with the opening
+            schedule = opened
+            await workflow.wait_condition(lambda: self._sent == 0)  # steps sent go first
+        elif carried is None:
+            started_on = self._begin_wait(book, step)
             schedule = await self._schedule(book, step, done, started_on)
         else:
             schedule, self._overdue = carried, self._carry.overdue if self._carry else False
             told += [a for a in carried.alarms if sent_until is not None and a.at <= sent_until]
         if schedule is not None and not done():
-            if carried is None:
+            if carried is None and opened is None:
                 await self._record_deadline(book, step, schedule)
-            else:
+            elif carried is not None:
                 self._deadline = schedule.deadline_at
             if self._patched(UPSERT_WHEN_WAITING_PATCH):
                 self._upsert()  # (after a recorded deadline, the same values: no command)
@@ -370,9 +426,23 @@ class AppointmentCaseWorkflow:
         if book.state.step is not None and book.state.step.step == step.key:
             book.state.step = None
 
+    def _begin_wait(self, book: CaseBook, step: AwaitedStep) -> date:
+        """The case now waits on ``step`` (its state says so); the day its deadline runs from."""
+        started_on = book.step_started_on(step, self._today())
+        book.state.step = StepState(
+            step=step.key, responsible_role=step.responsible_role, started_on=started_on
+        )
+        return started_on
+
     async def _record_deadline(
         self, book: CaseBook, step: AwaitedStep, schedule: StepSchedule
     ) -> None:
+        await self._record(self._set_deadline(book, step, schedule))
+
+    def _set_deadline(
+        self, book: CaseBook, step: AwaitedStep, schedule: StepSchedule
+    ) -> list[Happening]:
+        """``schedule`` as the awaited step's deadline; the event that records it."""
         assert step.policy_step is not None
         self._deadline, self._overdue = schedule.deadline_at, False
         # an extension may be asked for while the deadline is being recorded
@@ -380,16 +450,14 @@ class AppointmentCaseWorkflow:
         if book.state.step is not None:
             book.state.step.deadline_at = schedule.deadline_at
         days = book.policy.steps[step.policy_step].deadline_working_days
-        await self._record(
-            [
-                Happening(
-                    "deadline",
-                    f"{step.description}：须于 {schedule.deadline_on} 日终前完成"
-                    f"（{days} 个工作日；工作日历：{schedule.calendar_source}）",
-                    payload=schedule.model_dump(mode="json"),
-                )
-            ]
-        )
+        return [
+            Happening(
+                "deadline",
+                f"{step.description}：须于 {schedule.deadline_on} 日终前完成"
+                f"（{days} 个工作日；工作日历：{schedule.calendar_source}）",
+                payload=schedule.model_dump(mode="json"),
+            )
+        ]
 
     async def _keep(
         self,
@@ -478,13 +546,7 @@ class AppointmentCaseWorkflow:
         """The step's schedule, its deadline running from ``started_on`` (the recorded date
         that started it: only an activity's input, so histories replay unchanged); while the
         calendar lacks a year, wait for an administrator."""
-        assert step.policy_step is not None
-        request = ScheduleStepInput(
-            case_id=book.state.case_id,
-            step=step.policy_step,
-            start_on=started_on,
-            timing=book.policy.steps[step.policy_step],
-        )
+        request = _schedule_request(book, step, started_on)
         while True:
             try:
                 return await self._calendar_read(SCHEDULE_STEP, request)
@@ -679,19 +741,23 @@ class AppointmentCaseWorkflow:
         check: Callable[[CaseBook], Check[In]],
         apply: Callable[[CaseBook], Callable[[In], Awaitable[list[Happening]]]],
     ) -> Answer:
-        await workflow.wait_condition(lambda: self._ready)
-        async with self._lock:
-            book = self.book
-            # another update may have changed the case since this one was validated
-            self._validate(check(book), data)
-            awaited = book.step_key()
-            happenings = await apply(book)(data)
-            # a step that ends the wait: the main loop upserts when the case waits again
-            ended = book.step_key() != awaited
-            await self._record(
-                happenings, upsert=not (ended and self._patched(UPSERT_WHEN_WAITING_PATCH))
-            )
-            return self._answer()
+        self._sent += 1
+        try:
+            await workflow.wait_condition(lambda: self._ready)
+            async with self._lock:
+                book = self.book
+                # another update may have changed the case since this one was validated
+                self._validate(check(book), data)
+                awaited = book.step_key()
+                happenings = await apply(book)(data)
+                # a step that ends the wait: the main loop upserts when the case waits again
+                ended = book.step_key() != awaited
+                await self._record(
+                    happenings, upsert=not (ended and self._patched(UPSERT_WHEN_WAITING_PATCH))
+                )
+                return self._answer()
+        finally:
+            self._sent -= 1
 
     def _answer(self) -> Answer:
         state = self.book.state

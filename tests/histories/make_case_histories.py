@@ -51,6 +51,9 @@ SCENARIOS: dict[str, tuple[Callable[[CaseRunner], Awaitable[None]], str]] = {
     # (the policy read by a local activity, a marker; the opening recorded in one activity) and
     # "calendar-read-locally" (each schedule and period end read by a local activity)
     "case_began_under_baseline_2": (test_paths.test_regular_appointment_to_appointed, "reg-1"),
+    # begun under the baseline "case-baseline-3", which adds "first-deadline-with-the-opening"
+    # (the first step's deadline recorded with the opening; a step sent meanwhile goes first)
+    "case_began_under_baseline_3": (test_paths.test_regular_appointment_to_appointed, "reg-1"),
     # a deadline extended (延期): the same wait taken up on the later deadline
     "case_deadline_extended": (
         test_deadline_extension.test_an_extension_moves_the_deadline_its_reminders_and_its_ladder,

@@ -18,7 +18,7 @@ from tests.workflows.conftest import SETTLE_SECONDS, CaseRunner
 from tests.workflows.scenarios import CLERK, inspect, regular_case
 from tests.workflows.test_paths import finish_notice_and_appoint
 from workflows import search_attributes as sa
-from workflows.appointment_case import CASE_BASELINE_2, CASE_BASELINE_2_PATCH
+from workflows.appointment_case import CASE_BASELINE_3, CASE_BASELINE_3_PATCH
 from workflows.patches import PATCH_MARKER
 from workflows.types import CaseStage, CaseState, InvestigationNoticeInput
 
@@ -93,5 +93,5 @@ async def test_a_closed_case_has_no_deadline_and_one_marker(runner: CaseRunner) 
         for e in history.events
         if e.marker_recorded_event_attributes.marker_name == PATCH_MARKER
     ]
-    assert [m for m in markers if CASE_BASELINE_2_PATCH.encode() in m] == markers
-    assert len(markers) == 1 and not any(p.encode() in markers[0] for p in CASE_BASELINE_2)
+    assert [m for m in markers if CASE_BASELINE_3_PATCH.encode() in m] == markers
+    assert len(markers) == 1 and not any(p.encode() in markers[0] for p in CASE_BASELINE_3)
