@@ -174,11 +174,12 @@ def _opening(path: Path) -> list[str]:
 
 def test_both_sides_of_the_first_deadline_with_the_opening_are_replayed() -> None:
     """A case that recorded its first step's deadline after its opening, and one that recorded
-    it with the opening (patch "first-deadline-with-the-opening")."""
+    it with the opening (patch "first-deadline-with-the-opening"), its scenario's dates long
+    past: with its late marks too ("late-marks-with-the-deadline")."""
     opening = ["opened", "eligibility", "transition"]
     assert _opening(HISTORIES[0].with_name("case_began_under_baseline_2.json")) == opening
     with_it = _opening(HISTORIES[0].with_name("case_began_under_baseline_3.json"))
-    assert with_it == [*opening, "deadline"]
+    assert with_it == [*opening, "deadline", "overdue", "escalation"]
 
 
 def test_a_run_that_continued_as_new_and_a_run_from_a_carry_are_replayed() -> None:

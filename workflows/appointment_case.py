@@ -38,7 +38,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.case_book import AwaitedStep, CaseBook, Happening, check_case_input
     from workflows.case_carry import CaseCarry, CaseRun
-    from workflows.deadlines import NO_ALARM_WHEN_DONE_PATCH, keep_deadline, wait_until
+    from workflows.deadlines import (
+        NO_ALARM_WHEN_DONE_PATCH,
+        already_due,
+        keep_deadline,
+        wait_until,
+    )
     from workflows.glossary import zh
     from workflows.ids import legacy_probation_workflow_id
     from workflows.patches import Baseline
@@ -161,10 +166,15 @@ CASE_BASELINE_2 = CASE_BASELINE | {OPEN_IN_ONE_ROUND_TRIP_PATCH, CALENDAR_READ_L
 # before, the case recorded and upserted the deadline of a step that the waiting update ended
 # at once, then upserted again for the next step (three visibility writes where one serves).
 DEADLINE_WITH_OPENING_PATCH = "first-deadline-with-the-opening"
+# A step whose deadline is already past when the case begins to wait on it (a case brought in
+# late) has its deadline, its overdue mark and the highest escalation rung already reached
+# recorded by one activity, and the search attributes upserted once; before, three activities
+# one after the other, and two upserts.
+LATE_MARKS_WITH_DEADLINE_PATCH = "late-marks-with-the-deadline"
 # A run begun under this code takes every patch above by this one marker (``Baseline`` asks
 # the three, the newest first).
 CASE_BASELINE_3_PATCH = "case-baseline-3"
-CASE_BASELINE_3 = CASE_BASELINE_2 | {DEADLINE_WITH_OPENING_PATCH}
+CASE_BASELINE_3 = CASE_BASELINE_2 | {DEADLINE_WITH_OPENING_PATCH, LATE_MARKS_WITH_DEADLINE_PATCH}
 
 # what a case answers while it opens (its policy read, its opening being recorded)
 STARTING = "案件正在启动，请稍后再试"
@@ -223,8 +233,9 @@ class AppointmentCaseWorkflow:
         # a deadline just extended (延期), for the step waiting on it to take up
         self._extended: tuple[str, StepSchedule] | None = None
         self._baseline: Baseline | None = None  # the run's patches, asked first thing in run
-        # the first awaited step's deadline, recorded with the opening (its key, its schedule)
-        self._opening_schedule: tuple[str, StepSchedule] | None = None
+        # the first awaited step's deadline, recorded with the opening: its key, its schedule,
+        # the moment its late marks were recorded with it (if it was past already)
+        self._opening_schedule: tuple[str, StepSchedule, datetime | None] | None = None
         self._sent = 0  # updates in ``_apply``: begun, not yet answered
 
     # ------------------------------------------------------------------ run
@@ -368,13 +379,15 @@ class AppointmentCaseWorkflow:
             if _calendar_problem(e) is None:
                 raise
             return []
-        self._opening_schedule = (step.key, schedule)
-        return self._numbered(self._set_deadline(book, step, schedule))
+        events, marked = self._deadline_events(book, step, schedule)
+        self._opening_schedule = (step.key, schedule, marked)
+        return events
 
-    def _opened_with(self, key: str) -> StepSchedule | None:
-        """The schedule recorded with the opening, if ``key`` is the step it was for (once)."""
+    def _opened_with(self, key: str) -> tuple[StepSchedule, datetime | None] | None:
+        """The schedule recorded with the opening, and when its late marks were, if ``key`` is
+        the step it was for (once)."""
         opened, self._opening_schedule = self._opening_schedule, None
-        return opened[1] if opened is not None and opened[0] == key else None
+        return (opened[1], opened[2]) if opened is not None and opened[0] == key else None
 
     async def _wait_for_timer(self, book: CaseBook, step: AwaitedStep) -> None:
         assert step.until is not None
@@ -401,7 +414,7 @@ class AppointmentCaseWorkflow:
         sent_until = self._carry.carried_at if carried is not None and self._carry else None
         schedule: StepSchedule | None
         if opened is not None:  # its wait begun and its deadline recorded with the opening
-            schedule = opened
+            schedule, sent_until = opened
             await workflow.wait_condition(lambda: self._sent == 0)  # steps sent go first
         elif carried is None:
             started_on = self._begin_wait(book, step)
@@ -411,7 +424,7 @@ class AppointmentCaseWorkflow:
             told += [a for a in carried.alarms if sent_until is not None and a.at <= sent_until]
         if schedule is not None and not done():
             if carried is None and opened is None:
-                await self._record_deadline(book, step, schedule)
+                sent_until = await self._record_deadline(book, step, schedule)
             elif carried is not None:
                 self._deadline = schedule.deadline_at
             if self._patched(UPSERT_WHEN_WAITING_PATCH):
@@ -436,8 +449,31 @@ class AppointmentCaseWorkflow:
 
     async def _record_deadline(
         self, book: CaseBook, step: AwaitedStep, schedule: StepSchedule
-    ) -> None:
-        await self._record(self._set_deadline(book, step, schedule))
+    ) -> datetime | None:
+        """Record the step's deadline (with its late marks, if it is past); when those were
+        marked, for the wait not to send them again."""
+        events, marked = self._deadline_events(book, step, schedule)
+        await self._send(events)
+        return marked
+
+    def _deadline_events(
+        self, book: CaseBook, step: AwaitedStep, schedule: StepSchedule
+    ) -> tuple[list[RecordedEvent], datetime | None]:
+        """The deadline's event; for a deadline already past, then the overdue mark and the
+        highest escalation rung reached (``already_due``), and the moment they were marked at
+        (None: no mark). A step with a limit (a suspension) keeps its marks to its wait, which
+        tells its lapse whom they reached."""
+        events = self._numbered(self._set_deadline(book, step, schedule))
+        now = workflow.now()
+        overdue, rung = already_due(schedule, now)
+        if not overdue or step.until is not None:
+            return events, None
+        if not self._patched(LATE_MARKS_WITH_DEADLINE_PATCH):
+            return events, None
+        events += self._numbered([self._mark_overdue(book, step, schedule)])
+        if rung is not None:
+            events += self._numbered(*self._alarm_message(book, step, schedule, rung))
+        return events, now
 
     def _set_deadline(
         self, book: CaseBook, step: AwaitedStep, schedule: StepSchedule
@@ -483,12 +519,7 @@ class AppointmentCaseWorkflow:
             await self._alarm(book, step, current, alarm)
 
         async def on_overdue() -> None:
-            self._overdue = True
-            if book.state.step is not None:
-                book.state.step.overdue = True
-            await self._record(
-                [Happening("overdue", f"{step.description}：已于 {current.deadline_on} 逾期")]
-            )
+            await self._record([self._mark_overdue(book, step, current)])
 
         def stop() -> bool:
             return done() or self._continue_now() or extended()
@@ -577,9 +608,22 @@ class AppointmentCaseWorkflow:
         attempt = self._retries
         return lambda: done() or self._retries > attempt
 
+    def _mark_overdue(self, book: CaseBook, step: AwaitedStep, schedule: StepSchedule) -> Happening:
+        """The step is overdue (its state says so); the event that marks it."""
+        self._overdue = True
+        if book.state.step is not None:
+            book.state.step.overdue = True
+        return Happening("overdue", f"{step.description}：已于 {schedule.deadline_on} 逾期")
+
     async def _alarm(
         self, book: CaseBook, step: AwaitedStep, schedule: StepSchedule, alarm: Alarm
     ) -> None:
+        await self._record(*self._alarm_message(book, step, schedule, alarm))
+
+    def _alarm_message(
+        self, book: CaseBook, step: AwaitedStep, schedule: StepSchedule, alarm: Alarm
+    ) -> tuple[list[Happening], Notification]:
+        """A reminder or an escalation rung: its event, and the message to whom it goes."""
         s = book.state
         if alarm.kind == "reminder":
             summary = f"提醒{zh(alarm.role)}：{step.description}将于 {schedule.deadline_on} 到期"
@@ -596,7 +640,7 @@ class AppointmentCaseWorkflow:
                 f"督办（第{alarm.rung}级）：案件 {s.case_id}（{s.unit} {s.post}）"
                 f"{step.description} 已于 {schedule.deadline_on} 逾期"
             )
-        await self._record(
+        return (
             [Happening(alarm.kind, summary, payload=alarm.model_dump(mode="json"))],
             Notification(recipient_role=alarm.role, subject=subject, body=summary),
         )

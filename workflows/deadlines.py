@@ -30,6 +30,16 @@ async def wait_until(done: Callable[[], bool], moment: datetime) -> bool:
     return True
 
 
+def already_due(schedule: StepSchedule, now: datetime) -> tuple[bool, Alarm | None]:
+    """What a wait beginning at ``now`` owes at once (a case brought in late): the overdue mark
+    if the deadline is past, and then only the highest escalation rung already reached, so that
+    a late import does not flood anyone's inbox."""
+    if schedule.deadline_at > now:
+        return False, None
+    rungs = [a for a in schedule.alarms if a.at <= now and a.kind == "escalation"]
+    return True, rungs[-1] if rungs else None
+
+
 async def keep_deadline(
     schedule: StepSchedule,
     done: Callable[[], bool],
@@ -54,15 +64,15 @@ async def keep_deadline(
         schedule = schedule.model_copy(
             update={"alarms": [a for a in schedule.alarms if a.at > sent_until]}
         )
-    past_rungs = [a for a in schedule.alarms if a.at <= now and a.kind == "escalation"]
+    overdue, past_rung = already_due(schedule, now)
     overdue_sent = sent_until is not None and schedule.deadline_at <= sent_until
-    if schedule.deadline_at <= now and not done():
+    if overdue and not done():
         if not overdue_sent:
             await on_overdue()
         # the step may have been done while the overdue mark was recorded: no escalation
         # then (histories from before the patch sent it all the same, and replay so)
-        if past_rungs and (not done() or not patched(NO_ALARM_WHEN_DONE_PATCH)):
-            await on_alarm(past_rungs[-1])
+        if past_rung is not None and (not done() or not patched(NO_ALARM_WHEN_DONE_PATCH)):
+            await on_alarm(past_rung)
     moments: list[tuple[datetime, Alarm | None]] = [
         (a.at, a) for a in schedule.alarms if a.at > now
     ]

@@ -87,6 +87,41 @@ async def test_each_rung_of_the_escalation_ladder_fires(runner: CaseRunner) -> N
     assert not state.step or state.step.step != "investigation_notice"
 
 
+async def test_a_case_brought_in_late_records_its_marks_with_the_deadline_once(
+    runner: CaseRunner,
+) -> None:
+    """Opened on a day long past, the first step is overdue and past its ladder's top when the
+    case begins to wait: the deadline, the overdue mark and only the highest rung go on record
+    together, with the opening (patch "late-marks-with-the-deadline"), the rung's mail goes out
+    once, and the wait sends nothing again."""
+    h = await runner.start(regular_case("late-marks", opened_on=date(2026, 8, 3)))
+    await runner.env.sleep(timedelta(days=3))
+    state = await runner.state(h)
+    assert state.step is not None and state.step.overdue
+    events = await runner.events("late-marks")
+    assert [e.kind for e in events] == [
+        "opened",
+        "eligibility",
+        "transition",
+        "deadline",
+        "overdue",
+        "escalation",
+    ]
+    assert len({e.occurred_at for e in events[3:]}) == 1  # marked at the same moment
+    assert events[5].payload["rung"] == 2
+    inbox = await runner.inbox("late-marks")
+    assert [m.recipient_role for m in inbox] == ["department_head"]
+    assert "督办（第2级）" in inbox[0].subject
+    history = (await h.fetch_history()).events
+    recordings = [e for e in history if e.HasField("activity_task_scheduled_event_attributes")]
+    assert len(recordings) == 1  # the opening and its late marks, in one activity
+    desc = await h.describe()
+    assert desc.typed_search_attributes.get(sa.CASE_OVERDUE) is True
+    row = await runner.row("late-marks")
+    assert row is not None and row.overdue
+    await h.terminate("test finished")
+
+
 async def test_a_policy_with_another_reminder_hour_moves_the_cases_alarms(
     time_env, session_factory, tmp_path: Path
 ) -> None:

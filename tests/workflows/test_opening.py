@@ -88,7 +88,9 @@ async def test_a_step_sent_while_the_case_opens_finds_its_deadline_set_and_goes_
     by a lock on the listing until the update is in): the case records the notice's deadline
     once, with the opening, and upserts its attributes once, when it waits on the next step.
     Before, it recorded and upserted that deadline after the opening, with the notice already
-    waiting to end the step: three recordings and three upserts where two and one serve."""
+    waiting to end the step: three recordings and three upserts where two and one serve. (The
+    scenario's dates are long past: each deadline goes with its overdue mark and the highest
+    rung reached, "late-marks-with-the-deadline".)"""
     async with runner.sessions() as hold:
         await hold.execute(text("LOCK TABLE cases IN SHARE MODE"))  # no recording gets through
         h = await runner.start(regular_case("open-sent"))
@@ -111,21 +113,16 @@ async def test_a_step_sent_while_the_case_opens_finds_its_deadline_set_and_goes_
         for e in events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
-    # (then the inspection's reminders and overdue: the scenario's dates are long past)
-    assert [[e["kind"] for e in batch] for batch in scheduled[:3]] == [
-        ["opened", "eligibility", "transition", "deadline"],
+    late = ["deadline", "overdue", "escalation"]
+    assert [[e["kind"] for e in batch] for batch in scheduled] == [
+        ["opened", "eligibility", "transition", *late],
         ["input", "transition"],
-        ["deadline"],
+        late,
     ]
-    fourth = [
-        n
-        for n, e in enumerate(events)
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-    ][3]
-    assert _case_upserts(events[:fourth]) == 1  # the wait on the inspection, with its deadline
+    assert _case_upserts(events) == 1  # the wait on the inspection, with its deadline
     recorded = await runner.events("open-sent")
     deadlines = [e.payload["step"] for e in recorded if e.kind == "deadline"]
-    assert deadlines == [scheduled[0][-1]["payload"]["step"], scheduled[2][0]["payload"]["step"]]
+    assert deadlines == [scheduled[0][3]["payload"]["step"], scheduled[2][0]["payload"]["step"]]
     assert deadlines[0] != deadlines[1]
     await h.terminate("test finished")
 
