@@ -1,7 +1,7 @@
 """Benchmark of the appointment pipeline on the Temporal dev server (issue #6), run by hand.
 
     .venv/bin/python -m bench.pipeline_bench [--cases 100,300,1000] [--concurrency 100]
-                                             [--address HOST:PORT] [--json FILE]
+                                             [--rounds R] [--address HOST:PORT] [--json FILE]
 
 For each size N (a fresh dev server with its SQLite file in a temporary folder, unless
 ``--address`` names a running server; a fresh database on the PostgreSQL server, created,
@@ -30,7 +30,11 @@ and the driver (from ``/proc``), and what the rest of the machine used meanwhile
 
 The floor runs first, the cases second, on the same server: the cases meet a SQLite file
 that already holds the floor's histories, which makes their figure, and the ratio, slightly
-conservative. Concurrency stays well below the ~1,000 workflows at once at which the dev
+conservative. With ``--rounds R`` each size runs R floor phases and R case phases of N each,
+in the order floor, cases, cases, floor, floor, cases, ... (a drift of the machine's speed
+during the run, which moves one phase against the other by as much as a third here, falls on
+both alike), and each side's figures are those of its phases together.
+Concurrency stays well below the ~1,000 workflows at once at which the dev
 server's single SQLite connection starts timing out (TOOLCHAIN.md).
 """
 
@@ -47,6 +51,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -135,6 +140,33 @@ class Phase:
         ]
         return percentile(later, q) * 1000
 
+    @classmethod
+    def together(cls, phases: Sequence[Phase]) -> Phase:
+        """Several phases of one side as one: their cases, times and CPU added up, their
+        latencies pooled."""
+        if len(phases) == 1:
+            return phases[0]
+        servers = [p.server_cpu_s for p in phases]
+        by_step: dict[str, list[float]] = {}
+        for p in phases:
+            for name, values in p.by_step.items():
+                by_step.setdefault(name, []).extend(values)
+        return cls(
+            label=phases[0].label,
+            n=sum(p.n for p in phases),
+            wall_s=sum(p.wall_s for p in phases),
+            latencies_s=[v for p in phases for v in p.latencies_s],
+            worker_cpu_s=sum(p.worker_cpu_s for p in phases),
+            server_cpu_s=None if None in servers else sum(s for s in servers if s is not None),
+            driver_cpu_s=sum(p.driver_cpu_s for p in phases),
+            machine_busy_s=sum(p.machine_busy_s for p in phases),
+            machine_iowait_s=sum(p.machine_iowait_s for p in phases),
+            retries=sum(p.retries for p in phases),
+            retry_reasons=dict(sum((Counter(p.retry_reasons) for p in phases), Counter())),
+            refused_early=dict(sum((Counter(p.refused_early) for p in phases), Counter())),
+            by_step=by_step,
+        )
+
     def figures(self) -> dict[str, Any]:
         ours = self.worker_cpu_s + (self.server_cpu_s or 0) + self.driver_cpu_s
         return {
@@ -180,6 +212,13 @@ class Sample:
     record_to_return_s: list[float] = field(default_factory=list, repr=False)
     problems: list[str] = field(default_factory=list)
 
+    def add(self, other: Sample) -> None:
+        self.updates += other.updates
+        self.inside += other.inside
+        self.send_to_record_s += other.send_to_record_s
+        self.record_to_return_s += other.record_to_return_s
+        self.problems += other.problems
+
     def figures(self) -> dict[str, Any]:
         return {
             "updates": self.updates,
@@ -207,6 +246,10 @@ class SizeResult:
     sample: Sample
     load_before: str
     load_after: str
+    rounds: int = 1  # each side ran n cases this many times
+    # each phase on its own, in the order run: (label, cases per second, worker and server
+    # CPU per case)
+    phases: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
@@ -215,6 +258,7 @@ class SizeResult:
     def figures(self) -> dict[str, Any]:
         return {
             "n": self.n,
+            "rounds": self.rounds,
             "concurrency": self.concurrency,
             "server": self.server,
             "case_shape": self.shape.model_dump(),
@@ -229,10 +273,19 @@ class SizeResult:
             "latency_sample": self.sample.figures(),
             "loadavg_before": self.load_before,
             "loadavg_after": self.load_after,
+            "phases": self.phases,
         }
 
 
 # --------------------------------------------------------------------------- running
+
+
+def phase_order(rounds: int) -> list[str]:
+    """The phases of ``rounds`` rounds: floor and cases, then cases and floor, and so on."""
+    if rounds < 1:
+        raise ValueError("at least one round")
+    pairs = [("floor", "cases") if r % 2 == 0 else ("cases", "floor") for r in range(rounds)]
+    return [label for pair in pairs for label in pair]
 
 
 def _loadavg() -> str:
@@ -411,47 +464,73 @@ async def run_size(n: int, args: argparse.Namespace) -> SizeResult:
             print(f"  N={n}: one case is {shape.describe()}", flush=True)
             print(f"  N={n}: one floor run is {floor_shape.describe()}", flush=True)
 
-            floor_driver = Driver(client, floor_queue)
+            floors: list[Phase] = []
+            rounds: list[tuple[Phase, Driver, list[str]]] = []
+            states: list[CaseState] = []
+            phases: list[dict[str, Any]] = []
+            for k, label in enumerate(phase_order(args.rounds)):
+                if label == "floor":
+                    floor_driver = Driver(client, floor_queue)
 
-            async def floor_job(i: int) -> int:
-                done: int = await floor_driver.play(
-                    "FloorWorkflow",
-                    shape,
-                    f"floor-{token}-{i}",
-                    floor_steps(shape),
-                    int,
-                    int,
+                    async def floor_job(i: int, d: Driver = floor_driver, k: int = k) -> int:
+                        done: int = await d.play(
+                            "FloorWorkflow",
+                            shape,
+                            f"floor-{token}-{k}-{i}",
+                            floor_steps(shape),
+                            int,
+                            int,
+                        )
+                        return done
+
+                    phase, _ = await measure(
+                        "floor",
+                        n,
+                        floor_driver,
+                        floor_job,
+                        floor_worker,
+                        server_pids,
+                        args.concurrency,
+                    )
+                    floors.append(phase)
+                else:
+                    case_driver = Driver(client, case_queue)
+                    ids = [f"B{token}-{k}-{i:05d}" for i in range(n)]
+
+                    async def case_job(
+                        i: int, d: Driver = case_driver, ids: list[str] = ids
+                    ) -> CaseState:
+                        return await d.play_case(bench_case(ids[i]), steps)
+
+                    phase, done_states = await measure(
+                        "cases",
+                        n,
+                        case_driver,
+                        case_job,
+                        case_worker,
+                        server_pids,
+                        args.concurrency,
+                    )
+                    rounds.append((phase, case_driver, ids))
+                    states += done_states
+                print(
+                    f"  N={n}: {label} {phase.per_second:.2f}/s in {phase.wall_s:.1f} s", flush=True
                 )
-                return done
-
-            floor, _ = await measure(
-                "floor",
-                n,
-                floor_driver,
-                floor_job,
-                floor_worker,
-                server_pids,
-                args.concurrency,
-            )
-            print(f"  N={n}: floor {floor.per_second:.2f}/s in {floor.wall_s:.1f} s", flush=True)
-
-            case_driver = Driver(client, case_queue)
-            case_ids = [f"B{token}-{i:05d}" for i in range(n)]
-
-            async def case_job(i: int) -> CaseState:
-                return await case_driver.play_case(bench_case(case_ids[i]), steps)
-
-            cases, states = await measure(
-                "cases",
-                n,
-                case_driver,
-                case_job,
-                case_worker,
-                server_pids,
-                args.concurrency,
-            )
+                phases.append(
+                    {
+                        "phase": label,
+                        "per_second": round(phase.per_second, 3),
+                        "worker_cpu_s_per_case": round(phase.worker_cpu_s / n, 4),
+                        "server_cpu_s_per_case": (
+                            round(phase.server_cpu_s / n, 4)
+                            if phase.server_cpu_s is not None
+                            else None
+                        ),
+                    }
+                )
+            floor = Phase.together(floors)
+            cases = Phase.together([phase for phase, _, _ in rounds])
             load_after = _loadavg()
-            print(f"  N={n}: cases {cases.per_second:.2f}/s in {cases.wall_s:.1f} s", flush=True)
 
             records = await check_records(
                 database_url,
@@ -459,7 +538,9 @@ async def run_size(n: int, args: argparse.Namespace) -> SizeResult:
                 {s.case_id: len(steps) for s in states},
             )
             every = max(1, n // args.sample)
-            sample = await latency_sample(database_url, case_driver, case_ids[::every])
+            sample = Sample()
+            for _, case_driver, ids in rounds:
+                sample.add(await latency_sample(database_url, case_driver, ids[::every]))
             return SizeResult(
                 n=n,
                 concurrency=args.concurrency,
@@ -474,6 +555,8 @@ async def run_size(n: int, args: argparse.Namespace) -> SizeResult:
                 sample=sample,
                 load_before=load_before,
                 load_after=load_after,
+                rounds=args.rounds,
+                phases=phases,
             )
         except BaseException:
             for w in (case_worker, floor_worker):
@@ -503,7 +586,13 @@ def table(r: SizeResult) -> str:
         return f"| {what} | {floor} | {cases} | {ratio} |"
 
     lines = [
-        f"N = {r.n} (at most {r.concurrency} at once); {r.server}",
+        f"N = {r.n} (at most {r.concurrency} at once"
+        + (
+            f"; {r.rounds} rounds, phases in the order {' '.join(phase_order(r.rounds))}"
+            if r.rounds > 1
+            else ""
+        )
+        + f"); {r.server}",
         "",
         "| | floor (bare workflow) | cases | cases ÷ floor |",
         "|---|---:|---:|---:|",
@@ -640,9 +729,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="file",
         help="where a dev server started here keeps its SQLite database (default: a file)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="floor and case phases of N each, in the order F C C F F C ... (default: 1, F C)",
+    )
     parser.add_argument("--sample", type=int, default=20, help="cases in the latency sample")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.concurrency >= 1000:
         parser.error("keep --concurrency well below 1,000 (the dev server's SQLite limit)")
     print(f"Machine: {machine()}; load average {_loadavg()}", flush=True)
@@ -659,7 +756,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
             encoding="utf-8",
         )
-    bad = [r.n for r in results if not r.records.exact or r.appointed != r.n]
+    bad = [r.n for r in results if not r.records.exact or r.appointed != r.n * r.rounds]
     if bad:
         print(f"NOT EXACT for N={bad}: see above", file=sys.stderr)
     return 1 if bad else 0
