@@ -22,10 +22,8 @@ from workflows.activity_refs import LOCAL_ACTIVITY_MARKER
 from workflows.appointment_case import (
     CASE_BASELINE,
     CASE_BASELINE_2,
-    CASE_BASELINE_2_PATCH,
     CASE_BASELINE_3,
-    CASE_BASELINE_3_PATCH,
-    CASE_BASELINE_PATCH,
+    CASE_BASELINES,
     CONTINUE_AS_NEW_PATCH,
     RECORD_BATCH_PATCH,
     SMALL_ANSWER_PATCH,
@@ -131,7 +129,7 @@ def test_cases_begun_before_and_under_each_baseline_are_replayed() -> None:
     taken = {p.stem: _patches(p) for p in HISTORIES}
     under = {
         baseline: {name for name, patches in taken.items() if baseline in patches}
-        for baseline in (CASE_BASELINE_PATCH, CASE_BASELINE_2_PATCH, CASE_BASELINE_3_PATCH)
+        for baseline, _ in CASE_BASELINES
     }
     assert all(under.values()), under
     for baseline, names in under.items():

@@ -175,6 +175,12 @@ LATE_MARKS_WITH_DEADLINE_PATCH = "late-marks-with-the-deadline"
 # the three, the newest first).
 CASE_BASELINE_3_PATCH = "case-baseline-3"
 CASE_BASELINE_3 = CASE_BASELINE_2 | {DEADLINE_WITH_OPENING_PATCH, LATE_MARKS_WITH_DEADLINE_PATCH}
+# every baseline a run may have begun under, the newest (what a run begun now writes) first
+CASE_BASELINES = (
+    (CASE_BASELINE_3_PATCH, CASE_BASELINE_3),
+    (CASE_BASELINE_2_PATCH, CASE_BASELINE_2),
+    (CASE_BASELINE_PATCH, CASE_BASELINE),
+)
 
 # what a case answers while it opens (its policy read, its opening being recorded)
 STARTING = "案件正在启动，请稍后再试"
@@ -264,11 +270,7 @@ class AppointmentCaseWorkflow:
     def _patched(self, patch: str) -> bool:
         """Whether this run takes ``patch`` (``workflows.patches``: the case's baseline)."""
         if self._baseline is None:  # the first thing ``run`` asks
-            self._baseline = Baseline(
-                (CASE_BASELINE_3_PATCH, CASE_BASELINE_3),
-                (CASE_BASELINE_2_PATCH, CASE_BASELINE_2),
-                (CASE_BASELINE_PATCH, CASE_BASELINE),
-            )
+            self._baseline = Baseline(*CASE_BASELINES)
         return self._baseline.patched(patch)
 
     def _people_before_limit(self, step: AwaitedStep) -> bool:
