@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
@@ -70,7 +72,7 @@ async def test_a_case_opens_with_one_activity_before_its_first_step(runner: Case
     await h.terminate("test finished")
 
 
-def _case_upserts(events: list) -> int:
+def _case_upserts(events: Sequence[HistoryEvent]) -> int:
     """The upserts of the case's own attributes (not the SDK's of its patch marker)."""
     return sum(
         1
