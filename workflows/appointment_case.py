@@ -242,7 +242,6 @@ class AppointmentCaseWorkflow:
         # the first awaited step's deadline, recorded with the opening: its key, its schedule,
         # the moment its late marks were recorded with it (if it was past already)
         self._opening_schedule: tuple[str, StepSchedule, datetime | None] | None = None
-        self._sent = 0  # updates in ``_apply``: begun, not yet answered
 
     # ------------------------------------------------------------------ run
 
@@ -417,7 +416,7 @@ class AppointmentCaseWorkflow:
         schedule: StepSchedule | None
         if opened is not None:  # its wait begun and its deadline recorded with the opening
             schedule, sent_until = opened
-            await workflow.wait_condition(lambda: self._sent == 0)  # steps sent go first
+            await workflow.wait_condition(workflow.all_handlers_finished)  # steps sent go first
         elif carried is None:
             started_on = self._begin_wait(book, step)
             schedule = await self._schedule(book, step, done, started_on)
@@ -787,23 +786,19 @@ class AppointmentCaseWorkflow:
         check: Callable[[CaseBook], Check[In]],
         apply: Callable[[CaseBook], Callable[[In], Awaitable[list[Happening]]]],
     ) -> Answer:
-        self._sent += 1
-        try:
-            await workflow.wait_condition(lambda: self._ready)
-            async with self._lock:
-                book = self.book
-                # another update may have changed the case since this one was validated
-                self._validate(check(book), data)
-                awaited = book.step_key()
-                happenings = await apply(book)(data)
-                # a step that ends the wait: the main loop upserts when the case waits again
-                ended = book.step_key() != awaited
-                await self._record(
-                    happenings, upsert=not (ended and self._patched(UPSERT_WHEN_WAITING_PATCH))
-                )
-                return self._answer()
-        finally:
-            self._sent -= 1
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            book = self.book
+            # another update may have changed the case since this one was validated
+            self._validate(check(book), data)
+            awaited = book.step_key()
+            happenings = await apply(book)(data)
+            # a step that ends the wait: the main loop upserts when the case waits again
+            ended = book.step_key() != awaited
+            await self._record(
+                happenings, upsert=not (ended and self._patched(UPSERT_WHEN_WAITING_PATCH))
+            )
+            return self._answer()
 
     def _answer(self) -> Answer:
         state = self.book.state
