@@ -280,6 +280,10 @@ class SizeResult:
 # --------------------------------------------------------------------------- running
 
 
+# what the figures give of each phase on its own, beside the sides' totals
+PHASE_FIGURES = ("per_second", "worker_cpu_s_per_case", "server_cpu_s_per_case")
+
+
 def phase_order(rounds: int) -> list[str]:
     """The phases of ``rounds`` rounds: floor and cases, then cases and floor, and so on."""
     if rounds < 1:
@@ -516,18 +520,8 @@ async def run_size(n: int, args: argparse.Namespace) -> SizeResult:
                 print(
                     f"  N={n}: {label} {phase.per_second:.2f}/s in {phase.wall_s:.1f} s", flush=True
                 )
-                phases.append(
-                    {
-                        "phase": label,
-                        "per_second": round(phase.per_second, 3),
-                        "worker_cpu_s_per_case": round(phase.worker_cpu_s / n, 4),
-                        "server_cpu_s_per_case": (
-                            round(phase.server_cpu_s / n, 4)
-                            if phase.server_cpu_s is not None
-                            else None
-                        ),
-                    }
-                )
+                shown = phase.figures()
+                phases.append({"phase": label} | {k: shown[k] for k in PHASE_FIGURES})
             floor = Phase.together(floors)
             cases = Phase.together([phase for phase, _, _ in rounds])
             load_after = _loadavg()
