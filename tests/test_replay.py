@@ -23,6 +23,7 @@ from workflows.appointment_case import (
     CASE_BASELINE,
     CASE_BASELINE_2,
     CASE_BASELINE_3,
+    CASE_BASELINE_4,
     CASE_BASELINES,
     CONTINUE_AS_NEW_PATCH,
     RECORD_BATCH_PATCH,
@@ -136,7 +137,7 @@ def test_cases_begun_before_and_under_each_baseline_are_replayed() -> None:
         assert all(taken[name] == {baseline} for name in names), taken
     before = set().union(*(taken[name] for name in set(taken) - set().union(*under.values())))
     assert before and before < CASE_BASELINE, before - CASE_BASELINE  # only what it folds
-    assert CASE_BASELINE < CASE_BASELINE_2 < CASE_BASELINE_3
+    assert CASE_BASELINE < CASE_BASELINE_2 < CASE_BASELINE_3 < CASE_BASELINE_4
 
 
 def _work(path: Path) -> tuple[int, set[str]]:
@@ -178,6 +179,15 @@ def test_both_sides_of_the_first_deadline_with_the_opening_are_replayed() -> Non
     assert _opening(HISTORIES[0].with_name("case_began_under_baseline_2.json")) == opening
     with_it = _opening(HISTORIES[0].with_name("case_began_under_baseline_3.json"))
     assert with_it == [*opening, "deadline", "overdue", "escalation"]
+
+
+def test_both_sides_of_the_opening_with_the_first_step_are_replayed() -> None:
+    """A case whose notice, sent after the start, was recorded after its opening, and one whose
+    notice, sent with the start, went on record with it (patch "opening-with-the-first-step")."""
+    alone = _opening(HISTORIES[0].with_name("case_began_under_baseline_3.json"))
+    assert "input" not in alone
+    with_it = _opening(HISTORIES[0].with_name("case_began_under_baseline_4.json"))
+    assert with_it == [*alone, "input", "transition"]
 
 
 def test_a_run_that_continued_as_new_and_a_run_from_a_carry_are_replayed() -> None:

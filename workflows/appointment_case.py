@@ -175,8 +175,17 @@ LATE_MARKS_WITH_DEADLINE_PATCH = "late-marks-with-the-deadline"
 # the three, the newest first).
 CASE_BASELINE_3_PATCH = "case-baseline-3"
 CASE_BASELINE_3 = CASE_BASELINE_2 | {DEADLINE_WITH_OPENING_PATCH, LATE_MARKS_WITH_DEADLINE_PATCH}
+# A step sent with the start (in the case's first workflow task) is recorded with the opening,
+# by one activity: the opening is held until the step's events join it. Before, the step waited
+# for the opening's record, then for its own (two activities in a row, each a round trip to
+# the server and a turn in a busy worker).
+OPENING_WITH_FIRST_STEP_PATCH = "opening-with-the-first-step"
+# A run begun under this code takes every patch above by this one marker.
+CASE_BASELINE_4_PATCH = "case-baseline-4"
+CASE_BASELINE_4 = CASE_BASELINE_3 | {OPENING_WITH_FIRST_STEP_PATCH}
 # every baseline a run may have begun under, the newest (what a run begun now writes) first
 CASE_BASELINES = (
+    (CASE_BASELINE_4_PATCH, CASE_BASELINE_4),
     (CASE_BASELINE_3_PATCH, CASE_BASELINE_3),
     (CASE_BASELINE_2_PATCH, CASE_BASELINE_2),
     (CASE_BASELINE_PATCH, CASE_BASELINE),
@@ -229,7 +238,10 @@ class AppointmentCaseWorkflow:
         self._deadline: datetime | None = None
         self._overdue = False
         self._retries = 0
-        self._ready = False
+        self._ready = False  # the case is set up: steps may be applied
+        # the opening's events, held for a step sent with the start to be recorded with them
+        self._held: list[RecordedEvent] = []
+        self._opening_unrecorded = False  # until the held opening is on record
         # the search attributes last upserted (stage, unit, post, deadline, overdue)
         self._upserted: tuple[Any, ...] | None = None
         self._may_continue = False  # this run continues as new when Temporal suggests it
@@ -354,7 +366,10 @@ class AppointmentCaseWorkflow:
             if self._patched(DEADLINE_WITH_OPENING_PATCH):
                 # the search attributes are upserted when the case settles into its first wait
                 events += await self._first_deadline(book)
-                await self._send(events, upsert=False)
+                if self._hold_for_first_step():
+                    self._held, self._opening_unrecorded = events, True
+                else:
+                    await self._send(events, upsert=False)
             else:
                 await self._send(events)
         else:
@@ -363,6 +378,16 @@ class AppointmentCaseWorkflow:
                 await self._record(book.enter_inspection_phase(book.state.opened_on))
         self._ready = True
         return book
+
+    def _hold_for_first_step(self) -> bool:
+        """Whether the opening waits for a step sent with the start, to be recorded with it:
+        only where the main loop lets such a step go first (the first deadline went with the
+        opening), so that nothing else is recorded meanwhile."""
+        return (
+            self._opening_schedule is not None
+            and not workflow.all_handlers_finished()
+            and self._patched(OPENING_WITH_FIRST_STEP_PATCH)
+        )
 
     async def _first_deadline(self, book: CaseBook) -> list[RecordedEvent]:
         """The deadline of the step the case awaits first, as an event to record with the
@@ -417,6 +442,8 @@ class AppointmentCaseWorkflow:
         if opened is not None:  # its wait begun and its deadline recorded with the opening
             schedule, sent_until = opened
             await workflow.wait_condition(workflow.all_handlers_finished)  # steps sent go first
+            if self._held:  # the step sent with the start was refused: the opening alone
+                await self._send([], upsert=False)
         elif carried is None:
             started_on = self._begin_wait(book, step)
             schedule = await self._schedule(book, step, done, started_on)
@@ -710,8 +737,10 @@ class AppointmentCaseWorkflow:
     async def _send(self, events: list[RecordedEvent], *, upsert: bool = True) -> None:
         """Record ``events`` (numbered before the first await, so that events recorded
         meanwhile by the main loop, a new deadline, come after them in the history) with the
-        case's listing row as it is now."""
+        case's listing row as it is now; the opening first, if it was held for them."""
         book = self.book
+        held, self._held = self._held, []
+        events = held + events  # the opening, if it was held for this step
         row = book.case_row(self._deadline, self._overdue)
         case_id = book.state.case_id
         if events and self._patched(RECORD_BATCH_PATCH):
@@ -721,6 +750,8 @@ class AppointmentCaseWorkflow:
             for event in events:
                 one = RecordEventInput(case_id=case_id, case=row, **event.model_dump())
                 await self._activity(RECORD_EVENT, one)
+        if held:
+            self._opening_unrecorded = False
         if upsert:
             self._upsert()
 
@@ -833,7 +864,7 @@ class AppointmentCaseWorkflow:
     def _shown(self) -> CaseBook:
         """The case as queries show it: once its opening is on record (until then a query
         would show a case that PostgreSQL does not hold yet)."""
-        if not self._ready:
+        if not self._ready or self._opening_unrecorded:
             raise ApplicationError(STARTING)
         return self.book
 

@@ -22,6 +22,7 @@ from tests.conftest import throwaway_database_name
 from tests.workflows import (
     test_deadline_extension,
     test_extension_requests,
+    test_opening,
     test_paths,
     test_probation_ids,
 )
@@ -54,6 +55,12 @@ SCENARIOS: dict[str, tuple[Callable[[CaseRunner], Awaitable[None]], str]] = {
     # begun under the baseline "case-baseline-3", which adds "first-deadline-with-the-opening"
     # (the first step's deadline recorded with the opening; a step sent meanwhile goes first)
     "case_began_under_baseline_3": (test_paths.test_regular_appointment_to_appointed, "reg-1"),
+    # begun under the baseline "case-baseline-4", which adds "opening-with-the-first-step":
+    # the investigation notice sent with the start, recorded with the opening by one activity
+    "case_began_under_baseline_4": (
+        test_opening.test_a_case_opened_with_its_notice_runs_to_its_appointment,
+        "open-full",
+    ),
     # a deadline extended (延期): the same wait taken up on the later deadline
     "case_deadline_extended": (
         test_deadline_extension.test_an_extension_moves_the_deadline_its_reminders_and_its_ladder,

@@ -118,16 +118,25 @@ async def run_exam(
     return await r.update(h, "record_interview", scores(date(2026, 8, 8), interview))
 
 
-async def inspect(
-    r: CaseRunner, h: Any, people: list[str], propose: list[str], reason: str = ""
-) -> CaseState:
-    await r.update(
-        h,
-        "record_investigation_notice",
-        InvestigationNoticeInput(
-            actor=CLERK, published_on=INVESTIGATION_NOTICE, one_to_one_reason=reason
-        ),
+def investigation_notice(reason: str = "") -> InvestigationNoticeInput:
+    return InvestigationNoticeInput(
+        actor=CLERK, published_on=INVESTIGATION_NOTICE, one_to_one_reason=reason
     )
+
+
+async def inspect(
+    r: CaseRunner,
+    h: Any,
+    people: list[str],
+    propose: list[str],
+    reason: str = "",
+    *,
+    notice_sent: bool = False,
+) -> CaseState:
+    """The inspection from the investigation notice (unless ``notice_sent`` with the start)
+    to its conclusion."""
+    if not notice_sent:
+        await r.update(h, "record_investigation_notice", investigation_notice(reason))
     await r.update(
         h,
         "record_inspection_team",

@@ -3,29 +3,50 @@ read by a local activity, kept in the history as a marker, and the opening with 
 eligibility check before inspection is recorded by one activity; the calendar is read locally
 too ("calendar-read-locally"), and the first step's deadline goes with the opening
 ("first-deadline-with-the-opening"), so a step sent while the case opens finds it set and goes
-first; a refused policy still fails the case at once, with its reasons, recording nothing."""
+first, and a step sent with the start is recorded with the opening by one activity
+("opening-with-the-first-step"); a refused policy still fails the case at once, with its
+reasons, recording nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import WorkflowFailureError
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
 from tests.workflows.conftest import SETTLE_SECONDS, CaseRunner, case_runner, write_policy
-from tests.workflows.scenarios import CLERK, OPENED, regular_case
+from tests.workflows.scenarios import (
+    CLERK,
+    OPENED,
+    inspect,
+    investigation_notice,
+    regular_case,
+)
+from tests.workflows.test_paths import finish_notice_and_appoint
 from tests.workflows.test_search_attributes import waiting_on
 from workflows import search_attributes as sa
 from workflows.activity_refs import LOCAL_ACTIVITY_MARKER
+from workflows.appointment_case import AppointmentCaseWorkflow
+from workflows.case_carry import CaseRun
+from workflows.ids import case_workflow_id
 from workflows.patches import PATCH_MARKER
-from workflows.types import CaseStage, InvestigationNoticeInput
+from workflows.step_outcome import StepOutcome
+from workflows.types import CaseInput, CaseStage, CaseStatus, InvestigationNoticeInput
 
 
 async def test_a_case_opens_with_one_activity_before_its_first_step(runner: CaseRunner) -> None:
@@ -126,6 +147,122 @@ async def test_a_step_sent_while_the_case_opens_finds_its_deadline_set_and_goes_
     deadlines = [e.payload["step"] for e in recorded if e.kind == "deadline"]
     assert deadlines == [scheduled[0][3]["payload"]["step"], scheduled[2][0]["payload"]["step"]]
     assert deadlines[0] != deadlines[1]
+    await h.terminate("test finished")
+
+
+def _batches(events: Sequence[HistoryEvent]) -> list[list[str]]:
+    """The kinds of the events each recording activity was given, in the order scheduled."""
+    return [
+        [e["kind"] for e in json.loads(a.input.payloads[0].data)["events"]]
+        for a in (
+            e.activity_task_scheduled_event_attributes
+            for e in events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        )
+    ]
+
+
+async def _start_with_notice(
+    runner: CaseRunner, case: CaseInput, notice: InvestigationNoticeInput
+) -> tuple[WorkflowHandle[Any, Any], StepOutcome | WorkflowUpdateFailedError]:
+    """Start the case with the investigation notice in its first workflow task (update with
+    start); the notice's outcome, or its refusal."""
+    start = WithStartWorkflowOperation(
+        AppointmentCaseWorkflow.run,
+        CaseRun.model_validate(case.model_dump()),
+        id=case_workflow_id(case.case_id),
+        task_queue=runner.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    answer: StepOutcome | WorkflowUpdateFailedError
+    try:
+        answer = await runner.env.client.execute_update_with_start_workflow(
+            "record_investigation_notice",
+            notice,
+            start_workflow_operation=start,
+            result_type=StepOutcome,
+        )
+    except WorkflowUpdateFailedError as e:
+        answer = e
+    handle = await start.workflow_handle()
+    runner.started.append(handle)
+    return handle, answer
+
+
+async def test_a_step_sent_with_the_start_is_recorded_with_the_opening(
+    runner: CaseRunner,
+) -> None:
+    """The notice arrives in the case's first workflow task: the opening waits for it and both
+    go on record by one activity, which the notice's answer waited for alone. Before, the
+    notice waited for the opening's record, then for its own (two activities in a row)."""
+    notice = InvestigationNoticeInput(actor=CLERK, published_on=OPENED)
+    h, outcome = await _start_with_notice(runner, regular_case("open-with"), notice)
+    assert isinstance(outcome, StepOutcome), outcome
+    assert outcome.update == "record_investigation_notice"
+    state = await waiting_on(runner, h, CaseStage.INSPECTION)
+    events = (await h.fetch_history()).events
+    late = ["deadline", "overdue", "escalation"]
+    assert _batches(events) == [
+        ["opened", "eligibility", "transition", *late, "input", "transition"],
+        late,
+    ]
+    # the notice's answer came after the one record: its update completed before the next
+    kinds = [e.event_type for e in events]
+    completed = kinds.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)
+    first_done = kinds.index(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+    assert first_done < completed
+    assert kinds[:completed].count(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) == 1
+    assert _case_upserts(events) == 1  # the wait on the inspection, with its deadline
+    recorded = await runner.events("open-with")
+    assert [e.seq for e in recorded] == list(range(1, len(recorded) + 1))
+    assert [e.kind for e in recorded[:3]] == ["opened", "eligibility", "transition"]
+    assert state.events_recorded == len(recorded)
+    row = await runner.row("open-with")
+    assert row is not None and row.stage == CaseStage.INSPECTION.value
+    await h.terminate("test finished")
+
+
+async def test_a_case_opened_with_its_notice_runs_to_its_appointment(runner: CaseRunner) -> None:
+    """The whole regular path with the notice sent with the start (the saved history
+    ``case_began_under_baseline_4`` is this case): every event on record once, in order."""
+    h, outcome = await _start_with_notice(runner, regular_case("open-full"), investigation_notice())
+    assert isinstance(outcome, StepOutcome), outcome
+    state = await inspect(runner, h, ["p1", "p2"], ["p1"], notice_sent=True)
+    assert state.stage is CaseStage.VOTE
+    await finish_notice_and_appoint(runner, h, ["p1"])
+    final = await h.result()
+    assert final.status is CaseStatus.APPOINTED
+    recorded = await runner.events("open-full")
+    assert [e.seq for e in recorded] == list(range(1, len(recorded) + 1))
+    assert final.events_recorded == len(recorded)
+    notices = [e for e in recorded if e.kind == "input" and "考察预告" in e.summary]
+    assert len(notices) == 1
+    first = _batches((await h.fetch_history()).events)[0]
+    assert first[0] == "opened" and first[-2:] == ["input", "transition"]
+
+
+async def test_a_refused_step_sent_with_the_start_leaves_the_opening_recorded_alone(
+    runner: CaseRunner,
+) -> None:
+    """A notice dated before the case opened is refused under the case's lock: the opening
+    held for it goes on record by itself, and the case waits on the notice as before."""
+    early = InvestigationNoticeInput(actor=CLERK, published_on=OPENED - timedelta(days=1))
+    h, refused = await _start_with_notice(runner, regular_case("open-refused-step"), early)
+    assert isinstance(refused, WorkflowUpdateFailedError), refused
+    assert isinstance(refused.cause, ApplicationError)
+    assert refused.cause.type == "RuleViolation"
+    state = await waiting_on(runner, h, CaseStage.INVESTIGATION_NOTICE)
+    events = (await h.fetch_history()).events
+    assert _batches(events) == [
+        ["opened", "eligibility", "transition", "deadline", "overdue", "escalation"]
+    ]
+    recorded = await runner.events("open-refused-step")
+    assert [e.kind for e in recorded] == _batches(events)[0]
+    assert state.events_recorded == len(recorded)
+    # the case takes the notice once it is right
+    notice = InvestigationNoticeInput(actor=CLERK, published_on=OPENED)
+    await runner.update(h, "record_investigation_notice", notice)
+    await waiting_on(runner, h, CaseStage.INSPECTION)
     await h.terminate("test finished")
 
 
