@@ -289,7 +289,12 @@ class AppointmentCaseWorkflow:
         return step.policy_step is not None and self._patched(SUSPENSION_DECISION_PATCH)
 
     def _continue_now(self) -> bool:
-        return self._may_continue and workflow.info().is_continue_as_new_suggested()
+        """Temporal suggests a new run, and the opening is on record (a carry says so)."""
+        return (
+            self._may_continue
+            and not self._opening_unrecorded
+            and workflow.info().is_continue_as_new_suggested()
+        )
 
     async def _continue_as_new(self, case_file: CaseInput, book: CaseBook) -> None:
         """Hand the case to a new run once no step is being recorded (their updates finish
