@@ -7,8 +7,16 @@ string compiles it every time, about 16 µs each, and a case's life makes thousa
 calls: in a county-year that compiling was a tenth of the worker's interpreter time
 (bench/RESULTS.md). The strings are the SDK's constants, so ``workflow_runner`` hands the
 sandbox each one compiled once; ``exec`` of the compiled code does exactly what ``exec`` of
-its string does (same globals, same locals, same file name). Nothing else of the sandbox
-changes: its restrictions, its imports and its checks are the SDK's.
+its string does (same globals, same locals, same file name).
+
+A payload's serialization and storage context is asked of the workflow's object in the sandbox
+directly, not by ``exec`` inside the sandbox's import restrictions: the SDK asks it four to six
+times for every payload sequence it encodes or decodes (with a payload codec, as the service
+has), and the answer is a lookup in the SDK's own tables of the instance (the command's
+activity, the workflow's id) that runs no workflow code and imports nothing; entering and
+leaving the restrictions for it was a tenth of the case worker's interpreter time under the
+pipeline benchmark (bench/RESULTS.md). Nothing else of the sandbox changes: its restrictions,
+its imports and its checks are the SDK's, for the workflow's code and every activation.
 
 The sandbox's instance class is the SDK's own (not public): with an SDK whose instance no
 longer runs its code through ``_run_code``, ``workflow_runner`` gives the SDK's sandbox as it
@@ -32,6 +40,9 @@ except ImportError:  # pragma: no cover - another SDK; the test says so
 
 log = logging.getLogger(__name__)
 
+# the name the SDK gives the workflow's object inside the sandbox, in the instance's globals
+IN_SANDBOX = "__temporal_in_sandbox"
+
 
 @functools.lru_cache(maxsize=64)
 def compiled(code: str) -> CodeType:
@@ -51,6 +62,18 @@ if _runs_code_by_exec():
         def _run_code(self, code: str, **extra_globals: Any) -> None:
             # the SDK hands its string to exec, which takes the compiled code alike
             super()._run_code(compiled(code), **extra_globals)  # type: ignore[arg-type]
+
+        def get_serialization_context(self, command_info: Any) -> Any:
+            in_sandbox = self.globals_and_locals.get(IN_SANDBOX)
+            if in_sandbox is None:  # the instance was never made: the SDK's way
+                return super().get_serialization_context(command_info)
+            return in_sandbox.get_serialization_context(command_info)
+
+        def get_external_store_context(self, command_info: Any) -> Any:
+            in_sandbox = self.globals_and_locals.get(IN_SANDBOX)
+            if in_sandbox is None:
+                return super().get_external_store_context(command_info)
+            return in_sandbox.get_external_store_context(command_info)
 
 
 class CompiledSandboxRunner(SandboxedWorkflowRunner):
