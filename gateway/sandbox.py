@@ -64,13 +64,13 @@ if _runs_code_by_exec():
             super()._run_code(compiled(code), **extra_globals)  # type: ignore[arg-type]
 
         def get_serialization_context(self, command_info: Any) -> Any:
-            in_sandbox = self.globals_and_locals.get(IN_SANDBOX)
+            in_sandbox: Any = self.globals_and_locals.get(IN_SANDBOX)
             if in_sandbox is None:  # the instance was never made: the SDK's way
                 return super().get_serialization_context(command_info)
             return in_sandbox.get_serialization_context(command_info)
 
         def get_external_store_context(self, command_info: Any) -> Any:
-            in_sandbox = self.globals_and_locals.get(IN_SANDBOX)
+            in_sandbox: Any = self.globals_and_locals.get(IN_SANDBOX)
             if in_sandbox is None:
                 return super().get_external_store_context(command_info)
             return in_sandbox.get_external_store_context(command_info)

@@ -9,7 +9,6 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 import pytest
@@ -136,7 +135,7 @@ async def _contexts(devserver: WorkflowEnvironment, runner: WorkflowRunner) -> C
     def seen(c: SerializationContext | None) -> tuple[Any, ...]:
         if c is None:
             return (None,)
-        same = {k: ("(this workflow)" if v == queue else v) for k, v in asdict(c).items()}
+        same = {k: ("(this workflow)" if v == queue else v) for k, v in vars(c).items()}
         same.pop("activity_id", None)  # numbered per run alike; the type says which activity
         return (type(c).__name__, tuple(sorted(same.items(), key=lambda kv: kv[0])))
 
