@@ -14,9 +14,10 @@ control character). Every field of an input model that a person fills in is one 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import (
     AfterValidator,
@@ -49,19 +50,46 @@ NUL_REFUSAL = "文本不能含空字符 NUL（U+0000）"
 def text_problem(value: object) -> str:
     """Why text somewhere in ``value`` cannot be stored and sent, or "" if it can: U+0000
     (PostgreSQL refuses it), a lone surrogate (not Unicode, so not UTF-8 either)."""
-    if isinstance(value, str):
-        if "\x00" in value:
+    kind = type(value)
+    holds = _HOLDS.get(kind)
+    if holds is None:
+        holds = _holds(kind)
+    if holds == _TEXT:
+        text = cast(str, value)
+        if "\x00" in text:
             return NUL_REFUSAL
         try:
-            value.encode("utf-8")
+            text.encode("utf-8")
         except UnicodeEncodeError as exc:
-            return f"text holds {value[exc.start]!r}, which is not a character (a lone surrogate)"
+            return f"text holds {text[exc.start]!r}, which is not a character (a lone surrogate)"
         return ""
-    if isinstance(value, list | tuple | set | frozenset):
-        return next((p for p in map(text_problem, value) if p), "")
-    if isinstance(value, dict):
-        return next((p for p in map(text_problem, [*value, *value.values()]) if p), "")
+    if holds == _ITEMS:
+        return next((p for p in map(text_problem, cast(Iterable[object], value)) if p), "")
+    if holds == _MAPPING:
+        mapping = cast(dict[object, object], value)
+        return next((p for p in map(text_problem, [*mapping, *mapping.values()]) if p), "")
     return ""
+
+
+# What a value of a type may hold text as (nothing; itself; its items; its keys and values),
+# asked of each type once: ``text_problem`` runs on every field of every model the workflows
+# build and read back (a case's policy alone, about 400 fields), and inside the workflow
+# sandbox every ``isinstance`` is a call through the sandbox's guard.
+_NOTHING, _TEXT, _ITEMS, _MAPPING = range(4)
+_HOLDS: dict[type, int] = {}
+
+
+def _holds(kind: type) -> int:
+    if issubclass(kind, str):
+        holds = _TEXT
+    elif issubclass(kind, list | tuple | set | frozenset):
+        holds = _ITEMS
+    elif issubclass(kind, dict):
+        holds = _MAPPING
+    else:
+        holds = _NOTHING
+    _HOLDS[kind] = holds
+    return holds
 
 
 # One line: no C0 or C1 control character (line feed, carriage return and tab included), no
