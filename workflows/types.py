@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, cast
 
@@ -51,7 +52,7 @@ def text_problem(value: object) -> str:
     """Why text somewhere in ``value`` cannot be stored and sent, or "" if it can: U+0000
     (PostgreSQL refuses it), a lone surrogate (not Unicode, so not UTF-8 either)."""
     kind = type(value)
-    holds = _HOLDS.get(kind)
+    holds = _PLAIN_HOLDS.get(kind)
     if holds is None:
         holds = _holds(kind)
     if holds == _TEXT:
@@ -71,25 +72,33 @@ def text_problem(value: object) -> str:
     return ""
 
 
-# What a value of a type may hold text as (nothing; itself; its items; its keys and values),
-# asked of each type once: ``text_problem`` runs on every field of every model the workflows
-# build and read back (a case's policy alone, about 400 fields), and inside the workflow
-# sandbox every ``isinstance`` is a call through the sandbox's guard.
+# What a value of a type may hold text as: nothing; itself; its items; its keys and values.
 _NOTHING, _TEXT, _ITEMS, _MAPPING = range(4)
-_HOLDS: dict[type, int] = {}
+# The plain types, known without asking: ``text_problem`` runs on every field of every model
+# the workflows build and read back (a case's policy alone, about 400 fields, most of them
+# numbers, lists and strings), and inside the workflow sandbox every ``isinstance`` and
+# ``issubclass`` is a call through the sandbox's guard. Any other type (an enumeration, a
+# model, a subclass) is asked each time; nothing is remembered of it (a workflow's own module
+# is imported again for each run, and its types with it).
+_PLAIN_HOLDS: dict[type, int] = {
+    str: _TEXT,
+    list: _ITEMS,
+    tuple: _ITEMS,
+    set: _ITEMS,
+    frozenset: _ITEMS,
+    dict: _MAPPING,
+    **dict.fromkeys((int, float, bool, type(None), Decimal, date, datetime), _NOTHING),
+}
 
 
 def _holds(kind: type) -> int:
     if issubclass(kind, str):
-        holds = _TEXT
-    elif issubclass(kind, list | tuple | set | frozenset):
-        holds = _ITEMS
-    elif issubclass(kind, dict):
-        holds = _MAPPING
-    else:
-        holds = _NOTHING
-    _HOLDS[kind] = holds
-    return holds
+        return _TEXT
+    if issubclass(kind, list | tuple | set | frozenset):
+        return _ITEMS
+    if issubclass(kind, dict):
+        return _MAPPING
+    return _NOTHING
 
 
 # One line: no C0 or C1 control character (line feed, carriage return and tab included), no
