@@ -158,11 +158,8 @@ def test_live_patches_are_found() -> None:
     declared = {v for k, v in vars(appointment_case).items() if k.endswith("_PATCH")}
     assert len(declared) >= 5
     # the baselines are asked by ``workflows.patches``; the deadlines' patch by keep_deadline
-    asked_elsewhere = {
-        appointment_case.CASE_BASELINE_PATCH,
-        appointment_case.CASE_BASELINE_2_PATCH,
-        appointment_case.CASE_BASELINE_3_PATCH,
-        NO_ALARM_WHEN_DONE_PATCH,
+    asked_elsewhere = {marker for marker, _ in appointment_case.CASE_BASELINES} | {
+        NO_ALARM_WHEN_DONE_PATCH
     }
     assert live_patches(appointment_case) | asked_elsewhere == declared
     assert live_patches(deadlines) == {NO_ALARM_WHEN_DONE_PATCH}
