@@ -11,8 +11,6 @@ Live patches: ``checkpoint-mailed`` (the mail after the signing; runs started be
 after the signing).
 """
 
-from __future__ import annotations
-
 from datetime import timedelta
 
 from temporalio import workflow

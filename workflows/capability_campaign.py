@@ -16,8 +16,6 @@ score refuses the whole campaign before anything is recorded), and records:
 Everything is recorded in the campaign's audit chain (``workflows.cadre_records``).
 """
 
-from __future__ import annotations
-
 import asyncio
 
 from temporalio import workflow

@@ -26,8 +26,6 @@ loops without bound except waiting for calendar data an administrator has not su
 its commands while retests run (three months and more) go behind ``workflow.patched``.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Callable
 from datetime import date, timedelta

@@ -12,8 +12,6 @@ continue as new. Changing it: a running digest lasts seconds, but guard changes 
 ``workflow.patched`` all the same if a run may be in flight during a deploy.
 """
 
-from __future__ import annotations
-
 from datetime import timedelta
 
 from temporalio import workflow

@@ -13,8 +13,6 @@ recording how each ends.
 Everything is recorded in the evaluation's audit chain (``workflows.cadre_records``).
 """
 
-from __future__ import annotations
-
 import asyncio
 
 from temporalio import workflow

@@ -47,8 +47,6 @@ when a change is not guarded; regenerate them with
 ``tests/histories/make_probation_histories.py`` only for a deliberate, guarded change.
 """
 
-from __future__ import annotations
-
 import asyncio
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar

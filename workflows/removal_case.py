@@ -16,8 +16,6 @@ Started by ``DoubleEvaluationWorkflow`` as a child with the ID
 Every step is recorded in the case's audit chain (``workflows.cadre_records``).
 """
 
-from __future__ import annotations
-
 import asyncio
 from typing import Any
 

@@ -7,8 +7,6 @@ ordinary ranks as of the scan's day, and records what it found (``rotation_scans
 department's decision on each person listed is recorded afterwards (``store.register``).
 """
 
-from __future__ import annotations
-
 from datetime import date, timedelta
 
 from temporalio import workflow

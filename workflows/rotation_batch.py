@@ -24,8 +24,6 @@ history well under Temporal's limits, so there is no continue-as-new. Changes to
 of its commands while batches run go behind ``workflow.patched``.
 """
 
-from __future__ import annotations
-
 import asyncio
 from datetime import timedelta
 from typing import Any
