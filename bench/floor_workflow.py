@@ -7,9 +7,11 @@ updates carry a number, it records nothing anywhere. Driven the same way as the 
 update after another, each awaited), it shows what the Temporal engine alone costs on this
 machine; the gap to the real cases is the cost of the rules, the payloads and the PostgreSQL
 records.
-Its worker is the SDK's own, with the SDK's sandbox as it ships: the service's worker compiles
-the sandbox's code strings once (``gateway.sandbox``), and that saving counts for the service,
-not for the floor (bench/RESULTS.md gives the ratios against a floor with that runner too).
+Its worker is the SDK's own, with the SDK's sandbox as it ships: the service's worker runs a
+cheaper sandbox (``gateway.sandbox``: its code strings compiled once, each payload's context
+read directly), and that saving counts for the service, not for the floor; with
+``FLOOR_RUNNER=service`` (``bench.pipeline_bench --floor-runner service``) the floor runs in the
+service's sandbox too, and bench/RESULTS.md gives the ratios against both.
 
 Where the case waits for people, it arms a deadline timer that the next input cancels; the
 floor does the same: for its first ``timers`` waits it waits for the next update with a timeout
@@ -34,6 +36,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.common import RetryPolicy
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
@@ -42,6 +45,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.appointment_case import ACTIVITY_TIMEOUT  # the floor calls as the case does
 
 FLOOR_WAIT = timedelta(days=1)  # never reached: the next update always comes first
+# which workflow runner the floor's worker gives its workflows: the SDK's or the service's
+FLOOR_RUNNER_ENV = "FLOOR_RUNNER"
+FLOOR_RUNNERS = ("sdk", "service")
 
 
 class Shape(BaseModel):
@@ -146,8 +152,12 @@ class FloorWorkflow:
 
 async def run_floor_worker() -> None:
     from gateway.client import connect
+    from gateway.sandbox import workflow_runner
     from settings import load_settings
 
+    runner = os.environ.get(FLOOR_RUNNER_ENV, "sdk")
+    if runner not in FLOOR_RUNNERS:
+        raise SystemExit(f"{FLOOR_RUNNER_ENV} must be one of {', '.join(FLOOR_RUNNERS)}: {runner}")
     settings = load_settings()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -159,6 +169,7 @@ async def run_floor_worker() -> None:
         task_queue=settings.task_queue,
         workflows=[FloorWorkflow],
         activities=[floor_noop],
+        workflow_runner=workflow_runner() if runner == "service" else SandboxedWorkflowRunner(),
     ):
         await stop.wait()
 

@@ -84,7 +84,7 @@ from bench.driver import (
     run_bounded,
     worker_env,
 )
-from bench.floor_workflow import FloorStep, Shape
+from bench.floor_workflow import FLOOR_RUNNER_ENV, FLOOR_RUNNERS, FloorStep, Shape
 from starter.temporal_binaries import find_temporal_cli
 from store.db import with_database
 from store.migrate import drop_database, ensure_database, upgrade_to_head
@@ -247,6 +247,7 @@ class SizeResult:
     load_before: str
     load_after: str
     rounds: int = 1  # each side ran n cases this many times
+    floor_runner: str = "sdk"  # the floor's workflow runner (FLOOR_RUNNERS)
     # each phase on its own, in the order run: (label, cases per second, worker and server
     # CPU per case)
     phases: list[dict[str, Any]] = field(default_factory=list)
@@ -261,6 +262,7 @@ class SizeResult:
             "rounds": self.rounds,
             "concurrency": self.concurrency,
             "server": self.server,
+            "floor_runner": self.floor_runner,
             "case_shape": self.shape.model_dump(),
             "floor_shape": self.floor_shape.model_dump(),
             "floor": self.floor.figures(),
@@ -436,7 +438,12 @@ async def run_size(n: int, args: argparse.Namespace) -> SizeResult:
         )
         floor_worker = WorkerProcess(
             FLOOR_WORKER,
-            worker_env(temporal_address=address, task_queue=floor_queue, namespace=args.namespace),
+            {
+                **worker_env(
+                    temporal_address=address, task_queue=floor_queue, namespace=args.namespace
+                ),
+                FLOOR_RUNNER_ENV: args.floor_runner,
+            },
             tmp / "floor-worker.log",
         )
         try:
@@ -551,6 +558,7 @@ async def run_size(n: int, args: argparse.Namespace) -> SizeResult:
                 load_after=load_after,
                 rounds=args.rounds,
                 phases=phases,
+                floor_runner=args.floor_runner,
             )
         except BaseException:
             for w in (case_worker, floor_worker):
@@ -586,7 +594,8 @@ def table(r: SizeResult) -> str:
             if r.rounds > 1
             else ""
         )
-        + f"); {r.server}",
+        + f"); {r.server}"
+        + ("; the floor in the service's sandbox" if r.floor_runner == "service" else ""),
         "",
         "| | floor (bare workflow) | cases | cases ÷ floor |",
         "|---|---:|---:|---:|",
@@ -728,6 +737,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=1,
         help="floor and case phases of N each, in the order F C C F F C ... (default: 1, F C)",
+    )
+    parser.add_argument(
+        "--floor-runner",
+        choices=FLOOR_RUNNERS,
+        default="sdk",
+        help="the floor's workflow runner: the SDK's sandbox as it ships (default), or the "
+        "service's (gateway.sandbox), so that the service's savings in it count for both",
     )
     parser.add_argument("--sample", type=int, default=20, help="cases in the latency sample")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")

@@ -1,11 +1,15 @@
 """The pipeline benchmark's rounds (no servers): the phases alternate so that a drift of the
-machine's speed falls on both sides alike, and a side's phases add up to its figures."""
+machine's speed falls on both sides alike, and a side's phases add up to its figures; the
+floor's sandbox is one of two, named."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from bench.pipeline_bench import Phase, Sample, phase_order
+from bench.floor_workflow import FLOOR_RUNNER_ENV, run_floor_worker
+from bench.pipeline_bench import Phase, Sample, main, phase_order
 
 
 def _phase(
@@ -59,3 +63,14 @@ def test_samples_add_up() -> None:
     a.add(b)
     assert (a.updates, a.inside, a.problems) == (3, 2, ["late"])
     assert a.send_to_record_s == [0.1, 0.2, 0.5] and a.record_to_return_s == [0.3, 0.4, 0.6]
+
+
+def test_the_floor_runs_in_the_sdks_sandbox_or_the_services_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["--cases", "1", "--floor-runner", "pypy"])
+    assert refused.value.code == 2  # argparse's refusal, before anything starts
+    monkeypatch.setenv(FLOOR_RUNNER_ENV, "pypy")
+    with pytest.raises(SystemExit, match="FLOOR_RUNNER must be one of sdk, service: pypy"):
+        asyncio.run(run_floor_worker())  # refused before it reaches Temporal
