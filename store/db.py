@@ -79,18 +79,20 @@ def make_engine(url: str, *, idle_before_ping: float = IDLE_BEFORE_PING_SECONDS)
                 raise exc.DisconnectionError() from e  # the pool opens a new one
             raise
 
-    def discard_if_in_transaction(dbapi_connection: Any, record: Any) -> None:
-        # A transaction begun on the driver itself (asyncpg's ``transaction()``, which the
-        # recordings use) is one SQLAlchemy's reset on return does not know of: a connection
-        # given back inside one (its rollback cut short by a cancellation) would carry it to
-        # the next checkout, whose writes would then never be committed. Such a connection
-        # is not reused.
+    def discard_if_unusable(dbapi_connection: Any, record: Any) -> None:
+        # What happens on the driver itself (asyncpg, which the recordings and the calendar's
+        # reads use past SQLAlchemy) is what SQLAlchemy's reset on return does not know of:
+        # a transaction begun there and left open (its rollback cut short by a cancellation)
+        # would carry over to the next checkout, whose writes would then never be committed;
+        # a connection the driver found dead (the server restarted) would be lent again at
+        # once, without a ping, and fail every write that drew it for as long as the writes
+        # came less than ``idle_before_ping`` apart. Neither is reused.
         driver = getattr(dbapi_connection, "driver_connection", None)
-        if driver is not None and driver.is_in_transaction():
+        if driver is not None and (driver.is_closed() or driver.is_in_transaction()):
             record.invalidate()
 
     event.listen(engine.sync_engine.pool, "connect", noted)  # a new one is alive
-    event.listen(engine.sync_engine.pool, "checkin", discard_if_in_transaction)
+    event.listen(engine.sync_engine.pool, "checkin", discard_if_unusable)
     event.listen(engine.sync_engine.pool, "checkin", noted)
     event.listen(engine.sync_engine.pool, "checkout", ping_if_idle)
     return engine

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from asyncpg.exceptions import InternalClientError
 from sqlalchemy import text
 
 from store.db import make_engine, to_libpq_url
@@ -74,5 +75,39 @@ async def test_a_connection_given_back_inside_a_driver_transaction_is_not_lent_a
         assert second != first
         async with engine.connect() as c:
             assert await c.scalar(text("SELECT pg_backend_pid()")) == second
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_that_died_under_the_driver_is_not_lent_again(
+    database_url: str,
+) -> None:
+    """The server drops a connection (a restart) and a write through asyncpg itself (as the
+    recordings and the calendar's reads go, past SQLAlchemy) finds out: given back at once,
+    within the time no ping is made, it is discarded, not lent to the next write. Before, it
+    went round the pool failing every write that drew it for as long as the writes came less
+    than the ping's threshold apart (a PostgreSQL outage under load: half a minute and more)."""
+    engine = make_engine(database_url)  # the service's threshold: no ping on a quick return
+    try:
+        async with engine.connect() as c:
+            driver = (await c.get_raw_connection()).driver_connection
+            assert isinstance(driver, asyncpg.Connection)
+            first = await driver.fetchval("SELECT pg_backend_pid()")
+        other = await asyncpg.connect(to_libpq_url(database_url))
+        try:
+            assert await other.fetchval("SELECT pg_terminate_backend($1)", first)
+        finally:
+            await other.close()
+        # (the first statement on it may meet the broken protocol before the closed socket)
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, InternalClientError)):
+            async with engine.connect() as c:
+                driver = (await c.get_raw_connection()).driver_connection
+                for _ in range(50):  # until the driver sees the backend gone
+                    await driver.fetchval("SELECT pg_backend_pid()")
+                    await asyncio.sleep(0.02)
+        for _ in range(3):  # lent again at once: a live one each time
+            async with engine.connect() as c:
+                driver = (await c.get_raw_connection()).driver_connection
+                assert await driver.fetchval("SELECT pg_backend_pid()") != first
     finally:
         await engine.dispose()
