@@ -101,13 +101,15 @@ async def test_a_connection_that_died_under_the_driver_is_not_lent_again(
         # (the first statement on it may meet the broken protocol before the closed socket)
         with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, InternalClientError)):
             async with engine.connect() as c:
-                driver = (await c.get_raw_connection()).driver_connection
+                dying = (await c.get_raw_connection()).driver_connection
+                assert isinstance(dying, asyncpg.Connection)
                 for _ in range(50):  # until the driver sees the backend gone
-                    await driver.fetchval("SELECT pg_backend_pid()")
+                    await dying.fetchval("SELECT pg_backend_pid()")
                     await asyncio.sleep(0.02)
         for _ in range(3):  # lent again at once: a live one each time
             async with engine.connect() as c:
-                driver = (await c.get_raw_connection()).driver_connection
-                assert await driver.fetchval("SELECT pg_backend_pid()") != first
+                lent = (await c.get_raw_connection()).driver_connection
+                assert isinstance(lent, asyncpg.Connection)
+                assert await lent.fetchval("SELECT pg_backend_pid()") != first
     finally:
         await engine.dispose()
