@@ -104,6 +104,20 @@ def _case_upserts(events: Sequence[HistoryEvent]) -> int:
     )
 
 
+def _scheduled(events: Sequence[HistoryEvent]) -> list[list[dict[str, Any]]]:
+    """The events each recording activity was given, in the order scheduled."""
+    return [
+        json.loads(e.activity_task_scheduled_event_attributes.input.payloads[0].data)["events"]
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+
+
+def _batches(events: Sequence[HistoryEvent]) -> list[list[str]]:
+    """The kinds of the events each recording activity was given, in the order scheduled."""
+    return [[e["kind"] for e in batch] for batch in _scheduled(events)]
+
+
 async def test_a_step_sent_while_the_case_opens_finds_its_deadline_set_and_goes_first(
     runner: CaseRunner,
 ) -> None:
@@ -131,13 +145,9 @@ async def test_a_step_sent_while_the_case_opens_finds_its_deadline_set_and_goes_
     await sent
     await waiting_on(runner, h, CaseStage.INSPECTION)
     events = (await h.fetch_history()).events
-    scheduled = [
-        json.loads(e.activity_task_scheduled_event_attributes.input.payloads[0].data)["events"]
-        for e in events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-    ]
+    scheduled = _scheduled(events)
     late = ["deadline", "overdue", "escalation"]
-    assert [[e["kind"] for e in batch] for batch in scheduled] == [
+    assert _batches(events) == [
         ["opened", "eligibility", "transition", *late],
         ["input", "transition"],
         late,
@@ -148,18 +158,6 @@ async def test_a_step_sent_while_the_case_opens_finds_its_deadline_set_and_goes_
     assert deadlines == [scheduled[0][3]["payload"]["step"], scheduled[2][0]["payload"]["step"]]
     assert deadlines[0] != deadlines[1]
     await h.terminate("test finished")
-
-
-def _batches(events: Sequence[HistoryEvent]) -> list[list[str]]:
-    """The kinds of the events each recording activity was given, in the order scheduled."""
-    return [
-        [e["kind"] for e in json.loads(a.input.payloads[0].data)["events"]]
-        for a in (
-            e.activity_task_scheduled_event_attributes
-            for e in events
-            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        )
-    ]
 
 
 async def _start_with_notice(
