@@ -15,8 +15,13 @@ times for every payload sequence it encodes or decodes (with a payload codec, as
 has), and the answer is a lookup in the SDK's own tables of the instance (the command's
 activity, the workflow's id) that runs no workflow code and imports nothing; entering and
 leaving the restrictions for it was a tenth of the case worker's interpreter time under the
-pipeline benchmark (bench/RESULTS.md). Nothing else of the sandbox changes: its restrictions,
-its imports and its checks are the SDK's, for the workflow's code and every activation.
+pipeline benchmark (bench/RESULTS.md).
+
+A workflow's module, imported afresh for every run, is compiled once per worker process
+(``gateway.module_code``), not once per run where no bytecode file is written.
+
+Nothing else of the sandbox changes: its restrictions, its imports and its checks are the
+SDK's, for the workflow's code and every activation.
 
 The sandbox's instance class is the SDK's own (not public): with an SDK whose instance no
 longer runs its code through ``_run_code``, ``workflow_runner`` gives the SDK's sandbox as it
@@ -32,6 +37,8 @@ from typing import Any
 
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+from gateway.module_code import keep_module_code
 
 try:
     from temporalio.worker.workflow_sandbox._runner import _Instance
@@ -88,7 +95,9 @@ class CompiledSandboxRunner(SandboxedWorkflowRunner):
 
 def workflow_runner() -> WorkflowRunner:
     """The runner every worker of the service gives its workflows: the SDK's sandbox, its
-    code strings compiled once where this SDK allows it, else the SDK's sandbox as it is."""
+    code strings compiled once where this SDK allows it, else the SDK's sandbox as it is;
+    either way each workflow module's source compiled once (``gateway.module_code``)."""
+    keep_module_code()
     if _runs_code_by_exec():
         return CompiledSandboxRunner()
     log.warning("temporalio's sandbox has changed: its code strings are compiled per call")

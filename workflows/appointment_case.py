@@ -27,7 +27,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlrea
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import search_attributes as sa
+    import workflows.search_attributes as sa
     from workflows.activity_refs import (
         LOAD_POLICY,
         RECORD_EVENT,

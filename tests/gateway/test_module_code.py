@@ -1,0 +1,144 @@
+"""A workflow's module is imported afresh for each run in the sandbox, from code compiled once
+per worker process (gateway/module_code.py): each run has its own module and class, and the
+source is not compiled again while it is unchanged."""
+
+from __future__ import annotations
+
+import sys
+from importlib.machinery import ExtensionFileLoader, PathFinder
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import workflow
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.failure.v1 import Failure
+from temporalio.converter import DataConverter
+from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+import gateway.module_code
+from gateway.module_code import KeptCodeLoader, SandboxCodeFinder, keep_module_code
+from gateway.sandbox import IN_SANDBOX, workflow_runner
+from workflows import search_attributes
+from workflows.appointment_case import AppointmentCaseWorkflow
+
+
+def _details(cls: type) -> WorkflowInstanceDetails:
+    """What the SDK hands a runner to check a workflow class (its own fake run's details)."""
+    from temporalio.worker.workflow_sandbox._runner import _fake_info
+
+    converter = DataConverter.default
+    return WorkflowInstanceDetails(
+        payload_converter_factory=converter._new_payload_converter,
+        failure_converter_class=converter.failure_converter_class,
+        interceptor_classes=[],
+        defn=workflow._Definition.must_from_class(cls),
+        info=_fake_info,
+        randomness_seed=-1,
+        extern_functions={},
+        disable_eager_activity_execution=False,
+        worker_level_failure_exception_types=[],
+        patch_activation_callback=None,
+        last_completion_result=Payloads(),
+        last_failure=Failure(),
+    )
+
+
+def _sandboxed_class(instance: WorkflowInstance) -> Any:
+    """The workflow class the run's sandbox imported (not the worker's own)."""
+    globals_and_locals: dict[str, Any] = instance.globals_and_locals  # type: ignore[attr-defined]
+    assert globals_and_locals[IN_SANDBOX] is not None
+    return globals_and_locals["__temporal_workflow_class"]
+
+
+async def test_each_run_imports_its_module_afresh_from_code_compiled_once() -> None:
+    runner = workflow_runner()
+    first, second = (
+        _sandboxed_class(runner.create_instance(_details(AppointmentCaseWorkflow)))
+        for _ in range(2)
+    )
+    # each run its own module and class, as the sandbox means it to have
+    assert first is not second and AppointmentCaseWorkflow not in (first, second)
+    assert first.run.__globals__ is not second.run.__globals__
+    # what it imports passed through is the worker's own module, not imported again per run
+    assert first.run.__globals__["sa"] is second.run.__globals__["sa"] is search_attributes
+    # from the same code: the module's source compiled once
+    assert first.run.__code__ is second.run.__code__
+    assert first.record_vote.__code__ is second.record_vote.__code__
+
+
+async def test_without_it_each_run_has_code_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The contrast that shows the test above can fail: the SDK's import, each run compiling
+    (or unmarshalling) the module anew."""
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if f is not SandboxCodeFinder])
+    runner = SandboxedWorkflowRunner()
+    first, second = (
+        _sandboxed_class(runner.create_instance(_details(AppointmentCaseWorkflow)))
+        for _ in range(2)
+    )
+    assert first.run.__code__ is not second.run.__code__
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def test_the_loader_compiles_a_source_once_and_again_when_it_changes(tmp_path: Path) -> None:
+    source = tmp_path / "kept_code_probe.py"
+    _write(source, "ANSWER = '任用'\n")
+    loader = KeptCodeLoader("kept_code_probe", str(source))
+    code = loader.get_code("kept_code_probe")
+    assert loader.get_code("kept_code_probe") is code
+    assert KeptCodeLoader("kept_code_probe", str(source)).get_code("kept_code_probe") is code
+    names: dict[str, Any] = {}
+    exec(code, names)
+    assert names["ANSWER"] == "任用"
+
+    _write(source, "ANSWER = '免职'\n")
+    changed = loader.get_code("kept_code_probe")
+    assert changed is not code
+    exec(changed, names)
+    assert names["ANSWER"] == "免职"
+
+
+def test_a_source_that_does_not_compile_is_refused_and_not_kept(tmp_path: Path) -> None:
+    source = tmp_path / "broken_probe.py"
+    _write(source, "def broken(:\n")
+    loader = KeptCodeLoader("broken_probe", str(source))
+    with pytest.raises(SyntaxError):
+        loader.get_code("broken_probe")
+    assert str(source) not in gateway.module_code._compiled
+
+
+def test_outside_a_sandbox_the_finder_gives_no_answer() -> None:
+    keep_module_code()
+    assert not workflow.unsafe.in_sandbox()
+    assert SandboxCodeFinder.find_spec("workflows.glossary") is None
+
+
+def test_inside_a_sandbox_it_keeps_a_source_modules_code_and_nothing_else() -> None:
+    keep_module_code()
+    workflow.unsafe._set_in_sandbox(True)
+    try:
+        source = SandboxCodeFinder.find_spec("workflows.glossary", None)
+        import asyncpg.protocol
+
+        extension = SandboxCodeFinder.find_spec(
+            "asyncpg.protocol.protocol", list(asyncpg.protocol.__path__)
+        )
+        missing = SandboxCodeFinder.find_spec("no_such_module_anywhere")
+    finally:
+        workflow.unsafe._set_in_sandbox(False)
+    assert source is not None and isinstance(source.loader, KeptCodeLoader)
+    assert source.origin is not None and source.origin.endswith("workflows/glossary.py")
+    assert extension is not None and type(extension.loader) is ExtensionFileLoader
+    assert missing is None
+
+
+def test_it_is_put_once_just_before_the_path_finder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if f is not SandboxCodeFinder])
+    keep_module_code()
+    keep_module_code()
+    assert sys.meta_path.count(SandboxCodeFinder) == 1
+    assert sys.meta_path.index(SandboxCodeFinder) + 1 == sys.meta_path.index(PathFinder)
