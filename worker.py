@@ -64,6 +64,7 @@ def build_activities(
     return [
         calendar.schedule_step,
         calendar.working_days_end,
+        calendar.working_days_ends,
         policy.load_policy,
         records.record_event,
         records.record_events,

@@ -62,6 +62,8 @@ from workflows.types import (
     Alarm,
     ScheduleStepInput,
     StepSchedule,
+    WorkingDaysEndsInput,
+    WorkingDaysEndsResult,
     WorkingDaysInput,
     WorkingDaysResult,
 )
@@ -365,6 +367,17 @@ class CalendarActivities:
         return WorkingDaysResult(
             end_on=end_on, end_at=end_of_day(end_on), calendar_source=cal.source
         )
+
+    @activity.defn
+    async def working_days_ends(self, input: WorkingDaysEndsInput) -> WorkingDaysEndsResult:
+        """The last days of several periods of working days beginning on ``start_on``, from
+        one read of the calendar (a notice's earliest and latest day, say)."""
+        cal = await self._calendar()
+        try:
+            ends_on = [cal.period_end(input.start_on, days) for days in input.working_days]
+        except CalendarYearMissing as e:
+            raise _year_missing(e) from e
+        return WorkingDaysEndsResult(ends_on=ends_on, calendar_source=cal.source)
 
     def _schedule(
         self, cal: WorkingDayCalendar, input: ScheduleStepInput, hour: int

@@ -24,6 +24,7 @@ from workflows.appointment_case import (
     CASE_BASELINE_2,
     CASE_BASELINE_3,
     CASE_BASELINE_4,
+    CASE_BASELINE_5,
     CASE_BASELINES,
     CONTINUE_AS_NEW_PATCH,
     RECORD_BATCH_PATCH,
@@ -137,7 +138,7 @@ def test_cases_begun_before_and_under_each_baseline_are_replayed() -> None:
         assert all(taken[name] == {baseline} for name in names), taken
     before = set().union(*(taken[name] for name in set(taken) - set().union(*under.values())))
     assert before and before < CASE_BASELINE, before - CASE_BASELINE  # only what it folds
-    assert CASE_BASELINE < CASE_BASELINE_2 < CASE_BASELINE_3 < CASE_BASELINE_4
+    assert CASE_BASELINE < CASE_BASELINE_2 < CASE_BASELINE_3 < CASE_BASELINE_4 < CASE_BASELINE_5
 
 
 def _work(path: Path) -> tuple[int, set[str]]:
@@ -188,6 +189,27 @@ def test_both_sides_of_the_opening_with_the_first_step_are_replayed() -> None:
     assert "input" not in alone
     with_it = _opening(HISTORIES[0].with_name("case_began_under_baseline_4.json"))
     assert with_it == [*alone, "input", "transition"]
+
+
+def _local_reads(path: Path) -> list[str]:
+    """The activity types of the local activities a saved case ran, in order."""
+    events = WorkflowHistory.from_json(path.stem, path.read_text("utf-8")).events
+    return [
+        json.loads(marker.details["data"].payloads[0].data)["activity_type"]
+        for marker in (e.marker_recorded_event_attributes for e in events)
+        if marker.marker_name == LOCAL_ACTIVITY_MARKER
+    ]
+
+
+def test_both_sides_of_the_notice_window_in_one_read_are_replayed() -> None:
+    """A case that read its investigation notice's window by two reads of the calendar, and one
+    that read it by one (patch "notice-window-in-one-read"); the same scenario, the same steps."""
+    two = _local_reads(HISTORIES[0].with_name("case_began_under_baseline_4.json"))
+    one = _local_reads(HISTORIES[0].with_name("case_began_under_baseline_5.json"))
+    # the first workflow task's reads: the policy, the first deadline, the notice's window
+    assert two[:4] == ["load_policy", "schedule_step", "working_days_end", "working_days_end"]
+    assert one[:3] == ["load_policy", "schedule_step", "working_days_ends"]
+    assert "working_days_ends" not in two and one.count("working_days_ends") == 1
 
 
 def test_a_run_that_continued_as_new_and_a_run_from_a_carry_are_replayed() -> None:

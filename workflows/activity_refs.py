@@ -35,6 +35,8 @@ from workflows.types import (
     RecordEventsInput,
     ScheduleStepInput,
     StepSchedule,
+    WorkingDaysEndsInput,
+    WorkingDaysEndsResult,
     WorkingDaysInput,
     WorkingDaysResult,
 )
@@ -56,6 +58,7 @@ class ActivityRef(Generic[In, Out]):
 LOAD_POLICY = ActivityRef("load_policy", PolicyRequest, PolicySnapshot)
 SCHEDULE_STEP = ActivityRef("schedule_step", ScheduleStepInput, StepSchedule)
 WORKING_DAYS_END = ActivityRef("working_days_end", WorkingDaysInput, WorkingDaysResult)
+WORKING_DAYS_ENDS = ActivityRef("working_days_ends", WorkingDaysEndsInput, WorkingDaysEndsResult)
 RECORD_EVENT = ActivityRef("record_event", RecordEventInput, bool)
 RECORD_EVENTS = ActivityRef("record_events", RecordEventsInput, int)
 RECORD_PROBATION_EVENT = ActivityRef("record_probation_event", ProbationEventInput, bool)
@@ -74,6 +77,7 @@ ALL: tuple[ActivityRef[Any, Any], ...] = (
     LOAD_POLICY,
     SCHEDULE_STEP,
     WORKING_DAYS_END,
+    WORKING_DAYS_ENDS,
     RECORD_EVENT,
     RECORD_EVENTS,
     RECORD_PROBATION_EVENT,

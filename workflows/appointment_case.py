@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         RECORD_EVENTS,
         SCHEDULE_STEP,
         WORKING_DAYS_END,
+        WORKING_DAYS_ENDS,
         ActivityRef,
         call,
         call_local,
@@ -92,6 +93,7 @@ with workflow.unsafe.imports_passed_through():
         SuspensionDecisionInput,
         VoteInput,
         WithdrawInput,
+        WorkingDaysEndsInput,
         WorkingDaysInput,
         WorkingDaysResult,
     )
@@ -185,8 +187,17 @@ OPENING_WITH_FIRST_STEP_PATCH = "opening-with-the-first-step"
 # A run begun under this code takes every patch above by this one marker.
 CASE_BASELINE_4_PATCH = "case-baseline-4"
 CASE_BASELINE_4 = CASE_BASELINE_3 | {OPENING_WITH_FIRST_STEP_PATCH}
+# The investigation notice's window (the earliest and the latest day inspection may start) is
+# read from the calendar by one local activity, where it took two in a row: in a case whose
+# notice is sent with the start, the case's first workflow task ran four local activities one
+# after the other (the policy, the first deadline, the window's two ends), now three.
+NOTICE_WINDOW_IN_ONE_READ_PATCH = "notice-window-in-one-read"
+# A run begun under this code takes every patch above by this one marker.
+CASE_BASELINE_5_PATCH = "case-baseline-5"
+CASE_BASELINE_5 = CASE_BASELINE_4 | {NOTICE_WINDOW_IN_ONE_READ_PATCH}
 # every baseline a run may have begun under, the newest (what a run begun now writes) first
 CASE_BASELINES = (
+    (CASE_BASELINE_5_PATCH, CASE_BASELINE_5),
     (CASE_BASELINE_4_PATCH, CASE_BASELINE_4),
     (CASE_BASELINE_3_PATCH, CASE_BASELINE_3),
     (CASE_BASELINE_2_PATCH, CASE_BASELINE_2),
@@ -922,12 +933,14 @@ class AppointmentCaseWorkflow:
             policy = self.book.policy.investigation_notice
             # inspection may start from the min-th to the max-th working day after publication
             day_after = d.published_on + timedelta(days=1)
-            first = await self._working_days_end(
-                day_after, policy.min_working_days_before_inspection
-            )
-            last = await self._working_days_end(
-                day_after, policy.max_working_days_before_inspection
-            )
+            earliest = policy.min_working_days_before_inspection
+            latest = policy.max_working_days_before_inspection
+            if self._patched(NOTICE_WINDOW_IN_ONE_READ_PATCH):
+                request = WorkingDaysEndsInput(start_on=day_after, working_days=[earliest, latest])
+                ends = (await self._calendar_activity(WORKING_DAYS_ENDS, request)).ends_on
+                return self.book.apply_investigation_notice(d, (ends[0], ends[1]))
+            first = await self._working_days_end(day_after, earliest)
+            last = await self._working_days_end(day_after, latest)
             return self.book.apply_investigation_notice(d, (first.end_on, last.end_on))
 
         return await self._apply(data, lambda b: b.check_investigation_notice, lambda _b: apply)

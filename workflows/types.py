@@ -919,6 +919,19 @@ class WorkingDaysResult(Model):
     calendar_source: str
 
 
+class WorkingDaysEndsInput(Model):
+    """The ends of several periods counted in working days from the same first day (the
+    first day included if it is one), read from the calendar at once."""
+
+    start_on: date
+    working_days: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=8)
+
+
+class WorkingDaysEndsResult(Model):
+    ends_on: list[date]  # in the order of the periods asked
+    calendar_source: str
+
+
 class PolicyRequest(Model):
     case_id: str
 

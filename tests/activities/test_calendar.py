@@ -23,6 +23,7 @@ from workflows.types import (
     Role,
     ScheduleStepInput,
     StepTiming,
+    WorkingDaysEndsInput,
     WorkingDaysInput,
 )
 
@@ -188,6 +189,50 @@ async def test_runs_in_an_activity_environment():
         activities.working_days_end, WorkingDaysInput(start_on=date(2026, 11, 23), working_days=5)
     )
     assert result.end_on == date(2026, 11, 27)
+
+
+# --------------------------------------------------------------------------- working_days_ends
+
+
+@pytest.mark.parametrize(
+    ("start_on", "periods"),
+    [
+        (date(2026, 9, 29), [1, 5, 10]),  # across the National Day week
+        (date(2026, 10, 10), [5, 1]),  # a worked Saturday first; the order asked is kept
+        (date(2026, 11, 23), [3, 3]),
+    ],
+)
+async def test_working_days_ends_are_each_periods_end(start_on, periods):
+    activities = CalendarActivities(None)
+    result = await activities.working_days_ends(
+        WorkingDaysEndsInput(start_on=start_on, working_days=periods)
+    )
+    each = [
+        await activities.working_days_end(WorkingDaysInput(start_on=start_on, working_days=n))
+        for n in periods
+    ]
+    assert result.ends_on == [one.end_on for one in each]
+    assert result.calendar_source == each[0].calendar_source
+
+
+async def test_working_days_ends_refuse_a_missing_year_like_the_single_read(tmp_path):
+    activities = CalendarActivities(None)
+    # the first end within 2026, the second in 2027, which the calendar lacks
+    request = WorkingDaysEndsInput(start_on=date(2026, 12, 28), working_days=[2, 10])
+    with pytest.raises(ApplicationError) as e:
+        await activities.working_days_ends(request)
+    assert e.value.type == "CalendarYearMissing" and e.value.non_retryable
+    assert e.value.details == ({"year": 2027},)
+    path = write(tmp_path, SUPPLEMENT_2027, "calendar-2027.yaml")
+    result = await CalendarActivities(path).working_days_ends(request)
+    # Dec 28, 29; then Dec 30, 31, (Jan 1-3 off), Jan 4-8, the make-up Saturday Jan 9
+    assert result.ends_on == [date(2026, 12, 29), date(2027, 1, 9)]
+
+
+@pytest.mark.parametrize("periods", [[], [0], [5, 0], [-1], list(range(1, 10))])
+def test_working_days_ends_take_one_to_eight_periods_of_a_day_or_more(periods):
+    with pytest.raises(ValidationError):
+        WorkingDaysEndsInput(start_on=date(2026, 9, 29), working_days=periods)
 
 
 # --------------------------------------------------------------------------- missing years

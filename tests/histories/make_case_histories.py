@@ -61,6 +61,12 @@ SCENARIOS: dict[str, tuple[Callable[[CaseRunner], Awaitable[None]], str]] = {
         test_opening.test_a_case_opened_with_its_notice_runs_to_its_appointment,
         "open-full",
     ),
+    # begun under the baseline "case-baseline-5", which adds "notice-window-in-one-read": the
+    # investigation notice's earliest and latest day read from the calendar at once
+    "case_began_under_baseline_5": (
+        test_opening.test_a_case_opened_with_its_notice_runs_to_its_appointment,
+        "open-full",
+    ),
     # a deadline extended (延期): the same wait taken up on the later deadline
     "case_deadline_extended": (
         test_deadline_extension.test_an_extension_moves_the_deadline_its_reminders_and_its_ladder,

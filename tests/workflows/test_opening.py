@@ -4,7 +4,8 @@ eligibility check before inspection is recorded by one activity; the calendar is
 too ("calendar-read-locally"), and the first step's deadline goes with the opening
 ("first-deadline-with-the-opening"), so a step sent while the case opens finds it set and goes
 first, and a step sent with the start is recorded with the opening by one activity
-("opening-with-the-first-step"); a refused policy still fails the case at once, with its
+("opening-with-the-first-step"), the investigation notice's window read from the calendar at
+once ("notice-window-in-one-read"); a refused policy still fails the case at once, with its
 reasons, recording nothing."""
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
+from activities.calendar import CalendarActivities
+from activities.policy import read_policy
+from settings import PROJECT_DIR
 from tests.workflows.conftest import SETTLE_SECONDS, CaseRunner, case_runner, write_policy
 from tests.workflows.scenarios import (
     CLERK,
@@ -46,7 +50,15 @@ from workflows.case_carry import CaseRun
 from workflows.ids import case_workflow_id
 from workflows.patches import PATCH_MARKER
 from workflows.step_outcome import StepOutcome
-from workflows.types import CaseInput, CaseStage, CaseStatus, InvestigationNoticeInput
+from workflows.types import (
+    CaseInput,
+    CaseStage,
+    CaseStatus,
+    InvestigationNoticeInput,
+    WorkingDaysInput,
+)
+
+DEFAULT_POLICY = PROJECT_DIR / "policy" / "default.yaml"  # the runner's, unless given another
 
 
 async def test_a_case_opens_with_one_activity_before_its_first_step(runner: CaseRunner) -> None:
@@ -220,9 +232,48 @@ async def test_a_step_sent_with_the_start_is_recorded_with_the_opening(
     await h.terminate("test finished")
 
 
+def _local_reads_before_the_first_record(events: Sequence[HistoryEvent]) -> list[str]:
+    """The activity types of the local activities the case ran before its first recording."""
+    kinds = [e.event_type for e in events]
+    first = kinds.index(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    return [
+        json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)[
+            "activity_type"
+        ]
+        for e in events[:first]
+        if e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+    ]
+
+
+async def test_the_notices_window_is_read_from_the_calendar_at_once(runner: CaseRunner) -> None:
+    """The investigation notice's earliest and latest day for inspection come from one read
+    of the calendar (patch "notice-window-in-one-read"), the same days two reads gave: the
+    case's first workflow task runs three local activities where it ran four."""
+    notice = investigation_notice()
+    h, outcome = await _start_with_notice(runner, regular_case("open-window"), notice)
+    assert isinstance(outcome, StepOutcome), outcome
+    state = await waiting_on(runner, h, CaseStage.INSPECTION)
+    reads = _local_reads_before_the_first_record((await h.fetch_history()).events)
+    assert reads == ["load_policy", "schedule_step", "working_days_ends"]
+    window = read_policy(DEFAULT_POLICY).policy.investigation_notice
+    calendar, day_after = CalendarActivities(None), notice.published_on + timedelta(days=1)
+    each = [
+        await calendar.working_days_end(WorkingDaysInput(start_on=day_after, working_days=days))
+        for days in (
+            window.min_working_days_before_inspection,
+            window.max_working_days_before_inspection,
+        )
+    ]
+    assert each[0].end_on < each[1].end_on
+    assert state.dates["inspection_window_start"] == each[0].end_on
+    assert state.dates["inspection_window_end"] == each[1].end_on
+    await h.terminate("test finished")
+
+
 async def test_a_case_opened_with_its_notice_runs_to_its_appointment(runner: CaseRunner) -> None:
-    """The whole regular path with the notice sent with the start (the saved history
-    ``case_began_under_baseline_4`` is this case): every event on record once, in order."""
+    """The whole regular path with the notice sent with the start (the saved histories
+    ``case_began_under_baseline_4`` and ``_5`` are this case): every event on record once, in
+    order."""
     h, outcome = await _start_with_notice(runner, regular_case("open-full"), investigation_notice())
     assert isinstance(outcome, StepOutcome), outcome
     state = await inspect(runner, h, ["p1", "p2"], ["p1"], notice_sent=True)

@@ -19,7 +19,7 @@ from tests.workflows.conftest import SETTLE_SECONDS, CaseRunner
 from tests.workflows.scenarios import CLERK, inspect, regular_case
 from tests.workflows.test_paths import finish_notice_and_appoint
 from workflows import search_attributes as sa
-from workflows.appointment_case import CASE_BASELINE_4, CASE_BASELINE_4_PATCH, CASE_BASELINES
+from workflows.appointment_case import CASE_BASELINE_5, CASE_BASELINE_5_PATCH, CASE_BASELINES
 from workflows.patches import PATCH_MARKER
 from workflows.types import CaseStage, CaseState, InvestigationNoticeInput
 
@@ -94,14 +94,14 @@ async def test_a_closed_case_has_no_deadline_and_one_marker(runner: CaseRunner) 
         for e in history.events
         if e.marker_recorded_event_attributes.marker_name == PATCH_MARKER
     ]
-    assert [m for m in markers if CASE_BASELINE_4_PATCH.encode() in m] == markers
-    assert len(markers) == 1 and not any(p.encode() in markers[0] for p in CASE_BASELINE_4)
+    assert [m for m in markers if CASE_BASELINE_5_PATCH.encode() in m] == markers
+    assert len(markers) == 1 and not any(p.encode() in markers[0] for p in CASE_BASELINE_5)
 
 
 def test_the_readme_names_the_markers_of_every_baseline_the_newest_as_a_new_cases() -> None:
     readme = (PROJECT_DIR / "README.md").read_text("utf-8")
     newest, *earlier = [marker for marker, _ in CASE_BASELINES]
-    assert newest == CASE_BASELINE_4_PATCH
+    assert newest == CASE_BASELINE_5_PATCH
     assert (
         f'A case begun now\ncarries one patch marker, `TemporalChangeVersion = "{newest}"`'
         in readme
