@@ -1,25 +1,28 @@
-"""A workflow module's compiled code, kept across the sandbox's runs (沙箱模块字节码).
+"""A workflow module's bytecode, kept in memory across the sandbox's runs (沙箱模块字节码).
 
 The sandbox imports a workflow's module afresh for every run it takes up (a new instance: a
 case begun, resumed after the cache let it go, continued as new), so that no run sees another's
 module state. Python's import reads such a module's bytecode from its ``__pycache__`` file when
-one is there, and compiles the source when none is: where bytecode is never written
-(``PYTHONDONTWRITEBYTECODE``, a read-only tree), every run compiles the whole module again. The
-case's module took 7.4 ms to compile against 3.7 ms for the rest of creating its instance
-(bench/RESULTS.md, tenth session), a hundred times in the first seconds of a hundred cases.
+one is there, and compiles the source when none is: where bytecode files are not written
+(``PYTHONDONTWRITEBYTECODE``, a read-only tree, a package installed without them), every run
+compiled the whole case module again, 94 against 35 million instructions for creating its
+instance with a bytecode file (bench/RESULTS.md, tenth session).
 
 ``keep_module_code`` puts a finder before the path finder that, only while a sandbox imports
 (``workflow.unsafe.in_sandbox()``, per thread), asks the finders after it as the import would
-and hands a source module they find a loader that compiles a
-file's source once and gives the same code object to every later import of the same source:
-the module's body still runs for every run, in its own fresh module, as before (a code object is
-immutable; each run's functions and classes are its own). A file whose source changed is
-compiled again. Imports outside a sandbox, and every module not loaded from its source file
-(extension modules, namespace packages), are found and loaded as always.
+and hands a source module they find a loader that compiles the file's source once per worker
+process and keeps the result as a bytecode file would (marshalled): each import of an unchanged
+source loads a fresh code object from it, as from a ``__pycache__`` file, so each run's module,
+functions and classes are its own as before. (One code object shared by every run cost more
+than loading a fresh one, 37.1 against 35.3 million instructions an instance: the interpreter
+specialises a code object for the globals it last ran with, and every run has its own.) A file
+whose source changed is compiled again. Imports outside a sandbox, and every module not loaded
+from its source file (extension modules, namespace packages), are found and loaded as always.
 """
 
 from __future__ import annotations
 
+import marshal
 import sys
 import threading
 from collections.abc import Sequence
@@ -28,8 +31,8 @@ from types import CodeType, ModuleType
 
 from temporalio import workflow
 
-# a source file's path -> (its source as last compiled, the code compiled from it)
-_compiled: dict[str, tuple[bytes, CodeType]] = {}
+# a source file's path -> (its source as last compiled, the code compiled from it, marshalled)
+_compiled: dict[str, tuple[bytes, bytes]] = {}
 _installing = threading.Lock()
 
 
@@ -41,9 +44,10 @@ class KeptCodeLoader(SourceFileLoader):
         source = self.get_data(path)
         kept = _compiled.get(path)
         if kept is not None and kept[0] == source:
-            return kept[1]
+            code: CodeType = marshal.loads(kept[1])
+            return code
         code = self.source_to_code(source, path)
-        _compiled[path] = (source, code)
+        _compiled[path] = (source, marshal.dumps(code))
         return code
 
 

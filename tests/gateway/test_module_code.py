@@ -1,11 +1,11 @@
-"""A workflow's module is imported afresh for each run in the sandbox, from code compiled once
-per worker process (gateway/module_code.py): each run has its own module and class, and the
-source is not compiled again while it is unchanged."""
+"""A workflow's module is imported afresh for each run in the sandbox, from its source compiled
+once per worker process (gateway/module_code.py): each run has its own module, class and code
+objects, as from a bytecode file, and the source is not compiled again while it is unchanged."""
 
 from __future__ import annotations
 
 import sys
-from importlib.machinery import ExtensionFileLoader, PathFinder
+from importlib.machinery import ExtensionFileLoader, PathFinder, SourceFileLoader
 from pathlib import Path
 from typing import Any
 
@@ -52,52 +52,89 @@ def _sandboxed_class(instance: WorkflowInstance) -> Any:
     return globals_and_locals["__temporal_workflow_class"]
 
 
-async def test_each_run_imports_its_module_afresh_from_code_compiled_once() -> None:
+def _counting_compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths ``KeptCodeLoader`` compiles from now on, with nothing kept before."""
+    compiled: list[str] = []
+    compile_source = KeptCodeLoader.source_to_code
+
+    def counted(self: KeptCodeLoader, data: Any, path: Any, **kwargs: Any) -> Any:
+        compiled.append(str(path))
+        return compile_source(self, data, path, **kwargs)
+
+    monkeypatch.setattr(gateway.module_code, "_compiled", {})
+    monkeypatch.setattr(KeptCodeLoader, "source_to_code", counted)
+    return compiled
+
+
+async def test_each_run_imports_its_module_afresh_from_one_compile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compiled = _counting_compiles(monkeypatch)
     runner = workflow_runner()
-    first, second = (
+    first, second, third = (
         _sandboxed_class(runner.create_instance(_details(AppointmentCaseWorkflow)))
-        for _ in range(2)
+        for _ in range(3)
     )
-    # each run its own module and class, as the sandbox means it to have
-    assert first is not second and AppointmentCaseWorkflow not in (first, second)
+    # the case's module compiled once for the three runs
+    assert [p for p in compiled if p.endswith("workflows/appointment_case.py")] == [
+        str(Path(sys.modules[AppointmentCaseWorkflow.__module__].__file__ or ""))
+    ]
+    # each run its own module, class and code objects, as from a bytecode file
+    assert len({id(first), id(second), id(third)}) == 3
+    assert AppointmentCaseWorkflow not in (first, second, third)
     assert first.run.__globals__ is not second.run.__globals__
+    codes = [cls.run.__code__ for cls in (first, second, third)]
+    assert len({id(code) for code in codes}) == 3
+    assert codes[0] == codes[1] == codes[2]
+    assert first.record_vote.__code__ == third.record_vote.__code__
     # what it imports passed through is the worker's own module, not imported again per run
     assert first.run.__globals__["sa"] is second.run.__globals__["sa"] is search_attributes
-    # from the same code: the module's source compiled once
-    assert first.run.__code__ is second.run.__code__
-    assert first.record_vote.__code__ is second.record_vote.__code__
 
 
-async def test_without_it_each_run_has_code_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_without_it_each_run_compiles_where_no_bytecode_is_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """The contrast that shows the test above can fail: the SDK's import, each run compiling
-    (or unmarshalling) the module anew."""
+    the module anew when there is no bytecode file to read (bytecode written elsewhere)."""
     monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if f is not SandboxCodeFinder])
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    compiled: list[str] = []
+    compile_source = SourceFileLoader.source_to_code
+
+    def counted(self: SourceFileLoader, data: Any, path: Any, **kwargs: Any) -> Any:
+        compiled.append(str(path))
+        return compile_source(self, data, path, **kwargs)
+
+    monkeypatch.setattr(SourceFileLoader, "source_to_code", counted)
     runner = SandboxedWorkflowRunner()
-    first, second = (
-        _sandboxed_class(runner.create_instance(_details(AppointmentCaseWorkflow)))
-        for _ in range(2)
-    )
-    assert first.run.__code__ is not second.run.__code__
+    for _ in range(2):
+        runner.create_instance(_details(AppointmentCaseWorkflow))
+    assert len([p for p in compiled if p.endswith("workflows/appointment_case.py")]) == 2
 
 
 def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def test_the_loader_compiles_a_source_once_and_again_when_it_changes(tmp_path: Path) -> None:
+def test_the_loader_compiles_a_source_once_and_again_when_it_changes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     source = tmp_path / "kept_code_probe.py"
     _write(source, "ANSWER = '任用'\n")
     loader = KeptCodeLoader("kept_code_probe", str(source))
+    compiled = _counting_compiles(monkeypatch)
     code = loader.get_code("kept_code_probe")
-    assert loader.get_code("kept_code_probe") is code
-    assert KeptCodeLoader("kept_code_probe", str(source)).get_code("kept_code_probe") is code
+    again = KeptCodeLoader("kept_code_probe", str(source)).get_code("kept_code_probe")
+    assert again == code and again is not code
+    assert compiled == [str(source)]
     names: dict[str, Any] = {}
-    exec(code, names)
+    exec(again, names)
     assert names["ANSWER"] == "任用"
 
     _write(source, "ANSWER = '免职'\n")
     changed = loader.get_code("kept_code_probe")
-    assert changed is not code
+    assert changed != code and compiled == [str(source)] * 2
     exec(changed, names)
     assert names["ANSWER"] == "免职"
 
