@@ -16,8 +16,9 @@ source loads a fresh code object from it, as from a ``__pycache__`` file, so eac
 functions and classes are its own as before. (One code object shared by every run cost more
 than loading a fresh one, 37.1 against 35.3 million instructions an instance: the interpreter
 specialises a code object for the globals it last ran with, and every run has its own.) A file
-whose source changed is compiled again. Imports outside a sandbox, and every module not loaded
-from its source file (extension modules, namespace packages), are found and loaded as always.
+whose modification time or size changed (what a bytecode file's header is checked by) is
+compiled again. Imports outside a sandbox, and every module not loaded from its source file
+(extension modules, namespace packages), are found and loaded as always.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from types import CodeType, ModuleType
 
 from temporalio import workflow
 
-# a source file's path -> (its source as last compiled, the code compiled from it, marshalled)
-_compiled: dict[str, tuple[bytes, bytes]] = {}
+# a source file's path -> (its modification time and size when last compiled, the code
+# compiled from it, marshalled), as a bytecode file's header keeps them
+_compiled: dict[str, tuple[tuple[float, int], bytes]] = {}
 _installing = threading.Lock()
 
 
@@ -41,13 +43,14 @@ class KeptCodeLoader(SourceFileLoader):
 
     def get_code(self, fullname: str) -> CodeType:
         path = self.get_filename(fullname)
-        source = self.get_data(path)
+        stats = self.path_stats(path)
+        stamp = (float(stats["mtime"]), int(stats["size"]))
         kept = _compiled.get(path)
-        if kept is not None and kept[0] == source:
+        if kept is not None and kept[0] == stamp:
             code: CodeType = marshal.loads(kept[1])
             return code
-        code = self.source_to_code(source, path)
-        _compiled[path] = (source, marshal.dumps(code))
+        code = self.source_to_code(self.get_data(path), path)
+        _compiled[path] = (stamp, marshal.dumps(code))
         return code
 
 

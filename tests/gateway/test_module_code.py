@@ -4,6 +4,7 @@ objects, as from a bytecode file, and the source is not compiled again while it 
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.machinery import ExtensionFileLoader, PathFinder, SourceFileLoader
 from pathlib import Path
@@ -132,11 +133,13 @@ def test_the_loader_compiles_a_source_once_and_again_when_it_changes(
     exec(again, names)
     assert names["ANSWER"] == "任用"
 
-    _write(source, "ANSWER = '免职'\n")
+    _write(source, "ANSWER = '免去职务'\n")  # an edit: a new size and a later time
+    later = source.stat().st_mtime_ns + 1_000_000_000
+    os.utime(source, ns=(later, later))
     changed = loader.get_code("kept_code_probe")
     assert changed != code and compiled == [str(source)] * 2
     exec(changed, names)
-    assert names["ANSWER"] == "免职"
+    assert names["ANSWER"] == "免去职务"
 
 
 def test_a_source_that_does_not_compile_is_refused_and_not_kept(tmp_path: Path) -> None:
