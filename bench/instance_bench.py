@@ -33,7 +33,7 @@ from gateway.sandbox import workflow_runner
 from workflows.appointment_case import AppointmentCaseWorkflow
 
 
-def case_details() -> WorkflowInstanceDetails:
+def instance_details(cls: type = AppointmentCaseWorkflow) -> WorkflowInstanceDetails:
     """The details the SDK gives a runner to check a workflow class (its own fake run's)."""
     from temporalio.worker.workflow_sandbox._runner import _fake_info
 
@@ -42,7 +42,7 @@ def case_details() -> WorkflowInstanceDetails:
         payload_converter_factory=converter._new_payload_converter,
         failure_converter_class=converter.failure_converter_class,
         interceptor_classes=[],
-        defn=workflow._Definition.must_from_class(AppointmentCaseWorkflow),
+        defn=workflow._Definition.must_from_class(cls),
         info=_fake_info,
         randomness_seed=-1,
         extern_functions={},
@@ -56,7 +56,7 @@ def case_details() -> WorkflowInstanceDetails:
 
 async def best_ms_per_instance(runner: WorkflowRunner, instances: int, rounds: int) -> float:
     """The best of ``rounds`` rounds of ``instances`` instances, in ms per instance (0 for none)."""
-    details = case_details()
+    details = instance_details()
     runner.create_instance(details)  # the imports a worker makes once
     best = float("inf")
     for _ in range(rounds):

@@ -12,38 +12,15 @@ from typing import Any
 
 import pytest
 from temporalio import workflow
-from temporalio.api.common.v1 import Payloads
-from temporalio.api.failure.v1 import Failure
-from temporalio.converter import DataConverter
-from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails
+from temporalio.worker import WorkflowInstance
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 import gateway.module_code
+from bench.instance_bench import instance_details
 from gateway.module_code import KeptCodeLoader, SandboxCodeFinder, keep_module_code
 from gateway.sandbox import IN_SANDBOX, workflow_runner
 from workflows import search_attributes
 from workflows.appointment_case import AppointmentCaseWorkflow
-
-
-def _details(cls: type) -> WorkflowInstanceDetails:
-    """What the SDK hands a runner to check a workflow class (its own fake run's details)."""
-    from temporalio.worker.workflow_sandbox._runner import _fake_info
-
-    converter = DataConverter.default
-    return WorkflowInstanceDetails(
-        payload_converter_factory=converter._new_payload_converter,
-        failure_converter_class=converter.failure_converter_class,
-        interceptor_classes=[],
-        defn=workflow._Definition.must_from_class(cls),
-        info=_fake_info,
-        randomness_seed=-1,
-        extern_functions={},
-        disable_eager_activity_execution=False,
-        worker_level_failure_exception_types=[],
-        patch_activation_callback=None,
-        last_completion_result=Payloads(),
-        last_failure=Failure(),
-    )
 
 
 def _sandboxed_class(instance: WorkflowInstance) -> Any:
@@ -73,7 +50,7 @@ async def test_each_run_imports_its_module_afresh_from_one_compile(
     compiled = _counting_compiles(monkeypatch)
     runner = workflow_runner()
     first, second, third = (
-        _sandboxed_class(runner.create_instance(_details(AppointmentCaseWorkflow)))
+        _sandboxed_class(runner.create_instance(instance_details(AppointmentCaseWorkflow)))
         for _ in range(3)
     )
     # the case's module compiled once for the three runs
@@ -110,7 +87,7 @@ async def test_without_it_each_run_compiles_where_no_bytecode_is_written(
     monkeypatch.setattr(SourceFileLoader, "source_to_code", counted)
     runner = SandboxedWorkflowRunner()
     for _ in range(2):
-        runner.create_instance(_details(AppointmentCaseWorkflow))
+        runner.create_instance(instance_details(AppointmentCaseWorkflow))
     assert len([p for p in compiled if p.endswith("workflows/appointment_case.py")]) == 2
 
 
