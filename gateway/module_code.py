@@ -5,7 +5,7 @@ case begun, resumed after the cache let it go, continued as new), so that no run
 module state. Python's import reads such a module's bytecode from its ``__pycache__`` file when
 one is there, and compiles the source when none is: where bytecode files are not written
 (``PYTHONDONTWRITEBYTECODE``, a read-only tree, a package installed without them), every run
-compiled the whole case module again, 94 against 35 million instructions for creating its
+compiled the whole case module again, 91 against 35 million instructions for creating its
 instance with a bytecode file (bench/RESULTS.md, tenth session).
 
 ``keep_module_code`` puts a finder before the path finder that, only while a sandbox imports
@@ -14,7 +14,7 @@ and hands a source module they find a loader that compiles the file's source onc
 process and keeps the result as a bytecode file would (marshalled): each import of an unchanged
 source loads a fresh code object from it, as from a ``__pycache__`` file, so each run's module,
 functions and classes are its own as before. (One code object shared by every run cost more
-than loading a fresh one, 37.1 against 35.3 million instructions an instance: the interpreter
+than loading a fresh one, 37.1 against 35.4 million instructions an instance: the interpreter
 specialises a code object for the globals it last ran with, and every run has its own.) A file
 whose modification time or size changed (what a bytecode file's header is checked by) is
 compiled again. Imports outside a sandbox, and every module not loaded from its source file
@@ -79,7 +79,8 @@ def _found_after(
 ) -> ModuleSpec | None:
     """The spec the finders after ``finder`` give, in their order, as the import would take."""
     finders: list[object] = list(sys.meta_path)
-    for later in finders[finders.index(finder) + 1 :]:
+    after = finders.index(finder) + 1 if finder in finders else 0
+    for later in finders[after:]:
         find = getattr(later, "find_spec", None)
         spec = find(fullname, path, target) if find is not None else None
         if spec is not None:

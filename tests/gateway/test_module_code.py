@@ -159,3 +159,15 @@ def test_it_is_put_once_just_before_the_path_finder(monkeypatch: pytest.MonkeyPa
     keep_module_code()
     assert sys.meta_path.count(SandboxCodeFinder) == 1
     assert sys.meta_path.index(SandboxCodeFinder) + 1 == sys.meta_path.index(PathFinder)
+
+
+def test_asked_directly_when_not_installed_it_asks_every_finder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if f is not SandboxCodeFinder])
+    workflow.unsafe._set_in_sandbox(True)
+    try:
+        spec = SandboxCodeFinder.find_spec("workflows.glossary", None)
+    finally:
+        workflow.unsafe._set_in_sandbox(False)
+    assert spec is not None and isinstance(spec.loader, KeptCodeLoader)
