@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import WorkflowHistory
 
 from settings import PROJECT_DIR, load_settings
+from tests.histories.local_reads import local_activity_types
 from tests.histories.replayer import service_replayer
 from worker import worker_parts
 from workflows.activity_refs import LOCAL_ACTIVITY_MARKER
@@ -193,12 +194,9 @@ def test_both_sides_of_the_opening_with_the_first_step_are_replayed() -> None:
 
 def _local_reads(path: Path) -> list[str]:
     """The activity types of the local activities a saved case ran, in order."""
-    events = WorkflowHistory.from_json(path.stem, path.read_text("utf-8")).events
-    return [
-        json.loads(marker.details["data"].payloads[0].data)["activity_type"]
-        for marker in (e.marker_recorded_event_attributes for e in events)
-        if marker.marker_name == LOCAL_ACTIVITY_MARKER
-    ]
+    return local_activity_types(
+        WorkflowHistory.from_json(path.stem, path.read_text("utf-8")).events
+    )
 
 
 def test_both_sides_of_the_notice_window_in_one_read_are_replayed() -> None:

@@ -33,6 +33,7 @@ from temporalio.exceptions import ApplicationError
 from activities.calendar import CalendarActivities
 from activities.policy import read_policy
 from settings import PROJECT_DIR
+from tests.histories.local_reads import local_activity_types
 from tests.workflows.conftest import SETTLE_SECONDS, CaseRunner, case_runner, write_policy
 from tests.workflows.scenarios import (
     CLERK,
@@ -236,13 +237,7 @@ def _local_reads_before_the_first_record(events: Sequence[HistoryEvent]) -> list
     """The activity types of the local activities the case ran before its first recording."""
     kinds = [e.event_type for e in events]
     first = kinds.index(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-    return [
-        json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)[
-            "activity_type"
-        ]
-        for e in events[:first]
-        if e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
-    ]
+    return local_activity_types(events[:first])
 
 
 async def test_the_notices_window_is_read_from_the_calendar_at_once(runner: CaseRunner) -> None:
